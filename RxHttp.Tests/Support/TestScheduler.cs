@@ -1,0 +1,89 @@
+using System.Reactive;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+
+namespace RxHttp.Tests.Support;
+
+/// <summary>
+/// A virtual-time scheduler with Microsoft.Reactive.Testing's names and tick semantics (1 tick = 100 ns,
+/// <see cref="ReactiveTest"/> marble times). That package does not restore here, so the tests carry this copy.
+/// </summary>
+public sealed class TestScheduler : VirtualTimeScheduler<long, long>
+{
+    public TestScheduler() : base(0, Comparer<long>.Default) { }
+
+    protected override long Add(long absolute, long relative) => absolute + relative;
+    protected override DateTimeOffset ToDateTimeOffset(long absolute) => new(absolute, TimeSpan.Zero);
+    protected override long ToRelative(TimeSpan timeSpan) => timeSpan.Ticks;
+
+    /// <summary>Schedules at an absolute tick, running at once-past times at the current tick like the original.</summary>
+    public override IDisposable ScheduleAbsolute<TState>(TState state, long dueTime, Func<IScheduler, TState, IDisposable> action)
+    {
+        if (dueTime <= Clock) dueTime = Clock + 1;
+        return base.ScheduleAbsolute(state, dueTime, action);
+    }
+
+    /// <summary>Creates an observer that records notifications with the virtual time they arrived.</summary>
+    public ITestableObserver<T> CreateObserver<T>() => new MockObserver<T>(this);
+
+    /// <summary>Creates a cold observable that replays <paramref name="messages"/> relative to subscription time.</summary>
+    public IObservable<T> CreateColdObservable<T>(params Recorded<Notification<T>>[] messages) =>
+        System.Reactive.Linq.Observable.Create<T>(observer =>
+        {
+            var d = new CompositeDisposable();
+            foreach (var m in messages)
+                d.Add(ScheduleRelative(m, m.Time, (_, msg) => { msg.Value.Accept(observer); return Disposable.Empty; }));
+            return d;
+        });
+
+    /// <summary>Creates at <paramref name="created"/>, subscribes at <paramref name="subscribed"/>, disposes at <paramref name="disposed"/>, then runs to the end.</summary>
+    public ITestableObserver<T> Start<T>(Func<IObservable<T>> create, long created, long subscribed, long disposed)
+    {
+        IObservable<T>? source = null;
+        IDisposable? subscription = null;
+        var observer = CreateObserver<T>();
+        ScheduleAbsolute(created, () => source = create());
+        ScheduleAbsolute(subscribed, () => subscription = source!.Subscribe(observer));
+        ScheduleAbsolute(disposed, () => subscription!.Dispose());
+        Start();
+        return observer;
+    }
+
+    /// <summary>The defaults of the original: create at 100, subscribe at 200, dispose at 1000.</summary>
+    public ITestableObserver<T> Start<T>(Func<IObservable<T>> create) =>
+        Start(create, ReactiveTest.Created, ReactiveTest.Subscribed, ReactiveTest.Disposed);
+
+    private IDisposable ScheduleAbsolute(long due, Action action) =>
+        ScheduleAbsolute(action, due, (_, a) => { a(); return Disposable.Empty; });
+}
+
+/// <summary>A value with the virtual time it was seen.</summary>
+public readonly record struct Recorded<T>(long Time, T Value)
+{
+    public override string ToString() => $"{Value}@{Time}";
+}
+
+public interface ITestableObserver<T> : IObserver<T>
+{
+    IList<Recorded<Notification<T>>> Messages { get; }
+}
+
+internal sealed class MockObserver<T>(TestScheduler scheduler) : ITestableObserver<T>
+{
+    public IList<Recorded<Notification<T>>> Messages { get; } = new List<Recorded<Notification<T>>>();
+    public void OnNext(T value) => Messages.Add(new(scheduler.Clock, Notification.CreateOnNext(value)));
+    public void OnError(Exception error) => Messages.Add(new(scheduler.Clock, Notification.CreateOnError<T>(error)));
+    public void OnCompleted() => Messages.Add(new(scheduler.Clock, Notification.CreateOnCompleted<T>()));
+}
+
+/// <summary>Marble helpers with the original's names: <c>OnNext(230, x)</c>.</summary>
+public class ReactiveTest
+{
+    public const long Created = 100;
+    public const long Subscribed = 200;
+    public const long Disposed = 1000;
+
+    public static Recorded<Notification<T>> OnNext<T>(long ticks, T value) => new(ticks, Notification.CreateOnNext(value));
+    public static Recorded<Notification<T>> OnCompleted<T>(long ticks) => new(ticks, Notification.CreateOnCompleted<T>());
+    public static Recorded<Notification<T>> OnError<T>(long ticks, Exception error) => new(ticks, Notification.CreateOnError<T>(error));
+}

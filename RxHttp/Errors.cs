@@ -1,0 +1,275 @@
+using System.Net.Sockets;
+
+namespace RxHttp;
+
+// The hierarchy mirrors aiohttp's client_exceptions.py. C# has single inheritance, so where aiohttp
+// mixes in a builtin (OSError, ValueError, asyncio.TimeoutError) we keep the aiohttp parent and expose
+// the builtin's meaning through properties (SocketError, Url) instead.
+
+/// <summary>Base of every error RxHttp raises for a request, a response or a connection.</summary>
+public class ClientError : Exception
+{
+    /// <summary>Creates the error.</summary>
+    public ClientError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>What was sent: method, URL and headers, attached to response errors.</summary>
+/// <param name="Method">The request method.</param>
+/// <param name="Url">The URL the request was sent to.</param>
+/// <param name="Headers">The request headers as sent.</param>
+public sealed record RequestInfo(string Method, Uri Url, HeaderCollection Headers);
+
+/// <summary>A response was received but is not acceptable (status, protocol or content type).</summary>
+public class ClientResponseError : ClientError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientResponseError(RequestInfo? requestInfo, IReadOnlyList<ClientResponse>? history, int status, string message,
+        HeaderCollection? headers = null, Exception? inner = null)
+        : base(Format(status, message, requestInfo), inner)
+    {
+        RequestInfo = requestInfo;
+        History = history ?? Array.Empty<ClientResponse>();
+        Status = status;
+        StatusMessage = message;
+        Headers = headers;
+    }
+
+    /// <summary>The request that produced the response, when known.</summary>
+    public RequestInfo? RequestInfo { get; }
+    /// <summary>The redirect hops before the failing response.</summary>
+    public IReadOnlyList<ClientResponse> History { get; }
+    /// <summary>The HTTP status, or 0 when the response could not be parsed.</summary>
+    public int Status { get; }
+    /// <summary>The reason phrase or a description of what is wrong.</summary>
+    public string StatusMessage { get; }
+    /// <summary>The response headers, when they were received.</summary>
+    public HeaderCollection? Headers { get; }
+
+    private static string Format(int status, string message, RequestInfo? info)
+        => info is null ? $"{status}, message='{message}'" : $"{status}, message='{message}', url='{info.Url}'";
+}
+
+/// <summary>The response's Content-Type is not what the reader expected (for example <c>Json()</c> on text/html).</summary>
+public class ContentTypeError : ClientResponseError
+{
+    /// <summary>Creates the error.</summary>
+    public ContentTypeError(RequestInfo? requestInfo, IReadOnlyList<ClientResponse>? history, int status, string message, HeaderCollection? headers = null)
+        : base(requestInfo, history, status, message, headers) { }
+}
+
+/// <summary>The websocket handshake was refused or answered wrongly.</summary>
+public class WsServerHandshakeError : ClientResponseError
+{
+    /// <summary>Creates the error.</summary>
+    public WsServerHandshakeError(RequestInfo? requestInfo, int status, string message, HeaderCollection? headers = null)
+        : base(requestInfo, null, status, message, headers) { }
+}
+
+/// <summary>A proxy answered CONNECT (or a proxied request) with a non-success status.</summary>
+public class ClientHttpProxyError : ClientResponseError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientHttpProxyError(RequestInfo? requestInfo, int status, string message, HeaderCollection? headers = null)
+        : base(requestInfo, null, status, message, headers) { }
+}
+
+/// <summary>More redirects than <c>MaxRedirects</c> allows; <see cref="ClientResponseError.History"/> holds every hop.</summary>
+public class TooManyRedirects : ClientResponseError
+{
+    /// <summary>Creates the error.</summary>
+    public TooManyRedirects(RequestInfo? requestInfo, IReadOnlyList<ClientResponse> history, int status, string message, HeaderCollection? headers = null)
+        : base(requestInfo, history, status, message, headers) { }
+}
+
+/// <summary>The response body is malformed or was cut short (bad chunking, fewer bytes than Content-Length, decompression failure).</summary>
+public class ClientPayloadError : ClientError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientPayloadError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>Base of connection-level failures.</summary>
+public class ClientConnectionError : ClientError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientConnectionError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>An operating-system level failure (aiohttp's ClientOSError); <see cref="SocketError"/> tells which.</summary>
+public class ClientOSError : ClientConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientOSError(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>The socket error code when the cause was a <see cref="SocketException"/>.</summary>
+    public SocketError? SocketError => InnerException is SocketException se ? se.SocketErrorCode : null;
+}
+
+/// <summary>Could not open a connection to the server (refused, unreachable, TLS failed).</summary>
+public class ClientConnectorError : ClientOSError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientConnectorError(string host, int port, string message, Exception? inner = null)
+        : base($"Cannot connect to host {host}:{port} [{message}]", inner)
+    {
+        Host = host;
+        Port = port;
+    }
+
+    /// <summary>The host that could not be reached.</summary>
+    public string Host { get; }
+    /// <summary>The port that could not be reached.</summary>
+    public int Port { get; }
+}
+
+/// <summary>The host name could not be resolved.</summary>
+public class ClientConnectorDnsError : ClientConnectorError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientConnectorDnsError(string host, int port, string message, Exception? inner = null) : base(host, port, message, inner) { }
+}
+
+/// <summary>Could not connect to the proxy.</summary>
+public class ClientProxyConnectionError : ClientConnectorError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientProxyConnectionError(string host, int port, string message, Exception? inner = null) : base(host, port, message, inner) { }
+}
+
+/// <summary>The TLS handshake failed.</summary>
+public class ClientSslError : ClientConnectorError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientSslError(string host, int port, string message, Exception? inner = null) : base(host, port, message, inner) { }
+}
+
+/// <summary>The server's certificate was not trusted (name mismatch, unknown root, expired).</summary>
+public class ClientConnectorCertificateError : ClientSslError
+{
+    /// <summary>Creates the error.</summary>
+    public ClientConnectorCertificateError(string host, int port, string message, Exception? inner = null) : base(host, port, message, inner) { }
+}
+
+/// <summary>A failure on an established connection to the server.</summary>
+public class ServerConnectionError : ClientConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public ServerConnectionError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The server closed the connection before the response was complete.</summary>
+public class ServerDisconnectedError : ServerConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public ServerDisconnectedError(string message = "Server disconnected", Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>Base of all timeouts: catch this to catch any of them.</summary>
+public class ServerTimeoutError : ServerConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public ServerTimeoutError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>Waiting for a pooled connection or opening one took longer than <c>Connect</c> or <c>SockConnect</c>.</summary>
+public class ConnectionTimeoutError : ServerTimeoutError
+{
+    /// <summary>Creates the error.</summary>
+    public ConnectionTimeoutError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>No data arrived within <c>SockRead</c>.</summary>
+public class SocketTimeoutError : ServerTimeoutError
+{
+    /// <summary>Creates the error.</summary>
+    public SocketTimeoutError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The whole operation exceeded <c>ClientTimeout.Total</c> (aiohttp raises asyncio.TimeoutError here).</summary>
+public class TotalTimeoutError : ServerTimeoutError
+{
+    /// <summary>Creates the error.</summary>
+    public TotalTimeoutError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The server certificate's fingerprint did not match the pinned one.</summary>
+public class ServerFingerprintMismatch : ServerConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public ServerFingerprintMismatch(byte[] expected, byte[] got, string host, int port)
+        : base($"Server fingerprint mismatch for {host}:{port}: expected {Convert.ToHexString(expected)}, got {Convert.ToHexString(got)}")
+    {
+        Expected = expected;
+        Got = got;
+        Host = host;
+        Port = port;
+    }
+
+    /// <summary>The pinned fingerprint.</summary>
+    public byte[] Expected { get; }
+    /// <summary>The fingerprint the server presented.</summary>
+    public byte[] Got { get; }
+    /// <summary>The server host.</summary>
+    public string Host { get; }
+    /// <summary>The server port.</summary>
+    public int Port { get; }
+}
+
+/// <summary>A URL is malformed or cannot be requested (no scheme, no host, bad port, control characters).</summary>
+public class InvalidUrl : ClientError
+{
+    /// <summary>Creates the error.</summary>
+    public InvalidUrl(string url, string? description = null)
+        : base(description is null ? url : $"{url} - {description}")
+    {
+        Url = url;
+        Description = description;
+    }
+
+    /// <summary>The offending URL as given.</summary>
+    public string Url { get; }
+    /// <summary>What is wrong with it.</summary>
+    public string? Description { get; }
+}
+
+/// <summary>A URL the client was asked to use is invalid.</summary>
+public class InvalidUrlClientError : InvalidUrl
+{
+    /// <summary>Creates the error.</summary>
+    public InvalidUrlClientError(string url, string? description = null) : base(url, description) { }
+}
+
+/// <summary>A URL whose scheme is not http or https (or ws/wss for websockets).</summary>
+public class NonHttpUrlClientError : InvalidUrlClientError
+{
+    /// <summary>Creates the error.</summary>
+    public NonHttpUrlClientError(string url, string? description = null) : base(url, description ?? "not an http(s) URL") { }
+}
+
+/// <summary>A redirect's Location header could not be parsed.</summary>
+public class InvalidUrlRedirectClientError : InvalidUrlClientError
+{
+    /// <summary>Creates the error.</summary>
+    public InvalidUrlRedirectClientError(string url, string? description = null) : base(url, description ?? "invalid redirect URL") { }
+}
+
+/// <summary>A redirect pointed at a URL whose scheme is not http or https.</summary>
+public class NonHttpUrlRedirectClientError : NonHttpUrlClientError
+{
+    /// <summary>Creates the error.</summary>
+    public NonHttpUrlRedirectClientError(string url, string? description = null) : base(url, description ?? "redirect to a non-http(s) URL") { }
+}
+
+/// <summary>The websocket connection failed or the peer broke the protocol.</summary>
+public class WsConnectionError : ClientConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public WsConnectionError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The session was closed while the request was in flight or before it started.</summary>
+public class SessionClosedError : ClientConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public SessionClosedError(string message = "Session is closed") : base(message) { }
+}
