@@ -1,6 +1,368 @@
+using System.Reactive;
+using System.Reactive.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+
 namespace RxHttp;
 
-/// <summary>A received response (placeholder while the foundation lands).</summary>
-public sealed partial class ClientResponse
+/// <summary>
+/// A response whose head has arrived. The body is read once, on demand: <see cref="Content"/> (chunks),
+/// <see cref="IterChunked"/> (pull, with back-pressure), <see cref="Read"/>, <see cref="Text"/> or
+/// <see cref="Json{T}"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
+/// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
+/// </summary>
+public sealed class ClientResponse : IDisposable
 {
+    private readonly ResponseBody? _body;
+    private readonly Stream? _decoded;
+    private readonly JsonSerializerOptions _jsonOptions;
+    private byte[]? _cached;
+    private int _consuming; // 1 once a reader started
+    private Action? _onReleased;
+    private int _released;
+
+    internal ClientResponse(string method, Url url, int status, string reason, Version version, HeaderCollection headers,
+        RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions)
+    {
+        Method = method;
+        Url = url;
+        Status = status;
+        Reason = reason;
+        Version = version;
+        Headers = headers.MakeReadOnly();
+        RequestInfo = requestInfo;
+        Connection = connection;
+        _body = body;
+        _jsonOptions = jsonOptions;
+        if (body is not null && autoDecompress && !body.IsDone)
+            _decoded = Decompression.Wrap(headers.Get("Content-Encoding"), new ResponseBodyStream(body));
+        ParseContentType(headers.Get("Content-Type"), out var ct, out var cs);
+        ContentType = ct;
+        Charset = cs;
+        if (long.TryParse(headers.Get("Content-Length"), out var len) && _decoded is null) ContentLength = len;
+        if (body is null || body.IsDone) _released = 1;
+    }
+
+    /// <summary>The status code.</summary>
+    public int Status { get; }
+    /// <summary>The reason phrase.</summary>
+    public string Reason { get; }
+    /// <summary>The HTTP version of the response (1.0 or 1.1).</summary>
+    public Version Version { get; }
+    /// <summary>True for a status below 400.</summary>
+    public bool Ok => Status < 400;
+    /// <summary>The URL that was requested for this response (the last hop after redirects), without fragment.</summary>
+    public Url Url { get; }
+    /// <summary>The request method.</summary>
+    public string Method { get; }
+    /// <summary>The response headers (read-only, case-insensitive, multi-valued).</summary>
+    public HeaderCollection Headers { get; }
+    /// <summary>The media type of Content-Type, lower-case, without parameters ("application/octet-stream" when absent, as aiohttp).</summary>
+    public string ContentType { get; }
+    /// <summary>The charset parameter of Content-Type, or null.</summary>
+    public string? Charset { get; }
+    /// <summary>Content-Length when given and the body is not decompressed on the fly.</summary>
+    public long? ContentLength { get; }
+    /// <summary>What was sent.</summary>
+    public RequestInfo RequestInfo { get; }
+    /// <summary>The responses of earlier redirect hops, oldest first.</summary>
+    public IReadOnlyList<ClientResponse> History { get; internal set; } = Array.Empty<ClientResponse>();
+    /// <summary>Cookies this response set (from its Set-Cookie headers), name to value.</summary>
+    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = new Dictionary<string, string>();
+    /// <summary>True once the connection was returned or closed.</summary>
+    public bool Closed => Volatile.Read(ref _released) != 0;
+
+    /// <summary>The connection carrying the body, until it is released.</summary>
+    public Connection? Connection { get; private set; }
+
+    /// <summary>Raises <see cref="ClientResponseError"/> when the status is 400 or above (and releases the response).</summary>
+    public ClientResponse RaiseForStatus()
+    {
+        if (Ok) return this;
+        Release();
+        throw new ClientResponseError(RequestInfo, History, Status, Reason, Headers);
+    }
+
+    /// <summary>
+    /// The body as a stream of chunks, each a fresh array the subscriber may keep (buffering with
+    /// <c>ToList()</c> is safe). Cold and single-use: subscribing starts reading; disposing mid-body closes
+    /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
+    /// </summary>
+    public IObservable<ReadOnlyMemory<byte>> Content =>
+        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        {
+            await foreach (var chunk in IterChunked(64 * 1024).WithCancellation(ct).ConfigureAwait(false))
+                observer.OnNext(chunk);
+            observer.OnCompleted();
+        });
+
+    /// <summary>
+    /// The body pulled in chunks of at most <paramref name="size"/> bytes: the socket is read only as fast as the
+    /// consumer asks (back-pressure). Stopping early closes the connection.
+    /// </summary>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> IterChunked(int size = 64 * 1024, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (_cached is { } cached)
+        {
+            for (var i = 0; i < cached.Length; i += size) yield return cached.AsMemory(i, Math.Min(size, cached.Length - i));
+            yield break;
+        }
+        BeginConsume();
+        var completed = false;
+        try
+        {
+            while (true)
+            {
+                var chunk = await ReadChunkAsync(size, cancellationToken).ConfigureAwait(false);
+                if (chunk is null) break;
+                yield return chunk;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!completed) Abort();
+        }
+    }
+
+    /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
+    public IObservable<byte[]> Read() => Observable.FromAsync(ReadAllAsync);
+
+    /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
+    public IObservable<string> Text(Encoding? encoding = null) =>
+        Observable.FromAsync(async ct =>
+        {
+            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
+            return (encoding ?? GetEncoding()).GetString(bytes);
+        });
+
+    /// <summary>
+    /// The body deserialised as JSON. Like aiohttp, the Content-Type must be <paramref name="contentType"/>
+    /// (default application/json, also any <c>+json</c> type) or <see cref="ContentTypeError"/> is raised; pass
+    /// null to skip the check.
+    /// </summary>
+    public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
+        Observable.FromAsync(async ct =>
+        {
+            if (contentType is not null && !IsJsonType(contentType))
+            {
+                Release();
+                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
+            }
+            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return JsonSerializer.Deserialize<T>(bytes, options ?? _jsonOptions);
+            }
+            catch (JsonException e)
+            {
+                throw new ClientPayloadError("Response body is not valid JSON: " + e.Message, e);
+            }
+        });
+
+    /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
+    public void Release()
+    {
+        if (_body is null || _body.IsDone || _body.TryDrainBuffered())
+        {
+            MarkReleased();
+            return;
+        }
+        Abort();
+    }
+
+    /// <summary>Same as <see cref="Release"/>.</summary>
+    public void Dispose() => Release();
+
+    /// <summary>The body as a read-only stream (decompressed when enabled), for piping into another request.</summary>
+    public Stream GetStream()
+    {
+        BeginConsume();
+        return new ResponseReadStream(this);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"<ClientResponse({Url}) [{Status} {Reason}]>";
+
+    internal void OnReleased(Action callback)
+    {
+        _onReleased = callback;
+        if (Closed) callback();
+    }
+
+    internal void MarkReleased()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        Connection = null;
+        Interlocked.Exchange(ref _onReleased, null)?.Invoke();
+    }
+
+    // Called by ResponseBody when the body ended (true) or reading stopped (false).
+    internal static void OnBodyEnd(ClientResponse? response, Connection connection, bool complete, bool keepAlive)
+    {
+        if (complete && keepAlive) connection.Release();
+        else connection.Close();
+        response?.MarkReleased();
+    }
+
+    // Total timeout: fail the body read in flight with the timeout, not with a generic disconnect.
+    internal void AbortWith(Exception reason)
+    {
+        if (Closed) return;
+        Connection?.Abort(reason);
+        Abort();
+    }
+
+    internal void Abort()
+    {
+        _body?.Fail();
+        MarkReleased();
+    }
+
+    internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        if (_body is null) return 0;
+        try
+        {
+            return _decoded is null
+                ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
+                : await _decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            Abort();
+            throw new ClientPayloadError($"Cannot decode the '{Headers.Get("Content-Encoding")}' body: {e.Message}", e);
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    private async ValueTask<byte[]?> ReadChunkAsync(int size, CancellationToken ct)
+    {
+        if (_body is null) return null;
+        if (_decoded is null)
+        {
+            try
+            {
+                return await _body.ReadChunkAsync(size, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                Abort();
+                throw;
+            }
+        }
+        var buffer = new byte[Math.Min(size, 16 * 1024)];
+        var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
+        return n == 0 ? null : n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+    }
+
+    private async Task<byte[]> ReadAllAsync(CancellationToken ct)
+    {
+        if (_cached is { } c) return c;
+        BeginConsume();
+        try
+        {
+            byte[] result;
+            if (_decoded is null && _body is not null && ContentLength is { } len and <= int.MaxValue)
+            {
+                result = new byte[len];
+                var got = 0;
+                while (got < len)
+                {
+                    var n = await _body.ReadAsync(result.AsMemory(got), ct).ConfigureAwait(false);
+                    if (n == 0) break;
+                    got += n;
+                }
+                if (got < len) throw new ClientPayloadError("Response payload is not completed.");
+                // The body reports its end on the next read; make it so the connection is freed now.
+                await _body.ReadAsync(new byte[1], ct).ConfigureAwait(false);
+            }
+            else
+            {
+                using var ms = new MemoryStream();
+                var buffer = new byte[16 * 1024];
+                int n;
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) ms.Write(buffer, 0, n);
+                result = ms.ToArray();
+            }
+            _cached = result;
+            return result;
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    private void BeginConsume()
+    {
+        if (Interlocked.Exchange(ref _consuming, 1) != 0 && _cached is null)
+            throw new InvalidOperationException("The response body can be read only once (use Read() to cache it).");
+    }
+
+    private Encoding GetEncoding()
+    {
+        if (Charset is { } cs)
+        {
+            try
+            {
+                return Encoding.GetEncoding(cs);
+            }
+            catch (ArgumentException)
+            {
+                // aiohttp falls back too when the declared charset is unknown.
+            }
+        }
+        return Encoding.UTF8;
+    }
+
+    private bool IsJsonType(string expected) =>
+        string.Equals(ContentType, expected, StringComparison.OrdinalIgnoreCase) ||
+        (expected == "application/json" && ContentType.StartsWith("application/", StringComparison.Ordinal) && ContentType.EndsWith("+json", StringComparison.Ordinal));
+
+    private static void ParseContentType(string? header, out string mediaType, out string? charset)
+    {
+        mediaType = "application/octet-stream";
+        charset = null;
+        if (string.IsNullOrWhiteSpace(header)) return;
+        var parts = header.Split(';');
+        var type = parts[0].Trim().ToLowerInvariant();
+        if (type.Length > 0) mediaType = type;
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var eq = parts[i].IndexOf('=');
+            if (eq < 0 || !parts[i].AsSpan(0, eq).Trim().Equals("charset", StringComparison.OrdinalIgnoreCase)) continue;
+            var value = parts[i][(eq + 1)..].Trim().Trim('"');
+            charset = value.Length == 0 ? null : value;
+        }
+    }
+
+    private sealed class ResponseReadStream(ClientResponse response) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.ContentLength ?? throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => response.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) response.Release();
+            base.Dispose(disposing);
+        }
+    }
 }

@@ -1,0 +1,64 @@
+namespace RxHttp;
+
+/// <summary>
+/// One request as it goes down the pipeline: what middlewares see and may change. Each redirect hop is a
+/// new <see cref="ClientRequest"/>.
+/// </summary>
+public sealed class ClientRequest
+{
+    /// <summary>Creates a request.</summary>
+    public ClientRequest(string method, Url url, HeaderCollection? headers = null, Payload? body = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        foreach (var c in method)
+            if (!HeaderValidation.IsTokenChar(c)) throw new ArgumentException($"Method '{method}' is not a valid token.", nameof(method));
+        Method = method;
+        Url = url;
+        Headers = headers ?? new HeaderCollection();
+        Body = body;
+    }
+
+    /// <summary>The method, upper-case as given.</summary>
+    public string Method { get; init; }
+
+    /// <summary>The absolute URL (fragment removed).</summary>
+    public Url Url { get; init; }
+
+    /// <summary>The headers to send (Host, Content-Length and Transfer-Encoding are added by the writer).</summary>
+    public HeaderCollection Headers { get; init; }
+
+    /// <summary>The body, or null.</summary>
+    public Payload? Body { get; init; }
+
+    /// <summary>The effective timeouts.</summary>
+    public ClientTimeout Timeout { get; init; } = ClientTimeout.Default;
+
+    /// <summary>TLS settings for this request; null uses the connector's.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>Send the body chunked even when its length is known.</summary>
+    public bool Chunked { get; init; }
+
+    /// <summary>Whether the response body is decompressed.</summary>
+    public bool AutoDecompress { get; init; } = true;
+
+    /// <summary>Free-form values pipeline operators attach to a request.</summary>
+    public IDictionary<string, object?> Properties { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
+    public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
+        new(method ?? Method, url ?? Url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body)
+        {
+            Timeout = Timeout,
+            Tls = Tls,
+            Chunked = Chunked,
+            AutoDecompress = AutoDecompress,
+            Properties = new Dictionary<string, object?>(Properties),
+        };
+
+    /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>
+    public bool IsIdempotent => Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Method} {Url}";
+}

@@ -1,0 +1,187 @@
+using System.Reactive;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Text.Json;
+using RxHttp.Http1;
+
+namespace RxHttp;
+
+/// <summary>
+/// The entry point (aiohttp's ClientSession): holds defaults, the connector (pool) and the cookie jar, and turns
+/// every call into a cold <see cref="IObservable{ClientResponse}"/>: subscribing sends the request, disposing the
+/// subscription before the response arrives cancels it and closes its connection. Once delivered, a response
+/// owns its connection until its body is read to the end, or it is released or disposed.
+/// </summary>
+/// <example><code>
+/// using var session = new ClientSession("http://localhost:8080/");
+/// session.Get("users").SelectMany(r => r.Text()).Subscribe(Console.WriteLine);
+/// </code></example>
+public sealed class ClientSession : IDisposable, IAsyncDisposable
+{
+    private readonly HeaderCollection _headers;
+    private readonly Http1Exchange _exchange;
+    private readonly Func<object?, string> _jsonSerialize;
+    private readonly AsyncSubject<Unit> _closed = new();
+    private int _isClosed;
+
+    /// <summary>Creates a session with no base URL.</summary>
+    public ClientSession(ClientSessionOptions? options = null) : this((Url?)null, options) { }
+
+    /// <summary>Creates a session whose relative request URLs are joined onto <paramref name="baseUrl"/> (which must end with '/').</summary>
+    public ClientSession(string baseUrl, ClientSessionOptions? options = null) : this(Url.Parse(baseUrl), options) { }
+
+    /// <summary>Creates a session whose relative request URLs are joined onto <paramref name="baseUrl"/> (which must end with '/').</summary>
+    public ClientSession(Url? baseUrl, ClientSessionOptions? options = null)
+    {
+        SessionOptions = options ?? new ClientSessionOptions();
+        if (baseUrl is not null)
+        {
+            if (!baseUrl.IsAbsolute) throw new ArgumentException($"The base URL must be absolute: '{baseUrl}'.", nameof(baseUrl));
+            if (!baseUrl.Path.EndsWith('/')) throw new ArgumentException($"The base URL's path must end with '/': '{baseUrl}'.", nameof(baseUrl));
+        }
+        BaseUrl = baseUrl;
+        Scheduler = SessionOptions.Scheduler ?? DefaultScheduler.Instance;
+        Connector = SessionOptions.Connector ?? new TcpConnector(new TcpConnectorOptions { Scheduler = Scheduler });
+        Connector.AdoptScheduler(Scheduler);
+        _headers = SessionOptions.Headers is null ? new HeaderCollection() : new HeaderCollection(SessionOptions.Headers);
+        var jsonOptions = SessionOptions.JsonOptions ?? JsonSerializerOptions.Web;
+        _jsonSerialize = SessionOptions.JsonSerialize ?? (o => JsonSerializer.Serialize(o, o?.GetType() ?? typeof(object), JsonSerializerOptions.Web));
+        var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
+        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions);
+    }
+
+    /// <summary>The settings the session was made with.</summary>
+    public ClientSessionOptions SessionOptions { get; }
+
+    /// <summary>The base URL relative request URLs are joined onto, or null.</summary>
+    public Url? BaseUrl { get; }
+
+    /// <summary>The connector (pool) every request goes through.</summary>
+    public BaseConnector Connector { get; }
+
+    /// <summary>The clock of every timer: timeouts, keep-alive expiry, retries.</summary>
+    public IScheduler Scheduler { get; }
+
+    /// <summary>Default headers (a copy is made per request, so changing these affects later requests only).</summary>
+    public HeaderCollection Headers => _headers;
+
+    /// <summary>The session's default timeouts.</summary>
+    public ClientTimeout Timeout => SessionOptions.Timeout;
+
+    /// <summary>True once the session is closed.</summary>
+    public bool Closed => Volatile.Read(ref _isClosed) != 0;
+
+    /// <summary>Signals (one value, then completion) when the session closes.</summary>
+    public IObservable<Unit> WhenClosed => _closed.AsObservable();
+
+    /// <summary>A request with any method. Cold: each subscription sends it once.</summary>
+    public IObservable<ClientResponse> Request(string method, Url url, RequestOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        ArgumentNullException.ThrowIfNull(url);
+        return Observable.Defer(() =>
+        {
+            if (Closed) return Observable.Throw<ClientResponse>(new SessionClosedError());
+            var request = BuildRequest(method.ToUpperInvariant(), url, options ?? Empty);
+            return Pipeline(request, options ?? Empty);
+        });
+    }
+
+    /// <summary>GET. Redirects are followed by default.</summary>
+    public IObservable<ClientResponse> Get(Url url, RequestOptions? options = null) => Request("GET", url, options);
+    /// <summary>POST.</summary>
+    public IObservable<ClientResponse> Post(Url url, RequestOptions? options = null) => Request("POST", url, options);
+    /// <summary>PUT.</summary>
+    public IObservable<ClientResponse> Put(Url url, RequestOptions? options = null) => Request("PUT", url, options);
+    /// <summary>DELETE.</summary>
+    public IObservable<ClientResponse> Delete(Url url, RequestOptions? options = null) => Request("DELETE", url, options);
+    /// <summary>HEAD. Redirects are not followed unless <see cref="RequestOptions.AllowRedirects"/> says so.</summary>
+    public IObservable<ClientResponse> Head(Url url, RequestOptions? options = null) => Request("HEAD", url, options);
+    /// <summary>OPTIONS.</summary>
+    public IObservable<ClientResponse> Options(Url url, RequestOptions? options = null) => Request("OPTIONS", url, options);
+    /// <summary>PATCH.</summary>
+    public IObservable<ClientResponse> Patch(Url url, RequestOptions? options = null) => Request("PATCH", url, options);
+
+    /// <summary>Closes the session and (when it owns it) its connector: pooled and in-flight connections are closed.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _isClosed, 1) != 0) return;
+        if (SessionOptions.ConnectorOwner) Connector.Close();
+        _closed.OnNext(Unit.Default);
+        _closed.OnCompleted();
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose() => Close();
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Close();
+        return ValueTask.CompletedTask;
+    }
+
+    private static readonly RequestOptions Empty = new();
+
+    private IObservable<ClientResponse> Pipeline(ClientRequest request, RequestOptions options)
+    {
+        RequestHandler handler = _exchange.Send;
+        var allow = options.AllowRedirects ?? request.Method != "HEAD";
+        handler = handler.FollowRedirects(new RedirectOptions(allow, options.MaxRedirects ?? SessionOptions.MaxRedirects));
+        var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
+        if (options.RaiseForStatus ?? SessionOptions.RaiseForStatus) result = result.Select(r => r.RaiseForStatus());
+        return result;
+    }
+
+    internal ClientRequest BuildRequest(string method, Url url, RequestOptions options)
+    {
+        if (options.Data is not null && options.Json is not null)
+            throw new ArgumentException("Data and Json cannot both be set.", nameof(options));
+        if (options.Encoded) url = Url.Parse(url.ToString(), encoded: true);
+        var full = Url.JoinBase(BaseUrl, url);
+        if (options.Params is not null) full = full.WithQuery(options.Params);
+        full = full.WithoutFragment();
+        full.EnsureRequestable();
+
+        var headers = _headers.Clone();
+        if (options.Headers is not null)
+        {
+            var explicitHeaders = new HeaderCollection(options.Headers);
+            foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
+            foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
+        }
+        var skip = new HashSet<string>(options.SkipAutoHeaders ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
+        var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;
+        if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+        if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
+        if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+        if (full.User is not null && !headers.Contains("Authorization"))
+        {
+            var raw = System.Text.Encoding.UTF8.GetBytes($"{full.User}:{full.Password}");
+            headers.Set("Authorization", "Basic " + Convert.ToBase64String(raw));
+        }
+        if (options.Cookies is not null)
+        {
+            var cookie = string.Join("; ", options.Cookies.Select(c => $"{c.Key}={c.Value}"));
+            if (cookie.Length > 0) headers.Set("Cookie", cookie);
+        }
+
+        Payload? body = null;
+        if (options.Json is not null) body = new JsonPayload(_jsonSerialize(options.Json));
+        else if (options.Data is not null) body = Payload.From(options.Data);
+
+        var timeout = options.Timeout is null ? SessionOptions.Timeout : options.Timeout with { };
+        var request = new ClientRequest(method, full.WithoutCredentials(), headers, body)
+        {
+            Timeout = timeout,
+            Tls = options.Tls,
+            Chunked = options.Chunked,
+            AutoDecompress = autoDecompress,
+        };
+        if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
+        if (options.Properties is not null)
+            foreach (var (k, v) in options.Properties) request.Properties[k] = v;
+        return request;
+    }
+}

@@ -1,0 +1,500 @@
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+
+namespace RxHttp;
+
+/// <summary>Settings shared by every connector (aiohttp's BaseConnector arguments).</summary>
+public class ConnectorOptions
+{
+    /// <summary>Most connections in use or being opened at once; 0 means no limit. Default 100.</summary>
+    public int Limit { get; init; } = 100;
+
+    /// <summary>Most connections in use or being opened per pool key; 0 means no limit. Default 0.</summary>
+    public int LimitPerHost { get; init; }
+
+    /// <summary>
+    /// How long an idle connection is kept for reuse (default 15 s). A server's <c>Keep-Alive: timeout=N</c>
+    /// shortens it for that connection. Null keeps idle connections until the server closes them.
+    /// Setting it together with <see cref="ForceClose"/> is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public TimeSpan? KeepaliveTimeout
+    {
+        get => _keepalive;
+        init
+        {
+            _keepalive = value;
+            KeepaliveTimeoutSet = true;
+        }
+    }
+
+    private readonly TimeSpan? _keepalive = TimeSpan.FromSeconds(15);
+
+    // aiohttp rejects force_close together with an explicit keepalive_timeout, so "explicit" must be known.
+    internal bool KeepaliveTimeoutSet { get; private init; }
+
+    /// <summary>Close every connection after its response instead of pooling it.</summary>
+    public bool ForceClose { get; init; }
+
+    /// <summary>Deadlines at or above this are rounded up to the next whole second (see <see cref="Ceiling"/>).</summary>
+    public TimeSpan TimeoutCeilThreshold { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock for keep-alive expiry and connect timers. Null: the session's, else <see cref="DefaultScheduler.Instance"/>.</summary>
+    public IScheduler? Scheduler { get; init; }
+}
+
+/// <summary>
+/// The connection pool. <see cref="Connect"/> publishes leases as a cold observable: subscribing takes an idle
+/// connection or opens one; at the limit the subscriber waits in a FIFO queue; disposing a waiting
+/// subscription leaves the queue at once. Idle connections are reused most recently used first (LIFO), so
+/// the pool shrinks back under light load and the warmest socket serves the next request.
+/// </summary>
+public abstract class BaseConnector : IDisposable, IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<ConnectionKey, List<Connection>> _idle = new();
+    private readonly Dictionary<ConnectionKey, int> _acquiredPerKey = new();
+    private readonly HashSet<Connection> _leased = new();
+    private readonly LinkedList<Waiter> _waiters = new();
+    private readonly BehaviorSubject<PoolState> _state = new(PoolState.Empty);
+    private int _acquired; // leased + opening
+    private int _opening;
+    private int _idleCount;
+    private bool _closed;
+    private IScheduler _scheduler;
+
+    /// <summary>Creates the pool.</summary>
+    protected BaseConnector(ConnectorOptions? options = null)
+    {
+        options ??= new ConnectorOptions();
+        if (options.Limit < 0) throw new ArgumentOutOfRangeException(nameof(options), "Limit cannot be negative.");
+        if (options.LimitPerHost < 0) throw new ArgumentOutOfRangeException(nameof(options), "LimitPerHost cannot be negative.");
+        if (options.ForceClose && options.KeepaliveTimeoutSet)
+            throw new ArgumentException("KeepaliveTimeout cannot be set together with ForceClose.", nameof(options));
+        Options = options;
+        _scheduler = options.Scheduler ?? DefaultScheduler.Instance;
+    }
+
+    /// <summary>The settings this connector was made with.</summary>
+    public ConnectorOptions Options { get; }
+
+    /// <summary>Most connections in use or opening; 0 means no limit.</summary>
+    public int Limit => Options.Limit;
+
+    /// <summary>Most connections in use or opening per key; 0 means no limit.</summary>
+    public int LimitPerHost => Options.LimitPerHost;
+
+    /// <summary>Whether connections are closed instead of pooled.</summary>
+    public bool ForceClose => Options.ForceClose;
+
+    /// <summary>The scheduler driving keep-alive expiry and connect timers.</summary>
+    public IScheduler Scheduler => _scheduler;
+
+    /// <summary>True after <see cref="Close"/>.</summary>
+    public bool Closed { get { lock (_gate) return _closed; } }
+
+    /// <summary>The pool's state: the current snapshot on subscribe, then every change. Handlers must not block.</summary>
+    public IObservable<PoolState> State => _state.AsObservable();
+
+    /// <summary>The latest pool snapshot.</summary>
+    public PoolState CurrentState => _state.Value;
+
+    // A session that owns a connector made without a scheduler lends it its own clock.
+    internal void AdoptScheduler(IScheduler scheduler)
+    {
+        if (Options.Scheduler is null) _scheduler = scheduler;
+    }
+
+    /// <summary>
+    /// A cold observable of one lease for <paramref name="key"/>: an idle connection, a new one, or (at the
+    /// limit) the next one released, in FIFO order. Disposing before the lease arrives cancels the wait or the
+    /// opening; the lease then belongs to the subscriber, who must release or close it.
+    /// </summary>
+    public IObservable<Connection> Connect(ConnectionKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Observable.Create<Connection>(observer =>
+        {
+            var op = new ConnectOperation(this, key, observer);
+            op.Start();
+            return op;
+        });
+    }
+
+    /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
+    protected internal abstract Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken);
+
+    /// <summary>Wraps an opened stream as a lease owned by this pool.</summary>
+    protected Connection NewConnection(ConnectionKey key, Socket? socket, Stream stream) => new(this, key, socket, stream);
+
+    /// <summary>Closes idle and in-use connections and fails every waiter. Later connects fail at once.</summary>
+    public void Close()
+    {
+        List<Connection> toClose;
+        List<Waiter> waiters;
+        lock (_gate)
+        {
+            if (_closed) return;
+            _closed = true;
+            toClose = _idle.Values.SelectMany(l => l).Concat(_leased).ToList();
+            _idle.Clear();
+            _idleCount = 0;
+            waiters = _waiters.ToList();
+            _waiters.Clear();
+        }
+        foreach (var w in waiters) w.Fail(new ClientConnectionError("Connector is closed."));
+        foreach (var c in toClose) c.Close();
+        Publish();
+        _state.OnCompleted();
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // ---- pool bookkeeping (all under _gate) ----
+
+    private bool HasCapacity(ConnectionKey key) =>
+        (Limit == 0 || _acquired < Limit) && (LimitPerHost == 0 || _acquiredPerKey.GetValueOrDefault(key) < LimitPerHost);
+
+    private void AddAcquired(ConnectionKey key, int delta)
+    {
+        _acquired += delta;
+        var n = _acquiredPerKey.GetValueOrDefault(key) + delta;
+        if (n == 0) _acquiredPerKey.Remove(key);
+        else _acquiredPerKey[key] = n;
+    }
+
+    private Connection? TakeIdle(ConnectionKey key, List<Connection> stale)
+    {
+        if (!_idle.TryGetValue(key, out var list)) return null;
+        while (list.Count > 0)
+        {
+            var c = list[^1];
+            list.RemoveAt(list.Count - 1);
+            _idleCount--;
+            c.IdleTimer?.Dispose();
+            c.IdleTimer = null;
+            if (!c.TryReacquire()) continue; // closed while idle
+            if (IsStale(c))
+            {
+                stale.Add(c);
+                continue;
+            }
+            if (list.Count == 0) _idle.Remove(key);
+            return c;
+        }
+        _idle.Remove(key);
+        return null;
+    }
+
+    // An idle HTTP connection has nothing to say; readable means the server sent EOF (closed it) or garbage.
+    private static bool IsStale(Connection c)
+    {
+        if (c.BufferedCount > 0) return true;
+        try
+        {
+            return c.Socket is { } s && s.Poll(0, SelectMode.SelectRead);
+        }
+        catch
+        {
+            return true;
+        }
+    }
+
+    internal void OnRelease(Connection c)
+    {
+        Waiter? handTo = null;
+        var closeIt = false;
+        lock (_gate)
+        {
+            _leased.Remove(c);
+            if (_closed || ForceClose || !c.KeepAlive || c.Closed)
+            {
+                closeIt = true;
+                AddAcquired(c.Key, -1);
+            }
+            else
+            {
+                handTo = DequeueWaiterFor(c.Key);
+                if (handTo is null)
+                {
+                    AddAcquired(c.Key, -1);
+                    AddIdle(c);
+                }
+                else
+                {
+                    c.TryReacquire();
+                    _leased.Add(c);
+                }
+            }
+        }
+        if (closeIt)
+        {
+            c.CloseCore();
+            WakeWaiters();
+        }
+        else if (handTo is not null)
+        {
+            handTo.Grant(c);
+        }
+        else
+        {
+            WakeWaiters();
+        }
+        Publish();
+    }
+
+    private void AddIdle(Connection c)
+    {
+        if (!_idle.TryGetValue(c.Key, out var list)) _idle[c.Key] = list = new List<Connection>();
+        list.Add(c);
+        _idleCount++;
+        c.IdleSince = _scheduler.Now;
+        var keep = Options.KeepaliveTimeout;
+        if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
+        if (keep is null) return;
+        c.IdleTimer = _scheduler.Schedule(c, keep.Value, (_, conn) =>
+        {
+            ExpireIdle(conn);
+            return Disposable.Empty;
+        });
+    }
+
+    private void ExpireIdle(Connection c)
+    {
+        lock (_gate)
+        {
+            if (!_idle.TryGetValue(c.Key, out var list) || !list.Remove(c)) return;
+            _idleCount--;
+            if (list.Count == 0) _idle.Remove(c.Key);
+        }
+        c.CloseCore();
+        Publish();
+    }
+
+    // A leased connection was closed or detached: its slot is free.
+    internal void OnLeaseEnded(Connection c)
+    {
+        lock (_gate)
+        {
+            if (!_leased.Remove(c)) return;
+            AddAcquired(c.Key, -1);
+        }
+        WakeWaiters();
+        Publish();
+    }
+
+    // An idle connection was closed from outside (session close races): drop it from the idle list.
+    internal void OnIdleClosed(Connection c)
+    {
+        lock (_gate)
+        {
+            if (_idle.TryGetValue(c.Key, out var list) && list.Remove(c))
+            {
+                _idleCount--;
+                if (list.Count == 0) _idle.Remove(c.Key);
+            }
+        }
+        Publish();
+    }
+
+    private Waiter? DequeueWaiterFor(ConnectionKey key)
+    {
+        for (var n = _waiters.First; n is not null; n = n.Next)
+        {
+            if (n.Value.Key != key) continue;
+            _waiters.Remove(n);
+            n.Value.Node = null;
+            return n.Value;
+        }
+        return null;
+    }
+
+    // Slots freed: let queued requests proceed in FIFO order, each taking an idle connection or opening one.
+    private void WakeWaiters()
+    {
+        while (true)
+        {
+            Waiter? w = null;
+            Connection? idle = null;
+            var stale = new List<Connection>();
+            lock (_gate)
+            {
+                if (_closed) return;
+                for (var n = _waiters.First; n is not null; n = n.Next)
+                {
+                    if (!HasCapacity(n.Value.Key)) continue;
+                    w = n.Value;
+                    _waiters.Remove(n);
+                    w.Node = null;
+                    break;
+                }
+                if (w is null) return;
+                AddAcquired(w.Key, 1);
+                idle = TakeIdle(w.Key, stale);
+                if (idle is not null) _leased.Add(idle);
+                else _opening++;
+            }
+            foreach (var s in stale) s.CloseCore();
+            if (idle is not null) w.Grant(idle);
+            else w.Open();
+        }
+    }
+
+    private void Publish()
+    {
+        PoolState s;
+        lock (_gate)
+        {
+            s = new PoolState(_leased.Count, _opening, _idleCount, _waiters.Count, new Dictionary<ConnectionKey, int>(_acquiredPerKey));
+            if (!_state.IsDisposed && !_closed) _state.OnNext(s);
+            else if (_closed && !_state.IsDisposed)
+            {
+                try { _state.OnNext(s); } catch (ObjectDisposedException) { }
+            }
+        }
+    }
+
+    private abstract class Waiter
+    {
+        public required ConnectionKey Key { get; init; }
+        public LinkedListNode<Waiter>? Node { get; set; }
+        public abstract void Grant(Connection c);
+        public abstract void Open();
+        public abstract void Fail(Exception e);
+    }
+
+    /// <summary>One subscription to <see cref="Connect"/>: waits, opens or takes idle, and hands the lease over once.</summary>
+    private sealed class ConnectOperation : Waiter, IDisposable
+    {
+        private readonly BaseConnector _pool;
+        private readonly IObserver<Connection> _observer;
+        private readonly CancellationTokenSource _cts = new();
+        private int _done; // 1 once the observer got a terminal message or the subscription was disposed
+
+        public ConnectOperation(BaseConnector pool, ConnectionKey key, IObserver<Connection> observer)
+        {
+            _pool = pool;
+            _observer = observer;
+            Key = key;
+        }
+
+        public void Start()
+        {
+            Connection? idle = null;
+            var open = false;
+            var stale = new List<Connection>();
+            lock (_pool._gate)
+            {
+                if (_pool._closed)
+                {
+                    Fail(new ClientConnectionError("Connector is closed."));
+                    return;
+                }
+                if (_pool.HasCapacity(Key) && _pool._waiters.Count == 0)
+                {
+                    _pool.AddAcquired(Key, 1);
+                    idle = _pool.TakeIdle(Key, stale);
+                    if (idle is not null) _pool._leased.Add(idle);
+                    else
+                    {
+                        _pool._opening++;
+                        open = true;
+                    }
+                }
+                else
+                {
+                    Node = _pool._waiters.AddLast(this);
+                }
+            }
+            foreach (var s in stale) s.CloseCore();
+            if (idle is not null) Grant(idle);
+            else if (open) Open();
+            _pool.Publish();
+        }
+
+        public override void Grant(Connection c)
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+            {
+                // Disposed while the lease was on its way: give it back untouched.
+                c.Release();
+                return;
+            }
+            _observer.OnNext(c);
+            _observer.OnCompleted();
+        }
+
+        public override void Open() => _ = OpenAsync();
+
+        // Never faults: every exception is caught and routed to the observer, so nothing goes unobserved.
+        private async Task OpenAsync()
+        {
+            Connection? c = null;
+            Exception? error = null;
+            try
+            {
+                c = await _pool.CreateConnectionAsync(Key, _cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            bool closed;
+            lock (_pool._gate)
+            {
+                _pool._opening--;
+                closed = _pool._closed;
+                if (c is not null && !closed) _pool._leased.Add(c);
+                else _pool.AddAcquired(Key, -1);
+            }
+            if (c is null || closed)
+            {
+                c?.CloseCore();
+                _pool.WakeWaiters();
+                _pool.Publish();
+                if (closed && error is null) error = new ClientConnectionError("Connector is closed.");
+                Fail(error!);
+                return;
+            }
+            _pool.Publish();
+            Grant(c);
+        }
+
+        public override void Fail(Exception e)
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            _observer.OnError(e);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            var wasWaiting = false;
+            lock (_pool._gate)
+            {
+                if (Node is not null)
+                {
+                    _pool._waiters.Remove(Node);
+                    Node = null;
+                    wasWaiting = true;
+                }
+            }
+            _cts.Cancel();
+            if (wasWaiting) _pool.Publish();
+        }
+    }
+}

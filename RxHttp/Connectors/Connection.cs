@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+
+namespace RxHttp;
+
+/// <summary>
+/// A lease on one open connection, handed out by a connector. Release it to return it to the pool, close it
+/// to drop it, or detach it to take the stream out of the pool's accounting (websocket upgrades, tunnels).
+/// </summary>
+public sealed class Connection : IDisposable
+{
+    private const int InitialBufferSize = 16 * 1024;
+
+    private readonly BaseConnector? _owner;
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+    private int _state; // 0 leased, 1 released, 2 closed, 3 detached
+    private Exception? _abortReason;
+
+    internal Connection(BaseConnector? owner, ConnectionKey key, Socket? socket, Stream stream)
+    {
+        _owner = owner;
+        Key = key;
+        Socket = socket;
+        Stream = stream;
+        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    }
+
+    /// <summary>What this connection is for.</summary>
+    public ConnectionKey Key { get; }
+
+    /// <summary>True once the connection is closed (by either side, by the pool or by an error).</summary>
+    public bool Closed => Volatile.Read(ref _state) == 2;
+
+    /// <summary>How many requests this connection has carried.</summary>
+    public int RequestCount { get; internal set; }
+
+    internal Socket? Socket { get; }
+    internal Stream Stream { get; }
+    internal Http1.PooledBufferWriter Writer { get; } = new();
+    internal bool KeepAlive { get; set; } = true;
+    internal TimeSpan? ServerKeepAlive { get; set; }
+    internal DateTimeOffset IdleSince { get; set; }
+    internal IDisposable? IdleTimer { get; set; }
+
+    /// <summary>True when the connection came from the idle list rather than being freshly opened.</summary>
+    internal bool IsReused => RequestCount > 0;
+
+    /// <summary>Returns the connection to its pool for reuse, or closes it when it cannot be reused.</summary>
+    public void Release()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
+        if (_owner is null) CloseCore();
+        else _owner.OnRelease(this);
+    }
+
+    /// <summary>Closes the socket; the pool slot is freed.</summary>
+    public void Close()
+    {
+        var previous = Interlocked.Exchange(ref _state, 2);
+        if (previous == 2) return;
+        CloseCore();
+        if (previous == 0) _owner?.OnLeaseEnded(this);
+        else if (previous == 1) _owner?.OnIdleClosed(this);
+    }
+
+    /// <summary>
+    /// Takes the stream out of the pool: the pool no longer counts it and will never reuse or close it.
+    /// The caller owns the returned stream (and any bytes already buffered, see <see cref="TakeBuffered"/>).
+    /// </summary>
+    public Stream Detach()
+    {
+        if (Interlocked.CompareExchange(ref _state, 3, 0) != 0) throw new InvalidOperationException("Only a leased connection can be detached.");
+        _owner?.OnLeaseEnded(this);
+        return Stream;
+    }
+
+    /// <summary>Same as <see cref="Release"/>.</summary>
+    public void Dispose() => Release();
+
+    // Re-arms a released connection when the pool hands it out again.
+    internal bool TryReacquire() => Interlocked.CompareExchange(ref _state, 0, 1) == 1;
+
+    internal void CloseCore()
+    {
+        Volatile.Write(ref _state, 2);
+        IdleTimer?.Dispose();
+        try { Socket?.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        try { Stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }
+        Socket?.Dispose();
+        var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
+        Writer.Dispose();
+        // The buffer may still be referenced by a read in flight on another thread; returning it to the pool
+        // then would let two owners share it, so it is left to the GC once closed by an abort.
+        if (b.Length > 0 && _abortReason is null) ArrayPool<byte>.Shared.Return(b);
+    }
+
+    /// <summary>Closes the connection because of <paramref name="reason"/>; reads in flight fail with it.</summary>
+    internal void Abort(Exception reason)
+    {
+        Interlocked.CompareExchange(ref _abortReason, reason, null);
+        Close();
+    }
+
+    internal Exception? AbortReason => Volatile.Read(ref _abortReason);
+
+    // ---- read buffer ----
+
+    internal ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+    internal ReadOnlyMemory<byte> BufferedMemory => _buffer.AsMemory(_start, _end - _start);
+    internal int BufferedCount => _end - _start;
+
+    internal void Consume(int count)
+    {
+        _start += count;
+        if (_start == _end) _start = _end = 0;
+    }
+
+    internal byte[] TakeBuffered()
+    {
+        var copy = Buffered.ToArray();
+        _start = _end = 0;
+        return copy;
+    }
+
+    /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
+    internal async ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
+    {
+        if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+        {
+            if (_buffer.Length >= maxBuffer) throw new InvalidOperationException("Read buffer limit reached.");
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
+            Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+        var n = await ReadRawAsync(_buffer.AsMemory(_end), timer, ct).ConfigureAwait(false);
+        _end += n;
+        return n;
+    }
+
+    /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
+    internal async ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
+    {
+        timer?.Arm(this);
+        try
+        {
+            return await Stream.ReadAsync(destination, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (AbortReason is { } reason)
+        {
+            throw Wrap(reason, e);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
+        }
+        finally
+        {
+            timer?.Disarm();
+        }
+    }
+
+    internal async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        try
+        {
+            await Stream.WriteAsync(data, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (AbortReason is { } reason)
+        {
+            throw Wrap(reason, e);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new ClientOSError("Cannot write request: " + e.Message, e.InnerException as SocketException ?? e);
+        }
+    }
+
+    private static Exception Wrap(Exception reason, Exception e) =>
+        reason is ClientError ? reason : new ClientConnectionError(reason.Message, e);
+}
+
+/// <summary>
+/// The SockRead timeout: armed before each socket read and disarmed when bytes arrive, so it measures the
+/// gap between chunks. Fires on the session's scheduler and aborts the connection.
+/// </summary>
+internal sealed class ReadTimer(IScheduler scheduler, TimeSpan timeout, TimeSpan ceilThreshold)
+{
+    private IDisposable? _pending;
+
+    public void Arm(Connection connection)
+    {
+        var due = Ceiling.Deadline(scheduler.Now, timeout, ceilThreshold);
+        _pending = scheduler.Schedule(connection, due, static (_, c) =>
+        {
+            c.Abort(new SocketTimeoutError("Timeout on reading data from socket"));
+            return System.Reactive.Disposables.Disposable.Empty;
+        });
+    }
+
+    public void Disarm() => Interlocked.Exchange(ref _pending, null)?.Dispose();
+}

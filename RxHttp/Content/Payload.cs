@@ -1,0 +1,123 @@
+using System.Text;
+
+namespace RxHttp;
+
+/// <summary>
+/// A request body. Knows its content type and, when it can, its length; writes itself to the connection.
+/// A payload that can be written twice (bytes, text, JSON) is replayable and survives 307/308 redirects
+/// and retries.
+/// </summary>
+public abstract class Payload
+{
+    /// <summary>The Content-Type to send unless the request sets one.</summary>
+    public virtual string? ContentType { get; protected init; }
+
+    /// <summary>The body length when known in advance; null sends the body chunked.</summary>
+    public virtual long? Length => null;
+
+    /// <summary>Whether <see cref="WriteToAsync"/> can be called more than once.</summary>
+    public virtual bool IsReplayable => false;
+
+    /// <summary>Writes the body through <paramref name="writer"/>.</summary>
+    public abstract ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The payload for a request's <c>Data</c>: a <see cref="Payload"/> as is, bytes as
+    /// application/octet-stream, a string as text/plain; charset=utf-8.
+    /// </summary>
+    public static Payload From(object data) => data switch
+    {
+        Payload p => p,
+        byte[] b => new BytesPayload(b),
+        ReadOnlyMemory<byte> m => new BytesPayload(m),
+        Memory<byte> m => new BytesPayload(m),
+        string s => new StringPayload(s),
+        _ => FromOther(data) ?? throw new ArgumentException($"Cannot send a {data.GetType().Name} as a request body.", nameof(data)),
+    };
+
+    // Extension point for the body kinds in Content/ (forms, streams, sequences); null when unknown.
+    internal static Func<object, Payload?> FromOther { get; set; } = _ => null;
+}
+
+/// <summary>Where a payload writes: the connection, framed with Content-Length or chunked as the request decided.</summary>
+public abstract class PayloadWriter
+{
+    /// <summary>Writes <paramref name="data"/> (copied or sent before this returns; the caller may reuse it).</summary>
+    public abstract ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Bytes written so far (before any transfer framing).</summary>
+    public abstract long BytesWritten { get; }
+}
+
+/// <summary>A body from bytes (application/octet-stream unless told otherwise).</summary>
+public sealed class BytesPayload : Payload
+{
+    /// <summary>Creates the payload.</summary>
+    public BytesPayload(ReadOnlyMemory<byte> data, string contentType = "application/octet-stream")
+    {
+        Data = data;
+        ContentType = contentType;
+    }
+
+    /// <summary>The bytes.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    /// <inheritdoc />
+    public override long? Length => Data.Length;
+
+    /// <inheritdoc />
+    public override bool IsReplayable => true;
+
+    /// <inheritdoc />
+    public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken) =>
+        Data.IsEmpty ? ValueTask.CompletedTask : writer.WriteAsync(Data, cancellationToken);
+}
+
+/// <summary>A text body (text/plain; charset=utf-8 unless told otherwise).</summary>
+public sealed class StringPayload : Payload
+{
+    private readonly byte[] _bytes;
+
+    /// <summary>Creates the payload, encoding <paramref name="text"/> with <paramref name="encoding"/> (UTF-8 by default).</summary>
+    public StringPayload(string text, string? contentType = null, Encoding? encoding = null)
+    {
+        encoding ??= Encoding.UTF8;
+        _bytes = encoding.GetBytes(text);
+        ContentType = contentType ?? $"text/plain; charset={encoding.WebName}";
+    }
+
+    /// <inheritdoc />
+    public override long? Length => _bytes.Length;
+
+    /// <inheritdoc />
+    public override bool IsReplayable => true;
+
+    /// <inheritdoc />
+    public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken) =>
+        _bytes.Length == 0 ? ValueTask.CompletedTask : writer.WriteAsync(_bytes, cancellationToken);
+
+    internal ReadOnlyMemory<byte> Bytes => _bytes;
+}
+
+/// <summary>A JSON body, serialised once by the session's serializer (application/json).</summary>
+public sealed class JsonPayload : Payload
+{
+    private readonly byte[] _bytes;
+
+    /// <summary>Creates the payload from already serialised JSON text.</summary>
+    public JsonPayload(string json, string contentType = "application/json")
+    {
+        _bytes = Encoding.UTF8.GetBytes(json);
+        ContentType = contentType;
+    }
+
+    /// <inheritdoc />
+    public override long? Length => _bytes.Length;
+
+    /// <inheritdoc />
+    public override bool IsReplayable => true;
+
+    /// <inheritdoc />
+    public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken) =>
+        writer.WriteAsync(_bytes, cancellationToken);
+}

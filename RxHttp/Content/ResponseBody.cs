@@ -1,0 +1,182 @@
+using RxHttp.Http1;
+
+namespace RxHttp;
+
+/// <summary>
+/// Reads one response body off its connection by the framing chosen once from the head (none, length,
+/// chunked, until close), then returns or closes the connection at the end. Not thread-safe: one reader.
+/// </summary>
+internal sealed class ResponseBody
+{
+    private readonly Connection _connection;
+    private readonly BodyFraming _framing;
+    private readonly ReadTimer? _timer;
+    private readonly Action<bool> _onEnd;
+    private long _remaining;
+    private ChunkedDecoder? _chunked;
+    private int _pending; // body bytes of the current chunk already at the buffer's start
+    private int _state; // 0 reading, 1 done, 2 failed/closed
+
+    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, Action<bool> onEnd)
+    {
+        _connection = connection;
+        _framing = framing;
+        _remaining = contentLength;
+        _timer = timer;
+        _onEnd = onEnd;
+        if (framing == BodyFraming.Chunked) _chunked = new ChunkedDecoder(limits);
+        if (framing == BodyFraming.None || framing == BodyFraming.ContentLength && contentLength == 0) Finish();
+    }
+
+    public bool IsDone => Volatile.Read(ref _state) != 0;
+    public long BytesRead { get; private set; }
+
+    /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
+    public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        if (destination.IsEmpty) return 0;
+        if (_state == 1) return 0;
+        if (_state == 2) throw _connection.AbortReason is ClientError ce ? ce : new ClientPayloadError("The response was released before its body was read.");
+        try
+        {
+            var n = _framing switch
+            {
+                BodyFraming.ContentLength => await ReadLengthAsync(destination, ct).ConfigureAwait(false),
+                BodyFraming.Chunked => await ReadChunkedAsync(destination, ct).ConfigureAwait(false),
+                _ => await ReadUntilCloseAsync(destination, ct).ConfigureAwait(false),
+            };
+            BytesRead += n;
+            return n;
+        }
+        catch (Exception e)
+        {
+            Fail();
+            if (e is OperationCanceledException) throw;
+            if (_connection.AbortReason is ClientError reason) throw reason;
+            if (e is HttpParseException pe) throw new ClientPayloadError("Response payload is not completed: " + pe.Message, pe);
+            if (e is ServerDisconnectedError sd) throw new ClientPayloadError("Response payload is not completed: " + sd.Message, sd);
+            throw;
+        }
+    }
+
+    /// <summary>The next bytes of the body as a fresh array (safe to keep); null at the end.</summary>
+    public async ValueTask<byte[]?> ReadChunkAsync(int max, CancellationToken ct)
+    {
+        // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
+        var avail = _framing == BodyFraming.Chunked ? 0 : _connection.BufferedCount;
+        var size = avail > 0 ? Math.Min(avail, max) : max;
+        if (_framing == BodyFraming.ContentLength) size = (int)Math.Min(size, Math.Max(_remaining, 1));
+        var buffer = new byte[size];
+        var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
+        if (n == 0) return null;
+        return n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+    }
+
+    private async ValueTask<int> ReadLengthAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        if (_remaining == 0) return Finish();
+        int n;
+        if (_connection.BufferedCount > 0)
+        {
+            n = (int)Math.Min(Math.Min(_connection.BufferedCount, destination.Length), _remaining);
+            _connection.Buffered[..n].CopyTo(destination.Span);
+            _connection.Consume(n);
+        }
+        else
+        {
+            var max = (int)Math.Min(destination.Length, _remaining);
+            n = await _connection.ReadRawAsync(destination[..max], _timer, ct).ConfigureAwait(false);
+            if (n == 0) throw new ClientPayloadError($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
+        }
+        _remaining -= n;
+        if (_remaining == 0) Finish();
+        return n;
+    }
+
+    private async ValueTask<int> ReadChunkedAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        while (true)
+        {
+            if (_pending > 0)
+            {
+                var n = Math.Min(_pending, destination.Length);
+                _connection.Buffered[..n].CopyTo(destination.Span);
+                _connection.Consume(n);
+                _pending -= n;
+                return n;
+            }
+            var status = _chunked!.Decode(_connection.Buffered, out var consumed, out var dataOffset, out var dataLength);
+            if (status == ChunkedStatus.Data)
+            {
+                _connection.Consume(dataOffset);
+                _pending = dataLength;
+                continue;
+            }
+            _connection.Consume(consumed);
+            if (status == ChunkedStatus.Done)
+            {
+                Finish();
+                return 0;
+            }
+            var read = await _connection.FillAsync(_timer, ct).ConfigureAwait(false);
+            if (read == 0) throw new ClientPayloadError("Response payload is not completed: the connection closed inside a chunked body.");
+        }
+    }
+
+    private async ValueTask<int> ReadUntilCloseAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        if (_connection.BufferedCount > 0)
+        {
+            var n = Math.Min(_connection.BufferedCount, destination.Length);
+            _connection.Buffered[..n].CopyTo(destination.Span);
+            _connection.Consume(n);
+            return n;
+        }
+        var read = await _connection.ReadRawAsync(destination, _timer, ct).ConfigureAwait(false);
+        if (read == 0) Finish();
+        return read;
+    }
+
+    private int Finish()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) _onEnd(true);
+        return 0;
+    }
+
+    /// <summary>Stops reading: the connection is closed unless the body already ended.</summary>
+    public void Fail()
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) _onEnd(false);
+    }
+
+    /// <summary>Drains what is already buffered so a fully received body still frees its connection for reuse.</summary>
+    public bool TryDrainBuffered()
+    {
+        if (_state != 0) return _state == 1;
+        if (_framing == BodyFraming.ContentLength && _connection.BufferedCount >= _remaining)
+        {
+            _connection.Consume((int)_remaining);
+            _remaining = 0;
+            Finish();
+            return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>The raw body as a <see cref="Stream"/>, so decompressors from System.IO.Compression can sit on top.</summary>
+internal sealed class ResponseBodyStream(ResponseBody body) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => body.BytesRead; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => body.ReadAsync(buffer, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

@@ -1,0 +1,335 @@
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Text;
+using System.Text.Json;
+using RxHttp.Http1;
+
+namespace RxHttp;
+
+/// <summary>
+/// One hop: lease a connection, write the request, read the head, hand the body to the response. The only
+/// place where HTTP meets a connection; everything above it is Rx operators over <see cref="RequestHandler"/>.
+/// </summary>
+internal sealed class Http1Exchange
+{
+    private readonly BaseConnector _connector;
+    private readonly System.Reactive.Concurrency.IScheduler _scheduler;
+    private readonly HttpParserLimits _limits;
+    private readonly JsonSerializerOptions _jsonOptions;
+
+    public Http1Exchange(BaseConnector connector, System.Reactive.Concurrency.IScheduler scheduler, HttpParserLimits limits, JsonSerializerOptions jsonOptions)
+    {
+        _connector = connector;
+        _scheduler = scheduler;
+        _limits = limits;
+        _jsonOptions = jsonOptions;
+    }
+
+    /// <summary>The innermost handler: a cold observable that sends <paramref name="request"/> once per subscription.</summary>
+    public IObservable<ClientResponse> Send(ClientRequest request) =>
+        RxAsync.FromAsync(ct => SendAsync(request, ct), orphan: r => r.Release());
+
+    public static ConnectionKey KeyFor(ClientRequest request) =>
+        new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
+
+    private async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
+    {
+        var key = KeyFor(request);
+        for (var attempt = 0; ; attempt++)
+        {
+            var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
+            var reused = connection.IsReused;
+            var state = new ExchangeState();
+            try
+            {
+                return await ExchangeAsync(connection, request, state, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt == 0 && reused && !state.ResponseBytes && request.IsIdempotent
+                                      && (request.Body is null || request.Body.IsReplayable)
+                                      && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
+            {
+                // A keep-alive connection the server closed while we picked it: aiohttp retries once on a fresh one.
+                connection.Close();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                connection.Close();
+                throw;
+            }
+            catch (Exception e)
+            {
+                connection.Close();
+                if (connection.AbortReason is ClientError reason) throw reason;
+                if (e is HttpParseException pe) throw new ClientResponseError(Info(request), null, 400, pe.Message, inner: pe);
+                throw;
+            }
+        }
+    }
+
+    private Task<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    {
+        var source = _connector.Connect(key);
+        if (ClientTimeout.Active(timeout.Connect) is { } connect)
+        {
+            var due = Ceiling.Deadline(_scheduler.Now, connect, timeout.CeilThreshold);
+            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), _scheduler);
+        }
+        return RxAsync.FirstLeaseAsync(source, ct);
+    }
+
+    private sealed class ExchangeState
+    {
+        public bool ResponseBytes;
+    }
+
+    private async Task<ClientResponse> ExchangeAsync(Connection connection, ClientRequest request, ExchangeState state, CancellationToken ct)
+    {
+        var timeout = request.Timeout;
+        var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
+        var sent = await WriteRequestAsync(connection, request, ct).ConfigureAwait(false);
+        var info = new RequestInfo(request.Method, request.Url, sent);
+
+        var head = new ResponseHeadBuilder();
+        while (true)
+        {
+            int consumed;
+            while (!HttpResponseParser.TryParseHead(connection.Buffered, head, _limits, out consumed))
+            {
+                var maxBuffer = Math.Max(64 * 1024, (_limits.MaxFieldSize + 2) * (_limits.MaxHeaders + 2));
+                var n = await connection.FillAsync(readTimer, ct, maxBuffer).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw connection.BufferedCount == 0
+                        ? new ServerDisconnectedError("Server disconnected")
+                        : new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head");
+                }
+                state.ResponseBytes = true;
+            }
+            state.ResponseBytes = true;
+            connection.Consume(consumed);
+            // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
+            if (head.Status is >= 100 and < 200 && head.Status != 101)
+            {
+                head.Reset();
+                continue;
+            }
+            break;
+        }
+
+        var headers = head.Headers;
+        var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && framing != BodyFraming.UntilClose && head.Status != 101;
+        connection.KeepAlive = keepAlive;
+        connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
+        connection.RequestCount++;
+
+        ClientResponse? response = null;
+        ResponseBody? body = null;
+        if (head.Status != 101)
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, complete => ClientResponse.OnBodyEnd(response, connection, complete, keepAlive));
+        response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
+            connection, body, request.AutoDecompress, _jsonOptions);
+        return response;
+    }
+
+    private static TimeSpan? ParseKeepAliveTimeout(string? value)
+    {
+        if (value is null) return null;
+        foreach (var part in value.Split(','))
+        {
+            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length == 2 && kv[0].Equals("timeout", StringComparison.OrdinalIgnoreCase) && int.TryParse(kv[1], out var s) && s >= 0)
+                return TimeSpan.FromSeconds(s);
+        }
+        return null;
+    }
+
+    private static readonly int SmallBody = 16 * 1024;
+
+    /// <summary>Writes head and body; returns the headers as sent.</summary>
+    private static async Task<HeaderCollection> WriteRequestAsync(Connection connection, ClientRequest request, CancellationToken ct)
+    {
+        var body = request.Body;
+        var headers = new HeaderCollection(request.Headers.Count + 3);
+        headers.AddUnchecked("Host", request.Headers.Get("Host") ?? request.Url.HostHeader);
+        foreach (var kv in request.Headers.Items)
+            if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
+        var chunked = false;
+        if (body is not null)
+        {
+            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.Properties.ContainsKey(SkipContentType)) headers.AddUnchecked("Content-Type", type);
+            if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                chunked = true;
+                headers.Remove("Content-Length");
+            }
+            else if (request.Chunked || body.Length is null)
+            {
+                chunked = true;
+                headers.Remove("Content-Length");
+                headers.AddUnchecked("Transfer-Encoding", "chunked");
+            }
+            else if (!headers.Contains("Content-Length"))
+            {
+                headers.AddUnchecked("Content-Length", body.Length.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        else if (request.Method is not ("GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT") && !headers.Contains("Content-Length") && !headers.Contains("Transfer-Encoding"))
+        {
+            headers.AddUnchecked("Content-Length", "0");
+        }
+
+        var writer = connection.Writer;
+        writer.Clear();
+        HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, headers.Items);
+        if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked)
+        {
+            // Head and a small body leave in one send: one syscall, one TCP segment for typical API calls.
+            small.Data.Span.CopyTo(writer.GetSpan(len));
+            writer.Advance(len);
+            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+        }
+        else if (body is null)
+        {
+            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var bodyWriter = new ConnectionPayloadWriter(connection, chunked, writer);
+            await body.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
+            await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
+        }
+        return headers.MakeReadOnly();
+    }
+
+    internal const string SkipContentType = "rxhttp.skip-content-type";
+
+    internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers);
+
+    /// <summary>Frames payload bytes onto the connection; the head goes out with the first write.</summary>
+    private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head) : PayloadWriter
+    {
+        private bool _headSent;
+        private long _written;
+
+        public override long BytesWritten => _written;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            if (data.IsEmpty) return;
+            _written += data.Length;
+            if (!_headSent)
+            {
+                _headSent = true;
+                if (chunked) HttpRequestWriter.WriteChunkHeader(head, data.Length);
+                if (data.Length <= SmallBody)
+                {
+                    data.Span.CopyTo(head.GetSpan(data.Length));
+                    head.Advance(data.Length);
+                    if (chunked) head.Write(HttpRequestWriter.ChunkTrailer);
+                    await connection.WriteAsync(head.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                await connection.WriteAsync(head.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                await connection.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                if (chunked) await connection.WriteAsync(ChunkCrlf, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            if (chunked)
+            {
+                head.Clear();
+                HttpRequestWriter.WriteChunkHeader(head, data.Length);
+                await connection.WriteAsync(head.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            await connection.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            if (chunked) await connection.WriteAsync(ChunkCrlf, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask CompleteAsync(CancellationToken ct)
+        {
+            if (!_headSent)
+            {
+                _headSent = true;
+                if (chunked) head.Write(HttpRequestWriter.LastChunk);
+                await connection.WriteAsync(head.WrittenMemory, ct).ConfigureAwait(false);
+                return;
+            }
+            if (chunked) await connection.WriteAsync(LastChunkBytes, ct).ConfigureAwait(false);
+        }
+
+        private static readonly ReadOnlyMemory<byte> ChunkCrlf = "\r\n"u8.ToArray();
+        private static readonly ReadOnlyMemory<byte> LastChunkBytes = "0\r\n\r\n"u8.ToArray();
+    }
+}
+
+/// <summary>Collects a parsed head into strings, interning the header names every response repeats.</summary>
+internal sealed class ResponseHeadBuilder : IHttpResponseHeadHandler
+{
+    public int Major, Minor, Status;
+    public string Reason = "";
+    public HeaderCollection Headers = new(16);
+
+    public Version Version => Major == 1 && Minor == 1 ? System.Net.HttpVersion.Version11 : Major == 1 && Minor == 0 ? System.Net.HttpVersion.Version10 : new Version(Major, Minor);
+
+    public void Reset()
+    {
+        Headers = new HeaderCollection(16);
+        Reason = "";
+    }
+
+    public void OnStatusLine(int versionMajor, int versionMinor, int status, ReadOnlySpan<byte> reason)
+    {
+        Major = versionMajor;
+        Minor = versionMinor;
+        Status = status;
+        Reason = reason.SequenceEqual("OK"u8) ? "OK" : Encoding.Latin1.GetString(reason);
+    }
+
+    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+        Headers.AddUnchecked(KnownHeaders.Name(name), KnownHeaders.Value(value));
+}
+
+internal static class KnownHeaders
+{
+    private static readonly string[] Names =
+    {
+        "Content-Length", "Content-Type", "Date", "Server", "Connection", "Transfer-Encoding", "Keep-Alive",
+        "Content-Encoding", "Cache-Control", "Location", "Set-Cookie", "ETag", "Last-Modified", "Expires", "Vary",
+        "Accept-Ranges", "Access-Control-Allow-Origin", "Age", "Pragma", "WWW-Authenticate", "Upgrade",
+        "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Retry-After", "Strict-Transport-Security",
+    };
+
+    private static readonly string[] Values = { "chunked", "keep-alive", "close", "gzip", "application/json", "text/plain", "no-cache", "bytes", "Kestrel", "nginx", "0" };
+
+    public static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in Names)
+        {
+            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known)) return known;
+        }
+        return Encoding.ASCII.GetString(name);
+    }
+
+    public static string Value(ReadOnlySpan<byte> value)
+    {
+        if (value.Length <= 16)
+        {
+            foreach (var known in Values)
+                if (known.Length == value.Length && Ascii.Equals(value, known)) return known;
+        }
+        // Header values are opaque bytes; UTF-8 as aiohttp decodes them (with Latin-1 for invalid sequences).
+        return Ascii.IsValid(value) ? Encoding.ASCII.GetString(value) : Utf8OrLatin1(value);
+    }
+
+    private static string Utf8OrLatin1(ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(value);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(value);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Reactive.Linq;
+
+namespace RxHttp;
+
+/// <summary>Settings of the redirect operator.</summary>
+/// <param name="AllowRedirects">Follow 301, 302, 303, 307 and 308.</param>
+/// <param name="MaxRedirects">Most hops; one more raises <see cref="TooManyRedirects"/>.</param>
+public sealed record RedirectOptions(bool AllowRedirects = true, int MaxRedirects = 10);
+
+/// <summary>Redirect following as an operator over a <see cref="RequestHandler"/>.</summary>
+public static class RedirectsOperator
+{
+    private static readonly string[] CrossOriginDrop = { "Authorization", "Cookie", "Proxy-Authorization" };
+
+    /// <summary>
+    /// Follows redirects the way aiohttp does: 303 becomes GET (HEAD stays HEAD), 301/302 turn POST into GET
+    /// without its body, 307/308 keep method and body (a body that cannot be sent twice is a
+    /// <see cref="ClientPayloadError"/>). A relative Location is joined; a non-http(s) one raises
+    /// <see cref="NonHttpUrlRedirectClientError"/>; a missing one makes the 3xx final. On a cross-origin hop,
+    /// Authorization, Cookie and Proxy-Authorization are dropped. The final response's History lists the hops.
+    /// </summary>
+    public static RequestHandler FollowRedirects(this RequestHandler hop, RedirectOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.AllowRedirects) return hop;
+        return request => Step(hop, options, request, new List<ClientResponse>());
+    }
+
+    private static IObservable<ClientResponse> Step(RequestHandler hop, RedirectOptions options, ClientRequest request, List<ClientResponse> history) =>
+        hop(request).SelectMany(response =>
+        {
+            if (response.Status is not (301 or 302 or 303 or 307 or 308)) return Done(response, history);
+            var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
+            if (location is null) return Done(response, history);
+
+            history.Add(response);
+            if (history.Count > options.MaxRedirects)
+            {
+                response.Release();
+                return Observable.Throw<ClientResponse>(new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers));
+            }
+
+            Url next;
+            try
+            {
+                var target = Url.Parse(location);
+                if (target.IsAbsolute && target.Scheme is not ("http" or "https"))
+                {
+                    response.Release();
+                    return Observable.Throw<ClientResponse>(new NonHttpUrlRedirectClientError(location));
+                }
+                next = request.Url.Join(target).WithoutFragment();
+                next.EnsureRequestable();
+            }
+            catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
+            {
+                response.Release();
+                return Observable.Throw<ClientResponse>(new InvalidUrlRedirectClientError(location, e.Description));
+            }
+
+            var method = request.Method;
+            var body = request.Body;
+            var headers = request.Headers.Clone();
+            var dropBody = false;
+            if ((response.Status == 303 && method != "HEAD") || (response.Status is 301 or 302 && method == "POST"))
+            {
+                method = "GET";
+                dropBody = true;
+                headers.Remove("Content-Length");
+                headers.Remove("Content-Type");
+                headers.Remove("Transfer-Encoding");
+            }
+            else if (body is not null && !body.IsReplayable)
+            {
+                response.Release();
+                return Observable.Throw<ClientResponse>(new ClientPayloadError(
+                    $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice."));
+            }
+            if (!next.IsSameOrigin(request.Url))
+            {
+                foreach (var h in CrossOriginDrop) headers.Remove(h);
+            }
+            response.Release();
+            var nextRequest = request.With(method, next, headers, dropBody: dropBody);
+            nextRequest.Properties[CrossOriginKey] = !next.IsSameOrigin(request.Url) || request.Properties.ContainsKey(CrossOriginKey) && (bool)request.Properties[CrossOriginKey]!;
+            return Step(hop, options, nextRequest, history);
+        });
+
+    /// <summary>Set on a redirected request once any hop crossed origins, so per-request credentials stay behind.</summary>
+    public const string CrossOriginKey = "rxhttp.redirect.cross-origin";
+
+    private static IObservable<ClientResponse> Done(ClientResponse response, List<ClientResponse> history)
+    {
+        response.History = history.ToArray();
+        return Observable.Return(response);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Reactive.Concurrency;
+using System.Text.Json;
+
+namespace RxHttp;
+
+/// <summary>
+/// Per-request arguments (aiohttp's keyword arguments of <c>session.request</c>). Everything left null
+/// falls back to the session's defaults.
+/// </summary>
+public sealed class RequestOptions
+{
+    /// <summary>Query parameters merged after any query already in the URL.</summary>
+    public QueryParams? Params { get; init; }
+
+    /// <summary>Headers for this request, over the session's defaults.</summary>
+    public IEnumerable<KeyValuePair<string, string>>? Headers { get; init; }
+
+    /// <summary>The body: a <see cref="Payload"/>, bytes, a string, a form dictionary, a stream, … (see <see cref="Payload.From"/>).</summary>
+    public object? Data { get; init; }
+
+    /// <summary>An object sent as JSON with the session's serializer. Cannot be combined with <see cref="Data"/>.</summary>
+    public object? Json { get; init; }
+
+    /// <summary>Follow redirects (default true, false for HEAD).</summary>
+    public bool? AllowRedirects { get; init; }
+
+    /// <summary>Most redirects to follow (default 10).</summary>
+    public int? MaxRedirects { get; init; }
+
+    /// <summary>Timeouts for this request; a bare <see cref="TimeSpan"/> converts to a Total timeout.</summary>
+    public ClientTimeout? Timeout { get; init; }
+
+    /// <summary>TLS settings for this request, over the connector's.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>Cookies sent with this request only (not stored in the jar).</summary>
+    public IEnumerable<KeyValuePair<string, string>>? Cookies { get; init; }
+
+    /// <summary>Use the URL as given, byte for byte, without requoting (aiohttp's <c>encoded=True</c>).</summary>
+    public bool Encoded { get; init; }
+
+    /// <summary>Send the body chunked even when its length is known.</summary>
+    public bool Chunked { get; init; }
+
+    /// <summary>Headers that are not added automatically: User-Agent, Accept, Accept-Encoding, Content-Type.</summary>
+    public IEnumerable<string>? SkipAutoHeaders { get; init; }
+
+    /// <summary>Decompress gzip, deflate and br bodies (default: the session's setting, true).</summary>
+    public bool? AutoDecompress { get; init; }
+
+    /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx (default: the session's setting, false).</summary>
+    public bool? RaiseForStatus { get; init; }
+
+    /// <summary>Extra per-request settings used by pipeline operators; keyed by the operator's type.</summary>
+    public IReadOnlyDictionary<string, object?>? Properties { get; init; }
+}
+
+/// <summary>Session-wide defaults (aiohttp's ClientSession arguments).</summary>
+public sealed class ClientSessionOptions
+{
+    /// <summary>Headers sent with every request unless the request overrides them.</summary>
+    public IEnumerable<KeyValuePair<string, string>>? Headers { get; init; }
+
+    /// <summary>Timeouts (default <see cref="ClientTimeout.Default"/>).</summary>
+    public ClientTimeout Timeout { get; init; } = ClientTimeout.Default;
+
+    /// <summary>The connector; the session creates a <see cref="TcpConnector"/> when null and closes it with itself.</summary>
+    public BaseConnector? Connector { get; init; }
+
+    /// <summary>Leave <see cref="Connector"/> open when the session closes.</summary>
+    public bool ConnectorOwner { get; init; } = true;
+
+    /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies (default: System.Text.Json with web defaults).</summary>
+    public Func<object?, string>? JsonSerialize { get; init; }
+
+    /// <summary>Deserialisation settings for <see cref="ClientResponse.Json{T}"/> (default: <see cref="JsonSerializerOptions.Web"/>).</summary>
+    public JsonSerializerOptions? JsonOptions { get; init; }
+
+    /// <summary>Decompress gzip, deflate and br responses and advertise them in Accept-Encoding (default true).</summary>
+    public bool AutoDecompress { get; init; } = true;
+
+    /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
+    public bool RaiseForStatus { get; init; }
+
+    /// <summary>The clock for every timer the session and its connector start (default <see cref="DefaultScheduler.Instance"/>).</summary>
+    public IScheduler? Scheduler { get; init; }
+
+    /// <summary>The User-Agent header sent unless skipped or overridden.</summary>
+    public string UserAgent { get; init; } = "RxHttp/0.1.0";
+
+    /// <summary>Most redirects to follow (default 10).</summary>
+    public int MaxRedirects { get; init; } = 10;
+
+    /// <summary>Limits for response heads (line 8190 bytes, field 8190, 128 headers, as aiohttp).</summary>
+    public int MaxLineSize { get; init; } = 8190;
+
+    /// <summary>Longest header line accepted.</summary>
+    public int MaxFieldSize { get; init; } = 8190;
+
+    /// <summary>Most headers accepted in one response.</summary>
+    public int MaxHeaders { get; init; } = 128;
+}

@@ -1,0 +1,118 @@
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace RxHttp;
+
+/// <summary>The next step of a pipeline: a cold observable that sends the request once per subscription.</summary>
+public delegate IObservable<ClientResponse> RequestHandler(ClientRequest request);
+
+/// <summary>Bridges between tasks, observables and async sequences that never lose a resource on a race.</summary>
+internal static class RxAsync
+{
+    /// <summary>
+    /// A cold observable of <paramref name="run"/>'s result. Disposing cancels; a result that arrives after
+    /// disposal goes to <paramref name="orphan"/> (so a lease or response is never dropped), and an error after
+    /// disposal is observed here rather than left unobserved.
+    /// </summary>
+    public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
+        Observable.Create<T>(observer =>
+        {
+            var cts = new CancellationTokenSource();
+            var disposed = 0;
+            Task<T> task;
+            try
+            {
+                task = run(cts.Token);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            task.ContinueWith(t =>
+            {
+                if (Volatile.Read(ref disposed) != 0)
+                {
+                    if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
+                    else _ = t.Exception; // observed
+                    return;
+                }
+                if (t.IsCompletedSuccessfully)
+                {
+                    observer.OnNext(t.Result);
+                    observer.OnCompleted();
+                }
+                else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
+                else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return Disposable.Create(() =>
+            {
+                if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+                cts.Cancel();
+            });
+        });
+
+    /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
+    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sub = new SingleAssignmentDisposable();
+        sub.Disposable = source.Subscribe(
+            c =>
+            {
+                if (!tcs.TrySetResult(c)) c.Release();
+            },
+            e => tcs.TrySetException(e),
+            () => tcs.TrySetException(new ClientConnectionError("The connector completed without a connection.")));
+        if (ct.CanBeCanceled)
+        {
+            var reg = ct.Register(() =>
+            {
+                tcs.TrySetCanceled(ct);
+                sub.Dispose();
+            });
+            tcs.Task.ContinueWith(_ => reg.Dispose(), TaskScheduler.Default);
+        }
+        return tcs.Task;
+    }
+}
+
+/// <summary>The two bridges between observables and async sequences that System.Linq.Async would give on older frameworks.</summary>
+public static class AsyncEnumerableBridges
+{
+    /// <summary>
+    /// Pulls <paramref name="source"/> as an observable: one subscription runs the enumeration; disposing stops it.
+    /// </summary>
+    public static IObservable<T> ToObservable<T>(this IAsyncEnumerable<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Observable.Create<T>(async (observer, ct) =>
+        {
+            await foreach (var item in source.WithCancellation(ct).ConfigureAwait(false)) observer.OnNext(item);
+            observer.OnCompleted();
+        });
+    }
+
+    /// <summary>
+    /// Enumerates <paramref name="source"/>. Observables cannot be slowed down, so values that arrive faster than
+    /// they are consumed are queued; with <paramref name="capacity"/> set, the oldest queued values are dropped
+    /// beyond it. Breaking out of the loop disposes the subscription.
+    /// </summary>
+    public static async IAsyncEnumerable<T> ToAsyncEnumerable<T>(this IObservable<T> source, int? capacity = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var channel = capacity is { } c
+            ? Channel.CreateBounded<T>(new BoundedChannelOptions(c) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true })
+            : Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+        using var subscription = source.Subscribe(
+            v => channel.Writer.TryWrite(v),
+            e => channel.Writer.TryComplete(e),
+            () => channel.Writer.TryComplete());
+        while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (channel.Reader.TryRead(out var item)) yield return item;
+        }
+    }
+}

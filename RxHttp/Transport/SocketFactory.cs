@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace RxHttp.Transport;
+
+/// <summary>Opens sockets and wraps them in TLS. Knows nothing of HTTP.</summary>
+internal static class SocketFactory
+{
+    public static async Task<Socket> ConnectAsync(EndPoint endPoint, IPEndPoint? localAddress, CancellationToken ct)
+    {
+        var socket = endPoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endPoint is not UnixDomainSocketEndPoint) socket.NoDelay = true;
+            if (localAddress is not null) socket.Bind(localAddress);
+            await socket.ConnectAsync(endPoint, ct).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static readonly List<SslApplicationProtocol> Http11Alpn = new() { SslApplicationProtocol.Http11 };
+
+    /// <summary>TLS over <paramref name="inner"/>: SNI, ALPN http/1.1, verification with extra roots and pinning.</summary>
+    public static async Task<SslStream> TlsAsync(Stream inner, string host, int port, TlsOptions tls, bool alpnHttp11, CancellationToken ct)
+    {
+        var serverName = tls.ServerHostname ?? host;
+        X509Certificate2? seen = null;
+        SslPolicyErrors seenErrors = SslPolicyErrors.None;
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
+        var baseOptions = tls.Authentication;
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = IPAddress.TryParse(serverName, out _) ? "" : serverName,
+            ApplicationProtocols = baseOptions?.ApplicationProtocols ?? (alpnHttp11 ? Http11Alpn : null),
+            ClientCertificates = tls.ClientCertificates ?? baseOptions?.ClientCertificates,
+            EnabledSslProtocols = baseOptions?.EnabledSslProtocols ?? SslProtocols.None,
+            CertificateRevocationCheckMode = baseOptions?.CertificateRevocationCheckMode ?? X509RevocationMode.NoCheck,
+            CipherSuitesPolicy = baseOptions?.CipherSuitesPolicy,
+            EncryptionPolicy = baseOptions?.EncryptionPolicy ?? EncryptionPolicy.RequireEncryption,
+            LocalCertificateSelectionCallback = baseOptions?.LocalCertificateSelectionCallback,
+            RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
+            {
+                seen = cert is null ? null : new X509Certificate2(cert);
+                seenErrors = errors;
+                if (baseOptions?.RemoteCertificateValidationCallback is { } custom) return custom(_, cert, chain, errors);
+                if (!tls.VerifyCertificate) return true;
+                if (IPAddress.TryParse(serverName, out var ip) && cert is not null) errors = CheckIpName(cert, ip, errors);
+                if (errors == SslPolicyErrors.None) return true;
+                if (tls.TrustedRoots is { Count: > 0 } roots && cert is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == 0)
+                    return ChainsTo(new X509Certificate2(cert), roots);
+                return false;
+            },
+        };
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, ct).ConfigureAwait(false);
+        }
+        catch (AuthenticationException e)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            if (seenErrors != SslPolicyErrors.None)
+                throw new ClientConnectorCertificateError(host, port, $"certificate verify failed: {seenErrors}", e);
+            throw new ClientSslError(host, port, "TLS handshake failed: " + e.Message, e);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new ClientSslError(host, port, "TLS handshake failed: " + e.Message, e);
+        }
+        if (tls.Fingerprint is { } pin)
+        {
+            var cert = seen ?? (ssl.RemoteCertificate is { } rc ? new X509Certificate2(rc) : null);
+            var got = cert is null ? Array.Empty<byte>() : Fingerprint(cert.RawData, pin.Length);
+            if (!CryptographicOperations.FixedTimeEquals(got, pin))
+            {
+                await ssl.DisposeAsync().ConfigureAwait(false);
+                throw new ServerFingerprintMismatch(pin, got, host, port);
+            }
+        }
+        return ssl;
+    }
+
+    /// <summary>The fingerprint of <paramref name="der"/> with the hash its length implies (32 SHA-256, 20 SHA-1, 16 MD5).</summary>
+    public static byte[] Fingerprint(byte[] der, int length) => length switch
+    {
+        32 => SHA256.HashData(der),
+        20 => SHA1.HashData(der),
+        16 => MD5.HashData(der),
+        _ => throw new ArgumentException($"A fingerprint of {length} bytes matches no supported hash (SHA-256: 32, SHA-1: 20, MD5: 16)."),
+    };
+
+    private static bool ChainsTo(X509Certificate2 cert, X509Certificate2Collection roots)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(cert);
+    }
+
+    // .NET does not match an IP literal against the certificate's IP SANs when TargetHost is empty; do it here.
+    private static SslPolicyErrors CheckIpName(X509Certificate cert, IPAddress ip, SslPolicyErrors errors)
+    {
+        var c2 = new X509Certificate2(cert);
+        foreach (var ext in c2.Extensions)
+        {
+            if (ext is X509SubjectAlternativeNameExtension san && san.EnumerateIPAddresses().Any(a => a.Equals(ip)))
+                return errors & ~SslPolicyErrors.RemoteCertificateNameMismatch;
+        }
+        return errors | SslPolicyErrors.RemoteCertificateNameMismatch;
+    }
+}
