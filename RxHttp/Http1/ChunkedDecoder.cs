@@ -1,0 +1,281 @@
+using System.Text;
+
+namespace RxHttp.Http1;
+
+internal enum ChunkedStatus
+{
+    NeedMoreData,
+    Data,
+    Done,
+}
+
+/// <summary>
+/// Restartable decoder for the chunked transfer coding (RFC 9112 §7.1). The input may be split at any byte; body
+/// data is handed back as slices of the caller's input so nothing is copied.
+/// </summary>
+internal sealed class ChunkedDecoder
+{
+    private enum State
+    {
+        Size,        // reading hex digits of chunk-size
+        SizeBws,     // whitespace after the digits, before ';' or the line end
+        Extension,   // inside chunk-ext, ignored up to the line end
+        SizeLf,      // saw CR ending the size line; need LF
+        Data,
+        DataCr,      // chunk data done; need CRLF (or a lone LF)
+        DataLf,
+        Trailer,     // reading trailer lines until the empty line
+        Done,
+    }
+
+    private readonly HttpParserLimits _limits;
+    private State _state;
+    private long _size;
+    private int _digits;
+    private int _lineLength;
+    private long _remaining;
+    // Holds a trailer line that arrives in pieces; trailers are rare, so it is allocated on first need.
+    private byte[]? _line;
+    private int _lineFill;
+    private List<KeyValuePair<string, string>>? _trailers;
+
+    public ChunkedDecoder(HttpParserLimits? limits = null)
+    {
+        _limits = limits ?? HttpParserLimits.Default;
+    }
+
+    /// <summary>Trailer fields in order (names as sent, values decoded as Latin-1 so obs-text survives); complete after <see cref="ChunkedStatus.Done"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Trailers
+        => (IReadOnlyList<KeyValuePair<string, string>>?)_trailers ?? Array.Empty<KeyValuePair<string, string>>();
+
+    public void Reset()
+    {
+        _state = State.Size;
+        _size = 0;
+        _digits = 0;
+        _lineLength = 0;
+        _remaining = 0;
+        _lineFill = 0;
+        _trailers = null;
+    }
+
+    /// <summary>
+    /// Consumes framing from <paramref name="input"/> until body data, the end of the body, or the end of the input.
+    /// On <see cref="ChunkedStatus.Data"/> the data is input[dataOffset..dataOffset+dataLength) and
+    /// consumed = dataOffset + dataLength. On <see cref="ChunkedStatus.Done"/> the bytes after consumed belong to the next message.
+    /// </summary>
+    public ChunkedStatus Decode(ReadOnlySpan<byte> input, out int consumed, out int dataOffset, out int dataLength)
+    {
+        dataOffset = 0;
+        dataLength = 0;
+        int pos = 0;
+        while (true)
+        {
+            if (_state == State.Done)
+            {
+                consumed = pos;
+                return ChunkedStatus.Done;
+            }
+            if (pos == input.Length)
+            {
+                consumed = pos;
+                return ChunkedStatus.NeedMoreData;
+            }
+
+            switch (_state)
+            {
+                case State.Data:
+                {
+                    int n = (int)Math.Min(_remaining, input.Length - pos);
+                    _remaining -= n;
+                    if (_remaining == 0) _state = State.DataCr;
+                    dataOffset = pos;
+                    dataLength = n;
+                    consumed = pos + n;
+                    return ChunkedStatus.Data;
+                }
+
+                case State.Size:
+                {
+                    byte b = input[pos];
+                    int hex = HexValue(b);
+                    if (hex >= 0)
+                    {
+                        // 16 digits is the most a long can need; more (even leading zeros) is only a way to stall us.
+                        if (_digits == 16 || _size > (long.MaxValue >> 4))
+                            throw Payload("Chunk size is too large (more than 16 hex digits or above Int64.MaxValue)");
+                        _size = (_size << 4) | (uint)hex;
+                        _digits++;
+                        CountSizeLineBytes(1);
+                        pos++;
+                        break;
+                    }
+                    if (_digits == 0)
+                        throw Payload($"Invalid chunk size: expected a hex digit, got 0x{b:X2}");
+                    pos++;
+                    switch (b)
+                    {
+                        case (byte)' ' or (byte)'\t': _state = State.SizeBws; CountSizeLineBytes(1); break;
+                        case (byte)';': _state = State.Extension; CountSizeLineBytes(1); break;
+                        case (byte)'\r': _state = State.SizeLf; break;
+                        case (byte)'\n': EndSizeLine(); break;
+                        default: throw Payload($"Invalid character 0x{b:X2} in chunk size");
+                    }
+                    break;
+                }
+
+                case State.SizeBws:
+                {
+                    byte b = input[pos++];
+                    switch (b)
+                    {
+                        case (byte)' ' or (byte)'\t': CountSizeLineBytes(1); break;
+                        case (byte)';': _state = State.Extension; CountSizeLineBytes(1); break;
+                        case (byte)'\r': _state = State.SizeLf; break;
+                        case (byte)'\n': EndSizeLine(); break;
+                        default: throw Payload($"Invalid character 0x{b:X2} after chunk size");
+                    }
+                    break;
+                }
+
+                case State.Extension:
+                {
+                    // Extensions carry nothing we use, so they are skipped in bulk; only their length and the absence
+                    // of control bytes matter.
+                    ReadOnlySpan<byte> rest = input[pos..];
+                    int stop = rest.IndexOfAny(HttpSyntax.InvalidFieldValue);
+                    if (stop < 0)
+                    {
+                        CountSizeLineBytes(rest.Length);
+                        pos = input.Length;
+                        break;
+                    }
+                    CountSizeLineBytes(stop);
+                    pos += stop + 1;
+                    byte b = rest[stop];
+                    if (b == '\r') _state = State.SizeLf;
+                    else if (b == '\n') EndSizeLine();
+                    else throw Payload($"Invalid control character 0x{b:X2} in chunk extension");
+                    break;
+                }
+
+                case State.SizeLf:
+                    if (input[pos++] != '\n') throw Payload("Bare CR in chunk size line");
+                    EndSizeLine();
+                    break;
+
+                case State.DataCr:
+                {
+                    byte b = input[pos++];
+                    if (b == '\r') _state = State.DataLf;
+                    else if (b == '\n') _state = State.Size;
+                    else throw Payload("Missing CRLF after chunk data");
+                    break;
+                }
+
+                case State.DataLf:
+                    if (input[pos++] != '\n') throw Payload("Missing CRLF after chunk data (bare CR)");
+                    _state = State.Size;
+                    break;
+
+                case State.Trailer:
+                    pos = ReadTrailer(input, pos);
+                    break;
+
+                default:
+                    throw new InvalidOperationException("Unknown chunked decoder state " + _state);
+            }
+        }
+    }
+
+    private static int HexValue(byte b)
+    {
+        uint d = (uint)(b - '0');
+        if (d <= 9) return (int)d;
+        uint l = (uint)((b | 0x20) - 'a');
+        return l <= 5 ? (int)l + 10 : -1;
+    }
+
+    private void CountSizeLineBytes(int n)
+    {
+        _lineLength += n;
+        if (_lineLength > _limits.MaxLineSize)
+            throw Payload($"Chunk size line is too long: limit {_limits.MaxLineSize} bytes");
+    }
+
+    private void EndSizeLine()
+    {
+        _remaining = _size;
+        _state = _size == 0 ? State.Trailer : State.Data;
+        _size = 0;
+        _digits = 0;
+        _lineLength = 0;
+    }
+
+    // Returns the new position in input. Lines that arrive whole are checked in place; only a line split across
+    // calls is copied into _line.
+    private int ReadTrailer(ReadOnlySpan<byte> input, int pos)
+    {
+        ReadOnlySpan<byte> rest = input[pos..];
+        int lf = rest.IndexOf((byte)'\n');
+        if (lf < 0)
+        {
+            Append(rest);
+            ReadOnlySpan<byte> partial = _line.AsSpan(0, _lineFill);
+            int contentSoFar = partial[^1] == '\r' ? partial.Length - 1 : partial.Length;
+            if (contentSoFar > _limits.MaxFieldSize) ThrowTrailerTooLong();
+            if (TrailerCount >= _limits.MaxHeaders && partial[0] != '\r') ThrowTooManyTrailers();
+            return input.Length;
+        }
+
+        ReadOnlySpan<byte> line;
+        if (_lineFill == 0)
+        {
+            line = rest[..lf];
+        }
+        else
+        {
+            Append(rest[..lf]);
+            line = _line.AsSpan(0, _lineFill);
+        }
+        if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+
+        if (line.Length == 0)
+        {
+            _state = State.Done;
+        }
+        else
+        {
+            if (line.Length > _limits.MaxFieldSize) ThrowTrailerTooLong();
+            if (TrailerCount >= _limits.MaxHeaders) ThrowTooManyTrailers();
+            string? error = HttpSyntax.CheckFieldLine(line, out int nameLength, out int valueStart, out int valueLength);
+            if (error is not null) throw Payload("Invalid trailer: " + error);
+            (_trailers ??= new List<KeyValuePair<string, string>>()).Add(new KeyValuePair<string, string>(
+                Encoding.ASCII.GetString(line[..nameLength]), Encoding.Latin1.GetString(line.Slice(valueStart, valueLength))));
+        }
+        _lineFill = 0;
+        return pos + lf + 1;
+    }
+
+    private int TrailerCount => _trailers?.Count ?? 0;
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        // The limit checks run right after each append, so the buffer never needs to exceed a limit plus one read.
+        int needed = _lineFill + bytes.Length;
+        if (_line is null || _line.Length < needed)
+        {
+            var bigger = new byte[Math.Max(needed, Math.Max(256, (_line?.Length ?? 0) * 2))];
+            _line.AsSpan(0, _lineFill).CopyTo(bigger);
+            _line = bigger;
+        }
+        bytes.CopyTo(_line.AsSpan(_lineFill));
+        _lineFill = needed;
+    }
+
+    private void ThrowTrailerTooLong() => throw Payload($"Trailer line is too long: limit {_limits.MaxFieldSize} bytes");
+
+    private void ThrowTooManyTrailers() => throw Payload($"Too many trailers: limit {_limits.MaxHeaders}");
+
+    private static HttpParseException Payload(string message) => new(message, isPayloadError: true);
+}

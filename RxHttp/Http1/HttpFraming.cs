@@ -1,0 +1,143 @@
+namespace RxHttp.Http1;
+
+/// <summary>How the end of a response body is found.</summary>
+internal enum BodyFraming
+{
+    None,
+    ContentLength,
+    Chunked,
+    UntilClose,
+}
+
+/// <summary>Body framing and connection persistence for a response (RFC 9112 §6.3 and §9.3).</summary>
+internal static class HttpFraming
+{
+    /// <summary>
+    /// Decides how the body of a response is delimited. <paramref name="contentLength"/> is the length for
+    /// <see cref="BodyFraming.ContentLength"/>, 0 for <see cref="BodyFraming.None"/> and -1 otherwise.
+    /// Header values are passed as received (one entry per header line; each may be a comma list).
+    /// </summary>
+    public static BodyFraming Decide(string requestMethod, int status, IReadOnlyList<string> transferEncodingValues,
+        IReadOnlyList<string> contentLengthValues, out long contentLength)
+    {
+        ArgumentNullException.ThrowIfNull(requestMethod);
+        ArgumentNullException.ThrowIfNull(transferEncodingValues);
+        ArgumentNullException.ThrowIfNull(contentLengthValues);
+
+        // These responses never carry a body whatever their headers claim (a HEAD response's Content-Length
+        // describes the GET body), so their framing headers are not inspected at all.
+        if (string.Equals(requestMethod, "HEAD", StringComparison.Ordinal) || status < 200 || status == 204 || status == 304
+            || (status < 300 && string.Equals(requestMethod, "CONNECT", StringComparison.Ordinal)))
+        {
+            contentLength = 0;
+            return BodyFraming.None;
+        }
+
+        contentLength = -1;
+        if (transferEncodingValues.Count > 0)
+        {
+            // RFC 9112 §6.1: a message with both is a smuggling attempt or a broken intermediary; a client must not
+            // guess which one the server meant.
+            if (contentLengthValues.Count > 0)
+                throw new HttpParseException("Response has both Transfer-Encoding and Content-Length");
+            return FinalCodingIsChunked(transferEncodingValues) ? BodyFraming.Chunked : BodyFraming.UntilClose;
+        }
+
+        if (contentLengthValues.Count > 0)
+        {
+            long length = ParseContentLength(contentLengthValues);
+            if (length == 0)
+            {
+                contentLength = 0;
+                return BodyFraming.None;
+            }
+            contentLength = length;
+            return BodyFraming.ContentLength;
+        }
+
+        return BodyFraming.UntilClose;
+    }
+
+    /// <summary>
+    /// HTTP/1.1 and later: persistent unless Connection lists "close". HTTP/1.0 and earlier: persistent only if
+    /// Connection lists "keep-alive" (and not "close").
+    /// </summary>
+    public static bool IsKeepAlive(int versionMajor, int versionMinor, IReadOnlyList<string> connectionValues)
+    {
+        ArgumentNullException.ThrowIfNull(connectionValues);
+        bool close = false, keepAlive = false;
+        foreach (string value in connectionValues)
+        {
+            foreach (Range r in value.AsSpan().Split(','))
+            {
+                ReadOnlySpan<char> token = value.AsSpan()[r].Trim(" \t");
+                if (token.Equals("close", StringComparison.OrdinalIgnoreCase)) close = true;
+                else if (token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)) keepAlive = true;
+            }
+        }
+        if (close) return false;
+        bool http11OrLater = versionMajor > 1 || (versionMajor == 1 && versionMinor >= 1);
+        return http11OrLater || keepAlive;
+    }
+
+    private static bool FinalCodingIsChunked(IReadOnlyList<string> values)
+    {
+        bool sawChunked = false, lastIsChunked = false, any = false;
+        foreach (string value in values)
+        {
+            foreach (Range r in value.AsSpan().Split(','))
+            {
+                ReadOnlySpan<char> element = value.AsSpan()[r];
+                int semicolon = element.IndexOf(';');
+                ReadOnlySpan<char> coding = (semicolon >= 0 ? element[..semicolon] : element).Trim(" \t");
+                if (coding.IsEmpty)
+                {
+                    // RFC 9110 §5.6.1: empty list elements are ignored, but a parameter with no coding is garbage.
+                    if (semicolon >= 0) throw new HttpParseException("Transfer-Encoding has a parameter without a coding: '" + value + "'");
+                    continue;
+                }
+                if (sawChunked)
+                {
+                    // RFC 9112 §6.1: chunked must be applied exactly once and last, or the body length is ambiguous.
+                    throw new HttpParseException(coding.Equals("chunked", StringComparison.OrdinalIgnoreCase)
+                        ? "Transfer-Encoding lists chunked more than once"
+                        : "Transfer-Encoding chunked is not the final coding");
+                }
+                any = true;
+                lastIsChunked = coding.Equals("chunked", StringComparison.OrdinalIgnoreCase);
+                sawChunked = lastIsChunked;
+            }
+        }
+        if (!any) throw new HttpParseException("Transfer-Encoding is present but lists no coding");
+        return lastIsChunked;
+    }
+
+    // RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of identical values (from duplicated headers or a proxy
+    // joining them) may be treated as one value; anything else makes the framing untrustworthy.
+    private static long ParseContentLength(IReadOnlyList<string> values)
+    {
+        long result = -1;
+        foreach (string value in values)
+        {
+            foreach (Range r in value.AsSpan().Split(','))
+            {
+                ReadOnlySpan<char> element = value.AsSpan()[r].Trim(" \t");
+                if (element.IsEmpty) throw new HttpParseException("Invalid Content-Length: empty value in '" + value + "'");
+                long parsed = 0;
+                foreach (char c in element)
+                {
+                    uint digit = (uint)(c - '0');
+                    if (digit > 9)
+                        throw new HttpParseException("Invalid Content-Length: '" + value + "' is not a non-negative decimal number");
+                    if (parsed > (long.MaxValue - digit) / 10)
+                        throw new HttpParseException("Invalid Content-Length: '" + value + "' is too large");
+                    parsed = parsed * 10 + digit;
+                }
+                if (result >= 0 && result != parsed)
+                    throw new HttpParseException("Conflicting Content-Length values: " + string.Join(", ", values));
+                result = parsed;
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,16 @@
+namespace RxHttp.Http1;
+
+/// <summary>Bounds on what a peer can make the parser buffer; the defaults are aiohttp's.</summary>
+internal sealed class HttpParserLimits
+{
+    /// <summary>Longest status line (and chunk-size line), excluding its line terminator.</summary>
+    public int MaxLineSize { get; init; } = 8190;
+
+    /// <summary>Longest header or trailer line (name, colon and value), excluding its line terminator.</summary>
+    public int MaxFieldSize { get; init; } = 8190;
+
+    /// <summary>Most header lines in one head, and separately most trailer lines after a chunked body.</summary>
+    public int MaxHeaders { get; init; } = 128;
+
+    public static readonly HttpParserLimits Default = new();
+}
