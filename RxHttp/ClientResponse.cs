@@ -269,7 +269,11 @@ public sealed class ClientResponse : IDisposable
         try
         {
             byte[] result;
-            if (_decoded is null && _body is not null && ContentLength is { } len and <= int.MaxValue)
+            if (_body is null || _body.IsDone)
+            {
+                result = Array.Empty<byte>();
+            }
+            else if (_decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
                 result = new byte[len];
                 var got = 0;

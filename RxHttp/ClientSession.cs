@@ -142,7 +142,7 @@ public sealed class ClientSession : IDisposable, IAsyncDisposable
         var full = Url.JoinBase(BaseUrl, url);
         if (options.Params is not null) full = full.WithQuery(options.Params);
         full = full.WithoutFragment();
-        full.EnsureRequestable();
+        full.RequireHttp(allowWebSocket: false);
 
         var headers = _headers.Clone();
         if (options.Headers is not null)

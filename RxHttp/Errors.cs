@@ -17,7 +17,7 @@ public class ClientError : Exception
 /// <param name="Method">The request method.</param>
 /// <param name="Url">The URL the request was sent to.</param>
 /// <param name="Headers">The request headers as sent.</param>
-public sealed record RequestInfo(string Method, Uri Url, HeaderCollection Headers);
+public sealed record RequestInfo(string Method, Url Url, HeaderCollection Headers);
 
 /// <summary>A response was received but is not acceptable (status, protocol or content type).</summary>
 public class ClientResponseError : ClientError

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Text;

@@ -370,7 +370,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     private abstract class Waiter
     {
-        public required ConnectionKey Key { get; init; }
+        public ConnectionKey Key { get; init; } = null!;
         public LinkedListNode<Waiter>? Node { get; set; }
         public abstract void Grant(Connection c);
         public abstract void Open();

@@ -29,6 +29,9 @@ internal sealed class ResponseBody
     }
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
+
+    /// <summary>Bytes still to come when the length is known (Content-Length framing), else null.</summary>
+    public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>

@@ -51,7 +51,7 @@ public static class RedirectsOperator
                     return Observable.Throw<ClientResponse>(new NonHttpUrlRedirectClientError(location));
                 }
                 next = request.Url.Join(target).WithoutFragment();
-                next.EnsureRequestable();
+                next.RequireHttp(allowWebSocket: false);
             }
             catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
             {
