@@ -206,6 +206,22 @@ public class UrlCanonicalisationTests
     }
 
     [Test]
+    public void Uri_keeps_every_component()
+    {
+        var uri = Url.Parse("http://u:p%40s@[::1]:8080/a%2Fb?q=1#frag").ToUri();
+        Assert.Multiple(() =>
+        {
+            Assert.That(uri.Scheme, Is.EqualTo("http"));
+            Assert.That(uri.UserInfo, Is.EqualTo("u:p%40s"));
+            Assert.That(uri.Host, Is.EqualTo("[::1]"));
+            Assert.That(uri.Port, Is.EqualTo(8080));
+            Assert.That(uri.AbsolutePath, Is.EqualTo("/a%2Fb"));
+            Assert.That(uri.Query, Is.EqualTo("?q=1"));
+            Assert.That(uri.Fragment, Is.EqualTo("#frag"));
+        });
+    }
+
+    [Test]
     public void Plain_ascii_url_takes_the_fast_path()
     {
         const string text = "http://127.0.0.1:5000/path?x=1";
@@ -231,6 +247,13 @@ public class UrlEncodedModeTests
         Assert.That(url.Path, Is.EqualTo("/%30/a%2fb/../c"));
         Assert.That(url.Query, Is.EqualTo("a=%31&b=c%20d+e"));
         Assert.That(url.ToString(), Is.EqualTo("http://h/%30/a%2fb/../c?a=%31&b=c%20d+e"));
+    }
+
+    [Test]
+    public void Uri_is_not_recanonicalised()
+    {
+        var uri = Url.Parse("http://h/%30/a%2fb?a=%31", encoded: true).ToUri();
+        Assert.That(uri.PathAndQuery, Is.EqualTo("/%30/a%2fb?a=%31"));
     }
 
     [Test]

@@ -18,8 +18,6 @@ namespace RxHttp;
 /// </remarks>
 public sealed class Url : IEquatable<Url>
 {
-    private static readonly IdnMapping Idn = new();
-
     private readonly string? _rawUser;
     private readonly string? _rawPassword;
     private readonly bool _hasAuthority;
@@ -178,12 +176,18 @@ public sealed class Url : IEquatable<Url>
 
     /// <summary>
     /// The canonical string as a <see cref="System.Uri"/>, with path and query canonicalisation disabled so that
-    /// Uri does not undo the requoting (it would, for example, decode %2F in some versions).
+    /// Uri does not re-escape or unescape what was sent (encoded-mode URLs in particular).
     /// </summary>
+    /// <remarks>With that option Uri no longer separates the fragment from the query, so a URL with a fragment
+    /// is given to the ordinary Uri parser instead; call <see cref="WithoutFragment"/> first for the exact form sent.</remarks>
     public Uri ToUri()
     {
         var s = ToString();
         if (!IsAbsolute) return new Uri(s, UriKind.Relative);
+        // With canonicalisation disabled Uri stops looking for '#', so a fragment would land in Uri.Query.
+        // Only then is the ordinary parser used; the canonical form is already what it would produce for
+        // requoted URLs, the exception being encoded-mode paths that it may re-escape.
+        if (RawFragment is not null) return new Uri(s, UriKind.Absolute);
         return new Uri(s, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
     }
 
@@ -327,13 +331,11 @@ public sealed class Url : IEquatable<Url>
     internal static string RemoveDotSegments(string path)
     {
         if (!HasDotSegment(path)) return path;
-        var output = new List<string>();
-        var input = path;
-        var i = 0;
-        var absolute = input.StartsWith('/');
-        // Split into segments; the first is "" for an absolute path.
-        var segments = input.Split('/');
-        for (i = absolute ? 1 : 0; i < segments.Length; i++)
+        var absolute = path.StartsWith('/');
+        var segments = path.Split('/');
+        var output = new List<string>(segments.Length);
+        // For an absolute path the first segment is the "" before the leading slash, re-added below.
+        for (var i = absolute ? 1 : 0; i < segments.Length; i++)
         {
             var seg = segments[i];
             var last = i == segments.Length - 1;
@@ -394,7 +396,9 @@ public sealed class Url : IEquatable<Url>
         {
             try
             {
-                return Idn.GetAscii(host).ToLowerInvariant();
+                // IdnMapping instances are not documented as thread-safe, and non-ASCII hosts are rare enough
+                // that a fresh one per call costs nothing that matters.
+                return new IdnMapping().GetAscii(host).ToLowerInvariant();
             }
             catch (ArgumentException e)
             {
