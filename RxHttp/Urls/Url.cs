@@ -1,0 +1,412 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RxHttp;
+
+/// <summary>
+/// An immutable URL in the canonical form RxHttp sends (yarl's <c>URL</c>): the scheme and host are
+/// lower-cased, non-ASCII host names are IDNA-encoded, and the path, query and fragment are requoted so
+/// that equal resources compare equal and the request-target is always legal on the wire.
+/// </summary>
+/// <remarks>
+/// Relative references are valid values (<see cref="IsAbsolute"/> is false) because Location headers and
+/// <c>ClientSession</c> request paths are relative until joined; only <see cref="RequireHttp"/> insists on
+/// a requestable URL. <see cref="System.Uri"/> is not used for parsing because it re-escapes and
+/// unescapes differently from aiohttp, which would change what servers see.
+/// </remarks>
+public sealed class Url : IEquatable<Url>
+{
+    private readonly string? _rawUser;
+    private readonly string? _rawPassword;
+    private readonly bool _hasAuthority;
+    private readonly bool _hasQuery;
+    private string? _string;
+
+    private Url(string scheme, string? rawUser, string? rawPassword, bool hasAuthority, string host, int? explicitPort,
+        string path, bool hasQuery, string query, string? rawFragment, string? canonical)
+    {
+        Scheme = scheme;
+        _rawUser = rawUser;
+        _rawPassword = rawPassword;
+        _hasAuthority = hasAuthority;
+        Host = host;
+        ExplicitPort = explicitPort;
+        Path = path;
+        _hasQuery = hasQuery;
+        Query = query;
+        RawFragment = rawFragment;
+        _string = canonical;
+    }
+
+    /// <summary>The scheme in lower case, or "" for a relative reference.</summary>
+    public string Scheme { get; }
+
+    /// <summary>The decoded user name, or null when the URL has no user information.</summary>
+    public string? User => _rawUser is null ? null : Quoter.Unquote(_rawUser);
+
+    /// <summary>The decoded password, or null when there is none (":" with nothing after it gives "").</summary>
+    public string? Password => _rawPassword is null ? null : Quoter.Unquote(_rawPassword);
+
+    /// <summary>The user name as it appears in the URL (percent-encoded).</summary>
+    public string? RawUser => _rawUser;
+
+    /// <summary>The password as it appears in the URL (percent-encoded).</summary>
+    public string? RawPassword => _rawPassword;
+
+    /// <summary>The host in ASCII form (punycode for international names), lower-case, IPv6 without brackets; "" if none.</summary>
+    public string Host { get; }
+
+    /// <summary>The explicit port, else the scheme's default; 0 when neither is known (a relative or non-web URL).</summary>
+    public int Port => ExplicitPort ?? DefaultPort(Scheme);
+
+    /// <summary>The port written in the URL, or null.</summary>
+    public int? ExplicitPort { get; }
+
+    /// <summary>True when the URL has a scheme, so it needs no base to be resolved.</summary>
+    public bool IsAbsolute => Scheme.Length != 0;
+
+    /// <summary>True for https and wss, the schemes that need TLS.</summary>
+    public bool IsSecure => Scheme is "https" or "wss";
+
+    /// <summary>The percent-encoded path as sent; at least "/" for a URL with a scheme and a host.</summary>
+    public string Path { get; }
+
+    /// <summary>The percent-encoded query without "?", or "" when there is none.</summary>
+    public string Query { get; }
+
+    /// <summary>The decoded fragment, or null when the URL has no "#".</summary>
+    public string? Fragment => RawFragment is null ? null : Quoter.Unquote(RawFragment);
+
+    /// <summary>The percent-encoded fragment, or null.</summary>
+    public string? RawFragment { get; }
+
+    /// <summary>The request-target sent on the request line: the path and, when there is one, "?" and the query.</summary>
+    public string PathAndQuery => Query.Length == 0 ? Path : string.Concat(Path, "?", Query);
+
+    /// <summary>The Host header value: the host, bracketed if IPv6, with ":port" only when it is not the scheme's default.</summary>
+    public string HostHeader
+    {
+        get
+        {
+            var host = BracketedHost;
+            return ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
+        }
+    }
+
+    /// <summary>scheme://host[:port], what same-origin checks and proxies key on.</summary>
+    /// <exception cref="InvalidOperationException">The URL is relative.</exception>
+    public string Origin
+    {
+        get
+        {
+            if (!IsAbsolute || !_hasAuthority) throw new InvalidOperationException($"'{this}' has no origin: it is not an absolute URL with a host");
+            return $"{Scheme}://{HostHeader}";
+        }
+    }
+
+    private string BracketedHost => Host.Contains(':') ? $"[{Host}]" : Host;
+
+    /// <summary>The default port of the web schemes RxHttp speaks, 0 for any other.</summary>
+    public static int DefaultPort(string scheme) => scheme switch
+    {
+        "http" or "ws" => 80,
+        "https" or "wss" => 443,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Parses an absolute URL or a relative reference and canonicalises it. With <paramref name="encoded"/>
+    /// the path, query and fragment are kept byte for byte (aiohttp's <c>encoded=True</c>), for servers that
+    /// need a particular encoding.
+    /// </summary>
+    /// <exception cref="InvalidUrl">The text cannot be a URL: CR, LF or NUL anywhere, a bad host or port.</exception>
+    public static Url Parse(string url, bool encoded = false)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return UrlParser.Parse(url, encoded);
+    }
+
+    /// <summary>Parses a URL that a request can be sent to: see <see cref="RequireHttp"/>.</summary>
+    /// <exception cref="InvalidUrl">The URL is malformed or cannot be requested.</exception>
+    public static Url ParseAbsolute(string url, bool encoded = false, bool allowWebSocket = true)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        Url parsed;
+        try
+        {
+            parsed = UrlParser.Parse(url, encoded);
+        }
+        catch (InvalidUrl e) when (e is not InvalidUrlClientError)
+        {
+            // Requests report aiohttp's request-level error type so callers can tell them from redirects.
+            throw new InvalidUrlClientError(e.Url, e.Description);
+        }
+        return parsed.RequireHttp(allowWebSocket);
+    }
+
+    /// <summary>
+    /// Returns this URL if a request can be sent to it: an http, https (or ws, wss) scheme, a host and a
+    /// port in 1-65535. Relative references are fine to hold but not to connect to, hence a separate check.
+    /// </summary>
+    /// <exception cref="InvalidUrlClientError">No scheme, no host or port 0.</exception>
+    /// <exception cref="NonHttpUrlClientError">A scheme other than http, https, ws, wss.</exception>
+    public Url RequireHttp(bool allowWebSocket = true)
+    {
+        var text = ToString();
+        if (!IsAbsolute) throw new InvalidUrlClientError(text, "no scheme: a request needs an absolute URL");
+        var ok = Scheme is "http" or "https" || (allowWebSocket && Scheme is "ws" or "wss");
+        if (!ok) throw new NonHttpUrlClientError(text, $"unsupported scheme '{Scheme}'");
+        if (!_hasAuthority || Host.Length == 0) throw new InvalidUrlClientError(text, "no host");
+        if (ExplicitPort == 0) throw new InvalidUrlClientError(text, "port 0 is not a valid destination");
+        return this;
+    }
+
+    /// <summary>Parses <paramref name="url"/>, so string literals can be passed wherever a URL is expected.</summary>
+    /// <exception cref="InvalidUrl">See <see cref="Parse"/>.</exception>
+    public static implicit operator Url(string url) => Parse(url);
+
+    /// <summary>Converts a <see cref="System.Uri"/>; an absolute one is taken in its escaped form and requoted.</summary>
+    public static Url FromUri(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        return Parse(uri.IsAbsoluteUri ? uri.AbsoluteUri : uri.OriginalString);
+    }
+
+    /// <summary>
+    /// The canonical string as a <see cref="System.Uri"/>, with path and query canonicalisation disabled so that
+    /// Uri does not re-escape or unescape what was sent (encoded-mode URLs in particular).
+    /// </summary>
+    /// <remarks>With that option Uri no longer separates the fragment from the query, so a URL with a fragment
+    /// is given to the ordinary Uri parser instead; call <see cref="WithoutFragment"/> first for the exact form sent.</remarks>
+    public Uri ToUri()
+    {
+        var s = ToString();
+        if (!IsAbsolute) return new Uri(s, UriKind.Relative);
+        // With canonicalisation disabled Uri stops looking for '#', so a fragment would land in Uri.Query.
+        // Only then is the ordinary parser used; the canonical form is already what it would produce for
+        // requoted URLs, the exception being encoded-mode paths that it may re-escape.
+        if (RawFragment is not null) return new Uri(s, UriKind.Absolute);
+        return new Uri(s, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+    }
+
+    /// <summary>Resolves <paramref name="reference"/> against this URL as RFC 3986 §5.2 says (strict: a scheme in the reference wins).</summary>
+    public Url Join(Url reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var r = reference;
+        if (r.IsAbsolute)
+            return Build(r.Scheme, r._rawUser, r._rawPassword, r._hasAuthority, r.Host, r.ExplicitPort,
+                RemoveDotSegments(r.Path), r._hasQuery, r.Query, r.RawFragment);
+        if (r._hasAuthority)
+            return Build(Scheme, r._rawUser, r._rawPassword, true, r.Host, r.ExplicitPort,
+                RemoveDotSegments(r.Path), r._hasQuery, r.Query, r.RawFragment);
+        if (r.Path.Length == 0)
+        {
+            return r._hasQuery
+                ? Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, true, r.Query, r.RawFragment)
+                : Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, r.RawFragment);
+        }
+        string path;
+        if (r.Path[0] == '/')
+        {
+            path = RemoveDotSegments(r.Path);
+        }
+        else
+        {
+            // RFC 3986 §5.2.3 merge: a base with an authority and an empty path counts as "/".
+            var merged = _hasAuthority && Path.Length == 0
+                ? "/" + r.Path
+                : string.Concat(Path.AsSpan(0, Path.LastIndexOf('/') + 1), r.Path);
+            path = RemoveDotSegments(merged);
+        }
+        return Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, path, r._hasQuery, r.Query, r.RawFragment);
+    }
+
+    /// <summary>
+    /// Combines a session's base URL with a request URL the way aiohttp 3.10+ <c>ClientSession(base_url=...)</c>
+    /// does: an absolute <paramref name="url"/> is used as is, a relative one is resolved against the base
+    /// path; the base's query and fragment are never carried over.
+    /// </summary>
+    /// <exception cref="ArgumentException">The base is relative, has no host, or its path does not end with "/"
+    /// (without the slash "users" would replace the last base segment instead of going under it).</exception>
+    public static Url JoinBase(Url? baseUrl, Url url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (baseUrl is null) return url;
+        if (!baseUrl.IsAbsolute || !baseUrl._hasAuthority)
+            throw new ArgumentException($"base URL '{baseUrl}' must be absolute", nameof(baseUrl));
+        if (!baseUrl.Path.EndsWith('/'))
+            throw new ArgumentException($"base URL '{baseUrl}' must have a path ending with '/'", nameof(baseUrl));
+        if (url.IsAbsolute) return url;
+        var bare = Build(baseUrl.Scheme, baseUrl._rawUser, baseUrl._rawPassword, true, baseUrl.Host,
+            baseUrl.ExplicitPort, baseUrl.Path, false, "", null);
+        return bare.Join(url);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="extra"/> to the query: the URL's own parameters come first, as aiohttp does
+    /// when <c>params</c> is given with a URL that already has a query. Null or empty params change nothing.
+    /// </summary>
+    public Url WithQuery(QueryParams? extra)
+    {
+        if (extra is null) return this;
+        var add = extra.Encode();
+        if (add.Length == 0) return this;
+        var query = Query.Length == 0 ? add : string.Concat(Query, "&", add);
+        return Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, true, query, RawFragment);
+    }
+
+    /// <summary>This URL without "#fragment": fragments are never sent and responses report the URL without one.</summary>
+    public Url WithoutFragment() => RawFragment is null
+        ? this
+        : Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, null);
+
+    /// <summary>This URL without user and password, for the request line, logs and Referer-like uses.</summary>
+    public Url WithoutCredentials() => _rawUser is null && _rawPassword is null
+        ? this
+        : Build(Scheme, null, null, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, RawFragment);
+
+    /// <summary>True when scheme, host and port are equal, the test for keeping credentials across redirects.</summary>
+    public bool IsSameOrigin(Url other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Scheme == other.Scheme && Host == other.Host && Port == other.Port;
+    }
+
+    /// <summary>The canonical form, credentials and fragment included when present.</summary>
+    public override string ToString() => _string ??= Format();
+
+    /// <inheritdoc/>
+    public bool Equals(Url? other) => other is not null && string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Url u && Equals(u);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToString());
+
+    /// <summary>Compares canonical forms.</summary>
+    public static bool operator ==(Url? a, Url? b) => a is null ? b is null : a.Equals(b);
+
+    /// <summary>Compares canonical forms.</summary>
+    public static bool operator !=(Url? a, Url? b) => !(a == b);
+
+    private static Url Build(string scheme, string? user, string? password, bool hasAuthority, string host, int? port,
+        string path, bool hasQuery, string query, string? fragment)
+    {
+        if (scheme.Length != 0 && hasAuthority && path.Length == 0) path = "/";
+        return new Url(scheme, user, password, hasAuthority, host, port, path, hasQuery, query, fragment, null);
+    }
+
+    internal static Url Create(string scheme, string? user, string? password, bool hasAuthority, string host, int? port,
+        string path, bool hasQuery, string query, string? fragment, string? canonical)
+        => new(scheme, user, password, hasAuthority, host, port, path, hasQuery, query, fragment, canonical);
+
+    private string Format()
+    {
+        var sb = new StringBuilder(64);
+        if (Scheme.Length != 0) sb.Append(Scheme).Append(':');
+        if (_hasAuthority)
+        {
+            sb.Append("//");
+            if (_rawUser is not null)
+            {
+                sb.Append(_rawUser);
+                if (_rawPassword is not null) sb.Append(':').Append(_rawPassword);
+                sb.Append('@');
+            }
+            sb.Append(BracketedHost);
+            if (ExplicitPort is { } p) sb.Append(':').Append(p.ToString(CultureInfo.InvariantCulture));
+        }
+        sb.Append(Path);
+        // An empty "?" carries nothing, so the canonical form drops it (yarl does the same).
+        if (Query.Length != 0) sb.Append('?').Append(Query);
+        if (RawFragment is not null) sb.Append('#').Append(RawFragment);
+        return sb.ToString();
+    }
+
+    /// <summary>RFC 3986 §5.2.4, on the encoded path (escaped dots were already decoded by requoting).</summary>
+    internal static string RemoveDotSegments(string path)
+    {
+        if (!HasDotSegment(path)) return path;
+        var absolute = path.StartsWith('/');
+        var segments = path.Split('/');
+        var output = new List<string>(segments.Length);
+        // For an absolute path the first segment is the "" before the leading slash, re-added below.
+        for (var i = absolute ? 1 : 0; i < segments.Length; i++)
+        {
+            var seg = segments[i];
+            var last = i == segments.Length - 1;
+            if (seg == ".")
+            {
+                if (last) output.Add("");
+            }
+            else if (seg == "..")
+            {
+                if (output.Count > 0) output.RemoveAt(output.Count - 1);
+                if (last) output.Add("");
+            }
+            else
+            {
+                output.Add(seg);
+            }
+        }
+        var result = string.Join('/', output);
+        return absolute ? "/" + result : result;
+    }
+
+    internal static bool HasDotSegment(string path)
+    {
+        var start = 0;
+        while (start <= path.Length)
+        {
+            var end = path.IndexOf('/', start);
+            if (end < 0) end = path.Length;
+            var len = end - start;
+            if ((len == 1 && path[start] == '.') || (len == 2 && path[start] == '.' && path[start + 1] == '.')) return true;
+            start = end + 1;
+        }
+        return false;
+    }
+
+    internal static string NormalizeHost(string original, string host, bool bracketed)
+    {
+        if (bracketed)
+        {
+            var zone = host.IndexOf('%');
+            var addrPart = zone < 0 ? host : host[..zone];
+            if (!IPAddress.TryParse(addrPart, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
+                throw new InvalidUrl(original, $"invalid IPv6 address '{host}'");
+            var canonical = new IPAddress(ip.GetAddressBytes()).ToString();
+            return zone < 0 ? canonical : canonical + host[zone..];
+        }
+        var needsLower = false;
+        var nonAscii = false;
+        foreach (var c in host)
+        {
+            if (c >= 128) { nonAscii = true; continue; }
+            if (c is >= 'A' and <= 'Z') { needsLower = true; continue; }
+            if (c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '.' or '_' or '~'
+                or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '=') continue;
+            throw new InvalidUrl(original, c == ' ' ? "space in host" : $"invalid character '{Printable(c)}' in host");
+        }
+        if (nonAscii)
+        {
+            try
+            {
+                // IdnMapping instances are not documented as thread-safe, and non-ASCII hosts are rare enough
+                // that a fresh one per call costs nothing that matters.
+                return new IdnMapping().GetAscii(host).ToLowerInvariant();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidUrl(original, $"host '{host}' is not a valid international domain name: {e.Message}");
+            }
+        }
+        return needsLower ? host.ToLowerInvariant() : host;
+    }
+
+    internal static string Printable(char c) => c < 32 || c == 127 ? $"\\x{(int)c:X2}" : c.ToString();
+}
