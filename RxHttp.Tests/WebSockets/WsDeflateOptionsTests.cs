@@ -8,6 +8,7 @@ public class WsDeflateOptionsTests
     [Test]
     public void Offer_matches_aiohttp_ws_ext_gen()
     {
+        Assert.That(WsDeflateOptions.IsSupported, Is.True, "the runtime's zlib shim loads");
         Assert.That(WsDeflateOptions.BuildOffer(), Is.EqualTo("permessage-deflate; client_max_window_bits"));
         Assert.That(WsDeflateOptions.BuildOffer(10, serverNoContextTakeover: true),
             Is.EqualTo("permessage-deflate; client_max_window_bits; server_max_window_bits=10; server_no_context_takeover"));

@@ -97,6 +97,25 @@ internal sealed record WsDeflateOptions(
         return result;
     }
 
+    private static readonly Lazy<bool> Supported = new(() =>
+    {
+        try
+        {
+            new WsInflater().Dispose();
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            return false;
+        }
+    });
+
+    /// <summary>
+    /// Whether the runtime's zlib shim could be loaded. When false (an unusual host or trimmed native
+    /// assets), the handshake must not offer permessage-deflate.
+    /// </summary>
+    public static bool IsSupported => Supported.Value;
+
     /// <summary>A deflater for our messages.</summary>
     public WsDeflater CreateDeflater(int level = -1) => new(ClientMaxWindowBits, ClientNoContextTakeover, level);
 
