@@ -86,6 +86,8 @@ public class CookieJarPersistenceTests
     [TestCase("{}")]
     [TestCase("{\"version\": 99, \"cookies\": []}")]
     [TestCase("{\"version\": 1, \"cookies\": [{\"name\": \"a\"}]}")]
+    [TestCase("{\"version\": 1, \"cookies\": [null]}")]
+    [TestCase("null")]
     public void Load_rejects_files_that_are_not_saved_jars(string content)
     {
         var file = Path.Combine(_dir, "bad.json");

@@ -461,6 +461,20 @@ public class CookieJarTests
         Assert.That(c.Expires!.Value - DateTimeOffset.UtcNow, Is.InRange(TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61)));
     }
 
+    [Test]
+    public void Concurrent_updates_and_filters_do_not_corrupt_the_jar()
+    {
+        var jar = new CookieJar();
+        Parallel.For(0, 2000, i =>
+        {
+            jar.UpdateCookies(new[] { $"c{i % 50}={i}; Max-Age={(i % 7 == 0 ? 0 : 60)}" }, U($"http://h{i % 5}.example.com/"));
+            _ = jar.FilterCookies(U($"http://h{i % 5}.example.com/"));
+            _ = jar.Count;
+        });
+        Assert.That(jar.Count, Is.LessThanOrEqualTo(250));
+        Assert.That(jar.GroupBy(c => (c.Domain, c.Path, c.Name)).All(g => g.Count() == 1), Is.True);
+    }
+
     // ---- dummy jar ----
 
     [Test]

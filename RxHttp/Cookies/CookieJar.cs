@@ -264,7 +264,8 @@ public sealed class CookieJar : AbstractCookieJar
     /// Cookies that have expired since are dropped.
     /// </summary>
     /// <param name="path">The file to read.</param>
-    /// <exception cref="InvalidDataException">The file is not a cookie jar saved by this class.</exception>
+    /// <exception cref="InvalidDataException">The file is not a cookie jar saved by this class; the jar is left unchanged.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public void Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -283,7 +284,7 @@ public sealed class CookieJar : AbstractCookieJar
 
         var cookies = new List<Cookie>(file.Cookies.Count);
         foreach (var r in file.Cookies)
-            cookies.Add(r.ToCookie() ?? throw new InvalidDataException($"'{path}' holds a cookie without a name, value, domain or path."));
+            cookies.Add(r?.ToCookie() ?? throw new InvalidDataException($"'{path}' holds a cookie without a name, value, domain or path."));
 
         lock (_gate)
         {
