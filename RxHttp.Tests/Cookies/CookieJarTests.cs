@@ -1,0 +1,493 @@
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Cookies;
+
+public class CookieJarTests
+{
+    private TestScheduler _scheduler = null!;
+
+    [SetUp]
+    public void SetUp() => _scheduler = new TestScheduler();
+
+    private CookieJar Jar(bool allowIpHosts = false, IEnumerable<Uri>? secure = null, bool quote = true) =>
+        new(allowIpHosts, secure, quote, _scheduler);
+
+    private static Uri U(string s) => new(s);
+
+    private static string Sent(AbstractCookieJar jar, string url) =>
+        string.Join("; ", jar.FilterCookies(U(url)).Select(kv => kv.Key + "=" + kv.Value));
+
+    private static void Set(AbstractCookieJar jar, string url, params string[] headers) => jar.UpdateCookies(headers, U(url));
+
+    // ---- host-only and domain cookies ----
+
+    [Test]
+    public void Without_domain_attribute_the_cookie_is_host_only()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1");
+        var c = jar.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.HostOnly, Is.True);
+            Assert.That(c.Domain, Is.EqualTo("example.com"));
+            Assert.That(Sent(jar, "http://example.com/x"), Is.EqualTo("a=1"));
+            Assert.That(Sent(jar, "http://EXAMPLE.com/"), Is.EqualTo("a=1"));
+            Assert.That(Sent(jar, "http://sub.example.com/"), Is.Empty);
+            Assert.That(Sent(jar, "http://other.com/"), Is.Empty);
+        });
+    }
+
+    [TestCase("a=1; Domain=example.com")]
+    [TestCase("a=1; Domain=.example.com")]
+    [TestCase("a=1; domain=EXAMPLE.COM")]
+    public void Domain_cookie_goes_to_the_domain_and_its_subdomains(string header)
+    {
+        var jar = Jar();
+        Set(jar, "http://www.example.com/", header);
+        var c = jar.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.HostOnly, Is.False);
+            Assert.That(c.Domain, Is.EqualTo("example.com"));
+            Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("a=1"));
+            Assert.That(Sent(jar, "http://www.example.com/"), Is.EqualTo("a=1"));
+            Assert.That(Sent(jar, "http://a.b.example.com/"), Is.EqualTo("a=1"));
+            Assert.That(Sent(jar, "http://notexample.com/"), Is.Empty);
+            Assert.That(Sent(jar, "http://example.org/"), Is.Empty);
+        });
+    }
+
+    [TestCase("http://example.com/", "a=1; Domain=other.com")]
+    [TestCase("http://example.com/", "a=1; Domain=sub.example.com")]
+    [TestCase("http://example.com/", "a=1; Domain=xample.com")]
+    [TestCase("http://example.com/", "a=1; Domain=com")]
+    [TestCase("http://example.com/", "a=1; Domain=.com")]
+    [TestCase("http://www.example.co.uk/", "a=1; Domain=co.uk")]
+    [TestCase("http://shop.example.com.au/", "a=1; Domain=com.au")]
+    [TestCase("http://example.com/", "a=1; Domain=exa..mple.com")]
+    public void Domain_that_does_not_domain_match_or_is_a_public_suffix_is_rejected(string url, string header)
+    {
+        var jar = Jar();
+        Set(jar, url, header);
+        Assert.That(jar.Count, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Registrable_domain_under_a_multi_label_suffix_is_accepted()
+    {
+        var jar = Jar();
+        Set(jar, "http://www.example.co.uk/", "a=1; Domain=example.co.uk");
+        Assert.That(Sent(jar, "http://shop.example.co.uk/"), Is.EqualTo("a=1"));
+        Assert.That(Sent(jar, "http://other.co.uk/"), Is.Empty);
+    }
+
+    [TestCase("http://localhost/", "a=1; Domain=localhost", "localhost")]
+    [TestCase("http://co.uk/", "a=1; Domain=co.uk", "co.uk")]
+    public void Public_suffix_equal_to_the_host_becomes_host_only(string url, string header, string host)
+    {
+        var jar = Jar();
+        Set(jar, url, header);
+        var c = jar.Single();
+        Assert.That((c.Domain, c.HostOnly), Is.EqualTo((host, true)));
+        Assert.That(Sent(jar, "http://sub." + host + "/"), Is.Empty);
+    }
+
+    [Test]
+    public void Trailing_dot_domain_is_treated_as_absent_like_aiohttp()
+    {
+        var jar = Jar();
+        Set(jar, "http://www.example.com/", "a=1; Domain=example.com.");
+        var c = jar.Single();
+        Assert.That((c.Domain, c.HostOnly), Is.EqualTo(("www.example.com", true)));
+    }
+
+    [Test]
+    public void International_domains_are_stored_as_punycode()
+    {
+        var jar = Jar();
+        Set(jar, "http://www.bücher.example/", "a=1; Domain=bücher.example", "b=2");
+        Assert.That(jar.Select(c => c.Domain), Is.EquivalentTo(new[] { "xn--bcher-kva.example", "www.xn--bcher-kva.example" }));
+        Assert.That(Sent(jar, "http://www.bücher.example/"), Is.EqualTo("a=1; b=2"));
+        Assert.That(Sent(jar, "http://xn--bcher-kva.example/"), Is.EqualTo("a=1"));
+    }
+
+    [Test]
+    public void Host_only_and_domain_cookie_with_same_name_and_path_replace_each_other()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1");
+        Set(jar, "http://example.com/", "a=2; Domain=example.com");
+        var c = jar.Single();
+        Assert.That((c.Value, c.HostOnly), Is.EqualTo(("2", false)));
+    }
+
+    // ---- IP-address hosts ----
+
+    [TestCase("http://127.0.0.1/")]
+    [TestCase("http://[::1]:8080/")]
+    public void Cookies_from_ip_hosts_are_not_stored_by_default(string url)
+    {
+        var jar = Jar();
+        Assert.That(jar.Unsafe, Is.False);
+        Set(jar, url, "a=1");
+        jar.UpdateCookies(new[] { KeyValuePair.Create("b", "2") }, U(url));
+        Assert.That(jar.Count, Is.EqualTo(0));
+    }
+
+    [TestCase("http://127.0.0.1/", "http://127.0.0.2/")]
+    [TestCase("http://[::1]:8080/", "http://[::2]:8080/")]
+    public void Unsafe_jar_accepts_ip_hosts_and_sends_only_to_the_same_address(string url, string other)
+    {
+        var jar = Jar(allowIpHosts: true);
+        Assert.That(jar.Unsafe, Is.True);
+        Set(jar, url, "a=1");
+        Assert.That(Sent(jar, url), Is.EqualTo("a=1"));
+        Assert.That(Sent(jar, other), Is.Empty);
+    }
+
+    [Test]
+    public void Unsafe_jar_accepts_a_domain_attribute_equal_to_the_ip_only()
+    {
+        var jar = Jar(allowIpHosts: true);
+        Set(jar, "http://127.0.0.1/", "a=1; Domain=127.0.0.1", "b=2; Domain=0.0.1", "c=3; Domain=1");
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "a" }));
+        Assert.That(Sent(jar, "http://127.0.0.1/"), Is.EqualTo("a=1"));
+    }
+
+    // ---- paths ----
+
+    [TestCase("http://h.com/docs", true)]
+    [TestCase("http://h.com/docs/", true)]
+    [TestCase("http://h.com/docs/web/page", true)]
+    [TestCase("http://h.com/doc", false)]
+    [TestCase("http://h.com/docsets", false)]
+    [TestCase("http://h.com/", false)]
+    public void Path_attribute_limits_where_the_cookie_goes(string url, bool sent)
+    {
+        var jar = Jar();
+        Set(jar, "http://h.com/", "a=1; Path=/docs");
+        Assert.That(Sent(jar, url), Is.EqualTo(sent ? "a=1" : ""));
+    }
+
+    [TestCase("http://h.com/app/login", "a=1", "/app")]
+    [TestCase("http://h.com/app/login", "a=1; Path=relative", "/app")]
+    [TestCase("http://h.com/login", "a=1", "/")]
+    [TestCase("http://h.com/app/", "a=1; Path=/x", "/x")]
+    public void Missing_or_relative_path_uses_the_default_path(string url, string header, string path)
+    {
+        var jar = Jar();
+        Set(jar, url, header);
+        Assert.That(jar.Single().Path, Is.EqualTo(path));
+    }
+
+    // ---- secure ----
+
+    [TestCase("http://example.com/", false)]
+    [TestCase("ws://example.com/", false)]
+    [TestCase("https://example.com/", true)]
+    [TestCase("wss://example.com/", true)]
+    public void Secure_cookies_go_only_over_secure_schemes(string url, bool sent)
+    {
+        var jar = Jar();
+        Set(jar, "https://example.com/", "s=1; Secure", "p=2");
+        Assert.That(jar.Single(c => c.Name == "s").Secure, Is.True);
+        Assert.That(Sent(jar, url), Is.EqualTo(sent ? "s=1; p=2" : "p=2"));
+    }
+
+    [TestCase("http://127.0.0.1:8080/", true)]
+    [TestCase("http://127.0.0.1:8081/", false)]
+    [TestCase("ws://127.0.0.1:8080/", false)]
+    [TestCase("http://localhost:8080/x", true)]
+    [TestCase("http://localhost/", false)]
+    public void Treat_as_secure_origin(string url, bool sent)
+    {
+        var jar = Jar(allowIpHosts: true, secure: new[] { U("http://127.0.0.1:8080"), U("http://LOCALHOST:8080/ignored/path") });
+        var host = new Uri(url).Host;
+        jar.UpdateCookies(new[] { "s=1; Secure; Path=/" }, new Uri("http://" + host + "/"));
+        Assert.That(Sent(jar, url), Is.EqualTo(sent ? "s=1" : ""));
+    }
+
+    // ---- attributes ----
+
+    [Test]
+    public void Flags_and_same_site_are_kept_and_exposed()
+    {
+        var jar = Jar();
+        Set(jar, "https://example.com/", "a=1; SECURE; httponly; SameSite=Strict; Unknown=1");
+        var c = jar.Single();
+        Assert.That((c.Secure, c.HttpOnly, c.SameSite, c.Persistent, c.Shared), Is.EqualTo((true, true, "Strict", false, false)));
+        Assert.That(c.ToString(), Is.EqualTo("a=1"));
+    }
+
+    [Test]
+    public void Quoted_values_are_kept_and_sent_as_received()
+    {
+        foreach (var quote in new[] { true, false })
+        {
+            var jar = Jar(quote: quote);
+            Set(jar, "http://example.com/", "a=\"second\"", "b=\"with space\"");
+            Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("a=\"second\"; b=\"with space\""));
+        }
+    }
+
+    [Test]
+    public void Malformed_set_cookie_values_are_ignored_without_throwing()
+    {
+        var jar = Jar();
+        Assert.DoesNotThrow(() => jar.UpdateCookies(new[]
+        {
+            "", "noequals", "=v", "a\u0001=1", "x=1\r\nInjected: y", null!, "; ; ;", "ok=1; Expires=not a date; Max-Age=abc; Domain=",
+        }, U("http://example.com/")));
+        var c = jar.Single();
+        Assert.That((c.Name, c.Expires, c.MaxAge, c.HostOnly), Is.EqualTo(("ok", (DateTimeOffset?)null, (long?)null, true)));
+    }
+
+    [Test]
+    public void Relative_urls_are_rejected()
+    {
+        var jar = Jar();
+        Assert.Throws<ArgumentException>(() => jar.UpdateCookies(new[] { "a=1" }, new Uri("/x", UriKind.Relative)));
+        Assert.Throws<ArgumentException>(() => jar.FilterCookies(new Uri("/x", UriKind.Relative)));
+    }
+
+    // ---- expiry ----
+
+    [Test]
+    public void Max_age_expires_on_the_scheduler_clock_at_the_exact_boundary()
+    {
+        var jar = Jar();
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(5).Ticks);
+        Set(jar, "http://example.com/", "a=1; Max-Age=10");
+        var c = jar.Single();
+        Assert.That(c.MaxAge, Is.EqualTo(10));
+        Assert.That(c.Expires, Is.EqualTo(_scheduler.Now + TimeSpan.FromSeconds(10)));
+
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(15).Ticks - 1);
+        Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("a=1"));
+        Assert.That(jar.Count, Is.EqualTo(1));
+
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(15).Ticks);
+        Assert.That(Sent(jar, "http://example.com/"), Is.Empty);
+        Assert.That(jar.Count, Is.EqualTo(0));
+        Assert.That(jar, Is.Empty);
+    }
+
+    [Test]
+    public void Expires_attribute_is_compared_with_the_scheduler_clock()
+    {
+        var jar = Jar();
+        _scheduler.AdvanceTo(new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks);
+        Set(jar, "http://example.com/", "a=1; Expires=Tue, 01 Jan 2030 00:00:10 GMT", "gone=1; Expires=Mon, 31 Dec 2029 23:59:59 GMT");
+        Assert.That(jar.Single().Expires, Is.EqualTo(new DateTimeOffset(2030, 1, 1, 0, 0, 10, TimeSpan.Zero)));
+        _scheduler.AdvanceBy(TimeSpan.FromSeconds(9).Ticks);
+        Assert.That(jar.Count, Is.EqualTo(1));
+        _scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks);
+        Assert.That(jar.Count, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Max_age_wins_over_expires_in_either_order()
+    {
+        var jar = Jar();
+        _scheduler.AdvanceTo(new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks);
+        Set(jar, "http://example.com/",
+            "keep=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=100",
+            "drop=1; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT");
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "keep" }));
+        Assert.That(jar.Single().Expires, Is.EqualTo(_scheduler.Now.AddSeconds(100)));
+    }
+
+    [TestCase("a=x; Max-Age=0")]
+    [TestCase("a=x; Max-Age=-1")]
+    [TestCase("a=x; Max-Age=-99999999999999999999")]
+    [TestCase("a=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT")]
+    public void Expired_cookie_deletes_the_stored_one(string deletion)
+    {
+        var jar = Jar();
+        _scheduler.AdvanceTo(new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks);
+        Set(jar, "http://example.com/", "a=1", "b=2");
+        Set(jar, "http://example.com/", deletion);
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "b" }));
+    }
+
+    [Test]
+    public void Huge_max_age_does_not_overflow()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1; Max-Age=99999999999999999999");
+        Assert.That(jar.Single().Expires, Is.EqualTo(DateTimeOffset.MaxValue));
+    }
+
+    // ---- replacement and order ----
+
+    [Test]
+    public void Same_domain_path_and_name_replaces_the_old_cookie()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1; Path=/");
+        Set(jar, "http://example.com/", "a=2; Path=/");
+        Set(jar, "http://example.com/", "a=3; Path=/other");
+        Assert.That(jar.Count, Is.EqualTo(2));
+        Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("a=2"));
+        Assert.That(Sent(jar, "http://example.com/other"), Is.EqualTo("a=3; a=2"));
+    }
+
+    [Test]
+    public void Longer_paths_first_then_earlier_creation_and_replacement_keeps_creation_time()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "first=1; Path=/");
+        _scheduler.AdvanceBy(10);
+        Set(jar, "http://example.com/", "deep=1; Path=/a/b");
+        _scheduler.AdvanceBy(10);
+        Set(jar, "http://example.com/", "second=1; Path=/", "mid=1; Path=/a");
+        var created = jar.Single(c => c.Name == "first").CreationTime;
+        _scheduler.AdvanceBy(10);
+        Set(jar, "http://example.com/", "first=2; Path=/");
+
+        Assert.That(jar.Single(c => c.Name == "first").CreationTime, Is.EqualTo(created));
+        Assert.That(Sent(jar, "http://example.com/a/b/c"), Is.EqualTo("deep=1; mid=1; first=2; second=1"));
+    }
+
+    [Test]
+    public void Cookies_created_at_the_same_instant_keep_arrival_order()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "z=1", "y=1", "x=1");
+        Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("z=1; y=1; x=1"));
+    }
+
+    // ---- preloaded cookies ----
+
+    [TestCase("http://example.com/")]
+    [TestCase("https://sub.other.org/deep/path")]
+    [TestCase("http://127.0.0.1:8080/")]
+    public void Shared_cookies_are_sent_everywhere(string url)
+    {
+        var jar = Jar();
+        jar.UpdateCookies(new Dictionary<string, string> { ["s"] = "1" });
+        var c = jar.Single();
+        Assert.That((c.Shared, c.Domain, c.Path, c.HostOnly), Is.EqualTo((true, "", "/", false)));
+        Assert.That(Sent(jar, url), Is.EqualTo("s=1"));
+    }
+
+    [Test]
+    public void Preloaded_cookies_with_a_url_are_host_only_for_it()
+    {
+        var jar = Jar();
+        jar.UpdateCookies(new[] { KeyValuePair.Create("a", "1") }, U("http://example.com/app/page"));
+        var c = jar.Single();
+        Assert.That((c.Domain, c.Path, c.HostOnly), Is.EqualTo(("example.com", "/app", true)));
+        Assert.That(Sent(jar, "http://example.com/app/x"), Is.EqualTo("a=1"));
+        Assert.That(Sent(jar, "http://sub.example.com/app/x"), Is.Empty);
+    }
+
+    [Test]
+    public void Preloaded_values_are_quoted_like_simple_cookie_unless_quoting_is_off()
+    {
+        var quoted = Jar();
+        var raw = Jar(quote: false);
+        Assert.That((quoted.QuoteCookie, raw.QuoteCookie), Is.EqualTo((true, false)));
+        var pairs = new Dictionary<string, string> { ["name"] = "val=foobar", ["plain"] = "abc" };
+        quoted.UpdateCookies(pairs);
+        raw.UpdateCookies(pairs);
+        Assert.That(Sent(quoted, "http://x.com/"), Is.EqualTo("name=\"val=foobar\"; plain=abc"));
+        Assert.That(Sent(raw, "http://x.com/"), Is.EqualTo("name=val=foobar; plain=abc"));
+    }
+
+    [Test]
+    public void Preloaded_pairs_with_bad_names_or_unsafe_raw_values_are_skipped()
+    {
+        var raw = Jar(quote: false);
+        raw.UpdateCookies(new Dictionary<string, string> { ["bad name"] = "1", [""] = "2", ["v"] = "a;b", ["ok"] = "3" });
+        Assert.That(Sent(raw, "http://x.com/"), Is.EqualTo("ok=3"));
+    }
+
+    // ---- clearing and enumeration ----
+
+    [Test]
+    public void Clear_removes_all_or_what_the_predicate_selects()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1", "b=2", "c=3");
+        jar.Clear(c => c.Name == "b");
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "a", "c" }));
+        jar.Clear();
+        Assert.That(jar.Count, Is.EqualTo(0));
+        Assert.That(jar.FilterCookies(U("http://example.com/")), Is.Empty);
+    }
+
+    [TestCase("example.com")]
+    [TestCase(".EXAMPLE.com")]
+    public void Clear_domain_removes_the_domain_and_its_subdomains(string domain)
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1");
+        Set(jar, "http://www.example.com/", "b=2", "c=3; Domain=example.com");
+        Set(jar, "http://notexample.com/", "d=4");
+        jar.UpdateCookies(new Dictionary<string, string> { ["s"] = "5" });
+        jar.ClearDomain(domain);
+        Assert.That(jar.Select(c => c.Name), Is.EquivalentTo(new[] { "d", "s" }));
+    }
+
+    [Test]
+    public void Clear_domain_does_not_treat_ip_addresses_as_having_parents()
+    {
+        var jar = Jar(allowIpHosts: true);
+        Set(jar, "http://127.0.0.1/", "a=1");
+        jar.ClearDomain("0.0.1");
+        Assert.That(jar.Count, Is.EqualTo(1));
+        jar.ClearDomain("127.0.0.1");
+        Assert.That(jar.Count, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Enumeration_is_a_snapshot_in_storage_order()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a=1", "b=2");
+        foreach (var c in jar) Set(jar, "http://example.com/", c.Name + "x=1");
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "a", "b", "ax", "bx" }));
+    }
+
+    [Test]
+    public void Default_scheduler_is_used_when_none_is_given()
+    {
+        var jar = new CookieJar();
+        jar.UpdateCookies(new[] { "a=1; Max-Age=3600" }, U("http://example.com/"));
+        var c = jar.Single();
+        Assert.That(c.Expires!.Value - DateTimeOffset.UtcNow, Is.InRange(TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61)));
+    }
+
+    [Test]
+    public void Concurrent_updates_and_filters_do_not_corrupt_the_jar()
+    {
+        var jar = new CookieJar();
+        Parallel.For(0, 2000, i =>
+        {
+            jar.UpdateCookies(new[] { $"c{i % 50}={i}; Max-Age={(i % 7 == 0 ? 0 : 60)}" }, U($"http://h{i % 5}.example.com/"));
+            _ = jar.FilterCookies(U($"http://h{i % 5}.example.com/"));
+            _ = jar.Count;
+        });
+        Assert.That(jar.Count, Is.LessThanOrEqualTo(250));
+        Assert.That(jar.GroupBy(c => (c.Domain, c.Path, c.Name)).All(g => g.Count() == 1), Is.True);
+    }
+
+    // ---- dummy jar ----
+
+    [Test]
+    public void Dummy_jar_stores_and_sends_nothing()
+    {
+        AbstractCookieJar jar = new DummyCookieJar();
+        jar.UpdateCookies(new[] { "a=1" }, U("http://example.com/"));
+        jar.UpdateCookies(new Dictionary<string, string> { ["s"] = "1" });
+        jar.Clear();
+        jar.ClearDomain("example.com");
+        Assert.That(jar.Count, Is.EqualTo(0));
+        Assert.That(jar, Is.Empty);
+        Assert.That(jar.FilterCookies(U("http://example.com/")), Is.Empty);
+        Assert.That(jar.QuoteCookie, Is.True);
+    }
+}
