@@ -17,7 +17,7 @@ namespace RxHttp;
 /// using var session = new ClientSession("http://localhost:8080/");
 /// session.Get("users").SelectMany(r => r.Text()).Subscribe(Console.WriteLine);
 /// </code></example>
-public sealed class ClientSession : IDisposable, IAsyncDisposable
+public sealed partial class ClientSession : IDisposable, IAsyncDisposable
 {
     private readonly HeaderCollection _headers;
     private readonly Http1Exchange _exchange;
