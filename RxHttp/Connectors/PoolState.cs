@@ -11,6 +11,10 @@ public sealed record PoolState(int InUse, int Opening, int Idle, int Waiting, IR
     /// <summary>Open sockets: in use and idle (opening ones are not open yet).</summary>
     public int Open => InUse + Idle;
 
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"open={Open} in_use={InUse} opening={Opening} idle={Idle} waiting={Waiting} hosts=[{string.Join(", ", PerHost.Select(kv => $"{kv.Key.Host}:{kv.Key.Port}={kv.Value}"))}]";
+
     /// <summary>The state of an empty pool.</summary>
     public static PoolState Empty { get; } = new(0, 0, 0, 0, new Dictionary<ConnectionKey, int>());
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the independent Debian peers the interop tests talk to
+# (idempotent), runs the NUnit tests, and ends with the line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need=()
+for pkg in tinyproxy python3-websockets python3-aiohttp; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing test peers: ${need[*]}"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+rm -rf TestResults
+dotnet test RxHttp.Tests/RxHttp.Tests.csproj -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+  --results-directory TestResults "$@"
+rc=$?
+
+trx=TestResults/results.trx
+if [ -f "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
+  skipped=$(( ${total:-0} - ${executed:-0} ))
+  echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+else
+  echo "0 passed, 1 failed"
+  [ $rc -eq 0 ] && rc=1
+fi
+exit $rc
