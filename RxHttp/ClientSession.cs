@@ -48,7 +48,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         var jsonOptions = SessionOptions.JsonOptions ?? JsonSerializerOptions.Web;
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => JsonSerializer.Serialize(o, o?.GetType() ?? typeof(object), JsonSerializerOptions.Web));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
-        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions);
+        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions) { DefaultProxy = DefaultProxyFor };
     }
 
     /// <summary>The settings the session was made with.</summary>
@@ -180,6 +180,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             AutoDecompress = autoDecompress,
         };
         if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
+        ApplyProxy(request, options);
         if (options.Properties is not null)
             foreach (var (k, v) in options.Properties) request.Properties[k] = v;
         return request;

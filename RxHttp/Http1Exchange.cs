@@ -30,12 +30,31 @@ internal sealed class Http1Exchange
     public IObservable<ClientResponse> Send(ClientRequest request) =>
         RxAsync.FromAsync(ct => SendAsync(request, ct), orphan: r => r.Release());
 
+    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
+        request.Properties.TryGetValue(ProxyProperty, out var p) && p is ProxySettings proxy
+            ? proxy.KeyFor(request.Url, request.Tls)
+            : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
+
+    /// <summary>
+    /// As <see cref="KeyFor(ClientRequest)"/>, falling back to the session's proxy (its own, the connector's, or
+    /// the environment's with TrustEnv) when the request names none.
+    /// </summary>
+    public ConnectionKey KeyForRequest(ClientRequest request)
+    {
+        if (request.Properties.ContainsKey(ProxyProperty) || DefaultProxy?.Invoke(request.Url) is not { } proxy) return KeyFor(request);
+        return proxy.KeyFor(request.Url, request.Tls);
+    }
+
+    /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
+    internal const string ProxyProperty = "rxhttp.proxy";
+
+    /// <summary>The proxy for requests that name none (set by the session), or null for direct connections.</summary>
+    internal Func<Url, ProxySettings?>? DefaultProxy { get; set; }
 
     private async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
-        var key = KeyFor(request);
+        var key = KeyForRequest(request);
         for (var attempt = 0; ; attempt++)
         {
             var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
@@ -69,7 +88,7 @@ internal sealed class Http1Exchange
 
     private Task<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
     {
-        var source = _connector.Connect(key);
+        var source = _connector.Connect(key, timeout);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
         {
             var due = Ceiling.Deadline(_scheduler.Now, connect, timeout.CeilThreshold);
@@ -180,9 +199,19 @@ internal sealed class Http1Exchange
             headers.AddUnchecked("Content-Length", "0");
         }
 
+        // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
+        var target = request.Url.PathAndQuery;
+        if (connection.Key.IsAbsoluteForm)
+        {
+            target = request.Url.ToString();
+            foreach (var (name, value) in connection.Key.ProxyHeaderPairs())
+                if (!headers.Contains(name)) headers.AddUnchecked(name, value);
+            if (connection.Key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
+        }
+
         var writer = connection.Writer;
         writer.Clear();
-        HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, headers.Items);
+        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Items);
         if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked)
         {
             // Head and a small body leave in one send: one syscall, one TCP segment for typical API calls.

@@ -51,6 +51,18 @@ public sealed class RequestOptions
     /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx (default: the session's setting, false).</summary>
     public bool? RaiseForStatus { get; init; }
 
+    /// <summary>
+    /// An http:// proxy for this request (aiohttp's <c>proxy=</c>): plain http goes to it in absolute form, https
+    /// and wss through a CONNECT tunnel. Overrides the session's, the connector's and the environment's proxy.
+    /// </summary>
+    public Url? Proxy { get; init; }
+
+    /// <summary>Basic credentials for <see cref="Proxy"/>, sent as <c>Proxy-Authorization</c> (credentials in the proxy URL work too).</summary>
+    public System.Net.NetworkCredential? ProxyAuth { get; init; }
+
+    /// <summary>Headers for <see cref="Proxy"/>: on the CONNECT request of a tunnel, else on the request itself.</summary>
+    public IEnumerable<KeyValuePair<string, string>>? ProxyHeaders { get; init; }
+
     /// <summary>Extra per-request settings used by pipeline operators; keyed by the operator's type.</summary>
     public IReadOnlyDictionary<string, object?>? Properties { get; init; }
 }
@@ -99,4 +111,14 @@ public sealed class ClientSessionOptions
 
     /// <summary>Most headers accepted in one response.</summary>
     public int MaxHeaders { get; init; } = 128;
+
+    /// <summary>A proxy for every request that names none (aiohttp's session <c>proxy=</c>); see <see cref="RequestOptions.Proxy"/>.</summary>
+    public ProxySettings? Proxy { get; init; }
+
+    /// <summary>
+    /// Read proxies from the environment as aiohttp's <c>trust_env=True</c>: <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>,
+    /// <c>WS_PROXY</c>, <c>WSS_PROXY</c> by URL scheme (lower or upper case, lower wins) and <c>NO_PROXY</c>
+    /// (comma-separated hosts, subdomains match, <c>*</c> for all). Only http:// proxies are used. Default false.
+    /// </summary>
+    public bool TrustEnv { get; init; }
 }

@@ -38,7 +38,10 @@ public class ConnectorOptions
     /// <summary>Close every connection after its response instead of pooling it.</summary>
     public bool ForceClose { get; init; }
 
-    /// <summary>Deadlines at or above this are rounded up to the next whole second (see <see cref="Ceiling"/>).</summary>
+    /// <summary>
+    /// Keep-alive expiries at or above this are rounded up to the next whole second of the scheduler's clock
+    /// (see <see cref="Ceiling"/>), so idle connections released within one second expire together. Default 5 s.
+    /// </summary>
     public TimeSpan TimeoutCeilThreshold { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The clock for keep-alive expiry and connect timers. Null: the session's, else <see cref="DefaultScheduler.Instance"/>.</summary>
@@ -46,7 +49,7 @@ public class ConnectorOptions
 }
 
 /// <summary>
-/// The connection pool. <see cref="Connect"/> publishes leases as a cold observable: subscribing takes an idle
+/// The connection pool. <see cref="Connect(ConnectionKey)"/> publishes leases as a cold observable: subscribing takes an idle
 /// connection or opens one; at the limit the subscriber waits in a FIFO queue; disposing a waiting
 /// subscription leaves the queue at once. Idle connections are reused most recently used first (LIFO), so
 /// the pool shrinks back under light load and the warmest socket serves the next request.
@@ -112,12 +115,20 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     /// limit) the next one released, in FIFO order. Disposing before the lease arrives cancels the wait or the
     /// opening; the lease then belongs to the subscriber, who must release or close it.
     /// </summary>
-    public IObservable<Connection> Connect(ConnectionKey key)
+    public IObservable<Connection> Connect(ConnectionKey key) => Connect(key, null);
+
+    /// <summary>
+    /// As <see cref="Connect(ConnectionKey)"/>, with the request's timeouts: a connector that opens sockets
+    /// enforces <see cref="ClientTimeout.SockConnect"/> on each connect attempt (on <see cref="Scheduler"/>),
+    /// failing it with <see cref="ConnectionTimeoutError"/>. <see cref="ClientTimeout.Connect"/> (waiting for a
+    /// slot plus opening) is the caller's to apply around this observable.
+    /// </summary>
+    public IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout)
     {
         ArgumentNullException.ThrowIfNull(key);
         return Observable.Create<Connection>(observer =>
         {
-            var op = new ConnectOperation(this, key, observer);
+            var op = new ConnectOperation(this, key, timeout, observer);
             op.Start();
             return op;
         });
@@ -125,6 +136,16 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
     protected internal abstract Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens a new connection for <paramref name="key"/> under the request's <paramref name="timeout"/>
+    /// (null: none). The default ignores the timeout and calls <see cref="CreateConnectionAsync(ConnectionKey, CancellationToken)"/>.
+    /// </summary>
+    protected internal virtual Task<Connection> CreateConnectionAsync(ConnectionKey key, ClientTimeout? timeout, CancellationToken cancellationToken) =>
+        CreateConnectionAsync(key, cancellationToken);
+
+    // The proxy every request through this connector uses unless it names its own (ProxyConnector).
+    internal virtual ProxySettings? DefaultProxy => null;
 
     /// <summary>Wraps an opened stream as a lease owned by this pool.</summary>
     protected Connection NewConnection(ConnectionKey key, Socket? socket, Stream stream) => new(this, key, socket, stream);
@@ -168,6 +189,15 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     private bool HasCapacity(ConnectionKey key) =>
         (Limit == 0 || _acquired < Limit) && (LimitPerHost == 0 || _acquiredPerKey.GetValueOrDefault(key) < LimitPerHost);
+
+    // FIFO: a newcomer queues behind a waiter for its own key, or behind one that is about to be woken. Waiters
+    // held back only by their own per-host limit do not block other hosts.
+    private bool MustQueueBehind(ConnectionKey key)
+    {
+        foreach (var w in _waiters)
+            if (w.Key == key || HasCapacity(w.Key)) return true;
+        return false;
+    }
 
     private void AddAcquired(ConnectionKey key, int delta)
     {
@@ -266,7 +296,9 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         var keep = Options.KeepaliveTimeout;
         if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
         if (keep is null) return;
-        c.IdleTimer = _scheduler.Schedule(c, keep.Value, (_, conn) =>
+        // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
+        var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
+        c.IdleTimer = _scheduler.Schedule(c, due, (_, conn) =>
         {
             ExpireIdle(conn);
             return Disposable.Empty;
@@ -377,18 +409,20 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         public abstract void Fail(Exception e);
     }
 
-    /// <summary>One subscription to <see cref="Connect"/>: waits, opens or takes idle, and hands the lease over once.</summary>
+    /// <summary>One subscription to <see cref="Connect(ConnectionKey)"/>: waits, opens or takes idle, and hands the lease over once.</summary>
     private sealed class ConnectOperation : Waiter, IDisposable
     {
         private readonly BaseConnector _pool;
         private readonly IObserver<Connection> _observer;
         private readonly CancellationTokenSource _cts = new();
+        private readonly ClientTimeout? _timeout;
         private int _done; // 1 once the observer got a terminal message or the subscription was disposed
 
-        public ConnectOperation(BaseConnector pool, ConnectionKey key, IObserver<Connection> observer)
+        public ConnectOperation(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IObserver<Connection> observer)
         {
             _pool = pool;
             _observer = observer;
+            _timeout = timeout;
             Key = key;
         }
 
@@ -404,7 +438,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                     Fail(new ClientConnectionError("Connector is closed."));
                     return;
                 }
-                if (_pool.HasCapacity(Key) && _pool._waiters.Count == 0)
+                if (_pool.HasCapacity(Key) && !_pool.MustQueueBehind(Key))
                 {
                     _pool.AddAcquired(Key, 1);
                     idle = _pool.TakeIdle(Key, stale);
@@ -447,7 +481,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             Exception? error = null;
             try
             {
-                c = await _pool.CreateConnectionAsync(Key, _cts.Token).ConfigureAwait(false);
+                c = await _pool.CreateConnectionAsync(Key, _timeout, _cts.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {

@@ -2,19 +2,38 @@ namespace RxHttp;
 
 /// <summary>
 /// What makes two connections interchangeable in the pool: the same host, port, TLS settings,
-/// proxy (with its credentials) and server name. Requests only reuse connections with an equal key.
+/// proxy (with its credentials and headers) and server name. Requests only reuse connections with an equal key.
 /// </summary>
-/// <param name="Host">The server host (ASCII, IDNA form).</param>
+/// <param name="Host">The server host (ASCII, IDNA form). Through a <see cref="UnixConnector"/> only the Host header uses it.</param>
 /// <param name="Port">The server port.</param>
-/// <param name="IsSsl">Whether the connection is wrapped in TLS.</param>
+/// <param name="IsSsl">Whether the connection is wrapped in TLS (inside a CONNECT tunnel when <paramref name="Proxy"/> is set).</param>
 /// <param name="Tls">The TLS settings in force (compared by reference: one settings object, one pool bucket).</param>
-/// <param name="Proxy">The proxy URL, when the connection goes through one.</param>
+/// <param name="Proxy">The http:// proxy URL (without credentials), when the connection goes through one.</param>
 /// <param name="ProxyAuth">The proxy's Proxy-Authorization value, part of the key so credentials never mix.</param>
 public sealed record ConnectionKey(string Host, int Port, bool IsSsl, TlsOptions? Tls = null, string? Proxy = null, string? ProxyAuth = null)
 {
+    /// <summary>Extra headers for the proxy as <c>Name: value</c> lines joined by CRLF (validated), or null.</summary>
+    public string? ProxyHeaders { get; init; }
+
     /// <summary>The name used for SNI and certificate checks: the TLS override or the host.</summary>
     public string ServerName => Tls?.ServerHostname ?? Host;
 
+    /// <summary>True for a tunnel (CONNECT) through a proxy, false for a direct or absolute-form proxied connection.</summary>
+    public bool IsTunnel => Proxy is not null && IsSsl;
+
+    /// <summary>True when requests on this connection go to a proxy in absolute form (plain http through a proxy).</summary>
+    public bool IsAbsoluteForm => Proxy is not null && !IsSsl;
+
     /// <inheritdoc />
     public override string ToString() => $"{(IsSsl ? "https" : "http")}://{Host}:{Port}{(Proxy is null ? "" : " via " + Proxy)}";
+
+    internal IEnumerable<KeyValuePair<string, string>> ProxyHeaderPairs()
+    {
+        if (ProxyHeaders is null) yield break;
+        foreach (var line in ProxyHeaders.Split("\r\n"))
+        {
+            var colon = line.IndexOf(':');
+            if (colon > 0) yield return new(line[..colon], line[(colon + 1)..].TrimStart());
+        }
+    }
 }

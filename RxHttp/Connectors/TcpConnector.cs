@@ -4,7 +4,7 @@ using RxHttp.Transport;
 
 namespace RxHttp;
 
-/// <summary>Settings of a <see cref="TcpConnector"/>.</summary>
+/// <summary>Settings of a <see cref="TcpConnector"/> (aiohttp's TCPConnector arguments).</summary>
 public class TcpConnectorOptions : ConnectorOptions
 {
     /// <summary>TLS settings for https and wss connections (verification on by default).</summary>
@@ -15,33 +15,89 @@ public class TcpConnectorOptions : ConnectorOptions
 
     /// <summary>The local address (and port, 0 for any) to bind before connecting.</summary>
     public IPEndPoint? LocalAddress { get; init; }
+
+    /// <summary>Resolves host names (default: <see cref="SystemResolver"/>, the operating system's).</summary>
+    public IResolver Resolver { get; init; } = SystemResolver.Instance;
+
+    /// <summary>Cache resolved addresses per (host, port) and share concurrent look-ups of one name (default true).</summary>
+    public bool UseDnsCache { get; init; } = true;
+
+    /// <summary>How long a cached look-up stays valid, on the connector's scheduler (default 10 s; null: forever).</summary>
+    public TimeSpan? TtlDnsCache { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// RFC 8305 Happy Eyeballs: with several addresses, the next connect attempt starts after this delay (on the
+    /// scheduler) unless the previous one failed sooner, and the first to connect wins. Default 250 ms; null
+    /// tries the addresses one after the other.
+    /// </summary>
+    public TimeSpan? HappyEyeballsDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 }
 
-/// <summary>Connects over TCP, optionally with TLS, resolving names with the system resolver.</summary>
+/// <summary>
+/// Connects over TCP: resolves the host (cached), races the addresses (Happy Eyeballs), applies TLS for https
+/// and wss, and goes through an HTTP proxy when the pool key names one (absolute form for http, a CONNECT
+/// tunnel then TLS for https and wss).
+/// </summary>
 public class TcpConnector : BaseConnector
 {
+    private readonly DnsCache _dns;
+    private int _attempts;
+
     /// <summary>Creates the connector.</summary>
     public TcpConnector(TcpConnectorOptions? options = null) : base(options ?? new TcpConnectorOptions())
     {
         TcpOptions = (TcpConnectorOptions)Options;
+        if (TcpOptions.Family is not (AddressFamily.Unspecified or AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new ArgumentOutOfRangeException(nameof(options), "Family must be Unspecified, InterNetwork or InterNetworkV6.");
+        ArgumentNullException.ThrowIfNull(TcpOptions.Resolver, nameof(TcpConnectorOptions.Resolver));
+        _dns = new DnsCache(TcpOptions.Resolver, () => Scheduler);
     }
 
     /// <summary>The TCP settings.</summary>
     public TcpConnectorOptions TcpOptions { get; }
 
-    /// <inheritdoc />
-    protected internal override async Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken)
+    /// <summary>Whether resolved addresses are cached.</summary>
+    public bool UseDnsCache => TcpOptions.UseDnsCache;
+
+    /// <summary>Look-ups that reached the resolver (cache hits and shared look-ups are not counted).</summary>
+    internal int ResolverLookups => Volatile.Read(ref _dns.Lookups);
+
+    /// <summary>Connect attempts started (one per address tried).</summary>
+    internal int ConnectAttempts => Volatile.Read(ref _attempts);
+
+    /// <summary>
+    /// Forgets cached addresses: of one (<paramref name="host"/>, <paramref name="port"/>) or, with both null, all.
+    /// </summary>
+    /// <exception cref="ArgumentException">Only one of the two was given.</exception>
+    public void ClearDnsCache(string? host = null, int? port = null)
     {
-        var socket = await ConnectSocketAsync(key.Host, key.Port, cancellationToken).ConfigureAwait(false);
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if ((host is null) != (port is null)) throw new ArgumentException("Give both host and port, or neither.");
+        _dns.Clear(host, port);
+    }
+
+    /// <inheritdoc />
+    protected internal override Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken) =>
+        CreateConnectionAsync(key, null, cancellationToken);
+
+    /// <inheritdoc />
+    protected internal override async Task<Connection> CreateConnectionAsync(ConnectionKey key, ClientTimeout? timeout, CancellationToken cancellationToken)
+    {
+        if (key.Proxy is not null) return await ConnectThroughProxyAsync(key, timeout, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectSocketAsync(key.Host, key.Port, timeout, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(key, socket, new NetworkStream(socket, ownsSocket: true), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, CancellationToken ct)
+    {
         if (key.IsSsl)
         {
             try
             {
-                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, cancellationToken).ConfigureAwait(false);
+                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, ct).ConfigureAwait(false);
             }
             catch
             {
+                await stream.DisposeAsync().ConfigureAwait(false);
                 socket.Dispose();
                 throw;
             }
@@ -49,35 +105,89 @@ public class TcpConnector : BaseConnector
         return NewConnection(key, socket, stream);
     }
 
-    /// <summary>Resolves <paramref name="host"/> and connects to the first address that answers.</summary>
-    protected async Task<Socket> ConnectSocketAsync(string host, int port, CancellationToken ct)
+    private async Task<Connection> ConnectThroughProxyAsync(ConnectionKey key, ClientTimeout? timeout, CancellationToken ct)
     {
-        IPAddress[] addresses;
-        if (IPAddress.TryParse(host, out var literal)) addresses = new[] { literal };
+        var proxy = Url.Parse(key.Proxy!);
+        Socket socket;
+        try
+        {
+            socket = await ConnectSocketAsync(proxy.Host, proxy.Port, timeout, ct).ConfigureAwait(false);
+        }
+        catch (ClientConnectorError e)
+        {
+            throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Cannot connect to proxy " + proxy + ": " + e.Message, e.InnerException ?? e);
+        }
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (!key.IsSsl) return NewConnection(key, socket, stream);
+        try
+        {
+            await ProxyTunnel.OpenAsync(stream, key, proxy, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            throw;
+        }
+        return await FinishAsync(key, socket, stream, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Resolves <paramref name="host"/> and races its addresses; SockConnect applies to each attempt.</summary>
+    protected async Task<Socket> ConnectSocketAsync(string host, int port, ClientTimeout? timeout, CancellationToken ct)
+    {
+        var addresses = await ResolveAsync(host, port, ct).ConfigureAwait(false);
+        var endPoints = HappyEyeballs.Interleave(addresses).Select(a => new IPEndPoint(a, port)).ToList();
+        var racer = new HappyEyeballs(Scheduler, TcpOptions.HappyEyeballsDelay, ClientTimeout.Active(timeout?.SockConnect),
+            timeout?.CeilThreshold ?? TimeSpan.FromSeconds(5), TcpOptions.LocalAddress, () => Interlocked.Increment(ref _attempts));
+        try
+        {
+            return await racer.ConnectAsync(endPoints, ct).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new ClientConnectorError(host, port, $"Cannot connect to host {host}:{port} [{e.SocketErrorCode}] {e.Message}", e);
+        }
+        catch (ConnectionTimeoutError e)
+        {
+            throw new ConnectionTimeoutError($"Connection timeout to host {host}:{port}", e);
+        }
+    }
+
+    /// <summary>Resolves <paramref name="host"/>, keeping only addresses of <see cref="TcpConnectorOptions.Family"/>.</summary>
+    protected async Task<IReadOnlyList<IPAddress>> ResolveAsync(string host, int port, CancellationToken ct)
+    {
+        var bare = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        IReadOnlyList<IPAddress> addresses;
+        if (IPAddress.TryParse(bare, out var literal)) addresses = new[] { literal };
         else
         {
             try
             {
-                addresses = await Dns.GetHostAddressesAsync(host, TcpOptions.Family, ct).ConfigureAwait(false);
+                addresses = UseDnsCache
+                    ? await _dns.ResolveAsync(host, port, TcpOptions.Family, TcpOptions.TtlDnsCache, ct).ConfigureAwait(false)
+                    : await ResolveUncachedAsync(host, port, ct).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (ClientConnectorDnsError)
             {
-                throw new ClientConnectorDnsError(host, port, e.Message, e);
+                throw;
             }
-            if (addresses.Length == 0) throw new ClientConnectorDnsError(host, port, "no addresses");
-        }
-        Exception? last = null;
-        foreach (var address in addresses)
-        {
-            try
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                return await SocketFactory.ConnectAsync(new IPEndPoint(address, port), TcpOptions.LocalAddress, ct).ConfigureAwait(false);
+                throw;
             }
-            catch (SocketException e)
+            catch (Exception e)
             {
-                last = e;
+                throw new ClientConnectorDnsError(host, port, $"Cannot resolve host {host}:{port}: {e.Message}", e);
             }
         }
-        throw new ClientConnectorError(host, port, last?.Message ?? "connect failed", last);
+        if (TcpOptions.Family != AddressFamily.Unspecified) addresses = addresses.Where(a => a.AddressFamily == TcpOptions.Family).ToList();
+        if (addresses.Count == 0) throw new ClientConnectorDnsError(host, port, $"Cannot resolve host {host}:{port}: no addresses of family {TcpOptions.Family}");
+        return addresses;
+    }
+
+    private async Task<IReadOnlyList<IPAddress>> ResolveUncachedAsync(string host, int port, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _dns.Lookups);
+        return await TcpOptions.Resolver.ResolveAsync(host, port, TcpOptions.Family, ct).ConfigureAwait(false);
     }
 }

@@ -24,7 +24,19 @@ public sealed class TlsOptions
     /// Pins the server certificate by its fingerprint (SHA-256, or SHA-1/MD5 as the older API allowed; the
     /// length tells which). A mismatch fails with <see cref="ServerFingerprintMismatch"/>.
     /// </summary>
-    public byte[]? Fingerprint { get; init; }
+    /// <exception cref="ArgumentException">The length is not 32, 20 or 16 bytes.</exception>
+    public byte[]? Fingerprint
+    {
+        get => _fingerprint;
+        init
+        {
+            if (value is not null && value.Length is not (32 or 20 or 16))
+                throw new ArgumentException($"A fingerprint of {value.Length} bytes matches no supported hash (SHA-256: 32, SHA-1: 20, MD5: 16).", nameof(Fingerprint));
+            _fingerprint = value?.ToArray();
+        }
+    }
+
+    private readonly byte[]? _fingerprint;
 
     /// <summary>Overrides the name sent in SNI and checked against the certificate (aiohttp's <c>server_hostname</c>).</summary>
     public string? ServerHostname { get; init; }
