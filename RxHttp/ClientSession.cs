@@ -170,6 +170,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         Payload? body = null;
         if (options.Json is not null) body = new JsonPayload(_jsonSerialize(options.Json));
         else if (options.Data is not null) body = Payload.From(options.Data);
+        body = PrepareBody(body, headers, options);
 
         var timeout = options.Timeout is null ? SessionOptions.Timeout : options.Timeout with { };
         var request = new ClientRequest(method, full.WithoutCredentials(), headers, body)
@@ -180,6 +181,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             AutoDecompress = autoDecompress,
         };
         if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
+        ApplyBodyOptions(request, options);
         if (options.Properties is not null)
             foreach (var (k, v) in options.Properties) request.Properties[k] = v;
         return request;

@@ -34,6 +34,9 @@ internal sealed class ResponseBody
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
+    /// <summary>Told the running byte count after each read, for <see cref="ClientResponse.DownloadProgress"/>.</summary>
+    public Action<long>? Progress { get; set; }
+
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
     {
@@ -49,6 +52,7 @@ internal sealed class ResponseBody
                 _ => await ReadUntilCloseAsync(destination, ct).ConfigureAwait(false),
             };
             BytesRead += n;
+            if (n > 0) Progress?.Invoke(BytesRead);
             return n;
         }
         catch (Exception e)
