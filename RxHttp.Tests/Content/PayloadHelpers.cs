@@ -66,7 +66,7 @@ internal sealed class GeneratedStream(long length, bool seekable = true) : Strea
     public override bool CanSeek => seekable;
     public override bool CanWrite => false;
     public override long Length => seekable ? length : throw new NotSupportedException();
-    public override long Position { get => _pos; set => throw new NotSupportedException(); }
+    public override long Position { get => _pos; set => _pos = value; }
     public override void Flush() { }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

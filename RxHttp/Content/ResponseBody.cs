@@ -51,8 +51,6 @@ internal sealed class ResponseBody
                 BodyFraming.Chunked => await ReadChunkedAsync(destination, ct).ConfigureAwait(false),
                 _ => await ReadUntilCloseAsync(destination, ct).ConfigureAwait(false),
             };
-            BytesRead += n;
-            if (n > 0) Progress?.Invoke(BytesRead);
             return n;
         }
         catch (Exception e)
@@ -96,6 +94,7 @@ internal sealed class ResponseBody
             if (n == 0) throw new ClientPayloadError($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
         }
         _remaining -= n;
+        Count(n);
         if (_remaining == 0) Finish();
         return n;
     }
@@ -110,6 +109,7 @@ internal sealed class ResponseBody
                 _connection.Buffered[..n].CopyTo(destination.Span);
                 _connection.Consume(n);
                 _pending -= n;
+                Count(n);
                 return n;
             }
             var status = _chunked!.Decode(_connection.Buffered, out var consumed, out var dataOffset, out var dataLength);
@@ -137,11 +137,20 @@ internal sealed class ResponseBody
             var n = Math.Min(_connection.BufferedCount, destination.Length);
             _connection.Buffered[..n].CopyTo(destination.Span);
             _connection.Consume(n);
+            Count(n);
             return n;
         }
         var read = await _connection.ReadRawAsync(destination, _timer, ct).ConfigureAwait(false);
         if (read == 0) Finish();
+        else Count(read);
         return read;
+    }
+
+    // Counted before Finish so the last progress value precedes the end of the body.
+    private void Count(int n)
+    {
+        BytesRead += n;
+        Progress?.Invoke(BytesRead);
     }
 
     private int Finish()

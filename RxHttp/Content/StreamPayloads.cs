@@ -33,7 +33,7 @@ public sealed class StreamPayload : Payload
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
     {
-        if (_stream.CanSeek) _stream.Position = _start;
+        if (_stream.CanSeek && _stream.Position != _start) _stream.Position = _start;
         await CopyAsync(_stream, writer, Length, cancellationToken).ConfigureAwait(false);
     }
 
