@@ -138,7 +138,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     {
         if (options.Data is not null && options.Json is not null)
             throw new ArgumentException("Data and Json cannot both be set.", nameof(options));
-        if (options.Encoded) url = Url.Parse(url.ToString(), encoded: true);
+        if (options.Encoded) url = Url.Parse(url.Source ?? url.ToString(), encoded: true);
         var full = Url.JoinBase(BaseUrl, url);
         if (options.Params is not null) full = full.WithQuery(options.Params);
         full = full.WithoutFragment();
