@@ -50,6 +50,7 @@ asyncio.run(main())
 
     private Process _python = null!;
     private string _base = "";
+    private string _scriptPath = "";
 
     public sealed record FileInfoDto(string Name, string Filename, string ContentType, long Length, string Sha256);
     public sealed record FormDto(string ContentType, Dictionary<string, string[]> Fields, FileInfoDto[] Files);
@@ -60,7 +61,7 @@ asyncio.run(main())
     {
         const string python = "/usr/bin/python3";
         Assert.That(File.Exists(python), "Debian's python3 with python3-aiohttp is required for the interop tests");
-        var path = Path.Combine(Path.GetTempPath(), $"rxhttp-aiohttp-{Guid.NewGuid():N}.py");
+        var path = _scriptPath = Path.Combine(Path.GetTempPath(), $"rxhttp-aiohttp-{Guid.NewGuid():N}.py");
         await File.WriteAllTextAsync(path, Script);
         _python = Process.Start(new ProcessStartInfo(python, path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
         var line = await _python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
@@ -73,6 +74,7 @@ asyncio.run(main())
     {
         if (_python is { HasExited: false }) _python.Kill();
         _python?.Dispose();
+        if (_scriptPath.Length > 0) File.Delete(_scriptPath);
     }
 
     private static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b));
