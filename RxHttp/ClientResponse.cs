@@ -21,6 +21,7 @@ public sealed class ClientResponse : IDisposable
     private int _consuming; // 1 once a reader started
     private Action? _onReleased;
     private int _released;
+    private System.Reactive.Subjects.BehaviorSubject<TransferProgress>? _progress;
 
     internal ClientResponse(string method, Url url, int status, string reason, Version version, HeaderCollection headers,
         RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions)
@@ -75,6 +76,31 @@ public sealed class ClientResponse : IDisposable
 
     /// <summary>The connection carrying the body, until it is released.</summary>
     public Connection? Connection { get; private set; }
+
+    /// <summary>
+    /// Download progress: the body bytes received so far (as on the wire, before decompression) and the
+    /// Content-Length when the server sent one. Hot and replaying the latest value, so a UI can bind to it at any
+    /// time; it completes when the body has been read to the end or the response is released (compare the last
+    /// <see cref="TransferProgress.Bytes"/> with <see cref="TransferProgress.Total"/> to tell the two apart).
+    /// Values are pushed on the reading thread; sample or <c>ObserveOn</c> as the UI needs.
+    /// </summary>
+    public IObservable<TransferProgress> DownloadProgress
+    {
+        get
+        {
+            long? total = long.TryParse(Headers.Get("Content-Length"), out var cl) ? cl : null;
+            if (_body is null || Closed) return Observable.Return(new TransferProgress(_body?.BytesRead ?? 0, total));
+            if (_progress is null)
+            {
+                var subject = new System.Reactive.Subjects.BehaviorSubject<TransferProgress>(new TransferProgress(_body.BytesRead, total));
+                if (Interlocked.CompareExchange(ref _progress, subject, null) is null)
+                    _body.Progress = n => subject.OnNext(new TransferProgress(n, total));
+            }
+            // The body may have ended between the check above and the subject's creation.
+            if (Closed) _progress!.OnCompleted();
+            return _progress!.AsObservable();
+        }
+    }
 
     /// <summary>Raises <see cref="ClientResponseError"/> when the status is 400 or above (and releases the response).</summary>
     public ClientResponse RaiseForStatus()
@@ -196,6 +222,7 @@ public sealed class ClientResponse : IDisposable
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         Connection = null;
+        Volatile.Read(ref _progress)?.OnCompleted();
         Interlocked.Exchange(ref _onReleased, null)?.Invoke();
     }
 

@@ -138,7 +138,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     {
         if (options.Data is not null && options.Json is not null)
             throw new ArgumentException("Data and Json cannot both be set.", nameof(options));
-        if (options.Encoded) url = Url.Parse(url.ToString(), encoded: true);
+        if (options.Encoded) url = Url.Parse(url.Source ?? url.ToString(), encoded: true);
         var full = Url.JoinBase(BaseUrl, url);
         if (options.Params is not null) full = full.WithQuery(options.Params);
         full = full.WithoutFragment();
@@ -170,6 +170,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         Payload? body = null;
         if (options.Json is not null) body = new JsonPayload(_jsonSerialize(options.Json));
         else if (options.Data is not null) body = Payload.From(options.Data);
+        body = PrepareBody(body, headers, options);
 
         var timeout = options.Timeout is null ? SessionOptions.Timeout : options.Timeout with { };
         var request = new ClientRequest(method, full.WithoutCredentials(), headers, body)
@@ -181,6 +182,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         };
         if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
         ApplyProxy(request, options);
+        ApplyBodyOptions(request, options);
         if (options.Properties is not null)
             foreach (var (k, v) in options.Properties) request.Properties[k] = v;
         return request;

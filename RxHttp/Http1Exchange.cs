@@ -107,7 +107,8 @@ internal sealed class Http1Exchange
         var timeout = request.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
         var sent = await WriteRequestAsync(connection, request, ct).ConfigureAwait(false);
-        var info = new RequestInfo(request.Method, request.Url, sent);
+        var info = new RequestInfo(request.Method, request.Url, sent.Headers);
+        var bodyHeld = sent.BodyHeld;
 
         var head = new ResponseHeadBuilder();
         while (true)
@@ -130,6 +131,11 @@ internal sealed class Http1Exchange
             // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
             if (head.Status is >= 100 and < 200 && head.Status != 101)
             {
+                if (head.Status == 100 && bodyHeld)
+                {
+                    bodyHeld = false;
+                    await WriteBodyAsync(connection, request, sent, headSent: true, ct).ConfigureAwait(false);
+                }
                 head.Reset();
                 continue;
             }
@@ -138,7 +144,9 @@ internal sealed class Http1Exchange
 
         var headers = head.Headers;
         var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
-        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && framing != BodyFraming.UntilClose && head.Status != 101;
+        // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
+        // another request, since the server may still be waiting for (or skipping) those bytes.
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && framing != BodyFraming.UntilClose && head.Status != 101 && !bodyHeld;
         connection.KeepAlive = keepAlive;
         connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
@@ -166,8 +174,11 @@ internal sealed class Http1Exchange
 
     private static readonly int SmallBody = 16 * 1024;
 
-    /// <summary>Writes head and body; returns the headers as sent.</summary>
-    private static async Task<HeaderCollection> WriteRequestAsync(Connection connection, ClientRequest request, CancellationToken ct)
+    /// <summary>What went out in the head: the headers as sent, how the body is framed, and whether it is held for 100 Continue.</summary>
+    private readonly record struct SentHead(HeaderCollection Headers, bool Chunked, long? DeclaredLength, bool BodyHeld);
+
+    /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
+    private static async Task<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, CancellationToken ct)
     {
         var body = request.Body;
         var headers = new HeaderCollection(request.Headers.Count + 3);
@@ -175,6 +186,8 @@ internal sealed class Http1Exchange
         foreach (var kv in request.Headers.Items)
             if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
         var chunked = false;
+        long? declared = null;
+        var expect100 = false;
         if (body is not null)
         {
             if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.Properties.ContainsKey(SkipContentType)) headers.AddUnchecked("Content-Type", type);
@@ -189,10 +202,18 @@ internal sealed class Http1Exchange
                 headers.Remove("Content-Length");
                 headers.AddUnchecked("Transfer-Encoding", "chunked");
             }
-            else if (!headers.Contains("Content-Length"))
+            else if (headers.Get("Content-Length") is { } explicitLength)
             {
-                headers.AddUnchecked("Content-Length", body.Length.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                declared = long.TryParse(explicitLength, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : null;
             }
+            else
+            {
+                declared = body.Length!.Value;
+                headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
+            if (request.Properties.ContainsKey(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
+            expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
         }
         else if (request.Method is not ("GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT") && !headers.Contains("Content-Length") && !headers.Contains("Transfer-Encoding"))
         {
@@ -212,34 +233,52 @@ internal sealed class Http1Exchange
         var writer = connection.Writer;
         writer.Clear();
         HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Items);
-        if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked)
+        var sent = new SentHead(headers.MakeReadOnly(), chunked, declared, expect100);
+        if (body is null || expect100)
+        {
+            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+        }
+        else if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked && declared == len)
         {
             // Head and a small body leave in one send: one syscall, one TCP segment for typical API calls.
             small.Data.Span.CopyTo(writer.GetSpan(len));
             writer.Advance(len);
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-        }
-        else if (body is null)
-        {
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            Progress(request)?.OnNext(new TransferProgress(len, len));
         }
         else
         {
-            var bodyWriter = new ConnectionPayloadWriter(connection, chunked, writer);
-            await body.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
-            await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
+            await WriteBodyAsync(connection, request, sent, headSent: false, ct).ConfigureAwait(false);
         }
-        return headers.MakeReadOnly();
+        return sent;
     }
 
+    private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, CancellationToken ct)
+    {
+        if (headSent) connection.Writer.Clear();
+        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent);
+        await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
+        await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
+        request.Properties.TryGetValue(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
+
+    internal const string Expect100Key = "rxhttp.expect100";
+    internal const string UploadProgressKey = "rxhttp.upload-progress";
     internal const string SkipContentType = "rxhttp.skip-content-type";
 
     internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers);
 
-    /// <summary>Frames payload bytes onto the connection; the head goes out with the first write.</summary>
-    private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head) : PayloadWriter
+    /// <summary>
+    /// Frames payload bytes onto the connection; the head goes out with the first write unless already sent.
+    /// Holds a payload to the length it announced: sending fewer or more bytes than Content-Length would
+    /// desynchronise the connection, so it fails the request with <see cref="ClientPayloadError"/> instead.
+    /// </summary>
+    private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head, long? declared,
+        IObserver<TransferProgress>? progress, bool headSent) : PayloadWriter
     {
-        private bool _headSent;
+        private bool _headSent = headSent;
         private long _written;
 
         public override long BytesWritten => _written;
@@ -247,7 +286,15 @@ internal sealed class Http1Exchange
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (data.IsEmpty) return;
+            if (declared is { } max && _written + data.Length > max)
+                throw new ClientPayloadError($"The request body is longer than its Content-Length ({max} bytes).");
             _written += data.Length;
+            await WriteFramedAsync(data, cancellationToken).ConfigureAwait(false);
+            progress?.OnNext(new TransferProgress(_written, declared));
+        }
+
+        private async ValueTask WriteFramedAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
             if (!_headSent)
             {
                 _headSent = true;
@@ -277,6 +324,9 @@ internal sealed class Http1Exchange
 
         public async ValueTask CompleteAsync(CancellationToken ct)
         {
+            if (declared is { } expected && _written != expected)
+                throw new ClientPayloadError($"The request body ended after {_written} of the {expected} bytes its Content-Length announced.");
+            if (_written == 0) progress?.OnNext(new TransferProgress(0, declared));
             if (!_headSent)
             {
                 _headSent = true;

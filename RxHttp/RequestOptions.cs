@@ -42,6 +42,24 @@ public sealed class RequestOptions
     /// <summary>Send the body chunked even when its length is known.</summary>
     public bool Chunked { get; init; }
 
+    /// <summary>
+    /// Compress the body with this Content-Encoding ("deflate" as aiohttp's <c>compress=True</c>, "gzip" or "br");
+    /// forces chunked. Combining it with an explicit Content-Encoding header is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public string? Compress { get; init; }
+
+    /// <summary>
+    /// Send <c>Expect: 100-continue</c> and hold the body back until the server answers 100 Continue; a final
+    /// status instead (417, 401, 413, …) is returned without the body ever being sent.
+    /// </summary>
+    public bool Expect100 { get; init; }
+
+    /// <summary>
+    /// Receives upload progress (bytes written so far and the total when known) as the body is written; a
+    /// <c>Subject&lt;TransferProgress&gt;</c> here can be sampled and bound to a UI. Called on the writing thread.
+    /// </summary>
+    public IObserver<TransferProgress>? UploadProgress { get; init; }
+
     /// <summary>Headers that are not added automatically: User-Agent, Accept, Accept-Encoding, Content-Type.</summary>
     public IEnumerable<string>? SkipAutoHeaders { get; init; }
 

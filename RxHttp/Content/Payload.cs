@@ -22,18 +22,41 @@ public abstract class Payload
     public abstract ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The payload for a request's <c>Data</c>: a <see cref="Payload"/> as is, bytes as
-    /// application/octet-stream, a string as text/plain; charset=utf-8.
+    /// The payload for a request's <c>Data</c>, as aiohttp picks one: a <see cref="Payload"/> (including
+    /// <see cref="FormData"/> and <see cref="MultipartWriter"/>) as is; bytes as application/octet-stream; a string
+    /// as text/plain; charset=utf-8; a dictionary, a list of pairs or tuples, a dictionary of lists or
+    /// <see cref="QueryParams"/> as application/x-www-form-urlencoded; a <see cref="Stream"/> streamed (with
+    /// Content-Length when it can seek); a <see cref="FileInfo"/> streamed from disk; an
+    /// <see cref="IAsyncEnumerable{T}"/> or <see cref="IObservable{T}"/> of chunks sent chunked; another
+    /// <see cref="ClientResponse"/> whose body is piped through.
     /// </summary>
+    /// <exception cref="ArgumentException">The type cannot be sent as a body.</exception>
     public static Payload From(object data) => data switch
     {
+        null => throw new ArgumentNullException(nameof(data)),
         Payload p => p,
         byte[] b => new BytesPayload(b),
         ReadOnlyMemory<byte> m => new BytesPayload(m),
         Memory<byte> m => new BytesPayload(m),
+        ArraySegment<byte> a => new BytesPayload(a),
         string s => new StringPayload(s),
-        _ => FromOther(data) ?? throw new ArgumentException($"Cannot send a {data.GetType().Name} as a request body.", nameof(data)),
+        Stream s => new StreamPayload(s),
+        FileInfo f => new FilePayload(f),
+        ClientResponse r => new ResponsePayload(r),
+        IAsyncEnumerable<ReadOnlyMemory<byte>> e => new AsyncEnumerablePayload(e),
+        IAsyncEnumerable<byte[]> e => new AsyncEnumerablePayload(AsMemory(e)),
+        IObservable<ReadOnlyMemory<byte>> o => new ObservablePayload(o),
+        IObservable<byte[]> o => new ObservablePayload(System.Reactive.Linq.Observable.Select(o, b => (ReadOnlyMemory<byte>)b)),
+        _ => FromOther(data)
+             ?? (FormUrlEncodedPayload.TryGetPairs(data) is { } pairs ? new FormUrlEncodedPayload(pairs) : null)
+             ?? throw new ArgumentException($"Cannot send a {data.GetType().Name} as a request body.", nameof(data)),
     };
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> AsMemory(IAsyncEnumerable<byte[]> source,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var b in source.WithCancellation(ct).ConfigureAwait(false)) yield return b;
+    }
 
     // Extension point for the body kinds in Content/ (forms, streams, sequences); null when unknown.
     internal static Func<object, Payload?> FromOther { get; set; } = _ => null;

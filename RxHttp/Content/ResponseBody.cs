@@ -34,6 +34,9 @@ internal sealed class ResponseBody
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
+    /// <summary>Told the running byte count after each read, for <see cref="ClientResponse.DownloadProgress"/>.</summary>
+    public Action<long>? Progress { get; set; }
+
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
     {
@@ -48,7 +51,6 @@ internal sealed class ResponseBody
                 BodyFraming.Chunked => await ReadChunkedAsync(destination, ct).ConfigureAwait(false),
                 _ => await ReadUntilCloseAsync(destination, ct).ConfigureAwait(false),
             };
-            BytesRead += n;
             return n;
         }
         catch (Exception e)
@@ -92,6 +94,7 @@ internal sealed class ResponseBody
             if (n == 0) throw new ClientPayloadError($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
         }
         _remaining -= n;
+        Count(n);
         if (_remaining == 0) Finish();
         return n;
     }
@@ -106,6 +109,7 @@ internal sealed class ResponseBody
                 _connection.Buffered[..n].CopyTo(destination.Span);
                 _connection.Consume(n);
                 _pending -= n;
+                Count(n);
                 return n;
             }
             var status = _chunked!.Decode(_connection.Buffered, out var consumed, out var dataOffset, out var dataLength);
@@ -133,11 +137,20 @@ internal sealed class ResponseBody
             var n = Math.Min(_connection.BufferedCount, destination.Length);
             _connection.Buffered[..n].CopyTo(destination.Span);
             _connection.Consume(n);
+            Count(n);
             return n;
         }
         var read = await _connection.ReadRawAsync(destination, _timer, ct).ConfigureAwait(false);
         if (read == 0) Finish();
+        else Count(read);
         return read;
+    }
+
+    // Counted before Finish so the last progress value precedes the end of the body.
+    private void Count(int n)
+    {
+        BytesRead += n;
+        Progress?.Invoke(BytesRead);
     }
 
     private int Finish()

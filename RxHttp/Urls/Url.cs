@@ -125,8 +125,14 @@ public sealed class Url : IEquatable<Url>
     public static Url Parse(string url, bool encoded = false)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return UrlParser.Parse(url, encoded);
+        var parsed = UrlParser.Parse(url, encoded);
+        if (!encoded) parsed.Source = url;
+        return parsed;
     }
+
+    // The text a requoted URL was parsed from, so a request's Encoded option can still send it byte for byte
+    // when the string went through the implicit conversion first.
+    internal string? Source { get; private set; }
 
     /// <summary>Parses a URL that a request can be sent to: see <see cref="RequireHttp"/>.</summary>
     /// <exception cref="InvalidUrl">The URL is malformed or cannot be requested.</exception>

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Reactive.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using NUnit.Framework;
+
+namespace RxHttp.Tests.Content;
+
+/// <summary>
+/// Forms and multipart parsed by aiohttp's own server-side parser (Debian's python3-aiohttp, run with
+/// /usr/bin/python3 by the fixture), so our framing and Content-Disposition quoting match the model library.
+/// </summary>
+[TestFixture]
+public class AiohttpInteropTests
+{
+    private const string Script = """
+import asyncio, hashlib, json, sys
+from aiohttp import web
+
+async def form(request):
+    data = await request.post()
+    fields, files = {}, []
+    for k, v in data.items():
+        if isinstance(v, web.FileField):
+            body = v.file.read()
+            files.append({"name": v.name, "filename": v.filename, "contentType": v.content_type,
+                          "length": len(body), "sha256": hashlib.sha256(body).hexdigest().upper()})
+        else:
+            fields.setdefault(k, []).append(v)
+    return web.json_response({"contentType": request.content_type, "fields": fields, "files": files})
+
+async def raw(request):
+    body = await request.read()
+    return web.json_response({"length": len(body), "sha256": hashlib.sha256(body).hexdigest().upper(),
+                               "encoding": request.headers.get("Content-Encoding")})
+
+async def main():
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/form", form)
+    app.router.add_post("/raw", raw)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print("PORT", site._server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+""";
+
+    private Process _python = null!;
+    private string _base = "";
+    private string _scriptPath = "";
+
+    public sealed record FileInfoDto(string Name, string Filename, string ContentType, long Length, string Sha256);
+    public sealed record FormDto(string ContentType, Dictionary<string, string[]> Fields, FileInfoDto[] Files);
+    public sealed record RawDto(long Length, string Sha256, string? Encoding);
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        const string python = "/usr/bin/python3";
+        Assert.That(File.Exists(python), "Debian's python3 with python3-aiohttp is required for the interop tests");
+        var path = _scriptPath = Path.Combine(Path.GetTempPath(), $"rxhttp-aiohttp-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(path, Script);
+        _python = Process.Start(new ProcessStartInfo(python, path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        var line = await _python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        if (line is null || !line.StartsWith("PORT ")) Assert.Fail("aiohttp server did not start (apt-get install python3-aiohttp): " + await _python.StandardError.ReadToEndAsync());
+        _base = $"http://127.0.0.1:{line![5..]}/";
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        if (_python is { HasExited: false }) _python.Kill();
+        _python?.Dispose();
+        if (_scriptPath.Length > 0) File.Delete(_scriptPath);
+    }
+
+    private static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b));
+
+    [Test]
+    public async Task Urlencoded_form_is_parsed_by_aiohttp()
+    {
+        using var session = new ClientSession(_base);
+        var r = (await session.Post("form", new() { Data = new[] { ("key", "value1"), ("key", "välue 2+&") } }).SelectMany(x => x.Json<FormDto>()))!;
+        Assert.That(r.ContentType, Is.EqualTo("application/x-www-form-urlencoded"));
+        Assert.That(r.Fields["key"], Is.EqualTo(new[] { "value1", "välue 2+&" }));
+    }
+
+    [Test]
+    public async Task Multipart_form_with_files_is_parsed_by_aiohttp()
+    {
+        var data = RandomNumberGenerator.GetBytes(300_000);
+        var form = new FormData()
+            .AddField("title", "quoted \"title\" ü")
+            .AddField("file", new MemoryStream(data), "application/x-custom", "отчёт \"1\".bin");
+        using var session = new ClientSession(_base);
+        var r = (await session.Post("form", new() { Data = form }).SelectMany(x => x.Json<FormDto>()))!;
+        Assert.That(r.ContentType, Is.EqualTo("multipart/form-data"));
+        Assert.That(r.Fields["title"], Is.EqualTo(new[] { "quoted \"title\" ü" }));
+        Assert.That(r.Files.Single(), Is.EqualTo(new FileInfoDto("file", "отчёт \"1\".bin", "application/x-custom", data.Length, Sha(data))));
+    }
+
+    [Test]
+    public async Task Compressed_upload_is_decompressed_by_aiohttp()
+    {
+        var data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("aiohttp inflates this ", 20_000)));
+        using var session = new ClientSession(_base);
+        var r = (await session.Post("raw", new() { Data = data, Compress = "deflate" }).SelectMany(x => x.Json<RawDto>()))!;
+        Assert.That((r.Length, r.Sha256, r.Encoding), Is.EqualTo(((long)data.Length, Sha(data), "deflate")));
+    }
+}

@@ -1,0 +1,99 @@
+using System.IO.Compression;
+
+namespace RxHttp;
+
+/// <summary>
+/// Compresses another payload on the fly for <see cref="RequestOptions.Compress"/>: "deflate" (zlib format, as
+/// aiohttp's <c>compress=True</c>), "gzip" or "br". The compressed length is unknown, so the body goes chunked.
+/// </summary>
+public sealed class CompressedPayload : Payload
+{
+    private readonly Payload _inner;
+
+    /// <summary>Wraps <paramref name="inner"/>; <paramref name="encoding"/> is deflate, gzip (x-gzip) or br.</summary>
+    public CompressedPayload(Payload inner, string encoding = "deflate", CompressionLevel level = CompressionLevel.Optimal)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Encoding = Normalize(encoding);
+        _inner = inner;
+        Level = level;
+        ContentType = inner.ContentType;
+    }
+
+    /// <summary>The Content-Encoding token sent.</summary>
+    public string Encoding { get; }
+
+    /// <summary>The compression level.</summary>
+    public CompressionLevel Level { get; }
+
+    /// <inheritdoc />
+    public override bool IsReplayable => _inner.IsReplayable;
+
+    /// <inheritdoc />
+    public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
+    {
+        var sink = new WriterStream(writer, cancellationToken);
+        var z = Create(sink);
+        await using (z.ConfigureAwait(false))
+        {
+            await _inner.WriteToAsync(new StreamPayloadWriter(z), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static string Normalize(string encoding)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        return encoding.Trim().ToLowerInvariant() switch
+        {
+            "deflate" => "deflate",
+            "gzip" or "x-gzip" => "gzip",
+            "br" => "br",
+            _ => throw new ArgumentException($"Cannot compress a request body with '{encoding}': use deflate, gzip or br.", nameof(encoding)),
+        };
+    }
+
+    private Stream Create(Stream sink) => Encoding switch
+    {
+        "gzip" => new GZipStream(sink, Level, leaveOpen: true),
+        "br" => new BrotliStream(sink, Level, leaveOpen: true),
+        _ => new ZLibStream(sink, Level, leaveOpen: true),
+    };
+
+    /// <summary>Inner payload → compressor.</summary>
+    private sealed class StreamPayloadWriter(Stream target) : PayloadWriter
+    {
+        private long _written;
+        public override long BytesWritten => _written;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            _written += data.Length;
+            await target.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Compressor → connection. The compressors only call the async members when used asynchronously.</summary>
+    private sealed class WriterStream(PayloadWriter writer, CancellationToken ct) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => writer.BytesWritten; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        // Synchronous writes only happen if a compressor is disposed synchronously; block rather than lose bytes.
+        public override void Write(byte[] buffer, int offset, int count) =>
+            writer.WriteAsync(buffer.AsMemory(offset, count).ToArray(), ct).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            writer.WriteAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : ct);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}

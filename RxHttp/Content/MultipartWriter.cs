@@ -1,0 +1,192 @@
+using System.Collections;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace RxHttp;
+
+/// <summary>
+/// A multipart body (RFC 2046; multipart/form-data per RFC 7578), aiohttp's <c>MultipartWriter</c>. Parts are
+/// payloads of any kind, including other writers (nested multiparts); each is streamed in turn, never read whole.
+/// The length is known, and sent as Content-Length, when every part's length is.
+/// </summary>
+/// <example><code>
+/// var mp = new MultipartWriter("mixed");
+/// mp.AppendJson(new { a = 1 });
+/// mp.Append(new FileInfo("report.pdf")).SetContentDisposition("attachment", filename: "report.pdf");
+/// session.Post(url, new() { Data = mp });
+/// </code></example>
+public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
+{
+    private const string BChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'()+_,-./:=? ";
+    private readonly List<BodyPart> _parts = new();
+
+    /// <summary>Creates an empty writer for multipart/<paramref name="subtype"/> with a random boundary unless one is given.</summary>
+    public MultipartWriter(string subtype = "mixed", string? boundary = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subtype);
+        foreach (var c in subtype)
+            if (!HeaderValidation.IsTokenChar(c)) throw new ArgumentException($"'{subtype}' is not a valid multipart subtype.", nameof(subtype));
+        boundary ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        if (boundary.Length is 0 or > 70 || boundary.EndsWith(' ') || boundary.Any(c => !BChars.Contains(c)))
+            throw new ArgumentException("A boundary is 1 to 70 characters of RFC 2046's bchars and does not end with a space.", nameof(boundary));
+        Subtype = subtype;
+        Boundary = boundary;
+        // Quote the parameter only when it is not a token (RFC 2045 §5.1), as aiohttp does.
+        var quoted = boundary.All(HeaderValidation.IsTokenChar) ? boundary : "\"" + boundary + "\"";
+        ContentType = $"multipart/{subtype}; boundary={quoted}";
+    }
+
+    /// <summary>The subtype: mixed, form-data, related, alternative, …</summary>
+    public string Subtype { get; }
+
+    /// <summary>The boundary between parts.</summary>
+    public string Boundary { get; }
+
+    /// <summary>The parts in order.</summary>
+    public IReadOnlyList<BodyPart> Parts => _parts;
+
+    /// <summary>Adds a part; its Content-Type comes from the payload unless <paramref name="headers"/> set one.</summary>
+    public BodyPart Append(Payload payload, IEnumerable<KeyValuePair<string, string>>? headers = null)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var part = new BodyPart(payload, headers is null ? new HeaderCollection() : new HeaderCollection(headers));
+        if (payload.ContentType is { } type && !part.Headers.Contains("Content-Type")) part.Headers.Add("Content-Type", type);
+        _parts.Add(part);
+        return part;
+    }
+
+    /// <summary>Adds a part from anything <see cref="Payload.From"/> accepts (bytes, text, a stream, a file, a form, …).</summary>
+    public BodyPart Append(object data, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
+        Append(From(data), headers);
+
+    /// <summary>Adds an application/json part serialised with System.Text.Json's web defaults.</summary>
+    public BodyPart AppendJson(object? value, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
+        Append(new JsonPayload(JsonSerializer.Serialize(value, value?.GetType() ?? typeof(object), JsonSerializerOptions.Web)), headers);
+
+    /// <summary>Adds an application/x-www-form-urlencoded part.</summary>
+    public BodyPart AppendForm(IEnumerable<KeyValuePair<string, string>> fields, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
+        Append(new FormUrlEncodedPayload(fields), headers);
+
+    /// <inheritdoc />
+    public override long? Length
+    {
+        get
+        {
+            long total = Ascii(Close).Length;
+            foreach (var part in _parts)
+            {
+                if (part.Payload.Length is not { } len) return null;
+                total += Head(part).Length + len + 2;
+            }
+            return total;
+        }
+    }
+
+    /// <inheritdoc />
+    public override bool IsReplayable => _parts.All(p => p.Payload.IsReplayable);
+
+    /// <inheritdoc />
+    public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
+    {
+        foreach (var part in _parts)
+        {
+            await writer.WriteAsync(Head(part), cancellationToken).ConfigureAwait(false);
+            await part.Payload.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
+            await writer.WriteAsync(Crlf, cancellationToken).ConfigureAwait(false);
+        }
+        await writer.WriteAsync(Ascii(Close), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<BodyPart> GetEnumerator() => _parts.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+    private string Close => "--" + Boundary + "--\r\n";
+    private static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
+
+    // "--boundary\r\n" + headers + "\r\n". Header values are UTF-8: RFC 7578 §5.1 lets form-data names and
+    // filenames travel as raw UTF-8, which is what browsers send and servers read.
+    private byte[] Head(BodyPart part)
+    {
+        var sb = new StringBuilder("--").Append(Boundary).Append("\r\n");
+        foreach (var (k, v) in part.Headers) sb.Append(k).Append(": ").Append(v).Append("\r\n");
+        sb.Append("\r\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+}
+
+/// <summary>One part of a <see cref="MultipartWriter"/>: its headers and its payload.</summary>
+public sealed class BodyPart
+{
+    internal BodyPart(Payload payload, HeaderCollection headers)
+    {
+        Payload = payload;
+        Headers = headers;
+    }
+
+    /// <summary>The part's body.</summary>
+    public Payload Payload { get; }
+
+    /// <summary>The part's headers (validated against CR/LF like request headers).</summary>
+    public HeaderCollection Headers { get; }
+
+    /// <summary>
+    /// Sets Content-Disposition, e.g. <c>form-data; name="field"; filename="a.txt"</c>. Values are quoted
+    /// strings (backslash before <c>"</c> and <c>\</c>); a filename that is not plain ASCII also gets an RFC 5987
+    /// <c>filename*=utf-8''…</c> form, which parsers prefer when present.
+    /// </summary>
+    public BodyPart SetContentDisposition(string type, string? name = null, string? filename = null, IEnumerable<KeyValuePair<string, string>>? parameters = null)
+    {
+        Headers.Set("Content-Disposition", ContentDisposition.Format(type, name, filename, parameters));
+        return this;
+    }
+}
+
+internal static class ContentDisposition
+{
+    public static string Format(string type, string? name, string? filename, IEnumerable<KeyValuePair<string, string>>? parameters)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        if (!type.All(HeaderValidation.IsTokenChar)) throw new ArgumentException($"'{type}' is not a valid disposition type.", nameof(type));
+        var sb = new StringBuilder(type);
+        if (name is not null) Param(sb, "name", name, extended: false);
+        if (filename is not null) Param(sb, "filename", filename, extended: true);
+        if (parameters is not null)
+            foreach (var (k, v) in parameters) Param(sb, k, v, extended: false);
+        return sb.ToString();
+    }
+
+    private static void Param(StringBuilder sb, string key, string value, bool extended)
+    {
+        if (key.Length == 0 || !key.All(HeaderValidation.IsTokenChar)) throw new ArgumentException($"'{key}' is not a valid parameter name.", nameof(key));
+        sb.Append("; ").Append(key).Append("=\"");
+        foreach (var c in value)
+        {
+            // CR and LF cannot appear in a header, even quoted; the WHATWG form encoding spells them %0D and %0A.
+            if (c == '\r') sb.Append("%0D");
+            else if (c == '\n') sb.Append("%0A");
+            else if (c == '\0') throw new ArgumentException($"The '{key}' parameter contains NUL.", nameof(value));
+            else
+            {
+                if (c is '"' or '\\') sb.Append('\\');
+                sb.Append(c);
+            }
+        }
+        sb.Append('"');
+        if (extended && !value.All(c => c is >= ' ' and < (char)127))
+            sb.Append("; ").Append(key).Append("*=utf-8''").Append(Rfc5987(value));
+    }
+
+    private static string Rfc5987(string value)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b < 128 && (char.IsAsciiLetterOrDigit((char)b) || "!#$&+-.^_`|~".Contains((char)b))) sb.Append((char)b);
+            else sb.Append('%').Append("0123456789ABCDEF"[b >> 4]).Append("0123456789ABCDEF"[b & 15]);
+        }
+        return sb.ToString();
+    }
+}
