@@ -60,26 +60,47 @@ internal static class HttpResponseParser
             while (true)
             {
                 ReadOnlySpan<byte> rest = buffer[pos..];
-                lf = rest.IndexOf((byte)'\n');
-                if (lf < 0)
+                // One scan finds both the line end and any control byte: for a well-formed line the first control
+                // byte is its terminator, which also proves the value clean without a second pass over it.
+                int lineLength, next;
+                bool clean = true;
+                int stop = rest.IndexOfAny(HttpSyntax.InvalidFieldValue);
+                if (stop >= 0 && rest[stop] == '\n')
                 {
-                    if (ContentLengthSoFar(rest) > limits.MaxFieldSize) ThrowFieldTooLong(limits);
-                    // Anything but a CR here starts another header line (or an invalid one), never the empty line.
-                    if (count >= limits.MaxHeaders && rest.Length > 0 && rest[0] != '\r') ThrowTooManyHeaders(limits);
-                    return false;
+                    lineLength = stop;
+                    next = stop + 1;
+                }
+                else if (stop >= 0 && rest[stop] == '\r' && stop + 1 < rest.Length && rest[stop + 1] == '\n')
+                {
+                    lineLength = stop;
+                    next = stop + 2;
+                }
+                else
+                {
+                    // Incomplete, or a control byte inside the line: find the real end so limits and the precise
+                    // error message come out the same however the bytes were split.
+                    lf = rest.IndexOf((byte)'\n');
+                    if (lf < 0)
+                    {
+                        if (ContentLengthSoFar(rest) > limits.MaxFieldSize) ThrowFieldTooLong(limits);
+                        // Anything but a CR here starts another header line (or an invalid one), never the empty line.
+                        if (count >= limits.MaxHeaders && rest.Length > 0 && rest[0] != '\r') ThrowTooManyHeaders(limits);
+                        return false;
+                    }
+                    lineLength = lf > 0 && rest[lf - 1] == '\r' ? lf - 1 : lf;
+                    next = lf + 1;
+                    clean = false;
                 }
 
-                int lineLength = lf;
-                if (lineLength > 0 && rest[lineLength - 1] == '\r') lineLength--;
                 if (lineLength == 0)
                 {
-                    pos += lf + 1;
+                    pos += next;
                     break;
                 }
                 if (lineLength > limits.MaxFieldSize) ThrowFieldTooLong(limits);
                 if (count >= limits.MaxHeaders) ThrowTooManyHeaders(limits);
 
-                string? error = HttpSyntax.CheckFieldLine(rest[..lineLength], out int nameLength, out int valueStart, out int valueLength);
+                string? error = HttpSyntax.CheckFieldLine(rest[..lineLength], out int nameLength, out int valueStart, out int valueLength, valueKnownClean: clean);
                 if (error is not null) throw new HttpParseException(error);
 
                 if (count == slots.Length)
@@ -91,7 +112,7 @@ internal static class HttpResponseParser
                     slots = bigger;
                 }
                 slots[count++] = new HeaderSlot(pos, nameLength, pos + valueStart, valueLength);
-                pos += lf + 1;
+                pos += next;
             }
 
             ReadOnlySpan<byte> reason = statusLine.Length > 13 ? statusLine[13..] : default;

@@ -16,8 +16,6 @@ internal static class HttpSyntax
     /// </summary>
     internal static readonly SearchValues<byte> InvalidFieldValue = SearchValues.Create(BuildInvalidFieldValue());
 
-    internal static readonly SearchValues<byte> Ows = SearchValues.Create(" \t"u8);
-
     private static byte[] BuildInvalidFieldValue()
     {
         var bytes = new List<byte>(33);
@@ -31,9 +29,11 @@ internal static class HttpSyntax
 
     /// <summary>
     /// Validates one header (or trailer) line without its terminator. Returns null when valid, otherwise the error
-    /// message, so callers can raise it as a head error or a payload error.
+    /// message, so callers can raise it as a head error or a payload error. <paramref name="valueKnownClean"/> skips
+    /// the control-byte scan when the caller has already proved the whole line free of them.
     /// </summary>
-    internal static string? CheckFieldLine(ReadOnlySpan<byte> line, out int nameLength, out int valueStart, out int valueLength)
+    internal static string? CheckFieldLine(ReadOnlySpan<byte> line, out int nameLength, out int valueStart, out int valueLength,
+        bool valueKnownClean = false)
     {
         nameLength = valueStart = valueLength = 0;
         if (line.Length == 0) return "Empty header line";
@@ -62,17 +62,13 @@ internal static class HttpSyntax
 
         nameLength = colon;
         int rawStart = colon + 1;
-        ReadOnlySpan<byte> raw = line[rawStart..];
-        int lead = raw.IndexOfAnyExcept(Ows);
-        if (lead < 0)
-        {
-            valueStart = line.Length;
-            return null;
-        }
-        int trail = raw.LastIndexOfAnyExcept(Ows);
-        ReadOnlySpan<byte> value = raw[lead..(trail + 1)];
+        // OWS is almost always zero or one byte, where a plain loop beats the setup of a vectorized search.
+        int start = rawStart, end = line.Length;
+        while (start < end && (line[start] == ' ' || line[start] == '\t')) start++;
+        while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t')) end--;
+        ReadOnlySpan<byte> value = line[start..end];
 
-        int bad = value.IndexOfAny(InvalidFieldValue);
+        int bad = valueKnownClean ? -1 : value.IndexOfAny(InvalidFieldValue);
         if (bad >= 0)
         {
             string name = Encoding.ASCII.GetString(line[..colon]);
@@ -84,7 +80,7 @@ internal static class HttpSyntax
             };
         }
 
-        valueStart = rawStart + lead;
+        valueStart = start;
         valueLength = value.Length;
         return null;
     }
