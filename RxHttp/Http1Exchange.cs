@@ -36,6 +36,8 @@ internal sealed class Http1Exchange
     private async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyFor(request);
+        var tracer = RequestTracer.Of(request);
+        ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
         for (var attempt = 0; ; attempt++)
         {
             var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
@@ -87,7 +89,8 @@ internal sealed class Http1Exchange
     {
         var timeout = request.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
-        var sent = await WriteRequestAsync(connection, request, ct).ConfigureAwait(false);
+        var tracer = RequestTracer.Of(request);
+        var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
         var info = new RequestInfo(request.Method, request.Url, sent);
 
         var head = new ResponseHeadBuilder();
@@ -129,7 +132,7 @@ internal sealed class Http1Exchange
         if (head.Status != 101)
             body = new ResponseBody(connection, framing, length, readTimer, _limits, complete => ClientResponse.OnBodyEnd(response, connection, complete, keepAlive));
         response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
-            connection, body, request.AutoDecompress, _jsonOptions);
+            connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }
 
@@ -148,7 +151,7 @@ internal sealed class Http1Exchange
     private static readonly int SmallBody = 16 * 1024;
 
     /// <summary>Writes head and body; returns the headers as sent.</summary>
-    private static async Task<HeaderCollection> WriteRequestAsync(Connection connection, ClientRequest request, CancellationToken ct)
+    private static async Task<HeaderCollection> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
     {
         var body = request.Body;
         var headers = new HeaderCollection(request.Headers.Count + 3);
@@ -189,14 +192,19 @@ internal sealed class Http1Exchange
             small.Data.Span.CopyTo(writer.GetSpan(len));
             writer.Advance(len);
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
+            if (len > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: len);
         }
         else if (body is null)
         {
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
         }
         else
         {
-            var bodyWriter = new ConnectionPayloadWriter(connection, chunked, writer);
+            var sentHead = () => tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
+            var sentChunk = (int n) => tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
+            var bodyWriter = new ConnectionPayloadWriter(connection, chunked, writer, sentHead, sentChunk);
             await body.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
             await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
         }
@@ -208,7 +216,7 @@ internal sealed class Http1Exchange
     internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers);
 
     /// <summary>Frames payload bytes onto the connection; the head goes out with the first write.</summary>
-    private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head) : PayloadWriter
+    private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head, Action headSent, Action<int> chunkSent) : PayloadWriter
     {
         private bool _headSent;
         private long _written;
@@ -229,11 +237,15 @@ internal sealed class Http1Exchange
                     head.Advance(data.Length);
                     if (chunked) head.Write(HttpRequestWriter.ChunkTrailer);
                     await connection.WriteAsync(head.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    headSent();
+                    chunkSent(data.Length);
                     return;
                 }
                 await connection.WriteAsync(head.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                headSent();
                 await connection.WriteAsync(data, cancellationToken).ConfigureAwait(false);
                 if (chunked) await connection.WriteAsync(ChunkCrlf, cancellationToken).ConfigureAwait(false);
+                chunkSent(data.Length);
                 return;
             }
             if (chunked)
@@ -244,6 +256,7 @@ internal sealed class Http1Exchange
             }
             await connection.WriteAsync(data, cancellationToken).ConfigureAwait(false);
             if (chunked) await connection.WriteAsync(ChunkCrlf, cancellationToken).ConfigureAwait(false);
+            chunkSent(data.Length);
         }
 
         public async ValueTask CompleteAsync(CancellationToken ct)
@@ -253,6 +266,7 @@ internal sealed class Http1Exchange
                 _headSent = true;
                 if (chunked) head.Write(HttpRequestWriter.LastChunk);
                 await connection.WriteAsync(head.WrittenMemory, ct).ConfigureAwait(false);
+                headSent();
                 return;
             }
             if (chunked) await connection.WriteAsync(LastChunkBytes, ct).ConfigureAwait(false);

@@ -56,9 +56,13 @@ public class TcpConnector : BaseConnector
         if (IPAddress.TryParse(host, out var literal)) addresses = new[] { literal };
         else
         {
+            var trace = ConnectorTrace.Current.Value;
+            ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsCacheMiss);
+            ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsResolveHostStart);
             try
             {
                 addresses = await Dns.GetHostAddressesAsync(host, TcpOptions.Family, ct).ConfigureAwait(false);
+                ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsResolveHostEnd);
             }
             catch (SocketException e)
             {
