@@ -248,14 +248,19 @@ public sealed class ClientResponse : IDisposable
         MarkReleased();
     }
 
+    // Reports ResponseChunkReceived for the session's trace; null when the request was not traced.
+    internal RequestTracer? Tracer { get; init; }
+
     internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
     {
         if (_body is null) return 0;
         try
         {
-            return _decoded is null
+            var n = _decoded is null
                 ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
                 : await _decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
+            if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+            return n;
         }
         catch (InvalidDataException e)
         {
@@ -276,7 +281,9 @@ public sealed class ClientResponse : IDisposable
         {
             try
             {
-                return await _body.ReadChunkAsync(size, ct).ConfigureAwait(false);
+                var chunk = await _body.ReadChunkAsync(size, ct).ConfigureAwait(false);
+                if (chunk is not null) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: chunk.Length);
+                return chunk;
             }
             catch
             {
@@ -308,6 +315,7 @@ public sealed class ClientResponse : IDisposable
                 {
                     var n = await _body.ReadAsync(result.AsMemory(got), ct).ConfigureAwait(false);
                     if (n == 0) break;
+                    Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
                     got += n;
                 }
                 if (got < len) throw new ClientPayloadError("Response payload is not completed.");

@@ -49,6 +49,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => JsonSerializer.Serialize(o, o?.GetType() ?? typeof(object), JsonSerializerOptions.Web));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
         _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions) { DefaultProxy = DefaultProxyFor };
+        CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);
+        if (SessionOptions.Cookies is not null) CookieJar.UpdateCookies(SessionOptions.Cookies);
     }
 
     /// <summary>The settings the session was made with.</summary>
@@ -110,6 +112,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         if (SessionOptions.ConnectorOwner) Connector.Close();
         _closed.OnNext(Unit.Default);
         _closed.OnCompleted();
+        _trace.OnCompleted();
     }
 
     /// <summary>Same as <see cref="Close"/>.</summary>
@@ -123,16 +126,6 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     }
 
     private static readonly RequestOptions Empty = new();
-
-    private IObservable<ClientResponse> Pipeline(ClientRequest request, RequestOptions options)
-    {
-        RequestHandler handler = _exchange.Send;
-        var allow = options.AllowRedirects ?? request.Method != "HEAD";
-        handler = handler.FollowRedirects(new RedirectOptions(allow, options.MaxRedirects ?? SessionOptions.MaxRedirects));
-        var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
-        if (options.RaiseForStatus ?? SessionOptions.RaiseForStatus) result = result.Select(r => r.RaiseForStatus());
-        return result;
-    }
 
     internal ClientRequest BuildRequest(string method, Url url, RequestOptions options)
     {
@@ -156,16 +149,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
         if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
         if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
-        if (full.User is not null && !headers.Contains("Authorization"))
-        {
-            var raw = System.Text.Encoding.UTF8.GetBytes($"{full.User}:{full.Password}");
-            headers.Set("Authorization", "Basic " + Convert.ToBase64String(raw));
-        }
-        if (options.Cookies is not null)
-        {
-            var cookie = string.Join("; ", options.Cookies.Select(c => $"{c.Key}={c.Value}"));
-            if (cookie.Length > 0) headers.Set("Cookie", cookie);
-        }
+        var auth = SelectAuth(full, headers, options);
 
         Payload? body = null;
         if (options.Json is not null) body = new JsonPayload(_jsonSerialize(options.Json));
@@ -173,7 +157,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         body = PrepareBody(body, headers, options);
 
         var timeout = options.Timeout is null ? SessionOptions.Timeout : options.Timeout with { };
-        var request = new ClientRequest(method, full.WithoutCredentials(), headers, body)
+        // URL credentials stay on the URL: the per-hop auth operator turns them into a header and strips them.
+        var request = new ClientRequest(method, full, headers, body)
         {
             Timeout = timeout,
             Tls = options.Tls,
@@ -183,6 +168,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
         ApplyProxy(request, options);
         ApplyBodyOptions(request, options);
+        if (auth is not null) request.Properties[BasicAuthOperator.AuthKey] = auth;
+        if (options.Cookies is not null) request.Properties[CookiesOperator.RequestCookiesKey] = options.Cookies.ToList();
         if (options.Properties is not null)
             foreach (var (k, v) in options.Properties) request.Properties[k] = v;
         return request;

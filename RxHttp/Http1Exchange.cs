@@ -55,6 +55,8 @@ internal sealed class Http1Exchange
     private async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
+        var tracer = RequestTracer.Of(request);
+        ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
         for (var attempt = 0; ; attempt++)
         {
             var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
@@ -106,7 +108,8 @@ internal sealed class Http1Exchange
     {
         var timeout = request.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
-        var sent = await WriteRequestAsync(connection, request, ct).ConfigureAwait(false);
+        var tracer = RequestTracer.Of(request);
+        var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
         var info = new RequestInfo(request.Method, request.Url, sent.Headers);
         var bodyHeld = sent.BodyHeld;
 
@@ -134,7 +137,7 @@ internal sealed class Http1Exchange
                 if (head.Status == 100 && bodyHeld)
                 {
                     bodyHeld = false;
-                    await WriteBodyAsync(connection, request, sent, headSent: true, ct).ConfigureAwait(false);
+                    await WriteBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                 }
                 head.Reset();
                 continue;
@@ -156,7 +159,7 @@ internal sealed class Http1Exchange
         if (head.Status != 101)
             body = new ResponseBody(connection, framing, length, readTimer, _limits, complete => ClientResponse.OnBodyEnd(response, connection, complete, keepAlive));
         response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
-            connection, body, request.AutoDecompress, _jsonOptions);
+            connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }
 
@@ -178,7 +181,7 @@ internal sealed class Http1Exchange
     private readonly record struct SentHead(HeaderCollection Headers, bool Chunked, long? DeclaredLength, bool BodyHeld);
 
     /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
-    private static async Task<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, CancellationToken ct)
+    private static async Task<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
     {
         var body = request.Body;
         var headers = new HeaderCollection(request.Headers.Count + 3);
@@ -237,6 +240,7 @@ internal sealed class Http1Exchange
         if (body is null || expect100)
         {
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
         }
         else if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked && declared == len)
         {
@@ -244,19 +248,23 @@ internal sealed class Http1Exchange
             small.Data.Span.CopyTo(writer.GetSpan(len));
             writer.Advance(len);
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
+            if (len > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: len);
             Progress(request)?.OnNext(new TransferProgress(len, len));
         }
         else
         {
-            await WriteBodyAsync(connection, request, sent, headSent: false, ct).ConfigureAwait(false);
+            await WriteBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
         }
         return sent;
     }
 
-    private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, CancellationToken ct)
+    private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
     {
         if (headSent) connection.Writer.Clear();
-        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent);
+        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
+        Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
+        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent, onHead, onChunk);
         await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
         await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
     }
@@ -276,7 +284,7 @@ internal sealed class Http1Exchange
     /// desynchronise the connection, so it fails the request with <see cref="ClientPayloadError"/> instead.
     /// </summary>
     private sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head, long? declared,
-        IObserver<TransferProgress>? progress, bool headSent) : PayloadWriter
+        IObserver<TransferProgress>? progress, bool headSent, Action? onHeadSent, Action<int>? onChunkSent) : PayloadWriter
     {
         private bool _headSent = headSent;
         private long _written;
@@ -289,7 +297,10 @@ internal sealed class Http1Exchange
             if (declared is { } max && _written + data.Length > max)
                 throw new ClientPayloadError($"The request body is longer than its Content-Length ({max} bytes).");
             _written += data.Length;
+            var headWasSent = _headSent;
             await WriteFramedAsync(data, cancellationToken).ConfigureAwait(false);
+            if (!headWasSent) onHeadSent?.Invoke();
+            onChunkSent?.Invoke(data.Length);
             progress?.OnNext(new TransferProgress(_written, declared));
         }
 
@@ -332,6 +343,7 @@ internal sealed class Http1Exchange
                 _headSent = true;
                 if (chunked) head.Write(HttpRequestWriter.LastChunk);
                 await connection.WriteAsync(head.WrittenMemory, ct).ConfigureAwait(false);
+                onHeadSent?.Invoke();
                 return;
             }
             if (chunked) await connection.WriteAsync(LastChunkBytes, ct).ConfigureAwait(false);

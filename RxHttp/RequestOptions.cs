@@ -80,6 +80,17 @@ public sealed class RequestOptions
 
     /// <summary>Headers for <see cref="Proxy"/>: on the CONNECT request of a tunnel, else on the request itself.</summary>
     public IEnumerable<KeyValuePair<string, string>>? ProxyHeaders { get; init; }
+    /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks; wins over <see cref="RaiseForStatus"/> and the session's settings.</summary>
+    public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }
+
+    /// <summary>
+    /// Basic credentials for this request (aiohttp's <c>auth</c>); cannot be combined with credentials in the URL
+    /// or an explicit Authorization header. Dropped on a cross-origin redirect.
+    /// </summary>
+    public BasicAuth? Auth { get; init; }
+
+    /// <summary>Middlewares for this request, first outermost; replace the session's when set (an empty list disables them).</summary>
+    public IReadOnlyList<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? Middlewares { get; init; }
 
     /// <summary>Extra per-request settings used by pipeline operators; keyed by the operator's type.</summary>
     public IReadOnlyDictionary<string, object?>? Properties { get; init; }
@@ -111,6 +122,21 @@ public sealed class ClientSessionOptions
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
     public bool RaiseForStatus { get; init; }
+
+    /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks (wins over <see cref="RaiseForStatus"/>).</summary>
+    public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }
+
+    /// <summary>The cookie store (default: a new <see cref="CookieJar"/> on the session's scheduler). Pass a <see cref="DummyCookieJar"/> to keep none.</summary>
+    public AbstractCookieJar? CookieJar { get; init; }
+
+    /// <summary>Cookies preloaded into the jar as shared cookies, sent to every host.</summary>
+    public IEnumerable<KeyValuePair<string, string>>? Cookies { get; init; }
+
+    /// <summary>Basic credentials sent with every request to the base URL's origin (every request when there is no base URL).</summary>
+    public BasicAuth? Auth { get; init; }
+
+    /// <summary>Middlewares for every request, first outermost; they run per hop, inside the redirect loop.</summary>
+    public IReadOnlyList<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? Middlewares { get; init; }
 
     /// <summary>The clock for every timer the session and its connector start (default <see cref="DefaultScheduler.Instance"/>).</summary>
     public IScheduler? Scheduler { get; init; }

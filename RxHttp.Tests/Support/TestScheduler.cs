@@ -1,6 +1,7 @@
 using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
+using System.Runtime.CompilerServices;
 
 namespace RxHttp.Tests.Support;
 
@@ -16,11 +17,52 @@ public sealed class TestScheduler : VirtualTimeScheduler<long, long>
     protected override DateTimeOffset ToDateTimeOffset(long absolute) => new(absolute, TimeSpan.Zero);
     protected override long ToRelative(TimeSpan timeSpan) => timeSpan.Ticks;
 
+    // Real-socket tests schedule timers from thread-pool continuations while the test thread advances the
+    // clock; the base queue is not thread-safe, so scheduling and advancing share one (reentrant) lock.
+    private readonly object _gate = new();
+    private readonly List<(long Due, IDisposable Item, StrongBox<bool> Ran)> _scheduled = new();
+
     /// <summary>Schedules at an absolute tick, running at once-past times at the current tick like the original.</summary>
     public override IDisposable ScheduleAbsolute<TState>(TState state, long dueTime, Func<IScheduler, TState, IDisposable> action)
     {
-        if (dueTime <= Clock) dueTime = Clock + 1;
-        return base.ScheduleAbsolute(state, dueTime, action);
+        lock (_gate)
+        {
+            if (dueTime <= Clock) dueTime = Clock + 1;
+            var ran = new StrongBox<bool>();
+            var item = base.ScheduleAbsolute(state, dueTime, (s, st) =>
+            {
+                ran.Value = true;
+                return action(s, st);
+            });
+            _scheduled.Add((dueTime, item, ran));
+            return item;
+        }
+    }
+
+    /// <summary>True while a timer due at <paramref name="due"/> is scheduled, not yet run and not cancelled.</summary>
+    public bool IsPending(long due)
+    {
+        lock (_gate)
+            return _scheduled.Any(s => s.Due == due && !s.Ran.Value && s.Item is ScheduledItem<long> { IsCanceled: false });
+    }
+
+    /// <summary>The due ticks of every timer still pending, in order (for diagnostics).</summary>
+    public IReadOnlyList<long> PendingDueTimes()
+    {
+        lock (_gate)
+            return _scheduled.Where(s => !s.Ran.Value && s.Item is ScheduledItem<long> { IsCanceled: false }).Select(s => s.Due).Order().ToList();
+    }
+
+    /// <summary>Runs every timer due up to <paramref name="time"/>, under the scheduling lock.</summary>
+    public new void AdvanceTo(long time)
+    {
+        lock (_gate) base.AdvanceTo(time);
+    }
+
+    /// <summary>Runs every timer due within <paramref name="time"/> ticks, under the scheduling lock.</summary>
+    public new void AdvanceBy(long time)
+    {
+        lock (_gate) base.AdvanceBy(time);
     }
 
     /// <summary>Creates an observer that records notifications with the virtual time they arrived.</summary>

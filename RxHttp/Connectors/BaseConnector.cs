@@ -416,6 +416,8 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         private readonly IObserver<Connection> _observer;
         private readonly CancellationTokenSource _cts = new();
         private readonly ClientTimeout? _timeout;
+        private readonly Action<ConnectorTraceKind>? _trace = ConnectorTrace.Current.Value;
+        private bool _queued;
         private int _done; // 1 once the observer got a terminal message or the subscription was disposed
 
         public ConnectOperation(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IObserver<Connection> observer)
@@ -452,8 +454,10 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 else
                 {
                     Node = _pool._waiters.AddLast(this);
+                    _queued = true;
                 }
             }
+            if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedStart);
             foreach (var s in stale) s.CloseCore();
             if (idle is not null) Grant(idle);
             else if (open) Open();
@@ -468,6 +472,8 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 c.Release();
                 return;
             }
+            if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedEnd);
+            if (c.IsReused) ConnectorTrace.Emit(_trace, ConnectorTraceKind.Reuse);
             _observer.OnNext(c);
             _observer.OnCompleted();
         }
@@ -479,6 +485,9 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         {
             Connection? c = null;
             Exception? error = null;
+            if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedEnd);
+            ConnectorTrace.Current.Value = _trace;
+            ConnectorTrace.Emit(_trace, ConnectorTraceKind.CreateStart);
             try
             {
                 c = await _pool.CreateConnectionAsync(Key, _timeout, _cts.Token).ConfigureAwait(false);
@@ -505,6 +514,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 return;
             }
             _pool.Publish();
+            ConnectorTrace.Emit(_trace, ConnectorTraceKind.CreateEnd);
             Grant(c);
         }
 

@@ -159,13 +159,22 @@ public class TcpConnector : BaseConnector
         var bare = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
         IReadOnlyList<IPAddress> addresses;
         if (IPAddress.TryParse(bare, out var literal)) addresses = new[] { literal };
+        else if (UseDnsCache && _dns.TryGetFresh(host, port, TcpOptions.TtlDnsCache, out var cached))
+        {
+            ConnectorTrace.Emit(ConnectorTrace.Current.Value, ConnectorTraceKind.DnsCacheHit);
+            addresses = cached;
+        }
         else
         {
+            var trace = ConnectorTrace.Current.Value;
+            ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsCacheMiss);
+            ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsResolveHostStart);
             try
             {
                 addresses = UseDnsCache
                     ? await _dns.ResolveAsync(host, port, TcpOptions.Family, TcpOptions.TtlDnsCache, ct).ConfigureAwait(false)
                     : await ResolveUncachedAsync(host, port, ct).ConfigureAwait(false);
+                ConnectorTrace.Emit(trace, ConnectorTraceKind.DnsResolveHostEnd);
             }
             catch (ClientConnectorDnsError)
             {

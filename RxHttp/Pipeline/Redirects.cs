@@ -17,7 +17,9 @@ public static class RedirectsOperator
     /// without its body, 307/308 keep method and body (a body that cannot be sent twice is a
     /// <see cref="ClientPayloadError"/>). A relative Location is joined; a non-http(s) one raises
     /// <see cref="NonHttpUrlRedirectClientError"/>; a missing one makes the 3xx final. On a cross-origin hop,
-    /// Authorization, Cookie and Proxy-Authorization are dropped. The final response's History lists the hops.
+    /// Authorization, Cookie and Proxy-Authorization are dropped together with the per-request auth and cookies;
+    /// credentials in the Location URL are used for the next hop. The final response's History lists the hops;
+    /// more than <see cref="RedirectOptions.MaxRedirects"/> raises <see cref="TooManyRedirects"/> carrying them.
     /// </summary>
     public static RequestHandler FollowRedirects(this RequestHandler hop, RedirectOptions options)
     {
@@ -77,13 +79,21 @@ public static class RedirectsOperator
                 return Observable.Throw<ClientResponse>(new ClientPayloadError(
                     $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice."));
             }
-            if (!next.IsSameOrigin(request.Url))
+            var crossOrigin = !next.IsSameOrigin(request.Url);
+            if (crossOrigin)
             {
                 foreach (var h in CrossOriginDrop) headers.Remove(h);
             }
+            RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
             response.Release();
             var nextRequest = request.With(method, next, headers, dropBody: dropBody);
-            nextRequest.Properties[CrossOriginKey] = !next.IsSameOrigin(request.Url) || request.Properties.ContainsKey(CrossOriginKey) && (bool)request.Properties[CrossOriginKey]!;
+            if (crossOrigin)
+            {
+                // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
+                nextRequest.Properties.Remove(BasicAuthOperator.AuthKey);
+                nextRequest.Properties.Remove(CookiesOperator.RequestCookiesKey);
+                nextRequest.Properties[CrossOriginKey] = true;
+            }
             return Step(hop, options, nextRequest, history);
         });
 

@@ -72,11 +72,14 @@ public static class TotalTimeoutOperator
                 },
                 () =>
                 {
+                    bool anyDelivered;
                     lock (gate)
                     {
                         if (finished && delivered is null) return;
                         finished = true;
+                        anyDelivered = delivered is not null;
                     }
+                    if (!anyDelivered) timer.Dispose();
                     observer.OnCompleted();
                 });
             return Disposable.Create(() =>

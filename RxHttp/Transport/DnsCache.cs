@@ -17,6 +17,21 @@ internal sealed class DnsCache(IResolver resolver, Func<IScheduler> clock)
     /// <summary>How many look-ups reached the resolver (for tests and diagnostics).</summary>
     public int Lookups;
 
+    /// <summary>The cached addresses when they are still fresh (a cache hit, for tracing).</summary>
+    public bool TryGetFresh(string host, int port, TimeSpan? ttl, out IReadOnlyList<IPAddress> addresses)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue((host, port), out var entry) && (ttl is null || clock().Now - entry.Stored < ttl.Value))
+            {
+                addresses = entry.Addresses;
+                return true;
+            }
+        }
+        addresses = Array.Empty<IPAddress>();
+        return false;
+    }
+
     /// <summary>Cached addresses if fresh, else a (shared) look-up that fills the cache.</summary>
     public Task<IReadOnlyList<IPAddress>> ResolveAsync(string host, int port, AddressFamily family, TimeSpan? ttl, CancellationToken ct)
     {

@@ -1,0 +1,125 @@
+using System.Reactive.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Pipeline;
+
+[TestFixture]
+public class AuthTests
+{
+    private KestrelServer _server = null!;
+    private int _digestHits;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync(app =>
+    {
+        app.MapGet("/basic", (HttpContext c) =>
+            c.Request.Headers.Authorization.ToString() == "Basic " + Convert.ToBase64String(Encoding.Latin1.GetBytes("alice:s3cr\u00e9t"))
+                ? Results.Text("welcome")
+                : Results.StatusCode(401));
+        app.MapGet("/digest/{algorithm}", (HttpContext c, string algorithm) =>
+        {
+            Interlocked.Increment(ref _digestHits);
+            var header = c.Request.Headers.Authorization.ToString();
+            if (header.StartsWith("Digest ") && CheckDigest(header, "GET", algorithm)) return Results.Text("digest ok");
+            c.Response.Headers.WWWAuthenticate = $"Digest realm=\"test@rx\", qop=\"auth\", algorithm={algorithm}, nonce=\"n0nce-{algorithm}\", opaque=\"op\"";
+            return Results.StatusCode(401);
+        });
+    });
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    // An independent server-side check: recompute the answer from the header's own fields.
+    private static bool CheckDigest(string header, string method, string algorithm)
+    {
+        var p = header["Digest ".Length..].Split(", ").Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1].Trim('"'));
+        Func<string, string> h = algorithm.StartsWith("SHA-256")
+            ? s => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)))
+            : s => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(s)));
+        var ha1 = h($"bob:test@rx:hunter2");
+        if (algorithm.EndsWith("-sess")) ha1 = h($"{ha1}:{p["nonce"]}:{p["cnonce"]}");
+        var ha2 = h($"{method}:{p["uri"]}");
+        var expected = h($"{ha1}:{p["nonce"]}:{p["nc"]}:{p["cnonce"]}:auth:{ha2}");
+        return p["username"] == "bob" && p["response"] == expected && p["opaque"] == "op" && p["algorithm"] == algorithm;
+    }
+
+    [Test]
+    public async Task Request_basic_auth_is_sent_with_its_encoding()
+    {
+        using var session = new ClientSession();
+        var ok = await session.Get(_server.Url("basic"), new RequestOptions { Auth = new BasicAuth("alice", "s3cr\u00e9t") });
+        Assert.That(ok.Status, Is.EqualTo(200));
+        var utf8 = await session.Get(_server.Url("basic"), new RequestOptions { Auth = new BasicAuth("alice", "s3cr\u00e9t", Encoding.UTF8) });
+        Assert.That(utf8.Status, Is.EqualTo(401), "a different encoding gives different bytes");
+    }
+
+    [Test]
+    public async Task Session_basic_auth_goes_only_to_the_base_origin()
+    {
+        await using var other = await KestrelServer.StartAsync();
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Auth = new BasicAuth("alice", "s3cr\u00e9t") });
+        Assert.That((await session.Get("basic")).Status, Is.EqualTo(200));
+        var echo = await session.Get(other.Url("echo")).SelectMany(r => r.Text());
+        Assert.That(echo, Does.Not.Contain("Authorization"));
+    }
+
+    [Test]
+    public async Task Url_credentials_are_sent_and_cannot_be_combined_with_auth()
+    {
+        using var session = new ClientSession();
+        var url = $"http://alice:s3cr%C3%A9t@127.0.0.1:{_server.Port}/echo";
+        var text = await session.Get(url).SelectMany(r => r.Text());
+        Assert.That(text, Does.Contain("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:s3cr\u00e9t"))));
+        Assert.ThrowsAsync<ArgumentException>(async () => await session.Get(url, new RequestOptions { Auth = new BasicAuth("x") }));
+        Assert.Throws<ArgumentException>(() => new BasicAuth("a:b"));
+    }
+
+    [Test]
+    public void Basic_auth_round_trips()
+    {
+        var auth = new BasicAuth("user", "p:w");
+        Assert.That(auth.Encode(), Is.EqualTo("Basic dXNlcjpwOnc="));
+        Assert.That(BasicAuth.Decode(auth.Encode()), Is.EqualTo(auth));
+        Assert.That(BasicAuth.Decode("Bearer x"), Is.Null);
+    }
+
+    // The RFC prints ...eaf9a6b for MD5; erratum 4897 corrects it to ...eebdbec, which is what the formula gives.
+    [TestCase("MD5", "8ca523f5e9506fed4657c9700eebdbec")]
+    [TestCase("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1")]
+    public void Digest_matches_the_RFC_7616_examples(string algorithm, string expected)
+    {
+        var challenge = DigestAuth.Parse(new[]
+        {
+            $"Digest realm=\"http-auth@example.org\", qop=\"auth, auth-int\", algorithm={algorithm}, nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\"",
+        }, "http://example.org")!;
+        var header = new DigestAuth("Mufasa", "Circle of Life").Answer(challenge, "GET", "/dir/index.html", 1, "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ");
+        Assert.That(header, Does.Contain($"response=\"{expected}\""));
+        Assert.That(header, Does.Contain("nc=00000001").And.Contain("qop=auth").And.Contain("opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\""));
+    }
+
+    [TestCase("MD5")]
+    [TestCase("SHA-256")]
+    [TestCase("MD5-sess")]
+    [TestCase("SHA-256-sess")]
+    public async Task Digest_answers_the_401_challenge_once(string algorithm)
+    {
+        var digest = new DigestAuth("bob", "hunter2");
+        using var session = new ClientSession(new ClientSessionOptions { Middlewares = new[] { digest.Middleware } });
+        var before = Volatile.Read(ref _digestHits);
+        var r = await session.Get(_server.Url($"digest/{algorithm}"));
+        Assert.That(r.Status, Is.EqualTo(200));
+        Assert.That(await r.Text(), Is.EqualTo("digest ok"));
+        Assert.That(Volatile.Read(ref _digestHits) - before, Is.EqualTo(2), "challenge, then the answer");
+
+        var wrong = new DigestAuth("bob", "wrong");
+        before = Volatile.Read(ref _digestHits);
+        var denied = await session.Get(_server.Url($"digest/{algorithm}"), new RequestOptions { Middlewares = new[] { wrong.Middleware } });
+        Assert.That(denied.Status, Is.EqualTo(401));
+        Assert.That(Volatile.Read(ref _digestHits) - before, Is.EqualTo(2), "retried once only");
+    }
+}

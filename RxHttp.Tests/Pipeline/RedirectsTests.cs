@@ -1,0 +1,191 @@
+using System.Reactive.Linq;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Pipeline;
+
+[TestFixture]
+public class RedirectsTests
+{
+    private KestrelServer _a = null!;
+    private KestrelServer _b = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _b = await KestrelServer.StartAsync(app => app.Map("/set", (HttpContext c) =>
+        {
+            c.Response.Headers.Append("Set-Cookie", "hopb=2; Path=/");
+            return Results.Text("b");
+        }));
+        _a = await KestrelServer.StartAsync(app =>
+        {
+            app.Map("/r/{code:int}", (HttpContext c, int code) =>
+            {
+                c.Response.StatusCode = code;
+                c.Response.Headers.Location = c.Request.Query["to"].ToString() is { Length: > 0 } to ? to : "/echo";
+                return Task.CompletedTask;
+            });
+            app.Map("/loop", (HttpContext c) => { c.Response.StatusCode = 302; c.Response.Headers.Location = "/loop"; return Task.CompletedTask; });
+            app.Map("/nolocation", (HttpContext c) => { c.Response.StatusCode = 302; return Task.CompletedTask; });
+            app.Map("/setcookie-redirect", (HttpContext c) =>
+            {
+                c.Response.Headers.Append("Set-Cookie", "hopa=1; Path=/");
+                c.Response.StatusCode = 302;
+                c.Response.Headers.Location = "/echo";
+                return Task.CompletedTask;
+            });
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    private static async Task<(ClientResponse Response, JsonElement Echo)> Send(ClientSession s, string method, string url, RequestOptions? o = null)
+    {
+        var r = await s.Request(method, url, o);
+        var echo = r.ContentType == "application/json" ? await r.Json<JsonElement>() : default;
+        return (r, echo);
+    }
+
+    private static string? Header(JsonElement echo, string name) =>
+        echo.GetProperty("headers").TryGetProperty(name, out var v) ? v.GetString() : null;
+
+    [TestCase(301, "GET", "GET", false)]
+    [TestCase(301, "POST", "GET", false)]
+    [TestCase(301, "PUT", "PUT", true)]
+    [TestCase(302, "GET", "GET", false)]
+    [TestCase(302, "POST", "GET", false)]
+    [TestCase(302, "DELETE", "DELETE", false)]
+    [TestCase(303, "POST", "GET", false)]
+    [TestCase(303, "PUT", "GET", false)]
+    [TestCase(303, "GET", "GET", false)]
+    [TestCase(307, "POST", "POST", true)]
+    [TestCase(307, "PUT", "PUT", true)]
+    [TestCase(308, "POST", "POST", true)]
+    [TestCase(308, "PATCH", "PATCH", true)]
+    public async Task Status_and_method_decide_the_next_method_and_body(int status, string method, string expectedMethod, bool keepsBody)
+    {
+        using var session = new ClientSession();
+        var body = method is "GET" or "DELETE" ? null : "payload";
+        var (r, echo) = await Send(session, method, _a.Url($"r/{status}"), new RequestOptions { Data = body });
+        Assert.That(r.Status, Is.EqualTo(200));
+        Assert.That(echo.GetProperty("method").GetString(), Is.EqualTo(expectedMethod));
+        Assert.That(echo.GetProperty("body").GetString(), Is.EqualTo(keepsBody ? "payload" : ""));
+        if (!keepsBody) Assert.That(Header(echo, "Content-Type"), Is.Null, "the body's headers went with it");
+        Assert.That(r.History.Select(h => h.Status), Is.EqualTo(new[] { status }));
+        Assert.That(r.History[0].Method, Is.EqualTo(method));
+    }
+
+    [Test]
+    public async Task Head_303_stays_head_and_head_does_not_follow_by_default()
+    {
+        using var session = new ClientSession();
+        var notFollowed = await session.Head(_a.Url("r/303"));
+        Assert.That(notFollowed.Status, Is.EqualTo(303));
+        var followed = await session.Head(_a.Url("r/303"), new RequestOptions { AllowRedirects = true });
+        Assert.That(followed.Status, Is.EqualTo(200));
+        Assert.That(followed.Method, Is.EqualTo("HEAD"));
+    }
+
+    [Test]
+    public async Task A_stream_body_cannot_follow_307()
+    {
+        using var session = new ClientSession();
+        var payload = new OneShotPayload();
+        var e = Assert.ThrowsAsync<ClientPayloadError>(async () => await session.Post(_a.Url("r/307"), new RequestOptions { Data = payload }));
+        Assert.That(e!.Message, Does.Contain("cannot be sent twice"));
+    }
+
+    [Test]
+    public async Task Loop_raises_TooManyRedirects_with_the_history()
+    {
+        using var session = new ClientSession();
+        var e = Assert.ThrowsAsync<TooManyRedirects>(async () => await session.Get(_a.Url("loop"), new RequestOptions { MaxRedirects = 3 }));
+        Assert.That(e!.History, Has.Count.EqualTo(4));
+        Assert.That(e.Status, Is.EqualTo(302));
+        var ok = await session.Get(_a.Url("redirect/3"), new RequestOptions { MaxRedirects = 3 });
+        Assert.That(ok.History, Has.Count.EqualTo(3), "exactly MaxRedirects hops are allowed");
+        await Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task Missing_location_makes_the_3xx_final_and_allow_false_stops()
+    {
+        using var session = new ClientSession();
+        Assert.That((await session.Get(_a.Url("nolocation"))).Status, Is.EqualTo(302));
+        Assert.That((await session.Get(_a.Url("r/302"), new RequestOptions { AllowRedirects = false })).Status, Is.EqualTo(302));
+    }
+
+    [TestCase("ftp://example.com/x", typeof(NonHttpUrlRedirectClientError))]
+    [TestCase("http://[bad", typeof(InvalidUrlRedirectClientError))]
+    public async Task Bad_locations_raise_typed_errors(string location, Type error)
+    {
+        using var session = new ClientSession();
+        var e = Assert.CatchAsync<InvalidUrl>(async () => await session.Get(_a.Url("r/302?to=" + Uri.EscapeDataString(location))));
+        Assert.That(e, Is.TypeOf(error));
+        await Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task Cross_origin_hop_drops_credentials_and_request_cookies()
+    {
+        using var session = new ClientSession(new ClientSessionOptions { CookieJar = new CookieJar(allowIpHosts: true) });
+        var target = _b.Url("echo");
+        var (r, echo) = await Send(session, "GET", _a.Url("r/302?to=" + Uri.EscapeDataString(target)), new RequestOptions
+        {
+            Auth = new BasicAuth("user", "pass"),
+            Cookies = new Dictionary<string, string> { ["mine"] = "1" },
+            Headers = new Dictionary<string, string> { ["Proxy-Authorization"] = "Basic eA==", ["X-Keep"] = "yes" },
+        });
+        Assert.That(r.Url.Port, Is.EqualTo(_b.Port));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Header(echo, "Authorization"), Is.Null);
+            Assert.That(Header(echo, "Cookie"), Is.Null);
+            Assert.That(Header(echo, "Proxy-Authorization"), Is.Null);
+            Assert.That(Header(echo, "X-Keep"), Is.EqualTo("yes"));
+        });
+        Assert.That(r.History[0].RequestInfo.Headers.Get("Authorization"), Is.EqualTo(new BasicAuth("user", "pass").Encode()), "the first hop had them");
+        Assert.That(r.History[0].RequestInfo.Headers.Get("Cookie"), Is.EqualTo("mine=1"));
+    }
+
+    [Test]
+    public async Task Same_origin_hop_keeps_credentials_and_credentials_in_the_location_are_used()
+    {
+        using var session = new ClientSession();
+        var (_, same) = await Send(session, "GET", _a.Url("r/302"), new RequestOptions { Auth = new BasicAuth("user", "pass") });
+        Assert.That(Header(same, "Authorization"), Is.EqualTo(new BasicAuth("user", "pass").Encode()));
+
+        var withCreds = $"http://other:secret@127.0.0.1:{_b.Port}/echo";
+        var (r, echo) = await Send(session, "GET", _a.Url("r/302?to=" + Uri.EscapeDataString(withCreds)));
+        Assert.That(Header(echo, "Authorization"), Is.EqualTo(new BasicAuth("other", "secret").Encode()));
+        Assert.That(r.Url.User, Is.Null, "credentials never show up in the URL sent or reported");
+    }
+
+    [Test]
+    public async Task Every_hop_stores_its_cookies_and_response_cookies_are_its_own()
+    {
+        var jar = new CookieJar(allowIpHosts: true);
+        using var session = new ClientSession(new ClientSessionOptions { CookieJar = jar });
+        var (r, echo) = await Send(session, "GET", _a.Url("setcookie-redirect"), new RequestOptions { Cookies = new Dictionary<string, string> { ["once"] = "x" } });
+        Assert.That(r.History[0].Cookies, Is.EqualTo(new Dictionary<string, string> { ["hopa"] = "1" }));
+        Assert.That(r.Cookies, Is.Empty);
+        Assert.That(Header(echo, "Cookie"), Is.EqualTo("hopa=1; once=x"), "the second hop sends the cookie the first hop set");
+        Assert.That(jar.Select(c => c.Name), Is.EquivalentTo(new[] { "hopa" }), "per-request cookies are not stored");
+    }
+
+    private sealed class OneShotPayload : Payload
+    {
+        public override long? Length => 11;
+        public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken) =>
+            writer.WriteAsync("stream body"u8.ToArray(), cancellationToken);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+using K = RxHttp.TraceEventKind;
+
+namespace RxHttp.Tests.Pipeline;
+
+[TestFixture]
+public class TracingTests
+{
+    private KestrelServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    [Test]
+    public async Task One_redirected_request_reports_the_aiohttp_sequence()
+    {
+        using var session = new ClientSession();
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        var r = await session.Get(_server.Url("redirect/1"));
+        Assert.That(await r.Text(), Is.EqualTo("done"));
+        List<K> kinds;
+        lock (events) kinds = events.Select(e => e.Kind).ToList();
+        Assert.That(kinds, Is.EqualTo(new[]
+        {
+            K.RequestStart, K.ConnectionCreateStart, K.ConnectionCreateEnd, K.RequestHeadersSent, K.RequestRedirect,
+            K.RequestStart, K.ConnectionReuseconn, K.RequestHeadersSent, K.RequestEnd, K.ResponseChunkReceived,
+        }), string.Join(", ", kinds));
+        Assert.That(events.Last().ChunkLength, Is.EqualTo(4));
+        Assert.That(events.Select(e => e.RequestId).Distinct().Count(), Is.EqualTo(1));
+        Assert.That(events.First(e => e.Kind == K.RequestRedirect).Response!.Status, Is.EqualTo(302));
+        Assert.That(events.Last(e => e.Kind == K.RequestStart).Url.Path, Is.EqualTo("/redirect/0"));
+    }
+
+    [Test]
+    public async Task A_body_reports_its_chunks()
+    {
+        using var session = new ClientSession();
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        (await session.Post(_server.Url("echo"), new RequestOptions { Data = "abc" })).Release();
+        lock (events)
+        {
+            Assert.That(events.Select(e => e.Kind).Take(5), Is.EqualTo(new[] { K.RequestStart, K.ConnectionCreateStart, K.ConnectionCreateEnd, K.RequestHeadersSent, K.RequestChunkSent }));
+            Assert.That(events[4].ChunkLength, Is.EqualTo(3));
+        }
+    }
+
+    [Test]
+    public async Task Queueing_dns_and_exceptions_are_reported()
+    {
+        var connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 });
+        using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        var first = await session.Get($"http://localhost:{_server.Port}/hello");
+        var second = session.Get($"http://localhost:{_server.Port}/hello").ToTask();
+        await Wait.Until(() => connector.CurrentState.Waiting == 1);
+        await first.Read();
+        (await second).Release();
+        Assert.ThrowsAsync<ClientConnectorError>(async () => await session.Get("http://127.0.0.1:1/"));
+        List<K> kinds;
+        lock (events) kinds = events.Select(e => e.Kind).ToList();
+        Assert.That(kinds, Does.Contain(K.DnsCacheMiss).And.Contain(K.DnsResolveHostStart).And.Contain(K.DnsResolveHostEnd));
+        Assert.That(kinds, Does.Contain(K.ConnectionQueuedStart).And.Contain(K.ConnectionQueuedEnd));
+        Assert.That(kinds.Last(), Is.EqualTo(K.RequestException));
+        Assert.That(events.Last().Exception, Is.InstanceOf<ClientConnectorError>());
+    }
+}

@@ -1,0 +1,82 @@
+using System.Reactive.Linq;
+using System.Text;
+
+namespace RxHttp;
+
+/// <summary>HTTP Basic credentials (aiohttp's BasicAuth).</summary>
+public sealed record BasicAuth
+{
+    /// <summary>Creates credentials; the login may not contain ':' (RFC 7617).</summary>
+    /// <param name="login">The user name.</param>
+    /// <param name="password">The password (empty allowed).</param>
+    /// <param name="encoding">How both are turned into bytes before Base64 (default Latin-1, as aiohttp).</param>
+    public BasicAuth(string login, string password = "", Encoding? encoding = null)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(password);
+        if (login.Contains(':')) throw new ArgumentException("A ':' is not allowed in the login (RFC 7617).", nameof(login));
+        Login = login;
+        Password = password;
+        Encoding = encoding ?? Encoding.Latin1;
+    }
+
+    /// <summary>The user name.</summary>
+    public string Login { get; }
+    /// <summary>The password.</summary>
+    public string Password { get; }
+    /// <summary>The byte encoding of login and password.</summary>
+    public Encoding Encoding { get; }
+
+    /// <summary>The Authorization header value: <c>Basic base64(login:password)</c>.</summary>
+    public string Encode() => "Basic " + Convert.ToBase64String(Encoding.GetBytes(Login + ":" + Password));
+
+    /// <summary>Parses an Authorization header value back into credentials, or null when it is not Basic.</summary>
+    public static BasicAuth? Decode(string header, Encoding? encoding = null)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var parts = header.Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 2 || !parts[0].Equals("Basic", StringComparison.OrdinalIgnoreCase)) return null;
+        byte[] raw;
+        try { raw = Convert.FromBase64String(parts[1]); }
+        catch (FormatException) { return null; }
+        var text = (encoding ?? Encoding.Latin1).GetString(raw);
+        var colon = text.IndexOf(':');
+        return colon < 0 ? null : new BasicAuth(text[..colon], text[(colon + 1)..], encoding);
+    }
+
+    /// <summary>The credentials of a URL's userinfo, or null when it has none.</summary>
+    public static BasicAuth? FromUrl(Url url, Encoding? encoding = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.User is null ? null : new BasicAuth(url.User, url.Password ?? "", encoding ?? Encoding.UTF8);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"BasicAuth({Login}, ***)";
+}
+
+/// <summary>Basic authentication as a per-hop operator.</summary>
+public static class BasicAuthOperator
+{
+    /// <summary>Where the session puts the request's (or session's) <see cref="BasicAuth"/>; removed on a cross-origin redirect.</summary>
+    public const string AuthKey = "rxhttp.auth";
+
+    /// <summary>
+    /// For each hop: credentials in the hop's URL win (and are removed from the URL that is sent), else the
+    /// <see cref="BasicAuth"/> in the request's properties; an explicit Authorization header is left alone.
+    /// A redirect that crossed origins has dropped the property, so credentials never leak to another origin.
+    /// </summary>
+    public static RequestHandler WithBasicAuth(this RequestHandler hop)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        return request => Observable.Defer(() =>
+        {
+            var auth = BasicAuth.FromUrl(request.Url);
+            if (auth is null && request.Properties.TryGetValue(AuthKey, out var a)) auth = a as BasicAuth;
+            if (auth is null && request.Url.User is null) return hop(request);
+            var headers = request.Headers.Clone();
+            if (auth is not null && !headers.Contains("Authorization")) headers.Set("Authorization", auth.Encode());
+            return hop(request.With(url: request.Url.WithoutCredentials(), headers: headers));
+        });
+    }
+}

@@ -1,0 +1,62 @@
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+
+namespace RxHttp;
+
+public sealed partial class ClientSession
+{
+    private readonly Subject<TraceEvent> _trace = new();
+    private long _requestIds;
+
+    /// <summary>The cookie store every hop reads from and writes to.</summary>
+    public AbstractCookieJar CookieJar { get; }
+
+    /// <summary>
+    /// aiohttp's trace signals as one hot stream: every request of this session reports its events here
+    /// (<see cref="TraceEventKind"/>), tagged with a per-request id. Hot: subscribe before sending to see a
+    /// request from its start; events are raised on whichever thread does the work, so keep observers quick.
+    /// </summary>
+    public IObservable<TraceEvent> Trace => _trace.AsObservable();
+
+    // Outermost first: trace outcome → raise for status → total timeout → redirects → (per hop) auth → cookies
+    // → hop trace → middlewares → the exchange.
+    private IObservable<ClientResponse> Pipeline(ClientRequest request, RequestOptions options)
+    {
+        var tracer = new RequestTracer(_trace, () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds));
+        request.Properties[RequestTracer.Key] = tracer;
+
+        RequestHandler handler = _exchange.Send;
+        handler = handler
+            .WithMiddlewares(options.Middlewares ?? SessionOptions.Middlewares)
+            .TraceHops()
+            .WithCookies(CookieJar)
+            .WithBasicAuth();
+        var allow = options.AllowRedirects ?? request.Method != "HEAD";
+        handler = handler.FollowRedirects(new RedirectOptions(allow, options.MaxRedirects ?? SessionOptions.MaxRedirects));
+
+        var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
+        if (RaisePredicate(options) is { } raise) result = result.RaiseForStatus(raise);
+        return result.TraceOutcome(tracer);
+    }
+
+    private Func<ClientResponse, bool>? RaisePredicate(RequestOptions options)
+    {
+        static bool Default(ClientResponse r) => !r.Ok;
+        if (options.RaiseForStatusWhen is { } own) return own;
+        if (options.RaiseForStatus is { } b) return b ? Default : null;
+        return SessionOptions.RaiseForStatusWhen ?? (SessionOptions.RaiseForStatus ? Default : null);
+    }
+
+    // aiohttp's rules: URL credentials, else the request's auth, else the session's for its base origin; never two.
+    private BasicAuth? SelectAuth(Url url, HeaderCollection headers, RequestOptions options)
+    {
+        if (options.Auth is not null && url.User is not null)
+            throw new ArgumentException("Cannot combine Auth with credentials encoded in the URL.", nameof(options));
+        var auth = options.Auth;
+        if (auth is null && url.User is null && SessionOptions.Auth is { } sessionAuth && (BaseUrl is null || BaseUrl.Origin == url.Origin))
+            auth = sessionAuth;
+        if ((auth is not null || url.User is not null) && headers.Contains("Authorization") && (options.Auth is not null || url.User is not null))
+            throw new ArgumentException("Cannot combine an Authorization header with Auth or credentials encoded in the URL.", nameof(options));
+        return auth;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Reactive.Linq;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace RxHttp;
+
+/// <summary>
+/// HTTP Digest authentication (RFC 7616; aiohttp's DigestAuthMiddleware): answers a 401 Digest challenge
+/// once with MD5, SHA-256 (or their -sess variants) and qop=auth, then keeps the nonce for later requests.
+/// Add <see cref="Middleware"/> to the session's or request's middlewares.
+/// </summary>
+public sealed class DigestAuth
+{
+    private readonly string _login;
+    private readonly string _password;
+    private readonly Func<string> _cnonce;
+    private readonly object _gate = new();
+    private Challenge? _challenge;
+    private int _nonceCount;
+
+    /// <summary>Creates the authenticator.</summary>
+    /// <param name="login">The user name.</param>
+    /// <param name="password">The password.</param>
+    /// <param name="cnonce">Makes client nonces (default: 16 random bytes as hex); tests pin it.</param>
+    public DigestAuth(string login, string password, Func<string>? cnonce = null)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(password);
+        _login = login;
+        _password = password;
+        _cnonce = cnonce ?? (() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+    }
+
+    /// <summary>This authenticator as a middleware.</summary>
+    public Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware => Handle;
+
+    /// <summary>
+    /// Sends the request (with an Authorization header when a challenge from this origin is known); on a 401
+    /// carrying a Digest challenge, releases it and sends once more with the answer.
+    /// </summary>
+    public IObservable<ClientResponse> Handle(ClientRequest request, Func<ClientRequest, IObservable<ClientResponse>> next)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(next);
+        return Observable.Defer(() =>
+        {
+            Challenge? known;
+            lock (_gate) known = _challenge;
+            var first = known is not null && known.Origin == request.Url.Origin && !request.Headers.Contains("Authorization")
+                ? WithAnswer(request, known)
+                : request;
+            return next(first).SelectMany(response =>
+            {
+                if (response.Status != 401) return Observable.Return(response);
+                var challenge = Parse(response.Headers.GetAll("WWW-Authenticate"), request.Url.Origin);
+                // A second 401 for an answer to a fresh challenge means bad credentials: hand it to the caller.
+                // Our answer to this very nonce was refused and the server does not call it stale: wrong credentials.
+                if (challenge is null || (first != request && known!.Nonce == challenge.Nonce && !challenge.Stale)) return Observable.Return(response);
+                lock (_gate)
+                {
+                    _challenge = challenge;
+                    _nonceCount = 0;
+                }
+                response.Release();
+                return next(WithAnswer(request, challenge));
+            });
+        });
+    }
+
+    private ClientRequest WithAnswer(ClientRequest request, Challenge challenge)
+    {
+        int nc;
+        lock (_gate) nc = ++_nonceCount;
+        var headers = request.Headers.Clone();
+        headers.Set("Authorization", Answer(challenge, request.Method, request.Url.PathAndQuery, nc, _cnonce()));
+        return request.With(headers: headers);
+    }
+
+    /// <summary>The Authorization header value answering <paramref name="challenge"/> (internal so tests can check RFC 7616's examples).</summary>
+    internal string Answer(Challenge challenge, string method, string uri, int nonceCount, string cnonce)
+    {
+        var algorithm = challenge.Algorithm.ToUpperInvariant();
+        var sess = algorithm.EndsWith("-SESS", StringComparison.Ordinal);
+        var hash = algorithm.StartsWith("SHA-256", StringComparison.Ordinal) ? (Func<string, string>)Sha256 : Md5;
+        var ha1 = hash($"{_login}:{challenge.Realm}:{_password}");
+        if (sess) ha1 = hash($"{ha1}:{challenge.Nonce}:{cnonce}");
+        var ha2 = hash($"{method}:{uri}");
+        var nc = nonceCount.ToString("x8");
+        var qop = challenge.QopAuth ? "auth" : null;
+        var response = qop is null ? hash($"{ha1}:{challenge.Nonce}:{ha2}") : hash($"{ha1}:{challenge.Nonce}:{nc}:{cnonce}:{qop}:{ha2}");
+        var sb = new StringBuilder("Digest ");
+        sb.Append($"username=\"{Escape(_login)}\", realm=\"{Escape(challenge.Realm)}\", nonce=\"{Escape(challenge.Nonce)}\", uri=\"{Escape(uri)}\"");
+        sb.Append($", response=\"{response}\", algorithm={challenge.Algorithm}");
+        if (qop is not null) sb.Append($", qop={qop}, nc={nc}, cnonce=\"{Escape(cnonce)}\"");
+        if (challenge.Opaque is not null) sb.Append($", opaque=\"{Escape(challenge.Opaque)}\"");
+        return sb.ToString();
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    private static string Md5(string s) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(s)));
+    private static string Sha256(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
+
+    /// <summary>A parsed Digest challenge.</summary>
+    internal sealed record Challenge(string Origin, string Realm, string Nonce, string Algorithm, bool QopAuth, string? Opaque, bool Stale);
+
+    /// <summary>The first Digest challenge with a supported algorithm (MD5, SHA-256, -sess) and qop auth or none.</summary>
+    internal static Challenge? Parse(IEnumerable<string> headers, string origin)
+    {
+        foreach (var header in headers)
+        {
+            foreach (var (scheme, p) in SplitChallenges(header))
+            {
+                if (!scheme.Equals("Digest", StringComparison.OrdinalIgnoreCase)) continue;
+                if (!p.TryGetValue("nonce", out var nonce)) continue;
+                var algorithm = p.GetValueOrDefault("algorithm") ?? "MD5";
+                if (algorithm.ToUpperInvariant() is not ("MD5" or "MD5-SESS" or "SHA-256" or "SHA-256-SESS")) continue;
+                var qop = p.GetValueOrDefault("qop");
+                var qopAuth = qop is not null && qop.Split(',').Any(q => q.Trim().Equals("auth", StringComparison.OrdinalIgnoreCase));
+                if (qop is not null && !qopAuth) continue; // auth-int only: a body hash this client does not compute
+                return new Challenge(origin, p.GetValueOrDefault("realm") ?? "", nonce, algorithm, qopAuth, p.GetValueOrDefault("opaque"),
+                    string.Equals(p.GetValueOrDefault("stale"), "true", StringComparison.OrdinalIgnoreCase));
+            }
+        }
+        return null;
+    }
+
+    // RFC 9110 §11.6.1: challenges are "scheme param=value, param="quoted", scheme2 ...".
+    private static IEnumerable<(string Scheme, Dictionary<string, string> Params)> SplitChallenges(string header)
+    {
+        var i = 0;
+        string? scheme = null;
+        var current = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        while (i < header.Length)
+        {
+            while (i < header.Length && (header[i] == ' ' || header[i] == ',')) i++;
+            var start = i;
+            while (i < header.Length && header[i] is not (' ' or '=' or ',')) i++;
+            var token = header[start..i];
+            if (token.Length == 0) break;
+            var j = i;
+            while (j < header.Length && header[j] == ' ') j++;
+            if (j < header.Length && header[j] == '=' && scheme is not null)
+            {
+                i = j + 1;
+                while (i < header.Length && header[i] == ' ') i++;
+                string value;
+                if (i < header.Length && header[i] == '"')
+                {
+                    var sb = new StringBuilder();
+                    i++;
+                    while (i < header.Length && header[i] != '"')
+                    {
+                        if (header[i] == '\\' && i + 1 < header.Length) i++;
+                        sb.Append(header[i++]);
+                    }
+                    i++;
+                    value = sb.ToString();
+                }
+                else
+                {
+                    var vs = i;
+                    while (i < header.Length && header[i] != ',') i++;
+                    value = header[vs..i].Trim();
+                }
+                current[token] = value;
+            }
+            else
+            {
+                if (scheme is not null) yield return (scheme, current);
+                scheme = token;
+                current = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            }
+        }
+        if (scheme is not null) yield return (scheme, current);
+    }
+}

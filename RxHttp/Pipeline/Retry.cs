@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+
+namespace RxHttp;
+
+/// <summary>Settings of the retry operator.</summary>
+public sealed record RetryOptions
+{
+    /// <summary>Attempts in all, the first included (default 3).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>The delay before the second attempt; it doubles for each later one (default 0.5 s).</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest delay, also the cap on a server's Retry-After (default 30 s).</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How much of each backoff delay is random, 0 to 1 (default 0.5): the delay is
+    /// <c>d - d * Jitter * random()</c>, so clients that failed together do not retry together.
+    /// </summary>
+    public double Jitter { get; init; } = 0.5;
+
+    /// <summary>The random source in [0, 1) for the jitter (default <see cref="System.Random.Shared"/>); tests pin it.</summary>
+    public Func<double>? Random { get; init; }
+
+    /// <summary>
+    /// Whether an outcome is worth another attempt: the response (or null) and the error (or null). Default
+    /// <see cref="IsTransient"/>: connection errors and timeouts, 408, 429 and 5xx.
+    /// </summary>
+    public Func<ClientResponse?, Exception?, bool>? Transient { get; init; }
+
+    /// <summary>Retry methods that are not idempotent (POST, PATCH) too (default false, RFC 9110 §9.2.2).</summary>
+    public bool RetryNonIdempotent { get; init; }
+
+    /// <summary>Wait as long as a 429/503 response's Retry-After says (capped by <see cref="MaxDelay"/>; default true).</summary>
+    public bool RespectRetryAfter { get; init; } = true;
+
+    /// <summary>The default transient test: connection errors and timeouts (not a closed session), 408, 429 and 5xx.</summary>
+    public static bool IsTransient(ClientResponse? response, Exception? error) =>
+        error is not null
+            ? error is ClientConnectionError and not SessionClosedError and not ClientSslError and not ServerFingerprintMismatch
+            : response is { Status: 408 or 429 or >= 500 };
+}
+
+/// <summary>Retrying with exponential backoff as an operator; every delay runs on the given scheduler.</summary>
+public static class RetryOperator
+{
+    /// <summary>
+    /// Sends the request through <paramref name="hop"/> up to <see cref="RetryOptions.MaxAttempts"/> times while
+    /// the outcome is transient, waiting <c>BaseDelay * 2^(n-1)</c> (jittered, capped) or the server's
+    /// Retry-After between attempts. A transient response that is retried is released; the last outcome is
+    /// passed on as it is. Only idempotent requests with a replayable body are retried unless told otherwise.
+    /// </summary>
+    public static RequestHandler WithRetry(this RequestHandler hop, RetryOptions options, IScheduler scheduler)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1);
+        if (options.BaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "BaseDelay cannot be negative.");
+        if (options.Jitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
+        var transient = options.Transient ?? RetryOptions.IsTransient;
+        var random = options.Random ?? System.Random.Shared.NextDouble;
+
+        return request =>
+        {
+            var allowed = (options.RetryNonIdempotent || request.IsIdempotent) && (request.Body is null || request.Body.IsReplayable);
+            IObservable<ClientResponse> Attempt(int n) =>
+                hop(request)
+                    .Select(r => (Response: (ClientResponse?)r, Error: (Exception?)null))
+                    .Catch((Exception e) => Observable.Return((Response: (ClientResponse?)null, Error: (Exception?)e)))
+                    .SelectMany(outcome =>
+                    {
+                        if (allowed && n < options.MaxAttempts && transient(outcome.Response, outcome.Error))
+                        {
+                            var delay = DelayFor(n, outcome.Response, options, random, scheduler);
+                            outcome.Response?.Release();
+                            return Observable.Timer(delay, scheduler).SelectMany(_ => Attempt(n + 1));
+                        }
+                        return outcome.Error is null ? Observable.Return(outcome.Response!) : Observable.Throw<ClientResponse>(outcome.Error);
+                    });
+            return Observable.Defer(() => Attempt(1));
+        };
+    }
+
+    /// <summary>The retry operator as a middleware, to put in <see cref="ClientSessionOptions.Middlewares"/>.</summary>
+    public static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware(RetryOptions options, IScheduler scheduler)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        return (request, next) => ((RequestHandler)(r => next(r))).WithRetry(options, scheduler)(request);
+    }
+
+    internal static TimeSpan DelayFor(int attempt, ClientResponse? response, RetryOptions options, Func<double> random, IScheduler scheduler)
+    {
+        if (options.RespectRetryAfter && response is { Status: 429 or 503 } && RetryAfter(response.Headers.Get("Retry-After"), scheduler.Now) is { } after)
+            return after > options.MaxDelay ? options.MaxDelay : after;
+        var ticks = options.BaseDelay.Ticks * Math.Pow(2, attempt - 1);
+        ticks = Math.Min(ticks, options.MaxDelay.Ticks);
+        ticks -= ticks * options.Jitter * Math.Clamp(random(), 0, 1);
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    // RFC 9110 §10.2.3: delay-seconds or an HTTP-date.
+    internal static TimeSpan? RetryAfter(string? value, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        value = value.Trim();
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue));
+        if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+            return date > now ? date - now : TimeSpan.Zero;
+        return null;
+    }
+}
