@@ -15,6 +15,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 rm -rf TestResults
+mkdir -p TestResults
+export RXHTTP_UNOBSERVED_REPORT="$PWD/TestResults/unobserved.txt"
 dotnet test RxHttp.Tests/RxHttp.Tests.csproj -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
   --results-directory TestResults "$@"
 rc=$?
@@ -25,7 +27,12 @@ if [ -f "$trx" ]; then
   get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
   passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
   skipped=$(( ${total:-0} - ${executed:-0} ))
-  echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+  failed=${failed:-0}
+  if [ -f TestResults/unobserved.txt ]; then
+    echo "Unobserved task exceptions: $(cat TestResults/unobserved.txt)"
+    failed=$((failed + 1)); [ $rc -eq 0 ] && rc=1
+  fi
+  echo "${passed:-0} passed, ${failed} failed, ${skipped} skipped"
 else
   echo "0 passed, 1 failed"
   [ $rc -eq 0 ] && rc=1
