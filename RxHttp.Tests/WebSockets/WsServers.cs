@@ -98,6 +98,12 @@ internal static class WsServers
         {
             var request = await c.ReadRequestAsync();
             if (request is null) return;
+            if (status is not null && !status.StartsWith("101"))
+            {
+                await c.WriteAsync($"HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                await c.WaitForCloseAsync();
+                return;
+            }
             var key = request.Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
             var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
             var head = $"HTTP/1.1 {status ?? "101 Switching Protocols"}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extraHeaders}\r\n";
@@ -105,6 +111,7 @@ internal static class WsServers
             if (afterHead is not null) bytes = bytes.Concat(afterHead).ToArray();
             await c.WriteAsync(bytes);
             await script(new RawWs(c.Socket, request));
+            await c.WaitForCloseAsync();
         });
 
     /// <summary>An unmasked server frame.</summary>
@@ -179,6 +186,9 @@ internal sealed class RawWs(Socket socket, string request)
 
     public Task SendAsync(byte[] bytes) => socket.SendAsync(bytes, SocketFlags.None);
 
+    /// <summary>Closes the TCP connection without a CLOSE frame.</summary>
+    public void Drop() => socket.Shutdown(SocketShutdown.Both);
+
     /// <summary>Reads one client frame (unmasked); null at EOF.</summary>
     public async Task<(bool Fin, WsMsgType Opcode, byte[] Payload, bool Masked)?> ReadFrameAsync()
     {
@@ -204,6 +214,23 @@ internal sealed class RawWs(Socket socket, string request)
         }
         catch (SocketException) { }
         return frames;
+    }
+
+    /// <summary>Reads frames until the client's CLOSE, answers it with the same payload (a well-behaved peer), then waits for EOF.</summary>
+    public async Task EchoCloseAsync(Func<(bool Fin, WsMsgType Opcode, byte[] Payload, bool Masked), Task>? onFrame = null)
+    {
+        try
+        {
+            while (await ReadFrameAsync() is { } f)
+            {
+                if (onFrame is not null) await onFrame(f);
+                if (f.Opcode != WsMsgType.Close) continue;
+                await SendAsync(WsServers.Frame(WsMsgType.Close, f.Payload));
+                await ReadUntilEofAsync();
+                return;
+            }
+        }
+        catch (SocketException) { }
     }
 
     private async Task<byte[]?> ReadExactAsync(int n)
