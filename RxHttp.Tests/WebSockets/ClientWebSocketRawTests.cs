@@ -373,4 +373,25 @@ public class ClientWebSocketRawTests
         Assert.That(ws.Closed, Is.True);
         await server.ClientClosed.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Test]
+    public async Task Handshake_is_bounded_by_the_sessions_total_timeout_in_virtual_time()
+    {
+        var requested = new TaskCompletionSource();
+        await using var server = new RawServer(async c =>
+        {
+            await c.ReadRequestAsync();
+            requested.TrySetResult();
+            await c.WaitForCloseAsync();
+        });
+        var scheduler = new TestScheduler();
+        using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler, Timeout = new ClientTimeout { Total = TimeSpan.FromSeconds(5) } });
+        var connecting = session.WsConnectAsync(WsUrl(server));
+        await requested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        scheduler.AdvanceTo(S(5) - 1);
+        Assert.That(connecting.IsCompleted, Is.False);
+        scheduler.AdvanceTo(S(5));
+        Assert.ThrowsAsync<TotalTimeoutError>(() => connecting.WaitAsync(TimeSpan.FromSeconds(10)));
+        await server.ClientClosed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
