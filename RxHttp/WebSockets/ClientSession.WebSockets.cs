@@ -1,0 +1,202 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Text;
+using RxHttp.Http1;
+using RxHttp.WebSockets;
+
+namespace RxHttp;
+
+public sealed partial class ClientSession
+{
+    /// <summary>
+    /// Opens a websocket (aiohttp's <c>ws_connect</c>). Cold: each subscription performs one handshake and yields
+    /// one <see cref="ClientWebSocket"/>, then completes when that websocket is closed. The subscription owns the
+    /// websocket: disposing it (before the handshake ends: cancels; after: starts the closing handshake) closes it.
+    /// So <c>FirstAsync()</c>, <c>Take(1)</c> or <c>await</c> on this observable are not how to get a websocket to keep;
+    /// use <see cref="WsConnectAsync"/> for that, or compose: <c>session.WsConnect(url).SelectMany(ws =&gt; ws.Messages)</c>.
+    /// </summary>
+    /// <param name="url">A ws, wss, http or https URL, relative to <see cref="BaseUrl"/> when relative.</param>
+    /// <param name="options">Handshake and websocket settings.</param>
+    /// <exception cref="WsServerHandshakeError">The server did not accept the upgrade (through OnError).</exception>
+    public IObservable<ClientWebSocket> WsConnect(Url url, WsConnectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return Observable.Create<ClientWebSocket>(observer =>
+        {
+            ClientWebSocket? socket = null;
+            var gate = new object();
+            var disposed = false;
+            var handshake = new SingleAssignmentDisposable();
+            var closedSubscription = new SingleAssignmentDisposable();
+            handshake.Disposable = RxAsync.FromAsync(ct => WsConnectAsync(url, options, ct), orphan: ws => ws.Abort()).Subscribe(
+                ws =>
+                {
+                    lock (gate)
+                    {
+                        if (disposed)
+                        {
+                            ws.Abort();
+                            return;
+                        }
+                        socket = ws;
+                    }
+                    observer.OnNext(ws);
+                    closedSubscription.Disposable = ws.WhenClosed.Subscribe(_ => { }, observer.OnCompleted);
+                },
+                observer.OnError);
+            return Disposable.Create(() =>
+            {
+                ClientWebSocket? toClose;
+                lock (gate)
+                {
+                    disposed = true;
+                    toClose = socket;
+                }
+                handshake.Dispose();
+                closedSubscription.Dispose();
+                toClose?.Dispose();
+            });
+        });
+    }
+
+    /// <summary>
+    /// Opens a websocket and returns it; the caller closes it (<see cref="ClientWebSocket.Close(int, string?)"/>,
+    /// <c>await using</c>). Cancelling the token abandons the handshake.
+    /// </summary>
+    /// <exception cref="WsServerHandshakeError">The server did not accept the upgrade.</exception>
+    public async Task<ClientWebSocket> WsConnectAsync(Url url, WsConnectOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        options ??= new WsConnectOptions();
+        if (options.Compress != 0 && options.Compress is < 9 or > 15)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Compress, "Compress must be 0 (off) or 9..15 window bits.");
+        if (options.MaxMsgSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxMsgSize, "MaxMsgSize must be 0 (no limit) or positive.");
+        if (options.MaxFrameSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxFrameSize, "MaxFrameSize must be 0 (no limit) or positive.");
+        if (Closed) throw new SessionClosedError();
+
+        var full = Url.JoinBase(BaseUrl, url);
+        if (options.Params is not null) full = full.WithQuery(options.Params);
+        full = full.WithoutFragment().RequireHttp(allowWebSocket: true);
+        var compress = options.Compress != 0 && WsDeflateOptions.IsSupported ? options.Compress : 0;
+        var protocols = options.Protocols?.ToList() ?? new List<string>();
+        var wsKey = WsHandshake.NewKey();
+        var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
+        var target = full.WithoutCredentials();
+        string? proxyAuth = options.ProxyAuth is { } pa ? BasicAuthorization(pa.UserName, pa.Password) : null;
+        var connectionKey = new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls, options.Proxy?.ToString(), proxyAuth);
+        var info = new RequestInfo("GET", target, headers);
+
+        var timeout = SessionOptions.Timeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timedOut = 0;
+        using var totalTimer = ClientTimeout.Active(timeout.Total) is { } total
+            ? Scheduler.Schedule(Ceiling.Deadline(Scheduler.Now, total, timeout.CeilThreshold), () =>
+            {
+                Volatile.Write(ref timedOut, 1);
+                cts.Cancel();
+            })
+            : Disposable.Empty;
+        try
+        {
+            var connection = await AcquireForWsAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
+            try
+            {
+                return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                connection.Close();
+                throw;
+            }
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref timedOut) != 0)
+        {
+            throw new TotalTimeoutError($"Total timeout of {timeout.Total!.Value.TotalSeconds:0.###} s exceeded during the websocket handshake");
+        }
+    }
+
+    private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
+    {
+        var headers = _headers.Clone();
+        if (options.Headers is not null)
+        {
+            var explicitHeaders = new HeaderCollection(options.Headers);
+            foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
+            foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
+        }
+        var skip = new HashSet<string>(options.SkipAutoHeaders ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
+        if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+        headers.Set("Upgrade", "websocket");
+        headers.Set("Connection", "Upgrade");
+        headers.Set("Sec-WebSocket-Version", "13");
+        headers.Set("Sec-WebSocket-Key", wsKey);
+        if (protocols.Count > 0) headers.Set("Sec-WebSocket-Protocol", string.Join(",", protocols));
+        if (options.Origin is not null) headers.Set("Origin", options.Origin);
+        if (compress != 0) headers.Set("Sec-WebSocket-Extensions", WsDeflateOptions.BuildOffer(compress));
+        if (options.Auth is { } auth) headers.Set("Authorization", BasicAuthorization(auth.UserName, auth.Password));
+        else if (full.User is not null && !headers.Contains("Authorization")) headers.Set("Authorization", BasicAuthorization(full.User, full.Password));
+        return headers.MakeReadOnly();
+    }
+
+    private static string BasicAuthorization(string user, string? password) =>
+        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
+
+    private Task<Connection> AcquireForWsAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    {
+        var source = Connector.Connect(key);
+        if (ClientTimeout.Active(timeout.Connect) is { } connect)
+        {
+            var due = Ceiling.Deadline(Scheduler.Now, connect, timeout.CeilThreshold);
+            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), Scheduler);
+        }
+        return RxAsync.FirstLeaseAsync(source, ct);
+    }
+
+    private async Task<ClientWebSocket> HandshakeAsync(Connection connection, Url target, HeaderCollection headers, RequestInfo info, string wsKey,
+        List<string> protocols, int compress, WsConnectOptions options, CancellationToken ct)
+    {
+        var timeout = SessionOptions.Timeout;
+        var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(Scheduler, sr, timeout.CeilThreshold) : null;
+        var writer = connection.Writer;
+        writer.Clear();
+        var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };
+        sent.AddRange(headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)));
+        HttpRequestWriter.WriteHead(writer, "GET", target.PathAndQuery, sent);
+        await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+
+        var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
+        var head = new ResponseHeadBuilder();
+        int consumed;
+        try
+        {
+            while (!HttpResponseParser.TryParseHead(connection.Buffered, head, limits, out consumed))
+            {
+                var n = await connection.FillAsync(readTimer, ct, Math.Max(64 * 1024, (limits.MaxFieldSize + 2) * (limits.MaxHeaders + 2))).ConfigureAwait(false);
+                if (n == 0) throw new ServerDisconnectedError("Server disconnected during the websocket handshake");
+            }
+        }
+        catch (HttpParseException e)
+        {
+            throw new WsServerHandshakeError(info, 0, "Invalid handshake response: " + e.Message);
+        }
+        catch (Exception) when (connection.AbortReason is ClientError reason)
+        {
+            throw reason;
+        }
+        connection.Consume(consumed);
+        var responseHeaders = head.Headers.MakeReadOnly();
+        var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
+
+        // The server may have sent frames right behind the 101 head; they belong to the frame reader.
+        var socket = connection.Socket;
+        var leftover = connection.TakeBuffered();
+        var stream = connection.Detach();
+        var ws = new ClientWebSocket(target, stream, socket, leftover, protocol, deflate, head.Status, responseHeaders, options,
+            Scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize);
+        // The session's end closes its websockets, as closing aiohttp's connector does.
+        var closing = WhenClosed.Subscribe(_ => ws.Abort());
+        ws.WhenClosed.Subscribe(_ => { }, closing.Dispose);
+        return ws;
+    }
+}
