@@ -17,9 +17,17 @@ namespace RxHttp.Tests.WebSockets;
 internal static class WsServers
 {
     /// <summary>Kestrel with the websocket endpoints the tests share.</summary>
-    public static Task<KestrelServer> StartKestrelAsync() => KestrelServer.StartAsync(app =>
+    public static Task<KestrelServer> StartKestrelAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) => KestrelServer.StartAsync(app =>
     {
         app.UseWebSockets();
+        app.Map("/ws/cookie", async ctx =>
+        {
+            var seen = ctx.Request.Headers.Cookie.ToString();
+            ctx.Response.Headers.SetCookie = "from101=yes; Path=/";
+            using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
+            await ws.SendAsync(Encoding.UTF8.GetBytes(seen), WebSocketMessageType.Text, true, default);
+            await EchoAsync(ws);
+        });
         app.Map("/ws/echo", async ctx =>
         {
             if (!ctx.WebSockets.IsWebSocketRequest) { ctx.Response.StatusCode = 400; return; }
@@ -61,7 +69,7 @@ internal static class WsServers
             ctx.Response.Headers["X-Reason"] = "nope";
             return Results.Text("forbidden", statusCode: 403);
         });
-    });
+    }, certificate: certificate);
 
     /// <summary>Echoes whole messages until the client closes, then answers its close with the same code.</summary>
     public static async Task EchoAsync(WebSocket ws)

@@ -82,9 +82,16 @@ public sealed partial class ClientSession
         var protocols = options.Protocols?.ToList() ?? new List<string>();
         var wsKey = WsHandshake.NewKey();
         var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
+        if (CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies && !headers.Contains("Cookie"))
+        {
+            headers = headers.Clone();
+            headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
+            headers.MakeReadOnly();
+        }
         var target = full.WithoutCredentials();
-        string? proxyAuth = options.ProxyAuth is { } pa ? BasicAuthorization(pa.UserName, pa.Password) : null;
-        var connectionKey = new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls, options.Proxy?.ToString(), proxyAuth);
+        // The same proxy rules as HTTP requests: the option, else the session's, the connector's or the environment's.
+        var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
+        var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
         var info = new RequestInfo("GET", target, headers);
 
         var timeout = SessionOptions.Timeout;
@@ -162,7 +169,14 @@ public sealed partial class ClientSession
         writer.Clear();
         var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };
         sent.AddRange(headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)));
-        HttpRequestWriter.WriteHead(writer, "GET", target.PathAndQuery, sent);
+        var requestTarget = target.PathAndQuery;
+        if (connection.Key.IsAbsoluteForm)
+        {
+            // ws:// through an http proxy: absolute form with the http scheme the proxy understands (RFC 6455 §3).
+            requestTarget = (target.Scheme == "ws" ? "http" : target.Scheme) + "://" + target.HostHeader + target.PathAndQuery;
+            if (connection.Key.ProxyAuth is { } proxyAuth) sent.Add(new("Proxy-Authorization", proxyAuth));
+        }
+        HttpRequestWriter.WriteHead(writer, "GET", requestTarget, sent);
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
 
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
@@ -187,6 +201,7 @@ public sealed partial class ClientSession
         connection.Consume(consumed);
         var responseHeaders = head.Headers.MakeReadOnly();
         var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
+        if (responseHeaders.GetAll("Set-Cookie") is { Count: > 0 } setCookies) CookieJar.UpdateCookies(setCookies, target.ToUri());
 
         // The server may have sent frames right behind the 101 head; they belong to the frame reader.
         var socket = connection.Socket;

@@ -1,0 +1,45 @@
+using System.Reactive.Linq;
+using NUnit.Framework;
+using RxHttp.Tests.Connectors;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.WebSockets;
+
+/// <summary>The websocket handshake shares the session's cookie jar and proxy rules with HTTP requests.</summary>
+[TestFixture]
+public class ClientWebSocketSessionTests
+{
+    [Test]
+    public async Task Handshake_sends_jar_cookies_and_stores_the_101_set_cookie()
+    {
+        await using var server = await WsServers.StartKestrelAsync();
+        await using var session = new ClientSession(new ClientSessionOptions { CookieJar = new CookieJar(allowIpHosts: true) });
+        session.CookieJar.UpdateCookies(new[] { "sid=abc; Path=/" }, new Uri(server.BaseUrl));
+        await using var ws = await session.WsConnectAsync(server.Url("ws/cookie").Replace("http", "ws"));
+        var first = await ws.Receive().Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(first.Text, Is.EqualTo("sid=abc"));
+        Assert.That(session.CookieJar.FilterCookies(new Uri(server.BaseUrl)).Select(c => c.Key), Does.Contain("from101"));
+    }
+
+    [Test]
+    public async Task Wss_goes_through_a_proxy_connect_tunnel()
+    {
+        await using var server = await WsServers.StartKestrelAsync(KestrelServer.MakeCertificate());
+        using var proxy = new Tinyproxy();
+        await using var session = new ClientSession(new ClientSessionOptions { Proxy = new ProxySettings(proxy.Url) });
+        var before = server.ConnectionCount;
+        await using var ws = await session.WsConnectAsync(server.Url("ws/echo").Replace("https", "wss"), new WsConnectOptions { Tls = TlsOptions.NoVerify });
+        await ws.SendStr("through the tunnel").Timeout(TimeSpan.FromSeconds(20));
+        var echo = await ws.Receive().Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(echo.Text, Is.EqualTo("through the tunnel"));
+        Assert.That(server.ConnectionCount - before, Is.EqualTo(1));
+
+        // The same session settings against a proxy that wants credentials: the tunnel is refused, so the
+        // websocket really went through the proxy above.
+        using var guarded = new Tinyproxy("alice s3cret");
+        await using var refused = new ClientSession(new ClientSessionOptions { Proxy = new ProxySettings(guarded.Url) });
+        var e = Assert.ThrowsAsync<ClientHttpProxyError>(async () =>
+            await refused.WsConnectAsync(server.Url("ws/echo").Replace("https", "wss"), new WsConnectOptions { Tls = TlsOptions.NoVerify }));
+        Assert.That(e!.Status, Is.EqualTo(407));
+    }
+}
