@@ -10,6 +10,8 @@ if (args.Length > 0 && args[0] == "micro")
     BenchmarkSwitcher.FromAssembly(typeof(LoadRunner).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest);
     return 0;
 }
+if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
+if (args.Length > 0 && args[0] == "allocs") return await AllocationProfile.RunAsync(args);
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(LoadOptions.Usage);
