@@ -11,6 +11,7 @@ if (args.Length > 0 && args[0] == "micro")
     return 0;
 }
 if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
+if (args.Length > 0 && args[0] == "download") return await DownloadVariants.RunAsync(args);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationProfile.RunAsync(args);
 if (args.Contains("--help") || args.Contains("-h"))
 {
