@@ -54,6 +54,55 @@ internal static class RxAsync
             });
         });
 
+    /// <summary>
+    /// Like <see cref="FromAsync{T}"/> for work that usually finishes synchronously (a body already buffered):
+    /// then the value is delivered during Subscribe with no task, continuation or scheduler hop.
+    /// </summary>
+    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) =>
+        Observable.Create<T>(observer =>
+        {
+            var cts = new CancellationTokenSource();
+            ValueTask<T> pending;
+            try
+            {
+                pending = run(cts.Token);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            if (pending.IsCompletedSuccessfully)
+            {
+                var value = pending.Result;
+                cts.Dispose();
+                observer.OnNext(value);
+                observer.OnCompleted();
+                return Disposable.Empty;
+            }
+            var disposed = 0;
+            pending.AsTask().ContinueWith(t =>
+            {
+                if (Volatile.Read(ref disposed) != 0)
+                {
+                    _ = t.Exception; // observed
+                    return;
+                }
+                if (t.IsCompletedSuccessfully)
+                {
+                    observer.OnNext(t.Result);
+                    observer.OnCompleted();
+                }
+                else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
+                else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return Disposable.Create(() =>
+            {
+                if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+                cts.Cancel();
+            });
+        });
+
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
     public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
     {
@@ -65,15 +114,23 @@ internal static class RxAsync
                 if (!tcs.TrySetResult(c)) c.Release();
             },
             e => tcs.TrySetException(e),
-            () => tcs.TrySetException(new ClientConnectionError("The connector completed without a connection.")));
-        if (ct.CanBeCanceled)
+            () =>
+            {
+                // Completion normally follows the lease; building the error only when it did not keeps an
+                // exception allocation off every request.
+                if (!tcs.Task.IsCompleted) tcs.TrySetException(new ClientConnectionError("The connector completed without a connection."));
+            });
+        // An idle connection is handed out synchronously: then there is nothing to cancel, and registering (plus a
+        // continuation queued to the thread pool to undo it) would cost a work item per request.
+        if (ct.CanBeCanceled && !tcs.Task.IsCompleted)
         {
             var reg = ct.Register(() =>
             {
                 tcs.TrySetCanceled(ct);
                 sub.Dispose();
             });
-            tcs.Task.ContinueWith(_ => reg.Dispose(), TaskScheduler.Default);
+            tcs.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         return tcs.Task;
     }
