@@ -96,9 +96,11 @@ internal sealed class RxHttpSide : IClientSide
 
     public string Name => "RxHttp";
 
+    private static readonly RequestOptions Ok = new() { RaiseForStatus = true };
+
     private async Task GetHelloAsync()
     {
-        var body = await _session.Get(_hello).SelectMany(r => r.Read());
+        var body = await _session.Get(_hello, Ok).SelectMany(r => r.Read());
         if (body.Length != 13) throw new InvalidOperationException("unexpected body length " + body.Length);
     }
 
@@ -110,6 +112,7 @@ internal sealed class RxHttpSide : IClientSide
     {
         var sw = Stopwatch.StartNew();
         var response = await _session.Get(_big);
+        if (response.Status != 200) throw new InvalidOperationException($"GET /big: {response.Status} {response.Reason}");
         var total = await response.Content.Aggregate(0L, (sum, chunk) => sum + chunk.Length);
         var elapsed = sw.Elapsed;
         if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
@@ -119,7 +122,7 @@ internal sealed class RxHttpSide : IClientSide
     public async Task<double> UploadAsync(long size)
     {
         var sw = Stopwatch.StartNew();
-        var text = await _session.Post(_upload, new RequestOptions { Data = new BlockPayload(size) }).SelectMany(r => r.Text());
+        var text = await _session.Post(_upload, new RequestOptions { Data = new BlockPayload(size), RaiseForStatus = true }).SelectMany(r => r.Text());
         var elapsed = sw.Elapsed;
         if (text != size.ToString(CultureInfo.InvariantCulture)) throw new InvalidOperationException("server received " + text);
         return Measure.MBps(size, elapsed);
@@ -177,6 +180,7 @@ internal sealed class HttpClientSide : IClientSide
     {
         var sw = Stopwatch.StartNew();
         using var response = await _client.GetAsync(_big, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
         var buffer = new byte[Measure.ChunkSize];
         long total = 0;
@@ -191,6 +195,7 @@ internal sealed class HttpClientSide : IClientSide
     {
         var sw = Stopwatch.StartNew();
         using var response = await _client.PostAsync(_upload, new BlockContent(size)).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
         var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         var elapsed = sw.Elapsed;
         if (text != size.ToString(CultureInfo.InvariantCulture)) throw new InvalidOperationException("server received " + text);

@@ -134,7 +134,17 @@ internal sealed class NginxBenchServer : IBenchServer
             ?? throw new InvalidOperationException("nginx is not installed (apt-get install -y nginx-light).");
         var dir = Directory.CreateTempSubdirectory("rxhttp-bench-nginx-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "www"));
-        using (var f = File.Create(Path.Combine(dir, "www", "big.bin"))) f.SetLength(downloadSize); // sparse: no disk I/O
+        var big = Path.Combine(dir, "www", "big.bin");
+        using (var f = File.Create(big)) f.SetLength(downloadSize); // sparse: no disk I/O
+        // Started as root, nginx workers drop to 'nobody'; the temp directory is private by default.
+        const UnixFileMode readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                      UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, readable);
+            File.SetUnixFileMode(Path.Combine(dir, "www"), readable);
+            File.SetUnixFileMode(big, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
         var port = FreePort();
         var conf = $$"""
             daemon off;
