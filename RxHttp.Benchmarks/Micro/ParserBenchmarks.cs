@@ -39,6 +39,16 @@ public class ParserBenchmarks
         return consumed + builder.Headers.Count;
     }
 
+    private readonly HeaderStringCache _cache = new();
+
+    [Benchmark(Description = "parse head into HeaderCollection, keep-alive string cache")]
+    public int ParseIntoHeadersCached()
+    {
+        var builder = new ResponseHeadBuilder(_cache);
+        HttpResponseParser.TryParseHead(Head, builder, _limits, out var consumed);
+        return consumed + builder.Headers.Count;
+    }
+
     private sealed class NullHandler : IHttpResponseHeadHandler
     {
         public void OnStatusLine(int versionMajor, int versionMinor, int status, ReadOnlySpan<byte> reason) { }
