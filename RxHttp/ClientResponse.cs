@@ -69,7 +69,7 @@ public sealed class ClientResponse : IDisposable
     /// <summary>The responses of earlier redirect hops, oldest first.</summary>
     public IReadOnlyList<ClientResponse> History { get; internal set; } = Array.Empty<ClientResponse>();
     /// <summary>Cookies this response set (from its Set-Cookie headers), name to value.</summary>
-    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
     /// <summary>True once the connection was returned or closed.</summary>
     public bool Closed => Volatile.Read(ref _released) != 0;
 

@@ -17,42 +17,55 @@ internal static class RxAsync
     /// disposal is observed here rather than left unobserved.
     /// </summary>
     public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
-        Observable.Create<T>(observer =>
+        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan).Run(run));
+
+    // One object per subscription is the whole state: it is the continuation's state and the subscription's
+    // disposable, instead of a closure, a delegate and an anonymous disposable per request.
+    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan) : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private int _disposed;
+
+        public IDisposable Run(Func<CancellationToken, Task<T>> run)
         {
-            var cts = new CancellationTokenSource();
-            var disposed = 0;
             Task<T> task;
             try
             {
-                task = run(cts.Token);
+                task = run(_cts.Token);
             }
             catch (Exception e)
             {
                 observer.OnError(e);
                 return Disposable.Empty;
             }
-            task.ContinueWith(t =>
+            task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), this,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return this;
+        }
+
+        private void OnDone(Task<T> t)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
             {
-                if (Volatile.Read(ref disposed) != 0)
-                {
-                    if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
-                    else _ = t.Exception; // observed
-                    return;
-                }
-                if (t.IsCompletedSuccessfully)
-                {
-                    observer.OnNext(t.Result);
-                    observer.OnCompleted();
-                }
-                else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
-                else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return Disposable.Create(() =>
+                if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
+                else _ = t.Exception; // observed
+                return;
+            }
+            if (t.IsCompletedSuccessfully)
             {
-                if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-                cts.Cancel();
-            });
-        });
+                observer.OnNext(t.Result);
+                observer.OnCompleted();
+            }
+            else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
+            else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            _cts.Cancel();
+        }
+    }
 
     /// <summary>
     /// Like <see cref="FromAsync{T}"/> for work that usually finishes synchronously (a body already buffered):
