@@ -33,7 +33,7 @@ internal static class AllocationProfile
             ? new HttpClientSide(server.HttpBase, server.HttpBase, null, 64)
             : new RxHttpSide(server.HttpBase, server.HttpBase, 64);
         await side.SequentialAsync(TimeSpan.FromSeconds(1));
-        const int requests = 20000;
+        var requests = args.Contains("--long") ? 100000 : 20000;
         using var listener = new AllocListener();
         var perRequest = await side.AllocationsAsync(requests);
         listener.Dispose();
