@@ -91,9 +91,9 @@ internal sealed class LoadRunner(LoadOptions options)
             new Row(1, "1 sequential GET, 13 B body, 1 keep-alive connection", "req/s", true, 1.1),
             new Row(2, $"2 {o.Concurrency} concurrent GETs, pool of {o.Concurrency}", "req/s", true, 1.1),
             new Row(3, $"3 download {mib} MiB via the chunk observable", "MB/s", true, 1.0),
-            new Row(4, $"4 upload {mib} MiB streamed body", "MB/s", true, 1.0),
+            new Row(4, $"4 upload {mib} MiB streamed body" + (nginx is not null ? " [Kestrel]" : ""), "MB/s", true, 1.0),
             new Row(5, "5 allocated bytes per request (workload 1)", "B/req", false, 0.8),
-            new Row(6, "6 websocket echo, 64 B messages", "msg/s", true, 1.1),
+            new Row(6, "6 websocket echo, 64 B messages" + (nginx is not null ? " [Kestrel]" : ""), "msg/s", true, 1.1),
         }.Where(r => o.Only.Contains(r.Id)).ToArray();
 
         try
@@ -170,7 +170,7 @@ internal sealed class LoadRunner(LoadOptions options)
             var op = r.HigherIsBetter ? "≥" : "≤";
             if (r.RxPending)
             {
-                Console.WriteLine($"| {r.Name} | {r.Unit} | pending (RxHttp websocket not merged yet) | {Fmt(Median(r.Hc))} | n/a | {op} {r.Bar:0.0#} | pending |");
+                Console.WriteLine($"| {r.Name} (RxHttp websocket: pending, not merged yet) | {r.Unit} | n/a | {Fmt(Median(r.Hc))} | n/a | {op} {r.Bar:0.0#} | pending |");
                 allMet = false;
                 continue;
             }
