@@ -114,4 +114,26 @@ public class HotPathTests
         Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(0), "a half-read connection is not pooled");
         release.SetResult();
     }
+
+    [Test]
+    public void A_connector_that_completes_without_a_lease_fails_with_ClientConnectionError()
+    {
+        var e = Assert.ThrowsAsync<ClientConnectionError>(() => RxAsync.FirstLeaseAsync(Observable.Empty<Connection>(), CancellationToken.None));
+        Assert.That(e!.Message, Does.Contain("without a connection"));
+    }
+
+    [Test]
+    public async Task A_request_cancelled_while_waiting_for_a_pool_slot_leaves_the_queue_and_loses_no_lease()
+    {
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 }) });
+        var holder = await session.Get("seq"); // keeps the only slot until released
+        var waiting = session.Get("seq").Subscribe(_ => Assert.Fail("cancelled"), _ => { });
+        await Wait.Until(() => session.Connector.CurrentState.Waiting == 1, what: "the second request queues at the limit");
+        waiting.Dispose();
+        await Wait.Until(() => session.Connector.CurrentState.Waiting == 0, what: "disposing leaves the queue");
+        Assert.That(await holder.Text(), Is.EqualTo("ok"));
+        var third = await session.Get("seq").SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(10));
+        Assert.That(third, Is.EqualTo("ok"), "the slot came back to the pool");
+        Assert.That(session.Connector.CurrentState.InUse, Is.EqualTo(0));
+    }
 }

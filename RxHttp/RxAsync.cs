@@ -119,33 +119,44 @@ internal static class RxAsync
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
     public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
     {
-        var tcs = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sub = new SingleAssignmentDisposable();
-        sub.Disposable = source.Subscribe(
-            c =>
-            {
-                if (!tcs.TrySetResult(c)) c.Release();
-            },
-            e => tcs.TrySetException(e),
-            () =>
-            {
-                // Completion normally follows the lease; building the error only when it did not keeps an
-                // exception allocation off every request.
-                if (!tcs.Task.IsCompleted) tcs.TrySetException(new ClientConnectionError("The connector completed without a connection."));
-            });
+        var lease = new LeaseObserver();
+        lease.Subscription.Disposable = source.Subscribe(lease);
+        var task = lease.Completion.Task;
         // An idle connection is handed out synchronously: then there is nothing to cancel, and registering (plus a
         // continuation queued to the thread pool to undo it) would cost a work item per request.
-        if (ct.CanBeCanceled && !tcs.Task.IsCompleted)
+        if (ct.CanBeCanceled && !task.IsCompleted)
         {
-            var reg = ct.Register(() =>
+            var reg = ct.Register(static (state, token) =>
             {
-                tcs.TrySetCanceled(ct);
-                sub.Dispose();
-            });
-            tcs.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
+                var l = (LeaseObserver)state!;
+                l.Completion.TrySetCanceled(token);
+                l.Subscription.Dispose();
+            }, lease);
+            task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        return tcs.Task;
+        return task;
+    }
+
+    // One object is observer, completion and subscription holder: no delegates or closures per request.
+    private sealed class LeaseObserver : IObserver<Connection>
+    {
+        public readonly TaskCompletionSource<Connection> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly SingleAssignmentDisposable Subscription = new();
+
+        public void OnNext(Connection value)
+        {
+            if (!Completion.TrySetResult(value)) value.Release();
+        }
+
+        public void OnError(Exception error) => Completion.TrySetException(error);
+
+        // Completion normally follows the lease; building the error only when it did not keeps an exception
+        // allocation off every request.
+        public void OnCompleted()
+        {
+            if (!Completion.Task.IsCompleted) Completion.TrySetException(new ClientConnectionError("The connector completed without a connection."));
+        }
     }
 }
 
