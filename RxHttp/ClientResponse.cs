@@ -36,8 +36,8 @@ public sealed class ClientResponse : IDisposable
         Connection = connection;
         _body = body;
         _jsonOptions = jsonOptions;
-        if (body is not null && autoDecompress && !body.IsDone)
-            _decoded = Decompression.Wrap(headers.Get("Content-Encoding"), new ResponseBodyStream(body));
+        if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
+            _decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
         ParseContentType(headers.Get("Content-Type"), out var ct, out var cs);
         ContentType = ct;
         Charset = cs;
@@ -70,7 +70,7 @@ public sealed class ClientResponse : IDisposable
     /// <summary>The responses of earlier redirect hops, oldest first.</summary>
     public IReadOnlyList<ClientResponse> History { get; internal set; } = Array.Empty<ClientResponse>();
     /// <summary>Cookies this response set (from its Set-Cookie headers), name to value.</summary>
-    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
     /// <summary>True once the connection was returned or closed.</summary>
     public bool Closed => Volatile.Read(ref _released) != 0;
 
@@ -154,11 +154,11 @@ public sealed class ClientResponse : IDisposable
     }
 
     /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
-    public IObservable<byte[]> Read() => Observable.FromAsync(ReadAllAsync);
+    public IObservable<byte[]> Read() => RxAsync.FromValueTask(ReadAllAsync);
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
     public IObservable<string> Text(Encoding? encoding = null) =>
-        Observable.FromAsync(async ct =>
+        RxAsync.FromValueTask(async ct =>
         {
             var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
             return (encoding ?? GetEncoding()).GetString(bytes);
@@ -170,7 +170,7 @@ public sealed class ClientResponse : IDisposable
     /// null to skip the check.
     /// </summary>
     public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
-        Observable.FromAsync(async ct =>
+        RxAsync.FromValueTask(async ct =>
         {
             if (contentType is not null && !IsJsonType(contentType))
             {
@@ -251,6 +251,7 @@ public sealed class ClientResponse : IDisposable
     // Reports ResponseChunkReceived for the session's trace; null when the request was not traced.
     internal RequestTracer? Tracer { get; init; }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
     {
         if (_body is null) return 0;
@@ -274,6 +275,7 @@ public sealed class ClientResponse : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<byte[]?> ReadChunkAsync(int size, CancellationToken ct)
     {
         if (_body is null) return null;
@@ -296,7 +298,7 @@ public sealed class ClientResponse : IDisposable
         return n == 0 ? null : n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
     }
 
-    private async Task<byte[]> ReadAllAsync(CancellationToken ct)
+    private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
     {
         if (_cached is { } c) return c;
         BeginConsume();
@@ -320,7 +322,7 @@ public sealed class ClientResponse : IDisposable
                 }
                 if (got < len) throw new ClientPayloadError("Response payload is not completed.");
                 // The body reports its end on the next read; make it so the connection is freed now.
-                await _body.ReadAsync(new byte[1], ct).ConfigureAwait(false);
+                if (!_body.IsDone) await _body.ReadAsync(new byte[1], ct).ConfigureAwait(false);
             }
             else
             {
@@ -366,21 +368,37 @@ public sealed class ClientResponse : IDisposable
         string.Equals(ContentType, expected, StringComparison.OrdinalIgnoreCase) ||
         (expected == "application/json" && ContentType.StartsWith("application/", StringComparison.Ordinal) && ContentType.EndsWith("+json", StringComparison.Ordinal));
 
+    private static readonly string[] CommonMediaTypes =
+        ["application/json", "text/plain", "text/html", "application/octet-stream", "application/xml", "text/xml", "application/x-www-form-urlencoded"];
+
+    // Span-based so a typical "text/plain; charset=utf-8" costs no intermediate strings; same result as
+    // splitting on ';', trimming, lower-casing the type and taking the last charset parameter.
     private static void ParseContentType(string? header, out string mediaType, out string? charset)
     {
         mediaType = "application/octet-stream";
         charset = null;
         if (string.IsNullOrWhiteSpace(header)) return;
-        var parts = header.Split(';');
-        var type = parts[0].Trim().ToLowerInvariant();
-        if (type.Length > 0) mediaType = type;
-        for (var i = 1; i < parts.Length; i++)
+        var rest = header.AsSpan();
+        var semi = rest.IndexOf(';');
+        var type = (semi < 0 ? rest : rest[..semi]).Trim();
+        if (type.Length > 0) mediaType = MediaType(type);
+        while (semi >= 0)
         {
-            var eq = parts[i].IndexOf('=');
-            if (eq < 0 || !parts[i].AsSpan(0, eq).Trim().Equals("charset", StringComparison.OrdinalIgnoreCase)) continue;
-            var value = parts[i][(eq + 1)..].Trim().Trim('"');
-            charset = value.Length == 0 ? null : value;
+            rest = rest[(semi + 1)..];
+            semi = rest.IndexOf(';');
+            var part = semi < 0 ? rest : rest[..semi];
+            var eq = part.IndexOf('=');
+            if (eq < 0 || !part[..eq].Trim().Equals("charset", StringComparison.OrdinalIgnoreCase)) continue;
+            var value = part[(eq + 1)..].Trim().Trim('"');
+            charset = value.Length == 0 ? null : value.Equals("utf-8", StringComparison.Ordinal) ? "utf-8" : value.ToString();
         }
+    }
+
+    private static string MediaType(ReadOnlySpan<char> type)
+    {
+        foreach (var known in CommonMediaTypes)
+            if (type.Length == known.Length && Ascii.EqualsIgnoreCase(type, known)) return known;
+        return type.ToString().ToLowerInvariant();
     }
 
     private sealed class ResponseReadStream(ClientResponse response) : Stream

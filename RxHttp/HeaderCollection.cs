@@ -52,10 +52,17 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     /// <summary>Every value of <paramref name="name"/> in order.</summary>
     public IReadOnlyList<string> GetAll(string name)
     {
+        // The framing headers are read on every response and almost always occur once: a one-element array
+        // then, a list only for the rare repeated header.
+        string? first = null;
         List<string>? list = null;
         foreach (var kv in _items)
-            if (string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) (list ??= new List<string>()).Add(kv.Value);
-        return (IReadOnlyList<string>?)list ?? Array.Empty<string>();
+        {
+            if (!string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) continue;
+            if (first is null) first = kv.Value;
+            else (list ??= new List<string> { first }).Add(kv.Value);
+        }
+        return (IReadOnlyList<string>?)list ?? (first is null ? Array.Empty<string>() : new[] { first });
     }
 
     /// <summary>Whether any value of <paramref name="name"/> exists.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
@@ -104,7 +105,8 @@ internal sealed class Http1Exchange
         public bool ResponseBytes;
     }
 
-    private async Task<ClientResponse> ExchangeAsync(Connection connection, ClientRequest request, ExchangeState state, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClientResponse> ExchangeAsync(Connection connection, ClientRequest request, ExchangeState state, CancellationToken ct)
     {
         var timeout = request.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
@@ -113,7 +115,7 @@ internal sealed class Http1Exchange
         var info = new RequestInfo(request.Method, request.Url, sent.Headers);
         var bodyHeld = sent.BodyHeld;
 
-        var head = new ResponseHeadBuilder();
+        var head = new ResponseHeadBuilder(connection.HeaderStrings);
         while (true)
         {
             int consumed;
@@ -181,7 +183,8 @@ internal sealed class Http1Exchange
     private readonly record struct SentHead(HeaderCollection Headers, bool Chunked, long? DeclaredLength, bool BodyHeld);
 
     /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
-    private static async Task<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
     {
         var body = request.Body;
         var headers = new HeaderCollection(request.Headers.Count + 3);
@@ -291,6 +294,7 @@ internal sealed class Http1Exchange
 
         public override long BytesWritten => _written;
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (data.IsEmpty) return;
@@ -333,6 +337,7 @@ internal sealed class Http1Exchange
             if (chunked) await connection.WriteAsync(ChunkCrlf, cancellationToken).ConfigureAwait(false);
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         public async ValueTask CompleteAsync(CancellationToken ct)
         {
             if (declared is { } expected && _written != expected)
@@ -355,18 +360,22 @@ internal sealed class Http1Exchange
 }
 
 /// <summary>Collects a parsed head into strings, interning the header names every response repeats.</summary>
-internal sealed class ResponseHeadBuilder : IHttpResponseHeadHandler
+internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHttpResponseHeadHandler
 {
+    private int _index;
     public int Major, Minor, Status;
     public string Reason = "";
-    public HeaderCollection Headers = new(16);
+    private HeaderCollection? _headers;
+
+    public HeaderCollection Headers => _headers ??= new HeaderCollection(0);
 
     public Version Version => Major == 1 && Minor == 1 ? System.Net.HttpVersion.Version11 : Major == 1 && Minor == 0 ? System.Net.HttpVersion.Version10 : new Version(Major, Minor);
 
     public void Reset()
     {
-        Headers = new HeaderCollection(16);
+        _headers = null;
         Reason = "";
+        _index = 0;
     }
 
     public void OnStatusLine(int versionMajor, int versionMinor, int status, ReadOnlySpan<byte> reason)
@@ -377,8 +386,48 @@ internal sealed class ResponseHeadBuilder : IHttpResponseHeadHandler
         Reason = reason.SequenceEqual("OK"u8) ? "OK" : Encoding.Latin1.GetString(reason);
     }
 
-    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
-        Headers.AddUnchecked(KnownHeaders.Name(name), KnownHeaders.Value(value));
+    // The parser reports the count before the first header, so the list is allocated once at its final size.
+    public void OnHeaderCount(int count)
+    {
+        _headers = new HeaderCollection(count);
+    }
+
+    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        var i = _index++;
+        (_headers ??= new HeaderCollection(4)).AddUnchecked(cache is null ? KnownHeaders.Name(name) : cache.Name(i, name),
+            cache is null ? KnownHeaders.Value(value) : cache.Value(i, value));
+    }
+}
+
+/// <summary>
+/// The header strings of the previous response on one connection, by position. A keep-alive connection to
+/// one endpoint sees the same head again and again (Server, Content-Type, Date within the same second, ...),
+/// so comparing the bytes with last time's string replaces an allocation with a memcmp. One reader at a time
+/// (the connection's exchange), so no locking.
+/// </summary>
+internal sealed class HeaderStringCache
+{
+    private const int Slots = 32;
+    private const int MaxCachedLength = 256;
+    private readonly string?[] _names = new string?[Slots];
+    private readonly string?[] _values = new string?[Slots];
+
+    public string Name(int index, ReadOnlySpan<byte> bytes) => Lookup(_names, index, bytes, static b => KnownHeaders.Name(b));
+
+    public string Value(int index, ReadOnlySpan<byte> bytes) => Lookup(_values, index, bytes, static b => KnownHeaders.Value(b));
+
+    private static string Lookup(string?[] slots, int index, ReadOnlySpan<byte> bytes, DecodeSpan decode)
+    {
+        if ((uint)index >= Slots || bytes.Length > MaxCachedLength) return decode(bytes);
+        // Ascii.Equals is false for any non-ASCII byte, so a reused string always equals what decoding would give.
+        if (slots[index] is { } last && last.Length == bytes.Length && Ascii.Equals(bytes, last)) return last;
+        var s = decode(bytes);
+        slots[index] = s;
+        return s;
+    }
+
+    private delegate string DecodeSpan(ReadOnlySpan<byte> bytes);
 }
 
 internal static class KnownHeaders

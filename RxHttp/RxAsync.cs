@@ -17,26 +17,88 @@ internal static class RxAsync
     /// disposal is observed here rather than left unobserved.
     /// </summary>
     public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
-        Observable.Create<T>(observer =>
+        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan).Run(run));
+
+    // One object per subscription is the whole state: it is the continuation's state and the subscription's
+    // disposable, instead of a closure, a delegate and an anonymous disposable per request.
+    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan) : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private int _disposed;
+
+        public IDisposable Run(Func<CancellationToken, Task<T>> run)
         {
-            var cts = new CancellationTokenSource();
-            var disposed = 0;
             Task<T> task;
             try
             {
-                task = run(cts.Token);
+                task = run(_cts.Token);
             }
             catch (Exception e)
             {
                 observer.OnError(e);
                 return Disposable.Empty;
             }
-            task.ContinueWith(t =>
+            task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), this,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return this;
+        }
+
+        private void OnDone(Task<T> t)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
+                else _ = t.Exception; // observed
+                return;
+            }
+            if (t.IsCompletedSuccessfully)
+            {
+                observer.OnNext(t.Result);
+                observer.OnCompleted();
+            }
+            else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
+            else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            _cts.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="FromAsync{T}"/> for work that usually finishes synchronously (a body already buffered):
+    /// then the value is delivered during Subscribe with no task, continuation or scheduler hop.
+    /// </summary>
+    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) =>
+        Observable.Create<T>(observer =>
+        {
+            var cts = new CancellationTokenSource();
+            ValueTask<T> pending;
+            try
+            {
+                pending = run(cts.Token);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            if (pending.IsCompletedSuccessfully)
+            {
+                var value = pending.Result;
+                cts.Dispose();
+                observer.OnNext(value);
+                observer.OnCompleted();
+                return Disposable.Empty;
+            }
+            var disposed = 0;
+            pending.AsTask().ContinueWith(t =>
             {
                 if (Volatile.Read(ref disposed) != 0)
                 {
-                    if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
-                    else _ = t.Exception; // observed
+                    _ = t.Exception; // observed
                     return;
                 }
                 if (t.IsCompletedSuccessfully)
@@ -57,25 +119,44 @@ internal static class RxAsync
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
     public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
     {
-        var tcs = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sub = new SingleAssignmentDisposable();
-        sub.Disposable = source.Subscribe(
-            c =>
-            {
-                if (!tcs.TrySetResult(c)) c.Release();
-            },
-            e => tcs.TrySetException(e),
-            () => tcs.TrySetException(new ClientConnectionError("The connector completed without a connection.")));
-        if (ct.CanBeCanceled)
+        var lease = new LeaseObserver();
+        lease.Subscription.Disposable = source.Subscribe(lease);
+        var task = lease.Completion.Task;
+        // An idle connection is handed out synchronously: then there is nothing to cancel, and registering (plus a
+        // continuation queued to the thread pool to undo it) would cost a work item per request.
+        if (ct.CanBeCanceled && !task.IsCompleted)
         {
-            var reg = ct.Register(() =>
+            var reg = ct.Register(static (state, token) =>
             {
-                tcs.TrySetCanceled(ct);
-                sub.Dispose();
-            });
-            tcs.Task.ContinueWith(_ => reg.Dispose(), TaskScheduler.Default);
+                var l = (LeaseObserver)state!;
+                l.Completion.TrySetCanceled(token);
+                l.Subscription.Dispose();
+            }, lease);
+            task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        return tcs.Task;
+        return task;
+    }
+
+    // One object is observer, completion and subscription holder: no delegates or closures per request.
+    private sealed class LeaseObserver : IObserver<Connection>
+    {
+        public readonly TaskCompletionSource<Connection> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly SingleAssignmentDisposable Subscription = new();
+
+        public void OnNext(Connection value)
+        {
+            if (!Completion.TrySetResult(value)) value.Release();
+        }
+
+        public void OnError(Exception error) => Completion.TrySetException(error);
+
+        // Completion normally follows the lease; building the error only when it did not keeps an exception
+        // allocation off every request.
+        public void OnCompleted()
+        {
+            if (!Completion.Task.IsCompleted) Completion.TrySetException(new ClientConnectionError("The connector completed without a connection."));
+        }
     }
 }
 

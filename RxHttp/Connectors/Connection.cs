@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
@@ -40,6 +41,10 @@ public sealed class Connection : IDisposable
     internal Socket? Socket { get; }
     internal Stream Stream { get; }
     internal Http1.PooledBufferWriter Writer { get; } = new();
+
+    /// <summary>Header strings of the last response on this connection, reused when the next one repeats them.</summary>
+    internal HeaderStringCache HeaderStrings => _headerStrings ??= new HeaderStringCache();
+    private HeaderStringCache? _headerStrings;
     internal bool KeepAlive { get; set; } = true;
     internal TimeSpan? ServerKeepAlive { get; set; }
     internal DateTimeOffset IdleSince { get; set; }
@@ -126,6 +131,7 @@ public sealed class Connection : IDisposable
     }
 
     /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
     {
         if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
@@ -148,6 +154,7 @@ public sealed class Connection : IDisposable
     }
 
     /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
     {
         timer?.Arm(this);
@@ -173,6 +180,7 @@ public sealed class Connection : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         try

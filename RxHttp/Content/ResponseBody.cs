@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RxHttp.Http1;
 
 namespace RxHttp;
@@ -38,6 +39,7 @@ internal sealed class ResponseBody
     public Action<long>? Progress { get; set; }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
     {
         if (destination.IsEmpty) return 0;
@@ -65,18 +67,24 @@ internal sealed class ResponseBody
     }
 
     /// <summary>The next bytes of the body as a fresh array (safe to keep); null at the end.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<byte[]?> ReadChunkAsync(int max, CancellationToken ct)
     {
         // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
         var avail = _framing == BodyFraming.Chunked ? 0 : _connection.BufferedCount;
         var size = avail > 0 ? Math.Min(avail, max) : max;
         if (_framing == BodyFraming.ContentLength) size = (int)Math.Min(size, Math.Max(_remaining, 1));
-        var buffer = new byte[size];
+        // Uninitialized: every byte handed out is overwritten by the read, so zeroing 64 KiB per chunk is waste.
+        var buffer = GC.AllocateUninitializedArray<byte>(size);
         var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
         if (n == 0) return null;
-        return n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+        if (n == buffer.Length) return buffer;
+        var exact = GC.AllocateUninitializedArray<byte>(n);
+        buffer.AsSpan(0, n).CopyTo(exact);
+        return exact;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadLengthAsync(Memory<byte> destination, CancellationToken ct)
     {
         if (_remaining == 0) return Finish();
@@ -99,6 +107,7 @@ internal sealed class ResponseBody
         return n;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadChunkedAsync(Memory<byte> destination, CancellationToken ct)
     {
         while (true)
@@ -130,6 +139,7 @@ internal sealed class ResponseBody
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadUntilCloseAsync(Memory<byte> destination, CancellationToken ct)
     {
         if (_connection.BufferedCount > 0)

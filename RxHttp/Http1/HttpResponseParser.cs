@@ -9,6 +9,9 @@ internal interface IHttpResponseHeadHandler
 
     /// <summary>One header in wire order; <paramref name="value"/> is already trimmed of OWS.</summary>
     void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);
+
+    /// <summary>How many <see cref="OnHeader"/> calls follow, so a handler can size its storage once.</summary>
+    void OnHeaderCount(int count) { }
 }
 
 /// <summary>Stateless, restartable parser for an HTTP/1.x response head (RFC 9112 §2-§5).</summary>
@@ -117,6 +120,7 @@ internal static class HttpResponseParser
 
             ReadOnlySpan<byte> reason = statusLine.Length > 13 ? statusLine[13..] : default;
             handler.OnStatusLine(major, minor, status, reason);
+            handler.OnHeaderCount(count);
             for (int i = 0; i < count; i++)
             {
                 ref readonly HeaderSlot s = ref slots[i];

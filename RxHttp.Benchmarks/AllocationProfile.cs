@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Tracing;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>
+/// "allocs" mode: runs workload 1 for RxHttp (or HttpClient with --httpclient) under an in-process EventListener
+/// that samples the runtime's GC AllocationTick events (one per ~100 KB allocated) and prints the types that
+/// account for the allocations: the cheapest profiler that needs no external tool.
+/// </summary>
+internal static class AllocationProfile
+{
+    /// <summary>"cpu" mode: workload 1 alone for a while, to run under <c>dotnet-trace collect -- ...</c>.</summary>
+    public static async Task<int> LoopAsync(string[] args)
+    {
+        var useHttpClient = args.Contains("--httpclient");
+        var i = Array.IndexOf(args, "--seconds");
+        var seconds = i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        await using var server = await KestrelBenchServer.StartAsync(1 << 20);
+        await using IClientSide side = useHttpClient
+            ? new HttpClientSide(server.HttpBase, server.HttpBase, null, 64)
+            : new RxHttpSide(server.HttpBase, server.HttpBase, 64);
+        var rate = await side.SequentialAsync(TimeSpan.FromSeconds(seconds));
+        Console.WriteLine($"{side.Name}: {rate:0} sequential requests/s over {seconds} s");
+        return 0;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var useHttpClient = args.Contains("--httpclient");
+        await using var server = await KestrelBenchServer.StartAsync(1 << 20);
+        await using IClientSide side = useHttpClient
+            ? new HttpClientSide(server.HttpBase, server.HttpBase, null, 64)
+            : new RxHttpSide(server.HttpBase, server.HttpBase, 64);
+        await side.SequentialAsync(TimeSpan.FromSeconds(1));
+        var requests = args.Contains("--long") ? 100000 : 20000;
+        using var listener = new AllocListener();
+        var perRequest = await side.AllocationsAsync(requests);
+        listener.Dispose();
+        Console.WriteLine($"{side.Name}: {perRequest:0} B allocated per request (process-wide, server included), {requests} requests");
+        var total = listener.Bytes.Values.Sum();
+        foreach (var (type, bytes) in listener.Bytes.OrderByDescending(kv => kv.Value).Take(30))
+            Console.WriteLine($"{bytes * 100.0 / total,6:0.0}%  ~{bytes / (double)requests,7:0} B/req  {type}");
+        return 0;
+    }
+
+    private sealed class AllocListener : EventListener
+    {
+        public ConcurrentDictionary<string, long> Bytes { get; } = new();
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            var typeIndex = e.PayloadNames!.IndexOf("TypeName");
+            var amountIndex = e.PayloadNames.IndexOf("AllocationAmount64");
+            if (typeIndex < 0 || amountIndex < 0) return;
+            Bytes.AddOrUpdate((string)e.Payload[typeIndex]!, (long)(ulong)e.Payload[amountIndex]!, (_, v) => v + (long)(ulong)e.Payload[amountIndex]!);
+        }
+    }
+}

@@ -1,0 +1,340 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Reactive.Linq;
+using System.Text;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>What one side measures. Every method runs one measurement and returns its figure.</summary>
+internal interface IClientSide : IAsyncDisposable
+{
+    string Name { get; }
+    Task<double> SequentialAsync(TimeSpan duration);
+    Task<double> ConcurrentAsync(TimeSpan duration, int workers);
+    Task<double> DownloadAsync(long expected);
+    Task<double> UploadAsync(long size);
+    /// <summary>Bytes allocated in the whole process per sequential request (server allocations included).</summary>
+    Task<double> AllocationsAsync(int requests);
+    /// <summary>Messages per second, or null when this side has no websocket client yet.</summary>
+    Task<double?> WebSocketEchoAsync(TimeSpan duration);
+}
+
+internal static class Measure
+{
+    public const int ChunkSize = 64 * 1024;
+
+    // Shared upload source: both clients send the same bytes from the same buffer, so neither pays to produce data.
+    public static readonly byte[] UploadBlock = CreateBlock();
+
+    private static byte[] CreateBlock()
+    {
+        var b = new byte[ChunkSize];
+        new Random(7).NextBytes(b);
+        return b;
+    }
+
+    public static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
+
+    public static async Task<double> TimedLoopAsync(TimeSpan duration, Func<Task> one)
+    {
+        var sw = Stopwatch.StartNew();
+        long n = 0;
+        while (sw.Elapsed < duration)
+        {
+            await one().ConfigureAwait(false);
+            n++;
+        }
+        return n / sw.Elapsed.TotalSeconds;
+    }
+
+    public static async Task<double> ConcurrentLoopAsync(TimeSpan duration, int workers, Func<Task> one)
+    {
+        long n = 0;
+        var sw = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+        {
+            while (sw.Elapsed < duration)
+            {
+                await one().ConfigureAwait(false);
+                Interlocked.Increment(ref n);
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return Interlocked.Read(ref n) / sw.Elapsed.TotalSeconds;
+    }
+
+    public static async Task<double> AllocatedPerCallAsync(int count, Func<Task> one)
+    {
+        // Settle first so a collection in the middle does not matter: allocation counters are cumulative anyway.
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < count; i++) await one().ConfigureAwait(false);
+        var after = GC.GetTotalAllocatedBytes(precise: true);
+        return (after - before) / (double)count;
+    }
+}
+
+/// <summary>RxHttp, used the way its README shows: cold observables, <c>Read()</c>, the chunk observable.</summary>
+internal sealed class RxHttpSide : IClientSide
+{
+    private readonly ClientSession _session;
+    private readonly Url _hello, _big, _upload;
+
+    private readonly Url? _ws;
+
+    public RxHttpSide(string httpBase, string uploadBase, int poolSize, string? wsUrl = null)
+    {
+        _ws = wsUrl is null ? null : Url.Parse(wsUrl);
+        _session = new ClientSession(new ClientSessionOptions
+        {
+            Connector = new TcpConnector(new TcpConnectorOptions { Limit = poolSize }),
+        });
+        _hello = Url.Parse(httpBase + "hello");
+        _big = Url.Parse(httpBase + "big");
+        _upload = Url.Parse(uploadBase + "upload");
+    }
+
+    public string Name => "RxHttp";
+
+    private static readonly RequestOptions Ok = new() { RaiseForStatus = true };
+
+    private async Task GetHelloAsync()
+    {
+        var body = await _session.Get(_hello, Ok).SelectMany(r => r.Read());
+        if (body.Length != 13) throw new InvalidOperationException("unexpected body length " + body.Length);
+    }
+
+    public Task<double> SequentialAsync(TimeSpan duration) => Measure.TimedLoopAsync(duration, GetHelloAsync);
+
+    public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, GetHelloAsync);
+
+    public async Task<double> DownloadAsync(long expected)
+    {
+        var sw = Stopwatch.StartNew();
+        var response = await _session.Get(_big);
+        if (response.Status != 200) throw new InvalidOperationException($"GET /big: {response.Status} {response.Reason}");
+        var total = await response.Content.Aggregate(0L, (sum, chunk) => sum + chunk.Length);
+        var elapsed = sw.Elapsed;
+        if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
+        return Measure.MBps(total, elapsed);
+    }
+
+    public async Task<double> UploadAsync(long size)
+    {
+        var sw = Stopwatch.StartNew();
+        var text = await _session.Post(_upload, new RequestOptions { Data = new BlockPayload(size), RaiseForStatus = true }).SelectMany(r => r.Text());
+        var elapsed = sw.Elapsed;
+        if (text != size.ToString(CultureInfo.InvariantCulture)) throw new InvalidOperationException("server received " + text);
+        return Measure.MBps(size, elapsed);
+    }
+
+    public Task<double> AllocationsAsync(int requests) => Measure.AllocatedPerCallAsync(requests, GetHelloAsync);
+
+    public async Task<double?> WebSocketEchoAsync(TimeSpan duration)
+    {
+        if (_ws is null) return null;
+        await using var ws = await _session.WsConnectAsync(_ws).ConfigureAwait(false);
+        var message = Measure.UploadBlock.AsMemory(0, 64);
+        var rate = await Measure.TimedLoopAsync(duration, async () =>
+        {
+            await ws.SendBytes(message);
+            var echo = await ws.ReceiveAsync().ConfigureAwait(false);
+            if (echo.Data.Length != 64) throw new InvalidOperationException("echo of " + echo.Data.Length + " bytes");
+        }).ConfigureAwait(false);
+        await ws.Close();
+        return rate;
+    }
+
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
+
+    /// <summary>A streamed body of known length, written in 64 KiB pieces from one shared block.</summary>
+    private sealed class BlockPayload(long size) : Payload
+    {
+        public override long? Length => size;
+
+        public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
+        {
+            for (var left = size; left > 0; left -= Measure.ChunkSize)
+                await writer.WriteAsync(Measure.UploadBlock.AsMemory(0, (int)Math.Min(Measure.ChunkSize, left)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>HttpClient on SocketsHttpHandler (and ClientWebSocket), used the way its docs show.</summary>
+internal sealed class HttpClientSide : IClientSide
+{
+    private readonly HttpClient _client;
+    private readonly Uri _hello, _big, _upload;
+    private readonly Uri? _ws;
+
+    public HttpClientSide(string httpBase, string uploadBase, string? wsUrl, int poolSize)
+    {
+        _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = poolSize, UseCookies = false });
+        _hello = new Uri(httpBase + "hello");
+        _big = new Uri(httpBase + "big");
+        _upload = new Uri(uploadBase + "upload");
+        _ws = wsUrl is null ? null : new Uri(wsUrl);
+    }
+
+    public string Name => "HttpClient";
+
+    private async Task GetHelloAsync()
+    {
+        var body = await _client.GetByteArrayAsync(_hello).ConfigureAwait(false);
+        if (body.Length != 13) throw new InvalidOperationException("unexpected body length " + body.Length);
+    }
+
+    public Task<double> SequentialAsync(TimeSpan duration) => Measure.TimedLoopAsync(duration, GetHelloAsync);
+
+    public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, GetHelloAsync);
+
+    public async Task<double> DownloadAsync(long expected)
+    {
+        var sw = Stopwatch.StartNew();
+        using var response = await _client.GetAsync(_big, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        var buffer = new byte[Measure.ChunkSize];
+        long total = 0;
+        int n;
+        while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0) total += n;
+        var elapsed = sw.Elapsed;
+        if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
+        return Measure.MBps(total, elapsed);
+    }
+
+    public async Task<double> UploadAsync(long size)
+    {
+        var sw = Stopwatch.StartNew();
+        using var response = await _client.PostAsync(_upload, new BlockContent(size)).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        var elapsed = sw.Elapsed;
+        if (text != size.ToString(CultureInfo.InvariantCulture)) throw new InvalidOperationException("server received " + text);
+        return Measure.MBps(size, elapsed);
+    }
+
+    public Task<double> AllocationsAsync(int requests) => Measure.AllocatedPerCallAsync(requests, GetHelloAsync);
+
+    public async Task<double?> WebSocketEchoAsync(TimeSpan duration)
+    {
+        if (_ws is null) return null;
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        await ws.ConnectAsync(_ws, CancellationToken.None).ConfigureAwait(false);
+        var message = Measure.UploadBlock.AsMemory(0, 64);
+        var buffer = new byte[1024];
+        var rate = await Measure.TimedLoopAsync(duration, async () =>
+        {
+            await ws.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
+            var got = 0;
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer.AsMemory(got), CancellationToken.None).ConfigureAwait(false);
+                got += r.Count;
+                if (r.EndOfMessage) break;
+            }
+            if (got != 64) throw new InvalidOperationException("echo of " + got + " bytes");
+        }).ConfigureAwait(false);
+        await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+        return rate;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class BlockContent : HttpContent
+    {
+        private readonly long _size;
+
+        public BlockContent(long size)
+        {
+            _size = size;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var left = _size; left > 0; left -= Measure.ChunkSize)
+                await stream.WriteAsync(Measure.UploadBlock.AsMemory(0, (int)Math.Min(Measure.ChunkSize, left))).ConfigureAwait(false);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _size;
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// A hand-written keep-alive GET loop with pre-encoded bytes and no per-request allocation. It measures what the
+/// in-process server itself allocates per request, so that share can be taken out of both clients' figures.
+/// </summary>
+internal sealed class RawBaseline : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly byte[] _request;
+    private readonly byte[] _buffer = new byte[16 * 1024];
+
+    public RawBaseline(string httpBase)
+    {
+        var uri = new Uri(httpBase);
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _socket.Connect(IPAddress.Parse(uri.Host), uri.Port);
+        _request = Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {uri.Authority}\r\n\r\n");
+    }
+
+    public async Task GetAsync()
+    {
+        await _socket.SendAsync(_request.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+        var have = 0;
+        while (true)
+        {
+            var n = await _socket.ReceiveAsync(_buffer.AsMemory(have), SocketFlags.None).ConfigureAwait(false);
+            if (n == 0) throw new InvalidOperationException("server closed");
+            have += n;
+            var end = _buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
+            if (end < 0) continue;
+            if (have >= end + 4 + ContentLength(_buffer.AsSpan(0, end))) return;
+        }
+    }
+
+    private static int ContentLength(ReadOnlySpan<byte> head)
+    {
+        var i = head.IndexOf("\r\nContent-Length: "u8);
+        if (i < 0) i = head.IndexOf("\r\ncontent-length: "u8);
+        if (i < 0) throw new InvalidOperationException("no Content-Length");
+        Utf8Parser.TryParse(head[(i + 18)..], out int length, out _);
+        return length;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
+
+/// <summary>curl on the same URL: the ceiling for a single stream on this machine.</summary>
+internal static class Curl
+{
+    public static bool Available => File.Exists("/usr/bin/curl") || File.Exists("/usr/local/bin/curl");
+
+    public static Task<double> DownloadAsync(string url) => RunAsync(["-s", "-o", "/dev/null", "-w", "%{speed_download}", url]);
+
+    public static Task<double> UploadAsync(string url, string file) =>
+        RunAsync(["-s", "-o", "/dev/null", "-X", "POST", "-H", "Expect:", "-H", "Content-Type: application/octet-stream", "-T", file, "-w", "%{speed_upload}", url]);
+
+    private static async Task<double> RunAsync(string[] args)
+    {
+        var psi = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+        await p.WaitForExitAsync().ConfigureAwait(false);
+        if (p.ExitCode != 0) throw new InvalidOperationException($"curl exited with {p.ExitCode}: {await p.StandardError.ReadToEndAsync().ConfigureAwait(false)}");
+        return double.Parse(output.Trim(), CultureInfo.InvariantCulture) / 1e6;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>Settings of the side-by-side run (see <see cref="Parse"/> for the command line).</summary>
+internal sealed record LoadOptions
+{
+    public bool Quick { get; init; }
+    public string Server { get; init; } = "kestrel";
+    public int Rounds { get; init; } = 5;
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(2);
+    public long TransferSize { get; init; } = 256L << 20;
+    public int AllocRequests { get; init; } = 5000;
+    public int Concurrency { get; init; } = 64;
+    public HashSet<int> Only { get; init; } = [1, 2, 3, 4, 5, 6];
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var o = new LoadOptions();
+        if (args.Contains("--quick"))
+            o = o with { Quick = true, Rounds = 5, Duration = TimeSpan.FromSeconds(0.5), AllocRequests = 1000 };
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick": break;
+                case "--server": o = o with { Server = Next().ToLowerInvariant() }; break;
+                case "--rounds": o = o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--duration": o = o with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--size-mib": o = o with { TransferSize = long.Parse(Next(), CultureInfo.InvariantCulture) << 20 }; break;
+                case "--only": o = o with { Only = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToHashSet() }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. " + Usage);
+            }
+        }
+        if (o.Server is not ("kestrel" or "nginx")) throw new ArgumentException("--server is kestrel or nginx");
+        if (o.Rounds < 1) throw new ArgumentException("--rounds must be at least 1");
+        return o;
+    }
+
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,4,5,6]; or 'micro' [BenchmarkDotNet args].";
+}
+
+/// <summary>
+/// Runs RxHttp and HttpClient alternately (the side that goes first swaps every round, so drift and warm caches
+/// hurt both equally), takes medians per workload and prints one table of ratios against the issue's bars.
+/// </summary>
+internal sealed class LoadRunner(LoadOptions options)
+{
+    private sealed class Row(int id, string name, string unit, bool higherIsBetter, double bar)
+    {
+        public int Id { get; } = id;
+        public string Name { get; } = name;
+        public string Unit { get; } = unit;
+        public bool HigherIsBetter { get; } = higherIsBetter;
+        public double Bar { get; } = bar;
+        public List<double> Rx { get; } = [];
+        public List<double> Hc { get; } = [];
+        public List<double> Curl { get; } = [];
+        public bool RxPending { get; set; }
+        public string? Note { get; set; }
+    }
+
+    public async Task<int> RunAsync()
+    {
+        var o = options;
+        Console.WriteLine($"# RxHttp vs HttpClient: {(o.Quick ? "quick" : "full")} run, {o.Rounds} alternating rounds, {o.Duration.TotalSeconds:0.##} s per timed side, {o.TransferSize >> 20} MiB transfers");
+        Console.WriteLine(MachineDescription());
+        var total = Stopwatch.StartNew();
+
+        await using var kestrel = await KestrelBenchServer.StartAsync(o.TransferSize);
+        await using var nginx = o.Server == "nginx" ? await NginxBenchServer.StartAsync(o.TransferSize) : null;
+        IBenchServer server = nginx is not null ? nginx : kestrel;
+        Console.WriteLine($"server: {server.Name} at {server.HttpBase}" + (nginx is not null ? $"; upload and websocket: {kestrel.Name} at {kestrel.HttpBase} (nginx cannot sink a body or echo a websocket by itself)" : ""));
+
+        await using IClientSide rx = new RxHttpSide(server.HttpBase, kestrel.HttpBase, o.Concurrency, kestrel.WsUrl);
+        await using IClientSide hc = new HttpClientSide(server.HttpBase, kestrel.HttpBase, kestrel.WsUrl, o.Concurrency);
+        using var raw = new RawBaseline(server.HttpBase);
+        string? uploadFile = null;
+        if (Curl.Available && o.Only.Contains(4))
+        {
+            uploadFile = Path.Combine(Path.GetTempPath(), $"rxhttp-bench-upload-{Environment.ProcessId}.bin");
+            await using (var f = File.Create(uploadFile)) f.SetLength(o.TransferSize);
+        }
+
+        var mib = o.TransferSize >> 20;
+        var rows = new[]
+        {
+            new Row(1, "1 sequential GET, 13 B body, 1 keep-alive connection", "req/s", true, 1.1),
+            new Row(2, $"2 {o.Concurrency} concurrent GETs, pool of {o.Concurrency}", "req/s", true, 1.1),
+            new Row(3, $"3 download {mib} MiB via the chunk observable", "MB/s", true, 1.0),
+            new Row(4, $"4 upload {mib} MiB streamed body" + (nginx is not null ? " [Kestrel]" : ""), "MB/s", true, 1.0),
+            new Row(5, "5 allocated bytes per request (workload 1)", "B/req", false, 0.8),
+            new Row(6, "6 websocket echo, 64 B messages" + (nginx is not null ? " [Kestrel]" : ""), "msg/s", true, 1.1),
+        }.Where(r => o.Only.Contains(r.Id)).ToArray();
+
+        try
+        {
+            Console.Write("warm-up ...");
+            await WarmUpAsync(rx, hc, raw);
+            Console.WriteLine(" done");
+            for (var round = 1; round <= o.Rounds; round++)
+            {
+                var sides = round % 2 == 1 ? new[] { rx, hc } : new[] { hc, rx };
+                var baseline = o.Only.Contains(5) ? await Measure.AllocatedPerCallAsync(o.AllocRequests, raw.GetAsync) : 0;
+                foreach (var row in rows)
+                {
+                    foreach (var side in sides)
+                    {
+                        double? value = row.Id switch
+                        {
+                            1 => await side.SequentialAsync(o.Duration),
+                            2 => await side.ConcurrentAsync(o.Duration, o.Concurrency),
+                            3 => await side.DownloadAsync(o.TransferSize),
+                            4 => await side.UploadAsync(o.TransferSize),
+                            5 => Math.Max(0, await side.AllocationsAsync(o.AllocRequests) - baseline),
+                            _ => await side.WebSocketEchoAsync(o.Duration),
+                        };
+                        if (value is null)
+                        {
+                            row.RxPending = true;
+                            continue;
+                        }
+                        (side == rx ? row.Rx : row.Hc).Add(value.Value);
+                    }
+                    if (row.Id == 3 && Curl.Available) row.Curl.Add(await Curl.DownloadAsync(server.HttpBase + "big"));
+                    if (row.Id == 4 && uploadFile is not null) row.Curl.Add(await Curl.UploadAsync(kestrel.HttpBase + "upload", uploadFile));
+                    if (row.Id == 5) row.Note = $"in-process server share of {baseline:0} B/req (measured with a zero-allocation raw socket client) subtracted";
+                }
+                Console.WriteLine($"round {round}/{o.Rounds}: " + string.Join("; ", rows.Select(r =>
+                    $"{r.Id}: {(r.Rx.Count == round ? Fmt(r.Rx[^1]) : "n/a")} vs {(r.Hc.Count == round ? Fmt(r.Hc[^1]) : "n/a")}")));
+            }
+        }
+        finally
+        {
+            if (uploadFile is not null) File.Delete(uploadFile);
+        }
+
+        Console.WriteLine();
+        var allMet = PrintTable(rows, server);
+        Console.WriteLine();
+        Console.WriteLine($"total time {total.Elapsed.TotalSeconds:0.0} s; bars {(allMet ? "all met" : "NOT all met")}");
+        return 0;
+    }
+
+    private async Task WarmUpAsync(IClientSide rx, IClientSide hc, RawBaseline raw)
+    {
+        // Tiered JIT needs a few thousand calls before the hot path is optimised; give both sides the same.
+        var warm = TimeSpan.FromSeconds(options.Quick ? 0.5 : 1.5);
+        foreach (var side in new[] { rx, hc })
+        {
+            if (options.Only.Contains(1) || options.Only.Contains(5)) await side.SequentialAsync(warm);
+            if (options.Only.Contains(2)) await side.ConcurrentAsync(warm / 2, options.Concurrency);
+            if (options.Only.Contains(3)) await side.DownloadAsync(options.TransferSize);
+            if (options.Only.Contains(4)) await side.UploadAsync(options.TransferSize);
+            if (options.Only.Contains(6)) await side.WebSocketEchoAsync(warm / 3);
+        }
+        for (var i = 0; i < 2000; i++) await raw.GetAsync();
+    }
+
+    private static bool PrintTable(Row[] rows, IBenchServer server)
+    {
+        Console.WriteLine($"| workload ({server.Name}) | unit | RxHttp | HttpClient | ratio RxHttp/HttpClient | bar | met |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | --- | --- |");
+        var allMet = true;
+        foreach (var r in rows)
+        {
+            var op = r.HigherIsBetter ? "≥" : "≤";
+            if (r.RxPending)
+            {
+                Console.WriteLine($"| {r.Name} (RxHttp websocket: pending, not merged yet) | {r.Unit} | n/a | {Fmt(Median(r.Hc))} | n/a | {op} {r.Bar:0.0#} | pending |");
+                allMet = false;
+                continue;
+            }
+            var rx = Median(r.Rx);
+            var hc = Median(r.Hc);
+            var ratio = rx / hc;
+            var met = r.HigherIsBetter ? ratio >= r.Bar : ratio <= r.Bar;
+            allMet &= met;
+            Console.WriteLine($"| {r.Name} | {r.Unit} | {Fmt(rx)} | {Fmt(hc)} | {ratio:0.00} | {op} {r.Bar:0.0#} | {(met ? "yes" : "no")} |");
+            if (r.Curl.Count > 0)
+            {
+                var curl = Median(r.Curl);
+                var vsCurl = rx / curl;
+                var curlMet = vsCurl >= 0.9;
+                allMet &= curlMet;
+                Console.WriteLine($"| {r.Name[..1]}′ same transfer with curl | {r.Unit} | {Fmt(rx)} | curl {Fmt(curl)} | {vsCurl:0.00} (RxHttp/curl) | ≥ 0.90 | {(curlMet ? "yes" : "no")} |");
+            }
+            if (r.Note is not null) Console.WriteLine($"|   ({r.Note}) | | | | | | |");
+        }
+        return allMet;
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var s = values.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : v >= 100 ? v.ToString("N0", CultureInfo.InvariantCulture) : v.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string MachineDescription()
+    {
+        var cpu = "";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+        }
+        catch (IOException) { }
+        return $"machine: {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores {cpu}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, " +
+#if DEBUG
+               "DEBUG build (use -c Release for real figures)";
+#else
+               "Release build";
+#endif
+    }
+}

@@ -1,0 +1,29 @@
+using BenchmarkDotNet.Running;
+using RxHttp.Benchmarks;
+
+// Side-by-side load run (default) or BenchmarkDotNet micro-benchmarks ("micro").
+//   dotnet run -c Release --project RxHttp.Benchmarks -- [--quick] [--server nginx]
+//   dotnet run -c Release --project RxHttp.Benchmarks -- micro [--filter *Parser*]
+if (args.Length > 0 && args[0] == "micro")
+{
+    var rest = args.Skip(1).ToArray();
+    BenchmarkSwitcher.FromAssembly(typeof(LoadRunner).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest);
+    return 0;
+}
+if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
+if (args.Length > 0 && args[0] == "download") return await DownloadVariants.RunAsync(args);
+if (args.Length > 0 && args[0] == "allocs") return await AllocationProfile.RunAsync(args);
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+try
+{
+    return await new LoadRunner(LoadOptions.Parse(args)).RunAsync();
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}

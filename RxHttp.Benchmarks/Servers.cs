@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>The server the workloads talk to. Both clients always hit the same instance in the same run.</summary>
+internal interface IBenchServer : IAsyncDisposable
+{
+    string Name { get; }
+    /// <summary>Base URL ending with '/', serving /hello (13 bytes) and /big (the download body).</summary>
+    string HttpBase { get; }
+}
+
+/// <summary>
+/// In-process Kestrel on 127.0.0.1:0. One terminal middleware instead of routing, so the server spends as little
+/// as possible per request and the client's cost dominates the measurement.
+/// </summary>
+internal sealed class KestrelBenchServer : IBenchServer
+{
+    public static readonly byte[] Hello = "Hello, World!"u8.ToArray();
+    private static readonly byte[] Block = new byte[1 << 20];
+
+    private readonly WebApplication _app;
+
+    private KestrelBenchServer(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        HttpBase = baseUrl;
+    }
+
+    public string Name => "Kestrel (in-process)";
+    public string HttpBase { get; }
+    public string WsUrl => HttpBase.Replace("http://", "ws://") + "ws";
+
+    public static async Task<KestrelBenchServer> StartAsync(long downloadSize)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MinResponseDataRate = null;
+            k.AddServerHeader = true;
+            k.Listen(IPAddress.Loopback, 0);
+        });
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Run(async ctx =>
+        {
+            var path = ctx.Request.Path.Value;
+            if (path == "/hello")
+            {
+                ctx.Response.ContentType = "text/plain";
+                ctx.Response.ContentLength = Hello.Length;
+                await ctx.Response.Body.WriteAsync(Hello);
+            }
+            else if (path == "/big")
+            {
+                ctx.Response.ContentType = "application/octet-stream";
+                ctx.Response.ContentLength = downloadSize;
+                for (long left = downloadSize; left > 0; left -= Block.Length)
+                    await ctx.Response.Body.WriteAsync(Block.AsMemory(0, (int)Math.Min(Block.Length, left)));
+            }
+            else if (path == "/upload")
+            {
+                var buffer = new byte[64 * 1024];
+                long total = 0;
+                int n;
+                while ((n = await ctx.Request.Body.ReadAsync(buffer)) > 0) total += n;
+                var text = Encoding.ASCII.GetBytes(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                ctx.Response.ContentLength = text.Length;
+                await ctx.Response.Body.WriteAsync(text);
+            }
+            else if (path == "/ws" && ctx.WebSockets.IsWebSocketRequest)
+            {
+                using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
+                var buffer = new byte[64 * 1024];
+                while (true)
+                {
+                    var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                        break;
+                    }
+                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
+                }
+            }
+            else ctx.Response.StatusCode = 404;
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Urls.First()).Port;
+        return new KestrelBenchServer(app, $"http://127.0.0.1:{port}/");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        await _app.StopAsync(cts.Token);
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// nginx (the Debian nginx-light binary) started with a generated config on a free loopback port, serving
+/// /hello with <c>return 200</c> and /big from a sparse file through sendfile. Stopped by its own pid.
+/// </summary>
+internal sealed class NginxBenchServer : IBenchServer
+{
+    private readonly Process _process;
+    private readonly string _dir;
+
+    private NginxBenchServer(Process process, string dir, string baseUrl)
+    {
+        _process = process;
+        _dir = dir;
+        HttpBase = baseUrl;
+    }
+
+    public string Name => "nginx " + Version();
+    public string HttpBase { get; }
+
+    public static async Task<NginxBenchServer> StartAsync(long downloadSize)
+    {
+        var binary = new[] { "/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("nginx is not installed (apt-get install -y nginx-light).");
+        var dir = Directory.CreateTempSubdirectory("rxhttp-bench-nginx-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "www"));
+        var big = Path.Combine(dir, "www", "big.bin");
+        using (var f = File.Create(big)) f.SetLength(downloadSize); // sparse: no disk I/O
+        // Started as root, nginx workers drop to 'nobody'; the temp directory is private by default.
+        const UnixFileMode readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                      UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, readable);
+            File.SetUnixFileMode(Path.Combine(dir, "www"), readable);
+            File.SetUnixFileMode(big, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+        var port = FreePort();
+        var conf = $$"""
+            daemon off;
+            worker_processes auto;
+            pid {{dir}}/nginx.pid;
+            error_log {{dir}}/error.log error;
+            events { worker_connections 4096; }
+            http {
+              access_log off;
+              client_body_temp_path {{dir}}/client_body;
+              proxy_temp_path {{dir}}/proxy;
+              fastcgi_temp_path {{dir}}/fastcgi;
+              uwsgi_temp_path {{dir}}/uwsgi;
+              scgi_temp_path {{dir}}/scgi;
+              sendfile on;
+              tcp_nopush on;
+              tcp_nodelay on;
+              keepalive_requests 100000000;
+              keepalive_timeout 300s;
+              server {
+                listen 127.0.0.1:{{port}};
+                location = /hello { default_type text/plain; return 200 "Hello, World!"; }
+                location = /big { default_type application/octet-stream; alias {{dir}}/www/big.bin; }
+              }
+            }
+            """;
+        var confPath = Path.Combine(dir, "nginx.conf");
+        await File.WriteAllTextAsync(confPath, conf);
+        var psi = new ProcessStartInfo(binary, $"-p {dir} -c {confPath} -e {dir}/error.log")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("Cannot start nginx.");
+        var server = new NginxBenchServer(process, dir, $"http://127.0.0.1:{port}/");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException("nginx exited: " + await process.StandardError.ReadToEndAsync() + ReadLog(dir));
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return server;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static string ReadLog(string dir)
+    {
+        var log = Path.Combine(dir, "error.log");
+        return File.Exists(log) ? File.ReadAllText(log) : "";
+    }
+
+    private static string Version()
+    {
+        try
+        {
+            var p = Process.Start(new ProcessStartInfo("nginx", "-v") { RedirectStandardError = true, UseShellExecute = false })!;
+            var v = p.StandardError.ReadToEnd().Trim();
+            p.WaitForExit();
+            return v.Replace("nginx version: ", "");
+        }
+        catch (Exception)
+        {
+            return "";
+        }
+    }
+
+    internal static int FreePort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            // SIGTERM to the master (by its pid) makes nginx stop its own workers; a kill would orphan them.
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try { await _process.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
+        }
+        _process.Dispose();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
