@@ -3,6 +3,7 @@ using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using RxHttp.Transport;
 
 namespace RxHttp;
 
@@ -61,7 +62,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     private readonly Dictionary<ConnectionKey, int> _acquiredPerKey = new();
     private readonly HashSet<Connection> _leased = new();
     private readonly LinkedList<Waiter> _waiters = new();
-    private readonly BehaviorSubject<PoolState> _state = new(PoolState.Empty);
+    private readonly Subject<PoolState> _state = new();
     private int _acquired; // leased + opening
     private int _opening;
     private int _idleCount;
@@ -99,10 +100,29 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     public bool Closed { get { lock (_gate) return _closed; } }
 
     /// <summary>The pool's state: the current snapshot on subscribe, then every change. Handlers must not block.</summary>
-    public IObservable<PoolState> State => _state.AsObservable();
+    public IObservable<PoolState> State => Observable.Create<PoolState>(observer =>
+    {
+        // Under the pool lock, so no change slips between the first snapshot and the subscription.
+        lock (_gate)
+        {
+            observer.OnNext(Snapshot());
+            if (_closed)
+            {
+                observer.OnCompleted();
+                return Disposable.Empty;
+            }
+            return _state.Subscribe(observer);
+        }
+    });
 
     /// <summary>The latest pool snapshot.</summary>
-    public PoolState CurrentState => _state.Value;
+    public PoolState CurrentState
+    {
+        get
+        {
+            lock (_gate) return Snapshot();
+        }
+    }
 
     // A session that owns a connector made without a scheduler lends it its own clock.
     internal void AdoptScheduler(IScheduler scheduler)
@@ -298,11 +318,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         if (keep is null) return;
         // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
         var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
-        c.IdleTimer = _scheduler.Schedule(c, due, (_, conn) =>
-        {
-            ExpireIdle(conn);
-            return Disposable.Empty;
-        });
+        c.IdleTimer = TimerWheel.For(_scheduler).Schedule(due, (Pool: this, Connection: c), static s => s.Pool.ExpireIdle(s.Connection));
     }
 
     private void ExpireIdle(Connection c)
@@ -386,19 +402,18 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         }
     }
 
+    // Snapshots cost a dictionary copy; they are made only while someone listens (State) or asks (CurrentState).
     private void Publish()
     {
-        PoolState s;
+        if (!_state.HasObservers) return;
         lock (_gate)
         {
-            s = new PoolState(_leased.Count, _opening, _idleCount, _waiters.Count, new Dictionary<ConnectionKey, int>(_acquiredPerKey));
-            if (!_state.IsDisposed && !_closed) _state.OnNext(s);
-            else if (_closed && !_state.IsDisposed)
-            {
-                try { _state.OnNext(s); } catch (ObjectDisposedException) { }
-            }
+            if (_state.HasObservers) _state.OnNext(Snapshot());
         }
     }
+
+    private PoolState Snapshot() =>
+        new(_leased.Count, _opening, _idleCount, _waiters.Count, new Dictionary<ConnectionKey, int>(_acquiredPerKey));
 
     private abstract class Waiter
     {

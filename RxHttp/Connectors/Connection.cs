@@ -216,11 +216,8 @@ internal sealed class ReadTimer(IScheduler scheduler, TimeSpan timeout, TimeSpan
     public void Arm(Connection connection)
     {
         var due = Ceiling.Deadline(scheduler.Now, timeout, ceilThreshold);
-        _pending = scheduler.Schedule(connection, due, static (_, c) =>
-        {
-            c.Abort(new SocketTimeoutError("Timeout on reading data from socket"));
-            return System.Reactive.Disposables.Disposable.Empty;
-        });
+        _pending = Transport.TimerWheel.For(scheduler).Schedule(due, connection,
+            static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
     }
 
     public void Disarm() => Interlocked.Exchange(ref _pending, null)?.Dispose();

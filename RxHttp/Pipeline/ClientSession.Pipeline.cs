@@ -22,13 +22,18 @@ public sealed partial class ClientSession
     // → hop trace → middlewares → the exchange.
     private IObservable<ClientResponse> Pipeline(ClientRequest request, RequestOptions options)
     {
-        var tracer = new RequestTracer(_trace, () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds));
-        request.Properties[RequestTracer.Key] = tracer;
+        // Tracing costs an execution-context change per request, so it is set up only while someone listens.
+        RequestTracer? tracer = null;
+        if (_trace.HasObservers)
+        {
+            tracer = new RequestTracer(_trace, () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds));
+            request.Properties[RequestTracer.Key] = tracer;
+        }
 
         RequestHandler handler = _exchange.Send;
+        handler = handler.WithMiddlewares(options.Middlewares ?? SessionOptions.Middlewares);
+        if (tracer is not null) handler = handler.TraceHops();
         handler = handler
-            .WithMiddlewares(options.Middlewares ?? SessionOptions.Middlewares)
-            .TraceHops()
             .WithCookies(CookieJar)
             .WithBasicAuth();
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
@@ -36,7 +41,7 @@ public sealed partial class ClientSession
 
         var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
         if (RaisePredicate(options) is { } raise) result = result.RaiseForStatus(raise);
-        return result.TraceOutcome(tracer);
+        return tracer is null ? result : result.TraceOutcome(tracer);
     }
 
     private Func<ClientResponse, bool>? RaisePredicate(RequestOptions options)

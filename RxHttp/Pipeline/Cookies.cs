@@ -19,8 +19,10 @@ public static class CookiesOperator
         ArgumentNullException.ThrowIfNull(jar);
         return request => Observable.Defer(() =>
         {
-            var uri = request.Url.ToUri();
-            var pairs = new List<KeyValuePair<string, string>>(jar.FilterCookies(uri));
+            // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
+            var pairs = jar.Count == 0
+                ? new List<KeyValuePair<string, string>>()
+                : new List<KeyValuePair<string, string>>(jar.FilterCookies(request.Url.ToUri()));
             if (request.Properties.TryGetValue(RequestCookiesKey, out var p) && p is IEnumerable<KeyValuePair<string, string>> own)
             {
                 foreach (var (name, value) in own)

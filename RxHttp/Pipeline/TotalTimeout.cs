@@ -1,6 +1,7 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
+using RxHttp.Transport;
 
 namespace RxHttp;
 
@@ -25,7 +26,7 @@ public static class TotalTimeoutOperator
             var inner = new SingleAssignmentDisposable();
             var timer = new SingleAssignmentDisposable();
             var due = Ceiling.Deadline(scheduler.Now, delay, ceilThreshold);
-            timer.Disposable = scheduler.Schedule(due, () =>
+            timer.Disposable = TimerWheel.For(scheduler).Schedule(due, 0, _ =>
             {
                 ClientResponse? response;
                 lock (gate)

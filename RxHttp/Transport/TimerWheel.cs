@@ -1,0 +1,127 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Runtime.CompilerServices;
+
+namespace RxHttp.Transport;
+
+/// <summary>
+/// Coalesces timers that are due at the same tick of one scheduler into one scheduled action. This is what
+/// aiohttp's ceiling is for: deadlines rounded up to a whole second share a wake-up. It also keeps the scheduler's
+/// queue small: Rx's long-term queue keeps a cancelled item until it is due, so one 300 s timer per request would
+/// leave hundreds of thousands of dead entries behind under load; here a cancelled timer is unlinked at once and a
+/// bucket that empties cancels its single scheduled action.
+/// </summary>
+internal sealed class TimerWheel
+{
+    private static readonly ConditionalWeakTable<IScheduler, TimerWheel> Wheels = new();
+
+    private readonly IScheduler _scheduler;
+    private readonly object _gate = new();
+    private readonly Dictionary<long, Bucket> _buckets = new();
+
+    private TimerWheel(IScheduler scheduler) => _scheduler = scheduler;
+
+    public static TimerWheel For(IScheduler scheduler) => Wheels.GetValue(scheduler, static s => new TimerWheel(s));
+
+    /// <summary>Runs <paramref name="action"/> at <paramref name="due"/> unless the returned handle is disposed first.</summary>
+    public IDisposable Schedule<TState>(DateTimeOffset due, TState state, Action<TState> action)
+    {
+        var entry = new Entry<TState>(state, action);
+        Bucket? created = null;
+        lock (_gate)
+        {
+            var key = due.UtcTicks;
+            if (!_buckets.TryGetValue(key, out var bucket))
+            {
+                bucket = created = new Bucket(this, key);
+                _buckets[key] = bucket;
+            }
+            bucket.Add(entry);
+        }
+        // Scheduling outside the lock: a virtual-time scheduler may run due work synchronously.
+        if (created is not null)
+            created.Handle.Disposable = _scheduler.Schedule(created, due, static (_, b) =>
+            {
+                b.Fire();
+                return Disposable.Empty;
+            });
+        return entry;
+    }
+
+    private abstract class EntryBase : IDisposable
+    {
+        public Bucket? Owner;
+        public EntryBase? Prev, Next;
+
+        public abstract void Run();
+
+        public void Dispose()
+        {
+            var owner = Volatile.Read(ref Owner);
+            owner?.Remove(this);
+        }
+    }
+
+    private sealed class Entry<TState>(TState state, Action<TState> action) : EntryBase
+    {
+        public override void Run() => action(state);
+    }
+
+    private sealed class Bucket(TimerWheel wheel, long key)
+    {
+        private EntryBase? _head;
+        private int _count;
+        private bool _fired;
+
+        public readonly SingleAssignmentDisposable Handle = new();
+
+        // Called under the wheel's lock.
+        public void Add(EntryBase e)
+        {
+            e.Owner = this;
+            e.Next = _head;
+            if (_head is not null) _head.Prev = e;
+            _head = e;
+            _count++;
+        }
+
+        public void Remove(EntryBase e)
+        {
+            var cancelBucket = false;
+            lock (wheel._gate)
+            {
+                if (e.Owner != this || _fired) return;
+                e.Owner = null;
+                if (e.Prev is not null) e.Prev.Next = e.Next;
+                else _head = e.Next;
+                if (e.Next is not null) e.Next.Prev = e.Prev;
+                e.Prev = e.Next = null;
+                if (--_count == 0)
+                {
+                    wheel._buckets.Remove(key);
+                    cancelBucket = true;
+                }
+            }
+            if (cancelBucket) Handle.Dispose();
+        }
+
+        public void Fire()
+        {
+            List<EntryBase> due;
+            lock (wheel._gate)
+            {
+                if (_fired) return;
+                _fired = true;
+                wheel._buckets.Remove(key);
+                due = new List<EntryBase>(_count);
+                // Oldest first, as separate timers at the same tick would run.
+                for (var e = _head; e is not null; e = e.Next) due.Add(e);
+                due.Reverse();
+                foreach (var e in due) e.Owner = null;
+                _head = null;
+                _count = 0;
+            }
+            foreach (var e in due) e.Run();
+        }
+    }
+}
