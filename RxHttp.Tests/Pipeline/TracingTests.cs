@@ -72,4 +72,26 @@ public class TracingTests
         Assert.That(kinds.Last(), Is.EqualTo(K.RequestException));
         Assert.That(events.Last().Exception, Is.InstanceOf<ClientConnectorError>());
     }
+
+    [Test]
+    public async Task A_second_lookup_within_the_ttl_is_a_dns_cache_hit()
+    {
+        // ForceClose so the second request opens a new connection and resolves again.
+        var connector = new TcpConnector(new TcpConnectorOptions { ForceClose = true });
+        using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        await session.Get($"http://localhost:{_server.Port}/hello").SelectMany(r => r.Read());
+        int firstCount;
+        lock (events) firstCount = events.Count;
+        await session.Get($"http://localhost:{_server.Port}/hello").SelectMany(r => r.Read());
+        List<K> first, second;
+        lock (events)
+        {
+            first = events.Take(firstCount).Select(e => e.Kind).ToList();
+            second = events.Skip(firstCount).Select(e => e.Kind).ToList();
+        }
+        Assert.That(first, Does.Contain(K.DnsCacheMiss).And.Not.Contain(K.DnsCacheHit));
+        Assert.That(second, Does.Contain(K.DnsCacheHit).And.Not.Contain(K.DnsCacheMiss).And.Not.Contain(K.DnsResolveHostStart));
+    }
 }
