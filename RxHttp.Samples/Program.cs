@@ -1,6 +1,7 @@
 // The quickstart, run against a local Kestrel server this program starts itself, so it works offline.
 using System.Net;
 using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -25,6 +26,23 @@ app.MapGet("/stream/{n:int}", async (HttpContext c, int n) =>
 });
 app.MapGet("/redirect", () => Results.Redirect("/hello"));
 app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
+app.UseWebSockets();
+app.Map("/ws", async (HttpContext c) =>
+{
+    using var ws = await c.WebSockets.AcceptWebSocketAsync();
+    var buffer = new byte[4096];
+    while (true)
+    {
+        var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+        if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            return;
+        }
+        var reply = System.Text.Encoding.UTF8.GetBytes("echo: " + System.Text.Encoding.UTF8.GetString(buffer, 0, r.Count));
+        await ws.SendAsync(reply, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+    }
+});
 await app.StartAsync();
 var baseUrl = app.Urls.First() + "/";
 Console.WriteLine($"Local server: {baseUrl}");
@@ -68,9 +86,24 @@ catch (ClientResponseError e)
     Console.WriteLine($"7. RaiseForStatus -> {e.GetType().Name} {e.Status}");
 }
 
-// 8. Ten requests at once share a small pool.
-var all = await Enumerable.Range(0, 10).Select(_ => session.Get("hello").SelectMany(r => r.Text())).Merge().ToList();
-Console.WriteLine($"8. 10 concurrent GETs -> {all.Count} answers; pool now: {session.Connector.CurrentState}");
+// 8. Ten requests at once share the pool; its state is a stream a UI can bind to.
+var peak = 0;
+using (session.Connector.State.Subscribe(s => peak = Math.Max(peak, s.InUse + s.Opening)))
+{
+    var all = await Enumerable.Range(0, 10).Select(_ => session.Get("hello").SelectMany(r => r.Text())).Merge().ToList();
+    Console.WriteLine($"8. 10 concurrent GETs -> {all.Count} answers; at most {peak} connections busy; pool now: {session.Connector.CurrentState}");
+}
+
+// 9. A websocket: messages arrive on a hot observable.
+var wsUrl = baseUrl.Replace("http://", "ws://") + "ws";
+await using (var ws = await session.WsConnectAsync(wsUrl))
+{
+    var replies = ws.Messages.Where(m => m.Type == WsMsgType.Text).Select(m => m.Text).Take(3).ToList().ToTask();
+    foreach (var word in new[] { "one", "two", "three" }) await ws.SendStr(word);
+    Console.WriteLine($"9. WebSocket -> {string.Join(", ", await replies)}");
+    await ws.Close();
+    Console.WriteLine($"   closed with {ws.CloseCode}");
+}
 
 await app.StopAsync();
 Console.WriteLine("Done.");
