@@ -1,0 +1,43 @@
+using System.Net;
+using System.Reactive.Linq;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Connectors;
+
+/// <summary>What goes on the wire to the proxy for a CONNECT tunnel, seen by a scripted proxy.</summary>
+public class ConnectTunnelTests
+{
+    [Test]
+    public async Task Connect_request_carries_target_proxy_auth_and_proxy_headers()
+    {
+        await using var proxy = RawServer.Respond("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n", closeAfter: true);
+        await using var session = new ClientSession();
+        var e = Assert.ThrowsAsync<ClientHttpProxyError>(async () => await session.Get("https://origin.test:8443/x", new RequestOptions
+        {
+            Proxy = proxy.Url(),
+            ProxyAuth = new NetworkCredential("alice", "s3cret"),
+            ProxyHeaders = new Dictionary<string, string> { ["X-Proxy-Token"] = "t1" },
+        }).Timeout(TimeSpan.FromSeconds(20)));
+        Assert.That(e!.Status, Is.EqualTo(407));
+        var head = proxy.Requests.Single().Split("\r\n");
+        Assert.That(head[0], Is.EqualTo("CONNECT origin.test:8443 HTTP/1.1"));
+        Assert.That(head, Does.Contain("Host: origin.test:8443"));
+        Assert.That(head, Does.Contain("Proxy-Authorization: Basic " + Convert.ToBase64String("alice:s3cret"u8.ToArray())));
+        Assert.That(head, Does.Contain("X-Proxy-Token: t1"));
+        Assert.That(session.Connector.CurrentState.Open, Is.Zero, "the refused tunnel's socket is closed");
+    }
+
+    [Test]
+    public async Task Session_proxy_is_used_and_a_request_proxy_overrides_it()
+    {
+        await using var sessionProxy = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsession");
+        await using var requestProxy = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nrequest");
+        await using var session = new ClientSession(new ClientSessionOptions { Proxy = new ProxySettings(sessionProxy.Url()) });
+        Assert.That(await session.Get("http://origin.test/a").SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)), Is.EqualTo("session"));
+        Assert.That(await session.Get("http://origin.test/b", new RequestOptions { Proxy = requestProxy.Url() }).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)),
+            Is.EqualTo("request"));
+        Assert.That(sessionProxy.Requests.Single(), Does.StartWith("GET http://origin.test/a HTTP/1.1\r\n"), "absolute form to the proxy");
+        Assert.That(requestProxy.Requests.Single(), Does.StartWith("GET http://origin.test/b HTTP/1.1\r\n"));
+    }
+}
