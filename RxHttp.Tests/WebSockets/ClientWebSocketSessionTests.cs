@@ -1,4 +1,5 @@
 using System.Reactive.Linq;
+using Microsoft.AspNetCore.Builder;
 using NUnit.Framework;
 using RxHttp.Tests.Connectors;
 using RxHttp.Tests.Support;
@@ -41,5 +42,39 @@ public class ClientWebSocketSessionTests
         var e = Assert.ThrowsAsync<ClientHttpProxyError>(async () =>
             await refused.WsConnectAsync(server.Url("ws/echo").Replace("https", "wss"), new WsConnectOptions { Tls = TlsOptions.NoVerify }));
         Assert.That(e!.Status, Is.EqualTo(407));
+    }
+
+    [Test]
+    public async Task Handshake_follows_redirects_and_drops_credentials_across_origins()
+    {
+        await using var target = await WsServers.StartKestrelAsync();
+        await using var front = await KestrelServer.StartAsync(app =>
+        {
+            app.MapGet("/ws/same", () => Microsoft.AspNetCore.Http.Results.Redirect("/ws/elsewhere"));
+            app.MapGet("/ws/elsewhere", () => Microsoft.AspNetCore.Http.Results.Redirect(target.Url("ws/headers"), preserveMethod: true));
+            app.MapGet("/ws/loop", () => Microsoft.AspNetCore.Http.Results.Redirect("/ws/loop"));
+        });
+        await using var session = new ClientSession();
+        var options = new WsConnectOptions { Auth = new System.Net.NetworkCredential("u", "p") };
+
+        // Same origin on the first hop, then a 307 to another port (another origin): Authorization must not follow.
+        await using (var ws = await session.WsConnectAsync(front.Url("ws/same").Replace("http", "ws"), options))
+        {
+            var first = await ws.Receive().Timeout(TimeSpan.FromSeconds(20));
+            var fields = first.Text!.Split('|');
+            Assert.That(fields[0], Is.EqualTo("/ws/headers"));
+            Assert.That(fields[2], Is.Empty, "no Authorization after a cross-origin hop");
+        }
+
+        // Directly at the target, the credentials are sent.
+        await using (var ws = await session.WsConnectAsync(target.Url("ws/headers").Replace("http", "ws"), options))
+        {
+            var first = await ws.Receive().Timeout(TimeSpan.FromSeconds(20));
+            Assert.That(first.Text!.Split('|')[2], Does.StartWith("Basic "));
+        }
+
+        var e = Assert.ThrowsAsync<TooManyRedirects>(async () => await session.WsConnectAsync(front.Url("ws/loop").Replace("http", "ws")));
+        Assert.That(e!.Status, Is.EqualTo(302));
+        Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
     }
 }

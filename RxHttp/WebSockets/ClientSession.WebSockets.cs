@@ -80,20 +80,6 @@ public sealed partial class ClientSession
         full = full.WithoutFragment().RequireHttp(allowWebSocket: true);
         var compress = options.Compress != 0 && WsDeflateOptions.IsSupported ? options.Compress : 0;
         var protocols = options.Protocols?.ToList() ?? new List<string>();
-        var wsKey = WsHandshake.NewKey();
-        var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
-        if (CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies && !headers.Contains("Cookie"))
-        {
-            headers = headers.Clone();
-            headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
-            headers.MakeReadOnly();
-        }
-        var target = full.WithoutCredentials();
-        // The same proxy rules as HTTP requests: the option, else the session's, the connector's or the environment's.
-        var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
-        var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
-        var info = new RequestInfo("GET", target, headers);
-
         var timeout = SessionOptions.Timeout;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timedOut = 0;
@@ -106,21 +92,73 @@ public sealed partial class ClientSession
             : Disposable.Empty;
         try
         {
-            var connection = await AcquireForWsAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
-            try
+            // aiohttp's ws_connect goes through request(), so a 3xx answer to the upgrade is followed like any redirect.
+            var crossOrigin = false;
+            for (var hops = 0; ; hops++)
             {
-                return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                connection.Close();
-                throw;
+                var wsKey = WsHandshake.NewKey();
+                var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
+                if (crossOrigin && headers.Contains("Authorization") && full.User is null)
+                {
+                    // As for HTTP redirects: credentials stay with the origin they were given for.
+                    headers = headers.Clone();
+                    headers.Remove("Authorization");
+                    headers.MakeReadOnly();
+                }
+                if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies && !headers.Contains("Cookie"))
+                {
+                    headers = headers.Clone();
+                    headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
+                    headers.MakeReadOnly();
+                }
+                var target = full.WithoutCredentials();
+                // The same proxy rules as HTTP requests: the option, else the session's, the connector's or the environment's.
+                var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
+                var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
+                var info = new RequestInfo("GET", target, headers);
+                var connection = await AcquireForWsAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
+                try
+                {
+                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
+                }
+                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers?.Get("Location") is { } location)
+                {
+                    connection.Close();
+                    if (hops >= SessionOptions.MaxRedirects)
+                        throw new TooManyRedirects(info, Array.Empty<ClientResponse>(), e.Status, "Too many redirects during the websocket handshake", e.Headers);
+                    var next = RedirectTarget(full, location);
+                    crossOrigin |= !next.IsSameOrigin(full);
+                    full = next;
+                }
+                catch
+                {
+                    connection.Close();
+                    throw;
+                }
             }
         }
         catch (OperationCanceledException) when (Volatile.Read(ref timedOut) != 0)
         {
             throw new TotalTimeoutError($"Total timeout of {timeout.Total!.Value.TotalSeconds:0.###} s exceeded during the websocket handshake");
         }
+    }
+
+    // Location may use http(s); the upgrade continues as ws(s) on the same security level.
+    private static Url RedirectTarget(Url current, string location)
+    {
+        Url next;
+        try
+        {
+            next = current.Join(Url.Parse(location)).WithoutFragment();
+        }
+        catch (InvalidUrl e)
+        {
+            throw new InvalidUrlRedirectClientError(location, e.Description);
+        }
+        var scheme = next.Scheme switch { "http" => "ws", "https" => "wss", var other => other };
+        if (scheme is not ("ws" or "wss")) throw new NonHttpUrlRedirectClientError(location);
+        if (scheme != next.Scheme) next = Url.Parse(scheme + next.ToString()[next.Scheme.Length..]);
+        return next.RequireHttp(allowWebSocket: true);
     }
 
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
