@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Linq;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.WebSockets;
+
+public class ReconnectingWebSocketTests
+{
+    private static long Sec(double s) => TimeSpan.FromSeconds(s).Ticks;
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    [Test]
+    public async Task Backoff_doubles_on_the_scheduler_and_gives_up_after_MaxAttempts()
+    {
+        var s = new TestScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = s, Timeout = ClientTimeout.None });
+        var ws = session.WsReconnecting($"ws://127.0.0.1:{FreePort()}/x", reconnect: new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), Factor = 2, MaxAttempts = 4 });
+        var losses = new List<(long, DisconnectionInfo)>();
+        Exception? gaveUp = null;
+        using var _ = ws.Disconnected.Subscribe(d => { lock (losses) losses.Add((s.Clock, d)); });
+        using var __ = ws.Messages.Subscribe(_ => { }, e => gaveUp = e);
+        ws.Start();
+
+        int Count() { lock (losses) return losses.Count; }
+        await Wait.Until(() => Count() == 1, what: "the first refused attempt");
+        foreach (var (next, count) in new[] { (1.0, 2), (3.0, 3), (7.0, 4) })
+        {
+            await Wait.Until(() => s.IsPending(Sec(next)), what: $"the retry timer at {next} s");
+            s.AdvanceTo(Sec(next) - 1);
+            Assert.That(Count(), Is.EqualTo(count - 1), $"no attempt before {next} s");
+            s.AdvanceTo(Sec(next));
+            await Wait.Until(() => Count() == count, what: $"attempt {count} at {next} s");
+        }
+        await Wait.Until(() => gaveUp is not null, what: "giving up");
+        Assert.That(gaveUp, Is.InstanceOf<WsConnectionError>());
+        lock (losses) Assert.That(losses.Select(l => l.Item2.Exception), Has.All.InstanceOf<ClientConnectorError>());
+        Assert.That(s.PendingDueTimes(), Is.Empty, "no further attempt is scheduled");
+    }
+
+    [Test]
+    public async Task A_lost_connection_is_reopened_and_messages_keep_flowing_on_one_stream()
+    {
+        var served = 0;
+        await using var server = await KestrelServer.StartAsync(app =>
+        {
+            app.UseWebSockets();
+            app.Map("/ws/flaky", async (HttpContext ctx) =>
+            {
+                using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+                var n = Interlocked.Increment(ref served);
+                await socket.SendAsync(Encoding.UTF8.GetBytes($"hello {n}"), System.Net.WebSockets.WebSocketMessageType.Text, true, default);
+                if (n == 1)
+                {
+                    // Drop the first connection without a CLOSE once the client is surely past its handshake.
+                    await socket.ReceiveAsync(new byte[64], default);
+                    ctx.Abort();
+                }
+                else await WsServers.EchoAsync(socket);
+            });
+        });
+        var s = new TestScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = s, Timeout = ClientTimeout.None });
+        var ws = session.WsReconnecting(server.Url("ws/flaky").Replace("http", "ws"), reconnect: new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(2) });
+        var texts = new List<string>();
+        var reconnections = new List<ReconnectionInfo>();
+        var losses = new List<DisconnectionInfo>();
+        using var a = ws.Messages.Where(m => m.Type == WsMsgType.Text).Subscribe(m => { lock (texts) texts.Add(m.Text!); });
+        using var b = ws.Reconnected.Subscribe(r => { lock (reconnections) reconnections.Add(r); });
+        using var c = ws.Disconnected.Subscribe(d => { lock (losses) losses.Add(d); });
+        ws.Start();
+
+        await Wait.Until(() => { lock (texts) return texts.Count == 1; }, what: "the first greeting");
+        await ws.SendStr("bye 1").Timeout(TimeSpan.FromSeconds(20));
+        await Wait.Until(() => { lock (losses) return losses.Count == 1; }, what: "the first connection to drop");
+        Assert.That(ws.Current, Is.Null);
+        Assert.That(losses[0].CloseCode, Is.EqualTo((int)WsCloseCode.AbnormalClosure), () => $"loss: {losses[0]}");
+        Assert.ThrowsAsync<WsConnectionError>(async () => await ws.SendStr("lost"));
+        await Wait.Until(() => s.IsPending(Sec(2)), what: "the reconnect timer");
+        s.AdvanceTo(Sec(2));
+        await Wait.Until(() => { lock (texts) return texts.Count == 2; }, what: "the second greeting");
+        await ws.SendStr("ping 2").Timeout(TimeSpan.FromSeconds(20));
+        await Wait.Until(() => { lock (texts) return texts.Count == 3; }, what: "the echo");
+        lock (texts) Assert.That(texts, Is.EqualTo(new[] { "hello 1", "hello 2", "ping 2" }));
+        lock (reconnections) Assert.That(reconnections.Select(r => r.Type), Is.EqualTo(new[] { ReconnectionType.Initial, ReconnectionType.Lost }));
+
+        var completed = false;
+        using var d = ws.Messages.Subscribe(_ => { }, () => completed = true);
+        var current = ws.Current!;
+        await ws.DisposeAsync();
+        Assert.That(completed, Is.True, "Messages completes when the wrapper is closed");
+        Assert.That(current.Closed, Is.True);
+        Assert.That(served, Is.EqualTo(2), "no reconnection after an intentional close");
+    }
+}
