@@ -19,7 +19,7 @@ public sealed class ClientResponse : IDisposable
     private readonly JsonSerializerOptions _jsonOptions;
     private byte[]? _cached;
     private int _consuming; // 1 once a reader started
-    private Action? _onReleased;
+    private IDisposable? _onReleased;
     private int _released;
     private System.Reactive.Subjects.BehaviorSubject<TransferProgress>? _progress;
 
@@ -212,10 +212,11 @@ public sealed class ClientResponse : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"<ClientResponse({Url}) [{Status} {Reason}]>";
 
-    internal void OnReleased(Action callback)
+    // Disposed once the connection is released (the Total timer, which lasts as long as the body is read).
+    internal void OnReleased(IDisposable callback)
     {
         _onReleased = callback;
-        if (Closed) callback();
+        if (Closed) callback.Dispose();
     }
 
     internal void MarkReleased()
@@ -223,7 +224,7 @@ public sealed class ClientResponse : IDisposable
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         Connection = null;
         Volatile.Read(ref _progress)?.OnCompleted();
-        Interlocked.Exchange(ref _onReleased, null)?.Invoke();
+        Interlocked.Exchange(ref _onReleased, null)?.Dispose();
     }
 
     // Called by ResponseBody when the body ended (true) or reading stopped (false).

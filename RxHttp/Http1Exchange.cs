@@ -33,7 +33,7 @@ internal sealed class Http1Exchange
 
     /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        request.Properties.TryGetValue(ProxyProperty, out var p) && p is ProxySettings proxy
+        request.TryGetProperty(ProxyProperty, out var p) && p is ProxySettings proxy
             ? proxy.KeyFor(request.Url, request.Tls)
             : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
 
@@ -43,7 +43,7 @@ internal sealed class Http1Exchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.Properties.ContainsKey(ProxyProperty) || DefaultProxy?.Invoke(request.Url) is not { } proxy) return KeyFor(request);
+        if (request.HasProperty(ProxyProperty) || DefaultProxy?.Invoke(request.Url) is not { } proxy) return KeyFor(request);
         return proxy.KeyFor(request.Url, request.Tls);
     }
 
@@ -196,7 +196,7 @@ internal sealed class Http1Exchange
         var expect100 = false;
         if (body is not null)
         {
-            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.Properties.ContainsKey(SkipContentType)) headers.AddUnchecked("Content-Type", type);
+            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(SkipContentType)) headers.AddUnchecked("Content-Type", type);
             if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
             {
                 chunked = true;
@@ -218,7 +218,7 @@ internal sealed class Http1Exchange
                 headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
             // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
-            if (request.Properties.ContainsKey(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
+            if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
             expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
         }
         else if (request.Method is not ("GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT") && !headers.Contains("Content-Length") && !headers.Contains("Transfer-Encoding"))
@@ -273,7 +273,7 @@ internal sealed class Http1Exchange
     }
 
     private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.Properties.TryGetValue(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
+        request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
 
     internal const string Expect100Key = "rxhttp.expect100";
     internal const string UploadProgressKey = "rxhttp.upload-progress";
