@@ -17,14 +17,14 @@ internal static class RxAsync
     /// disposal is observed here rather than left unobserved.
     /// </summary>
     public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
-        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan).Run(run));
+        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan, CtsCache.Rent()).Run(run));
 
     // One object per subscription is the whole state: it is the continuation's state and the subscription's
     // disposable, instead of a closure, a delegate and an anonymous disposable per request.
-    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan) : IDisposable
+    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan, CancellationTokenSource cts) : IDisposable
     {
-        private readonly CancellationTokenSource _cts = new();
-        private int _disposed;
+        private readonly CancellationTokenSource _cts = cts;
+        private int _state; // 0 running, 1 disposed (cancelled), 2 finished
 
         public IDisposable Run(Func<CancellationToken, Task<T>> run)
         {
@@ -43,14 +43,16 @@ internal static class RxAsync
             return this;
         }
 
-        private void OnDone(Task<T> t)
+        public void OnDone(Task<T> t)
         {
-            if (Volatile.Read(ref _disposed) != 0)
+            if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
             {
                 if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
                 else _ = t.Exception; // observed
                 return;
             }
+            // Finished before any disposal, so nobody will cancel it any more: the next request may reuse it.
+            CtsCache.Return(_cts);
             if (t.IsCompletedSuccessfully)
             {
                 observer.OnNext(t.Result);
@@ -62,7 +64,7 @@ internal static class RxAsync
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
             _cts.Cancel();
         }
     }
@@ -71,10 +73,14 @@ internal static class RxAsync
     /// Like <see cref="FromAsync{T}"/> for work that usually finishes synchronously (a body already buffered):
     /// then the value is delivered during Subscribe with no task, continuation or scheduler hop.
     /// </summary>
-    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) =>
-        Observable.Create<T>(observer =>
+    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) => new FromValueTaskObservable<T>(run);
+
+    private sealed class FromValueTaskObservable<T>(Func<CancellationToken, ValueTask<T>> run) : IObservable<T>
+    {
+        public IDisposable Subscribe(IObserver<T> observer)
         {
-            var cts = new CancellationTokenSource();
+            ArgumentNullException.ThrowIfNull(observer);
+            var cts = CtsCache.Rent();
             ValueTask<T> pending;
             try
             {
@@ -82,39 +88,47 @@ internal static class RxAsync
             }
             catch (Exception e)
             {
+                CtsCache.Return(cts);
                 observer.OnError(e);
                 return Disposable.Empty;
             }
             if (pending.IsCompletedSuccessfully)
             {
                 var value = pending.Result;
-                cts.Dispose();
+                CtsCache.Return(cts);
                 observer.OnNext(value);
                 observer.OnCompleted();
                 return Disposable.Empty;
             }
-            var disposed = 0;
-            pending.AsTask().ContinueWith(t =>
-            {
-                if (Volatile.Read(ref disposed) != 0)
-                {
-                    _ = t.Exception; // observed
-                    return;
-                }
-                if (t.IsCompletedSuccessfully)
-                {
-                    observer.OnNext(t.Result);
-                    observer.OnCompleted();
-                }
-                else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
-                else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return Disposable.Create(() =>
-            {
-                if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-                cts.Cancel();
-            });
-        });
+            var sink = new FromAsyncSink<T>(observer, null, cts);
+            pending.AsTask().ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), sink,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return sink;
+        }
+    }
+
+    /// <summary>
+    /// Cancellation sources are reused once their operation finished uncancelled (<see cref="CancellationTokenSource.TryReset"/>):
+    /// every request needs one for its subscription to be cancellable, and almost none is ever cancelled. Reuse also
+    /// keeps the source's registration nodes, which socket reads with a cancellable token would otherwise allocate.
+    /// </summary>
+    private static class CtsCache
+    {
+        [ThreadStatic] private static CancellationTokenSource? t_cached;
+
+        public static CancellationTokenSource Rent()
+        {
+            var cts = t_cached;
+            if (cts is null) return new CancellationTokenSource();
+            t_cached = null;
+            return cts;
+        }
+
+        public static void Return(CancellationTokenSource cts)
+        {
+            if (cts.TryReset()) t_cached = cts;
+        }
+    }
 
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
     public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)

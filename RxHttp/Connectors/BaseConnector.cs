@@ -227,7 +227,8 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         else _acquiredPerKey[key] = n;
     }
 
-    private Connection? TakeIdle(ConnectionKey key, List<Connection> stale)
+    // Stale connections found on the way go to a list created only when there is one.
+    private Connection? TakeIdle(ConnectionKey key, ref List<Connection>? stale)
     {
         if (!_idle.TryGetValue(key, out var list)) return null;
         while (list.Count > 0)
@@ -240,7 +241,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             if (!c.TryReacquire()) continue; // closed while idle
             if (IsStale(c))
             {
-                stale.Add(c);
+                (stale ??= new List<Connection>()).Add(c);
                 continue;
             }
             if (list.Count == 0) _idle.Remove(key);
@@ -378,7 +379,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         {
             Waiter? w = null;
             Connection? idle = null;
-            var stale = new List<Connection>();
+            List<Connection>? stale = null;
             lock (_gate)
             {
                 if (_closed) return;
@@ -392,11 +393,11 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 }
                 if (w is null) return;
                 AddAcquired(w.Key, 1);
-                idle = TakeIdle(w.Key, stale);
+                idle = TakeIdle(w.Key, ref stale);
                 if (idle is not null) _leased.Add(idle);
                 else _opening++;
             }
-            foreach (var s in stale) s.CloseCore();
+            if (stale is not null) foreach (var s in stale) s.CloseCore();
             if (idle is not null) w.Grant(idle);
             else w.Open();
         }
@@ -429,7 +430,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     {
         private readonly BaseConnector _pool;
         private readonly IObserver<Connection> _observer;
-        private readonly CancellationTokenSource _cts = new();
+        private CancellationTokenSource? _cts; // only an opening needs one: most leases are idle connections
         private readonly ClientTimeout? _timeout;
         private readonly Action<ConnectorTraceKind>? _trace = ConnectorTrace.Current.Value;
         private bool _queued;
@@ -447,7 +448,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         {
             Connection? idle = null;
             var open = false;
-            var stale = new List<Connection>();
+            List<Connection>? stale = null;
             lock (_pool._gate)
             {
                 if (_pool._closed)
@@ -458,7 +459,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 if (_pool.HasCapacity(Key) && !_pool.MustQueueBehind(Key))
                 {
                     _pool.AddAcquired(Key, 1);
-                    idle = _pool.TakeIdle(Key, stale);
+                    idle = _pool.TakeIdle(Key, ref stale);
                     if (idle is not null) _pool._leased.Add(idle);
                     else
                     {
@@ -473,7 +474,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 }
             }
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedStart);
-            foreach (var s in stale) s.CloseCore();
+            if (stale is not null) foreach (var s in stale) s.CloseCore();
             if (idle is not null) Grant(idle);
             else if (open) Open();
             _pool.Publish();
@@ -503,9 +504,13 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedEnd);
             ConnectorTrace.Current.Value = _trace;
             ConnectorTrace.Emit(_trace, ConnectorTraceKind.CreateStart);
+            var cts = new CancellationTokenSource();
+            // Published before reading _done, as Dispose sets _done before reading _cts: one of the two cancels.
+            Interlocked.Exchange(ref _cts, cts);
+            if (Volatile.Read(ref _done) != 0) cts.Cancel();
             try
             {
-                c = await _pool.CreateConnectionAsync(Key, _timeout, _cts.Token).ConfigureAwait(false);
+                c = await _pool.CreateConnectionAsync(Key, _timeout, cts.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -552,7 +557,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                     wasWaiting = true;
                 }
             }
-            _cts.Cancel();
+            Volatile.Read(ref _cts)?.Cancel();
             if (wasWaiting) _pool.Publish();
         }
     }

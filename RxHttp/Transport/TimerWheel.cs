@@ -9,7 +9,8 @@ namespace RxHttp.Transport;
 /// aiohttp's ceiling is for: deadlines rounded up to a whole second share a wake-up. It also keeps the scheduler's
 /// queue small: Rx's long-term queue keeps a cancelled item until it is due, so one 300 s timer per request would
 /// leave hundreds of thousands of dead entries behind under load; here a cancelled timer is unlinked at once and a
-/// bucket that empties cancels its single scheduled action.
+/// bucket that empties cancels its single scheduled action, unless it is due at a whole second (a ceiled deadline,
+/// see <see cref="Ceiling"/>): those are few (one per second of the longest timeout) and reused by the next timer.
 /// </summary>
 internal sealed class TimerWheel
 {
@@ -48,6 +49,12 @@ internal sealed class TimerWheel
         return entry;
     }
 
+    /// <summary>How many timers are waiting for <paramref name="due"/> (an emptied bucket may stay scheduled).</summary>
+    internal int CountDueAt(DateTimeOffset due)
+    {
+        lock (_gate) return _buckets.TryGetValue(due.UtcTicks, out var b) ? b.Count : 0;
+    }
+
     private abstract class EntryBase : IDisposable
     {
         public Bucket? Owner;
@@ -73,6 +80,8 @@ internal sealed class TimerWheel
         private int _count;
         private bool _fired;
 
+        public int Count => _count;
+
         public readonly SingleAssignmentDisposable Handle = new();
 
         // Called under the wheel's lock.
@@ -96,7 +105,9 @@ internal sealed class TimerWheel
                 else _head = e.Next;
                 if (e.Next is not null) e.Next.Prev = e.Prev;
                 e.Prev = e.Next = null;
-                if (--_count == 0)
+                // A ceiled deadline (a whole second) is shared by every request of that second: keep its emptied
+                // bucket and action for the next timer, rather than rescheduling one per sequential request.
+                if (--_count == 0 && key % TimeSpan.TicksPerSecond != 0)
                 {
                     wheel._buckets.Remove(key);
                     cancelBucket = true;
@@ -113,6 +124,7 @@ internal sealed class TimerWheel
                 if (_fired) return;
                 _fired = true;
                 wheel._buckets.Remove(key);
+                if (_count == 0) return;
                 due = new List<EntryBase>(_count);
                 // Oldest first, as separate timers at the same tick would run.
                 for (var e = _head; e is not null; e = e.Next) due.Add(e);
