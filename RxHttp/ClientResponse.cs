@@ -35,6 +35,7 @@ public sealed class ClientResponse : IDisposable
         RequestInfo = requestInfo;
         Connection = connection;
         _body = body;
+        if (body is not null) body.Owner = this;
         _jsonOptions = jsonOptions;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
             _decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));

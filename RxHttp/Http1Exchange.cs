@@ -43,9 +43,21 @@ internal sealed class Http1Exchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.HasProperty(ProxyProperty) || DefaultProxy?.Invoke(request.Url) is not { } proxy) return KeyFor(request);
-        return proxy.KeyFor(request.Url, request.Tls);
+        if (request.HasProperty(ProxyProperty)) return KeyFor(request);
+        if (DefaultProxy?.Invoke(request.Url) is { } proxy) return proxy.KeyFor(request.Url, request.Tls);
+        // Direct: a session mostly talks to one origin, so the last key is usually the one needed (one allocation
+        // and, as the same instance, a cheaper equality check in the pool's dictionaries).
+        var url = request.Url;
+        var last = Volatile.Read(ref _lastDirectKey);
+        if (last is not null && last.Port == url.Port && last.IsSsl == url.IsSecure && ReferenceEquals(last.Tls, request.Tls)
+            && string.Equals(last.Host, url.Host, StringComparison.Ordinal))
+            return last;
+        var key = new ConnectionKey(url.Host, url.Port, url.IsSecure, request.Tls);
+        Volatile.Write(ref _lastDirectKey, key);
+        return key;
     }
+
+    private ConnectionKey? _lastDirectKey;
 
     /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
     internal const string ProxyProperty = "rxhttp.proxy";
@@ -89,7 +101,7 @@ internal sealed class Http1Exchange
         }
     }
 
-    private Task<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    private ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
     {
         var source = _connector.Connect(key, timeout);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
@@ -97,7 +109,7 @@ internal sealed class Http1Exchange
             var due = Ceiling.Deadline(_scheduler.Now, connect, timeout.CeilThreshold);
             source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), _scheduler);
         }
-        return RxAsync.FirstLeaseAsync(source, ct);
+        return RxAsync.FirstLeaseValueAsync(source, ct);
     }
 
     private sealed class ExchangeState
@@ -115,7 +127,8 @@ internal sealed class Http1Exchange
         var info = new RequestInfo(request.Method, request.Url, sent.Headers);
         var bodyHeld = sent.BodyHeld;
 
-        var head = new ResponseHeadBuilder(connection.HeaderStrings);
+        var head = connection.HeadBuilder;
+        head.Reset();
         while (true)
         {
             int consumed;
@@ -156,11 +169,10 @@ internal sealed class Http1Exchange
         connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
 
-        ClientResponse? response = null;
         ResponseBody? body = null;
         if (head.Status != 101)
-            body = new ResponseBody(connection, framing, length, readTimer, _limits, complete => ClientResponse.OnBodyEnd(response, connection, complete, keepAlive));
-        response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
+        var response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
             connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }

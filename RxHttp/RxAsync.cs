@@ -131,44 +131,110 @@ internal static class RxAsync
     }
 
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
-    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
+    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct) =>
+        FirstLeaseValueAsync(source, ct).AsTask();
+
+    /// <summary>As <see cref="FirstLeaseAsync"/>, with no task at all when an idle connection is handed out at once.</summary>
+    public static ValueTask<Connection> FirstLeaseValueAsync(IObservable<Connection> source, CancellationToken ct)
     {
         var lease = new LeaseObserver();
-        lease.Subscription.Disposable = source.Subscribe(lease);
-        var task = lease.Completion.Task;
-        // An idle connection is handed out synchronously: then there is nothing to cancel, and registering (plus a
-        // continuation queued to the thread pool to undo it) would cost a work item per request.
+        var subscription = source.Subscribe(lease);
+        // An idle connection is handed out synchronously: then there is no task to build, nothing to cancel, and
+        // registering (plus a continuation queued to the thread pool to undo it) would cost a work item per request.
+        var task = lease.ToTask();
+        if (task is null) return lease.SyncResult();
         if (ct.CanBeCanceled && !task.IsCompleted)
         {
+            lease.Subscription = subscription;
             var reg = ct.Register(static (state, token) =>
             {
                 var l = (LeaseObserver)state!;
-                l.Completion.TrySetCanceled(token);
-                l.Subscription.Dispose();
+                l.Completion!.TrySetCanceled(token);
+                l.Subscription!.Dispose();
             }, lease);
             task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        return task;
+        return new ValueTask<Connection>(task);
     }
 
-    // One object is observer, completion and subscription holder: no delegates or closures per request.
+    // One object is observer, result holder and subscription holder: no delegates or closures per request, and a
+    // task only when the lease does not arrive during Subscribe.
     private sealed class LeaseObserver : IObserver<Connection>
     {
-        public readonly TaskCompletionSource<Connection> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly SingleAssignmentDisposable Subscription = new();
+        private Connection? _value;
+        private Exception? _error;
+        private bool _done;
+        public TaskCompletionSource<Connection>? Completion;
+        public IDisposable? Subscription;
+
+        private object Gate => this;
+
+        // Null when the outcome is already known (see SyncResult); else the task that will carry it.
+        public Task<Connection>? ToTask()
+        {
+            lock (Gate)
+            {
+                if (_done) return null;
+                Completion = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+                return Completion.Task;
+            }
+        }
+
+        public ValueTask<Connection> SyncResult() =>
+            _error is null ? new ValueTask<Connection>(_value!) : ValueTask.FromException<Connection>(_error);
 
         public void OnNext(Connection value)
         {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (_done) value.Release();
+                    else
+                    {
+                        _value = value;
+                        _done = true;
+                    }
+                    return;
+                }
+            }
             if (!Completion.TrySetResult(value)) value.Release();
         }
 
-        public void OnError(Exception error) => Completion.TrySetException(error);
+        public void OnError(Exception error)
+        {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (!_done)
+                    {
+                        _error = error;
+                        _done = true;
+                    }
+                    return;
+                }
+            }
+            Completion.TrySetException(error);
+        }
 
         // Completion normally follows the lease; building the error only when it did not keeps an exception
         // allocation off every request.
         public void OnCompleted()
         {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (!_done)
+                    {
+                        _error = new ClientConnectionError("The connector completed without a connection.");
+                        _done = true;
+                    }
+                    return;
+                }
+            }
             if (!Completion.Task.IsCompleted) Completion.TrySetException(new ClientConnectionError("The connector completed without a connection."));
         }
     }
