@@ -155,7 +155,7 @@ public sealed class ClientResponse : IDisposable
     }
 
     /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
-    public IObservable<byte[]> Read() => RxAsync.FromValueTask(ReadAllAsync);
+    public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
     public IObservable<string> Text(Encoding? encoding = null) =>

@@ -29,7 +29,9 @@ internal sealed class Http1Exchange
 
     /// <summary>The innermost handler: a cold observable that sends <paramref name="request"/> once per subscription.</summary>
     public IObservable<ClientResponse> Send(ClientRequest request) =>
-        RxAsync.FromAsync(ct => SendAsync(request, ct), orphan: r => r.Release());
+        RxAsync.FromAsync((Exchange: this, Request: request), static (s, ct) => s.Exchange.SendAsync(s.Request, ct), ReleaseOrphan);
+
+    private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
     /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>

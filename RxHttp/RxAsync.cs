@@ -19,12 +19,41 @@ internal static class RxAsync
     public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
         Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan, CtsCache.Rent()).Run(run));
 
+    /// <summary>
+    /// As <see cref="FromAsync{T}"/> for work that takes one state object: no closure or delegate per call when
+    /// <paramref name="run"/> is a static lambda.
+    /// </summary>
+    public static IObservable<T> FromAsync<TState, T>(TState state, Func<TState, CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
+        new FromAsyncObservable<TState, T>(state, run, orphan);
+
+    private sealed class FromAsyncObservable<TState, T>(TState state, Func<TState, CancellationToken, Task<T>> run, Action<T>? orphan) : IObservable<T>
+    {
+        public IDisposable Subscribe(IObserver<T> observer)
+        {
+            ArgumentNullException.ThrowIfNull(observer);
+            var sink = new FromAsyncSink<T>(observer, orphan, CtsCache.Rent());
+            Task<T> task;
+            try
+            {
+                task = run(state, sink.Token);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            return sink.Start(task);
+        }
+    }
+
     // One object per subscription is the whole state: it is the continuation's state and the subscription's
     // disposable, instead of a closure, a delegate and an anonymous disposable per request.
     private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan, CancellationTokenSource cts) : IDisposable
     {
         private readonly CancellationTokenSource _cts = cts;
         private int _state; // 0 running, 1 disposed (cancelled), 2 finished
+
+        public CancellationToken Token => _cts.Token;
 
         public IDisposable Run(Func<CancellationToken, Task<T>> run)
         {
@@ -38,6 +67,11 @@ internal static class RxAsync
                 observer.OnError(e);
                 return Disposable.Empty;
             }
+            return Start(task);
+        }
+
+        public IDisposable Start(Task<T> task)
+        {
             task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), this,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return this;
@@ -73,9 +107,14 @@ internal static class RxAsync
     /// Like <see cref="FromAsync{T}"/> for work that usually finishes synchronously (a body already buffered):
     /// then the value is delivered during Subscribe with no task, continuation or scheduler hop.
     /// </summary>
-    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) => new FromValueTaskObservable<T>(run);
+    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) =>
+        new FromValueTaskObservable<Func<CancellationToken, ValueTask<T>>, T>(run, static (r, ct) => r(ct));
 
-    private sealed class FromValueTaskObservable<T>(Func<CancellationToken, ValueTask<T>> run) : IObservable<T>
+    /// <summary>As <see cref="FromValueTask{T}"/> with one state object, so a static lambda costs no delegate per call.</summary>
+    public static IObservable<T> FromValueTask<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> run) =>
+        new FromValueTaskObservable<TState, T>(state, run);
+
+    private sealed class FromValueTaskObservable<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> run) : IObservable<T>
     {
         public IDisposable Subscribe(IObserver<T> observer)
         {
@@ -84,7 +123,7 @@ internal static class RxAsync
             ValueTask<T> pending;
             try
             {
-                pending = run(cts.Token);
+                pending = run(state, cts.Token);
             }
             catch (Exception e)
             {

@@ -244,11 +244,22 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 (stale ??= new List<Connection>()).Add(c);
                 continue;
             }
-            if (list.Count == 0) _idle.Remove(key);
+            if (list.Count == 0) RemoveIdleList(key, list);
             return c;
         }
-        _idle.Remove(key);
+        RemoveIdleList(key, list);
         return null;
+    }
+
+    // One emptied list is kept for the next AddIdle: a sequential client empties and refills its key's list on
+    // every request, which would otherwise cost a list and its array each time.
+    private List<Connection>? _spareIdleList;
+
+    private void RemoveIdleList(ConnectionKey key, List<Connection> list)
+    {
+        _idle.Remove(key);
+        list.Clear();
+        _spareIdleList = list;
     }
 
     // An idle HTTP connection has nothing to say; readable means the server sent EOF (closed it) or garbage.
@@ -310,7 +321,12 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     private void AddIdle(Connection c)
     {
-        if (!_idle.TryGetValue(c.Key, out var list)) _idle[c.Key] = list = new List<Connection>();
+        if (!_idle.TryGetValue(c.Key, out var list))
+        {
+            list = _spareIdleList ?? new List<Connection>();
+            _spareIdleList = null;
+            _idle[c.Key] = list;
+        }
         list.Add(c);
         _idleCount++;
         c.IdleSince = _scheduler.Now;

@@ -64,9 +64,10 @@ public sealed partial class ClientSession
             .FollowRedirects(new RedirectOptions(allowRedirects, maxRedirects));
     }
 
+    private static readonly Func<ClientResponse, bool> Default = static r => !r.Ok;
+
     private Func<ClientResponse, bool>? RaisePredicate(RequestOptions options)
     {
-        static bool Default(ClientResponse r) => !r.Ok;
         if (options.RaiseForStatusWhen is { } own) return own;
         if (options.RaiseForStatus is { } b) return b ? Default : null;
         return SessionOptions.RaiseForStatusWhen ?? (SessionOptions.RaiseForStatus ? Default : null);
