@@ -19,7 +19,7 @@ public sealed class ClientResponse : IDisposable
     private readonly JsonSerializerOptions _jsonOptions;
     private byte[]? _cached;
     private int _consuming; // 1 once a reader started
-    private IDisposable? _onReleased;
+    private Transport.TimerWheel.Timer? _onReleased;
     private int _released;
     private System.Reactive.Subjects.BehaviorSubject<TransferProgress>? _progress;
 
@@ -213,11 +213,11 @@ public sealed class ClientResponse : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"<ClientResponse({Url}) [{Status} {Reason}]>";
 
-    // Disposed once the connection is released (the Total timer, which lasts as long as the body is read).
-    internal void OnReleased(IDisposable callback)
+    // Cancelled once the connection is released: the Total timer lasts as long as the body is being read.
+    internal void OnReleased(Transport.TimerWheel.Timer timer)
     {
-        _onReleased = callback;
-        if (Closed) callback.Dispose();
+        _onReleased = timer;
+        if (Closed) timer.Cancel();
     }
 
     internal void MarkReleased()
@@ -225,7 +225,7 @@ public sealed class ClientResponse : IDisposable
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         Connection = null;
         Volatile.Read(ref _progress)?.OnCompleted();
-        Interlocked.Exchange(ref _onReleased, null)?.Dispose();
+        Interlocked.Exchange(ref _onReleased, null)?.Cancel();
     }
 
     // Called by ResponseBody when the body ended (true) or reading stopped (false).

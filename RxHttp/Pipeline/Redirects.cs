@@ -43,7 +43,7 @@ public static class RedirectsOperator
     // observer, where SelectMany cost a sink, an inner observer, a composite disposable and closures per hop.
     private sealed class RedirectSink(RequestHandler hop, RedirectOptions options, IObserver<ClientResponse> observer) : IDisposable
     {
-        private readonly object _gate = new();
+        private object Gate => this; // private to the operator: its own lock, one object fewer per request
         private IDisposable? _current;
         private bool _disposed;
         private int _hop; // index of the hop whose messages count; earlier hops' are ignored
@@ -53,7 +53,7 @@ public static class RedirectsOperator
         public void Send(ClientRequest request)
         {
             int index;
-            lock (_gate)
+            lock (Gate)
             {
                 if (_disposed) return;
                 _request = request;
@@ -71,7 +71,7 @@ public static class RedirectsOperator
             }
             var subscription = source.Subscribe(new HopObserver(this, index));
             bool dispose;
-            lock (_gate)
+            lock (Gate)
             {
                 dispose = _disposed || _hop != index;
                 if (!dispose) _current = subscription;
@@ -81,13 +81,13 @@ public static class RedirectsOperator
 
         private bool IsCurrent(int index)
         {
-            lock (_gate) return !_disposed && _hop == index;
+            lock (Gate) return !_disposed && _hop == index;
         }
 
         public void Dispose()
         {
             IDisposable? current;
-            lock (_gate)
+            lock (Gate)
             {
                 _disposed = true;
                 current = _current;

@@ -26,26 +26,32 @@ public static class TotalTimeoutOperator
         {
             ArgumentNullException.ThrowIfNull(observer);
             var sink = new Sink(observer, delay);
-            var due = Ceiling.Deadline(scheduler.Now, delay, ceilThreshold);
-            sink.Timer.Disposable = TimerWheel.For(scheduler).Schedule(due, sink, static s => s.OnTimeout());
-            sink.Inner.Disposable = source.Subscribe(sink);
+            TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, ceilThreshold), sink);
+            sink.SetInner(source.Subscribe(sink));
             return sink;
         }
     }
 
-    // One object per request is observer, subscription and release callback: the closures, delegates and
-    // anonymous observer/disposable of an Observable.Create version cost about ten allocations per request.
-    private sealed class Sink(IObserver<ClientResponse> observer, TimeSpan delay) : IObserver<ClientResponse>, IDisposable
+    // One object per request is observer, subscription and the wheel timer itself: the closures, delegates,
+    // anonymous observer/disposable and timer handles of an Observable.Create version cost about ten allocations.
+    private sealed class Sink(IObserver<ClientResponse> observer, TimeSpan delay) : TimerWheel.Timer, IObserver<ClientResponse>, IDisposable
     {
-        public readonly SingleAssignmentDisposable Inner = new();
-        public readonly SingleAssignmentDisposable Timer = new();
+        private static readonly IDisposable Disposed = Disposable.Empty;
+        private IDisposable? _inner; // Disposed once disposed
         private ClientResponse? _delivered;
         private bool _finished;
 
-        // A private object of the sink's own, so no separate gate object is allocated per request.
-        private object Gate => Timer;
+        // The sink is private to this operator, so it is its own lock.
+        private object Gate => this;
 
-        public void OnTimeout()
+        public void SetInner(IDisposable subscription)
+        {
+            if (Interlocked.CompareExchange(ref _inner, subscription, null) is not null) subscription.Dispose();
+        }
+
+        private void DisposeInner() => Interlocked.Exchange(ref _inner, Disposed)?.Dispose();
+
+        protected internal override void Run()
         {
             ClientResponse? response;
             lock (Gate)
@@ -57,7 +63,7 @@ public static class TotalTimeoutOperator
             var error = new TotalTimeoutError($"Total timeout of {delay.TotalSeconds:0.###} s exceeded");
             if (response is null)
             {
-                Inner.Dispose();
+                DisposeInner();
                 observer.OnError(error);
             }
             else
@@ -77,7 +83,8 @@ public static class TotalTimeoutOperator
                 }
                 _delivered = response;
             }
-            response.OnReleased(Timer);
+            // After delivery the timer belongs to the response's lifetime (body reading counts).
+            response.OnReleased(this);
             observer.OnNext(response);
         }
 
@@ -88,7 +95,7 @@ public static class TotalTimeoutOperator
                 if (_finished) return;
                 _finished = true;
             }
-            Timer.Dispose();
+            Cancel();
             observer.OnError(error);
         }
 
@@ -101,20 +108,19 @@ public static class TotalTimeoutOperator
                 _finished = true;
                 anyDelivered = _delivered is not null;
             }
-            if (!anyDelivered) Timer.Dispose();
+            if (!anyDelivered) Cancel();
             observer.OnCompleted();
         }
 
         public void Dispose()
         {
-            Inner.Dispose();
+            DisposeInner();
             lock (Gate)
             {
-                // After delivery the timer belongs to the response's lifetime (body reading counts).
                 if (_delivered is not null) return;
                 _finished = true;
             }
-            Timer.Dispose();
+            Cancel();
         }
     }
 }

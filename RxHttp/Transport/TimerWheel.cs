@@ -28,6 +28,17 @@ internal sealed class TimerWheel
     public IDisposable Schedule<TState>(DateTimeOffset due, TState state, Action<TState> action)
     {
         var entry = new Entry<TState>(state, action);
+        Schedule(due, entry);
+        return entry;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="timer"/> at <paramref name="due"/> unless it is cancelled first: for an owner that is
+    /// its own timer (one allocation fewer per request). A timer is scheduled once.
+    /// </summary>
+    public void Schedule(DateTimeOffset due, Timer timer)
+    {
+        var entry = timer;
         Bucket? created = null;
         lock (_gate)
         {
@@ -46,7 +57,6 @@ internal sealed class TimerWheel
                 b.Fire();
                 return Disposable.Empty;
             });
-        return entry;
     }
 
     /// <summary>How many timers are waiting for <paramref name="due"/> (an emptied bucket may stay scheduled).</summary>
@@ -55,28 +65,31 @@ internal sealed class TimerWheel
         lock (_gate) return _buckets.TryGetValue(due.UtcTicks, out var b) ? b.Count : 0;
     }
 
-    private abstract class EntryBase : IDisposable
+    /// <summary>One timer on the wheel; <see cref="Cancel"/> unlinks it at once.</summary>
+    internal abstract class Timer
     {
-        public Bucket? Owner;
-        public EntryBase? Prev, Next;
+        internal Bucket? Owner;
+        internal Timer? Prev, Next;
 
-        public abstract void Run();
+        protected internal abstract void Run();
 
-        public void Dispose()
+        public void Cancel()
         {
             var owner = Volatile.Read(ref Owner);
             owner?.Remove(this);
         }
     }
 
-    private sealed class Entry<TState>(TState state, Action<TState> action) : EntryBase
+    private sealed class Entry<TState>(TState state, Action<TState> action) : Timer, IDisposable
     {
-        public override void Run() => action(state);
+        protected internal override void Run() => action(state);
+
+        public void Dispose() => Cancel();
     }
 
-    private sealed class Bucket(TimerWheel wheel, long key)
+    internal sealed class Bucket(TimerWheel wheel, long key)
     {
-        private EntryBase? _head;
+        private Timer? _head;
         private int _count;
         private bool _fired;
 
@@ -85,7 +98,7 @@ internal sealed class TimerWheel
         public readonly SingleAssignmentDisposable Handle = new();
 
         // Called under the wheel's lock.
-        public void Add(EntryBase e)
+        public void Add(Timer e)
         {
             e.Owner = this;
             e.Next = _head;
@@ -94,7 +107,7 @@ internal sealed class TimerWheel
             _count++;
         }
 
-        public void Remove(EntryBase e)
+        public void Remove(Timer e)
         {
             var cancelBucket = false;
             lock (wheel._gate)
@@ -118,14 +131,14 @@ internal sealed class TimerWheel
 
         public void Fire()
         {
-            List<EntryBase> due;
+            List<Timer> due;
             lock (wheel._gate)
             {
                 if (_fired) return;
                 _fired = true;
                 wheel._buckets.Remove(key);
                 if (_count == 0) return;
-                due = new List<EntryBase>(_count);
+                due = new List<Timer>(_count);
                 // Oldest first, as separate timers at the same tick would run.
                 for (var e = _head; e is not null; e = e.Next) due.Add(e);
                 due.Reverse();
