@@ -146,12 +146,19 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     public IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Observable.Create<Connection>(observer =>
+        return new ConnectObservable(this, key, timeout);
+    }
+
+    // Cold: each subscription is one ConnectOperation (no closure, delegate or wrapper observer per request).
+    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout) : IObservable<Connection>
+    {
+        public IDisposable Subscribe(IObserver<Connection> observer)
         {
-            var op = new ConnectOperation(this, key, timeout, observer);
+            ArgumentNullException.ThrowIfNull(observer);
+            var op = new ConnectOperation(pool, key, timeout, observer);
             op.Start();
             return op;
-        });
+        }
     }
 
     /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
@@ -335,7 +342,18 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         if (keep is null) return;
         // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
         var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
-        c.IdleTimer = TimerWheel.For(_scheduler).Schedule(due, (Pool: this, Connection: c), static s => s.Pool.ExpireIdle(s.Connection));
+        // One expiry object per connection, rescheduled on every release instead of a new wheel entry each time.
+        var expiry = c.IdleExpiry as IdleExpiryTimer ?? new IdleExpiryTimer(this, c);
+        c.IdleExpiry = expiry;
+        TimerWheel.For(_scheduler).Schedule(due, expiry);
+        c.IdleTimer = expiry;
+    }
+
+    private sealed class IdleExpiryTimer(BaseConnector pool, Connection connection) : TimerWheel.Timer, IDisposable
+    {
+        protected internal override void Run() => pool.ExpireIdle(connection);
+
+        public void Dispose() => Cancel();
     }
 
     private void ExpireIdle(Connection c)

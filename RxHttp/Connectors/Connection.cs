@@ -53,6 +53,7 @@ public sealed class Connection : IDisposable
     internal TimeSpan? ServerKeepAlive { get; set; }
     internal DateTimeOffset IdleSince { get; set; }
     internal IDisposable? IdleTimer { get; set; }
+    internal Transport.TimerWheel.Timer? IdleExpiry { get; set; } // the pool's reusable keep-alive timer for this connection
 
     /// <summary>True when the connection came from the idle list rather than being freshly opened.</summary>
     internal bool IsReused => RequestCount > 0;

@@ -34,10 +34,13 @@ internal sealed class TimerWheel
 
     /// <summary>
     /// Runs <paramref name="timer"/> at <paramref name="due"/> unless it is cancelled first: for an owner that is
-    /// its own timer (one allocation fewer per request). A timer is scheduled once.
+    /// its own timer (one allocation fewer per request), or that reuses one timer object. A timer is on the wheel at
+    /// most once: scheduling it again moves it.
     /// </summary>
     public void Schedule(DateTimeOffset due, Timer timer)
     {
+        // A reused timer is scheduled again only once it fired or was cancelled; make sure it is unlinked.
+        if (Volatile.Read(ref timer.Owner) is not null) timer.Cancel();
         var entry = timer;
         Bucket? created = null;
         lock (_gate)
