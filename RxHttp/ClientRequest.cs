@@ -43,7 +43,27 @@ public sealed class ClientRequest
     public bool AutoDecompress { get; init; } = true;
 
     /// <summary>Free-form values pipeline operators attach to a request.</summary>
-    public IDictionary<string, object?> Properties { get; init; } = new Dictionary<string, object?>();
+    public IDictionary<string, object?> Properties
+    {
+        // Created on first use: most requests carry no property, and the pipeline only looks them up.
+        get => _properties ??= new Dictionary<string, object?>();
+        init => _properties = value;
+    }
+
+    private IDictionary<string, object?>? _properties;
+
+    // Lookups that do not create the dictionary.
+    internal bool TryGetProperty(string key, out object? value)
+    {
+        if (_properties is null)
+        {
+            value = null;
+            return false;
+        }
+        return _properties.TryGetValue(key, out value);
+    }
+
+    internal bool HasProperty(string key) => _properties is not null && _properties.ContainsKey(key);
 
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
@@ -53,7 +73,7 @@ public sealed class ClientRequest
             Tls = Tls,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
-            Properties = new Dictionary<string, object?>(Properties),
+            _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };
 
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>

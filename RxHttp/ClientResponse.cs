@@ -19,7 +19,7 @@ public sealed class ClientResponse : IDisposable
     private readonly JsonSerializerOptions _jsonOptions;
     private byte[]? _cached;
     private int _consuming; // 1 once a reader started
-    private Action? _onReleased;
+    private Transport.TimerWheel.Timer? _onReleased;
     private int _released;
     private System.Reactive.Subjects.BehaviorSubject<TransferProgress>? _progress;
 
@@ -35,6 +35,7 @@ public sealed class ClientResponse : IDisposable
         RequestInfo = requestInfo;
         Connection = connection;
         _body = body;
+        if (body is not null) body.Owner = this;
         _jsonOptions = jsonOptions;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
             _decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
@@ -154,7 +155,7 @@ public sealed class ClientResponse : IDisposable
     }
 
     /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
-    public IObservable<byte[]> Read() => RxAsync.FromValueTask(ReadAllAsync);
+    public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
     public IObservable<string> Text(Encoding? encoding = null) =>
@@ -212,10 +213,11 @@ public sealed class ClientResponse : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"<ClientResponse({Url}) [{Status} {Reason}]>";
 
-    internal void OnReleased(Action callback)
+    // Cancelled once the connection is released: the Total timer lasts as long as the body is being read.
+    internal void OnReleased(Transport.TimerWheel.Timer timer)
     {
-        _onReleased = callback;
-        if (Closed) callback();
+        _onReleased = timer;
+        if (Closed) timer.Cancel();
     }
 
     internal void MarkReleased()
@@ -223,7 +225,7 @@ public sealed class ClientResponse : IDisposable
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         Connection = null;
         Volatile.Read(ref _progress)?.OnCompleted();
-        Interlocked.Exchange(ref _onReleased, null)?.Invoke();
+        Interlocked.Exchange(ref _onReleased, null)?.Cancel();
     }
 
     // Called by ResponseBody when the body ended (true) or reading stopped (false).
@@ -401,20 +403,10 @@ public sealed class ClientResponse : IDisposable
         return type.ToString().ToLowerInvariant();
     }
 
-    private sealed class ResponseReadStream(ClientResponse response) : Stream
+    private sealed class ResponseReadStream(ClientResponse response) : ReadOnlyStreamBase
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => response.ContentLength ?? throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => response.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -82,12 +82,30 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(method);
         ArgumentNullException.ThrowIfNull(url);
-        return Observable.Defer(() =>
+        return new RequestObservable(this, method.ToUpperInvariant(), url, options ?? Empty);
+    }
+
+    // What Observable.Defer did, without its factory closure: a throw from building the request (bad URL,
+    // conflicting options) goes to OnError.
+    private sealed class RequestObservable(ClientSession session, string method, Url url, RequestOptions options) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            if (Closed) return Observable.Throw<ClientResponse>(new SessionClosedError());
-            var request = BuildRequest(method.ToUpperInvariant(), url, options ?? Empty);
-            return Pipeline(request, options ?? Empty);
-        });
+            ArgumentNullException.ThrowIfNull(observer);
+            IObservable<ClientResponse> pipeline;
+            try
+            {
+                if (session.Closed) throw new SessionClosedError();
+                var request = session.BuildRequest(method, url, options);
+                pipeline = session.Pipeline(request, options);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return System.Reactive.Disposables.Disposable.Empty;
+            }
+            return pipeline.Subscribe(observer);
+        }
     }
 
     /// <summary>GET. Redirects are followed by default.</summary>
@@ -137,18 +155,28 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         full = full.WithoutFragment();
         full.RequireHttp(allowWebSocket: false);
 
-        var headers = _headers.Clone();
+        var headers = _headers.Clone(extra: 3);
         if (options.Headers is not null)
         {
             var explicitHeaders = new HeaderCollection(options.Headers);
             foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
             foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
         }
-        var skip = new HashSet<string>(options.SkipAutoHeaders ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
+        // No set to build for the usual request that skips nothing.
+        var skip = options.SkipAutoHeaders is { } skipped ? new HashSet<string>(skipped, StringComparer.OrdinalIgnoreCase) : null;
         var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;
-        if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
-        if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
-        if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+        if (skip is null)
+        {
+            headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+            headers.SetDefault("Accept", "*/*");
+            if (autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+        }
+        else
+        {
+            if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+            if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
+            if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+        }
         var auth = SelectAuth(full, headers, options);
 
         Payload? body = null;
@@ -165,7 +193,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             Chunked = options.Chunked,
             AutoDecompress = autoDecompress,
         };
-        if (skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
+        if (skip is not null && skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
         ApplyProxy(request, options);
         ApplyBodyOptions(request, options);
         if (auth is not null) request.Properties[BasicAuthOperator.AuthKey] = auth;

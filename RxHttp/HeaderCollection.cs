@@ -109,9 +109,12 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     }
 
     /// <summary>A writable copy.</summary>
-    public HeaderCollection Clone()
+    public HeaderCollection Clone() => Clone(0);
+
+    // Room for the headers the caller is about to add, so they do not regrow the copy.
+    internal HeaderCollection Clone(int extra)
     {
-        var c = new HeaderCollection(_items.Count);
+        var c = new HeaderCollection(_items.Count + extra);
         c._items.AddRange(_items);
         return c;
     }

@@ -29,11 +29,13 @@ internal sealed class Http1Exchange
 
     /// <summary>The innermost handler: a cold observable that sends <paramref name="request"/> once per subscription.</summary>
     public IObservable<ClientResponse> Send(ClientRequest request) =>
-        RxAsync.FromAsync(ct => SendAsync(request, ct), orphan: r => r.Release());
+        RxAsync.FromAsync((Exchange: this, Request: request), static (s, ct) => s.Exchange.SendAsync(s.Request, ct), ReleaseOrphan);
+
+    private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
     /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        request.Properties.TryGetValue(ProxyProperty, out var p) && p is ProxySettings proxy
+        request.TryGetProperty(ProxyProperty, out var p) && p is ProxySettings proxy
             ? proxy.KeyFor(request.Url, request.Tls)
             : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
 
@@ -43,9 +45,21 @@ internal sealed class Http1Exchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.Properties.ContainsKey(ProxyProperty) || DefaultProxy?.Invoke(request.Url) is not { } proxy) return KeyFor(request);
-        return proxy.KeyFor(request.Url, request.Tls);
+        if (request.HasProperty(ProxyProperty)) return KeyFor(request);
+        if (DefaultProxy?.Invoke(request.Url) is { } proxy) return proxy.KeyFor(request.Url, request.Tls);
+        // Direct: a session mostly talks to one origin, so the last key is usually the one needed (one allocation
+        // and, as the same instance, a cheaper equality check in the pool's dictionaries).
+        var url = request.Url;
+        var last = Volatile.Read(ref _lastDirectKey);
+        if (last is not null && last.Port == url.Port && last.IsSsl == url.IsSecure && ReferenceEquals(last.Tls, request.Tls)
+            && string.Equals(last.Host, url.Host, StringComparison.Ordinal))
+            return last;
+        var key = new ConnectionKey(url.Host, url.Port, url.IsSecure, request.Tls);
+        Volatile.Write(ref _lastDirectKey, key);
+        return key;
     }
+
+    private ConnectionKey? _lastDirectKey;
 
     /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
     internal const string ProxyProperty = "rxhttp.proxy";
@@ -89,7 +103,7 @@ internal sealed class Http1Exchange
         }
     }
 
-    private Task<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    private ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
     {
         var source = _connector.Connect(key, timeout);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
@@ -97,7 +111,7 @@ internal sealed class Http1Exchange
             var due = Ceiling.Deadline(_scheduler.Now, connect, timeout.CeilThreshold);
             source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), _scheduler);
         }
-        return RxAsync.FirstLeaseAsync(source, ct);
+        return RxAsync.FirstLeaseValueAsync(source, ct);
     }
 
     private sealed class ExchangeState
@@ -115,7 +129,8 @@ internal sealed class Http1Exchange
         var info = new RequestInfo(request.Method, request.Url, sent.Headers);
         var bodyHeld = sent.BodyHeld;
 
-        var head = new ResponseHeadBuilder(connection.HeaderStrings);
+        var head = connection.HeadBuilder;
+        head.Reset();
         while (true)
         {
             int consumed;
@@ -156,11 +171,10 @@ internal sealed class Http1Exchange
         connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
 
-        ClientResponse? response = null;
         ResponseBody? body = null;
         if (head.Status != 101)
-            body = new ResponseBody(connection, framing, length, readTimer, _limits, complete => ClientResponse.OnBodyEnd(response, connection, complete, keepAlive));
-        response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
+        var response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
             connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }
@@ -196,7 +210,7 @@ internal sealed class Http1Exchange
         var expect100 = false;
         if (body is not null)
         {
-            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.Properties.ContainsKey(SkipContentType)) headers.AddUnchecked("Content-Type", type);
+            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(SkipContentType)) headers.AddUnchecked("Content-Type", type);
             if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
             {
                 chunked = true;
@@ -218,7 +232,7 @@ internal sealed class Http1Exchange
                 headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
             // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
-            if (request.Properties.ContainsKey(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
+            if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
             expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
         }
         else if (request.Method is not ("GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT") && !headers.Contains("Content-Length") && !headers.Contains("Transfer-Encoding"))
@@ -273,7 +287,7 @@ internal sealed class Http1Exchange
     }
 
     private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.Properties.TryGetValue(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
+        request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
 
     internal const string Expect100Key = "rxhttp.expect100";
     internal const string UploadProgressKey = "rxhttp.upload-progress";

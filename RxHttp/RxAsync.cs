@@ -17,14 +17,43 @@ internal static class RxAsync
     /// disposal is observed here rather than left unobserved.
     /// </summary>
     public static IObservable<T> FromAsync<T>(Func<CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
-        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan).Run(run));
+        Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan, CtsCache.Rent()).Run(run));
+
+    /// <summary>
+    /// As <see cref="FromAsync{T}"/> for work that takes one state object: no closure or delegate per call when
+    /// <paramref name="run"/> is a static lambda.
+    /// </summary>
+    public static IObservable<T> FromAsync<TState, T>(TState state, Func<TState, CancellationToken, Task<T>> run, Action<T>? orphan = null) =>
+        new FromAsyncObservable<TState, T>(state, run, orphan);
+
+    private sealed class FromAsyncObservable<TState, T>(TState state, Func<TState, CancellationToken, Task<T>> run, Action<T>? orphan) : IObservable<T>
+    {
+        public IDisposable Subscribe(IObserver<T> observer)
+        {
+            ArgumentNullException.ThrowIfNull(observer);
+            var sink = new FromAsyncSink<T>(observer, orphan, CtsCache.Rent());
+            Task<T> task;
+            try
+            {
+                task = run(state, sink.Token);
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            return sink.Start(task);
+        }
+    }
 
     // One object per subscription is the whole state: it is the continuation's state and the subscription's
     // disposable, instead of a closure, a delegate and an anonymous disposable per request.
-    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan) : IDisposable
+    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan, CancellationTokenSource cts) : IDisposable
     {
-        private readonly CancellationTokenSource _cts = new();
-        private int _disposed;
+        private readonly CancellationTokenSource _cts = cts;
+        private int _state; // 0 running, 1 disposed (cancelled), 2 finished
+
+        public CancellationToken Token => _cts.Token;
 
         public IDisposable Run(Func<CancellationToken, Task<T>> run)
         {
@@ -38,19 +67,26 @@ internal static class RxAsync
                 observer.OnError(e);
                 return Disposable.Empty;
             }
+            return Start(task);
+        }
+
+        public IDisposable Start(Task<T> task)
+        {
             task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), this,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return this;
         }
 
-        private void OnDone(Task<T> t)
+        public void OnDone(Task<T> t)
         {
-            if (Volatile.Read(ref _disposed) != 0)
+            if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
             {
                 if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
                 else _ = t.Exception; // observed
                 return;
             }
+            // Finished before any disposal, so nobody will cancel it any more: the next request may reuse it.
+            CtsCache.Return(_cts);
             if (t.IsCompletedSuccessfully)
             {
                 observer.OnNext(t.Result);
@@ -62,7 +98,7 @@ internal static class RxAsync
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
             _cts.Cancel();
         }
     }
@@ -72,89 +108,172 @@ internal static class RxAsync
     /// then the value is delivered during Subscribe with no task, continuation or scheduler hop.
     /// </summary>
     public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> run) =>
-        Observable.Create<T>(observer =>
+        new FromValueTaskObservable<Func<CancellationToken, ValueTask<T>>, T>(run, static (r, ct) => r(ct));
+
+    /// <summary>As <see cref="FromValueTask{T}"/> with one state object, so a static lambda costs no delegate per call.</summary>
+    public static IObservable<T> FromValueTask<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> run) =>
+        new FromValueTaskObservable<TState, T>(state, run);
+
+    private sealed class FromValueTaskObservable<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> run) : IObservable<T>
+    {
+        public IDisposable Subscribe(IObserver<T> observer)
         {
-            var cts = new CancellationTokenSource();
+            ArgumentNullException.ThrowIfNull(observer);
+            var cts = CtsCache.Rent();
             ValueTask<T> pending;
             try
             {
-                pending = run(cts.Token);
+                pending = run(state, cts.Token);
             }
             catch (Exception e)
             {
+                CtsCache.Return(cts);
                 observer.OnError(e);
                 return Disposable.Empty;
             }
             if (pending.IsCompletedSuccessfully)
             {
                 var value = pending.Result;
-                cts.Dispose();
+                CtsCache.Return(cts);
                 observer.OnNext(value);
                 observer.OnCompleted();
                 return Disposable.Empty;
             }
-            var disposed = 0;
-            pending.AsTask().ContinueWith(t =>
-            {
-                if (Volatile.Read(ref disposed) != 0)
-                {
-                    _ = t.Exception; // observed
-                    return;
-                }
-                if (t.IsCompletedSuccessfully)
-                {
-                    observer.OnNext(t.Result);
-                    observer.OnCompleted();
-                }
-                else if (t.IsCanceled) observer.OnError(new OperationCanceledException());
-                else observer.OnError(t.Exception!.InnerExceptions.Count == 1 ? t.Exception.InnerException! : t.Exception);
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return Disposable.Create(() =>
-            {
-                if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-                cts.Cancel();
-            });
-        });
+            var sink = new FromAsyncSink<T>(observer, null, cts);
+            pending.AsTask().ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), sink,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return sink;
+        }
+    }
+
+    /// <summary>
+    /// Cancellation sources are reused once their operation finished uncancelled (<see cref="CancellationTokenSource.TryReset"/>):
+    /// every request needs one for its subscription to be cancellable, and almost none is ever cancelled. Reuse also
+    /// keeps the source's registration nodes, which socket reads with a cancellable token would otherwise allocate.
+    /// </summary>
+    private static class CtsCache
+    {
+        [ThreadStatic] private static CancellationTokenSource? t_cached;
+
+        public static CancellationTokenSource Rent()
+        {
+            var cts = t_cached;
+            if (cts is null) return new CancellationTokenSource();
+            t_cached = null;
+            return cts;
+        }
+
+        public static void Return(CancellationTokenSource cts)
+        {
+            if (cts.TryReset()) t_cached = cts;
+        }
+    }
 
     /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
-    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct)
+    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct) =>
+        FirstLeaseValueAsync(source, ct).AsTask();
+
+    /// <summary>As <see cref="FirstLeaseAsync"/>, with no task at all when an idle connection is handed out at once.</summary>
+    public static ValueTask<Connection> FirstLeaseValueAsync(IObservable<Connection> source, CancellationToken ct)
     {
         var lease = new LeaseObserver();
-        lease.Subscription.Disposable = source.Subscribe(lease);
-        var task = lease.Completion.Task;
-        // An idle connection is handed out synchronously: then there is nothing to cancel, and registering (plus a
-        // continuation queued to the thread pool to undo it) would cost a work item per request.
+        var subscription = source.Subscribe(lease);
+        // An idle connection is handed out synchronously: then there is no task to build, nothing to cancel, and
+        // registering (plus a continuation queued to the thread pool to undo it) would cost a work item per request.
+        var task = lease.ToTask();
+        if (task is null) return lease.SyncResult();
         if (ct.CanBeCanceled && !task.IsCompleted)
         {
+            lease.Subscription = subscription;
             var reg = ct.Register(static (state, token) =>
             {
                 var l = (LeaseObserver)state!;
-                l.Completion.TrySetCanceled(token);
-                l.Subscription.Dispose();
+                l.Completion!.TrySetCanceled(token);
+                l.Subscription!.Dispose();
             }, lease);
             task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        return task;
+        return new ValueTask<Connection>(task);
     }
 
-    // One object is observer, completion and subscription holder: no delegates or closures per request.
+    // One object is observer, result holder and subscription holder: no delegates or closures per request, and a
+    // task only when the lease does not arrive during Subscribe.
     private sealed class LeaseObserver : IObserver<Connection>
     {
-        public readonly TaskCompletionSource<Connection> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly SingleAssignmentDisposable Subscription = new();
+        private Connection? _value;
+        private Exception? _error;
+        private bool _done;
+        public TaskCompletionSource<Connection>? Completion;
+        public IDisposable? Subscription;
+
+        private object Gate => this;
+
+        // Null when the outcome is already known (see SyncResult); else the task that will carry it.
+        public Task<Connection>? ToTask()
+        {
+            lock (Gate)
+            {
+                if (_done) return null;
+                Completion = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+                return Completion.Task;
+            }
+        }
+
+        public ValueTask<Connection> SyncResult() =>
+            _error is null ? new ValueTask<Connection>(_value!) : ValueTask.FromException<Connection>(_error);
 
         public void OnNext(Connection value)
         {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (_done) value.Release();
+                    else
+                    {
+                        _value = value;
+                        _done = true;
+                    }
+                    return;
+                }
+            }
             if (!Completion.TrySetResult(value)) value.Release();
         }
 
-        public void OnError(Exception error) => Completion.TrySetException(error);
+        public void OnError(Exception error)
+        {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (!_done)
+                    {
+                        _error = error;
+                        _done = true;
+                    }
+                    return;
+                }
+            }
+            Completion.TrySetException(error);
+        }
 
         // Completion normally follows the lease; building the error only when it did not keeps an exception
         // allocation off every request.
         public void OnCompleted()
         {
+            lock (Gate)
+            {
+                if (Completion is null)
+                {
+                    if (!_done)
+                    {
+                        _error = new ClientConnectionError("The connector completed without a connection.");
+                        _done = true;
+                    }
+                    return;
+                }
+            }
             if (!Completion.Task.IsCompleted) Completion.TrySetException(new ClientConnectionError("The connector completed without a connection."));
         }
     }

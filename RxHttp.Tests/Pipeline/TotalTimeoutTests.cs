@@ -115,12 +115,17 @@ public class TotalTimeoutTests : ReactiveTest
         using var session = Session(scheduler, new ClientTimeout { Total = Span(10) });
         var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url()), server);
         Assert.That(scheduler.IsPending(S(1011)), Is.True);
+        Assert.That(RxHttp.Transport.TimerWheel.For(scheduler).CountDueAt(new DateTimeOffset(S(1011), TimeSpan.Zero)), Is.EqualTo(1));
 
         await server.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await Wait.Until(() => observer.Messages.Count == 2, what: "the response");
         var text = await observer.Messages[0].Value.Value.Text();
         Assert.That(text, Is.EqualTo("ok"));
-        Assert.That(scheduler.IsPending(S(1011)), Is.False, "the body was read to the end, so the connection was released and the timer cancelled");
+        // The timer wheel keeps the emptied whole-second action for later timers; the request's timer is gone.
+        Assert.That(RxHttp.Transport.TimerWheel.For(scheduler).CountDueAt(new DateTimeOffset(S(1011), TimeSpan.Zero)), Is.Zero,
+            "the body was read to the end, so the connection was released and the timer cancelled");
+        scheduler.AdvanceTo(S(1012));
+        Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(1));
         scheduler.AdvanceTo(S(2000));
         Assert.That(observer.Messages, Has.Count.EqualTo(2));
     }

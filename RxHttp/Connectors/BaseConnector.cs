@@ -146,12 +146,19 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     public IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Observable.Create<Connection>(observer =>
+        return new ConnectObservable(this, key, timeout);
+    }
+
+    // Cold: each subscription is one ConnectOperation (no closure, delegate or wrapper observer per request).
+    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout) : IObservable<Connection>
+    {
+        public IDisposable Subscribe(IObserver<Connection> observer)
         {
-            var op = new ConnectOperation(this, key, timeout, observer);
+            ArgumentNullException.ThrowIfNull(observer);
+            var op = new ConnectOperation(pool, key, timeout, observer);
             op.Start();
             return op;
-        });
+        }
     }
 
     /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
@@ -227,7 +234,8 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         else _acquiredPerKey[key] = n;
     }
 
-    private Connection? TakeIdle(ConnectionKey key, List<Connection> stale)
+    // Stale connections found on the way go to a list created only when there is one.
+    private Connection? TakeIdle(ConnectionKey key, ref List<Connection>? stale)
     {
         if (!_idle.TryGetValue(key, out var list)) return null;
         while (list.Count > 0)
@@ -240,14 +248,25 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             if (!c.TryReacquire()) continue; // closed while idle
             if (IsStale(c))
             {
-                stale.Add(c);
+                (stale ??= new List<Connection>()).Add(c);
                 continue;
             }
-            if (list.Count == 0) _idle.Remove(key);
+            if (list.Count == 0) RemoveIdleList(key, list);
             return c;
         }
-        _idle.Remove(key);
+        RemoveIdleList(key, list);
         return null;
+    }
+
+    // One emptied list is kept for the next AddIdle: a sequential client empties and refills its key's list on
+    // every request, which would otherwise cost a list and its array each time.
+    private List<Connection>? _spareIdleList;
+
+    private void RemoveIdleList(ConnectionKey key, List<Connection> list)
+    {
+        _idle.Remove(key);
+        list.Clear();
+        _spareIdleList = list;
     }
 
     // An idle HTTP connection has nothing to say; readable means the server sent EOF (closed it) or garbage.
@@ -309,7 +328,12 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     private void AddIdle(Connection c)
     {
-        if (!_idle.TryGetValue(c.Key, out var list)) _idle[c.Key] = list = new List<Connection>();
+        if (!_idle.TryGetValue(c.Key, out var list))
+        {
+            list = _spareIdleList ?? new List<Connection>();
+            _spareIdleList = null;
+            _idle[c.Key] = list;
+        }
         list.Add(c);
         _idleCount++;
         c.IdleSince = _scheduler.Now;
@@ -318,7 +342,18 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         if (keep is null) return;
         // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
         var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
-        c.IdleTimer = TimerWheel.For(_scheduler).Schedule(due, (Pool: this, Connection: c), static s => s.Pool.ExpireIdle(s.Connection));
+        // One expiry object per connection, rescheduled on every release instead of a new wheel entry each time.
+        var expiry = c.IdleExpiry as IdleExpiryTimer ?? new IdleExpiryTimer(this, c);
+        c.IdleExpiry = expiry;
+        TimerWheel.For(_scheduler).Schedule(due, expiry);
+        c.IdleTimer = expiry;
+    }
+
+    private sealed class IdleExpiryTimer(BaseConnector pool, Connection connection) : TimerWheel.Timer, IDisposable
+    {
+        protected internal override void Run() => pool.ExpireIdle(connection);
+
+        public void Dispose() => Cancel();
     }
 
     private void ExpireIdle(Connection c)
@@ -378,7 +413,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         {
             Waiter? w = null;
             Connection? idle = null;
-            var stale = new List<Connection>();
+            List<Connection>? stale = null;
             lock (_gate)
             {
                 if (_closed) return;
@@ -392,11 +427,11 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 }
                 if (w is null) return;
                 AddAcquired(w.Key, 1);
-                idle = TakeIdle(w.Key, stale);
+                idle = TakeIdle(w.Key, ref stale);
                 if (idle is not null) _leased.Add(idle);
                 else _opening++;
             }
-            foreach (var s in stale) s.CloseCore();
+            if (stale is not null) foreach (var s in stale) s.CloseCore();
             if (idle is not null) w.Grant(idle);
             else w.Open();
         }
@@ -429,7 +464,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     {
         private readonly BaseConnector _pool;
         private readonly IObserver<Connection> _observer;
-        private readonly CancellationTokenSource _cts = new();
+        private CancellationTokenSource? _cts; // only an opening needs one: most leases are idle connections
         private readonly ClientTimeout? _timeout;
         private readonly Action<ConnectorTraceKind>? _trace = ConnectorTrace.Current.Value;
         private bool _queued;
@@ -447,7 +482,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         {
             Connection? idle = null;
             var open = false;
-            var stale = new List<Connection>();
+            List<Connection>? stale = null;
             lock (_pool._gate)
             {
                 if (_pool._closed)
@@ -458,7 +493,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 if (_pool.HasCapacity(Key) && !_pool.MustQueueBehind(Key))
                 {
                     _pool.AddAcquired(Key, 1);
-                    idle = _pool.TakeIdle(Key, stale);
+                    idle = _pool.TakeIdle(Key, ref stale);
                     if (idle is not null) _pool._leased.Add(idle);
                     else
                     {
@@ -473,7 +508,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 }
             }
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedStart);
-            foreach (var s in stale) s.CloseCore();
+            if (stale is not null) foreach (var s in stale) s.CloseCore();
             if (idle is not null) Grant(idle);
             else if (open) Open();
             _pool.Publish();
@@ -503,9 +538,13 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedEnd);
             ConnectorTrace.Current.Value = _trace;
             ConnectorTrace.Emit(_trace, ConnectorTraceKind.CreateStart);
+            var cts = new CancellationTokenSource();
+            // Published before reading _done, as Dispose sets _done before reading _cts: one of the two cancels.
+            Interlocked.Exchange(ref _cts, cts);
+            if (Volatile.Read(ref _done) != 0) cts.Cancel();
             try
             {
-                c = await _pool.CreateConnectionAsync(Key, _timeout, _cts.Token).ConfigureAwait(false);
+                c = await _pool.CreateConnectionAsync(Key, _timeout, cts.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -552,7 +591,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                     wasWaiting = true;
                 }
             }
-            _cts.Cancel();
+            Volatile.Read(ref _cts)?.Cancel();
             if (wasWaiting) _pool.Publish();
         }
     }

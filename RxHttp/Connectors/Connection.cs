@@ -45,10 +45,15 @@ public sealed class Connection : IDisposable
     /// <summary>Header strings of the last response on this connection, reused when the next one repeats them.</summary>
     internal HeaderStringCache HeaderStrings => _headerStrings ??= new HeaderStringCache();
     private HeaderStringCache? _headerStrings;
+
+    /// <summary>The head parser's sink, reused by each exchange on this connection (one at a time).</summary>
+    internal ResponseHeadBuilder HeadBuilder => _headBuilder ??= new ResponseHeadBuilder(HeaderStrings);
+    private ResponseHeadBuilder? _headBuilder;
     internal bool KeepAlive { get; set; } = true;
     internal TimeSpan? ServerKeepAlive { get; set; }
     internal DateTimeOffset IdleSince { get; set; }
     internal IDisposable? IdleTimer { get; set; }
+    internal Transport.TimerWheel.Timer? IdleExpiry { get; set; } // the pool's reusable keep-alive timer for this connection
 
     /// <summary>True when the connection came from the idle list rather than being freshly opened.</summary>
     internal bool IsReused => RequestCount > 0;

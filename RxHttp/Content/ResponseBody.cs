@@ -12,24 +12,30 @@ internal sealed class ResponseBody
     private readonly Connection _connection;
     private readonly BodyFraming _framing;
     private readonly ReadTimer? _timer;
-    private readonly Action<bool> _onEnd;
+    private readonly bool _keepAlive;
     private long _remaining;
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
     private int _state; // 0 reading, 1 done, 2 failed/closed
 
-    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, Action<bool> onEnd)
+    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive)
     {
         _connection = connection;
         _framing = framing;
         _remaining = contentLength;
         _timer = timer;
-        _onEnd = onEnd;
+        _keepAlive = keepAlive;
         if (framing == BodyFraming.Chunked) _chunked = new ChunkedDecoder(limits);
         if (framing == BodyFraming.None || framing == BodyFraming.ContentLength && contentLength == 0) Finish();
     }
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
+
+    /// <summary>The response this body belongs to (set by it), told when the body ends; a field rather than a callback closure.</summary>
+    public ClientResponse? Owner { get; set; }
+
+    // The connection goes back to the pool only after a complete body on a keep-alive connection.
+    private void OnEnd(bool complete) => ClientResponse.OnBodyEnd(Owner, _connection, complete, _keepAlive);
 
     /// <summary>Bytes still to come when the length is known (Content-Length framing), else null.</summary>
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
@@ -165,14 +171,14 @@ internal sealed class ResponseBody
 
     private int Finish()
     {
-        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) _onEnd(true);
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) OnEnd(true);
         return 0;
     }
 
     /// <summary>Stops reading: the connection is closed unless the body already ended.</summary>
     public void Fail()
     {
-        if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) _onEnd(false);
+        if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) OnEnd(false);
     }
 
     /// <summary>Drains what is already buffered so a fully received body still frees its connection for reuse.</summary>
@@ -191,18 +197,8 @@ internal sealed class ResponseBody
 }
 
 /// <summary>The raw body as a <see cref="Stream"/>, so decompressors from System.IO.Compression can sit on top.</summary>
-internal sealed class ResponseBodyStream(ResponseBody body) : Stream
+internal sealed class ResponseBodyStream(ResponseBody body) : ReadOnlyStreamBase
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => body.BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => body.ReadAsync(buffer, cancellationToken);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

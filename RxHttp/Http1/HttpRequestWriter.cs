@@ -14,19 +14,34 @@ internal static class HttpRequestWriter
     private static ReadOnlySpan<byte> ColonSpace => ": "u8;
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
 
+    // The list overload enumerates without boxing an enumerator (the exchange's path, once per request).
+    public static void WriteHead(IBufferWriter<byte> writer, string method, string target, List<KeyValuePair<string, string>> headers)
+    {
+        WriteRequestLine(writer, method, target);
+        foreach (var (name, value) in headers) WriteHeader(writer, name, value);
+        writer.Write(Crlf);
+    }
+
     public static void WriteHead(IBufferWriter<byte> writer, string method, string target, IEnumerable<KeyValuePair<string, string>> headers)
+    {
+        WriteRequestLine(writer, method, target);
+        foreach (var (name, value) in headers) WriteHeader(writer, name, value);
+        writer.Write(Crlf);
+    }
+
+    private static void WriteRequestLine(IBufferWriter<byte> writer, string method, string target)
     {
         WriteAscii(writer, method);
         writer.Write(" "u8);
         WriteUtf8(writer, target);
         writer.Write(Http11Crlf);
-        foreach (var (name, value) in headers)
-        {
-            WriteAscii(writer, name);
-            writer.Write(ColonSpace);
-            WriteUtf8(writer, value);
-            writer.Write(Crlf);
-        }
+    }
+
+    private static void WriteHeader(IBufferWriter<byte> writer, string name, string value)
+    {
+        WriteAscii(writer, name);
+        writer.Write(ColonSpace);
+        WriteUtf8(writer, value);
         writer.Write(Crlf);
     }
 

@@ -69,14 +69,36 @@ public static class BasicAuthOperator
     public static RequestHandler WithBasicAuth(this RequestHandler hop)
     {
         ArgumentNullException.ThrowIfNull(hop);
-        return request => Observable.Defer(() =>
+        return request => new AuthHop(hop, request);
+    }
+
+    // Deferred like Observable.Defer, as one object per hop; a request without credentials passes straight through.
+    private sealed class AuthHop(RequestHandler hop, ClientRequest request) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            var auth = BasicAuth.FromUrl(request.Url);
-            if (auth is null && request.Properties.TryGetValue(AuthKey, out var a)) auth = a as BasicAuth;
-            if (auth is null && request.Url.User is null) return hop(request);
-            var headers = request.Headers.Clone();
-            if (auth is not null && !headers.Contains("Authorization")) headers.Set("Authorization", auth.Encode());
-            return hop(request.With(url: request.Url.WithoutCredentials(), headers: headers));
-        });
+            ArgumentNullException.ThrowIfNull(observer);
+            IObservable<ClientResponse> source;
+            try
+            {
+                source = hop(WithAuthorization(request));
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return System.Reactive.Disposables.Disposable.Empty;
+            }
+            return source.Subscribe(observer);
+        }
+    }
+
+    private static ClientRequest WithAuthorization(ClientRequest request)
+    {
+        var auth = BasicAuth.FromUrl(request.Url);
+        if (auth is null && request.TryGetProperty(AuthKey, out var a)) auth = a as BasicAuth;
+        if (auth is null && request.Url.User is null) return request;
+        var headers = request.Headers.Clone();
+        if (auth is not null && !headers.Contains("Authorization")) headers.Set("Authorization", auth.Encode());
+        return request.With(url: request.Url.WithoutCredentials(), headers: headers);
     }
 }

@@ -30,23 +30,44 @@ public sealed partial class ClientSession
             request.Properties[RequestTracer.Key] = tracer;
         }
 
-        RequestHandler handler = _exchange.Send;
-        handler = handler.WithMiddlewares(options.Middlewares ?? SessionOptions.Middlewares);
-        if (tracer is not null) handler = handler.TraceHops();
-        handler = handler
-            .WithCookies(CookieJar)
-            .WithBasicAuth();
+        var middlewares = options.Middlewares ?? SessionOptions.Middlewares;
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
-        handler = handler.FollowRedirects(new RedirectOptions(allow, options.MaxRedirects ?? SessionOptions.MaxRedirects));
+        var maxRedirects = options.MaxRedirects ?? SessionOptions.MaxRedirects;
+        RequestHandler handler;
+        if (middlewares is null && tracer is null && maxRedirects == SessionOptions.MaxRedirects)
+        {
+            // The usual request: the chain only depends on whether redirects are followed, so it is built once.
+            handler = allow ? _plainFollowing ??= BuildHandler(null, false, true, maxRedirects) : _plainNotFollowing ??= BuildHandler(null, false, false, maxRedirects);
+        }
+        else
+        {
+            handler = BuildHandler(middlewares, tracer is not null, allow, maxRedirects);
+        }
 
         var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
         if (RaisePredicate(options) is { } raise) result = result.RaiseForStatus(raise);
         return tracer is null ? result : result.TraceOutcome(tracer);
     }
 
+    private RequestHandler? _plainFollowing, _plainNotFollowing;
+
+    private RequestHandler BuildHandler(
+        IEnumerable<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? middlewares,
+        bool traced, bool allowRedirects, int maxRedirects)
+    {
+        RequestHandler handler = _exchange.Send;
+        handler = handler.WithMiddlewares(middlewares);
+        if (traced) handler = handler.TraceHops();
+        return handler
+            .WithCookies(CookieJar)
+            .WithBasicAuth()
+            .FollowRedirects(new RedirectOptions(allowRedirects, maxRedirects));
+    }
+
+    private static readonly Func<ClientResponse, bool> Default = static r => !r.Ok;
+
     private Func<ClientResponse, bool>? RaisePredicate(RequestOptions options)
     {
-        static bool Default(ClientResponse r) => !r.Ok;
         if (options.RaiseForStatusWhen is { } own) return own;
         if (options.RaiseForStatus is { } b) return b ? Default : null;
         return SessionOptions.RaiseForStatusWhen ?? (SessionOptions.RaiseForStatus ? Default : null);

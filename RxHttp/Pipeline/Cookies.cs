@@ -17,37 +17,90 @@ public static class CookiesOperator
     {
         ArgumentNullException.ThrowIfNull(hop);
         ArgumentNullException.ThrowIfNull(jar);
-        return request => Observable.Defer(() =>
+        return request => new CookieHop(hop, jar, request);
+    }
+
+    // Deferred like Observable.Defer (the jar is read at subscription), as one object per hop plus one observer.
+    private sealed class CookieHop(RequestHandler hop, AbstractCookieJar jar, ClientRequest request) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
-            var pairs = jar.Count == 0
-                ? new List<KeyValuePair<string, string>>()
-                : new List<KeyValuePair<string, string>>(jar.FilterCookies(request.Url.ToUri()));
-            if (request.Properties.TryGetValue(RequestCookiesKey, out var p) && p is IEnumerable<KeyValuePair<string, string>> own)
+            ArgumentNullException.ThrowIfNull(observer);
+            IObservable<ClientResponse> source;
+            try
             {
-                foreach (var (name, value) in own)
-                {
-                    pairs.RemoveAll(kv => kv.Key == name);
-                    pairs.Add(new(name, jar.QuoteCookie ? QuoteIfNeeded(value) : value));
-                }
+                source = hop(WithCookieHeader(request, jar));
             }
-            var sent = request;
-            if (pairs.Count > 0)
+            catch (Exception e)
             {
-                var headers = request.Headers.Clone();
-                var value = string.Join("; ", pairs.Select(kv => kv.Key + "=" + kv.Value));
-                var existing = headers.Get("Cookie");
-                headers.Set("Cookie", string.IsNullOrEmpty(existing) ? value : existing + "; " + value);
-                sent = request.With(headers: headers);
+                observer.OnError(e);
+                return System.Reactive.Disposables.Disposable.Empty;
             }
-            return hop(sent).Do(response =>
+            return source.Subscribe(new StoreSetCookies(observer, jar));
+        }
+    }
+
+    private static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar)
+    {
+        var own = request.TryGetProperty(RequestCookiesKey, out var p) ? p as IEnumerable<KeyValuePair<string, string>> : null;
+        // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
+        if (own is null && jar.Count == 0) return request;
+        var pairs = jar.Count == 0
+            ? new List<KeyValuePair<string, string>>()
+            : new List<KeyValuePair<string, string>>(jar.FilterCookies(request.Url.ToUri()));
+        if (own is not null)
+        {
+            foreach (var (name, value) in own)
+            {
+                pairs.RemoveAll(kv => kv.Key == name);
+                pairs.Add(new(name, jar.QuoteCookie ? QuoteIfNeeded(value) : value));
+            }
+        }
+        if (pairs.Count == 0) return request;
+        var headers = request.Headers.Clone();
+        var cookie = string.Join("; ", pairs.Select(kv => kv.Key + "=" + kv.Value));
+        var existing = headers.Get("Cookie");
+        headers.Set("Cookie", string.IsNullOrEmpty(existing) ? cookie : existing + "; " + cookie);
+        return request.With(headers: headers);
+    }
+
+    // Stores each response's Set-Cookie headers in the jar (against the hop's URL) before passing it on.
+    private sealed class StoreSetCookies(IObserver<ClientResponse> observer, AbstractCookieJar jar) : IObserver<ClientResponse>
+    {
+        private bool _failed;
+
+        public void OnNext(ClientResponse response)
+        {
+            if (_failed) return;
+            try
             {
                 var setCookies = response.Headers.GetAll("Set-Cookie");
-                if (setCookies.Count == 0) return;
-                jar.UpdateCookies(setCookies, response.Url.ToUri());
-                response.Cookies = ParseOwn(setCookies);
-            });
-        });
+                if (setCookies.Count > 0)
+                {
+                    jar.UpdateCookies(setCookies, response.Url.ToUri());
+                    response.Cookies = ParseOwn(setCookies);
+                }
+            }
+            catch (Exception e)
+            {
+                // As Do: a failing side effect fails the sequence (and the response is not handed out).
+                _failed = true;
+                response.Release();
+                observer.OnError(e);
+                return;
+            }
+            observer.OnNext(response);
+        }
+
+        public void OnError(Exception error)
+        {
+            if (!_failed) observer.OnError(error);
+        }
+
+        public void OnCompleted()
+        {
+            if (!_failed) observer.OnCompleted();
+        }
     }
 
     private static Dictionary<string, string> ParseOwn(IReadOnlyList<string> setCookies)

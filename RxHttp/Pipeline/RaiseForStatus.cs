@@ -1,10 +1,10 @@
-using System.Reactive.Linq;
-
 namespace RxHttp;
 
 /// <summary>Turning error statuses into <see cref="ClientResponseError"/> as an operator.</summary>
 public static class RaiseForStatusOperator
 {
+    private static readonly Func<ClientResponse, bool> NotOk = static r => !r.Ok;
+
     /// <summary>
     /// Fails with <see cref="ClientResponseError"/> (status, reason, headers, history) for each response
     /// <paramref name="predicate"/> picks (default: status 400 and above); the response is released first.
@@ -12,22 +12,69 @@ public static class RaiseForStatusOperator
     public static IObservable<ClientResponse> RaiseForStatus(this IObservable<ClientResponse> source, Func<ClientResponse, bool>? predicate = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        predicate ??= r => !r.Ok;
-        return source.Select(response =>
+        return new RaiseObservable(source, predicate ?? NotOk);
+    }
+
+    private sealed class RaiseObservable(IObservable<ClientResponse> source, Func<ClientResponse, bool> predicate) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            bool raise;
-            try
-            {
-                raise = predicate(response);
-            }
-            catch
+            ArgumentNullException.ThrowIfNull(observer);
+            var sink = new Sink(observer, predicate);
+            sink.Upstream.Disposable = source.Subscribe(sink);
+            return sink.Upstream;
+        }
+    }
+
+    // As Select with a throwing selector: the first raise fails the sequence and unsubscribes from the source.
+    private sealed class Sink(IObserver<ClientResponse> observer, Func<ClientResponse, bool> predicate) : IObserver<ClientResponse>
+    {
+        public readonly System.Reactive.Disposables.SingleAssignmentDisposable Upstream = new();
+        private bool _stopped;
+
+        public void OnNext(ClientResponse response)
+        {
+            if (_stopped)
             {
                 response.Release();
-                throw;
+                return;
             }
-            if (!raise) return response;
-            response.Release();
-            throw new ClientResponseError(response.RequestInfo, response.History, response.Status, response.Reason, response.Headers);
-        });
+            Exception? error = null;
+            try
+            {
+                if (predicate(response))
+                {
+                    response.Release();
+                    error = new ClientResponseError(response.RequestInfo, response.History, response.Status, response.Reason, response.Headers);
+                }
+            }
+            catch (Exception e)
+            {
+                response.Release();
+                error = e;
+            }
+            if (error is null)
+            {
+                observer.OnNext(response);
+                return;
+            }
+            _stopped = true;
+            observer.OnError(error);
+            Upstream.Dispose();
+        }
+
+        public void OnError(Exception error)
+        {
+            if (_stopped) return;
+            _stopped = true;
+            observer.OnError(error);
+        }
+
+        public void OnCompleted()
+        {
+            if (_stopped) return;
+            _stopped = true;
+            observer.OnCompleted();
+        }
     }
 }

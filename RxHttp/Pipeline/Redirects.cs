@@ -1,5 +1,3 @@
-using System.Reactive.Linq;
-
 namespace RxHttp;
 
 /// <summary>Settings of the redirect operator.</summary>
@@ -26,21 +24,137 @@ public static class RedirectsOperator
         ArgumentNullException.ThrowIfNull(hop);
         ArgumentNullException.ThrowIfNull(options);
         if (!options.AllowRedirects) return hop;
-        return request => Step(hop, options, request, new List<ClientResponse>());
+        return request => new RedirectObservable(hop, options, request);
     }
 
-    private static IObservable<ClientResponse> Step(RequestHandler hop, RedirectOptions options, ClientRequest request, List<ClientResponse> history) =>
-        hop(request).SelectMany(response =>
+    private sealed class RedirectObservable(RequestHandler hop, RedirectOptions options, ClientRequest request) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            if (response.Status is not (301 or 302 or 303 or 307 or 308)) return Done(response, history);
-            var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
-            if (location is null) return Done(response, history);
+            ArgumentNullException.ThrowIfNull(observer);
+            var sink = new RedirectSink(hop, options, observer);
+            sink.Send(request);
+            return sink;
+        }
+    }
 
+    // The redirect loop as one object per request: it subscribes to each hop in turn and forwards the first
+    // response that is not followed. A request that is not redirected (nearly all) costs this sink and one hop
+    // observer, where SelectMany cost a sink, an inner observer, a composite disposable and closures per hop.
+    private sealed class RedirectSink(RequestHandler hop, RedirectOptions options, IObserver<ClientResponse> observer) : IDisposable
+    {
+        private object Gate => this; // private to the operator: its own lock, one object fewer per request
+        private IDisposable? _current;
+        private bool _disposed;
+        private int _hop; // index of the hop whose messages count; earlier hops' are ignored
+        private List<ClientResponse>? _history;
+        private ClientRequest _request = null!;
+
+        public void Send(ClientRequest request)
+        {
+            int index;
+            lock (Gate)
+            {
+                if (_disposed) return;
+                _request = request;
+                index = ++_hop;
+            }
+            IObservable<ClientResponse> source;
+            try
+            {
+                source = hop(request);
+            }
+            catch (Exception e)
+            {
+                if (IsCurrent(index)) observer.OnError(e);
+                return;
+            }
+            var subscription = source.Subscribe(new HopObserver(this, index));
+            bool dispose;
+            lock (Gate)
+            {
+                dispose = _disposed || _hop != index;
+                if (!dispose) _current = subscription;
+            }
+            if (dispose && _disposed) subscription.Dispose();
+        }
+
+        private bool IsCurrent(int index)
+        {
+            lock (Gate) return !_disposed && _hop == index;
+        }
+
+        public void Dispose()
+        {
+            IDisposable? current;
+            lock (Gate)
+            {
+                _disposed = true;
+                current = _current;
+                _current = null;
+            }
+            current?.Dispose();
+        }
+
+        private void OnNext(int index, ClientResponse response)
+        {
+            if (!IsCurrent(index))
+            {
+                response.Release();
+                return;
+            }
+            Exception? failure;
+            ClientRequest? next;
+            try
+            {
+                failure = Step(response, out next);
+            }
+            catch (Exception e)
+            {
+                response.Release();
+                observer.OnError(e);
+                return;
+            }
+            if (failure is not null)
+            {
+                observer.OnError(failure);
+                return;
+            }
+            if (next is null)
+            {
+                response.History = _history is null ? Array.Empty<ClientResponse>() : _history.ToArray();
+                observer.OnNext(response);
+                return;
+            }
+            Send(next);
+        }
+
+        private void OnError(int index, Exception error)
+        {
+            if (IsCurrent(index)) observer.OnError(error);
+        }
+
+        // A hop that was followed completes after handing over to the next one; only the current hop's end counts.
+        private void OnCompleted(int index)
+        {
+            if (IsCurrent(index)) observer.OnCompleted();
+        }
+
+        // Null and no next request: the response is final. A next request: follow it. An exception: the failure.
+        private Exception? Step(ClientResponse response, out ClientRequest? nextRequest)
+        {
+            nextRequest = null;
+            var request = _request;
+            if (response.Status is not (301 or 302 or 303 or 307 or 308)) return null;
+            var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
+            if (location is null) return null;
+
+            var history = _history ??= new List<ClientResponse>();
             history.Add(response);
             if (history.Count > options.MaxRedirects)
             {
                 response.Release();
-                return Observable.Throw<ClientResponse>(new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers));
+                return new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers);
             }
 
             Url next;
@@ -50,7 +164,7 @@ public static class RedirectsOperator
                 if (target.IsAbsolute && target.Scheme is not ("http" or "https"))
                 {
                     response.Release();
-                    return Observable.Throw<ClientResponse>(new NonHttpUrlRedirectClientError(location));
+                    return new NonHttpUrlRedirectClientError(location);
                 }
                 next = request.Url.Join(target).WithoutFragment();
                 next.RequireHttp(allowWebSocket: false);
@@ -58,7 +172,7 @@ public static class RedirectsOperator
             catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
             {
                 response.Release();
-                return Observable.Throw<ClientResponse>(new InvalidUrlRedirectClientError(location, e.Description));
+                return new InvalidUrlRedirectClientError(location, e.Description);
             }
 
             var method = request.Method;
@@ -76,8 +190,8 @@ public static class RedirectsOperator
             else if (body is not null && !body.IsReplayable)
             {
                 response.Release();
-                return Observable.Throw<ClientResponse>(new ClientPayloadError(
-                    $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice."));
+                return new ClientPayloadError(
+                    $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice.");
             }
             var crossOrigin = !next.IsSameOrigin(request.Url);
             if (crossOrigin)
@@ -86,7 +200,7 @@ public static class RedirectsOperator
             }
             RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
             response.Release();
-            var nextRequest = request.With(method, next, headers, dropBody: dropBody);
+            nextRequest = request.With(method, next, headers, dropBody: dropBody);
             if (crossOrigin)
             {
                 // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
@@ -94,15 +208,17 @@ public static class RedirectsOperator
                 nextRequest.Properties.Remove(CookiesOperator.RequestCookiesKey);
                 nextRequest.Properties[CrossOriginKey] = true;
             }
-            return Step(hop, options, nextRequest, history);
-        });
+            return null;
+        }
+
+        private sealed class HopObserver(RedirectSink sink, int index) : IObserver<ClientResponse>
+        {
+            public void OnNext(ClientResponse value) => sink.OnNext(index, value);
+            public void OnError(Exception error) => sink.OnError(index, error);
+            public void OnCompleted() => sink.OnCompleted(index);
+        }
+    }
 
     /// <summary>Set on a redirected request once any hop crossed origins, so per-request credentials stay behind.</summary>
     public const string CrossOriginKey = "rxhttp.redirect.cross-origin";
-
-    private static IObservable<ClientResponse> Done(ClientResponse response, List<ClientResponse> history)
-    {
-        response.History = history.ToArray();
-        return Observable.Return(response);
-    }
 }

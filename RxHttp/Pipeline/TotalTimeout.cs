@@ -1,6 +1,5 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
-using System.Reactive.Linq;
 using RxHttp.Transport;
 
 namespace RxHttp;
@@ -18,82 +17,110 @@ public static class TotalTimeoutOperator
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(scheduler);
         if (ClientTimeout.Active(total) is not { } delay) return source;
-        return Observable.Create<ClientResponse>(observer =>
+        return new TotalTimeoutObservable(source, delay, ceilThreshold, scheduler);
+    }
+
+    private sealed class TotalTimeoutObservable(IObservable<ClientResponse> source, TimeSpan delay, TimeSpan ceilThreshold, IScheduler scheduler) : IObservable<ClientResponse>
+    {
+        public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
-            var gate = new object();
-            ClientResponse? delivered = null;
-            var finished = false;
-            var inner = new SingleAssignmentDisposable();
-            var timer = new SingleAssignmentDisposable();
-            var due = Ceiling.Deadline(scheduler.Now, delay, ceilThreshold);
-            timer.Disposable = TimerWheel.For(scheduler).Schedule(due, 0, _ =>
+            ArgumentNullException.ThrowIfNull(observer);
+            var sink = new Sink(observer, delay);
+            TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, ceilThreshold), sink);
+            sink.SetInner(source.Subscribe(sink));
+            return sink;
+        }
+    }
+
+    // One object per request is observer, subscription and the wheel timer itself: the closures, delegates,
+    // anonymous observer/disposable and timer handles of an Observable.Create version cost about ten allocations.
+    private sealed class Sink(IObserver<ClientResponse> observer, TimeSpan delay) : TimerWheel.Timer, IObserver<ClientResponse>, IDisposable
+    {
+        private static readonly IDisposable Disposed = Disposable.Empty;
+        private IDisposable? _inner; // Disposed once disposed
+        private ClientResponse? _delivered;
+        private bool _finished;
+
+        // The sink is private to this operator, so it is its own lock.
+        private object Gate => this;
+
+        public void SetInner(IDisposable subscription)
+        {
+            if (Interlocked.CompareExchange(ref _inner, subscription, null) is not null) subscription.Dispose();
+        }
+
+        private void DisposeInner() => Interlocked.Exchange(ref _inner, Disposed)?.Dispose();
+
+        protected internal override void Run()
+        {
+            ClientResponse? response;
+            lock (Gate)
             {
-                ClientResponse? response;
-                lock (gate)
-                {
-                    if (finished && delivered is null) return;
-                    finished = true;
-                    response = delivered;
-                }
-                var error = new TotalTimeoutError($"Total timeout of {delay.TotalSeconds:0.###} s exceeded");
-                if (response is null)
-                {
-                    inner.Dispose();
-                    observer.OnError(error);
-                }
-                else
-                {
-                    response.AbortWith(error);
-                }
-            });
-            inner.Disposable = source.Subscribe(
-                response =>
-                {
-                    lock (gate)
-                    {
-                        if (finished)
-                        {
-                            response.Release();
-                            return;
-                        }
-                        delivered = response;
-                    }
-                    response.OnReleased(() => timer.Dispose());
-                    observer.OnNext(response);
-                },
-                error =>
-                {
-                    lock (gate)
-                    {
-                        if (finished) return;
-                        finished = true;
-                    }
-                    timer.Dispose();
-                    observer.OnError(error);
-                },
-                () =>
-                {
-                    bool anyDelivered;
-                    lock (gate)
-                    {
-                        if (finished && delivered is null) return;
-                        finished = true;
-                        anyDelivered = delivered is not null;
-                    }
-                    if (!anyDelivered) timer.Dispose();
-                    observer.OnCompleted();
-                });
-            return Disposable.Create(() =>
+                if (_finished && _delivered is null) return;
+                _finished = true;
+                response = _delivered;
+            }
+            var error = new TotalTimeoutError($"Total timeout of {delay.TotalSeconds:0.###} s exceeded");
+            if (response is null)
             {
-                inner.Dispose();
-                lock (gate)
+                DisposeInner();
+                observer.OnError(error);
+            }
+            else
+            {
+                response.AbortWith(error);
+            }
+        }
+
+        public void OnNext(ClientResponse response)
+        {
+            lock (Gate)
+            {
+                if (_finished)
                 {
-                    // After delivery the timer belongs to the response's lifetime (body reading counts).
-                    if (delivered is not null) return;
-                    finished = true;
+                    response.Release();
+                    return;
                 }
-                timer.Dispose();
-            });
-        });
+                _delivered = response;
+            }
+            // After delivery the timer belongs to the response's lifetime (body reading counts).
+            response.OnReleased(this);
+            observer.OnNext(response);
+        }
+
+        public void OnError(Exception error)
+        {
+            lock (Gate)
+            {
+                if (_finished) return;
+                _finished = true;
+            }
+            Cancel();
+            observer.OnError(error);
+        }
+
+        public void OnCompleted()
+        {
+            bool anyDelivered;
+            lock (Gate)
+            {
+                if (_finished && _delivered is null) return;
+                _finished = true;
+                anyDelivered = _delivered is not null;
+            }
+            if (!anyDelivered) Cancel();
+            observer.OnCompleted();
+        }
+
+        public void Dispose()
+        {
+            DisposeInner();
+            lock (Gate)
+            {
+                if (_delivered is not null) return;
+                _finished = true;
+            }
+            Cancel();
+        }
     }
 }

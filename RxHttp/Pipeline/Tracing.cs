@@ -67,7 +67,7 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
     private ClientRequest? _hop;
 
     public static RequestTracer? Of(ClientRequest request) =>
-        request.Properties.TryGetValue(Key, out var t) ? t as RequestTracer : null;
+        request.TryGetProperty(Key, out var t) ? t as RequestTracer : null;
 
     public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
 

@@ -9,7 +9,8 @@ namespace RxHttp.Transport;
 /// aiohttp's ceiling is for: deadlines rounded up to a whole second share a wake-up. It also keeps the scheduler's
 /// queue small: Rx's long-term queue keeps a cancelled item until it is due, so one 300 s timer per request would
 /// leave hundreds of thousands of dead entries behind under load; here a cancelled timer is unlinked at once and a
-/// bucket that empties cancels its single scheduled action.
+/// bucket that empties cancels its single scheduled action, unless it is due at a whole second (a ceiled deadline,
+/// see <see cref="Ceiling"/>): those are few (one per second of the longest timeout) and reused by the next timer.
 /// </summary>
 internal sealed class TimerWheel
 {
@@ -27,6 +28,20 @@ internal sealed class TimerWheel
     public IDisposable Schedule<TState>(DateTimeOffset due, TState state, Action<TState> action)
     {
         var entry = new Entry<TState>(state, action);
+        Schedule(due, entry);
+        return entry;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="timer"/> at <paramref name="due"/> unless it is cancelled first: for an owner that is
+    /// its own timer (one allocation fewer per request), or that reuses one timer object. A timer is on the wheel at
+    /// most once: scheduling it again moves it.
+    /// </summary>
+    public void Schedule(DateTimeOffset due, Timer timer)
+    {
+        // A reused timer is scheduled again only once it fired or was cancelled; make sure it is unlinked.
+        if (Volatile.Read(ref timer.Owner) is not null) timer.Cancel();
+        var entry = timer;
         Bucket? created = null;
         lock (_gate)
         {
@@ -45,38 +60,48 @@ internal sealed class TimerWheel
                 b.Fire();
                 return Disposable.Empty;
             });
-        return entry;
     }
 
-    private abstract class EntryBase : IDisposable
+    /// <summary>How many timers are waiting for <paramref name="due"/> (an emptied bucket may stay scheduled).</summary>
+    internal int CountDueAt(DateTimeOffset due)
     {
-        public Bucket? Owner;
-        public EntryBase? Prev, Next;
+        lock (_gate) return _buckets.TryGetValue(due.UtcTicks, out var b) ? b.Count : 0;
+    }
 
-        public abstract void Run();
+    /// <summary>One timer on the wheel; <see cref="Cancel"/> unlinks it at once.</summary>
+    internal abstract class Timer
+    {
+        internal Bucket? Owner;
+        internal Timer? Prev, Next;
 
-        public void Dispose()
+        protected internal abstract void Run();
+
+        public void Cancel()
         {
             var owner = Volatile.Read(ref Owner);
             owner?.Remove(this);
         }
     }
 
-    private sealed class Entry<TState>(TState state, Action<TState> action) : EntryBase
+    private sealed class Entry<TState>(TState state, Action<TState> action) : Timer, IDisposable
     {
-        public override void Run() => action(state);
+        protected internal override void Run() => action(state);
+
+        public void Dispose() => Cancel();
     }
 
-    private sealed class Bucket(TimerWheel wheel, long key)
+    internal sealed class Bucket(TimerWheel wheel, long key)
     {
-        private EntryBase? _head;
+        private Timer? _head;
         private int _count;
         private bool _fired;
+
+        public int Count => _count;
 
         public readonly SingleAssignmentDisposable Handle = new();
 
         // Called under the wheel's lock.
-        public void Add(EntryBase e)
+        public void Add(Timer e)
         {
             e.Owner = this;
             e.Next = _head;
@@ -85,7 +110,7 @@ internal sealed class TimerWheel
             _count++;
         }
 
-        public void Remove(EntryBase e)
+        public void Remove(Timer e)
         {
             var cancelBucket = false;
             lock (wheel._gate)
@@ -96,7 +121,9 @@ internal sealed class TimerWheel
                 else _head = e.Next;
                 if (e.Next is not null) e.Next.Prev = e.Prev;
                 e.Prev = e.Next = null;
-                if (--_count == 0)
+                // A ceiled deadline (a whole second) is shared by every request of that second: keep its emptied
+                // bucket and action for the next timer, rather than rescheduling one per sequential request.
+                if (--_count == 0 && key % TimeSpan.TicksPerSecond != 0)
                 {
                     wheel._buckets.Remove(key);
                     cancelBucket = true;
@@ -107,13 +134,14 @@ internal sealed class TimerWheel
 
         public void Fire()
         {
-            List<EntryBase> due;
+            List<Timer> due;
             lock (wheel._gate)
             {
                 if (_fired) return;
                 _fired = true;
                 wheel._buckets.Remove(key);
-                due = new List<EntryBase>(_count);
+                if (_count == 0) return;
+                due = new List<Timer>(_count);
                 // Oldest first, as separate timers at the same tick would run.
                 for (var e = _head; e is not null; e = e.Next) due.Add(e);
                 due.Reverse();

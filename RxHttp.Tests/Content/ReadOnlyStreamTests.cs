@@ -1,0 +1,73 @@
+using System.IO.Compression;
+using System.Reactive.Linq;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Content;
+
+/// <summary>The read-only streams (GetStream, the deflate sniffing and its prefix stream) share one base class.</summary>
+[TestFixture]
+public class ReadOnlyStreamTests
+{
+    private static readonly byte[] Text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("stream me ", 500)));
+    private KestrelServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync(app =>
+    {
+        app.MapGet("/plain", () => Results.Bytes(Text, "text/plain"));
+        app.MapGet("/deflate/{kind}", (HttpContext ctx, string kind) =>
+        {
+            using var ms = new MemoryStream();
+            using (Stream z = kind == "zlib" ? new ZLibStream(ms, CompressionLevel.Fastest, true) : new DeflateStream(ms, CompressionLevel.Fastest, true))
+                z.Write(Text);
+            ctx.Response.Headers.ContentEncoding = "deflate";
+            return Results.Bytes(ms.ToArray(), "text/plain");
+        });
+    });
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    [Test]
+    public async Task GetStream_is_read_only_forward_only_and_reads_synchronously_too()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var response = await session.Get("plain");
+        await using var stream = response.GetStream();
+        Assert.That((stream.CanRead, stream.CanSeek, stream.CanWrite), Is.EqualTo((true, false, false)));
+        Assert.That(stream.Length, Is.EqualTo(Text.Length), "Length is the Content-Length when the body is not decoded");
+        Assert.Throws<NotSupportedException>(() => stream.Seek(0, SeekOrigin.Begin));
+        Assert.Throws<NotSupportedException>(() => stream.SetLength(1));
+        Assert.Throws<NotSupportedException>(() => stream.Write(new byte[1], 0, 1));
+        Assert.Throws<NotSupportedException>(() => _ = stream.Position);
+
+        var first = new byte[10];
+        var n = stream.Read(first, 0, first.Length); // the synchronous path
+        Assert.That(n, Is.GreaterThan(0));
+        using var rest = new MemoryStream();
+        rest.Write(first, 0, n);
+        await stream.CopyToAsync(rest);
+        Assert.That(rest.ToArray(), Is.EqualTo(Text));
+        Assert.That(response.Closed, Is.True, "reading to the end released the connection");
+    }
+
+    [TestCase("zlib")]
+    [TestCase("raw")]
+    public async Task Deflate_bodies_are_decoded_through_the_sniffing_stream_with_sync_and_async_reads(string kind)
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var response = await session.Get("deflate/" + kind);
+        await using var stream = response.GetStream();
+        Assert.Throws<NotSupportedException>(() => _ = stream.Length, "a decoded body has no known length");
+        using var copy = new MemoryStream();
+        var buffer = new byte[100];
+        var n = stream.Read(buffer, 0, buffer.Length);
+        copy.Write(buffer, 0, n);
+        while ((n = await stream.ReadAsync(buffer, 0, buffer.Length)) > 0) copy.Write(buffer, 0, n);
+        Assert.That(copy.ToArray(), Is.EqualTo(Text));
+    }
+}
