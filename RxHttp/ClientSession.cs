@@ -145,6 +145,17 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
 
     private static readonly RequestOptions Empty = new();
 
+    // The session's defaults with a request's own headers replacing every value of the names it sets.
+    private HeaderCollection DefaultHeadersWith(IEnumerable<KeyValuePair<string, string>>? own, int extra = 0)
+    {
+        var headers = _headers.Clone(extra);
+        if (own is null) return headers;
+        var explicitHeaders = new HeaderCollection(own);
+        foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
+        foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
+        return headers;
+    }
+
     internal ClientRequest BuildRequest(string method, Url url, RequestOptions options)
     {
         if (options.Data is not null && options.Json is not null)
@@ -155,13 +166,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         full = full.WithoutFragment();
         full.RequireHttp(allowWebSocket: false);
 
-        var headers = _headers.Clone(extra: 3);
-        if (options.Headers is not null)
-        {
-            var explicitHeaders = new HeaderCollection(options.Headers);
-            foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
-            foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
-        }
+        var headers = DefaultHeadersWith(options.Headers, extra: 3);
         // No set to build for the usual request that skips nothing.
         var skip = options.SkipAutoHeaders is { } skipped ? new HashSet<string>(skipped, StringComparer.OrdinalIgnoreCase) : null;
         var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;

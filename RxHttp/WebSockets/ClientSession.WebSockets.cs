@@ -163,13 +163,7 @@ public sealed partial class ClientSession
 
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
     {
-        var headers = _headers.Clone();
-        if (options.Headers is not null)
-        {
-            var explicitHeaders = new HeaderCollection(options.Headers);
-            foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
-            foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
-        }
+        var headers = DefaultHeadersWith(options.Headers);
         var skip = new HashSet<string>(options.SkipAutoHeaders ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
         if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
         headers.Set("Upgrade", "websocket");
