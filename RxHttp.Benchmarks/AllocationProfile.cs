@@ -34,10 +34,33 @@ internal static class AllocationProfile
             : new RxHttpSide(server.HttpBase, server.HttpBase, 64);
         await side.SequentialAsync(TimeSpan.FromSeconds(1));
         var requests = args.Contains("--long") ? 100000 : 20000;
+        // Thread-pool work items and lock contentions per request, measured on a loop of their own (no listener):
+        // every work item is a wake-up and often a context switch, which is what CPU per request costs on few cores.
+        var items0 = ThreadPool.CompletedWorkItemCount;
+        var contention0 = Monitor.LockContentionCount;
+        await side.AllocationsAsync(requests);
+        var items = (ThreadPool.CompletedWorkItemCount - items0) / (double)requests;
+        var contention = (Monitor.LockContentionCount - contention0) / (double)requests;
+        // The floor: a raw socket client on the same server (what the in-process server itself costs).
+        using (var raw = new RawBaseline(server.HttpBase))
+        {
+            for (var w = 0; w < 1000; w++) await raw.GetAsync();
+            var rawItems0 = ThreadPool.CompletedWorkItemCount;
+            for (var w = 0; w < requests; w++) await raw.GetAsync();
+            Console.WriteLine($"raw socket client: {(ThreadPool.CompletedWorkItemCount - rawItems0) / (double)requests:0.00} thread-pool work items per request (the server's share plus one read completion)");
+        }
+        // The same under 64 concurrent requests, where lock contention in the pool and the timer wheel shows.
+        items0 = ThreadPool.CompletedWorkItemCount;
+        contention0 = Monitor.LockContentionCount;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var rate = await side.ConcurrentAsync(TimeSpan.FromSeconds(2), 64);
+        var done = rate * sw.Elapsed.TotalSeconds;
+        Console.WriteLine($"{side.Name}: 64 concurrent: {rate:0} req/s, {(ThreadPool.CompletedWorkItemCount - items0) / done:0.00} work items and {(Monitor.LockContentionCount - contention0) / done:0.0000} lock contentions per request");
         using var listener = new AllocListener();
         var perRequest = await side.AllocationsAsync(requests);
         listener.Dispose();
         Console.WriteLine($"{side.Name}: {perRequest:0} B allocated per request (process-wide, server included), {requests} requests");
+        Console.WriteLine($"{side.Name}: {items:0.00} thread-pool work items per request, {contention:0.0000} lock contentions per request (process-wide, server included)");
         var total = listener.Bytes.Values.Sum();
         foreach (var (type, bytes) in listener.Bytes.OrderByDescending(kv => kv.Value).Take(30))
             Console.WriteLine($"{bytes * 100.0 / total,6:0.0}%  ~{bytes / (double)requests,7:0} B/req  {type}");

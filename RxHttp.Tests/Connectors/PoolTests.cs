@@ -227,6 +227,44 @@ public class PoolTests
     }
 
     [Test]
+    public async Task A_stale_idle_connection_is_swapped_for_the_next_idle_one_without_opening()
+    {
+        var (_, pool) = Make();
+        using var _p = pool;
+        var one = await Got(Take(pool, A));
+        var two = await Got(Take(pool, A));
+        one.Release();
+        two.Release();
+        pool.Accepted[1].Close();
+        await Wait.Until(() => two.Socket!.Poll(0, System.Net.Sockets.SelectMode.SelectRead), what: "EOF on the client socket");
+        var next = await Got(Take(pool, A));
+        Assert.That(next, Is.SameAs(one));
+        Assert.That(two.Closed, Is.True);
+        Assert.That(pool.Opened, Is.EqualTo(2));
+        Assert.That((pool.CurrentState.InUse, pool.CurrentState.Opening, pool.CurrentState.Idle), Is.EqualTo((1, 0, 0)));
+    }
+
+    [Test]
+    public async Task A_woken_waiter_gets_a_fresh_connection_when_the_idle_one_went_stale()
+    {
+        var (_, pool) = Make(limit: 1);
+        using var _p = pool;
+        var a = await Got(Take(pool, A));
+        a.Release();
+        var b = await Got(Take(pool, B));
+        var waiting = Take(pool, A);
+        Assert.That(waiting.Value, Is.Null, "queued behind the limit");
+        pool.Accepted[0].Close();
+        await Wait.Until(() => a.Socket!.Poll(0, System.Net.Sockets.SelectMode.SelectRead), what: "EOF on the client socket");
+        b.Close();
+        var next = await Got(waiting);
+        Assert.That(next, Is.Not.SameAs(a));
+        Assert.That(a.Closed, Is.True);
+        Assert.That(pool.Opened, Is.EqualTo(3));
+        Assert.That((pool.CurrentState.InUse, pool.CurrentState.Idle), Is.EqualTo((1, 0)));
+    }
+
+    [Test]
     public async Task Disposing_during_opening_cancels_it_and_frees_the_slot()
     {
         var (_, pool) = Make(limit: 1, gated: true);

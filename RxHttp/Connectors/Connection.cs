@@ -107,6 +107,12 @@ public sealed class Connection : IDisposable
         if (b.Length > 0 && _abortReason is null) ArrayPool<byte>.Shared.Return(b);
     }
 
+    // Drops a stale connection the pool holds the slot of: closes it once, even if Close() races with it.
+    internal void Discard()
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 2) CloseCore();
+    }
+
     /// <summary>Closes the connection because of <paramref name="reason"/>; reads in flight fail with it.</summary>
     internal void Abort(Exception reason)
     {
