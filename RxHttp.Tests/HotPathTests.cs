@@ -118,7 +118,7 @@ public class HotPathTests
     [Test]
     public void A_connector_that_completes_without_a_lease_fails_with_ClientConnectionError()
     {
-        var e = Assert.ThrowsAsync<ClientConnectionError>(() => RxAsync.FirstLeaseAsync(Observable.Empty<Connection>(), CancellationToken.None));
+        var e = Assert.ThrowsAsync<ClientConnectionError>(() => RxAsync.FirstLeaseValueAsync(Observable.Empty<Connection>(), CancellationToken.None).AsTask());
         Assert.That(e!.Message, Does.Contain("without a connection"));
     }
 

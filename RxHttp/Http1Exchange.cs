@@ -17,6 +17,9 @@ internal sealed class Http1Exchange
     private readonly BaseConnector _connector;
     private readonly System.Reactive.Concurrency.IScheduler _scheduler;
     private readonly HttpParserLimits _limits;
+
+    /// <summary>The session's response-head limits, shared with websocket handshakes.</summary>
+    internal HttpParserLimits Limits => _limits;
     private readonly JsonSerializerOptions _jsonOptions;
 
     public Http1Exchange(BaseConnector connector, System.Reactive.Concurrency.IScheduler scheduler, HttpParserLimits limits, JsonSerializerOptions jsonOptions)
@@ -103,7 +106,8 @@ internal sealed class Http1Exchange
         }
     }
 
-    private ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    /// <summary>A lease for <paramref name="key"/> under the Connect and SockConnect timeouts; websocket handshakes use it too.</summary>
+    internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
     {
         var source = _connector.Connect(key, timeout);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
@@ -136,8 +140,7 @@ internal sealed class Http1Exchange
             int consumed;
             while (!HttpResponseParser.TryParseHead(connection.Buffered, head, _limits, out consumed))
             {
-                var maxBuffer = Math.Max(64 * 1024, (_limits.MaxFieldSize + 2) * (_limits.MaxHeaders + 2));
-                var n = await connection.FillAsync(readTimer, ct, maxBuffer).ConfigureAwait(false);
+                var n = await connection.FillAsync(readTimer, ct, _limits.MaxHeadBuffer).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw connection.BufferedCount == 0

@@ -169,11 +169,10 @@ internal static class RxAsync
         }
     }
 
-    /// <summary>Awaits the first lease; a lease arriving after cancellation is released, not lost.</summary>
-    public static Task<Connection> FirstLeaseAsync(IObservable<Connection> source, CancellationToken ct) =>
-        FirstLeaseValueAsync(source, ct).AsTask();
-
-    /// <summary>As <see cref="FirstLeaseAsync"/>, with no task at all when an idle connection is handed out at once.</summary>
+    /// <summary>
+    /// Awaits the first lease; a lease arriving after cancellation is released, not lost. No task at all when an
+    /// idle connection is handed out at once.
+    /// </summary>
     public static ValueTask<Connection> FirstLeaseValueAsync(IObservable<Connection> source, CancellationToken ct)
     {
         var lease = new LeaseObserver();

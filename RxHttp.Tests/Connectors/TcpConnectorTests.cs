@@ -266,4 +266,19 @@ public class TcpConnectorTests
         scheduler.AdvanceTo(300 * Ms);
         Assert.ThrowsAsync<ConnectionTimeoutError>(() => task.Within(5));
     }
+
+    [Test]
+    public async Task Sock_connect_bounds_a_websocket_handshake_connect_too()
+    {
+        using var hole = new Blackhole();
+        var scheduler = new TestScheduler();
+        var connector = new TcpConnector(new TcpConnectorOptions { Resolver = new FakeResolver(IPAddress.Parse("127.0.0.2")), Scheduler = scheduler });
+        await using var session = new ClientSession(new ClientSessionOptions { Connector = connector, Scheduler = scheduler, Timeout = new ClientTimeout { SockConnect = TimeSpan.FromMilliseconds(300) } });
+        var task = session.WsConnectAsync($"ws://slow.test:{hole.Port}/");
+        await Wait.Until(() => connector.ConnectAttempts == 1);
+        scheduler.AdvanceTo(300 * Ms - 1);
+        Assert.That(task.IsCompleted, Is.False, "still connecting one tick before SockConnect");
+        scheduler.AdvanceTo(300 * Ms);
+        Assert.ThrowsAsync<ConnectionTimeoutError>(() => task.Within(5));
+    }
 }

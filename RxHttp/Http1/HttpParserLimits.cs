@@ -12,5 +12,11 @@ internal sealed class HttpParserLimits
     /// <summary>Most header lines in one head, and separately most trailer lines after a chunked body.</summary>
     public int MaxHeaders { get; init; } = 128;
 
+    /// <summary>
+    /// How large the read buffer may grow while a head is incomplete: room for every header line at its limit,
+    /// and never less than 64 KiB.
+    /// </summary>
+    public int MaxHeadBuffer => Math.Max(64 * 1024, (MaxFieldSize + 2) * (MaxHeaders + 2));
+
     public static readonly HttpParserLimits Default = new();
 }

@@ -116,7 +116,7 @@ public sealed partial class ClientSession
                 var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
                 var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
                 var info = new RequestInfo("GET", target, headers);
-                var connection = await AcquireForWsAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
+                var connection = await _exchange.AcquireAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
                 try
                 {
                     return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
@@ -178,19 +178,7 @@ public sealed partial class ClientSession
         return headers.MakeReadOnly();
     }
 
-    private static string BasicAuthorization(string user, string? password) =>
-        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
-
-    private Task<Connection> AcquireForWsAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
-    {
-        var source = Connector.Connect(key);
-        if (ClientTimeout.Active(timeout.Connect) is { } connect)
-        {
-            var due = Ceiling.Deadline(Scheduler.Now, connect, timeout.CeilThreshold);
-            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), Scheduler);
-        }
-        return RxAsync.FirstLeaseAsync(source, ct);
-    }
+    private static string BasicAuthorization(string user, string? password) => BasicAuth.Header(user, password ?? "", Encoding.UTF8);
 
     private async Task<ClientWebSocket> HandshakeAsync(Connection connection, Url target, HeaderCollection headers, RequestInfo info, string wsKey,
         List<string> protocols, int compress, WsConnectOptions options, CancellationToken ct)
@@ -211,14 +199,14 @@ public sealed partial class ClientSession
         HttpRequestWriter.WriteHead(writer, "GET", requestTarget, sent);
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
 
-        var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
+        var limits = _exchange.Limits;
         var head = new ResponseHeadBuilder();
         int consumed;
         try
         {
             while (!HttpResponseParser.TryParseHead(connection.Buffered, head, limits, out consumed))
             {
-                var n = await connection.FillAsync(readTimer, ct, Math.Max(64 * 1024, (limits.MaxFieldSize + 2) * (limits.MaxHeaders + 2))).ConfigureAwait(false);
+                var n = await connection.FillAsync(readTimer, ct, limits.MaxHeadBuffer).ConfigureAwait(false);
                 if (n == 0) throw new ServerDisconnectedError("Server disconnected during the websocket handshake");
             }
         }
