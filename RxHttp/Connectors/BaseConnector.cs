@@ -373,7 +373,6 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         }
         list.Add(c);
         _idleCount++;
-        c.IdleSince = _scheduler.Now;
         var keep = Options.KeepaliveTimeout;
         if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
         if (keep is null) return;

@@ -51,7 +51,6 @@ public sealed class Connection : IDisposable
     private ResponseHeadBuilder? _headBuilder;
     internal bool KeepAlive { get; set; } = true;
     internal TimeSpan? ServerKeepAlive { get; set; }
-    internal DateTimeOffset IdleSince { get; set; }
     internal IDisposable? IdleTimer { get; set; }
     internal Transport.TimerWheel.Timer? IdleExpiry { get; set; } // the pool's reusable keep-alive timer for this connection
 
@@ -125,7 +124,6 @@ public sealed class Connection : IDisposable
     // ---- read buffer ----
 
     internal ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
-    internal ReadOnlyMemory<byte> BufferedMemory => _buffer.AsMemory(_start, _end - _start);
     internal int BufferedCount => _end - _start;
 
     internal void Consume(int count)

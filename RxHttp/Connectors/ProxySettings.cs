@@ -36,7 +36,7 @@ public sealed class ProxySettings
     /// <summary>The <c>Proxy-Authorization</c> value, or null without credentials.</summary>
     public string? AuthorizationHeader => Auth is null
         ? null
-        : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Auth.UserName + ":" + Auth.Password));
+        : BasicAuth.Header(Auth.UserName, Auth.Password, Encoding.UTF8);
 
     /// <summary>The pool key of <paramref name="url"/> through this proxy.</summary>
     internal ConnectionKey KeyFor(Url url, TlsOptions? tls) =>

@@ -28,7 +28,11 @@ public sealed record BasicAuth
     public Encoding Encoding { get; }
 
     /// <summary>The Authorization header value: <c>Basic base64(login:password)</c>.</summary>
-    public string Encode() => "Basic " + Convert.ToBase64String(Encoding.GetBytes(Login + ":" + Password));
+    public string Encode() => Header(Login, Password, Encoding);
+
+    // The one place the header is spelled out; proxy credentials and websocket handshakes use it too.
+    internal static string Header(string login, string password, Encoding encoding) =>
+        "Basic " + Convert.ToBase64String(encoding.GetBytes(login + ":" + password));
 
     /// <summary>Parses an Authorization header value back into credentials, or null when it is not Basic.</summary>
     public static BasicAuth? Decode(string header, Encoding? encoding = null)
