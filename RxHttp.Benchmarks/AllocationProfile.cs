@@ -62,7 +62,7 @@ internal static class AllocationProfile
         Console.WriteLine($"{side.Name}: {perRequest:0} B allocated per request (process-wide, server included), {requests} requests");
         Console.WriteLine($"{side.Name}: {items:0.00} thread-pool work items per request, {contention:0.0000} lock contentions per request (process-wide, server included)");
         var total = listener.Bytes.Values.Sum();
-        foreach (var (type, bytes) in listener.Bytes.OrderByDescending(kv => kv.Value).Take(30))
+        foreach (var (type, bytes) in listener.Bytes.OrderByDescending(kv => kv.Value).Take(args.Contains("--all") ? 200 : 30))
             Console.WriteLine($"{bytes * 100.0 / total,6:0.0}%  ~{bytes / (double)requests,7:0} B/req  {type}");
         return 0;
     }

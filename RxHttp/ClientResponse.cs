@@ -159,11 +159,19 @@ public sealed class ClientResponse : IDisposable
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
     public IObservable<string> Text(Encoding? encoding = null) =>
-        RxAsync.FromValueTask(async ct =>
-        {
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
-            return (encoding ?? GetEncoding()).GetString(bytes);
-        });
+        RxAsync.FromValueTask((Response: this, Encoding: encoding), static (s, ct) => s.Response.TextAsync(s.Encoding, ct));
+
+    // No state machine when the body is already buffered (small responses arrive with their head).
+    private ValueTask<string> TextAsync(Encoding? encoding, CancellationToken ct)
+    {
+        var read = ReadAllAsync(ct);
+        return read.IsCompletedSuccessfully
+            ? new ValueTask<string>((encoding ?? GetEncoding()).GetString(read.Result))
+            : Awaited(this, read, encoding);
+
+        static async ValueTask<string> Awaited(ClientResponse r, ValueTask<byte[]> read, Encoding? encoding) =>
+            (encoding ?? r.GetEncoding()).GetString(await read.ConfigureAwait(false));
+    }
 
     /// <summary>
     /// The body deserialised as JSON. Like aiohttp, the Content-Type must be <paramref name="contentType"/>

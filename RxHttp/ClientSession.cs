@@ -78,50 +78,27 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     public IObservable<Unit> WhenClosed => _closed.AsObservable();
 
     /// <summary>A request with any method. Cold: each subscription sends it once.</summary>
-    public IObservable<ClientResponse> Request(string method, Url url, RequestOptions? options = null)
+    public ResponseObservable Request(string method, Url url, RequestOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(method);
         ArgumentNullException.ThrowIfNull(url);
-        return new RequestObservable(this, method.ToUpperInvariant(), url, options ?? Empty);
-    }
-
-    // What Observable.Defer did, without its factory closure: a throw from building the request (bad URL,
-    // conflicting options) goes to OnError.
-    private sealed class RequestObservable(ClientSession session, string method, Url url, RequestOptions options) : IObservable<ClientResponse>
-    {
-        public IDisposable Subscribe(IObserver<ClientResponse> observer)
-        {
-            ArgumentNullException.ThrowIfNull(observer);
-            IObservable<ClientResponse> pipeline;
-            try
-            {
-                if (session.Closed) throw new SessionClosedError();
-                var request = session.BuildRequest(method, url, options);
-                pipeline = session.Pipeline(request, options);
-            }
-            catch (Exception e)
-            {
-                observer.OnError(e);
-                return System.Reactive.Disposables.Disposable.Empty;
-            }
-            return pipeline.Subscribe(observer);
-        }
+        return new ResponseObservable(this, method.ToUpperInvariant(), url, options ?? Empty);
     }
 
     /// <summary>GET. Redirects are followed by default.</summary>
-    public IObservable<ClientResponse> Get(Url url, RequestOptions? options = null) => Request("GET", url, options);
+    public ResponseObservable Get(Url url, RequestOptions? options = null) => Request("GET", url, options);
     /// <summary>POST.</summary>
-    public IObservable<ClientResponse> Post(Url url, RequestOptions? options = null) => Request("POST", url, options);
+    public ResponseObservable Post(Url url, RequestOptions? options = null) => Request("POST", url, options);
     /// <summary>PUT.</summary>
-    public IObservable<ClientResponse> Put(Url url, RequestOptions? options = null) => Request("PUT", url, options);
+    public ResponseObservable Put(Url url, RequestOptions? options = null) => Request("PUT", url, options);
     /// <summary>DELETE.</summary>
-    public IObservable<ClientResponse> Delete(Url url, RequestOptions? options = null) => Request("DELETE", url, options);
+    public ResponseObservable Delete(Url url, RequestOptions? options = null) => Request("DELETE", url, options);
     /// <summary>HEAD. Redirects are not followed unless <see cref="RequestOptions.AllowRedirects"/> says so.</summary>
-    public IObservable<ClientResponse> Head(Url url, RequestOptions? options = null) => Request("HEAD", url, options);
+    public ResponseObservable Head(Url url, RequestOptions? options = null) => Request("HEAD", url, options);
     /// <summary>OPTIONS.</summary>
-    public IObservable<ClientResponse> Options(Url url, RequestOptions? options = null) => Request("OPTIONS", url, options);
+    public ResponseObservable Options(Url url, RequestOptions? options = null) => Request("OPTIONS", url, options);
     /// <summary>PATCH.</summary>
-    public IObservable<ClientResponse> Patch(Url url, RequestOptions? options = null) => Request("PATCH", url, options);
+    public ResponseObservable Patch(Url url, RequestOptions? options = null) => Request("PATCH", url, options);
 
     /// <summary>Closes the session and (when it owns it) its connector: pooled and in-flight connections are closed.</summary>
     public void Close()

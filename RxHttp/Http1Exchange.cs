@@ -32,7 +32,7 @@ internal sealed class Http1Exchange
 
     /// <summary>The innermost handler: a cold observable that sends <paramref name="request"/> once per subscription.</summary>
     public IObservable<ClientResponse> Send(ClientRequest request) =>
-        RxAsync.FromAsync((Exchange: this, Request: request), static (s, ct) => s.Exchange.SendAsync(s.Request, ct), ReleaseOrphan);
+        RxAsync.FromAsync((Exchange: this, Request: request), static (s, ct) => s.Exchange.SendAsync(s.Request, ct).AsTask(), ReleaseOrphan);
 
     private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
@@ -70,7 +70,9 @@ internal sealed class Http1Exchange
     /// <summary>The proxy for requests that name none (set by the session), or null for direct connections.</summary>
     internal Func<Url, ProxySettings?>? DefaultProxy { get; set; }
 
-    private async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
+    /// <summary>Sends <paramref name="request"/> over a lease and returns its response once the head is read.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
         var tracer = RequestTracer.Of(request);
@@ -79,12 +81,11 @@ internal sealed class Http1Exchange
         {
             var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
             var reused = connection.IsReused;
-            var state = new ExchangeState();
             try
             {
-                return await ExchangeAsync(connection, request, state, ct).ConfigureAwait(false);
+                return await ExchangeAsync(connection, request, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt == 0 && reused && !state.ResponseBytes && request.IsIdempotent
+            catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
                                       && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
             {
@@ -109,6 +110,7 @@ internal sealed class Http1Exchange
     /// <summary>A lease for <paramref name="key"/> under the Connect and SockConnect timeouts; websocket handshakes use it too.</summary>
     internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
     {
+        if (_connector.TryLeaseIdle(key) is { } idle) return new ValueTask<Connection>(idle);
         var source = _connector.Connect(key, timeout);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
         {
@@ -118,17 +120,13 @@ internal sealed class Http1Exchange
         return RxAsync.FirstLeaseValueAsync(source, ct);
     }
 
-    private sealed class ExchangeState
-    {
-        public bool ResponseBytes;
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ClientResponse> ExchangeAsync(Connection connection, ClientRequest request, ExchangeState state, CancellationToken ct)
+    private async ValueTask<ClientResponse> ExchangeAsync(Connection connection, ClientRequest request, CancellationToken ct)
     {
         var timeout = request.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
         var tracer = RequestTracer.Of(request);
+        connection.ResponseStarted = false;
         var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
         var info = new RequestInfo(request.Method, request.Url, sent.Headers);
         var bodyHeld = sent.BodyHeld;
@@ -147,9 +145,9 @@ internal sealed class Http1Exchange
                         ? new ServerDisconnectedError("Server disconnected")
                         : new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head");
                 }
-                state.ResponseBytes = true;
+                connection.ResponseStarted = true;
             }
-            state.ResponseBytes = true;
+            connection.ResponseStarted = true;
             connection.Consume(consumed);
             // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
             if (head.Status is >= 100 and < 200 && head.Status != 101)

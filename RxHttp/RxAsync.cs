@@ -151,7 +151,7 @@ internal static class RxAsync
     /// every request needs one for its subscription to be cancellable, and almost none is ever cancelled. Reuse also
     /// keeps the source's registration nodes, which socket reads with a cancellable token would otherwise allocate.
     /// </summary>
-    private static class CtsCache
+    internal static class CtsCache
     {
         [ThreadStatic] private static CancellationTokenSource? t_cached;
 

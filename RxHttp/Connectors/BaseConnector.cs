@@ -161,6 +161,44 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The lease <see cref="Connect(ConnectionKey, ClientTimeout?)"/> would hand out at once when an idle connection
+    /// for <paramref name="key"/> is free and nobody waits ahead; null when it would have to wait or open one. A
+    /// keep-alive client takes this path on nearly every request, and it needs no observable, operation or observer.
+    /// </summary>
+    internal Connection? TryLeaseIdle(ConnectionKey key)
+    {
+        Connection? idle;
+        List<Connection>? stale = null;
+        lock (_gate)
+        {
+            if (_closed || !_idle.ContainsKey(key) || !HasCapacity(key) || MustQueueBehind(key)) return null;
+            AddAcquired(key, 1);
+            idle = TakeIdle(key, ref stale);
+            if (idle is not null) _leased.Add(idle);
+            else AddAcquired(key, -1);
+        }
+        if (stale is not null) foreach (var s in stale) s.CloseCore();
+        if (idle is not null)
+        {
+            var open = false;
+            idle = ReplaceIfStale(key, idle, ref open);
+            if (open)
+            {
+                // Every idle one was stale: give the slot back and let the caller take the opening path.
+                lock (_gate)
+                {
+                    _opening--;
+                    AddAcquired(key, -1);
+                }
+                WakeWaiters();
+            }
+        }
+        if (idle is not null && idle.IsReused) ConnectorTrace.Emit(ConnectorTrace.Current.Value, ConnectorTraceKind.Reuse);
+        Publish();
+        return idle;
+    }
+
     /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
     protected internal abstract Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken);
 

@@ -57,6 +57,10 @@ public sealed class Connection : IDisposable
     /// <summary>True when the connection came from the idle list rather than being freshly opened.</summary>
     internal bool IsReused => RequestCount > 0;
 
+    // Set once the current exchange read any response byte: a keep-alive connection that failed before that may
+    // simply have been closed by the server while idle, and the request can be retried on a fresh one.
+    internal bool ResponseStarted;
+
     /// <summary>Returns the connection to its pool for reuse, or closes it when it cannot be reused.</summary>
     public void Release()
     {

@@ -96,7 +96,7 @@ public static class BasicAuthOperator
         }
     }
 
-    private static ClientRequest WithAuthorization(ClientRequest request)
+    internal static ClientRequest WithAuthorization(ClientRequest request)
     {
         var auth = BasicAuth.FromUrl(request.Url);
         if (auth is null && request.TryGetProperty(AuthKey, out var a)) auth = a as BasicAuth;

@@ -18,10 +18,23 @@ public sealed partial class ClientSession
     /// </summary>
     public IObservable<TraceEvent> Trace => _trace.AsObservable();
 
-    // Outermost first: trace outcome → raise for status → total timeout → redirects → (per hop) auth → cookies
-    // → hop trace → middlewares → the exchange.
-    private IObservable<ClientResponse> Pipeline(ClientRequest request, RequestOptions options)
+    // One subscription of a request verb: build the request (a throw goes to OnError, as Observable.Defer would),
+    // then run it as one RequestCall. Outermost first: trace outcome → raise for status → Total timeout →
+    // redirects → (per hop) auth → cookies → hop trace → middlewares → the exchange.
+    internal IDisposable Send(string method, Url url, RequestOptions options, IObserver<ClientResponse> observer)
     {
+        ClientRequest request;
+        try
+        {
+            if (Closed) throw new SessionClosedError();
+            request = BuildRequest(method, url, options);
+        }
+        catch (Exception e)
+        {
+            observer.OnError(e);
+            return System.Reactive.Disposables.Disposable.Empty;
+        }
+
         // Tracing costs an execution-context change per request, so it is set up only while someone listens.
         RequestTracer? tracer = null;
         if (_trace.HasObservers)
@@ -30,38 +43,38 @@ public sealed partial class ClientSession
             request.Properties[RequestTracer.Key] = tracer;
         }
 
-        var middlewares = options.Middlewares ?? SessionOptions.Middlewares;
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
         var maxRedirects = options.MaxRedirects ?? SessionOptions.MaxRedirects;
-        RequestHandler handler;
-        if (middlewares is null && tracer is null && maxRedirects == SessionOptions.MaxRedirects)
+        CallPlan plan;
+        if (options.Middlewares is null && tracer is null && maxRedirects == SessionOptions.MaxRedirects)
         {
-            // The usual request: the chain only depends on whether redirects are followed, so it is built once.
-            handler = allow ? _plainFollowing ??= BuildHandler(null, false, true, maxRedirects) : _plainNotFollowing ??= BuildHandler(null, false, false, maxRedirects);
+            // The usual request: the plan only depends on whether redirects are followed, so it is built once.
+            plan = allow ? _plainFollowing ??= BuildPlan(SessionOptions.Middlewares, false, true, maxRedirects)
+                : _plainNotFollowing ??= BuildPlan(SessionOptions.Middlewares, false, false, maxRedirects);
         }
         else
         {
-            handler = BuildHandler(middlewares, tracer is not null, allow, maxRedirects);
+            plan = BuildPlan(options.Middlewares ?? SessionOptions.Middlewares, tracer is not null, allow, maxRedirects);
         }
-
-        var result = handler(request).TotalTimeout(request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
-        if (RaisePredicate(options) is { } raise) result = result.RaiseForStatus(raise);
-        return tracer is null ? result : result.TraceOutcome(tracer);
+        return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer,
+            request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
     }
 
-    private RequestHandler? _plainFollowing, _plainNotFollowing;
+    private CallPlan? _plainFollowing, _plainNotFollowing;
 
-    private RequestHandler BuildHandler(
+    // The hop is the bare exchange unless middlewares or hop tracing wrap it as a handler.
+    private CallPlan BuildPlan(
         IEnumerable<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? middlewares,
         bool traced, bool allowRedirects, int maxRedirects)
     {
-        RequestHandler handler = _exchange.Send;
-        handler = handler.WithMiddlewares(middlewares);
-        if (traced) handler = handler.TraceHops();
-        return handler
-            .WithCookies(CookieJar)
-            .WithBasicAuth()
-            .FollowRedirects(new RedirectOptions(allowRedirects, maxRedirects));
+        RequestHandler? hop = null;
+        if (middlewares is not null || traced)
+        {
+            hop = _exchange.Send;
+            hop = hop.WithMiddlewares(middlewares);
+            if (traced) hop = hop.TraceHops();
+        }
+        return new CallPlan(hop, _exchange, CookieJar, Auth: true, new RedirectOptions(allowRedirects, maxRedirects));
     }
 
     private static readonly Func<ClientResponse, bool> Default = static r => !r.Ok;

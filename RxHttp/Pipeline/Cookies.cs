@@ -40,7 +40,7 @@ public static class CookiesOperator
         }
     }
 
-    private static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar)
+    internal static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar)
     {
         var own = request.TryGetProperty(RequestCookiesKey, out var p) ? p as IEnumerable<KeyValuePair<string, string>> : null;
         // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
@@ -74,12 +74,7 @@ public static class CookiesOperator
             if (_failed) return;
             try
             {
-                var setCookies = response.Headers.GetAll("Set-Cookie");
-                if (setCookies.Count > 0)
-                {
-                    jar.UpdateCookies(setCookies, response.Url.ToUri());
-                    response.Cookies = ParseOwn(setCookies);
-                }
+                Store(response, jar);
             }
             catch (Exception e)
             {
@@ -101,6 +96,15 @@ public static class CookiesOperator
         {
             if (!_failed) observer.OnCompleted();
         }
+    }
+
+    /// <summary>Stores the response's Set-Cookie headers in the jar against its URL and fills <see cref="ClientResponse.Cookies"/>.</summary>
+    internal static void Store(ClientResponse response, AbstractCookieJar jar)
+    {
+        var setCookies = response.Headers.GetAll("Set-Cookie");
+        if (setCookies.Count == 0) return;
+        jar.UpdateCookies(setCookies, response.Url.ToUri());
+        response.Cookies = ParseOwn(setCookies);
     }
 
     private static Dictionary<string, string> ParseOwn(IReadOnlyList<string> setCookies)

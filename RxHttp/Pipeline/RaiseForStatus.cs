@@ -26,6 +26,25 @@ public static class RaiseForStatusOperator
         }
     }
 
+    /// <summary>
+    /// The error for a response <paramref name="predicate"/> picks (the response is released first), or null when
+    /// it passes; a throwing predicate's exception is the error.
+    /// </summary>
+    internal static Exception? Check(ClientResponse response, Func<ClientResponse, bool> predicate)
+    {
+        try
+        {
+            if (!predicate(response)) return null;
+            response.Release();
+            return new ClientResponseError(response.RequestInfo, response.History, response.Status, response.Reason, response.Headers);
+        }
+        catch (Exception e)
+        {
+            response.Release();
+            return e;
+        }
+    }
+
     // As Select with a throwing selector: the first raise fails the sequence and unsubscribes from the source.
     private sealed class Sink(IObserver<ClientResponse> observer, Func<ClientResponse, bool> predicate) : IObserver<ClientResponse>
     {
@@ -39,20 +58,7 @@ public static class RaiseForStatusOperator
                 response.Release();
                 return;
             }
-            Exception? error = null;
-            try
-            {
-                if (predicate(response))
-                {
-                    response.Release();
-                    error = new ClientResponseError(response.RequestInfo, response.History, response.Status, response.Reason, response.Headers);
-                }
-            }
-            catch (Exception e)
-            {
-                response.Release();
-                error = e;
-            }
+            var error = Check(response, predicate);
             if (error is null)
             {
                 observer.OnNext(response);

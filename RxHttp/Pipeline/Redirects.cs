@@ -24,199 +24,91 @@ public static class RedirectsOperator
         ArgumentNullException.ThrowIfNull(hop);
         ArgumentNullException.ThrowIfNull(options);
         if (!options.AllowRedirects) return hop;
-        return request => new RedirectObservable(hop, options, request);
+        var plan = new CallPlan(hop, null, Jar: null, Auth: false, options);
+        return request => new RedirectObservable(plan, request);
     }
 
-    private sealed class RedirectObservable(RequestHandler hop, RedirectOptions options, ClientRequest request) : IObservable<ClientResponse>
+    private sealed class RedirectObservable(CallPlan plan, ClientRequest request) : IObservable<ClientResponse>
     {
         public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
-            var sink = new RedirectSink(hop, options, observer);
-            sink.Send(request);
-            return sink;
+            return RequestCall.Start(plan, request, observer);
         }
     }
 
-    // The redirect loop as one object per request: it subscribes to each hop in turn and forwards the first
-    // response that is not followed. A request that is not redirected (nearly all) costs this sink and one hop
-    // observer, where SelectMany cost a sink, an inner observer, a composite disposable and closures per hop.
-    private sealed class RedirectSink(RequestHandler hop, RedirectOptions options, IObserver<ClientResponse> observer) : IDisposable
+    /// <summary>
+    /// One step of the redirect loop for the response to <paramref name="request"/>. Null and no next request: the
+    /// response is final. A next request: follow it (the response was added to <paramref name="history"/> and
+    /// released). An exception: the failure (the response was released).
+    /// </summary>
+    internal static Exception? Step(ClientRequest request, ClientResponse response, RedirectOptions options, ref List<ClientResponse>? history, out ClientRequest? nextRequest)
     {
-        private object Gate => this; // private to the operator: its own lock, one object fewer per request
-        private IDisposable? _current;
-        private bool _disposed;
-        private int _hop; // index of the hop whose messages count; earlier hops' are ignored
-        private List<ClientResponse>? _history;
-        private ClientRequest _request = null!;
+        nextRequest = null;
+        if (response.Status is not (301 or 302 or 303 or 307 or 308)) return null;
+        var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
+        if (location is null) return null;
 
-        public void Send(ClientRequest request)
+        history ??= new List<ClientResponse>();
+        history.Add(response);
+        if (history.Count > options.MaxRedirects)
         {
-            int index;
-            lock (Gate)
-            {
-                if (_disposed) return;
-                _request = request;
-                index = ++_hop;
-            }
-            IObservable<ClientResponse> source;
-            try
-            {
-                source = hop(request);
-            }
-            catch (Exception e)
-            {
-                if (IsCurrent(index)) observer.OnError(e);
-                return;
-            }
-            var subscription = source.Subscribe(new HopObserver(this, index));
-            bool dispose;
-            lock (Gate)
-            {
-                dispose = _disposed || _hop != index;
-                if (!dispose) _current = subscription;
-            }
-            if (dispose && _disposed) subscription.Dispose();
-        }
-
-        private bool IsCurrent(int index)
-        {
-            lock (Gate) return !_disposed && _hop == index;
-        }
-
-        public void Dispose()
-        {
-            IDisposable? current;
-            lock (Gate)
-            {
-                _disposed = true;
-                current = _current;
-                _current = null;
-            }
-            current?.Dispose();
-        }
-
-        private void OnNext(int index, ClientResponse response)
-        {
-            if (!IsCurrent(index))
-            {
-                response.Release();
-                return;
-            }
-            Exception? failure;
-            ClientRequest? next;
-            try
-            {
-                failure = Step(response, out next);
-            }
-            catch (Exception e)
-            {
-                response.Release();
-                observer.OnError(e);
-                return;
-            }
-            if (failure is not null)
-            {
-                observer.OnError(failure);
-                return;
-            }
-            if (next is null)
-            {
-                response.History = _history is null ? Array.Empty<ClientResponse>() : _history.ToArray();
-                observer.OnNext(response);
-                return;
-            }
-            Send(next);
-        }
-
-        private void OnError(int index, Exception error)
-        {
-            if (IsCurrent(index)) observer.OnError(error);
-        }
-
-        // A hop that was followed completes after handing over to the next one; only the current hop's end counts.
-        private void OnCompleted(int index)
-        {
-            if (IsCurrent(index)) observer.OnCompleted();
-        }
-
-        // Null and no next request: the response is final. A next request: follow it. An exception: the failure.
-        private Exception? Step(ClientResponse response, out ClientRequest? nextRequest)
-        {
-            nextRequest = null;
-            var request = _request;
-            if (response.Status is not (301 or 302 or 303 or 307 or 308)) return null;
-            var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
-            if (location is null) return null;
-
-            var history = _history ??= new List<ClientResponse>();
-            history.Add(response);
-            if (history.Count > options.MaxRedirects)
-            {
-                response.Release();
-                return new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers);
-            }
-
-            Url next;
-            try
-            {
-                var target = Url.Parse(location);
-                if (target.IsAbsolute && target.Scheme is not ("http" or "https"))
-                {
-                    response.Release();
-                    return new NonHttpUrlRedirectClientError(location);
-                }
-                next = request.Url.Join(target).WithoutFragment();
-                next.RequireHttp(allowWebSocket: false);
-            }
-            catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
-            {
-                response.Release();
-                return new InvalidUrlRedirectClientError(location, e.Description);
-            }
-
-            var method = request.Method;
-            var body = request.Body;
-            var headers = request.Headers.Clone();
-            var dropBody = false;
-            if ((response.Status == 303 && method != "HEAD") || (response.Status is 301 or 302 && method == "POST"))
-            {
-                method = "GET";
-                dropBody = true;
-                headers.Remove("Content-Length");
-                headers.Remove("Content-Type");
-                headers.Remove("Transfer-Encoding");
-            }
-            else if (body is not null && !body.IsReplayable)
-            {
-                response.Release();
-                return new ClientPayloadError(
-                    $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice.");
-            }
-            var crossOrigin = !next.IsSameOrigin(request.Url);
-            if (crossOrigin)
-            {
-                foreach (var h in CrossOriginDrop) headers.Remove(h);
-            }
-            RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
             response.Release();
-            nextRequest = request.With(method, next, headers, dropBody: dropBody);
-            if (crossOrigin)
-            {
-                // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
-                nextRequest.Properties.Remove(BasicAuthOperator.AuthKey);
-                nextRequest.Properties.Remove(CookiesOperator.RequestCookiesKey);
-                nextRequest.Properties[CrossOriginKey] = true;
-            }
-            return null;
+            return new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers);
         }
 
-        private sealed class HopObserver(RedirectSink sink, int index) : IObserver<ClientResponse>
+        Url next;
+        try
         {
-            public void OnNext(ClientResponse value) => sink.OnNext(index, value);
-            public void OnError(Exception error) => sink.OnError(index, error);
-            public void OnCompleted() => sink.OnCompleted(index);
+            var target = Url.Parse(location);
+            if (target.IsAbsolute && target.Scheme is not ("http" or "https"))
+            {
+                response.Release();
+                return new NonHttpUrlRedirectClientError(location);
+            }
+            next = request.Url.Join(target).WithoutFragment();
+            next.RequireHttp(allowWebSocket: false);
         }
+        catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
+        {
+            response.Release();
+            return new InvalidUrlRedirectClientError(location, e.Description);
+        }
+
+        var method = request.Method;
+        var body = request.Body;
+        var headers = request.Headers.Clone();
+        var dropBody = false;
+        if ((response.Status == 303 && method != "HEAD") || (response.Status is 301 or 302 && method == "POST"))
+        {
+            method = "GET";
+            dropBody = true;
+            headers.Remove("Content-Length");
+            headers.Remove("Content-Type");
+            headers.Remove("Transfer-Encoding");
+        }
+        else if (body is not null && !body.IsReplayable)
+        {
+            response.Release();
+            return new ClientPayloadError(
+                $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice.");
+        }
+        var crossOrigin = !next.IsSameOrigin(request.Url);
+        if (crossOrigin)
+        {
+            foreach (var h in CrossOriginDrop) headers.Remove(h);
+        }
+        RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
+        response.Release();
+        nextRequest = request.With(method, next, headers, dropBody: dropBody);
+        if (crossOrigin)
+        {
+            // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
+            nextRequest.Properties.Remove(BasicAuthOperator.AuthKey);
+            nextRequest.Properties.Remove(CookiesOperator.RequestCookiesKey);
+            nextRequest.Properties[CrossOriginKey] = true;
+        }
+        return null;
     }
 
     /// <summary>Set on a redirected request once any hop crossed origins, so per-request credentials stay behind.</summary>

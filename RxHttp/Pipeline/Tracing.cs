@@ -116,9 +116,4 @@ public static class TracingOperator
             return hop(request);
         });
     }
-
-    internal static IObservable<ClientResponse> TraceOutcome(this IObservable<ClientResponse> source, RequestTracer tracer) =>
-        source.Do(
-            response => tracer.Emit(TraceEventKind.RequestEnd, response: response),
-            error => tracer.Emit(TraceEventKind.RequestException, error: error));
 }

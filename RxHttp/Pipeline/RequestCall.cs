@@ -1,0 +1,361 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using RxHttp.Transport;
+
+namespace RxHttp;
+
+/// <summary>
+/// What a <see cref="RequestCall"/> does per hop, fixed per session (or per operator): built once, shared by
+/// every request.
+/// </summary>
+/// <param name="Hop">The hop as a handler (middlewares, tracing, or a caller's own); null sends straight through <paramref name="Exchange"/>.</param>
+/// <param name="Exchange">The exchange used when <paramref name="Hop"/> is null.</param>
+/// <param name="Jar">Sends the jar's cookies on each hop and stores Set-Cookie; null for none.</param>
+/// <param name="Auth">Applies Basic credentials (URL or request property) on each hop.</param>
+/// <param name="Redirects">Whether and how far redirects are followed.</param>
+internal sealed record CallPlan(RequestHandler? Hop, Http1Exchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
+
+/// <summary>
+/// One request from subscription to its one response, as a single object: the redirect loop, per-hop auth and
+/// cookies, the Total timer (it is its own wheel timer), raise-for-status and the outcome trace. The public
+/// operators (<see cref="RedirectsOperator"/>, <see cref="TotalTimeoutOperator"/>, ...) compose the same steps
+/// from separate observables; fused, a plain request costs this object and the exchange's state machine instead of
+/// about twenty operator observables, sinks and disposables, which was most of RxHttp's per-request overhead.
+/// Emits at most one response, then completes: a hop that emits more (a middleware) has the rest released.
+/// </summary>
+internal sealed class RequestCall : TimerWheel.Timer, IDisposable
+{
+    private readonly CallPlan _plan;
+    private readonly IObserver<ClientResponse> _observer;
+    private readonly Func<ClientResponse, bool>? _raise;
+    private readonly RequestTracer? _tracer;
+    private TimeSpan _total;
+    private bool _timed;
+
+    // All under Gate: the call is private to the pipeline, so it is its own lock.
+    private object Gate => this;
+    private int _hop; // the current hop: messages of earlier ones are ignored
+    private bool _finished; // a terminal message went out, or the subscription was disposed before one
+    private ClientResponse? _delivered; // once delivered, the timer belongs to the response's body
+    private IDisposable? _current; // the hop's subscription (handler hops)
+    private CancellationTokenSource? _cts; // the exchange's cancellation (direct hops)
+
+    private ClientRequest _request; // the current hop's request as the redirect loop sees it (before auth and cookies)
+    private List<ClientResponse>? _history;
+    private ValueTask<ClientResponse> _pending;
+    private int _pendingHop;
+    private Action? _onPending;
+
+    private RequestCall(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer, Func<ClientResponse, bool>? raise, RequestTracer? tracer)
+    {
+        _plan = plan;
+        _request = request;
+        _observer = observer;
+        _raise = raise;
+        _tracer = tracer;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and reports its response to <paramref name="observer"/>; the result disposes
+    /// the call (cancels it until the response is delivered). With <paramref name="total"/> active the Total timer
+    /// runs on <paramref name="scheduler"/> from now until the response's body is released.
+    /// </summary>
+    public static IDisposable Start(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer,
+        Func<ClientResponse, bool>? raise = null, RequestTracer? tracer = null,
+        TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null)
+    {
+        var call = new RequestCall(plan, request, observer, raise, tracer);
+        if (scheduler is not null && ClientTimeout.Active(total) is { } delay)
+        {
+            call._total = delay;
+            call._timed = true;
+            TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, ceilThreshold), call);
+        }
+        call.Send(request);
+        return call;
+    }
+
+    private void Send(ClientRequest request)
+    {
+        int index;
+        lock (Gate)
+        {
+            if (_finished) return;
+            _request = request;
+            index = ++_hop;
+        }
+        var sent = request;
+        try
+        {
+            if (_plan.Auth) sent = BasicAuthOperator.WithAuthorization(sent);
+            if (_plan.Jar is { } jar) sent = CookiesOperator.WithCookieHeader(sent, jar);
+        }
+        catch (Exception e)
+        {
+            Fail(index, e);
+            return;
+        }
+        if (_plan.Hop is { } hop) SendThrough(hop, sent, index);
+        else SendDirect(sent, index);
+    }
+
+    private void SendThrough(RequestHandler hop, ClientRequest request, int index)
+    {
+        IObservable<ClientResponse> source;
+        try
+        {
+            source = hop(request);
+        }
+        catch (Exception e)
+        {
+            Fail(index, e);
+            return;
+        }
+        var subscription = source.Subscribe(new HopObserver(this, index));
+        bool keep;
+        lock (Gate)
+        {
+            keep = !_finished && _hop == index;
+            if (keep) _current = subscription;
+        }
+        if (!keep) subscription.Dispose();
+    }
+
+    // The exchange without an observable in between: its ValueTask is awaited by this object (a cached
+    // continuation), so the state machine box goes back to its pool and nothing else is allocated.
+    private void SendDirect(ClientRequest request, int index)
+    {
+        var cts = RxAsync.CtsCache.Rent();
+        lock (Gate)
+        {
+            if (_finished)
+            {
+                RxAsync.CtsCache.Return(cts);
+                return;
+            }
+            _cts = cts;
+        }
+        ValueTask<ClientResponse> pending;
+        try
+        {
+            pending = _plan.Exchange!.SendAsync(request, cts.Token);
+        }
+        catch (Exception e)
+        {
+            OnExchangeDone(index, null, e);
+            return;
+        }
+        if (pending.IsCompleted)
+        {
+            Complete(index, pending);
+            return;
+        }
+        _pending = pending;
+        _pendingHop = index;
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPending ??= OnPending);
+    }
+
+    private void OnPending()
+    {
+        var pending = _pending;
+        _pending = default;
+        Complete(_pendingHop, pending);
+    }
+
+    private void Complete(int index, ValueTask<ClientResponse> pending)
+    {
+        ClientResponse? response = null;
+        Exception? error = null;
+        try
+        {
+            response = pending.GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        OnExchangeDone(index, response, error);
+    }
+
+    private void OnExchangeDone(int index, ClientResponse? response, Exception? error)
+    {
+        CancellationTokenSource? cts;
+        lock (Gate)
+        {
+            cts = _cts;
+            _cts = null;
+        }
+        // Null: a disposal took it (and cancelled it); else nobody can cancel it any more and the next request may reuse it.
+        if (cts is not null) RxAsync.CtsCache.Return(cts);
+        if (response is not null) OnHopNext(index, response);
+        else OnHopError(index, error!);
+    }
+
+    private void OnHopNext(int index, ClientResponse response)
+    {
+        bool current;
+        lock (Gate) current = !_finished && _hop == index;
+        if (!current)
+        {
+            response.Release();
+            return;
+        }
+        if (_plan.Jar is { } jar)
+        {
+            try
+            {
+                CookiesOperator.Store(response, jar);
+            }
+            catch (Exception e)
+            {
+                response.Release();
+                Fail(index, e);
+                return;
+            }
+        }
+        if (_plan.Redirects.AllowRedirects)
+        {
+            Exception? failure;
+            ClientRequest? next;
+            try
+            {
+                failure = RedirectsOperator.Step(_request, response, _plan.Redirects, ref _history, out next);
+            }
+            catch (Exception e)
+            {
+                response.Release();
+                Fail(index, e);
+                return;
+            }
+            if (failure is not null)
+            {
+                Fail(index, failure);
+                return;
+            }
+            if (next is not null)
+            {
+                Send(next);
+                return;
+            }
+            response.History = _history is null ? Array.Empty<ClientResponse>() : _history.ToArray();
+        }
+        if (_raise is not null && RaiseForStatusOperator.Check(response, _raise) is { } raised)
+        {
+            Fail(index, raised);
+            return;
+        }
+        IDisposable? subscription;
+        lock (Gate)
+        {
+            if (_finished || _hop != index)
+            {
+                subscription = null;
+                current = false;
+            }
+            else
+            {
+                _finished = true;
+                _delivered = response;
+                subscription = _current;
+                _current = null;
+            }
+        }
+        if (!current)
+        {
+            response.Release();
+            return;
+        }
+        // From here the Total timer bounds the body: it stops when the response's connection is released.
+        if (_timed) response.OnReleased(this);
+        _tracer?.Emit(TraceEventKind.RequestEnd, response: response);
+        _observer.OnNext(response);
+        _observer.OnCompleted();
+        subscription?.Dispose();
+    }
+
+    private void OnHopError(int index, Exception error) => Fail(index, error);
+
+    // A hop that ends without a final response (a middleware that returned nothing): the request has none either.
+    private void OnHopCompleted(int index)
+    {
+        lock (Gate)
+        {
+            if (_finished || _hop != index) return;
+            _finished = true;
+            _current = null;
+        }
+        if (_timed) Cancel();
+        _observer.OnCompleted();
+    }
+
+    private void Fail(int index, Exception error)
+    {
+        IDisposable? subscription;
+        lock (Gate)
+        {
+            if (_finished || _hop != index) return;
+            _finished = true;
+            subscription = _current;
+            _current = null;
+        }
+        if (_timed) Cancel();
+        _tracer?.Emit(TraceEventKind.RequestException, error: error);
+        _observer.OnError(error);
+        subscription?.Dispose();
+    }
+
+    protected internal override void Run()
+    {
+        ClientResponse? response;
+        IDisposable? subscription = null;
+        CancellationTokenSource? cts = null;
+        lock (Gate)
+        {
+            if (_finished && _delivered is null) return;
+            _finished = true;
+            response = _delivered;
+            if (response is null)
+            {
+                subscription = _current;
+                _current = null;
+                cts = _cts;
+                _cts = null;
+            }
+        }
+        var error = new TotalTimeoutError($"Total timeout of {_total.TotalSeconds:0.###} s exceeded");
+        if (response is not null)
+        {
+            response.AbortWith(error);
+            return;
+        }
+        subscription?.Dispose();
+        cts?.Cancel();
+        _tracer?.Emit(TraceEventKind.RequestException, error: error);
+        _observer.OnError(error);
+    }
+
+    public void Dispose()
+    {
+        IDisposable? subscription;
+        CancellationTokenSource? cts;
+        lock (Gate)
+        {
+            if (_finished) return;
+            _finished = true;
+            subscription = _current;
+            _current = null;
+            cts = _cts;
+            _cts = null;
+        }
+        if (_timed) Cancel();
+        subscription?.Dispose();
+        cts?.Cancel();
+    }
+
+    private sealed class HopObserver(RequestCall call, int index) : IObserver<ClientResponse>
+    {
+        public void OnNext(ClientResponse value) => call.OnHopNext(index, value);
+        public void OnError(Exception error) => call.OnHopError(index, error);
+        public void OnCompleted() => call.OnHopCompleted(index);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Reactive.Disposables;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace RxHttp;
+
+/// <summary>
+/// What a request verb returns: a cold <see cref="IObservable{ClientResponse}"/> that sends the request once per
+/// subscription, emits at most one response and completes; disposing the subscription before the response
+/// arrives cancels the request. Every Rx operator applies as usual. The two most common uses, <c>await</c> and
+/// <c>SelectMany(r => r.Text())</c>, are members here that behave exactly like Rx's (the last value, an
+/// <see cref="InvalidOperationException"/> for an empty sequence; inner results, errors from either side), but
+/// without the intermediate subjects and observers Rx's general versions build, which were a large share of a
+/// request's allocations.
+/// </summary>
+public sealed class ResponseObservable : IObservable<ClientResponse>
+{
+    private readonly ClientSession _session;
+    private readonly string _method;
+    private readonly Url _url;
+    private readonly RequestOptions _options;
+
+    internal ResponseObservable(ClientSession session, string method, Url url, RequestOptions options)
+    {
+        _session = session;
+        _method = method;
+        _url = url;
+        _options = options;
+    }
+
+    /// <summary>Sends the request; a failure to build it (bad URL, conflicting options, closed session) goes to OnError.</summary>
+    public IDisposable Subscribe(IObserver<ClientResponse> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        return _session.Send(_method, _url, _options, observer);
+    }
+
+    /// <summary>Sends the request and awaits its response (as awaiting any observable: its last value).</summary>
+    public ObservableAwaiter<ClientResponse> GetAwaiter() => ObservableAwaiter<ClientResponse>.Subscribe(this);
+
+    /// <summary>
+    /// Projects the response into an observable and flattens it, as Rx's <c>SelectMany</c>: the result emits what
+    /// <paramref name="selector"/>'s observable emits and ends with it. If the selector throws, the response is
+    /// released and the error is the result's.
+    /// </summary>
+    public ResponseProjection<TResult> SelectMany<TResult>(Func<ClientResponse, IObservable<TResult>> selector)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        return new ResponseProjection<TResult>(this, selector);
+    }
+}
+
+/// <summary>
+/// <see cref="ResponseObservable.SelectMany{TResult}(Func{ClientResponse, IObservable{TResult}})"/>'s result: an
+/// ordinary cold observable that can also be awaited directly.
+/// </summary>
+/// <typeparam name="TResult">What the selector's observable emits.</typeparam>
+public sealed class ResponseProjection<TResult> : IObservable<TResult>
+{
+    private readonly ResponseObservable _source;
+    private readonly Func<ClientResponse, IObservable<TResult>> _selector;
+
+    internal ResponseProjection(ResponseObservable source, Func<ClientResponse, IObservable<TResult>> selector)
+    {
+        _source = source;
+        _selector = selector;
+    }
+
+    /// <summary>Sends the request and subscribes to the selector's observable for its response.</summary>
+    public IDisposable Subscribe(IObserver<TResult> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var sink = new Sink(_selector, observer);
+        sink.SetOuter(_source.Subscribe(sink));
+        return sink;
+    }
+
+    /// <summary>Sends the request and awaits the projection's last value.</summary>
+    public ObservableAwaiter<TResult> GetAwaiter() => ObservableAwaiter<TResult>.Subscribe(this);
+
+    // The source emits at most one response and completes right after it, so the inner observable can talk to
+    // the downstream observer directly: it alone decides how the result ends.
+    private sealed class Sink(Func<ClientResponse, IObservable<TResult>> selector, IObserver<TResult> observer) : IObserver<ClientResponse>, IDisposable
+    {
+        private static readonly IDisposable Disposed = Disposable.Empty;
+        private IDisposable? _outer, _inner;
+        private bool _projected;
+
+        public void SetOuter(IDisposable outer)
+        {
+            if (Interlocked.CompareExchange(ref _outer, outer, null) is not null) outer.Dispose();
+        }
+
+        public void OnNext(ClientResponse response)
+        {
+            if (_projected || Volatile.Read(ref _inner) == Disposed)
+            {
+                response.Release();
+                return;
+            }
+            _projected = true;
+            IObservable<TResult> inner;
+            try
+            {
+                inner = selector(response);
+            }
+            catch (Exception e)
+            {
+                response.Release();
+                observer.OnError(e);
+                return;
+            }
+            var subscription = inner.Subscribe(observer);
+            if (Interlocked.CompareExchange(ref _inner, subscription, null) is not null) subscription.Dispose();
+        }
+
+        public void OnError(Exception error)
+        {
+            if (!_projected) observer.OnError(error);
+        }
+
+        public void OnCompleted()
+        {
+            if (!_projected) observer.OnCompleted();
+        }
+
+        public void Dispose()
+        {
+            Interlocked.Exchange(ref _outer, Disposed)?.Dispose();
+            Interlocked.Exchange(ref _inner, Disposed)?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Awaits a cold observable's last value, as Rx's <c>GetAwaiter</c> does: subscribing happens when the awaiter is
+/// made; an error is rethrown; an empty sequence throws <see cref="InvalidOperationException"/>. The continuation
+/// runs on the captured <see cref="SynchronizationContext"/> when there is one (UI apps), else where the sequence ended.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompletion
+{
+    private static readonly Action Completed = static () => { };
+    private T? _value;
+    private bool _hasValue;
+    private ExceptionDispatchInfo? _error;
+    private Action? _continuation;
+
+    private ObservableAwaiter() { }
+
+    internal static ObservableAwaiter<T> Subscribe(IObservable<T> source)
+    {
+        // As Rx's awaiter, the subscription is not kept: the sequence ends by itself and detaches then.
+        var awaiter = new ObservableAwaiter<T>();
+        source.Subscribe(awaiter);
+        return awaiter;
+    }
+
+    /// <summary>Whether the sequence has ended.</summary>
+    public bool IsCompleted => ReferenceEquals(Volatile.Read(ref _continuation), Completed);
+
+    /// <summary>The last value; rethrows the sequence's error; waits if the sequence has not ended yet.</summary>
+    public T GetResult()
+    {
+        if (!IsCompleted)
+        {
+            using var done = new ManualResetEventSlim();
+            UnsafeOnCompleted(done.Set);
+            done.Wait();
+        }
+        _error?.Throw();
+        if (!_hasValue) throw new InvalidOperationException("Sequence contains no elements.");
+        return _value!;
+    }
+
+    /// <summary>Schedules <paramref name="continuation"/> for when the sequence ends, flowing the execution context.</summary>
+    public void OnCompleted(Action continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        var context = ExecutionContext.Capture();
+        UnsafeOnCompleted(context is null ? continuation : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation));
+    }
+
+    /// <summary>Schedules <paramref name="continuation"/> for when the sequence ends.</summary>
+    public void UnsafeOnCompleted(Action continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        if (SynchronizationContext.Current is { } context)
+        {
+            var inner = continuation;
+            continuation = () => context.Post(static c => ((Action)c!)(), inner);
+        }
+        if (Interlocked.CompareExchange(ref _continuation, continuation, null) is not null) continuation();
+    }
+
+    void IObserver<T>.OnNext(T value)
+    {
+        _value = value;
+        _hasValue = true;
+    }
+
+    void IObserver<T>.OnError(Exception error)
+    {
+        _error = ExceptionDispatchInfo.Capture(error);
+        Finish();
+    }
+
+    void IObserver<T>.OnCompleted() => Finish();
+
+    private void Finish()
+    {
+        var continuation = Interlocked.Exchange(ref _continuation, Completed);
+        if (continuation is not null && !ReferenceEquals(continuation, Completed)) continuation();
+    }
+}
