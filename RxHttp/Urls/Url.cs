@@ -90,10 +90,14 @@ public sealed class Url : IEquatable<Url>
     {
         get
         {
+            // Cached: every request to this URL sends it (the URL is immutable, so a race only builds it twice).
+            if (_hostHeader is { } cached) return cached;
             var host = BracketedHost;
-            return ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
+            return _hostHeader = ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
         }
     }
+
+    private string? _hostHeader;
 
     /// <summary>scheme://host[:port], what same-origin checks and proxies key on.</summary>
     /// <exception cref="InvalidOperationException">The URL is relative.</exception>
