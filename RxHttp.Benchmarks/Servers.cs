@@ -14,7 +14,7 @@ namespace RxHttp.Benchmarks;
 internal interface IBenchServer : IAsyncDisposable
 {
     string Name { get; }
-    /// <summary>Base URL ending with '/', serving /hello (13 bytes) and /big (the download body).</summary>
+    /// <summary>Base URL ending with '/', serving /hello (13 bytes), /big (the download body) and /bigchunked (the same, chunked).</summary>
     string HttpBase { get; }
 }
 
@@ -66,6 +66,13 @@ internal sealed class KestrelBenchServer : IBenchServer
             {
                 ctx.Response.ContentType = "application/octet-stream";
                 ctx.Response.ContentLength = downloadSize;
+                for (long left = downloadSize; left > 0; left -= Block.Length)
+                    await ctx.Response.Body.WriteAsync(Block.AsMemory(0, (int)Math.Min(Block.Length, left)));
+            }
+            else if (path == "/bigchunked")
+            {
+                // No Content-Length: Kestrel frames each 1 MiB write as one chunk.
+                ctx.Response.ContentType = "application/octet-stream";
                 for (long left = downloadSize; left > 0; left -= Block.Length)
                     await ctx.Response.Body.WriteAsync(Block.AsMemory(0, (int)Math.Min(Block.Length, left)));
             }

@@ -18,6 +18,10 @@ internal sealed class ResponseBody
     private int _pending; // body bytes of the current chunk already at the buffer's start
     private int _state; // 0 reading, 1 done, 2 failed/closed
 
+    // Reads at least this large go straight from the socket into the reader's memory (one copy); smaller ones fill
+    // the connection buffer first, so a reader taking a few bytes at a time costs one syscall per buffer, not per read.
+    internal const int DirectReadMin = 16 * 1024;
+
     public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive)
     {
         _connection = connection;
@@ -77,9 +81,10 @@ internal sealed class ResponseBody
     public async ValueTask<byte[]?> ReadChunkAsync(int max, CancellationToken ct)
     {
         // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
-        var avail = _framing == BodyFraming.Chunked ? 0 : _connection.BufferedCount;
+        var avail = _framing == BodyFraming.Chunked ? _pending : _connection.BufferedCount;
         var size = avail > 0 ? Math.Min(avail, max) : max;
         if (_framing == BodyFraming.ContentLength) size = (int)Math.Min(size, Math.Max(_remaining, 1));
+        else if (avail == 0 && _chunked is { DataRemaining: > 0 and var left } && _connection.BufferedCount == 0) size = (int)Math.Min(size, left);
         // Uninitialized: every byte handed out is overwritten by the read, so zeroing 64 KiB per chunk is waste.
         var buffer = GC.AllocateUninitializedArray<byte>(size);
         var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
@@ -95,6 +100,8 @@ internal sealed class ResponseBody
     {
         if (_remaining == 0) return Finish();
         int n;
+        if (_connection.BufferedCount == 0 && destination.Length < DirectReadMin && await _connection.FillAsync(_timer, ct).ConfigureAwait(false) == 0)
+            throw MissingLength();
         if (_connection.BufferedCount > 0)
         {
             n = (int)Math.Min(Math.Min(_connection.BufferedCount, destination.Length), _remaining);
@@ -105,13 +112,16 @@ internal sealed class ResponseBody
         {
             var max = (int)Math.Min(destination.Length, _remaining);
             n = await _connection.ReadRawAsync(destination[..max], _timer, ct).ConfigureAwait(false);
-            if (n == 0) throw new ClientPayloadError($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
+            if (n == 0) throw MissingLength();
         }
         _remaining -= n;
         Count(n);
         if (_remaining == 0) Finish();
         return n;
     }
+
+    private ClientPayloadError MissingLength() =>
+        new($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadChunkedAsync(Memory<byte> destination, CancellationToken ct)
@@ -140,6 +150,17 @@ internal sealed class ResponseBody
                 Finish();
                 return 0;
             }
+            // Inside a chunk with nothing buffered: its data goes straight from the socket into the destination, one
+            // copy instead of two and reads as large as the destination rather than the connection buffer.
+            if (_chunked.DataRemaining > 0 && _connection.BufferedCount == 0 && destination.Length >= DirectReadMin)
+            {
+                var max = (int)Math.Min(destination.Length, _chunked.DataRemaining);
+                var direct = await _connection.ReadRawAsync(destination[..max], _timer, ct).ConfigureAwait(false);
+                if (direct == 0) throw new ClientPayloadError("Response payload is not completed: the connection closed inside a chunked body.");
+                _chunked.SkipData(direct);
+                Count(direct);
+                return direct;
+            }
             var read = await _connection.FillAsync(_timer, ct).ConfigureAwait(false);
             if (read == 0) throw new ClientPayloadError("Response payload is not completed: the connection closed inside a chunked body.");
         }
@@ -148,6 +169,8 @@ internal sealed class ResponseBody
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadUntilCloseAsync(Memory<byte> destination, CancellationToken ct)
     {
+        if (_connection.BufferedCount == 0 && destination.Length < DirectReadMin && await _connection.FillAsync(_timer, ct).ConfigureAwait(false) == 0)
+            return Finish();
         if (_connection.BufferedCount > 0)
         {
             var n = Math.Min(_connection.BufferedCount, destination.Length);

@@ -48,6 +48,20 @@ internal sealed class ChunkedDecoder
     public IReadOnlyList<KeyValuePair<string, string>> Trailers
         => (IReadOnlyList<KeyValuePair<string, string>>?)_trailers ?? Array.Empty<KeyValuePair<string, string>>();
 
+    /// <summary>Bytes of the current chunk's data still to come while the decoder is inside chunk data, else 0.</summary>
+    public long DataRemaining => _state == State.Data ? _remaining : 0;
+
+    /// <summary>
+    /// Accounts for <paramref name="count"/> bytes of chunk data the caller read straight from the socket rather than
+    /// through <see cref="Decode"/> (large chunks skip the connection buffer); at most <see cref="DataRemaining"/>.
+    /// </summary>
+    public void SkipData(int count)
+    {
+        if (count < 0 || count > DataRemaining) throw new ArgumentOutOfRangeException(nameof(count));
+        _remaining -= count;
+        if (_remaining == 0) _state = State.DataCr;
+    }
+
     public void Reset()
     {
         _state = State.Size;
