@@ -15,7 +15,11 @@ internal interface IClientSide : IAsyncDisposable
     string Name { get; }
     Task<double> SequentialAsync(TimeSpan duration);
     Task<double> ConcurrentAsync(TimeSpan duration, int workers);
-    Task<double> DownloadAsync(long expected);
+    /// <summary>
+    /// MB/s of a streamed download. <paramref name="ownedChunks"/>: every chunk is memory the reader may keep (a fresh
+    /// array per chunk or read); else chunks are borrowed from one reused buffer.
+    /// </summary>
+    Task<double> DownloadAsync(long expected, bool ownedChunks);
     Task<double> UploadAsync(long size);
     /// <summary>Bytes allocated in the whole process per sequential request (server allocations included).</summary>
     Task<double> AllocationsAsync(int requests);
@@ -111,12 +115,13 @@ internal sealed class RxHttpSide : IClientSide
 
     public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, GetHelloAsync);
 
-    public async Task<double> DownloadAsync(long expected)
+    public async Task<double> DownloadAsync(long expected, bool ownedChunks)
     {
         var sw = Stopwatch.StartNew();
         var response = await _session.Get(_big);
         if (response.Status != 200) throw new InvalidOperationException($"GET /big: {response.Status} {response.Reason}");
-        var total = await response.Content.Aggregate(0L, (sum, chunk) => sum + chunk.Length);
+        var chunks = ownedChunks ? response.Content : response.BorrowedContent;
+        var total = await chunks.Aggregate(0L, (sum, chunk) => sum + chunk.Length);
         var elapsed = sw.Elapsed;
         if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
         return Measure.MBps(total, elapsed);
@@ -191,7 +196,7 @@ internal sealed class HttpClientSide : IClientSide
 
     public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, GetHelloAsync);
 
-    public async Task<double> DownloadAsync(long expected)
+    public async Task<double> DownloadAsync(long expected, bool ownedChunks)
     {
         var sw = Stopwatch.StartNew();
         using var response = await _client.GetAsync(_big, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
@@ -200,7 +205,12 @@ internal sealed class HttpClientSide : IClientSide
         var buffer = new byte[Measure.ChunkSize];
         long total = 0;
         int n;
-        while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0) total += n;
+        while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            total += n;
+            // What a reader that keeps each chunk (as RxHttp's Content) must do: a new array per read.
+            if (ownedChunks) buffer = GC.AllocateUninitializedArray<byte>(Measure.ChunkSize);
+        }
         var elapsed = sw.Elapsed;
         if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
         return Measure.MBps(total, elapsed);

@@ -125,6 +125,40 @@ public sealed class ClientResponse : IDisposable
         });
 
     /// <summary>
+    /// The body as slices of one reused, pooled buffer: each chunk is valid <b>only until <c>OnNext</c> returns</b>
+    /// (copy what you keep; buffering with <c>ToList()</c> is wrong here, use <see cref="Content"/> for that). For
+    /// streaming into a file, socket or hash at full speed: no array is allocated per chunk, which is what a
+    /// fresh-array chunk costs in memory bandwidth (about 20% of download throughput on a fast link). Cold and
+    /// single-use as <see cref="Content"/>: subscribing starts reading, the next read waits for <c>OnNext</c> to
+    /// return, disposing mid-body closes the connection; after <see cref="Read"/> it replays the cached body.
+    /// </summary>
+    public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
+        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        {
+            if (_cached is { } cached)
+            {
+                if (cached.Length > 0) observer.OnNext(cached);
+                observer.OnCompleted();
+                return;
+            }
+            BeginConsume();
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            var completed = false;
+            try
+            {
+                int n;
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) observer.OnNext(buffer.AsMemory(0, n));
+                completed = true;
+            }
+            finally
+            {
+                if (!completed) Abort();
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+            observer.OnCompleted();
+        });
+
+    /// <summary>
     /// The body pulled in chunks of at most <paramref name="size"/> bytes: the socket is read only as fast as the
     /// consumer asks (back-pressure). Stopping early closes the connection.
     /// </summary>
