@@ -177,7 +177,7 @@ internal sealed class Http1Exchange
         ResponseBody? body = null;
         if (head.Status != 101)
             body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
-        var response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
+        var response = new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
             connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }

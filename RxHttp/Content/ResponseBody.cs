@@ -16,7 +16,7 @@ internal sealed class ResponseBody
     private long _remaining;
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
-    private int _state; // 0 reading, 1 done, 2 failed/closed
+    private byte _state; // 0 reading, 1 done, 2 failed/closed (a byte: with the framing and keep-alive flag it packs into one word)
 
     public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive)
     {
@@ -31,6 +31,9 @@ internal sealed class ResponseBody
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
+    /// <summary>The connection the body is read from.</summary>
+    public Connection Connection => _connection;
+
     /// <summary>The response this body belongs to (set by it), told when the body ends; a field rather than a callback closure.</summary>
     public ClientResponse? Owner { get; set; }
 
@@ -41,8 +44,6 @@ internal sealed class ResponseBody
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
-    /// <summary>Told the running byte count after each read, for <see cref="ClientResponse.DownloadProgress"/>.</summary>
-    public Action<long>? Progress { get; set; }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -166,7 +167,7 @@ internal sealed class ResponseBody
     private void Count(int n)
     {
         BytesRead += n;
-        Progress?.Invoke(BytesRead);
+        Owner?.OnBytesRead(BytesRead);
     }
 
     private int Finish()
