@@ -72,6 +72,34 @@ public class SentHeadersTests
     }
 
     [Test]
+    public async Task Requests_without_own_headers_share_the_defaults_yet_changes_stay_where_they_are_made()
+    {
+        Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> tag = (req, next) =>
+        {
+            if (req.Url.Path == "/hello") req.Headers.Add("X-Tag", "only-this-one").Set("Accept", "text/plain");
+            return next(req);
+        };
+        using var session = new ClientSession(new ClientSessionOptions { Middlewares = new[] { tag } });
+        using var tagged = await session.Get(_server.Url("hello"));
+        using var plain = await session.Get(_server.Url("json"));
+        session.Headers.Add("X-Session", "later");
+        using var later = await session.Get(_server.Url("json"));
+        session.Headers["X-Session"] = "changed";
+        using var changed = await session.Get(_server.Url("json"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(tagged.RequestInfo.Headers["X-Tag"], Is.EqualTo("only-this-one"));
+            Assert.That(tagged.RequestInfo.Headers["Accept"], Is.EqualTo("text/plain"));
+            Assert.That(plain.RequestInfo.Headers["X-Tag"], Is.Null);
+            Assert.That(plain.RequestInfo.Headers["Accept"], Is.EqualTo("*/*"));
+            Assert.That(plain.RequestInfo.Headers["X-Session"], Is.Null);
+            Assert.That(later.RequestInfo.Headers["X-Session"], Is.EqualTo("later"));
+            Assert.That(changed.RequestInfo.Headers["X-Session"], Is.EqualTo("changed"));
+            Assert.That(later.RequestInfo.Headers["X-Session"], Is.EqualTo("later"), "an earlier record keeps what it sent");
+        });
+    }
+
+    [Test]
     public async Task A_bodiless_post_records_the_Content_Length_it_sent()
     {
         using var session = new ClientSession();

@@ -164,6 +164,17 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
         return _items;
     }
 
+    /// <summary>A writable collection over <paramref name="items"/> that copies them before its first change.</summary>
+    internal static HeaderCollection SharedCopy(KeyValuePair<string, string>[] items, int count) =>
+        new(items, count);
+
+    private HeaderCollection(KeyValuePair<string, string>[] items, int count)
+    {
+        _items = items;
+        _count = count;
+        _shared = true;
+    }
+
     private int IndexOf(string name, int start)
     {
         var items = _items;
