@@ -14,37 +14,51 @@ namespace RxHttp;
 /// </summary>
 public sealed class ClientResponse : IDisposable
 {
+    // One response per request: only what every response needs is a field here (the sequential-GET profile
+    // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
+    // are parsed from the headers when asked, and the rarely used rest waits in _extras.
     private readonly ResponseBody? _body;
-    private readonly Stream? _decoded;
-    private readonly JsonSerializerOptions _jsonOptions;
     private byte[]? _cached;
-    private int _consuming; // 1 once a reader started
     private Transport.TimerWheel.Timer? _onReleased;
-    private int _released;
-    private System.Reactive.Subjects.BehaviorSubject<TransferProgress>? _progress;
+    private Extras? _extras;
+    private byte _consuming; // 1 once a reader started
+    private byte _released;
 
-    internal ClientResponse(string method, Url url, int status, string reason, Version version, HeaderCollection headers,
+    // What most responses never need: created by the first of them that is set.
+    private sealed class Extras
+    {
+        public Stream? Decoded;
+        public JsonSerializerOptions? JsonOptions;
+        public Connection? Upgraded;
+        public RequestTracer? Tracer;
+        public IReadOnlyList<ClientResponse>? History;
+        public IReadOnlyDictionary<string, string>? Cookies;
+        public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
+        public long? ProgressTotal;
+    }
+
+    internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
         RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions)
     {
-        Method = method;
-        Url = url;
         Status = status;
         Reason = reason;
         Version = version;
         Headers = headers.MakeReadOnly();
         RequestInfo = requestInfo;
-        Connection = connection;
         _body = body;
         if (body is not null) body.Owner = this;
-        _jsonOptions = jsonOptions;
+        // The session default is the one Json<T> falls back to without a field for it.
+        if (!ReferenceEquals(jsonOptions, JsonSerializerOptions.Web)) GetExtras().JsonOptions = jsonOptions;
+        // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
+        if (body is null && connection is not null) GetExtras().Upgraded = connection;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
-            _decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
-        ParseContentType(headers.Get("Content-Type"), out var ct, out var cs);
-        ContentType = ct;
-        Charset = cs;
-        if (long.TryParse(headers.Get("Content-Length"), out var len) && _decoded is null) ContentLength = len;
+            GetExtras().Decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
         if (body is null || body.IsDone) _released = 1;
     }
+
+    private Extras GetExtras() => _extras ?? Interlocked.CompareExchange(ref _extras, new Extras(), null) ?? _extras;
+
+    private Stream? Decoded => _extras?.Decoded;
 
     /// <summary>The status code.</summary>
     public int Status { get; }
@@ -55,28 +69,60 @@ public sealed class ClientResponse : IDisposable
     /// <summary>True for a status below 400.</summary>
     public bool Ok => Status < 400;
     /// <summary>The URL that was requested for this response (the last hop after redirects), without fragment.</summary>
-    public Url Url { get; }
+    public Url Url => RequestInfo.Url;
     /// <summary>The request method.</summary>
-    public string Method { get; }
+    public string Method => RequestInfo.Method;
     /// <summary>The response headers (read-only, case-insensitive, multi-valued).</summary>
     public HeaderCollection Headers { get; }
     /// <summary>The media type of Content-Type, lower-case, without parameters ("application/octet-stream" when absent, as aiohttp).</summary>
-    public string ContentType { get; }
+    public string ContentType
+    {
+        get
+        {
+            ParseContentType(Headers.Get("Content-Type"), out var type, out _);
+            return type;
+        }
+    }
+
     /// <summary>The charset parameter of Content-Type, or null.</summary>
-    public string? Charset { get; }
+    public string? Charset
+    {
+        get
+        {
+            ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
+            return charset;
+        }
+    }
+
     /// <summary>Content-Length when given and the body is not decompressed on the fly.</summary>
-    public long? ContentLength { get; }
+    public long? ContentLength => Decoded is null && long.TryParse(Headers.Get("Content-Length"), out var len) ? len : null;
     /// <summary>What was sent.</summary>
     public RequestInfo RequestInfo { get; }
     /// <summary>The responses of earlier redirect hops, oldest first.</summary>
-    public IReadOnlyList<ClientResponse> History { get; internal set; } = Array.Empty<ClientResponse>();
+    public IReadOnlyList<ClientResponse> History
+    {
+        get => _extras?.History ?? Array.Empty<ClientResponse>();
+        internal set
+        {
+            if (value.Count > 0 || _extras is not null) GetExtras().History = value;
+        }
+    }
+
     /// <summary>Cookies this response set (from its Set-Cookie headers), name to value.</summary>
-    public IReadOnlyDictionary<string, string> Cookies { get; internal set; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+    public IReadOnlyDictionary<string, string> Cookies
+    {
+        get => _extras?.Cookies ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+        internal set
+        {
+            if (value.Count > 0 || _extras is not null) GetExtras().Cookies = value;
+        }
+    }
+
     /// <summary>True once the connection was returned or closed.</summary>
     public bool Closed => Volatile.Read(ref _released) != 0;
 
     /// <summary>The connection carrying the body, until it is released.</summary>
-    public Connection? Connection { get; private set; }
+    public Connection? Connection => _body is null ? _extras?.Upgraded : Closed ? null : _body.Connection;
 
     /// <summary>
     /// Download progress: the body bytes received so far (as on the wire, before decompression) and the
@@ -91,15 +137,16 @@ public sealed class ClientResponse : IDisposable
         {
             long? total = long.TryParse(Headers.Get("Content-Length"), out var cl) ? cl : null;
             if (_body is null || Closed) return Observable.Return(new TransferProgress(_body?.BytesRead ?? 0, total));
-            if (_progress is null)
+            var extras = GetExtras();
+            if (Volatile.Read(ref extras.Progress) is null)
             {
                 var subject = new System.Reactive.Subjects.BehaviorSubject<TransferProgress>(new TransferProgress(_body.BytesRead, total));
-                if (Interlocked.CompareExchange(ref _progress, subject, null) is null)
-                    _body.Progress = n => subject.OnNext(new TransferProgress(n, total));
+                extras.ProgressTotal = total;
+                Interlocked.CompareExchange(ref extras.Progress, subject, null);
             }
             // The body may have ended between the check above and the subject's creation.
-            if (Closed) _progress!.OnCompleted();
-            return _progress!.AsObservable();
+            if (Closed) extras.Progress!.OnCompleted();
+            return extras.Progress!.AsObservable();
         }
     }
 
@@ -223,7 +270,7 @@ public sealed class ClientResponse : IDisposable
             var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
             try
             {
-                return JsonSerializer.Deserialize<T>(bytes, options ?? _jsonOptions);
+                return JsonSerializer.Deserialize<T>(bytes, options ?? _extras?.JsonOptions ?? JsonSerializerOptions.Web);
             }
             catch (JsonException e)
             {
@@ -265,8 +312,7 @@ public sealed class ClientResponse : IDisposable
     internal void MarkReleased()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
-        Connection = null;
-        Volatile.Read(ref _progress)?.OnCompleted();
+        Volatile.Read(ref _extras)?.Progress?.OnCompleted();
         Interlocked.Exchange(ref _onReleased, null)?.Cancel();
     }
 
@@ -293,7 +339,20 @@ public sealed class ClientResponse : IDisposable
     }
 
     // Reports ResponseChunkReceived for the session's trace; null when the request was not traced.
-    internal RequestTracer? Tracer { get; init; }
+    internal RequestTracer? Tracer
+    {
+        get => _extras?.Tracer;
+        init
+        {
+            if (value is not null) GetExtras().Tracer = value;
+        }
+    }
+
+    // Called by the body after each read (before its end is reported), for DownloadProgress.
+    internal void OnBytesRead(long total)
+    {
+        if (_extras is { Progress: { } progress } extras) progress.OnNext(new TransferProgress(total, extras.ProgressTotal));
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
@@ -301,9 +360,10 @@ public sealed class ClientResponse : IDisposable
         if (_body is null) return 0;
         try
         {
-            var n = _decoded is null
+            var decoded = Decoded;
+            var n = decoded is null
                 ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
-                : await _decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
+                : await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
             if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
             return n;
         }
@@ -323,7 +383,7 @@ public sealed class ClientResponse : IDisposable
     private async ValueTask<byte[]?> ReadChunkAsync(int size, CancellationToken ct)
     {
         if (_body is null) return null;
-        if (_decoded is null)
+        if (Decoded is null)
         {
             try
             {
@@ -353,7 +413,7 @@ public sealed class ClientResponse : IDisposable
             {
                 result = Array.Empty<byte>();
             }
-            else if (_decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
+            else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
                 result = new byte[len];
                 var got = 0;
@@ -408,9 +468,12 @@ public sealed class ClientResponse : IDisposable
         return Encoding.UTF8;
     }
 
-    private bool IsJsonType(string expected) =>
-        string.Equals(ContentType, expected, StringComparison.OrdinalIgnoreCase) ||
-        (expected == "application/json" && ContentType.StartsWith("application/", StringComparison.Ordinal) && ContentType.EndsWith("+json", StringComparison.Ordinal));
+    private bool IsJsonType(string expected)
+    {
+        var type = ContentType;
+        return string.Equals(type, expected, StringComparison.OrdinalIgnoreCase) ||
+            (expected == "application/json" && type.StartsWith("application/", StringComparison.Ordinal) && type.EndsWith("+json", StringComparison.Ordinal));
+    }
 
     private static readonly string[] CommonMediaTypes =
         ["application/json", "text/plain", "text/html", "application/octet-stream", "application/xml", "text/xml", "application/x-www-form-urlencoded"];

@@ -133,6 +133,35 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         return headers;
     }
 
+    private void AddAutoHeaders(HeaderCollection headers, bool autoDecompress)
+    {
+        headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+        headers.SetDefault("Accept", "*/*");
+        if (autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+    }
+
+    // A request with no headers of its own starts from the same pairs every time (the session's defaults plus
+    // User-Agent, Accept, Accept-Encoding): built once, and each request's collection shares the array, copying
+    // it only if something changes that request's headers. Keyed by the session collection's array, which a
+    // change to the session headers replaces once it is shared.
+    private sealed record DefaultHeaders(KeyValuePair<string, string>[] Session, int SessionCount, bool AutoDecompress, KeyValuePair<string, string>[] Items, int Count);
+
+    private DefaultHeaders? _defaultHeaders;
+
+    private HeaderCollection SharedDefaultHeaders(bool autoDecompress)
+    {
+        var session = _headers.Share(out var sessionCount);
+        var cached = Volatile.Read(ref _defaultHeaders);
+        if (cached is null || !ReferenceEquals(cached.Session, session) || cached.SessionCount != sessionCount || cached.AutoDecompress != autoDecompress)
+        {
+            var built = _headers.Clone(3);
+            AddAutoHeaders(built, autoDecompress);
+            cached = new DefaultHeaders(session, sessionCount, autoDecompress, built.Share(out var count), count);
+            Volatile.Write(ref _defaultHeaders, cached);
+        }
+        return HeaderCollection.SharedCopy(cached.Items, cached.Count);
+    }
+
     internal ClientRequest BuildRequest(string method, Url url, RequestOptions options)
     {
         if (options.Data is not null && options.Json is not null)
@@ -143,18 +172,22 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         full = full.WithoutFragment();
         full.RequireHttp(allowWebSocket: false);
 
-        var headers = DefaultHeadersWith(options.Headers, extra: 3);
         // No set to build for the usual request that skips nothing.
         var skip = options.SkipAutoHeaders is { } skipped ? new HashSet<string>(skipped, StringComparer.OrdinalIgnoreCase) : null;
         var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;
-        if (skip is null)
+        HeaderCollection headers;
+        if (skip is null && options.Headers is null)
         {
-            headers.SetDefault("User-Agent", SessionOptions.UserAgent);
-            headers.SetDefault("Accept", "*/*");
-            if (autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+            headers = SharedDefaultHeaders(autoDecompress);
+        }
+        else if (skip is null)
+        {
+            headers = DefaultHeadersWith(options.Headers, extra: 3);
+            AddAutoHeaders(headers, autoDecompress);
         }
         else
         {
+            headers = DefaultHeadersWith(options.Headers, extra: 3);
             if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
             if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
             if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);

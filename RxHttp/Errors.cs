@@ -14,10 +14,83 @@ public class ClientError : Exception
 }
 
 /// <summary>What was sent: method, URL and headers, attached to response errors.</summary>
-/// <param name="Method">The request method.</param>
-/// <param name="Url">The URL the request was sent to.</param>
-/// <param name="Headers">The request headers as sent.</param>
-public sealed record RequestInfo(string Method, Url Url, HeaderCollection Headers);
+public sealed record RequestInfo
+{
+    private HeaderCollection? _headers;
+    // A request that went out with nothing added but Host keeps its own headers' array (shared, copied by the
+    // request on its next change) instead of a copy per request; the collection is built when first asked for.
+    private readonly string? _host;
+    private readonly KeyValuePair<string, string>[]? _sent;
+    private readonly int _sentCount;
+
+    /// <summary>Creates the record.</summary>
+    /// <param name="Method">The request method.</param>
+    /// <param name="Url">The URL the request was sent to.</param>
+    /// <param name="Headers">The request headers as sent.</param>
+    public RequestInfo(string Method, Url Url, HeaderCollection Headers)
+    {
+        this.Method = Method;
+        this.Url = Url;
+        _headers = Headers;
+    }
+
+    // Sent as Host followed by every header of `headers` but Host.
+    internal RequestInfo(string method, Url url, string host, HeaderCollection headers)
+    {
+        Method = method;
+        Url = url;
+        _host = host;
+        _sent = headers.Share(out _sentCount);
+    }
+
+    // `with` copies share one headers collection, as they did when the headers were a plain property.
+    private RequestInfo(RequestInfo original)
+    {
+        Method = original.Method;
+        Url = original.Url;
+        _headers = original.Headers;
+    }
+
+    /// <summary>The request method.</summary>
+    public string Method { get; init; }
+
+    /// <summary>The URL the request was sent to.</summary>
+    public Url Url { get; init; }
+
+    /// <summary>The request headers as sent.</summary>
+    public HeaderCollection Headers
+    {
+        get => _headers ?? Materialize();
+        init => _headers = value;
+    }
+
+    /// <summary>Deconstructs the record.</summary>
+    public void Deconstruct(out string Method, out Url Url, out HeaderCollection Headers)
+    {
+        Method = this.Method;
+        Url = this.Url;
+        Headers = this.Headers;
+    }
+
+    /// <inheritdoc />
+    public bool Equals(RequestInfo? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            Method == other.Method && EqualityComparer<Url>.Default.Equals(Url, other.Url) && ReferenceEquals(Headers, other.Headers));
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Method, Url, Headers);
+
+    private HeaderCollection Materialize()
+    {
+        var headers = new HeaderCollection(_sentCount + 1);
+        headers.AddUnchecked("Host", _host!);
+        foreach (var kv in _sent.AsSpan(0, _sentCount))
+            if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
+        headers.MakeReadOnly();
+        // Two readers may race here; both see the first collection published.
+        return Interlocked.CompareExchange(ref _headers, headers, null) ?? headers;
+    }
+}
 
 /// <summary>A response was received but is not acceptable (status, protocol or content type).</summary>
 public class ClientResponseError : ClientError

@@ -8,27 +8,35 @@ namespace RxHttp;
 /// </summary>
 public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
 {
-    // A list, not a dictionary: headers are few, order matters on the wire, and a linear scan with
-    // OrdinalIgnoreCase beats hashing for the 5-20 headers a message carries.
-    private readonly List<KeyValuePair<string, string>> _items;
+    // An array, not a dictionary: headers are few, order matters on the wire, and a linear scan with
+    // OrdinalIgnoreCase beats hashing for the 5-20 headers a message carries. Not a List either: one object
+    // less per collection, and three collections are made per request.
+    private KeyValuePair<string, string>[] _items;
+    private int _count;
+    // Set once a sent request's RequestInfo holds on to _items: the next change copies the array first, so what
+    // was sent stays as it was without a copy per request.
+    private bool _shared;
 
     /// <summary>Creates an empty, writable collection.</summary>
-    public HeaderCollection() => _items = new List<KeyValuePair<string, string>>();
+    public HeaderCollection() => _items = Array.Empty<KeyValuePair<string, string>>();
 
     /// <summary>Creates a writable collection holding <paramref name="headers"/>.</summary>
     public HeaderCollection(IEnumerable<KeyValuePair<string, string>> headers)
     {
-        _items = new List<KeyValuePair<string, string>>();
+        _items = headers is ICollection<KeyValuePair<string, string>> { Count: var n } && n > 0
+            ? new KeyValuePair<string, string>[n]
+            : Array.Empty<KeyValuePair<string, string>>();
         foreach (var h in headers) Add(h.Key, h.Value);
     }
 
-    internal HeaderCollection(int capacity) => _items = new List<KeyValuePair<string, string>>(capacity);
+    internal HeaderCollection(int capacity) =>
+        _items = capacity == 0 ? Array.Empty<KeyValuePair<string, string>>() : new KeyValuePair<string, string>[capacity];
 
     /// <summary>True once the collection belongs to a response or a sent request.</summary>
     public bool IsReadOnly { get; private set; }
 
     /// <summary>How many name/value pairs there are (a name with two values counts twice).</summary>
-    public int Count => _items.Count;
+    public int Count => _count;
 
     /// <summary>The first value of <paramref name="name"/>, or null. Setting replaces every value.</summary>
     public string? this[string name]
@@ -42,12 +50,7 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     }
 
     /// <summary>The first value of <paramref name="name"/>, or null.</summary>
-    public string? Get(string name)
-    {
-        foreach (var kv in _items)
-            if (string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) return kv.Value;
-        return null;
-    }
+    public string? Get(string name) => IndexOf(name, 0) is var i and >= 0 ? _items[i].Value : null;
 
     /// <summary>Every value of <paramref name="name"/> in order.</summary>
     public IReadOnlyList<string> GetAll(string name)
@@ -56,7 +59,7 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
         // then, a list only for the rare repeated header.
         string? first = null;
         List<string>? list = null;
-        foreach (var kv in _items)
+        foreach (var kv in Span)
         {
             if (!string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) continue;
             if (first is null) first = kv.Value;
@@ -66,14 +69,14 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     }
 
     /// <summary>Whether any value of <paramref name="name"/> exists.</summary>
-    public bool Contains(string name) => Get(name) is not null;
+    public bool Contains(string name) => IndexOf(name, 0) >= 0;
 
     /// <summary>Appends a value, keeping existing ones.</summary>
     public HeaderCollection Add(string name, string value)
     {
         ThrowIfReadOnly();
         HeaderValidation.Validate(name, value);
-        _items.Add(new KeyValuePair<string, string>(name, value));
+        Append(name, value);
         return this;
     }
 
@@ -82,15 +85,15 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     {
         ThrowIfReadOnly();
         HeaderValidation.Validate(name, value);
-        var i = _items.FindIndex(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase));
+        var i = IndexOf(name, 0);
         if (i < 0)
         {
-            _items.Add(new KeyValuePair<string, string>(name, value));
+            Append(name, value);
             return this;
         }
+        PrepareWrite(_items.Length);
         _items[i] = new KeyValuePair<string, string>(name, value);
-        for (var j = _items.Count - 1; j > i; j--)
-            if (string.Equals(_items[j].Key, name, StringComparison.OrdinalIgnoreCase)) _items.RemoveAt(j);
+        RemoveFrom(name, i + 1);
         return this;
     }
 
@@ -105,7 +108,11 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     public bool Remove(string name)
     {
         ThrowIfReadOnly();
-        return _items.RemoveAll(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) > 0;
+        var i = IndexOf(name, 0);
+        if (i < 0) return false;
+        PrepareWrite(_items.Length);
+        RemoveFrom(name, i);
+        return true;
     }
 
     /// <summary>A writable copy.</summary>
@@ -114,17 +121,25 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     // Room for the headers the caller is about to add, so they do not regrow the copy.
     internal HeaderCollection Clone(int extra)
     {
-        var c = new HeaderCollection(_items.Count + extra);
-        c._items.AddRange(_items);
+        var c = new HeaderCollection(_count + extra);
+        Span.CopyTo(c._items);
+        c._count = _count;
         return c;
     }
 
     /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
+    {
+        // A snapshot: a change during enumeration (which copies the array when shared) does not disturb it.
+        var items = _items;
+        var count = _count;
+        for (var i = 0; i < count; i++) yield return items[i];
+    }
+
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <inheritdoc />
-    public override string ToString() => string.Join("\r\n", _items.Select(kv => kv.Key + ": " + kv.Value));
+    public override string ToString() => string.Join("\r\n", this.Select(kv => kv.Key + ": " + kv.Value));
 
     internal HeaderCollection MakeReadOnly()
     {
@@ -133,9 +148,71 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     }
 
     // Used by the parser, which has already validated the bytes.
-    internal void AddUnchecked(string name, string value) => _items.Add(new KeyValuePair<string, string>(name, value));
+    internal void AddUnchecked(string name, string value) => Append(name, value);
 
-    internal List<KeyValuePair<string, string>> Items => _items;
+    internal ReadOnlySpan<KeyValuePair<string, string>> Span => new(_items, 0, _count);
+
+    /// <summary>
+    /// The pairs as they are now, for a record of what was sent: later changes to this collection copy the
+    /// array before writing, so the returned array never changes under its holder.
+    /// </summary>
+    internal KeyValuePair<string, string>[] Share(out int count)
+    {
+        // A read-only collection never writes again, so there is nothing to guard.
+        if (!IsReadOnly) _shared = true;
+        count = _count;
+        return _items;
+    }
+
+    /// <summary>A writable collection over <paramref name="items"/> that copies them before its first change.</summary>
+    internal static HeaderCollection SharedCopy(KeyValuePair<string, string>[] items, int count) =>
+        new(items, count);
+
+    private HeaderCollection(KeyValuePair<string, string>[] items, int count)
+    {
+        _items = items;
+        _count = count;
+        _shared = true;
+    }
+
+    private int IndexOf(string name, int start)
+    {
+        var items = _items;
+        for (var i = start; i < _count; i++)
+            if (string.Equals(items[i].Key, name, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    private void Append(string name, string value)
+    {
+        if (_shared || _count == _items.Length) PrepareWrite(_count == _items.Length ? Math.Max(4, _count * 2) : _items.Length);
+        _items[_count++] = new KeyValuePair<string, string>(name, value);
+    }
+
+    // Gives the collection an array of its own (of at least `capacity`) when it shares one or needs to grow.
+    private void PrepareWrite(int capacity)
+    {
+        if (!_shared && capacity <= _items.Length) return;
+        var items = new KeyValuePair<string, string>[capacity];
+        Span.CopyTo(items);
+        _items = items;
+        _shared = false;
+    }
+
+    // Drops every pair named `name` at or after `start`, keeping the order of the others.
+    private void RemoveFrom(string name, int start)
+    {
+        var items = _items;
+        var kept = start;
+        for (var j = start; j < _count; j++)
+        {
+            if (string.Equals(items[j].Key, name, StringComparison.OrdinalIgnoreCase)) continue;
+            items[kept++] = items[j];
+        }
+        // Cleared so the array does not keep removed strings alive.
+        Array.Clear(items, kept, _count - kept);
+        _count = kept;
+    }
 
     private void ThrowIfReadOnly()
     {

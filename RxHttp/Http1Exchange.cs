@@ -128,7 +128,7 @@ internal sealed class Http1Exchange
         var tracer = RequestTracer.Of(request);
         connection.ResponseStarted = false;
         var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
-        var info = new RequestInfo(request.Method, request.Url, sent.Headers);
+        var info = sent.Info;
         var bodyHeld = sent.BodyHeld;
 
         var head = connection.HeadBuilder;
@@ -175,7 +175,7 @@ internal sealed class Http1Exchange
         ResponseBody? body = null;
         if (head.Status != 101)
             body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
-        var response = new ClientResponse(request.Method, request.Url, head.Status, head.Reason, head.Version, headers, info,
+        var response = new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
             connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
         return response;
     }
@@ -194,17 +194,31 @@ internal sealed class Http1Exchange
 
     private static readonly int SmallBody = 16 * 1024;
 
-    /// <summary>What went out in the head: the headers as sent, how the body is framed, and whether it is held for 100 Continue.</summary>
-    private readonly record struct SentHead(HeaderCollection Headers, bool Chunked, long? DeclaredLength, bool BodyHeld);
+    /// <summary>What went out in the head: the request as sent, how the body is framed, and whether it is held for 100 Continue.</summary>
+    private readonly record struct SentHead(RequestInfo Info, bool Chunked, long? DeclaredLength, bool BodyHeld);
 
     /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
     {
         var body = request.Body;
+        var writer = connection.Writer;
+        if (body is null && !connection.Key.IsAbsoluteForm && NeedsNoLength(request))
+        {
+            // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
+            // them rather than a copy (the usual GET).
+            var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
+            writer.Clear();
+            HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
+            var info = new RequestInfo(request.Method, request.Url, host, request.Headers);
+            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: info.Headers);
+            return new SentHead(info, false, null, false);
+        }
+
         var headers = new HeaderCollection(request.Headers.Count + 3);
         headers.AddUnchecked("Host", request.Headers.Get("Host") ?? request.Url.HostHeader);
-        foreach (var kv in request.Headers.Items)
+        foreach (var kv in request.Headers.Span)
             if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
         var chunked = false;
         long? declared = null;
@@ -236,7 +250,7 @@ internal sealed class Http1Exchange
             if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
             expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
         }
-        else if (request.Method is not ("GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT") && !headers.Contains("Content-Length") && !headers.Contains("Transfer-Encoding"))
+        else if (!NeedsNoLength(request))
         {
             headers.AddUnchecked("Content-Length", "0");
         }
@@ -251,14 +265,13 @@ internal sealed class Http1Exchange
             if (connection.Key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
         }
 
-        var writer = connection.Writer;
         writer.Clear();
-        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Items);
-        var sent = new SentHead(headers.MakeReadOnly(), chunked, declared, expect100);
+        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
+        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()), chunked, declared, expect100);
         if (body is null || expect100)
         {
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
         }
         else if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked && declared == len)
         {
@@ -266,7 +279,7 @@ internal sealed class Http1Exchange
             small.Data.Span.CopyTo(writer.GetSpan(len));
             writer.Advance(len);
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
             if (len > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: len);
             Progress(request)?.OnNext(new TransferProgress(len, len));
         }
@@ -280,12 +293,16 @@ internal sealed class Http1Exchange
     private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
     {
         if (headSent) connection.Writer.Clear();
-        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Headers);
+        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
         Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
         var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent, onHead, onChunk);
         await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
         await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
     }
+
+    // A bodiless request whose method implies no body, or whose headers already frame it, needs no Content-Length: 0.
+    private static bool NeedsNoLength(ClientRequest request) =>
+        request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT" || request.Headers.Contains("Content-Length") || request.Headers.Contains("Transfer-Encoding");
 
     private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
         request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;

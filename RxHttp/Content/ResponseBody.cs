@@ -16,7 +16,7 @@ internal sealed class ResponseBody
     private long _remaining;
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
-    private int _state; // 0 reading, 1 done, 2 failed/closed
+    private byte _state; // 0 reading, 1 done, 2 failed/closed (a byte: with the framing and keep-alive flag it packs into one word)
 
     // Reads at least this large go straight from the socket into the reader's memory (one copy); smaller ones fill
     // the connection buffer first, so a reader taking a few bytes at a time costs one syscall per buffer, not per read.
@@ -35,6 +35,9 @@ internal sealed class ResponseBody
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
+    /// <summary>The connection the body is read from.</summary>
+    public Connection Connection => _connection;
+
     /// <summary>The response this body belongs to (set by it), told when the body ends; a field rather than a callback closure.</summary>
     public ClientResponse? Owner { get; set; }
 
@@ -45,8 +48,6 @@ internal sealed class ResponseBody
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
-    /// <summary>Told the running byte count after each read, for <see cref="ClientResponse.DownloadProgress"/>.</summary>
-    public Action<long>? Progress { get; set; }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -189,7 +190,7 @@ internal sealed class ResponseBody
     private void Count(int n)
     {
         BytesRead += n;
-        Progress?.Invoke(BytesRead);
+        Owner?.OnBytesRead(BytesRead);
     }
 
     private int Finish()

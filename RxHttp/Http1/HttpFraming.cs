@@ -1,7 +1,7 @@
 namespace RxHttp.Http1;
 
 /// <summary>How the end of a response body is found.</summary>
-internal enum BodyFraming
+internal enum BodyFraming : byte
 {
     None,
     ContentLength,

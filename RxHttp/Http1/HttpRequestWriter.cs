@@ -14,11 +14,21 @@ internal static class HttpRequestWriter
     private static ReadOnlySpan<byte> ColonSpace => ": "u8;
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
 
-    // The list overload enumerates without boxing an enumerator (the exchange's path, once per request).
-    public static void WriteHead(IBufferWriter<byte> writer, string method, string target, List<KeyValuePair<string, string>> headers)
+    // The span overloads enumerate without boxing an enumerator (the exchange's path, once per request).
+    public static void WriteHead(IBufferWriter<byte> writer, string method, string target, ReadOnlySpan<KeyValuePair<string, string>> headers)
     {
         WriteRequestLine(writer, method, target);
         foreach (var (name, value) in headers) WriteHeader(writer, name, value);
+        writer.Write(Crlf);
+    }
+
+    /// <summary>Host first (RFC 9110 §7.2), then <paramref name="headers"/> without any Host of theirs.</summary>
+    public static void WriteHead(IBufferWriter<byte> writer, string method, string target, string host, ReadOnlySpan<KeyValuePair<string, string>> headers)
+    {
+        WriteRequestLine(writer, method, target);
+        WriteHeader(writer, "Host", host);
+        foreach (var (name, value) in headers)
+            if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase)) WriteHeader(writer, name, value);
         writer.Write(Crlf);
     }
 

@@ -196,7 +196,7 @@ public sealed partial class ClientSession
             requestTarget = (target.Scheme == "ws" ? "http" : target.Scheme) + "://" + target.HostHeader + target.PathAndQuery;
             if (connection.Key.ProxyAuth is { } proxyAuth) sent.Add(new("Proxy-Authorization", proxyAuth));
         }
-        HttpRequestWriter.WriteHead(writer, "GET", requestTarget, sent);
+        HttpRequestWriter.WriteHead(writer, "GET", requestTarget, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
 
         var limits = _exchange.Limits;
