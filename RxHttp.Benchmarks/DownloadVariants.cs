@@ -33,6 +33,11 @@ internal static class DownloadVariants
                 var r = await session.Get(url);
                 return await r.Content.Aggregate(0L, (s, c) => s + c.Length);
             }),
+            ("RxHttp BorrowedContent observable", async () =>
+            {
+                var r = await session.Get(url);
+                return await r.BorrowedContent.Aggregate(0L, (s, c) => s + c.Length);
+            }),
             ("RxHttp IterChunked", async () =>
             {
                 var r = await session.Get(url);
