@@ -133,30 +133,31 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         return headers;
     }
 
-    private void AddAutoHeaders(HeaderCollection headers, bool autoDecompress)
+    // User-Agent, Accept and (when decompressing) Accept-Encoding, unless already set or named in `skip`.
+    private void AddAutoHeaders(HeaderCollection headers, bool autoDecompress, HashSet<string>? skip = null)
     {
-        headers.SetDefault("User-Agent", SessionOptions.UserAgent);
-        headers.SetDefault("Accept", "*/*");
-        if (autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+        if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+        if (skip?.Contains("Accept") != true) headers.SetDefault("Accept", "*/*");
+        if (autoDecompress && skip?.Contains("Accept-Encoding") != true) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
     }
 
     // A request with no headers of its own starts from the same pairs every time (the session's defaults plus
     // User-Agent, Accept, Accept-Encoding): built once, and each request's collection shares the array, copying
-    // it only if something changes that request's headers. Keyed by the session collection's array, which a
+    // it only if something changes that request's headers. Keyed by the session collection's array, which any
     // change to the session headers replaces once it is shared.
-    private sealed record DefaultHeaders(KeyValuePair<string, string>[] Session, int SessionCount, bool AutoDecompress, KeyValuePair<string, string>[] Items, int Count);
+    private sealed record DefaultHeaders(KeyValuePair<string, string>[] Session, bool AutoDecompress, KeyValuePair<string, string>[] Items, int Count);
 
     private DefaultHeaders? _defaultHeaders;
 
     private HeaderCollection SharedDefaultHeaders(bool autoDecompress)
     {
-        var session = _headers.Share(out var sessionCount);
+        var session = _headers.Share(out _);
         var cached = Volatile.Read(ref _defaultHeaders);
-        if (cached is null || !ReferenceEquals(cached.Session, session) || cached.SessionCount != sessionCount || cached.AutoDecompress != autoDecompress)
+        if (cached is null || !ReferenceEquals(cached.Session, session) || cached.AutoDecompress != autoDecompress)
         {
             var built = _headers.Clone(3);
             AddAutoHeaders(built, autoDecompress);
-            cached = new DefaultHeaders(session, sessionCount, autoDecompress, built.Share(out var count), count);
+            cached = new DefaultHeaders(session, autoDecompress, built.Share(out var count), count);
             Volatile.Write(ref _defaultHeaders, cached);
         }
         return HeaderCollection.SharedCopy(cached.Items, cached.Count);
@@ -180,17 +181,10 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         {
             headers = SharedDefaultHeaders(autoDecompress);
         }
-        else if (skip is null)
-        {
-            headers = DefaultHeadersWith(options.Headers, extra: 3);
-            AddAutoHeaders(headers, autoDecompress);
-        }
         else
         {
             headers = DefaultHeadersWith(options.Headers, extra: 3);
-            if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
-            if (!skip.Contains("Accept")) headers.SetDefault("Accept", "*/*");
-            if (!skip.Contains("Accept-Encoding") && autoDecompress) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
+            AddAutoHeaders(headers, autoDecompress, skip);
         }
         var auth = SelectAuth(full, headers, options);
 

@@ -82,11 +82,7 @@ public sealed record RequestInfo
 
     private HeaderCollection Materialize()
     {
-        var headers = new HeaderCollection(_sentCount + 1);
-        headers.AddUnchecked("Host", _host!);
-        foreach (var kv in _sent.AsSpan(0, _sentCount))
-            if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
-        headers.MakeReadOnly();
+        var headers = HeaderCollection.HostFirst(_host!, _sent.AsSpan(0, _sentCount), extra: 0).MakeReadOnly();
         // Two readers may race here; both see the first collection published.
         return Interlocked.CompareExchange(ref _headers, headers, null) ?? headers;
     }

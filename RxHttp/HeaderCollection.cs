@@ -164,6 +164,19 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
         return _items;
     }
 
+    /// <summary>
+    /// The headers a request sends: Host first (RFC 9110 §7.2), then <paramref name="headers"/> without any Host of
+    /// theirs, with room for <paramref name="extra"/> more.
+    /// </summary>
+    internal static HeaderCollection HostFirst(string host, ReadOnlySpan<KeyValuePair<string, string>> headers, int extra)
+    {
+        var sent = new HeaderCollection(headers.Length + 1 + extra);
+        sent.AddUnchecked("Host", host);
+        foreach (var kv in headers)
+            if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) sent.AddUnchecked(kv.Key, kv.Value);
+        return sent;
+    }
+
     /// <summary>A writable collection over <paramref name="items"/> that copies them before its first change.</summary>
     internal static HeaderCollection SharedCopy(KeyValuePair<string, string>[] items, int count) =>
         new(items, count);

@@ -203,11 +203,11 @@ internal sealed class Http1Exchange
     {
         var body = request.Body;
         var writer = connection.Writer;
+        var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
         if (body is null && !connection.Key.IsAbsoluteForm && NeedsNoLength(request))
         {
             // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
             // them rather than a copy (the usual GET).
-            var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
             writer.Clear();
             HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
             var info = new RequestInfo(request.Method, request.Url, host, request.Headers);
@@ -216,10 +216,7 @@ internal sealed class Http1Exchange
             return new SentHead(info, false, null, false);
         }
 
-        var headers = new HeaderCollection(request.Headers.Count + 3);
-        headers.AddUnchecked("Host", request.Headers.Get("Host") ?? request.Url.HostHeader);
-        foreach (var kv in request.Headers.Span)
-            if (!kv.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.AddUnchecked(kv.Key, kv.Value);
+        var headers = HeaderCollection.HostFirst(host, request.Headers.Span, extra: 2);
         var chunked = false;
         long? declared = null;
         var expect100 = false;

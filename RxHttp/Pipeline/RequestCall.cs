@@ -188,7 +188,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         // Null: a disposal took it (and cancelled it); else nobody can cancel it any more and the next request may reuse it.
         if (cts is not null) RxAsync.CtsCache.Return(cts);
         if (response is not null) OnHopNext(index, response);
-        else OnHopError(index, error!);
+        else Fail(index, error!);
     }
 
     private void OnHopNext(int index, ClientResponse response)
@@ -273,8 +273,6 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         subscription?.Dispose();
     }
 
-    private void OnHopError(int index, Exception error) => Fail(index, error);
-
     // A hop that ends without a final response (a middleware that returned nothing): the request has none either.
     private void OnHopCompleted(int index)
     {
@@ -355,7 +353,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
     private sealed class HopObserver(RequestCall call, int index) : IObserver<ClientResponse>
     {
         public void OnNext(ClientResponse value) => call.OnHopNext(index, value);
-        public void OnError(Exception error) => call.OnHopError(index, error);
+        public void OnError(Exception error) => call.Fail(index, error);
         public void OnCompleted() => call.OnHopCompleted(index);
     }
 }
