@@ -10,18 +10,40 @@ namespace RxHttp.Benchmarks;
 /// </summary>
 internal static class AllocationProfile
 {
-    /// <summary>"cpu" mode: workload 1 alone for a while, to run under <c>dotnet-trace collect -- ...</c>.</summary>
+    /// <summary>
+    /// "cpu" mode: workload 1 (or 2 with --concurrent) alone for a while, to run under <c>perf</c> or
+    /// <c>dotnet-trace collect -- ...</c>. With --both, RxHttp and HttpClient (and with --raw the raw-socket floor)
+    /// alternate for six rounds, and each slice prints its rate, the process CPU time per request (against nginx,
+    /// out of process, that is the client's own cost) and thread-pool work items per request.
+    /// </summary>
     public static async Task<int> LoopAsync(string[] args)
     {
         var useHttpClient = args.Contains("--httpclient");
         var i = Array.IndexOf(args, "--seconds");
         var seconds = i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : 10;
-        await using var server = await KestrelBenchServer.StartAsync(1 << 20);
-        await using IClientSide side = useHttpClient
-            ? new HttpClientSide(server.HttpBase, server.HttpBase, null, 64)
-            : new RxHttpSide(server.HttpBase, server.HttpBase, 64);
-        var rate = await side.SequentialAsync(TimeSpan.FromSeconds(seconds));
-        Console.WriteLine($"{side.Name}: {rate:0} sequential requests/s over {seconds} s");
+        var concurrent = args.Contains("--concurrent");
+        await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
+        await using var nginx = (args.Contains("nginx") || args.Contains("--nginx")) ? await NginxBenchServer.StartAsync(1 << 20) : null;
+        IBenchServer server = nginx is not null ? nginx : kestrel;
+        await using IClientSide rx = new RxHttpSide(server.HttpBase, server.HttpBase, 64);
+        await using IClientSide hc = new HttpClientSide(server.HttpBase, server.HttpBase, null, 64);
+        await using IClientSide raw = new RawSide(server.HttpBase, server.HttpBase, 64);
+        var sides = args.Contains("--both") ? (args.Contains("--raw") ? new[] { rx, hc, raw } : new[] { rx, hc }) : useHttpClient ? new[] { hc } : new[] { rx };
+        var rounds = args.Contains("--both") ? 6 : 1;
+        foreach (var side in sides) await side.SequentialAsync(TimeSpan.FromSeconds(1));
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var side in round % 2 == 0 ? sides : sides.Reverse())
+            {
+                var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                var items0 = ThreadPool.CompletedWorkItemCount;
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var rate = concurrent ? await side.ConcurrentAsync(TimeSpan.FromSeconds(seconds), 64) : await side.SequentialAsync(TimeSpan.FromSeconds(seconds));
+                var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+                var n = rate * sw.Elapsed.TotalSeconds;
+                Console.WriteLine($"{side.Name,-10}: {rate,8:0} {(concurrent ? "concurrent" : "sequential")} req/s over {seconds} s, {cpu.TotalMicroseconds / n,6:0.0} µs CPU per request (process, {server.Name}), {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items per request");
+            }
+        }
         return 0;
     }
 

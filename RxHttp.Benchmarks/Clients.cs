@@ -178,6 +178,11 @@ internal sealed class HttpClientSide : IClientSide
     public HttpClientSide(string httpBase, string uploadBase, string? wsUrl, int poolSize)
     {
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = poolSize, UseCookies = false });
+        // The same request on the wire as RxHttp's defaults (aiohttp's: User-Agent, Accept, Accept-Encoding), so
+        // the server does the same work for both; bare HttpClient sends only Host.
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", new ClientSessionOptions().UserAgent);
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("Accept", "*/*");
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate, br");
         _hello = new Uri(httpBase + "hello");
         _big = new Uri(httpBase + "big");
         _upload = new Uri(uploadBase + "upload");
@@ -315,16 +320,88 @@ internal sealed class RawBaseline : IDisposable
         }
     }
 
-    private static int ContentLength(ReadOnlySpan<byte> head)
+    /// <summary>GETs <paramref name="path"/> (a Content-Length body) and reads it through; returns the body size.</summary>
+    public async Task<long> DownloadAsync(string path)
+    {
+        var authority = _request.AsSpan(_request.AsSpan().IndexOf("Host: "u8) + 6);
+        var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {Encoding.ASCII.GetString(authority[..authority.IndexOf("\r\n"u8)])}\r\n\r\n");
+        await _socket.SendAsync(request.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+        var buffer = new byte[Measure.ChunkSize];
+        var have = 0;
+        int end;
+        while ((end = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8)) < 0)
+        {
+            var n = await _socket.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None).ConfigureAwait(false);
+            if (n == 0) throw new InvalidOperationException("server closed");
+            have += n;
+        }
+        long length = ContentLength(buffer.AsSpan(0, end));
+        long body = have - (end + 4);
+        while (body < length)
+        {
+            var n = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+            if (n == 0) throw new InvalidOperationException("server closed");
+            body += n;
+        }
+        return body;
+    }
+
+    private static long ContentLength(ReadOnlySpan<byte> head)
     {
         var i = head.IndexOf("\r\nContent-Length: "u8);
         if (i < 0) i = head.IndexOf("\r\ncontent-length: "u8);
         if (i < 0) throw new InvalidOperationException("no Content-Length");
-        Utf8Parser.TryParse(head[(i + 18)..], out int length, out _);
+        Utf8Parser.TryParse(head[(i + 18)..], out long length, out _);
         return length;
     }
 
     public void Dispose() => _socket.Dispose();
+}
+
+/// <summary>
+/// The floor of any client on .NET sockets: <see cref="RawBaseline"/> connections (a fixed request and the least
+/// parsing that finds the end of the response), one per worker, with no pool, timeouts, headers or API. Neither
+/// HTTP client can beat it, so its ratio to HttpClient is the most any client could show on this machine.
+/// </summary>
+internal sealed class RawSide(string httpBase, string bigBase, int connections) : IClientSide
+{
+    private readonly System.Collections.Concurrent.ConcurrentBag<RawBaseline> _idle = new(Enumerable.Range(0, connections).Select(_ => new RawBaseline(httpBase)));
+
+    public string Name => "raw socket";
+
+    private async Task OneAsync()
+    {
+        if (!_idle.TryTake(out var c)) throw new InvalidOperationException("more workers than raw connections");
+        await c.GetAsync().ConfigureAwait(false);
+        _idle.Add(c);
+    }
+
+    public Task<double> SequentialAsync(TimeSpan duration) => Measure.TimedLoopAsync(duration, OneAsync);
+
+    public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, OneAsync);
+
+    /// <summary>GET /big on a new connection, read into one reused 64 KiB buffer (no chunk handed anywhere).</summary>
+    public async Task<double> DownloadAsync(long expected, bool ownedChunks)
+    {
+        using var c = new RawBaseline(bigBase);
+        var sw = Stopwatch.StartNew();
+        var total = await c.DownloadAsync("/big").ConfigureAwait(false);
+        var elapsed = sw.Elapsed;
+        if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
+        return Measure.MBps(total, elapsed);
+    }
+
+    public Task<double> UploadAsync(long size) => throw new NotSupportedException();
+
+    public Task<double> AllocationsAsync(int requests) => Measure.AllocatedPerCallAsync(requests, OneAsync);
+
+    public Task<double?> WebSocketEchoAsync(TimeSpan duration) => Task.FromResult<double?>(null);
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var c in _idle) c.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>curl on the same URL: the ceiling for a single stream on this machine.</summary>

@@ -15,6 +15,7 @@ internal sealed record LoadOptions
     public int AllocRequests { get; init; } = 5000;
     public int Concurrency { get; init; } = 64;
     public HashSet<int> Only { get; init; } = [1, 2, 3, 7, 4, 5, 6];
+    public bool NoFloor { get; init; }
 
     public static LoadOptions Parse(string[] args)
     {
@@ -27,6 +28,7 @@ internal sealed record LoadOptions
             switch (args[i])
             {
                 case "--quick": break;
+                case "--no-floor": o = o with { NoFloor = true }; break;
                 case "--server": o = o with { Server = Next().ToLowerInvariant() }; break;
                 case "--rounds": o = o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--duration": o = o with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
@@ -40,7 +42,7 @@ internal sealed record LoadOptions
         return o;
     }
 
-    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,7,4,5,6]; or 'micro' [BenchmarkDotNet args].";
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,7,4,5,6] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'.";
 }
 
 /// <summary>
@@ -59,6 +61,7 @@ internal sealed class LoadRunner(LoadOptions options)
         public List<double> Rx { get; } = [];
         public List<double> Hc { get; } = [];
         public List<double> Curl { get; } = [];
+        public List<double> Floor { get; } = [];
         public bool RxPending { get; set; }
         public string? Note { get; set; }
     }
@@ -78,6 +81,7 @@ internal sealed class LoadRunner(LoadOptions options)
         await using IClientSide rx = new RxHttpSide(server.HttpBase, kestrel.HttpBase, o.Concurrency, kestrel.WsUrl);
         await using IClientSide hc = new HttpClientSide(server.HttpBase, kestrel.HttpBase, kestrel.WsUrl, o.Concurrency);
         using var raw = new RawBaseline(server.HttpBase);
+        await using var floor = o.NoFloor ? null : new RawSide(server.HttpBase, server.HttpBase, o.Concurrency);
         string? uploadFile = null;
         if (Curl.Available && o.Only.Contains(4))
         {
@@ -101,6 +105,7 @@ internal sealed class LoadRunner(LoadOptions options)
         {
             Console.Write("warm-up ...");
             await WarmUpAsync(rx, hc, raw);
+            if (floor is not null) await WarmUpFloorAsync(floor);
             Console.WriteLine(" done");
             for (var round = 1; round <= o.Rounds; round++)
             {
@@ -127,6 +132,15 @@ internal sealed class LoadRunner(LoadOptions options)
                         }
                         (side == rx ? row.Rx : row.Hc).Add(value.Value);
                     }
+                    if (floor is not null && row.Id is 1 or 2 or 3)
+                    {
+                        row.Floor.Add(row.Id switch
+                        {
+                            1 => await floor.SequentialAsync(o.Duration),
+                            2 => await floor.ConcurrentAsync(o.Duration, o.Concurrency),
+                            _ => await floor.DownloadAsync(o.TransferSize, ownedChunks: false),
+                        });
+                    }
                     if (row.Id == 3 && Curl.Available) row.Curl.Add(await Curl.DownloadAsync(server.HttpBase + "big"));
                     if (row.Id == 4 && uploadFile is not null) row.Curl.Add(await Curl.UploadAsync(kestrel.HttpBase + "upload", uploadFile));
                     if (row.Id == 5) row.Note = $"in-process server share of {baseline:0} B/req (measured with a zero-allocation raw socket client) subtracted";
@@ -142,6 +156,9 @@ internal sealed class LoadRunner(LoadOptions options)
 
         Console.WriteLine();
         var allMet = PrintTable(rows, server);
+        if (floor is not null)
+            Console.WriteLine("(″ rows: a raw socket client with a fixed request and no HTTP parsing, pool, timeouts or API, " +
+                              "measured in the same rounds: the most any client on .NET sockets could reach here.)");
         Console.WriteLine();
         Console.WriteLine($"total time {total.Elapsed.TotalSeconds:0.0} s; bars {(allMet ? "all met" : "NOT all met")}");
         return 0;
@@ -160,6 +177,14 @@ internal sealed class LoadRunner(LoadOptions options)
             if (options.Only.Contains(6)) await side.WebSocketEchoAsync(warm / 3);
         }
         for (var i = 0; i < 2000; i++) await raw.GetAsync();
+    }
+
+    private async Task WarmUpFloorAsync(RawSide floor)
+    {
+        var warm = TimeSpan.FromSeconds(options.Quick ? 0.5 : 1.5);
+        if (options.Only.Contains(1)) await floor.SequentialAsync(warm);
+        if (options.Only.Contains(2)) await floor.ConcurrentAsync(warm / 2, options.Concurrency);
+        if (options.Only.Contains(3)) await floor.DownloadAsync(options.TransferSize, ownedChunks: false);
     }
 
     private static bool PrintTable(Row[] rows, IBenchServer server)
@@ -189,6 +214,11 @@ internal sealed class LoadRunner(LoadOptions options)
                 var curlMet = vsCurl >= 0.9;
                 allMet &= curlMet;
                 Console.WriteLine($"| {r.Name[..1]}′ same transfer with curl | {r.Unit} | {Fmt(rx)} | curl {Fmt(curl)} | {vsCurl:0.00} (RxHttp/curl) | ≥ 0.90 | {(curlMet ? "yes" : "no")} |");
+            }
+            if (r.Floor.Count > 0)
+            {
+                var f = Median(r.Floor);
+                Console.WriteLine($"| {r.Name[..1]}″ raw-socket floor, same rounds | {r.Unit} | {Fmt(rx)} | raw {Fmt(f)} | {f / hc:0.00} (raw/HttpClient), {rx / f:0.00} (RxHttp/raw) | | |");
             }
             if (r.Note is not null) Console.WriteLine($"|   ({r.Note}) | | | | | | |");
         }

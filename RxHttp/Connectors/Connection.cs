@@ -107,7 +107,7 @@ public sealed class Connection : IDisposable
         Writer.Dispose();
         // The buffer may still be referenced by a read in flight on another thread; returning it to the pool
         // then would let two owners share it, so it is left to the GC once closed by an abort.
-        if (b.Length > 0 && _abortReason is null) ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0 && _abortReason is null && !_readAheadInFlight) ArrayPool<byte>.Shared.Return(b);
     }
 
     // Drops a stale connection the pool holds the slot of: closes it once, even if Close() races with it.
@@ -143,10 +143,88 @@ public sealed class Connection : IDisposable
         return copy;
     }
 
+    // The next response's read, started when the exchange leased this idle connection (TryStartReadAhead) and
+    // awaited by the first FillAsync. In flight until that await ends: the buffer may not go back to the pool.
+    private ValueTask<int> _readAhead;
+    private bool _readAheadPending;
+    private volatile bool _readAheadInFlight;
+
+    /// <summary>Plain sockets only: their pending read needs no awaiting to be safe to drop when the connection closes.</summary>
+    internal bool CanReadAhead => Socket is not null && Stream is NetworkStream && BufferedCount == 0;
+
+    /// <summary>
+    /// Starts reading the response before the request is written, as HttpClient does: an idle connection that has
+    /// anything to read (EOF from a server that closed it, or stray bytes) is stale, and one that has nothing to
+    /// read has its read already waiting. This replaces a Poll syscall per request. False: stale.
+    /// </summary>
+    internal bool TryStartReadAhead()
+    {
+        _start = _end = 0;
+        ValueTask<int> read;
+        try
+        {
+            read = Stream.ReadAsync(_buffer.AsMemory(), CancellationToken.None);
+        }
+        catch
+        {
+            return false;
+        }
+        if (read.IsCompleted)
+        {
+            try { read.GetAwaiter().GetResult(); } catch { /* a reset: stale as well; observed so nothing goes unobserved */ }
+            return false;
+        }
+        _readAhead = read;
+        _readAheadInFlight = true;
+        _readAheadPending = true;
+        return true;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> AwaitReadAheadAsync(ReadTimer? timer, CancellationToken ct)
+    {
+        _readAheadPending = false;
+        timer?.Arm(this);
+        // Started without the request's token: cancelling aborts the connection, which ends the read.
+        var registration = ct.CanBeCanceled
+            ? ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this)
+            : default;
+        try
+        {
+            return await _readAhead.ConfigureAwait(false);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+        catch (Exception e) when (AbortReason is { } reason)
+        {
+            throw Wrap(reason, e);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
+        }
+        finally
+        {
+            _readAhead = default;
+            _readAheadInFlight = false;
+            registration.Dispose();
+            timer?.Disarm();
+        }
+    }
+
     /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
     {
+        if (_readAheadPending)
+        {
+            // Nothing was buffered when it started (CanReadAhead), so it reads at the buffer's start.
+            var ahead = await AwaitReadAheadAsync(timer, ct).ConfigureAwait(false);
+            _end += ahead;
+            return ahead;
+        }
         if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
@@ -170,6 +248,15 @@ public sealed class Connection : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
     {
+        if (_readAheadPending)
+        {
+            // The exchange reads the head first, so this does not happen; kept correct all the same.
+            var n = await FillAsync(timer, ct).ConfigureAwait(false);
+            var k = Math.Min(n, destination.Length);
+            Buffered[..k].CopyTo(destination.Span);
+            Consume(k);
+            return k;
+        }
         timer?.Arm(this);
         try
         {
