@@ -112,14 +112,8 @@ public class ReadAheadTests : ReactiveTest
         var observer = scheduler.CreateObserver<ClientResponse>();
         using var _ = session.Get(server.Url()).Subscribe(observer);
         await secondSeen.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        await Wait.Until(() => scheduler.IsPending(S(expected)), what: "the read timer to be armed");
-
-        scheduler.AdvanceTo(S(expected) - 1);
-        Assert.That(observer.Messages, Is.Empty);
-        scheduler.AdvanceTo(S(expected));
-        await Wait.Until(() => observer.Messages.Count == 1, what: "the read timeout");
-        Assert.That(observer.Messages[0].Time, Is.EqualTo(S(expected)));
-        Assert.That(observer.Messages[0].Value.Exception, Is.InstanceOf<SocketTimeoutError>());
+        var fired = await FiresExactlyAt(scheduler, observer, S(expected), "the read timeout");
+        Assert.That(fired.Exception, Is.InstanceOf<SocketTimeoutError>());
         Assert.That(server.ConnectionCount, Is.EqualTo(1), "it timed out on the reused connection");
         await server.ClientClosed.Task.WaitAsync(TimeSpan.FromSeconds(5));
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0 }, what: "the pool slot to be freed");

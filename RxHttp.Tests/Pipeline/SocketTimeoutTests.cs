@@ -80,14 +80,8 @@ public class SocketTimeoutTests : ReactiveTest
         var (scheduler, server, session, observer) = await StartSockRead(sockRead, threshold);
         await using var _s = server;
         using var _ = session;
-        await Wait.Until(() => scheduler.IsPending(S(expected)), what: "the read timer to be armed");
-
-        scheduler.AdvanceTo(S(expected) - 1);
-        Assert.That(observer.Messages, Is.Empty);
-        scheduler.AdvanceTo(S(expected));
-        await Wait.Until(() => observer.Messages.Count == 1, what: "the read timeout");
-        Assert.That(observer.Messages[0].Time, Is.EqualTo(S(expected)));
-        Assert.That(observer.Messages[0].Value.Exception, Is.InstanceOf<SocketTimeoutError>().And.InstanceOf<ServerTimeoutError>());
+        var fired = await FiresExactlyAt(scheduler, observer, S(expected), "the read timeout");
+        Assert.That(fired.Exception, Is.InstanceOf<SocketTimeoutError>().And.InstanceOf<ServerTimeoutError>());
         await server.Server.ClientClosed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0 }, what: "the pool slot to be freed");
     }

@@ -8,6 +8,21 @@ internal static class Ticks
 {
     public static long S(double seconds) => (long)Math.Round(seconds * TimeSpan.TicksPerSecond);
     public static TimeSpan Span(double seconds) => TimeSpan.FromTicks(S(seconds));
+
+    /// <summary>
+    /// Waits until a timer is due at <paramref name="expected"/>, checks that nothing reached
+    /// <paramref name="observer"/> one tick before it, and returns the one notification, which must come at exactly it.
+    /// </summary>
+    public static async Task<System.Reactive.Notification<T>> FiresExactlyAt<T>(TestScheduler scheduler, ITestableObserver<T> observer, long expected, string what)
+    {
+        await Wait.Until(() => scheduler.IsPending(expected), what: what + " timer to be armed");
+        scheduler.AdvanceTo(expected - 1);
+        NUnit.Framework.Assert.That(observer.Messages, NUnit.Framework.Is.Empty);
+        scheduler.AdvanceTo(expected);
+        await Wait.Until(() => observer.Messages.Count == 1, what: what);
+        NUnit.Framework.Assert.That(observer.Messages[0].Time, NUnit.Framework.Is.EqualTo(expected));
+        return observer.Messages[0].Value;
+    }
 }
 
 /// <summary>
