@@ -295,6 +295,7 @@ internal sealed class RawBaseline : IDisposable
 {
     private readonly Socket _socket;
     private readonly byte[] _request;
+    private readonly string _authority;
     private readonly byte[] _buffer = new byte[16 * 1024];
 
     public RawBaseline(string httpBase)
@@ -302,7 +303,8 @@ internal sealed class RawBaseline : IDisposable
         var uri = new Uri(httpBase);
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _socket.Connect(IPAddress.Parse(uri.Host), uri.Port);
-        _request = Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {uri.Authority}\r\n\r\n");
+        _authority = uri.Authority;
+        _request = Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
     }
 
     public async Task GetAsync()
@@ -323,8 +325,7 @@ internal sealed class RawBaseline : IDisposable
     /// <summary>GETs <paramref name="path"/> (a Content-Length body) and reads it through; returns the body size.</summary>
     public async Task<long> DownloadAsync(string path)
     {
-        var authority = _request.AsSpan(_request.AsSpan().IndexOf("Host: "u8) + 6);
-        var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {Encoding.ASCII.GetString(authority[..authority.IndexOf("\r\n"u8)])}\r\n\r\n");
+        var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
         await _socket.SendAsync(request.AsMemory(), SocketFlags.None).ConfigureAwait(false);
         var buffer = new byte[Measure.ChunkSize];
         var have = 0;

@@ -167,7 +167,7 @@ internal sealed class LoadRunner(LoadOptions options)
     private async Task WarmUpAsync(IClientSide rx, IClientSide hc, RawBaseline raw)
     {
         // Tiered JIT needs a few thousand calls before the hot path is optimised; give both sides the same.
-        var warm = TimeSpan.FromSeconds(options.Quick ? 0.5 : 1.5);
+        var warm = WarmUpTime;
         foreach (var side in new[] { rx, hc })
         {
             if (options.Only.Contains(1) || options.Only.Contains(5)) await side.SequentialAsync(warm);
@@ -179,9 +179,11 @@ internal sealed class LoadRunner(LoadOptions options)
         for (var i = 0; i < 2000; i++) await raw.GetAsync();
     }
 
+    private TimeSpan WarmUpTime => TimeSpan.FromSeconds(options.Quick ? 0.5 : 1.5);
+
     private async Task WarmUpFloorAsync(RawSide floor)
     {
-        var warm = TimeSpan.FromSeconds(options.Quick ? 0.5 : 1.5);
+        var warm = WarmUpTime;
         if (options.Only.Contains(1)) await floor.SequentialAsync(warm);
         if (options.Only.Contains(2)) await floor.ConcurrentAsync(warm / 2, options.Concurrency);
         if (options.Only.Contains(3)) await floor.DownloadAsync(options.TransferSize, ownedChunks: false);

@@ -325,9 +325,9 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Checks a connection just taken from the idle list, outside the pool lock: <c>Socket.Poll</c> is a syscall,
-    /// (with <paramref name="readAhead"/>, the response read is started instead, see <see cref="Connection.TryStartReadAhead"/>)
     /// and made under the lock it was what 64 concurrent requests contended on (0.015-0.03 contentions per request,
-    /// 0.002 without it). The caller keeps its slot while a stale connection is swapped for the next idle one, or
+    /// 0.002 without it); with <paramref name="readAhead"/>, the response read is started instead
+    /// (<see cref="Connection.TryStartReadAhead"/>). The caller keeps its slot while a stale connection is swapped for the next idle one, or
     /// for an opening (<paramref name="open"/>). Null and not <paramref name="open"/>: the connector was closed.
     /// </summary>
     private Connection? ReplaceIfStale(ConnectionKey key, Connection c, ref bool open, bool readAhead = false)

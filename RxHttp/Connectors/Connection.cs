@@ -180,40 +180,6 @@ public sealed class Connection : IDisposable
         return true;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> AwaitReadAheadAsync(ReadTimer? timer, CancellationToken ct)
-    {
-        _readAheadPending = false;
-        timer?.Arm(this);
-        // Started without the request's token: cancelling aborts the connection, which ends the read.
-        var registration = ct.CanBeCanceled
-            ? ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this)
-            : default;
-        try
-        {
-            return await _readAhead.ConfigureAwait(false);
-        }
-        catch (Exception) when (ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
-        catch (Exception e) when (AbortReason is { } reason)
-        {
-            throw Wrap(reason, e);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
-        }
-        finally
-        {
-            _readAhead = default;
-            _readAheadInFlight = false;
-            registration.Dispose();
-            timer?.Disarm();
-        }
-    }
-
     /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
@@ -221,7 +187,7 @@ public sealed class Connection : IDisposable
         if (_readAheadPending)
         {
             // Nothing was buffered when it started (CanReadAhead), so it reads at the buffer's start.
-            var ahead = await AwaitReadAheadAsync(timer, ct).ConfigureAwait(false);
+            var ahead = await ReadCoreAsync(default, readAhead: true, timer, ct).ConfigureAwait(false);
             _end += ahead;
             return ahead;
         }
@@ -239,28 +205,49 @@ public sealed class Connection : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger;
         }
-        var n = await ReadRawAsync(_buffer.AsMemory(_end), timer, ct).ConfigureAwait(false);
+        var n = await ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, timer, ct).ConfigureAwait(false);
         _end += n;
         return n;
     }
 
     /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
+    internal ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct) =>
+        _readAheadPending ? ReadAheadIntoAsync(destination, timer, ct) : ReadCoreAsync(destination, readAhead: false, timer, ct);
+
+    // The exchange reads the head (FillAsync) first, so a body read never meets a pending read-ahead; kept correct
+    // all the same, since a second read on the socket would take the first one's bytes.
+    private async ValueTask<int> ReadAheadIntoAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
     {
-        if (_readAheadPending)
-        {
-            // The exchange reads the head first, so this does not happen; kept correct all the same.
-            var n = await FillAsync(timer, ct).ConfigureAwait(false);
-            var k = Math.Min(n, destination.Length);
-            Buffered[..k].CopyTo(destination.Span);
-            Consume(k);
-            return k;
-        }
+        var n = await FillAsync(timer, ct).ConfigureAwait(false);
+        var k = Math.Min(n, destination.Length);
+        Buffered[..k].CopyTo(destination.Span);
+        Consume(k);
+        return k;
+    }
+
+    /// <summary>
+    /// One socket read under the SockRead timer, with errors mapped to the client's: a new read into
+    /// <paramref name="destination"/>, or (<paramref name="readAhead"/>) the one TryStartReadAhead left waiting.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, ReadTimer? timer, CancellationToken ct)
+    {
         timer?.Arm(this);
+        // The read-ahead started without the request's token: cancelling aborts the connection, which ends it.
+        var registration = default(CancellationTokenRegistration);
+        if (readAhead)
+        {
+            _readAheadPending = false;
+            if (ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);
+        }
         try
         {
-            return await Stream.ReadAsync(destination, ct).ConfigureAwait(false);
+            return await (readAhead ? _readAhead : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
+        }
+        catch (Exception) when (readAhead && ct.IsCancellationRequested)
+        {
+            // Before the abort reason: that abort was the cancellation itself.
+            throw new OperationCanceledException(ct);
         }
         catch (Exception e) when (AbortReason is { } reason)
         {
@@ -276,6 +263,12 @@ public sealed class Connection : IDisposable
         }
         finally
         {
+            if (readAhead)
+            {
+                _readAhead = default;
+                _readAheadInFlight = false;
+                registration.Dispose();
+            }
             timer?.Disarm();
         }
     }
