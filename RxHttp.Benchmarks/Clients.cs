@@ -31,6 +31,9 @@ internal static class Measure
 {
     public const int ChunkSize = 64 * 1024;
 
+    /// <summary>The size of RxHttp's <c>BorrowedContent</c> chunks, which the other clients' reused buffers match.</summary>
+    public const int BorrowedChunkSize = ClientResponse.BorrowedChunkSize;
+
     // Shared upload source: both clients send the same bytes from the same buffer, so neither pays to produce data.
     public static readonly byte[] UploadBlock = CreateBlock();
 
@@ -207,7 +210,9 @@ internal sealed class HttpClientSide : IClientSide
         using var response = await _client.GetAsync(_big, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        var buffer = new byte[Measure.ChunkSize];
+        // Reads of the size RxHttp's chunks have on each row: a fresh 64 KiB array per read, or one reused buffer as
+        // large as BorrowedContent's (the same size on both sides, so the row compares transports, not buffer sizes).
+        var buffer = new byte[ownedChunks ? Measure.ChunkSize : Measure.BorrowedChunkSize];
         long total = 0;
         int n;
         while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
@@ -327,7 +332,7 @@ internal sealed class RawBaseline : IDisposable
     {
         var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
         await _socket.SendAsync(request.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-        var buffer = new byte[Measure.ChunkSize];
+        var buffer = new byte[Measure.BorrowedChunkSize];
         var have = 0;
         int end;
         while ((end = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8)) < 0)
@@ -381,7 +386,7 @@ internal sealed class RawSide(string httpBase, string bigBase, int connections) 
 
     public Task<double> ConcurrentAsync(TimeSpan duration, int workers) => Measure.ConcurrentLoopAsync(duration, workers, OneAsync);
 
-    /// <summary>GET /big on a new connection, read into one reused 64 KiB buffer (no chunk handed anywhere).</summary>
+    /// <summary>GET /big on a new connection, read into one reused buffer the size of BorrowedContent's chunks (no chunk handed anywhere).</summary>
     public async Task<double> DownloadAsync(long expected, bool ownedChunks)
     {
         using var c = new RawBaseline(bigBase);

@@ -153,9 +153,11 @@ internal sealed class NginxBenchServer : IBenchServer
             File.SetUnixFileMode(big, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
         var port = FreePort();
+        // One worker: with two, each connection is served by whichever worker accepted it, and the sequential row's
+        // single connection per client made the ratio depend on that draw (it swung by ±10% between runs).
         var conf = $$"""
             daemon off;
-            worker_processes auto;
+            worker_processes 1;
             pid {{dir}}/nginx.pid;
             error_log {{dir}}/error.log error;
             events { worker_connections 4096; }

