@@ -180,17 +180,13 @@ public sealed class Connection : IDisposable
         return true;
     }
 
+    // Not async itself: the buffer is prepared synchronously and the read core's task returned, so a response head
+    // resumes one state machine fewer per read.
     /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
+    internal ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
     {
-        if (_readAheadPending)
-        {
-            // Nothing was buffered when it started (CanReadAhead), so it reads at the buffer's start.
-            var ahead = await ReadCoreAsync(default, readAhead: true, timer, ct).ConfigureAwait(false);
-            _end += ahead;
-            return ahead;
-        }
+        // Nothing was buffered when the read-ahead started (CanReadAhead), so it reads at the buffer's start.
+        if (_readAheadPending) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
         if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
@@ -205,14 +201,12 @@ public sealed class Connection : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger;
         }
-        var n = await ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, timer, ct).ConfigureAwait(false);
-        _end += n;
-        return n;
+        return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, fill: true, timer, ct);
     }
 
     /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
     internal ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct) =>
-        _readAheadPending ? ReadAheadIntoAsync(destination, timer, ct) : ReadCoreAsync(destination, readAhead: false, timer, ct);
+        _readAheadPending ? ReadAheadIntoAsync(destination, timer, ct) : ReadCoreAsync(destination, readAhead: false, fill: false, timer, ct);
 
     // The exchange reads the head (FillAsync) first, so a body read never meets a pending read-ahead; kept correct
     // all the same, since a second read on the socket would take the first one's bytes.
@@ -228,9 +222,10 @@ public sealed class Connection : IDisposable
     /// <summary>
     /// One socket read under the SockRead timer, with errors mapped to the client's: a new read into
     /// <paramref name="destination"/>, or (<paramref name="readAhead"/>) the one TryStartReadAhead left waiting.
+    /// With <paramref name="fill"/> the bytes were read into the buffer's free end, which then grows by them.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, ReadTimer? timer, CancellationToken ct)
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, bool fill, ReadTimer? timer, CancellationToken ct)
     {
         timer?.Arm(this);
         // The read-ahead started without the request's token: cancelling aborts the connection, which ends it.
@@ -242,7 +237,9 @@ public sealed class Connection : IDisposable
         }
         try
         {
-            return await (readAhead ? _readAhead : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
+            var n = await (readAhead ? _readAhead : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
+            if (fill) _end += n;
+            return n;
         }
         catch (Exception) when (readAhead && ct.IsCancellationRequested)
         {
