@@ -18,7 +18,7 @@ public class BorrowedContentTests
     public async Task Stop() => await _server.DisposeAsync();
 
     // Copies each chunk during OnNext, as the contract asks, and counts distinct backing arrays.
-    private static async Task<(byte[] Bytes, int Chunks, int Arrays)> CollectAsync(IObservable<ReadOnlyMemory<byte>> chunks)
+    private static async Task<(byte[] Bytes, int Chunks, int Arrays)> CollectAsync(IObservable<ReadOnlyMemory<byte>> chunks, List<int>? sizes = null)
     {
         var all = new MemoryStream();
         var arrays = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
@@ -26,6 +26,7 @@ public class BorrowedContentTests
         await chunks.Do(c =>
         {
             count++;
+            sizes?.Add(c.Length);
             if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(c, out var segment)) arrays.Add(segment.Array!);
             all.Write(c.Span);
         }).LastOrDefaultAsync();
@@ -38,9 +39,11 @@ public class BorrowedContentTests
         using var session = new ClientSession(_server.BaseUrl);
         const int size = 3 * 1024 * 1024 + 17;
         var r = await session.Get($"bytes/{size}");
-        var (bytes, chunks, arrays) = await CollectAsync(r.BorrowedContent);
+        var sizes = new List<int>();
+        var (bytes, chunks, arrays) = await CollectAsync(r.BorrowedContent, sizes);
         Assert.That(bytes, Is.EqualTo(Expected(size)));
         Assert.That(chunks, Is.GreaterThan(1));
+        Assert.That(sizes, Has.All.InRange(1, 256 * 1024), "chunks are up to 256 KiB, as documented");
         Assert.That(arrays, Is.EqualTo(1), "every chunk is a slice of the same buffer");
         Assert.That(r.Closed, Is.True, "reading to the end releases the connection");
         Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(1), "and keeps it for reuse");
