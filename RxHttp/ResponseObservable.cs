@@ -185,13 +185,13 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
     public void UnsafeOnCompleted(Action continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        if (SynchronizationContext.Current is { } context)
-        {
-            var inner = continuation;
-            continuation = () => context.Post(static c => ((Action)c!)(), inner);
-        }
+        if (SynchronizationContext.Current is { } context) continuation = PostTo(context, continuation);
         if (Interlocked.CompareExchange(ref _continuation, continuation, null) is not null) continuation();
     }
+
+    // A method of its own: with the lambda inline, every await allocated its closure, a context or not.
+    private static Action PostTo(SynchronizationContext context, Action continuation) =>
+        () => context.Post(static c => ((Action)c!)(), continuation);
 
     void IObserver<T>.OnNext(T value)
     {

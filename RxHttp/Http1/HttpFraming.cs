@@ -66,8 +66,10 @@ internal static class HttpFraming
     {
         ArgumentNullException.ThrowIfNull(connectionValues);
         bool close = false, keepAlive = false;
-        foreach (string value in connectionValues)
+        // Indexed rather than foreach: enumerating an IReadOnlyList allocates an enumerator, on every response.
+        for (int i = 0; i < connectionValues.Count; i++)
         {
+            string value = connectionValues[i];
             foreach (Range r in value.AsSpan().Split(','))
             {
                 ReadOnlySpan<char> token = value.AsSpan()[r].Trim(" \t");
@@ -83,8 +85,9 @@ internal static class HttpFraming
     private static bool FinalCodingIsChunked(IReadOnlyList<string> values)
     {
         bool sawChunked = false, lastIsChunked = false, any = false;
-        foreach (string value in values)
+        for (int i = 0; i < values.Count; i++)
         {
+            string value = values[i];
             foreach (Range r in value.AsSpan().Split(','))
             {
                 ReadOnlySpan<char> element = value.AsSpan()[r];
@@ -117,8 +120,9 @@ internal static class HttpFraming
     private static long ParseContentLength(IReadOnlyList<string> values)
     {
         long result = -1;
-        foreach (string value in values)
+        for (int i = 0; i < values.Count; i++)
         {
+            string value = values[i];
             foreach (Range r in value.AsSpan().Split(','))
             {
                 ReadOnlySpan<char> element = value.AsSpan()[r].Trim(" \t");
