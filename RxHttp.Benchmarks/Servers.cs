@@ -154,7 +154,8 @@ internal sealed class NginxBenchServer : IBenchServer
         }
         var port = FreePort();
         // One worker: with two, each connection is served by whichever worker accepted it, and the sequential row's
-        // single connection per client made the ratio depend on that draw (we suspect it of part of the swings between runs).
+        // single connection per client made the ratio depend on that draw (we suspect it of part of the swings
+        // between runs).
         var conf = $$"""
             daemon off;
             worker_processes 1;

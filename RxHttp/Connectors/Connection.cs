@@ -155,7 +155,8 @@ public sealed class Connection : IDisposable
     /// <summary>
     /// Starts reading the response before the request is written, as HttpClient does: an idle connection that has
     /// anything to read (EOF from a server that closed it, or stray bytes) is stale, and one that has nothing to
-    /// read has its read already waiting. This replaces a Poll syscall per request under concurrency (see BaseConnector.TryLeaseIdle). False: stale.
+    /// read has its read already waiting. Under concurrency this replaces a Poll syscall per request (see
+    /// BaseConnector.TryLeaseIdle). False: stale.
     /// </summary>
     internal bool TryStartReadAhead()
     {
