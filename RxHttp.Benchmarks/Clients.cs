@@ -108,7 +108,7 @@ internal sealed class RxHttpSide : IClientSide
 
     private static readonly RequestOptions Ok = new() { RaiseForStatus = true };
 
-    private async Task GetHelloAsync()
+    internal async Task GetHelloAsync()
     {
         var body = await _session.Get(_hello, Ok).SelectMany(r => r.Read());
         if (body.Length != 13) throw new InvalidOperationException("unexpected body length " + body.Length);
@@ -194,7 +194,7 @@ internal sealed class HttpClientSide : IClientSide
 
     public string Name => "HttpClient";
 
-    private async Task GetHelloAsync()
+    internal async Task GetHelloAsync()
     {
         var body = await _client.GetByteArrayAsync(_hello).ConfigureAwait(false);
         if (body.Length != 13) throw new InvalidOperationException("unexpected body length " + body.Length);
@@ -303,13 +303,15 @@ internal sealed class RawBaseline : IDisposable
     private readonly string _authority;
     private readonly byte[] _buffer = new byte[16 * 1024];
 
-    public RawBaseline(string httpBase)
+    public RawBaseline(string httpBase, bool fullHeaders = false)
     {
         var uri = new Uri(httpBase);
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _socket.Connect(IPAddress.Parse(uri.Host), uri.Port);
         _authority = uri.Authority;
-        _request = Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
+        _request = Encoding.ASCII.GetBytes(fullHeaders
+            ? $"GET /hello HTTP/1.1\r\nHost: {_authority}\r\nUser-Agent: {new ClientSessionOptions().UserAgent}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"
+            : $"GET /hello HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
     }
 
     public async Task GetAsync()

@@ -141,6 +141,32 @@ public class PoolTests
     }
 
     [Test]
+    public async Task A_key_keeps_its_bucket_while_it_has_a_connection_and_loses_it_after()
+    {
+        var (scheduler, pool) = Make(keepalive: TimeSpan.FromSeconds(2));
+        using var _p = pool;
+        var a = await Got(Take(pool, A));
+        var b = await Got(Take(pool, B));
+        Assert.That(pool.BucketCount, Is.EqualTo(2));
+        a.Release();
+        Assert.That(pool.BucketCount, Is.EqualTo(2), "idle keeps A's bucket");
+        var again = await Got(Take(pool, A));
+        Assert.That(again, Is.SameAs(a), "the bucket still holds A's idle connection");
+        again.Release();
+        b.Close();
+        Assert.That(pool.BucketCount, Is.EqualTo(1), "B has nothing acquired or idle");
+        Assert.That(pool.CurrentState.PerHost.ContainsKey(B), Is.False);
+        scheduler.AdvanceBy(2 * Second);
+        Assert.That(a.Closed, Is.True);
+        Assert.That(pool.BucketCount, Is.EqualTo(0), "A's idle one expired");
+        var fresh = await Got(Take(pool, A));
+        Assert.That(fresh, Is.Not.SameAs(a));
+        Assert.That(pool.CurrentState.PerHost[A], Is.EqualTo(1), "a new bucket counts the new lease");
+        fresh.Release();
+        Assert.That(pool.CurrentState, Has.Property("Idle").EqualTo(1).And.Property("InUse").EqualTo(0));
+    }
+
+    [Test]
     public async Task Idle_connections_are_reused_most_recently_released_first()
     {
         var (_, pool) = Make();

@@ -53,6 +53,7 @@ public sealed class Connection : IDisposable
     internal TimeSpan? ServerKeepAlive { get; set; }
     internal IDisposable? IdleTimer { get; set; }
     internal Transport.TimerWheel.Timer? IdleExpiry { get; set; } // the pool's reusable keep-alive timer for this connection
+    internal BaseConnector.HostPool? Bucket; // the owner's accounting for this connection's key, set when it is first leased
 
     /// <summary>True when the connection came from the idle list rather than being freshly opened.</summary>
     internal bool IsReused => RequestCount > 0;
