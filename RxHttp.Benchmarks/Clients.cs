@@ -92,12 +92,12 @@ internal sealed class RxHttpSide : IClientSide
 
     private readonly Url? _ws;
 
-    public RxHttpSide(string httpBase, string uploadBase, int poolSize, string? wsUrl = null)
+    public RxHttpSide(string httpBase, string uploadBase, int poolSize, string? wsUrl = null, bool freshConnections = false)
     {
         _ws = wsUrl is null ? null : Url.Parse(wsUrl);
         _session = new ClientSession(new ClientSessionOptions
         {
-            Connector = new TcpConnector(new TcpConnectorOptions { Limit = poolSize }),
+            Connector = new TcpConnector(freshConnections ? new TcpConnectorOptions { Limit = poolSize, ForceClose = true } : new TcpConnectorOptions { Limit = poolSize }),
         });
         _hello = Url.Parse(httpBase + "hello");
         _big = Url.Parse(httpBase + "big");
@@ -178,9 +178,10 @@ internal sealed class HttpClientSide : IClientSide
     private readonly Uri _hello, _big, _upload;
     private readonly Uri? _ws;
 
-    public HttpClientSide(string httpBase, string uploadBase, string? wsUrl, int poolSize)
+    public HttpClientSide(string httpBase, string uploadBase, string? wsUrl, int poolSize, bool freshConnections = false)
     {
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = poolSize, UseCookies = false });
+        if (freshConnections) _client.DefaultRequestHeaders.ConnectionClose = true;
         // The same request on the wire as RxHttp's defaults (aiohttp's: User-Agent, Accept, Accept-Encoding), so
         // the server does the same work for both; bare HttpClient sends only Host.
         _client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", new ClientSessionOptions().UserAgent);

@@ -5,7 +5,8 @@ namespace RxHttp.Benchmarks;
 /// <summary>
 /// "latency" mode: sequential requests of both clients in interleaved slices, each request timed on its own, printed as
 /// percentiles and mean. Throughput (row 1) is the mean's inverse, so a client with the lower median but a heavier
-/// tail shows here and not there.
+/// tail shows here and not there. <c>latency [--nginx] [--raw] [--raw-full]</c>: --raw adds the raw socket client,
+/// --raw-full the same with RxHttp's default request headers (whether the server's cost for them matters).
 /// </summary>
 internal static class LatencyProbe
 {

@@ -12,6 +12,7 @@ if (args.Length > 0 && args[0] == "micro")
 }
 if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
 if (args.Length > 0 && args[0] == "download") return await DownloadVariants.RunAsync(args);
+if (args.Length > 0 && args[0] == "upload") return await UploadProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "latency") return await LatencyProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationProfile.RunAsync(args);
 if (args.Contains("--help") || args.Contains("-h"))
