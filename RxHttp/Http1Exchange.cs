@@ -91,6 +91,9 @@ internal sealed class Http1Exchange
                 var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
                 var bodyHeld = sent.BodyHeld;
+                // The server's answer time, which decides whether the next lone request polls for its response.
+                var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                var awaiting = true;
 
                 var head = connection.HeadBuilder;
                 head.Reset();
@@ -99,7 +102,12 @@ internal sealed class Http1Exchange
                     int consumed;
                     while (!HttpResponseParser.TryParseHead(connection.Buffered, head, _limits, out consumed))
                     {
-                        var n = await connection.FillAsync(readTimer, ct, _limits.MaxHeadBuffer).ConfigureAwait(false);
+                        var n = await connection.FillAsync(readTimer, ct, _limits.MaxHeadBuffer, awaiting).ConfigureAwait(false);
+                        if (awaiting)
+                        {
+                            awaiting = false;
+                            connection.NoteAnswerTime(System.Diagnostics.Stopwatch.GetTimestamp() - sentAt);
+                        }
                         if (n == 0)
                         {
                             throw connection.BufferedCount == 0

@@ -192,6 +192,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             // completions: inline, the read-ahead wins). Beside others, CPU is what limits, and the read-ahead saves
             // that syscall without slowing anything.
             idle = ReplaceIfStale(bucket, idle, ref open, readAhead: busy);
+            if (idle is not null) idle.LeasedAlone = !busy;
             if (open)
             {
                 // Every idle one was stale: give the slot back and let the caller take the opening path.
@@ -331,6 +332,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             c.IdleTimer?.Dispose();
             c.IdleTimer = null;
             if (!c.TryReacquire()) continue; // closed while idle
+            c.LeasedAlone = false;
             if (c.BufferedCount > 0) // the socket check is a syscall: made outside the lock (ReplaceIfStale)
             {
                 (stale ??= new List<Connection>()).Add(c);
@@ -342,6 +344,15 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     }
 
     private long _readAheads;
+    private long _polledResponses;
+
+    /// <summary>How long a lone request may poll for its response before leaving the wait to the socket engine (see Connection.PollForResponse).</summary>
+    internal long ResponsePollTicks { get; set; } = System.Diagnostics.Stopwatch.Frequency * 64 / 1_000_000;
+
+    /// <summary>How many responses were picked up by polling (tests).</summary>
+    internal long PolledResponses => Interlocked.Read(ref _polledResponses);
+
+    internal void CountPolledResponse() => Interlocked.Increment(ref _polledResponses);
 
     /// <summary>How many leases checked their connection by starting the response read rather than by a Poll (tests).</summary>
     internal long ReadAheads => Interlocked.Read(ref _readAheads);
@@ -430,6 +441,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
                 else
                 {
                     c.TryReacquire();
+                    c.LeasedAlone = false;
                     _leased.Add(c);
                 }
             }

@@ -108,7 +108,7 @@ public sealed class Connection : IDisposable
         Writer.Dispose();
         // The buffer may still be referenced by a read in flight on another thread; returning it to the pool
         // then would let two owners share it, so it is left to the GC once closed by an abort.
-        if (b.Length > 0 && _abortReason is null && !_readAheadInFlight) ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0 && _abortReason is null && !_readAheadInFlight && !_polling) ArrayPool<byte>.Shared.Return(b);
     }
 
     // Drops a stale connection the pool holds the slot of: closes it once, even if Close() races with it.
@@ -184,8 +184,12 @@ public sealed class Connection : IDisposable
 
     // Not async itself: the buffer is prepared synchronously and the read core's task returned, so a response head
     // resumes one state machine fewer per read.
-    /// <summary>Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF.</summary>
-    internal ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20)
+    /// <summary>
+    /// Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF. With
+    /// <paramref name="awaitingResponse"/> (the first read after a request was written) a lone request on a server
+    /// that has been answering fast polls for the response first (<see cref="PollForResponse"/>).
+    /// </summary>
+    internal ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20, bool awaitingResponse = false)
     {
         // Nothing was buffered when the read-ahead started (CanReadAhead), so it reads at the buffer's start.
         if (_readAheadPending) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
@@ -203,7 +207,64 @@ public sealed class Connection : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger;
         }
+        if (awaitingResponse && PollForResponse(ct) is var polled and >= 0) return new ValueTask<int>(polled);
         return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, fill: true, timer, ct);
+    }
+
+    // ---- waiting for a response by polling ----
+
+    /// <summary>Set by the pool on each lease: true when no other lease of the pool was out (BaseConnector.TryLeaseIdle).</summary>
+    internal bool LeasedAlone;
+
+    // How long this connection's server has taken to answer lately (send to first byte), in Stopwatch ticks, as a
+    // moving average; 0 until the first answer.
+    private long _answerTicks;
+
+    // True while PollForResponse may be receiving into the buffer: a Close() from another thread (the session closing)
+    // must not return the buffer to the pool meanwhile.
+    private volatile bool _polling;
+
+    internal void NoteAnswerTime(long ticks) => _answerTicks = _answerTicks == 0 ? ticks : (3 * _answerTicks + ticks) / 4;
+
+    /// <summary>
+    /// A lone request on a server that answers within the owner's poll window (64 µs by default: a server on
+    /// loopback or the same rack) waits for the response by polling the socket on its own thread, up to that window.
+    /// Handed to the socket engine instead, the response's arrival goes through the epoll thread and a thread-pool
+    /// dispatch, which on loopback was about 15% of a sequential round trip. Under concurrency, or when the server
+    /// has been slower than the window, nobody polls: the CPU is needed elsewhere, or would be burnt for nothing.
+    /// Returns the bytes read (0: EOF), or -1 when the read is left to the socket engine.
+    /// </summary>
+    private int PollForResponse(CancellationToken ct)
+    {
+        if (!LeasedAlone || _owner is null || Socket is not { } socket || Stream is not NetworkStream) return -1;
+        var window = _owner.ResponsePollTicks;
+        if (_answerTicks == 0 || _answerTicks >= window) return -1;
+        _polling = true;
+        try
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            do
+            {
+                // Readable: bytes or EOF, either of which the receive returns without blocking.
+                if (!socket.Poll(0, SelectMode.SelectRead)) continue;
+                var buffer = _buffer;
+                if (buffer.Length == 0) return -1; // closed meanwhile: the read below fails as the socket is gone
+                var n = socket.Receive(buffer.AsSpan(_end), SocketFlags.None, out var error);
+                if (error != SocketError.Success) return -1; // the socket engine's read reports it, mapped as usual
+                _end += n;
+                _owner.CountPolledResponse();
+                return n;
+            } while (System.Diagnostics.Stopwatch.GetTimestamp() - start < window && !ct.IsCancellationRequested);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed or aborted meanwhile: the read below fails with the reason.
+        }
+        finally
+        {
+            _polling = false;
+        }
+        return -1;
     }
 
     /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
