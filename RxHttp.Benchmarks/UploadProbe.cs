@@ -5,13 +5,16 @@ namespace RxHttp.Benchmarks;
 /// <summary>
 /// "upload" mode: row 4 alone, many alternating pairs (each client first in turn), with the process CPU time of each
 /// upload, so a gap can be told from the order and drift effects that a 10-round table mixes in.
-/// <c>upload [--pairs N] [--size-mib N] [--fresh]</c>.
+/// <c>upload [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N]</c>.
 /// </summary>
 internal static class UploadProbe
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var pairs = Arg(args, "--pairs", 10);
+        // --idle-seconds: a pause before each pair, as the full run's other rows make (its rounds take ~20 s). Past a
+        // pool's keep-alive timeout (RxHttp 15 s, HttpClient 60 s by default) that client opens a new connection.
+        var idle = TimeSpan.FromSeconds(Arg(args, "--idle-seconds", 0));
         var size = (long)Arg(args, "--size-mib", 256) << 20;
         await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
         // --fresh: a new connection per upload on both sides (a pooled one idle past the keep-alive timeout is closed
@@ -25,6 +28,7 @@ internal static class UploadProbe
         var cpu = new Dictionary<string, List<double>> { [rx.Name] = [], [hc.Name] = [] };
         for (var p = 0; p < pairs; p++)
         {
+            if (idle > TimeSpan.Zero) await Task.Delay(idle);
             var rates = new Dictionary<string, double>();
             foreach (var s in p % 2 == 0 ? sides : sides.Reverse())
             {

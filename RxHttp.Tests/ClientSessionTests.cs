@@ -1,4 +1,6 @@
 using System.Reactive.Linq;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using System.Text;
 using System.Text.Json;
 using NUnit.Framework;
@@ -297,10 +299,18 @@ public class ClientSessionTests
     [Test]
     public async Task Disposing_an_in_flight_request_closes_its_socket()
     {
-        await using var server = await KestrelServer.StartAsync();
+        // Waits for the request itself, not the connection: disposed while still connecting, the request would leave a
+        // fresh, unused connection to the pool (kept open, correctly), which is not what this test is about.
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await KestrelServer.StartAsync(app => app.MapGet("/hang", async (HttpContext c) =>
+        {
+            reached.TrySetResult();
+            await Task.Delay(Timeout.Infinite, c.RequestAborted);
+        }));
         using var session = new ClientSession();
-        var sub = session.Get(server.Url("never")).Subscribe(_ => { }, _ => { });
-        await Wait.Until(() => server.OpenConnections == 1, what: "the request to reach the server");
+        var sub = session.Get(server.Url("hang")).Subscribe(_ => { }, _ => { });
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(server.OpenConnections, Is.EqualTo(1));
         sub.Dispose();
         await Wait.Until(() => server.OpenConnections == 0, what: "the server to see the socket close");
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0, Idle: 0 }, what: "the pool slot to be freed");

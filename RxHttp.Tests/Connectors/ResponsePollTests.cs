@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using NUnit.Framework;
@@ -8,18 +7,24 @@ namespace RxHttp.Tests.Connectors;
 
 /// <summary>
 /// A lone request on a server that has been answering within the pool's poll window waits for its response by
-/// polling the socket instead of through the socket engine. The window is widened to a second here, so that a busy
-/// test machine still counts as fast and each test knows which path its requests take.
+/// polling the socket instead of through the socket engine. The window (<see cref="ConnectorOptions.ResponsePollWindow"/>)
+/// is mostly widened here, so that a busy test machine still counts as fast and each test knows which path its
+/// requests take.
 /// </summary>
 [TestFixture]
 public class ResponsePollTests
 {
-    private static readonly long Second = Stopwatch.Frequency;
+    // Wider than the option allows: a poll ends as soon as its answer comes, and a test machine stalled for
+    // seconds (thread pool starved by the rest of the suite) still counts as answering within the window.
+    private static readonly TimeSpan Wide = TimeSpan.FromSeconds(30);
 
-    private static ClientSession Session(long windowTicks)
+    private static ClientSession Session(TimeSpan window, int limit = 100)
     {
-        var session = new ClientSession();
-        session.Connector.ResponsePollTicks = windowTicks;
+        var session = new ClientSession(new ClientSessionOptions
+        {
+            Connector = new TcpConnector(new TcpConnectorOptions { ResponsePollWindow = window <= TimeSpan.FromSeconds(1) ? window : TimeSpan.Zero, Limit = limit }),
+        });
+        if (window > TimeSpan.FromSeconds(1)) session.Connector.ResponsePollTicks = (long)(window.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         return session;
     }
 
@@ -27,7 +32,7 @@ public class ResponsePollTests
     public async Task A_lone_request_on_a_server_that_answers_within_the_window_polls_for_its_response()
     {
         await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        await using var session = Session(Second);
+        await using var session = Session(Wide);
         for (var i = 0; i < 5; i++)
             Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         // The first request had no answer time to go by; the four after it polled.
@@ -39,21 +44,21 @@ public class ResponsePollTests
     [Test]
     public async Task After_an_answer_slower_than_the_window_requests_wait_through_the_socket_engine_until_answers_are_fast_again()
     {
-        // The first answer takes 100 ms, the rest come at once; the window is 20 ms. The answer time is a moving
-        // average (a quarter of each new answer), so it falls under 20 ms only after several fast answers.
+        // The first answer takes 300 ms, the rest come at once; the window is 100 ms. The answer time is a moving
+        // average (a quarter of each new answer), so it falls under 100 ms only after several fast answers.
         var answered = 0;
         await using var server = new RawServer(async c =>
         {
             while (await c.ReadRequestAsync() is not null)
             {
-                if (Interlocked.Increment(ref answered) == 1) await Task.Delay(100);
+                if (Interlocked.Increment(ref answered) == 1) await Task.Delay(300);
                 await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         });
-        await using var session = Session(Second / 50);
+        await using var session = Session(TimeSpan.FromMilliseconds(100));
         for (var i = 0; i < 5; i++)
             Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
-        Assert.That(session.Connector.PolledResponses, Is.Zero, "100, 75, 56, 42, 32 ms: all over the window");
+        Assert.That(session.Connector.PolledResponses, Is.Zero, "at least 300, 225, 169, 127 ms going into requests 2 to 5: all over the window");
         for (var i = 0; i < 10; i++)
             Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.That(session.Connector.PolledResponses, Is.GreaterThan(0), "fast answers brought it under the window");
@@ -62,34 +67,57 @@ public class ResponsePollTests
     [Test]
     public async Task A_connection_handed_to_a_waiting_request_is_not_polled()
     {
-        // Pool of one: the third request waits for the second one's connection and gets it from its release.
+        // Pool of one: the third request waits for the second one's connection and gets it from its release. The
+        // server holds each answer until the test says so, so the polls can be counted between them.
         var secondArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thirdQueued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answerSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answerThird = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var requests = 0;
         await using var server = new RawServer(async c =>
         {
             while (await c.ReadRequestAsync() is not null)
             {
-                if (Interlocked.Increment(ref requests) == 2)
+                var n = Interlocked.Increment(ref requests);
+                if (n == 2)
                 {
                     secondArrived.SetResult();
-                    await thirdQueued.Task;
+                    await answerSecond.Task;
                 }
+                else if (n == 3) await answerThird.Task;
                 await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         });
-        await using var session = new ClientSession(new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 }) });
-        session.Connector.ResponsePollTicks = Second;
+        await using var session = Session(Wide, limit: 1);
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
-        // Alone, so it polls, on the thread that subscribes (for up to the window): not the test's.
+        // Alone, so it may poll (on the subscribing thread, for up to the window: not the test's).
         var second = Task.Run(() => session.Get(server.Url()).SelectMany(r => r.Text()).ToTask());
         await secondArrived.Task.WaitAsync(TimeSpan.FromSeconds(5));
         var third = session.Get(server.Url()).SelectMany(r => r.Text()).ToTask();
         Assert.That(session.Connector.CurrentState.Waiting, Is.EqualTo(1), "the third request queued");
-        thirdQueued.SetResult();
+        answerSecond.SetResult();
         Assert.That(await second, Is.EqualTo("ok"));
+        var polled = session.Connector.PolledResponses;
+        answerThird.SetResult();
         Assert.That(await third, Is.EqualTo("ok"));
-        Assert.That(session.Connector.PolledResponses, Is.EqualTo(1), "only the request that leased the idle connection alone");
+        Assert.That(session.Connector.PolledResponses, Is.EqualTo(polled), "the handed-over connection was not polled");
+        Assert.That(server.ConnectionCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_zero_window_turns_polling_off()
+    {
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var session = Session(TimeSpan.Zero);
+        for (var i = 0; i < 5; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(session.Connector.PolledResponses, Is.Zero);
+    }
+
+    [TestCase(-1)]
+    [TestCase(1001)]
+    public void A_window_below_zero_or_over_a_second_is_refused(int milliseconds)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TcpConnector(new TcpConnectorOptions { ResponsePollWindow = TimeSpan.FromMilliseconds(milliseconds) }));
     }
 
     [Test]
@@ -97,7 +125,7 @@ public class ResponsePollTests
     {
         await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await using var other = new RawServer(c => c.WaitForCloseAsync());
-        await using var session = Session(Second);
+        await using var session = Session(Wide);
         var held = await session.Connector.Connect(new ConnectionKey("127.0.0.1", other.Port, false)).FirstAsync();
         try
         {
@@ -131,7 +159,7 @@ public class ResponsePollTests
                 answered++;
             }
         });
-        await using var session = Session(Second);
+        await using var session = Session(Wide);
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.That(server.ConnectionCount, Is.EqualTo(2), "retried once on a fresh connection");
@@ -158,7 +186,7 @@ public class ResponsePollTests
                 answered++;
             }
         });
-        await using var session = Session(Second);
+        await using var session = Session(Wide);
         Assert.That(await session.Post(server.Url(), new RequestOptions { Data = "a" }).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.ThrowsAsync<ServerDisconnectedError>(async () => await session.Post(server.Url(), new RequestOptions { Data = "b" }));
         Assert.That(server.ConnectionCount, Is.EqualTo(1), "a POST is not retried");

@@ -227,8 +227,9 @@ public sealed class Connection : IDisposable
     internal void NoteAnswerTime(long ticks) => _answerTicks = _answerTicks == 0 ? ticks : (3 * _answerTicks + ticks) / 4;
 
     /// <summary>
-    /// A lone request on a server that answers within the owner's poll window (64 µs by default: a server on
-    /// loopback or the same rack) waits for the response by polling the socket on its own thread, up to that window.
+    /// A lone request on a server that answers within the owner's poll window (<see cref="ConnectorOptions.ResponsePollWindow"/>,
+    /// 64 µs by default: a server on loopback or the same rack) waits for the response by polling the socket on its
+    /// own thread, up to that window.
     /// Handed to the socket engine instead, the response's arrival goes through the epoll thread and a thread-pool
     /// dispatch, which on loopback was about 15% of a sequential round trip. Under concurrency, or when the server
     /// has been slower than the window, nobody polls: the CPU is needed elsewhere, or would be burnt for nothing.
@@ -238,7 +239,7 @@ public sealed class Connection : IDisposable
     {
         if (!LeasedAlone || _owner is null || Socket is not { } socket || Stream is not NetworkStream) return -1;
         var window = _owner.ResponsePollTicks;
-        if (_answerTicks == 0 || _answerTicks >= window) return -1;
+        if (window == 0 || _answerTicks == 0 || _answerTicks >= window) return -1;
         _polling = true;
         try
         {
