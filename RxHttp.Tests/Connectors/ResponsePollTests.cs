@@ -139,12 +139,11 @@ public class ResponsePollTests
         }
     }
 
-    [Test]
-    public async Task A_server_that_closes_instead_of_answering_is_seen_by_the_poll_and_a_GET_is_retried_on_a_new_connection()
+    // The first connection answers one request and closes on the next; later connections answer everything.
+    private static RawServer ClosesOnItsSecondRequest()
     {
-        // First connection: answers one request, then closes on the next; later connections answer everything.
         var connections = 0;
-        await using var server = new RawServer(async c =>
+        return new RawServer(async c =>
         {
             var first = Interlocked.Increment(ref connections) == 1;
             var answered = 0;
@@ -159,6 +158,12 @@ public class ResponsePollTests
                 answered++;
             }
         });
+    }
+
+    [Test]
+    public async Task A_server_that_closes_instead_of_answering_is_seen_by_the_poll_and_a_GET_is_retried_on_a_new_connection()
+    {
+        await using var server = ClosesOnItsSecondRequest();
         await using var session = Session(Wide);
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
@@ -170,22 +175,7 @@ public class ResponsePollTests
     [Test]
     public async Task A_POST_on_a_connection_closed_during_the_poll_fails_with_ServerDisconnectedError()
     {
-        var connections = 0;
-        await using var server = new RawServer(async c =>
-        {
-            var first = Interlocked.Increment(ref connections) == 1;
-            var answered = 0;
-            while (await c.ReadRequestAsync() is not null)
-            {
-                if (first && answered == 1)
-                {
-                    c.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
-                    return;
-                }
-                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                answered++;
-            }
-        });
+        await using var server = ClosesOnItsSecondRequest();
         await using var session = Session(Wide);
         Assert.That(await session.Post(server.Url(), new RequestOptions { Data = "a" }).SelectMany(r => r.Text()), Is.EqualTo("ok"));
         Assert.ThrowsAsync<ServerDisconnectedError>(async () => await session.Post(server.Url(), new RequestOptions { Data = "b" }));
