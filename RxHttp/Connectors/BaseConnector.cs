@@ -448,7 +448,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             }
             else
             {
-                handTo = _waiters.Count == 0 ? null : DequeueWaiterFor(c.Key);
+                handTo = DequeueWaiterFor(c.Key);
                 if (handTo is null)
                 {
                     AddAcquired(bucket, -1);
