@@ -125,24 +125,26 @@ internal sealed class LoadRunner(LoadOptions options)
                         if (floorRate is { } fr) row.Floor.Add(fr);
                         continue;
                     }
-                    foreach (var side in sides)
+                    if (row.Id is 3 or 7 or 4)
                     {
-                        double? value = row.Id switch
+                        var (rxRate, hcRate) = await TransfersAsync(row.Id, rx, hc, round);
+                        row.Rx.Add(rxRate);
+                        row.Hc.Add(hcRate);
+                    }
+                    else
+                    {
+                        foreach (var side in sides)
                         {
-                            1 => await side.SequentialAsync(o.Duration),
-                            2 => await side.ConcurrentAsync(o.Duration, o.Concurrency),
-                            3 => await side.DownloadAsync(o.TransferSize, ownedChunks: false),
-                            7 => await side.DownloadAsync(o.TransferSize, ownedChunks: true),
-                            4 => await side.UploadAsync(o.TransferSize),
-                            5 => Math.Max(0, await side.AllocationsAsync(o.AllocRequests) - baseline),
-                            _ => await side.WebSocketEchoAsync(o.Duration),
-                        };
-                        if (value is null)
-                        {
-                            row.RxPending = true;
-                            continue;
+                            var value = row.Id == 5
+                                ? Math.Max(0, await side.AllocationsAsync(o.AllocRequests) - baseline)
+                                : await side.WebSocketEchoAsync(o.Duration);
+                            if (value is null)
+                            {
+                                row.RxPending = true;
+                                continue;
+                            }
+                            (side == rx ? row.Rx : row.Hc).Add(value.Value);
                         }
-                        (side == rx ? row.Rx : row.Hc).Add(value.Value);
                     }
                     if (floor is not null && row.Id == 3) row.Floor.Add(await floor.DownloadAsync(o.TransferSize, ownedChunks: false));
                     if (row.Id == 3 && Curl.Available) row.Curl.Add(await Curl.DownloadAsync(server.HttpBase + "big"));
@@ -186,6 +188,32 @@ internal sealed class LoadRunner(LoadOptions options)
             }
         }
         return (sums[0] / Slices, sums[1] / Slices, floor is null ? null : sums[2] / Slices);
+    }
+
+    // Transfers per side per round: two, in opposite orders (A B, then B A), so each round is order-balanced by
+    // itself. Single transfers swung by ±30% between rounds on this machine.
+    private const int TransferRepeats = 2;
+
+    /// <summary>One round of a transfer row: <see cref="TransferRepeats"/> transfers per side, alternating which goes first; mean MB/s.</summary>
+    private async Task<(double Rx, double Hc)> TransfersAsync(int row, IClientSide rx, IClientSide hc, int round)
+    {
+        double rxSum = 0, hcSum = 0;
+        for (var i = 0; i < TransferRepeats; i++)
+        {
+            var rxFirst = (round + i) % 2 == 1;
+            foreach (var side in rxFirst ? new[] { rx, hc } : new[] { hc, rx })
+            {
+                var rate = row switch
+                {
+                    3 => await side.DownloadAsync(options.TransferSize, ownedChunks: false),
+                    7 => await side.DownloadAsync(options.TransferSize, ownedChunks: true),
+                    _ => await side.UploadAsync(options.TransferSize),
+                };
+                if (side == rx) rxSum += rate;
+                else hcSum += rate;
+            }
+        }
+        return (rxSum / TransferRepeats, hcSum / TransferRepeats);
     }
 
     private async Task WarmUpAsync(IClientSide rx, IClientSide hc, RawBaseline raw)
