@@ -139,6 +139,21 @@ public class ResponsePollTests
         }
     }
 
+    [Test]
+    public async Task TLS_connections_are_not_polled()
+    {
+        // Bytes on a TLS socket are records, not the response: readable does not mean a response can be read.
+        await using var server = await KestrelServer.StartAsync(certificate: KestrelServer.MakeCertificate());
+        await using var session = new ClientSession(new ClientSessionOptions
+        {
+            Connector = new TcpConnector(new TcpConnectorOptions { Tls = TlsOptions.NoVerify, ResponsePollWindow = TimeSpan.FromSeconds(1) }),
+        });
+        for (var i = 0; i < 5; i++)
+            Assert.That(await session.Get(server.Url("hello")).SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
+        Assert.That(server.ConnectionCount, Is.EqualTo(1));
+        Assert.That(session.Connector.PolledResponses, Is.Zero);
+    }
+
     // The first connection answers one request and closes on the next; later connections answer everything.
     private static RawServer ClosesOnItsSecondRequest()
     {
