@@ -227,13 +227,13 @@ public sealed class Connection : IDisposable
     internal void NoteAnswerTime(long ticks) => _answerTicks = _answerTicks == 0 ? ticks : (3 * _answerTicks + ticks) / 4;
 
     /// <summary>
-    /// A lone request on a server that answers within the owner's poll window (<see cref="ConnectorOptions.ResponsePollWindow"/>,
-    /// 64 µs by default: a server on loopback or the same rack) waits for the response by polling the socket on its
-    /// own thread, up to that window.
-    /// Handed to the socket engine instead, the response's arrival goes through the epoll thread and a thread-pool
-    /// dispatch, which on loopback was about 15% of a sequential round trip. Under concurrency, or when the server
-    /// has been slower than the window, nobody polls: the CPU is needed elsewhere, or would be burnt for nothing.
-    /// Returns the bytes read (0: EOF), or -1 when the read is left to the socket engine.
+    /// A lone request on a server that answers within the owner's poll window
+    /// (<see cref="ConnectorOptions.ResponsePollWindow"/>, 64 µs by default: a server on loopback or the same rack)
+    /// waits for the response by polling the socket on its own thread, up to that window. Handed to the socket engine
+    /// instead, the response's arrival goes through the epoll thread and a thread-pool dispatch, which on loopback
+    /// was about 15% of a sequential round trip. Under concurrency, or when the server has been slower than the
+    /// window, nobody polls: the CPU is needed elsewhere, or would be burnt for nothing. Returns the bytes read
+    /// (0: EOF), or -1 when the read is left to the socket engine.
     /// </summary>
     private int PollForResponse(CancellationToken ct)
     {
