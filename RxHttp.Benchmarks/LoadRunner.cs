@@ -44,7 +44,7 @@ internal sealed record LoadOptions
         return o;
     }
 
-    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,7,4,5,6] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh].";
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,7,4,5,6] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
 }
 
 /// <summary>
