@@ -95,7 +95,7 @@ internal sealed class RxHttpSide : IClientSide
 
     private readonly Url? _ws;
 
-    public RxHttpSide(string httpBase, string uploadBase, int poolSize, string? wsUrl = null, bool freshConnections = false)
+    public RxHttpSide(string httpBase, string uploadBase, int poolSize, string? wsUrl = null, bool freshConnections = false, bool inlineCompletions = false)
     {
         _ws = wsUrl is null ? null : Url.Parse(wsUrl);
         _session = new ClientSession(new ClientSessionOptions
@@ -104,8 +104,8 @@ internal sealed class RxHttpSide : IClientSide
             // round takes ~20 s, and with 15 s every round's upload went out on a new connection, whose TCP buffers
             // start small (~12% slower on this loopback), while HttpClient's went out on its kept one.
             Connector = new TcpConnector(freshConnections
-                ? new TcpConnectorOptions { Limit = poolSize, ForceClose = true }
-                : new TcpConnectorOptions { Limit = poolSize, KeepaliveTimeout = Measure.PoolIdleTimeout }),
+                ? new TcpConnectorOptions { Limit = poolSize, ForceClose = true, UnsafeInlineCompletions = inlineCompletions }
+                : new TcpConnectorOptions { Limit = poolSize, KeepaliveTimeout = Measure.PoolIdleTimeout, UnsafeInlineCompletions = inlineCompletions }),
         });
         _hello = Url.Parse(httpBase + "hello");
         _big = Url.Parse(httpBase + "big");

@@ -16,7 +16,7 @@ internal sealed record LoadOptions
     public long TransferSize { get; init; } = 256L << 20;
     public int AllocRequests { get; init; } = 5000;
     public int Concurrency { get; init; } = 64;
-    public HashSet<int> Only { get; init; } = [1, 2, 3, 7, 4, 5, 6];
+    public HashSet<int> Only { get; init; } = [1, 2, 8, 3, 7, 4, 5, 6];
     public bool NoFloor { get; init; }
 
     public static LoadOptions Parse(string[] args)
@@ -44,7 +44,7 @@ internal sealed record LoadOptions
         return o;
     }
 
-    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,3,7,4,5,6] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,8,3,7,4,5,6] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
 }
 
 /// <summary>
@@ -84,6 +84,8 @@ internal sealed class LoadRunner(LoadOptions options)
         await using IClientSide hc = new HttpClientSide(server.HttpBase, kestrel.HttpBase, kestrel.WsUrl, o.Concurrency);
         using var raw = new RawBaseline(server.HttpBase);
         await using var floor = o.NoFloor ? null : new RawSide(server.HttpBase, server.HttpBase, o.Concurrency);
+        // Row 2i: the same workload with the opt-in inline completions, measured in row 2's slices.
+        await using var rxInline = o.Only.Contains(8) ? new RxHttpSide(server.HttpBase, kestrel.HttpBase, o.Concurrency, inlineCompletions: true) : null;
         string? uploadFile = null;
         if (Curl.Available && o.Only.Contains(4))
         {
@@ -96,6 +98,7 @@ internal sealed class LoadRunner(LoadOptions options)
         {
             new Row(1, "1 sequential GET, 13 B body, 1 keep-alive connection", "req/s", true, 1.1),
             new Row(2, $"2 {o.Concurrency} concurrent GETs, pool of {o.Concurrency}", "req/s", true, 1.1),
+            new Row(8, "2i same, RxHttp with `UnsafeInlineCompletions` (opt-in; HttpClient as in row 2)", "req/s", true, 1.1),
             new Row(3, $"3 download {mib} MiB via the chunk observable (`BorrowedContent`, 256 KiB chunks; HttpClient: one reused 256 KiB buffer)", "MB/s", true, 1.0),
             new Row(7, $"3b download {mib} MiB via `Content`, a fresh array per chunk (HttpClient: a fresh array per read)", "MB/s", true, 1.0),
             new Row(4, $"4 upload {mib} MiB streamed body" + (nginx is not null ? " [Kestrel]" : ""), "MB/s", true, 1.0),
@@ -108,6 +111,7 @@ internal sealed class LoadRunner(LoadOptions options)
             Console.Write("warm-up ...");
             await WarmUpAsync(rx, hc, raw);
             if (floor is not null) await WarmUpFloorAsync(floor);
+            if (rxInline is not null) await rxInline.ConcurrentAsync(WarmUpTime / 2, o.Concurrency);
             Console.WriteLine(" done");
             for (var round = 1; round <= o.Rounds; round++)
             {
@@ -115,14 +119,25 @@ internal sealed class LoadRunner(LoadOptions options)
                 var baseline = o.Only.Contains(5) ? await Measure.AllocatedPerCallAsync(o.AllocRequests, raw.GetAsync) : 0;
                 foreach (var row in rows)
                 {
-                    if (row.Id is 1 or 2)
+                    if (row.Id == 8 && o.Only.Contains(2)) continue; // measured with row 2
+                    if (row.Id is 1 or 2 or 8)
                     {
                         // Rate rows interleave short slices: this machine's speed drifts by tens of percent within
                         // seconds, and fine interleaving lets both sides (and the floor) see the same drift.
-                        var (rxRate, hcRate, floorRate) = await InterleavedAsync(row.Id, rx, hc, floor, round);
-                        row.Rx.Add(rxRate);
-                        row.Hc.Add(hcRate);
-                        if (floorRate is { } fr) row.Floor.Add(fr);
+                        var alone = row.Id == 8; // row 2i without row 2
+                        var (rxRate, hcRate, floorRate, inlineRate) = await InterleavedAsync(row.Id == 1 ? 1 : 2,
+                            alone ? null : rx, hc, alone ? null : floor, row.Id == 1 ? null : rxInline, round);
+                        if (!alone)
+                        {
+                            row.Rx.Add(rxRate!.Value);
+                            row.Hc.Add(hcRate);
+                            if (floorRate is { } fr) row.Floor.Add(fr);
+                        }
+                        if (inlineRate is { } ir && rows.FirstOrDefault(r => r.Id == 8) is { } inlineRow)
+                        {
+                            inlineRow.Rx.Add(ir);
+                            inlineRow.Hc.Add(hcRate);
+                        }
                         continue;
                     }
                     if (row.Id is 3 or 7 or 4)
@@ -172,11 +187,11 @@ internal sealed class LoadRunner(LoadOptions options)
 
     private const int Slices = 8;
 
-    /// <summary>One round of a rate row: <see cref="Slices"/> slices per side, alternating the order; mean rates.</summary>
-    private async Task<(double Rx, double Hc, double? Floor)> InterleavedAsync(int row, IClientSide rx, IClientSide hc, IClientSide? floor, int round)
+    /// <summary>One round of a rate row: <see cref="Slices"/> slices per side, alternating the order; mean rates (null: side not given).</summary>
+    private async Task<(double? Rx, double Hc, double? Floor, double? Extra)> InterleavedAsync(int row, IClientSide? rx, IClientSide hc, IClientSide? floor, IClientSide? extra, int round)
     {
         var slice = options.Duration / Slices;
-        var sides = floor is null ? new[] { rx, hc } : new[] { rx, hc, floor };
+        var sides = new[] { rx, hc, floor, extra }.OfType<IClientSide>().ToArray();
         var sums = new double[sides.Length];
         for (var i = 0; i < Slices; i++)
         {
@@ -187,7 +202,8 @@ internal sealed class LoadRunner(LoadOptions options)
                 sums[j] += row == 1 ? await sides[j].SequentialAsync(slice) : await sides[j].ConcurrentAsync(slice, options.Concurrency);
             }
         }
-        return (sums[0] / Slices, sums[1] / Slices, floor is null ? null : sums[2] / Slices);
+        double? Mean(IClientSide? side) => side is null ? null : sums[Array.IndexOf(sides, side)] / Slices;
+        return (Mean(rx), Mean(hc)!.Value, Mean(floor), Mean(extra));
     }
 
     // Transfers per side per round: two, in opposite orders (A B, then B A), so each round is order-balanced by

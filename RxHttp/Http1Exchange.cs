@@ -80,6 +80,7 @@ internal sealed class Http1Exchange
         for (var attempt = 0; ; attempt++)
         {
             var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
+            connection.ChooseCompletions();
             var reused = connection.IsReused;
             // The exchange is written inline rather than as a method of its own: each response then resumes one
             // state machine fewer.

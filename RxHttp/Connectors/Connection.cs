@@ -87,6 +87,8 @@ public sealed class Connection : IDisposable
     public Stream Detach()
     {
         if (Interlocked.CompareExchange(ref _state, 3, 0) != 0) throw new InvalidOperationException("Only a leased connection can be detached.");
+        // A detached stream (a websocket) delivers to its own observers for its whole life: never on the I/O thread.
+        if (_inline && Socket is { } socket) Transport.InlineCompletions.TrySet(socket, _inline = false);
         _owner?.OnLeaseEnded(this);
         return Stream;
     }
@@ -209,6 +211,23 @@ public sealed class Connection : IDisposable
         }
         if (awaitingResponse && PollForResponse(ct) is var polled and >= 0) return new ValueTask<int>(polled);
         return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, fill: true, timer, ct);
+    }
+
+    // ---- inline completions (ConnectorOptions.UnsafeInlineCompletions) ----
+
+    private bool _inline; // completions made inline by this connection
+
+    /// <summary>
+    /// Called at the start of each exchange: with the owner's <see cref="ConnectorOptions.UnsafeInlineCompletions"/>,
+    /// makes this socket's completions inline while other requests of the pool are out, and dispatched otherwise.
+    /// The runtime reads the setting at each socket event, so a change applies to the response about to come.
+    /// A websocket handshake passes false for <paramref name="allowInline"/>.
+    /// </summary>
+    internal void ChooseCompletions(bool allowInline = true)
+    {
+        if (_owner is not { Options.UnsafeInlineCompletions: true } owner || Socket is not { } socket || Transport.InlineCompletions.ProcessWide) return;
+        var want = allowInline && owner.OthersOut;
+        if (want != _inline && Transport.InlineCompletions.TrySet(socket, want)) _inline = want;
     }
 
     // ---- waiting for a response by polling ----

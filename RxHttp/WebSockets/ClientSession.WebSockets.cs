@@ -117,6 +117,7 @@ public sealed partial class ClientSession
                 var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
                 var info = new RequestInfo("GET", target, headers);
                 var connection = await _exchange.AcquireAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
+                connection.ChooseCompletions(allowInline: false);
                 try
                 {
                     return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
