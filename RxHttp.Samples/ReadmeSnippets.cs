@@ -76,6 +76,7 @@ internal static class ReadmeSnippets
             LimitPerHost = 10,      // per host/port/TLS/proxy key (0 = no limit)
             KeepaliveTimeout = TimeSpan.FromSeconds(15), // idle expiry on the session's scheduler; Keep-Alive: timeout=N shortens it
             ResponsePollWindow = TimeSpan.FromMicroseconds(64), // a lone request on a fast server polls for its answer (Zero: off)
+            UnsafeInlineCompletions = false, // true: under concurrency your observers may run on the socket thread (below)
             TtlDnsCache = TimeSpan.FromSeconds(10),      // null = cache forever; UseDnsCache = false to resolve every time
             HappyEyeballsDelay = TimeSpan.FromMilliseconds(250), // RFC 8305 racing of a host's addresses
             Family = AddressFamily.Unspecified,          // or InterNetwork / InterNetworkV6
