@@ -226,6 +226,8 @@ public sealed class Connection : IDisposable
     internal void ChooseCompletions(bool allowInline = true)
     {
         if (_owner is not { Options.UnsafeInlineCompletions: true } owner || Socket is not { } socket || Transport.InlineCompletions.ProcessWide) return;
+        // Not !LeasedAlone: that is false for every lease but an idle one taken while the pool was empty (a new
+        // connection, a hand-off), which is right for "do not poll" but would put lone requests inline here.
         var want = allowInline && owner.OthersOut;
         if (want != _inline && Transport.InlineCompletions.TrySet(socket, want)) _inline = want;
     }
