@@ -326,7 +326,7 @@ public sealed class ClientResponse : IDisposable
     internal static void OnBodyEnd(ClientResponse? response, Connection connection, bool complete, bool keepAlive)
     {
         if (complete && keepAlive) connection.Release();
-        else connection.Close();
+        else connection.Close(owned: complete);
         response?.MarkReleased();
     }
 

@@ -153,16 +153,16 @@ internal sealed class Http1Exchange
                                       && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
             {
                 // A keep-alive connection the server closed while we picked it: aiohttp retries once on a fresh one.
-                connection.Close();
+                connection.Close(owned: true);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                connection.Close();
+                connection.Close(owned: true);
                 throw;
             }
             catch (Exception e)
             {
-                connection.Close();
+                connection.Close(owned: true);
                 if (connection.AbortReason is ClientError reason) throw reason;
                 if (e is HttpParseException pe) throw new ClientResponseError(Info(request), null, 400, pe.Message, inner: pe);
                 throw;

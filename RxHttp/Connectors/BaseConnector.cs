@@ -257,13 +257,14 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     /// <summary>Closes idle and in-use connections and fails every waiter. Later connects fail at once.</summary>
     public void Close()
     {
-        List<Connection> toClose;
+        List<Connection> idle, leased;
         List<Waiter> waiters;
         lock (_gate)
         {
             if (_closed) return;
             _closed = true;
-            toClose = _hosts.Values.SelectMany(b => b.Idle).Concat(_leased).ToList();
+            idle = _hosts.Values.SelectMany(b => b.Idle).ToList();
+            leased = _leased.ToList();
             foreach (var b in _hosts.Values.ToList())
             {
                 b.Idle.Clear();
@@ -273,8 +274,11 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             waiters = _waiters.ToList();
             _waiters.Clear();
         }
-        foreach (var w in waiters) w.Fail(new ClientConnectionError("Connector is closed."));
-        foreach (var c in toClose) c.Close();
+        var closed = new ClientConnectionError("Connector is closed.");
+        foreach (var w in waiters) w.Fail(closed);
+        // A leased connection's read in flight fails with why (Abort), not with a generic disconnect.
+        foreach (var c in leased) c.Abort(closed);
+        foreach (var c in idle) c.Close();
         Publish();
         _state.OnCompleted();
     }

@@ -71,11 +71,18 @@ public sealed class Connection : IDisposable
     }
 
     /// <summary>Closes the socket; the pool slot is freed.</summary>
-    public void Close()
+    public void Close() => Close(owned: false);
+
+    // owned: the caller is the lease's own reader, done reading, so the read buffer can go back to the array pool.
+    // Anyone else (a session closing, a timer, a Release from the user's thread) may close a leased connection while
+    // its reader is between a read and the parse of what it read: the buffer then stays with the connection, left to
+    // the GC, so that reader neither meets an emptied buffer (an ArgumentOutOfRangeException instead of the close's
+    // ClientError) nor parses bytes of a buffer another connection rented meanwhile.
+    internal void Close(bool owned)
     {
         var previous = Interlocked.Exchange(ref _state, 2);
         if (previous == 2) return;
-        CloseCore();
+        CloseCore(keepBuffer: previous == 0 && !owned);
         if (previous == 0) _owner?.OnLeaseEnded(this);
         else if (previous == 1) _owner?.OnIdleClosed(this);
     }
@@ -99,15 +106,16 @@ public sealed class Connection : IDisposable
     // Re-arms a released connection when the pool hands it out again.
     internal bool TryReacquire() => Interlocked.CompareExchange(ref _state, 0, 1) == 1;
 
-    internal void CloseCore()
+    internal void CloseCore(bool keepBuffer = false)
     {
         Volatile.Write(ref _state, 2);
         IdleTimer?.Dispose();
         try { Socket?.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         try { Stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }
         Socket?.Dispose();
-        var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
         Writer.Dispose();
+        if (keepBuffer) return;
+        var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
         // The buffer may still be referenced by a read in flight on another thread; returning it to the pool
         // then would let two owners share it, so it is left to the GC once closed by an abort.
         if (b.Length > 0 && _abortReason is null && !_readAheadInFlight && !_polling) ArrayPool<byte>.Shared.Return(b);

@@ -1,0 +1,110 @@
+using System.Reactive.Linq;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Connectors;
+
+/// <summary>
+/// A leased connection closed from another thread while its reader is mid-body: the session closing, or the user
+/// releasing the response. The reader must fail with the close's typed error, never with whatever an emptied read
+/// buffer throws, and nothing may stay open. Each case runs many times with the close landing at random points.
+/// </summary>
+[TestFixture]
+public class CloseRaceTests
+{
+    private KestrelServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync(app => app.MapGet("/endless", async (HttpContext c) =>
+    {
+        c.Response.ContentType = "text/plain";
+        try
+        {
+            for (var i = 0; !c.RequestAborted.IsCancellationRequested; i++)
+            {
+                await c.Response.WriteAsync($"chunk{i};", c.RequestAborted);
+                // Once the client is gone the flush completes at once: without this check the loop would spin.
+                if ((await c.Response.BodyWriter.FlushAsync(c.RequestAborted)).IsCompleted) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client closed: that is the test.
+        }
+    }));
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    public enum Reader { Content, BorrowedContent, Stream }
+
+    // Small flushed chunks until the client closes: the reader alternates between socket reads and parsing what is
+    // buffered, and the body cannot end before the close lands.
+    private string SlowBody => _server.Url("endless");
+
+    private static IObservable<int> Read(ClientResponse r, Reader how) => how switch
+    {
+        Reader.Content => r.Content.Select(c => c.Length),
+        Reader.BorrowedContent => r.BorrowedContent.Select(c => c.Length),
+        _ => Observable.Create<int>(async (o, ct) =>
+        {
+            await using var s = r.GetStream();
+            var buffer = new byte[4096];
+            int n;
+            while ((n = await s.ReadAsync(buffer, ct)) > 0) o.OnNext(n);
+            o.OnCompleted();
+        }),
+    };
+
+    // Reads the body until the first chunk arrived, closes from a pool thread after a random spin, returns the outcome.
+    private static async Task<Exception?> CloseMidBody(ClientResponse r, Reader how, Action close, Random random)
+    {
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var end = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sub = Read(r, how).Subscribe(_ => first.TrySetResult(), e => end.TrySetResult(e), () => end.TrySetResult(null));
+        await first.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var spin = random.Next(0, 100_000);
+        await Task.Run(() =>
+        {
+            Thread.SpinWait(spin);
+            close();
+        });
+        return await end.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
+    public async Task Closing_the_session_mid_body_fails_the_read_with_ConnectorIsClosed([Values] Reader how)
+    {
+        var random = new Random(7);
+        var outcomes = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            var session = new ClientSession();
+            var r = await session.Get(SlowBody);
+            var error = await CloseMidBody(r, how, session.Dispose, random);
+            outcomes.Add(error is null ? "completed" : $"{error.GetType().Name}: {error.Message}");
+        }
+        // Before connections were aborted with the reason, some reads met an emptied buffer (ArgumentOutOfRangeException)
+        // and the rest a generic ServerDisconnectedError or ClientPayloadError.
+        Assert.That(outcomes, Is.All.EqualTo("ClientConnectionError: Connector is closed."));
+        await Wait.Until(() => _server.OpenConnections == 0, what: "every socket to close");
+    }
+
+    [Test]
+    public async Task Releasing_the_response_mid_body_fails_the_read_with_a_ClientPayloadError([Values] Reader how)
+    {
+        var random = new Random(11);
+        using var session = new ClientSession();
+        var errors = new List<Exception?>();
+        for (var i = 0; i < 40; i++)
+        {
+            var r = await session.Get(SlowBody);
+            errors.Add(await CloseMidBody(r, how, r.Release, random));
+        }
+        Assert.That(errors, Is.All.InstanceOf<ClientPayloadError>());
+        await Wait.Until(() => _server.OpenConnections == 0, what: "every socket to close");
+        Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
+    }
+}
