@@ -79,7 +79,7 @@ public class CloseRaceTests
     {
         var random = new Random(7);
         var outcomes = new List<string>();
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 30; i++)
         {
             var session = new ClientSession();
             var r = await session.Get(SlowBody);
@@ -98,7 +98,7 @@ public class CloseRaceTests
         var random = new Random(11);
         using var session = new ClientSession();
         var errors = new List<Exception?>();
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 30; i++)
         {
             var r = await session.Get(SlowBody);
             errors.Add(await CloseMidBody(r, how, r.Release, random));
@@ -106,5 +106,17 @@ public class CloseRaceTests
         Assert.That(errors, Is.All.InstanceOf<ClientPayloadError>());
         await Wait.Until(() => _server.OpenConnections == 0, what: "every socket to close");
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
+    }
+
+    [Test]
+    public async Task Closing_the_session_fails_a_request_waiting_for_its_head_with_ConnectorIsClosed()
+    {
+        var session = new ClientSession();
+        var end = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sub = session.Get(_server.Url("never")).Subscribe(_ => { }, e => end.TrySetResult(e));
+        await Wait.Until(() => session.Connector.CurrentState.InUse == 1, what: "the request to lease its connection");
+        session.Dispose();
+        var error = await end.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(error, Is.TypeOf<ClientConnectionError>().With.Message.EqualTo("Connector is closed."));
     }
 }
