@@ -67,9 +67,10 @@ var withParams = await session.Get("hello", new() { Params = new Dictionary<stri
 Console.WriteLine($"4. Params -> {withParams.Url}");
 withParams.Release();
 
-// 5. Stream the body chunk by chunk.
-var lines = await session.Get("stream/5").SelectMany(r => r.Content).Select(c => c.Length).ToList();
-Console.WriteLine($"5. Streamed {lines.Count} chunk(s), {lines.Sum()} bytes");
+// 5. Stream the body as it arrives: chunk by chunk, or line by line.
+var chunks = await session.Get("stream/5").SelectMany(r => r.Content).Select(c => c.Length).ToList();
+var lines = await session.Get("stream/5").SelectMany(r => r.Lines()).ToList();
+Console.WriteLine($"5. Streamed {chunks.Count} chunk(s), {chunks.Sum()} bytes; as lines: {string.Join(" | ", lines)}");
 
 // 6. Redirects are followed, with history.
 var redirected = await session.Get("redirect");

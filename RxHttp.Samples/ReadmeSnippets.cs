@@ -48,6 +48,9 @@ internal static class ReadmeSnippets
         var r = await session.Get("big");
         await foreach (var chunk in r.IterChunked(16 * 1024)) { /* the socket is read only as fast as you consume */ }
 
+        // Lines as they arrive (NDJSON, server-sent events, logs), like aiohttp's `async for line in resp.content`.
+        session.Get("events").SelectMany(r => r.Lines()).Subscribe(line => Console.WriteLine(line));
+
         // Errors are typed (aiohttp's hierarchy rooted at ClientError).
         try { await session.Get("missing", new() { RaiseForStatus = true }); }
         catch (ClientResponseError e) { Console.WriteLine(e.Status); }

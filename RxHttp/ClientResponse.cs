@@ -12,7 +12,7 @@ namespace RxHttp;
 /// <see cref="Json{T}"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
 /// </summary>
-public sealed class ClientResponse : IDisposable
+public sealed partial class ClientResponse : IDisposable
 {
     // One response per request: only what every response needs is a field here (the sequential-GET profile
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views

@@ -1,0 +1,136 @@
+using System.Reactive.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace RxHttp;
+
+public sealed partial class ClientResponse
+{
+    /// <summary>The longest line <see cref="Lines"/> accepts by default: aiohttp's stream reader limit (2 × 64 KiB).</summary>
+    public const int DefaultMaxLineLength = 128 * 1024;
+
+    /// <summary>
+    /// The body as lines of text, as they arrive: what aiohttp's <c>async for line in resp.content</c> and
+    /// <c>readline()</c> give, for NDJSON, server-sent events or logs that stream. Lines are split on LF; a CR right
+    /// before the LF is removed and no terminator is kept; a last line without LF comes too, an empty body gives no
+    /// line. Decoded with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8 (a character split
+    /// between chunks decodes whole). Cold and single-use like <see cref="Content"/>: disposing mid-body closes the
+    /// connection. A line of more than <paramref name="maxLineLength"/> characters fails with
+    /// <see cref="ClientPayloadError"/> rather than buffering without bound.
+    /// </summary>
+    public IObservable<string> Lines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
+        return Observable.Create<string>(async (observer, ct) =>
+        {
+            await foreach (var line in IterLines(encoding, maxLineLength, ct).ConfigureAwait(false))
+                observer.OnNext(line);
+            observer.OnCompleted();
+        });
+    }
+
+    /// <summary>The pull form of <see cref="Lines"/>: the socket is read only as fast as lines are asked for.</summary>
+    public async IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
+        var splitter = new LineSplitter(encoding ?? GetEncoding(), maxLineLength);
+        var lines = new List<string>();
+        if (_cached is { } cached)
+        {
+            splitter.Push(cached, lines);
+            splitter.Complete(lines);
+            foreach (var line in lines) yield return line;
+            yield break;
+        }
+        BeginConsume();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var completed = false;
+        try
+        {
+            while (true)
+            {
+                var n = await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (n == 0) splitter.Complete(lines);
+                else splitter.Push(buffer.AsSpan(0, n), lines);
+                foreach (var line in lines) yield return line;
+                lines.Clear();
+                if (n == 0) break;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!completed) Abort();
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>
+/// Splits decoded text into lines on LF (dropping a CR right before it), across any split of the bytes: the decoder
+/// keeps a partial character and the line buffer a partial line between pushes.
+/// </summary>
+internal sealed class LineSplitter(Encoding encoding, int maxLineLength)
+{
+    private readonly Decoder _decoder = encoding.GetDecoder();
+    private readonly char[] _chars = new char[4096];
+    private char[] _line = new char[256];
+    private int _length;
+
+    public void Push(ReadOnlySpan<byte> bytes, List<string> output) => Decode(bytes, flush: false, output);
+
+    /// <summary>The body ended: flushes the decoder and hands out the last line if it had no LF.</summary>
+    public void Complete(List<string> output)
+    {
+        Decode(ReadOnlySpan<byte>.Empty, flush: true, output);
+        if (_length > 0) output.Add(Take(_length));
+    }
+
+    private void Decode(ReadOnlySpan<byte> bytes, bool flush, List<string> output)
+    {
+        // "Not done" also means a partial character waits in the decoder, so it is no reason to go on by itself: only
+        // input left, or a full char buffer (something produced and more to come), is.
+        bool done;
+        int produced;
+        do
+        {
+            _decoder.Convert(bytes, _chars, flush, out var used, out produced, out done);
+            bytes = bytes[used..];
+            Split(_chars.AsSpan(0, produced), output);
+        } while (!bytes.IsEmpty || (!done && produced > 0));
+    }
+
+    private void Split(ReadOnlySpan<char> text, List<string> output)
+    {
+        while (!text.IsEmpty)
+        {
+            var lf = text.IndexOf('\n');
+            Append(lf < 0 ? text : text[..lf]);
+            if (lf < 0) return;
+            var end = _length > 0 && _line[_length - 1] == '\r' ? _length - 1 : _length;
+            output.Add(Take(end));
+            text = text[(lf + 1)..];
+        }
+    }
+
+    private void Append(ReadOnlySpan<char> part)
+    {
+        // One more than the limit may be a CR whose LF has not arrived yet.
+        if (_length + part.Length > maxLineLength + 1)
+            throw new ClientPayloadError($"Line is too long: more than {maxLineLength} characters without a line feed.");
+        if (_length + part.Length > _line.Length)
+            Array.Resize(ref _line, Math.Min(Math.Max(_line.Length * 2, _length + part.Length), maxLineLength + 1));
+        part.CopyTo(_line.AsSpan(_length));
+        _length += part.Length;
+    }
+
+    private string Take(int end)
+    {
+        if (end > maxLineLength)
+            throw new ClientPayloadError($"Line is too long: more than {maxLineLength} characters without a line feed.");
+        var line = new string(_line, 0, end);
+        _length = 0;
+        return line;
+    }
+}
