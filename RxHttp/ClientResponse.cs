@@ -94,6 +94,12 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
+    /// <summary>The Link headers (RFC 8288) with their targets resolved against <see cref="Url"/>; empty when there are none.</summary>
+    public WebLinks Links => Headers.Contains("Link") ? WebLinks.Parse(Headers.GetAll("Link"), Url) : WebLinks.Empty;
+
+    /// <summary>The Content-Disposition header parsed (type, parameters, file name), or null when there is none.</summary>
+    public ContentDisposition? ContentDisposition => ContentDisposition.Parse(Headers.Get("Content-Disposition"));
+
     /// <summary>Content-Length when given and the body is not decompressed on the fly.</summary>
     public long? ContentLength => Decoded is null && long.TryParse(Headers.Get("Content-Length"), out var len) ? len : null;
     /// <summary>What was sent.</summary>
