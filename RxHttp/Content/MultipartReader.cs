@@ -1,0 +1,370 @@
+using System.Reactive.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+
+namespace RxHttp;
+
+/// <summary>
+/// One part of a multipart body that was received (aiohttp's <c>BodyPartReader</c>, read whole): its headers and
+/// content. <see cref="ClientResponse.Multipart"/> hands them out as they complete.
+/// </summary>
+public sealed class ReceivedPart
+{
+    internal ReceivedPart(HeaderCollection headers, byte[] content)
+    {
+        Headers = headers;
+        Content = content;
+    }
+
+    /// <summary>The part's headers (case-insensitive, read-only).</summary>
+    public HeaderCollection Headers { get; }
+
+    /// <summary>The part's bytes, as sent (a Content-Transfer-Encoding is not undone; HTTP does not use one).</summary>
+    public byte[] Content { get; }
+
+    /// <summary>The part's Content-Disposition, or null.</summary>
+    public ContentDisposition? ContentDisposition => ContentDisposition.Parse(Headers.Get("Content-Disposition"));
+
+    /// <summary>The <c>name</c> of its Content-Disposition (a form field's name), or null.</summary>
+    public string? Name => ContentDisposition?.Parameters.GetValueOrDefault("name");
+
+    /// <summary>The file name of its Content-Disposition (see <see cref="RxHttp.ContentDisposition.FileName"/>), or null.</summary>
+    public string? FileName => ContentDisposition?.FileName;
+
+    /// <summary>The media type of its Content-Type in lower case; <c>text/plain</c> when it has none (RFC 2046 §5.1).</summary>
+    public string ContentType => MultipartReader.MediaType(Headers.Get("Content-Type")) ?? "text/plain";
+
+    /// <summary>The content as text with <paramref name="encoding"/>, else the part's charset, else UTF-8.</summary>
+    public string Text(Encoding? encoding = null) => (encoding ?? MultipartReader.EncodingOf(Headers.Get("Content-Type"))).GetString(Content);
+
+    /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
+    public T? Json<T>(JsonSerializerOptions? options = null)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(Content, options ?? JsonSerializerOptions.Web);
+        }
+        catch (JsonException e)
+        {
+            throw new ClientPayloadError("Part is not valid JSON: " + e.Message, e);
+        }
+    }
+
+    /// <summary>A nested multipart part (<c>multipart/mixed</c> inside <c>multipart/form-data</c>, …) parsed into its parts.</summary>
+    /// <exception cref="ClientPayloadError">The part is not multipart, or malformed.</exception>
+    public IReadOnlyList<ReceivedPart> Parts() => MultipartReader.Parse(Content, Headers.Get("Content-Type") ?? "");
+
+    /// <inheritdoc />
+    public override string ToString() => $"<ReceivedPart {ContentType}, {Content.Length} bytes{(Name is { } n ? ", name=" + n : "")}>";
+}
+
+/// <summary>
+/// Reads multipart bodies (RFC 2046): <see cref="ClientResponse.Multipart"/> for a response, <see cref="Parse"/> for
+/// bytes at hand. Tolerant where RFC 2046 asks it to be (a preamble and an epilogue are skipped, padding after a
+/// boundary is allowed), strict where a truncated body could pass for a whole one (no closing boundary is an error).
+/// </summary>
+public static class MultipartReader
+{
+    /// <summary>The largest part accepted by default: the bound the response's buffered readers use.</summary>
+    public const int DefaultMaxPartSize = 64 * 1024 * 1024;
+
+    /// <summary>Splits a whole multipart body into its parts.</summary>
+    /// <param name="body">The body.</param>
+    /// <param name="contentType">The body's Content-Type, with its <c>boundary</c> parameter.</param>
+    /// <param name="maxPartSize">The largest part accepted.</param>
+    /// <exception cref="ClientPayloadError">No multipart type or boundary, or a malformed body.</exception>
+    public static IReadOnlyList<ReceivedPart> Parse(ReadOnlySpan<byte> body, string contentType, int maxPartSize = DefaultMaxPartSize)
+    {
+        var boundary = BoundaryOf(contentType) ?? throw new ClientPayloadError($"Not a multipart content type with a boundary: '{contentType}'.");
+        var parser = new MultipartParser(boundary, maxPartSize);
+        var parts = new List<ReceivedPart>();
+        parser.Push(body, parts);
+        parser.Complete();
+        return parts;
+    }
+
+    /// <summary>The boundary of a <c>multipart/*</c> Content-Type, or null when it is not one or has no valid boundary (1–70 characters).</summary>
+    public static string? BoundaryOf(string? contentType)
+    {
+        if (contentType is null) return null;
+        var semi = contentType.IndexOf(';');
+        var type = (semi < 0 ? contentType : contentType[..semi]).Trim();
+        if (semi < 0 || !type.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase)) return null;
+        var parameters = new List<KeyValuePair<string, string>>();
+        HeaderParameters.Parse(contentType, semi, parameters, stopAtComma: false);
+        foreach (var (name, value) in parameters)
+            if (name == "boundary") return value.Length is >= 1 and <= 70 && !value.Any(char.IsControl) && value.All(char.IsAscii) ? value : null;
+        return null;
+    }
+
+    internal static string? MediaType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType)) return null;
+        var semi = contentType.IndexOf(';');
+        var type = (semi < 0 ? contentType : contentType[..semi]).Trim();
+        return type.Length == 0 ? null : type.ToLowerInvariant();
+    }
+
+    internal static Encoding EncodingOf(string? contentType)
+    {
+        var semi = contentType?.IndexOf(';') ?? -1;
+        if (semi < 0) return Encoding.UTF8;
+        var parameters = new List<KeyValuePair<string, string>>();
+        HeaderParameters.Parse(contentType!, semi, parameters, stopAtComma: false);
+        foreach (var (name, value) in parameters)
+        {
+            if (name != "charset") continue;
+            try
+            {
+                return Encoding.GetEncoding(value);
+            }
+            catch (ArgumentException)
+            {
+                break; // unknown: UTF-8, as the response's Text does
+            }
+        }
+        return Encoding.UTF8;
+    }
+}
+
+/// <summary>
+/// A push parser for a multipart body: bytes go in as they arrive, split anywhere, and each part comes out once its
+/// closing delimiter has been seen. What is not yet known to be content stays in one buffer, scanned once.
+/// </summary>
+internal sealed class MultipartParser
+{
+    private const int MaxHeaderLine = 8190; // aiohttp's limits for a head line and the number of headers
+    private const int MaxHeaders = 128;
+
+    private enum State { Preamble, AfterBoundary, Headers, Body, End }
+
+    private readonly byte[] _delimiter; // CRLF "--" boundary
+    private readonly int _maxPartSize;
+    private byte[] _buf = new byte[4096];
+    private int _len;
+    private int _pos;      // next byte to parse
+    private int _scanFrom; // in the body: no delimiter starts before this
+    private State _state = State.Preamble;
+    private HeaderCollection _headers = new();
+
+    public MultipartParser(string boundary, int maxPartSize)
+    {
+        _delimiter = Encoding.ASCII.GetBytes("\r\n--" + boundary);
+        _maxPartSize = maxPartSize;
+        // The first delimiter may open the body without a CRLF before it: the preamble is read as if one came first.
+        Append("\r\n"u8);
+    }
+
+    public bool Ended => _state == State.End;
+
+    public void Push(ReadOnlySpan<byte> bytes, List<ReceivedPart> output)
+    {
+        if (_state == State.End) return; // the epilogue is ignored
+        Compact();
+        Append(bytes);
+        Run(output);
+    }
+
+    /// <summary>The body ended.</summary>
+    /// <exception cref="ClientPayloadError">Before its closing boundary.</exception>
+    public void Complete()
+    {
+        if (_state != State.End)
+            throw new ClientPayloadError(_state == State.Preamble
+                ? "Multipart body has no boundary line."
+                : "Multipart body ended before its closing boundary.");
+    }
+
+    private void Run(List<ReceivedPart> output)
+    {
+        while (true)
+        {
+            switch (_state)
+            {
+                case State.Preamble:
+                {
+                    var at = IndexOfDelimiter(_pos);
+                    if (at < 0)
+                    {
+                        // Only the tail that could begin a delimiter is kept.
+                        _pos = Math.Max(_pos, _len - (_delimiter.Length - 1));
+                        return;
+                    }
+                    _pos = at + _delimiter.Length;
+                    _state = State.AfterBoundary;
+                    break;
+                }
+                case State.AfterBoundary:
+                {
+                    if (_len - _pos < 2) return;
+                    if (_buf[_pos] == '-' && _buf[_pos + 1] == '-')
+                    {
+                        _state = State.End;
+                        return;
+                    }
+                    // Transport padding, then CRLF.
+                    var i = _pos;
+                    while (i < _len && _buf[i] is (byte)' ' or (byte)'\t') i++;
+                    if (i - _pos > MaxHeaderLine) throw new ClientPayloadError("Multipart boundary line is too long.");
+                    if (_len - i < 2) return;
+                    if (_buf[i] != '\r' || _buf[i + 1] != '\n') throw new ClientPayloadError("Multipart boundary is not followed by CRLF.");
+                    _pos = i + 2;
+                    _headers = new HeaderCollection();
+                    _state = State.Headers;
+                    break;
+                }
+                case State.Headers:
+                {
+                    var line = _buf.AsSpan(_pos, _len - _pos);
+                    var crlf = line.IndexOf("\r\n"u8);
+                    if (crlf < 0)
+                    {
+                        if (line.Length > MaxHeaderLine) throw new ClientPayloadError($"Multipart header line is longer than {MaxHeaderLine} bytes.");
+                        return;
+                    }
+                    if (crlf > MaxHeaderLine) throw new ClientPayloadError($"Multipart header line is longer than {MaxHeaderLine} bytes.");
+                    _pos += crlf + 2;
+                    if (crlf == 0)
+                    {
+                        _headers.MakeReadOnly();
+                        _scanFrom = _pos;
+                        _state = State.Body;
+                        break;
+                    }
+                    AddHeader(line[..crlf]);
+                    break;
+                }
+                case State.Body:
+                {
+                    // The body starts at _pos; "\r\n--boundary" ends it.
+                    var at = IndexOfDelimiter(_scanFrom);
+                    if (at < 0)
+                    {
+                        if (_len - _pos > _maxPartSize + _delimiter.Length) throw new ClientPayloadError($"Multipart part is larger than {_maxPartSize} bytes.");
+                        _scanFrom = Math.Max(_pos, _len - (_delimiter.Length - 1));
+                        return;
+                    }
+                    if (at - _pos > _maxPartSize) throw new ClientPayloadError($"Multipart part is larger than {_maxPartSize} bytes.");
+                    output.Add(new ReceivedPart(_headers, _buf.AsSpan(_pos, at - _pos).ToArray()));
+                    _pos = at + _delimiter.Length;
+                    _state = State.AfterBoundary;
+                    break;
+                }
+                default:
+                    return;
+            }
+        }
+    }
+
+    private int IndexOfDelimiter(int from)
+    {
+        var i = _buf.AsSpan(from, _len - from).IndexOf(_delimiter);
+        return i < 0 ? -1 : from + i;
+    }
+
+    private void AddHeader(ReadOnlySpan<byte> line)
+    {
+        if (line[0] is (byte)' ' or (byte)'\t') throw new ClientPayloadError("Multipart header line is folded (obs-fold).");
+        var colon = line.IndexOf((byte)':');
+        if (colon <= 0) throw new ClientPayloadError("Multipart header line has no name.");
+        var name = Encoding.Latin1.GetString(line[..colon]);
+        if (!name.All(HeaderValidation.IsTokenChar)) throw new ClientPayloadError($"Multipart header name '{name}' is not a token.");
+        if (_headers.Count >= MaxHeaders) throw new ClientPayloadError($"Multipart part has more than {MaxHeaders} headers.");
+        // UTF-8 where it decodes (browsers send file names that way), else Latin-1, as the response head is read.
+        var raw = line[(colon + 1)..].Trim(" \t"u8);
+        if (raw.IndexOfAny((byte)'\r', (byte)'\n', (byte)0) >= 0) throw new ClientPayloadError($"Multipart header '{name}' has a bare CR, LF or NUL.");
+        string value;
+        try
+        {
+            value = new UTF8Encoding(false, true).GetString(raw);
+        }
+        catch (DecoderFallbackException)
+        {
+            value = Encoding.Latin1.GetString(raw);
+        }
+        _headers.Add(name, value);
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (_len + bytes.Length > _buf.Length) Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _len + bytes.Length));
+        bytes.CopyTo(_buf.AsSpan(_len));
+        _len += bytes.Length;
+    }
+
+    // Drops what has been parsed, so the buffer holds at most one part's unfinished content.
+    private void Compact()
+    {
+        if (_pos == 0) return;
+        Buffer.BlockCopy(_buf, _pos, _buf, 0, _len - _pos);
+        _len -= _pos;
+        _scanFrom -= Math.Min(_scanFrom, _pos);
+        _pos = 0;
+    }
+}
+
+public sealed partial class ClientResponse
+{
+    /// <summary>
+    /// A multipart body (<c>multipart/mixed</c>, <c>multipart/form-data</c>, <c>multipart/byteranges</c>, …) as its parts,
+    /// each handed out as soon as its closing boundary arrives: aiohttp's <c>MultipartReader.from_response</c>, with each
+    /// part read whole (at most <paramref name="maxPartSize"/> bytes). Cold and single-use like <see cref="Content"/>.
+    /// A response that is not multipart fails with <see cref="ContentTypeError"/> (and is released); a malformed or
+    /// truncated body with <see cref="ClientPayloadError"/>.
+    /// </summary>
+    public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
+        return Observable.Create<ReceivedPart>(async (observer, ct) =>
+        {
+            await foreach (var part in IterMultipart(maxPartSize, ct).ConfigureAwait(false))
+                observer.OnNext(part);
+            observer.OnCompleted();
+        });
+    }
+
+    /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>
+    public async IAsyncEnumerable<ReceivedPart> IterMultipart(int maxPartSize = MultipartReader.DefaultMaxPartSize,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
+        var contentType = Headers.Get("Content-Type");
+        if (MultipartReader.BoundaryOf(contentType) is not { } boundary)
+        {
+            Release();
+            throw new ContentTypeError(RequestInfo, History, Status,
+                $"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}", Headers);
+        }
+        var parser = new MultipartParser(boundary, maxPartSize);
+        var parts = new List<ReceivedPart>();
+        if (_cached is { } cached)
+        {
+            parser.Push(cached, parts);
+            parser.Complete();
+            foreach (var part in parts) yield return part;
+            yield break;
+        }
+        BeginConsume();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var completed = false;
+        try
+        {
+            while (true)
+            {
+                var n = await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (n == 0) parser.Complete();
+                else parser.Push(buffer.AsSpan(0, n), parts);
+                foreach (var part in parts) yield return part;
+                parts.Clear();
+                if (n == 0) break;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!completed) Abort();
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
