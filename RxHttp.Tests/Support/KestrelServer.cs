@@ -154,6 +154,24 @@ public sealed class KestrelServer : IAsyncDisposable
         });
         app.MapGet("/redirect/{n:int}", (int n) => n <= 0 ? Results.Text("done") : Results.Redirect($"/redirect/{n - 1}"));
         app.MapGet("/never", async (HttpContext c) => await Task.Delay(Timeout.Infinite, c.RequestAborted));
+        // Small flushed lines until the client leaves: a body that cannot end before the client stops reading.
+        app.MapGet("/endless", async (HttpContext c) =>
+        {
+            c.Response.ContentType = "text/plain";
+            try
+            {
+                for (var i = 0; !c.RequestAborted.IsCancellationRequested; i++)
+                {
+                    await c.Response.WriteAsync($"line {i}\n", c.RequestAborted);
+                    // Once the client is gone the flush completes at once: without this check the loop would spin.
+                    if ((await c.Response.BodyWriter.FlushAsync(c.RequestAborted)).IsCompleted) break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The client closed.
+            }
+        });
         app.MapGet("/close", (HttpContext c) =>
         {
             c.Response.Headers.Connection = "close";

@@ -1,5 +1,4 @@
 using System.Reactive.Linq;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -132,7 +131,7 @@ public static class MultipartReader
 /// A push parser for a multipart body: bytes go in as they arrive, split anywhere, and each part comes out once its
 /// closing delimiter has been seen. What is not yet known to be content stays in one buffer, scanned once.
 /// </summary>
-internal sealed class MultipartParser
+internal sealed class MultipartParser : IBodySplitter<ReceivedPart>
 {
     private const int MaxHeaderLine = 8190; // aiohttp's limits for a head line and the number of headers
     private const int MaxHeaders = 128;
@@ -168,6 +167,9 @@ internal sealed class MultipartParser
 
     /// <summary>The body ended.</summary>
     /// <exception cref="ClientPayloadError">Before its closing boundary.</exception>
+    public void Complete(List<ReceivedPart> output) => Complete();
+
+    /// <inheritdoc cref="Complete(List{ReceivedPart})"/>
     public void Complete()
     {
         if (_state != State.End)
@@ -325,8 +327,8 @@ public sealed partial class ClientResponse
     }
 
     /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>
-    public async IAsyncEnumerable<ReceivedPart> IterMultipart(int maxPartSize = MultipartReader.DefaultMaxPartSize,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="ContentTypeError">The response is not multipart (it is released).</exception>
+    public IAsyncEnumerable<ReceivedPart> IterMultipart(int maxPartSize = MultipartReader.DefaultMaxPartSize, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
         var contentType = Headers.Get("Content-Type");
@@ -336,35 +338,6 @@ public sealed partial class ClientResponse
             throw new ContentTypeError(RequestInfo, History, Status,
                 $"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}", Headers);
         }
-        var parser = new MultipartParser(boundary, maxPartSize);
-        var parts = new List<ReceivedPart>();
-        if (_cached is { } cached)
-        {
-            parser.Push(cached, parts);
-            parser.Complete();
-            foreach (var part in parts) yield return part;
-            yield break;
-        }
-        BeginConsume();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var completed = false;
-        try
-        {
-            while (true)
-            {
-                var n = await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                if (n == 0) parser.Complete();
-                else parser.Push(buffer.AsSpan(0, n), parts);
-                foreach (var part in parts) yield return part;
-                parts.Clear();
-                if (n == 0) break;
-            }
-            completed = true;
-        }
-        finally
-        {
-            if (!completed) Abort();
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return IterSplit(new MultipartParser(boundary, maxPartSize), cancellationToken);
     }
 }

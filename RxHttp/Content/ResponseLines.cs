@@ -1,5 +1,4 @@
 using System.Reactive.Linq;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace RxHttp;
@@ -30,40 +29,10 @@ public sealed partial class ClientResponse
     }
 
     /// <summary>The pull form of <see cref="Lines"/>: the socket is read only as fast as lines are asked for.</summary>
-    public async IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        var splitter = new LineSplitter(encoding ?? GetEncoding(), maxLineLength);
-        var lines = new List<string>();
-        if (_cached is { } cached)
-        {
-            splitter.Push(cached, lines);
-            splitter.Complete(lines);
-            foreach (var line in lines) yield return line;
-            yield break;
-        }
-        BeginConsume();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var completed = false;
-        try
-        {
-            while (true)
-            {
-                var n = await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                if (n == 0) splitter.Complete(lines);
-                else splitter.Push(buffer.AsSpan(0, n), lines);
-                foreach (var line in lines) yield return line;
-                lines.Clear();
-                if (n == 0) break;
-            }
-            completed = true;
-        }
-        finally
-        {
-            if (!completed) Abort();
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return IterSplit(new LineSplitter(encoding ?? GetEncoding(), maxLineLength), cancellationToken);
     }
 }
 
@@ -71,7 +40,7 @@ public sealed partial class ClientResponse
 /// Splits decoded text into lines on LF (dropping a CR right before it), across any split of the bytes: the decoder
 /// keeps a partial character and the line buffer a partial line between pushes.
 /// </summary>
-internal sealed class LineSplitter(Encoding encoding, int maxLineLength)
+internal sealed class LineSplitter(Encoding encoding, int maxLineLength) : IBodySplitter<string>
 {
     private readonly Decoder _decoder = encoding.GetDecoder();
     private readonly char[] _chars = new char[4096];
