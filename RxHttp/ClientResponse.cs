@@ -464,17 +464,20 @@ public sealed partial class ClientResponse : IDisposable
             throw new InvalidOperationException("The response body can be read only once (use Read() to cache it).");
     }
 
-    private Encoding GetEncoding()
+    private Encoding GetEncoding() => EncodingOf(Charset);
+
+    // The encoding of a charset parameter; UTF-8 when there is none or it is unknown (aiohttp falls back too).
+    internal static Encoding EncodingOf(string? charset)
     {
-        if (Charset is { } cs)
+        if (charset is not null)
         {
             try
             {
-                return Encoding.GetEncoding(cs);
+                return Encoding.GetEncoding(charset);
             }
             catch (ArgumentException)
             {
-                // aiohttp falls back too when the declared charset is unknown.
+                // Unknown: UTF-8 below.
             }
         }
         return Encoding.UTF8;
@@ -492,7 +495,7 @@ public sealed partial class ClientResponse : IDisposable
 
     // Span-based so a typical "text/plain; charset=utf-8" costs no intermediate strings; same result as
     // splitting on ';', trimming, lower-casing the type and taking the last charset parameter.
-    private static void ParseContentType(string? header, out string mediaType, out string? charset)
+    internal static void ParseContentType(string? header, out string mediaType, out string? charset)
     {
         mediaType = "application/octet-stream";
         charset = null;

@@ -32,10 +32,27 @@ public sealed class ReceivedPart
     public string? FileName => ContentDisposition?.FileName;
 
     /// <summary>The media type of its Content-Type in lower case; <c>text/plain</c> when it has none (RFC 2046 §5.1).</summary>
-    public string ContentType => MultipartReader.MediaType(Headers.Get("Content-Type")) ?? "text/plain";
+    public string ContentType
+    {
+        get
+        {
+            var header = Headers.Get("Content-Type");
+            if (string.IsNullOrWhiteSpace(header) || header.TrimStart().StartsWith(';')) return "text/plain"; // no media type: RFC 2046's default
+            ClientResponse.ParseContentType(header, out var type, out _);
+            return type;
+        }
+    }
 
     /// <summary>The content as text with <paramref name="encoding"/>, else the part's charset, else UTF-8.</summary>
-    public string Text(Encoding? encoding = null) => (encoding ?? MultipartReader.EncodingOf(Headers.Get("Content-Type"))).GetString(Content);
+    public string Text(Encoding? encoding = null)
+    {
+        if (encoding is null)
+        {
+            ClientResponse.ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
+            encoding = ClientResponse.EncodingOf(charset);
+        }
+        return encoding.GetString(Content);
+    }
 
     /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
     public T? Json<T>(JsonSerializerOptions? options = null)
@@ -95,35 +112,6 @@ public static class MultipartReader
         foreach (var (name, value) in parameters)
             if (name == "boundary") return value.Length is >= 1 and <= 70 && !value.Any(char.IsControl) && value.All(char.IsAscii) ? value : null;
         return null;
-    }
-
-    internal static string? MediaType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType)) return null;
-        var semi = contentType.IndexOf(';');
-        var type = (semi < 0 ? contentType : contentType[..semi]).Trim();
-        return type.Length == 0 ? null : type.ToLowerInvariant();
-    }
-
-    internal static Encoding EncodingOf(string? contentType)
-    {
-        var semi = contentType?.IndexOf(';') ?? -1;
-        if (semi < 0) return Encoding.UTF8;
-        var parameters = new List<KeyValuePair<string, string>>();
-        HeaderParameters.Parse(contentType!, semi, parameters, stopAtComma: false);
-        foreach (var (name, value) in parameters)
-        {
-            if (name != "charset") continue;
-            try
-            {
-                return Encoding.GetEncoding(value);
-            }
-            catch (ArgumentException)
-            {
-                break; // unknown: UTF-8, as the response's Text does
-            }
-        }
-        return Encoding.UTF8;
     }
 }
 
