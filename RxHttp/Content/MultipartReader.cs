@@ -308,12 +308,7 @@ public sealed partial class ClientResponse
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
-        return Observable.Create<ReceivedPart>(async (observer, ct) =>
-        {
-            await foreach (var part in IterMultipart(maxPartSize, ct).ConfigureAwait(false))
-                observer.OnNext(part);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(ct => IterMultipart(maxPartSize, ct));
     }
 
     /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>
