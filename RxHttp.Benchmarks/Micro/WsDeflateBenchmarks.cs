@@ -11,7 +11,7 @@ namespace RxHttp.Benchmarks.Micro;
 [MemoryDiagnoser]
 public class WsDeflateBenchmarks
 {
-    private readonly byte[] _message = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 16).Select(i =>
+    private readonly byte[] _message = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 32).Select(i =>
         $"{{\"id\":{i},\"name\":\"item {i}\",\"price\":{i * 3.25},\"tags\":[\"a\",\"b\"]}},")))[..1024];
     private readonly WsByteBuffer _out = new(4096);
     private WsDeflater _takeover = null!;
