@@ -158,7 +158,7 @@ public class WsDeflateTests
                 plain.AddRange(text);
             }
             Assert.That(ZlibInflate(stream.ToArray(), bits), Is.EqualTo(plain.ToArray()), $"client_max_window_bits={bits}");
-            Assert.That(stream.Count, Is.LessThan(plain.Count), $"still compressed at {bits} bits");
+            Assert.That(stream.Count, Is.LessThan(plain.Count / 3), $"still well compressed at {bits} bits");
         }
     }
 

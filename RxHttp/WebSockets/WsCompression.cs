@@ -10,21 +10,25 @@ namespace RxHttp.WebSockets;
 /// per message is client_no_context_takeover. Not thread-safe.
 /// </summary>
 /// <remarks>
-/// No public API chooses the LZ77 window, so a window the server limits below 15 bits (client_max_window_bits)
-/// is honoured by compressing Huffman-only: without back-references no distance can exceed any window, and with
-/// no history to keep, context takeover never matters either. Such messages compress less, but stay valid.
+/// No public API chooses the LZ77 window, so a window the server limits below 15 bits (client_max_window_bits) is
+/// honoured by compressing the message in pieces of at most 2^bits bytes, each with a fresh stream: a match can
+/// then reach back no further than its own piece, which is within the window, and no history crosses pieces or
+/// messages. The sync-flushed pieces concatenate into one valid deflate stream. It costs a compressor per piece
+/// (as client_no_context_takeover does per message) and the ratio of history longer than the window, which the
+/// peer forbade anyway.
 /// </remarks>
 internal sealed class WsDeflater : IDisposable
 {
     private static ReadOnlySpan<byte> Tail => [0x00, 0x00, 0xFF, 0xFF];
     private readonly BufferSink _sink = new();
     private readonly ZLibCompressionOptions _options;
+    private readonly int _piece;
     private readonly bool _freshPerMessage;
     private DeflateStream? _stream;
     private bool _disposed;
 
     /// <summary>Creates a deflater.</summary>
-    /// <param name="windowBits">LZ77 window the peer allows, 9..15; below 15 the output is Huffman-only.</param>
+    /// <param name="windowBits">LZ77 window the peer allows, 9..15; below 15 messages are compressed in window-sized pieces.</param>
     /// <param name="noContextTakeover">Reset the window after every message (client_no_context_takeover).</param>
     /// <param name="level">zlib level 0..9, or -1 for zlib's default.</param>
     public WsDeflater(int windowBits = 15, bool noContextTakeover = false, int level = -1)
@@ -33,13 +37,9 @@ internal sealed class WsDeflater : IDisposable
         if (level is < -1 or > 9) throw new ArgumentOutOfRangeException(nameof(level));
         WindowBits = windowBits;
         NoContextTakeover = noContextTakeover;
-        bool huffmanOnly = windowBits < 15;
-        _options = new ZLibCompressionOptions
-        {
-            CompressionLevel = level,
-            CompressionStrategy = huffmanOnly ? ZLibCompressionStrategy.HuffmanOnly : ZLibCompressionStrategy.Default,
-        };
-        _freshPerMessage = noContextTakeover && !huffmanOnly;
+        _options = new ZLibCompressionOptions { CompressionLevel = level };
+        _piece = windowBits < 15 ? 1 << windowBits : int.MaxValue;
+        _freshPerMessage = noContextTakeover || windowBits < 15;
     }
 
     /// <summary>The window the peer allows.</summary>
@@ -63,9 +63,15 @@ internal sealed class WsDeflater : IDisposable
         _sink.Target = output;
         try
         {
-            var stream = _stream ??= new DeflateStream(_sink, _options, leaveOpen: true);
-            stream.Write(message);
-            stream.Flush();
+            do
+            {
+                var piece = message[..Math.Min(message.Length, _piece)];
+                message = message[piece.Length..];
+                var stream = _stream ??= new DeflateStream(_sink, _options, leaveOpen: true);
+                stream.Write(piece);
+                stream.Flush();
+                if (!message.IsEmpty) DropStream();
+            } while (!message.IsEmpty);
         }
         finally
         {
@@ -77,12 +83,16 @@ internal sealed class WsDeflater : IDisposable
         if (_freshPerMessage) DropStream();
     }
 
-    // Disposing finishes the deflate stream; the sink has no target then, so the final block goes nowhere.
+    // Disposing finishes the deflate stream; its final block must go nowhere.
     private void DropStream()
     {
         var stream = _stream;
         _stream = null;
-        stream?.Dispose();
+        if (stream is null) return;
+        var target = _sink.Target;
+        _sink.Target = null;
+        stream.Dispose();
+        _sink.Target = target;
     }
 
     /// <inheritdoc/>
