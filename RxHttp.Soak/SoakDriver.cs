@@ -62,6 +62,9 @@ public static class SoakDriver
         // Cancelled requests close their connections as the cancellation lands, not before Dispose returns.
         var idle = await Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0, Waiting: 0 }, TimeSpan.FromSeconds(30));
         var poolAfter = session.Connector.CurrentState;
+        // Before the session closes its idle connections: every client socket left is one the pool knows about.
+        var fdLive = ProcessFigures.SocketDescriptors();
+        var fdExpected = fdBaseline + poolAfter.Open + server.OpenConnections;
         var normal = await session.Get(server.Url("/ok")).SelectMany(r => r.Text()).FirstAsync() == "ok" ? "ok" : "wrong";
         Collect();
         var memEnd = GC.GetTotalMemory(forceFullCollection: true);
@@ -73,17 +76,17 @@ public static class SoakDriver
         Collect();
 
         var flat = memEnd - memMid < 16 * 1024 * 1024;
-        var pass = idle && fdsClean && flat && Volatile.Read(ref unobserved) == 0 && normal == "ok";
+        var pass = idle && fdLive <= fdExpected && fdsClean && flat && Volatile.Read(ref unobserved) == 0 && normal == "ok";
         Console.WriteLine($"soak: {requests:N0} requests, {concurrency} at a time, seed {seed}, {elapsed.TotalSeconds:F1} s ({requests / elapsed.TotalSeconds:N0}/s)");
         foreach (var group in outcomes.OrderBy(kv => kv.Key)) Console.WriteLine($"  {group.Key,-50} {group.Value,7:N0}");
-        Console.WriteLine($"socket descriptors: baseline {fdBaseline}, after {fdAfter}; server-side connections still open: {server.OpenConnections}{(serverClosed ? "" : " (waited 30 s)")}");
+        Console.WriteLine($"socket descriptors: baseline {fdBaseline}; before the session closed {fdLive} (baseline + {poolAfter.Open} pooled + {server.OpenConnections} server side = {fdExpected}); after {fdAfter}; server-side connections still open: {server.OpenConnections}{(serverClosed ? "" : " (waited 30 s)")}");
         if (!fdsClean)
             foreach (var t in ProcessFigures.DescriptorTargets().Where(t => t.StartsWith("socket:", StringComparison.Ordinal))) Console.WriteLine("  open: " + t);
         Console.WriteLine($"pool after the run: {poolAfter}");
         Console.WriteLine($"managed memory: baseline {memBaseline / 1024} KiB, at 25% {memMid / 1024} KiB, at the end {memEnd / 1024} KiB");
         Console.WriteLine($"unobserved task exceptions: {Volatile.Read(ref unobserved)}");
         Console.WriteLine($"a normal request afterwards: {normal}");
-        Console.WriteLine($"requests={requests} fds_baseline={fdBaseline} fds_after={fdAfter} in_use={poolAfter.InUse} opening={poolAfter.Opening} " +
+        Console.WriteLine($"requests={requests} fds_baseline={fdBaseline} fds_live={fdLive} fds_expected={fdExpected} fds_after={fdAfter} in_use={poolAfter.InUse} opening={poolAfter.Opening} " +
             $"waiting={poolAfter.Waiting} mem_mid={memMid} mem_end={memEnd} unobserved={Volatile.Read(ref unobserved)} normal={normal} result={(pass ? "pass" : "FAIL")}");
         return pass ? 0 : 1;
     }

@@ -19,6 +19,7 @@ public class SoakTests
         TestContext.Out.WriteLine(result.Output);
         Assert.Multiple(() =>
         {
+            Assert.That(result.Long("fds_live"), Is.LessThanOrEqualTo(result.Long("fds_expected")), "no socket outside the pool before the session closed");
             Assert.That(result.Long("fds_after"), Is.LessThanOrEqualTo(result.Long("fds_baseline")), "socket descriptors back to the baseline");
             Assert.That(result.Long("in_use"), Is.Zero, "no connection left leased");
             Assert.That(result.Long("opening"), Is.Zero);
