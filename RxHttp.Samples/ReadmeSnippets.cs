@@ -171,4 +171,10 @@ internal static class ReadmeSnippets
         await live.SendStr("subscribe");                           // on the current socket; fails while reconnecting
     }
 
+    private static async Task BoundsBlock()
+    {
+        await using var session = new ClientSession("http://localhost/");
+        var large = await session.Get("https://example.com/export.json", new RequestOptions { MaxBodySize = 512L * 1024 * 1024 })
+            .SelectMany(r => r.Read());
+    }
 }
