@@ -13,14 +13,14 @@ namespace RxHttp.Tests.Pipeline;
 [TestFixture]
 public class SlowlorisTests : ReactiveTest
 {
-    private static ClientSession Session(TestScheduler scheduler) => new(new ClientSessionOptions
+    private static ClientSession Session(SocketTestScheduler scheduler) => new(new ClientSessionOptions
     {
         Scheduler = scheduler,
         // A threshold above both timeouts keeps their deadlines exact.
         Timeout = new ClientTimeout { Total = Span(5), SockRead = Span(1), CeilThreshold = Span(10) },
     });
 
-    private static async Task<ITestableObserver<T>> Start<T>(TestScheduler scheduler, SteppedServer server, IObservable<T> request)
+    private static async Task<ITestableObserver<T>> Start<T>(SocketTestScheduler scheduler, SteppedServer server, IObservable<T> request)
     {
         scheduler.AdvanceTo(S(1000.3));
         var observer = scheduler.CreateObserver<T>();
@@ -30,7 +30,7 @@ public class SlowlorisTests : ReactiveTest
     }
 
     // Sends one byte every 0.9 s: each re-arms the 1 s read timeout, so only Total can end the response.
-    private static async Task<double> Dribble(TestScheduler scheduler, SteppedServer server, string bytes, double now)
+    private static async Task<double> Dribble(SocketTestScheduler scheduler, SteppedServer server, string bytes, double now)
     {
         foreach (var b in bytes)
         {
@@ -46,7 +46,7 @@ public class SlowlorisTests : ReactiveTest
     [Test]
     public async Task A_head_dribbled_a_byte_at_a_time_is_cut_off_by_Total_to_the_tick()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler);
         var observer = await Start(scheduler, server, session.Get(server.Url()));
@@ -62,7 +62,7 @@ public class SlowlorisTests : ReactiveTest
     [Test]
     public async Task A_head_that_stalls_half_way_is_cut_off_by_the_read_timeout_to_the_tick()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler);
         var observer = await Start(scheduler, server, session.Get(server.Url()));
@@ -77,7 +77,7 @@ public class SlowlorisTests : ReactiveTest
     [Test]
     public async Task A_body_dribbled_a_byte_at_a_time_is_cut_off_by_Total_to_the_tick()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler);
         var observer = await Start(scheduler, server, session.Get(server.Url()).SelectMany(r => r.Read()));
