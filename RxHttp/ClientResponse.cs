@@ -394,10 +394,11 @@ public sealed partial class ClientResponse : IDisposable
             if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
             return n;
         }
-        catch (InvalidDataException e)
+        // Only when the raw body read did not fail itself: its own errors pass through as they are.
+        catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
         {
             Abort();
-            throw new ClientPayloadError($"Cannot decode the '{Headers.Get("Content-Encoding")}' body: {e.Message}", e);
+            throw DecodeErrors.Translate(Headers.Get("Content-Encoding"), e);
         }
         catch
         {
