@@ -22,12 +22,12 @@ public class TuiAppTests
         void Step(string what) => TestContext.Out.WriteLine($"{clock.Elapsed.TotalSeconds:F2} s: {what}");
         try
         {
-            // 1 MiB at 384 KiB/s: each download runs about 2.7 s, long enough to cancel one while it runs; the
-            // searches below run meanwhile.
+            // 1 MiB at 256 KiB/s: each download runs about 4 s, long enough to cancel one while it runs even on a
+            // loaded machine; the searches below run meanwhile. The waits are guards, generous for the same reason.
             using var tmux = TmuxSession.Start(
-                $"dotnet '{app}' --downloads '{downloads.FullName}' --download-size 1048576 --download-rate 393216; echo \"exit code $?\"; read line",
+                $"dotnet '{app}' --downloads '{downloads.FullName}' --download-size 1048576 --download-rate 262144; echo \"exit code $?\"; read line",
                 110, 30);
-            await tmux.WaitFor(s => s.Contains("Query:") && s.Contains("tick 1 ") && Ticks(s) >= 1, "the first screen, with a websocket tick in both views");
+            await tmux.WaitFor(s => s.Contains("Query:") && Ticks(s) >= 1 && s.Contains($"tick {Ticks(s)} "), "the first screen, with a websocket tick in both views", seconds: 120);
             Step("first screen");
 
             tmux.Send("F6");

@@ -33,7 +33,7 @@ public sealed class TmuxSession : IDisposable
     }
 
     /// <summary>Polls the screen until <paramref name="condition"/> holds; on time-out the last screen is printed.</summary>
-    public async Task<string> WaitFor(Func<string, bool> condition, string what, double seconds = 30)
+    public async Task<string> WaitFor(Func<string, bool> condition, string what, double seconds = 60)
     {
         try
         {
@@ -41,8 +41,7 @@ public sealed class TmuxSession : IDisposable
         }
         catch (AssertionException)
         {
-            TestContext.Out.WriteLine("Last screen:\n" + _lastScreen);
-            throw;
+            Assert.Fail($"Timed out waiting for {what}; the last screen:\n{_lastScreen}");
         }
         return _lastScreen;
     }
