@@ -116,10 +116,12 @@ internal sealed class CommandLine
     private CliSettings? ParseCore(IReadOnlyList<string> args, TextWriter output)
     {
         var root = Build();
-        var result = root.Parse(Normalise(args));
+        // @file is a request body here, not a System.CommandLine response file.
+        var config = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        var result = root.Parse(Normalise(args), config);
         if (result.Action is HelpAction || args.Count == 0)
         {
-            result = root.Parse(args.Count == 0 ? new[] { "--help" } : args);
+            result = root.Parse(args.Count == 0 ? new[] { "--help" } : args, config);
             result.Invoke(new InvocationConfiguration { Output = output, Error = output });
             return null;
         }
@@ -167,6 +169,9 @@ internal sealed class CommandLine
             Raw = result.GetValue(Raw),
         };
         s.Items.AddRange(result.GetValue(ItemsArgument) ?? Array.Empty<string>());
+        // An unknown option lands among the items: say what it is rather than "not a request item".
+        if (s.Items.FirstOrDefault(i => i.StartsWith("--", StringComparison.Ordinal) || (i.StartsWith('-') && !RequestItems.IsDataItem(i) && !i.Contains(':')))
+            is { } unknown) throw new UsageException($"unknown option '{unknown}' (rxhttp --help lists the options)");
 
         var kinds = new[] { result.GetValue(Json), result.GetValue(Form), result.GetValue(Multipart) }.Count(b => b);
         if (kinds > 1) throw new UsageException("--json, --form and --multipart exclude each other");
