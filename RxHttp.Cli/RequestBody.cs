@@ -41,7 +41,8 @@ internal static class RequestBody
         if (s.Body == BodyKind.Form)
         {
             if (items.Fields.Any(f => f.Json is not null)) throw new UsageException("raw JSON fields (field:=json) need --json");
-            return Payload.From(items.Fields.Select(f => (f.Name, f.Text!)).ToArray());
+            // QueryParams, not tuples: the library reads tuples by reflection, which Native AOT may trim away.
+            return Payload.From(new QueryParams(items.Fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Text!))));
         }
 
         impliedHeaders.Add(new("Content-Type", "application/json"));
