@@ -69,7 +69,7 @@ internal sealed class CommandLine
         }
         foreach (var m in Methods)
         {
-            var c = new Command(m, $"Send a {m.ToUpperInvariant()} request.") { UrlArgument, ItemsArgument };
+            var c = new Command(m, $"Send {(m == "options" ? "an" : "a")} {m.ToUpperInvariant()} request.") { UrlArgument, ItemsArgument };
             root.Subcommands.Add(c);
         }
         var ws = new Command("ws", "Open a websocket: lines typed are sent, messages are printed as they arrive.") { UrlArgument, ItemsArgument };

@@ -67,7 +67,6 @@ internal static partial class HttpCommand
 
         if (plan is not null) return await Download.RunAsync(plan, response, s, io, ct).ConfigureAwait(false);
 
-        var heads = print.Contains('H') || print.Contains('h');
         if (print.Contains('H')) printer.RequestHead(response.RequestInfo, Target(response.RequestInfo));
         if (print.Contains('B') && body is not null) await PrintRequestBody(printer, body, io.OutIsTerminal, ct).ConfigureAwait(false);
         if (print.Contains('h')) printer.ResponseHead(response);
@@ -92,7 +91,6 @@ internal static partial class HttpCommand
         {
             response.Release();
         }
-        if (heads && io.OutIsTerminal && !print.Contains('b')) printer.Text("");
         printer.Flush();
 
         var code = s.CheckStatus ? Failure.ForStatus(response.Status) : Failure.Ok;

@@ -51,6 +51,28 @@ public class CliProcessTests
     }
 
     [Test]
+    public async Task Download_names_the_file_after_the_response_and_never_overwrites()
+    {
+        var dir = Directory.CreateTempSubdirectory("rxhttp-dl-").FullName;
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                using var p = CliRunner.StartIn(dir, null, "get", _server.Url("file"), "--download");
+                var r = await CliRunner.Finish(p);
+                Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+                Assert.That(r.Stdout, Is.Empty);
+            }
+            Assert.That(await File.ReadAllBytesAsync(Path.Combine(dir, "data.bin")), Is.EqualTo(CliServer.File), "Content-Disposition names it");
+            Assert.That(await File.ReadAllBytesAsync(Path.Combine(dir, "data.bin-1")), Is.EqualTo(CliServer.File), "a second run picks a new name");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
     public async Task Sigint_cancels_the_request_and_exits_130()
     {
         var before = _server.ConnectionCount;

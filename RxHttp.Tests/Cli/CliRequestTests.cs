@@ -166,7 +166,7 @@ public class CliRequestTests
         Assert.That(v.Out, Does.StartWith($"POST /echo HTTP/1.1\nHost: 127.0.0.1:{_server.Port}\n"));
         Assert.That(v.Out, Does.Contain("Content-Length: 9\n\n{\"a\":\"1\"}\n").And.Contain("HTTP/1.1 200 OK\n").And.EndWith("}"));
 
-        var h = await CliRunner.Run("get", U("hello"), "--headers");
+        var h = await CliRunner.Run("get", U("hello"), "-h");
         Assert.That(h.Out, Does.StartWith("HTTP/1.1 200 OK\n").And.Not.Contain(KestrelServer.Hello));
         var b = await new CliRunner { Terminal = true }.RunAsync("get", U("hello"), "--body");
         Assert.That(b.Out, Is.EqualTo(KestrelServer.Hello + "\n"));

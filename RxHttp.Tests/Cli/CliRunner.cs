@@ -56,7 +56,9 @@ public sealed class CliRunner
         }
     }
 
-    public static Process Start(string? stdin, params string[] args)
+    public static Process Start(string? stdin, params string[] args) => StartIn(null, stdin, args);
+
+    public static Process StartIn(string? workingDirectory, string? stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -64,6 +66,7 @@ public sealed class CliRunner
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         psi.ArgumentList.Add(DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
