@@ -153,7 +153,8 @@ internal static partial class HttpCommand
         }
     }
 
-    private static BasicAuth Basic(string auth)
+    /// <summary>USER:PASSWORD, split at the first colon (a password may hold colons).</summary>
+    public static BasicAuth Basic(string auth)
     {
         var colon = auth.IndexOf(':');
         if (colon < 0) throw new UsageException("--auth takes USER:PASSWORD");

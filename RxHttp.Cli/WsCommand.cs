@@ -20,13 +20,7 @@ internal static class WsCommand
         if (items.HasData) throw new UsageException("ws takes only Header:value and name==value items; type the messages instead");
         var headers = new List<KeyValuePair<string, string>>(items.Headers);
         if (s.Bearer is { } token) headers.Add(new("Authorization", "Bearer " + token));
-        System.Net.NetworkCredential? auth = null;
-        if (s.Auth is { } a)
-        {
-            var colon = a.IndexOf(':');
-            if (colon < 0) throw new UsageException("--auth takes USER:PASSWORD");
-            auth = new System.Net.NetworkCredential(a[..colon], a[(colon + 1)..]);
-        }
+        var auth = s.Auth is { } a && HttpCommand.Basic(a) is var basic ? new System.Net.NetworkCredential(basic.Login, basic.Password) : null;
 
         var cookies = CookieSession.Open(s, io, url);
         await using var session = SessionFactory.Create(s, null, cookies.Jar);

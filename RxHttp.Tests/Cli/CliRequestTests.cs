@@ -7,27 +7,8 @@ namespace RxHttp.Tests.Cli;
 
 /// <summary>rxhttp's request building and output, run in-process against Kestrel and raw servers.</summary>
 [TestFixture]
-public class CliRequestTests
+public class CliRequestTests : CliTestBase
 {
-    private KestrelServer _server = null!;
-    private readonly CliRoutes _routes = new();
-    private string _dir = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _server = await CliServer.StartAsync(_routes);
-        _dir = Directory.CreateTempSubdirectory("rxhttp-cli-").FullName;
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, true);
-    }
-
-    private string U(string path) => _server.Url(path);
 
     private static JsonElement Echo(CliResult r)
     {
@@ -72,7 +53,7 @@ public class CliRequestTests
     [Test]
     public async Task Shorthand_without_a_method_is_get_or_post_with_data()
     {
-        var port = _server.Port;
+        var port = Server.Port;
         Assert.That(Echo(await CliRunner.Run($":{port}/echo")).GetProperty("method").GetString(), Is.EqualTo("GET"));
         Assert.That(Echo(await CliRunner.Run($"127.0.0.1:{port}/echo", "a=1")).GetProperty("method").GetString(), Is.EqualTo("POST"));
         Assert.That(Echo(await CliRunner.Run("PUT", U("echo"))).GetProperty("method").GetString(), Is.EqualTo("PUT"));
@@ -85,7 +66,7 @@ public class CliRequestTests
         Assert.That(form.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("application/x-www-form-urlencoded"));
         Assert.That(form.GetProperty("body").GetString(), Is.EqualTo("name=rx&x=a+b%26c"));
 
-        var file = Path.Combine(_dir, "note.txt");
+        var file = Path.Combine(Dir, "note.txt");
         await File.WriteAllTextAsync(file, "file contents");
         var multi = Echo(await CliRunner.Run("post", U("echo"), "--multipart", "title=report", $"doc@{file}"));
         Assert.That(multi.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("multipart/form-data; boundary="));
@@ -103,13 +84,13 @@ public class CliRequestTests
     [Test]
     public async Task Bodies_from_files_raw_text_and_stdin()
     {
-        var json = Path.Combine(_dir, "body.json");
+        var json = Path.Combine(Dir, "body.json");
         await File.WriteAllTextAsync(json, "{\"from\":\"file\"}");
         var fromFile = Echo(await CliRunner.Run("post", U("echo"), $"@{json}"));
         Assert.That(fromFile.GetProperty("body").GetString(), Is.EqualTo("{\"from\":\"file\"}"));
         Assert.That(fromFile.GetProperty("headers").GetProperty("Content-Type").GetString(), Is.EqualTo("application/json"));
 
-        var text = Path.Combine(_dir, "text.txt");
+        var text = Path.Combine(Dir, "text.txt");
         await File.WriteAllTextAsync(text, "line");
         var embedded = Echo(await CliRunner.Run("post", U("echo"), $"t=@{text}", $"j:=@{json}"));
         Assert.That(embedded.GetProperty("body").GetString(), Is.EqualTo("{\"t\":\"line\",\"j\":{\"from\":\"file\"}}"));
@@ -163,7 +144,7 @@ public class CliRequestTests
     public async Task Verbose_headers_body_and_print_choose_what_is_shown()
     {
         var v = await CliRunner.Run("post", U("echo"), "a=1", "-v");
-        Assert.That(v.Out, Does.StartWith($"POST /echo HTTP/1.1\nHost: 127.0.0.1:{_server.Port}\n"));
+        Assert.That(v.Out, Does.StartWith($"POST /echo HTTP/1.1\nHost: 127.0.0.1:{Server.Port}\n"));
         Assert.That(v.Out, Does.Contain("Content-Length: 9\n\n{\"a\":\"1\"}\n").And.Contain("HTTP/1.1 200 OK\n").And.EndWith("}"));
 
         var h = await CliRunner.Run("get", U("hello"), "-h");

@@ -9,28 +9,8 @@ namespace RxHttp.Tests.Cli;
 
 /// <summary>rxhttp's downloads, streams, websockets, sessions, TLS, proxies, Unix sockets and Ctrl-C, in-process.</summary>
 [TestFixture]
-public class CliTransferTests
+public class CliTransferTests : CliTestBase
 {
-    private KestrelServer _server = null!;
-    private readonly CliRoutes _routes = new();
-    private string _dir = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _server = await CliServer.StartAsync(_routes);
-        _dir = Directory.CreateTempSubdirectory("rxhttp-cli-").FullName;
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, true);
-    }
-
-    private string U(string path) => _server.Url(path);
-    private string F(string name) => Path.Combine(_dir, name);
 
     [Test]
     public async Task Output_saves_the_body_and_draws_a_progress_bar_on_a_terminal()
@@ -51,7 +31,7 @@ public class CliTransferTests
         await File.WriteAllBytesAsync(F("resume.bin"), CliServer.File[..30000]);
         var r = await CliRunner.Run("get", U("file"), "-o", F("resume.bin"), "--continue");
         Assert.That(r.Code, Is.EqualTo(0), r.ToString());
-        Assert.That(_routes.LastRange, Is.EqualTo("bytes=30000-"));
+        Assert.That(Routes.LastRange, Is.EqualTo("bytes=30000-"));
         Assert.That(await File.ReadAllBytesAsync(F("resume.bin")), Is.EqualTo(CliServer.File));
         Assert.That(r.Stderr, Does.Contain("100000 bytes (70000 received"));
 
@@ -62,12 +42,12 @@ public class CliTransferTests
     }
 
     [Test]
-    public async Task Continue_against_a_server_that_refuses_ranges_starts_again_and_says_so()
+    public async Task Continue_against_aServer_that_refuses_ranges_starts_again_and_says_so()
     {
         await File.WriteAllBytesAsync(F("refused.bin"), CliServer.File[..30000]);
         var r = await CliRunner.Run("get", U("file-norange"), "-o", F("refused.bin"), "--continue");
         Assert.That(r.Code, Is.EqualTo(0), r.ToString());
-        Assert.That(_routes.LastRange, Is.EqualTo("bytes=30000-"));
+        Assert.That(Routes.LastRange, Is.EqualTo("bytes=30000-"));
         Assert.That(r.Stderr, Does.Contain("does not resume downloads"));
         Assert.That(await File.ReadAllBytesAsync(F("refused.bin")), Is.EqualTo(CliServer.File), "rewritten, not appended");
     }
@@ -91,16 +71,16 @@ public class CliTransferTests
         var r = await run;
         Assert.That(r.Code, Is.EqualTo(130), r.ToString());
         Assert.That(r.Stderr, Does.Contain("download incomplete: ").And.Contain("--continue").And.EndWith("rxhttp: interrupted\n"));
-        await Wait.Until(() => _server.OpenConnections == 0, what: "the connection closed");
+        await Wait.Until(() => Server.OpenConnections == 0, what: "the connection closed");
     }
 
     [Test]
     public async Task Ctrl_c_while_waiting_for_a_response_exits_130()
     {
         using var interrupt = new CancellationTokenSource();
-        var before = _server.ConnectionCount;
+        var before = Server.ConnectionCount;
         var run = new CliRunner { Interrupt = interrupt.Token }.RunAsync("get", U("never"));
-        await Wait.Until(() => _server.ConnectionCount > before, what: "the request");
+        await Wait.Until(() => Server.ConnectionCount > before, what: "the request");
         await interrupt.CancelAsync();
         var r = await run;
         Assert.That((r.Code, r.Stderr), Is.EqualTo((130, "rxhttp: interrupted\n")));
@@ -109,12 +89,12 @@ public class CliTransferTests
     [Test]
     public async Task Stream_prints_events_as_they_arrive()
     {
-        _routes.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Routes.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new SignalStream("data: one");
         var run = new CliRunner { Terminal = true, Output = output }.RunAsync("get", U("sse"), "--stream", "--body");
         await output.Seen.Task.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.That(run.IsCompleted, Is.False, "the first event is out while the response is still open");
-        _routes.Gate.TrySetResult();
+        Routes.Gate.TrySetResult();
         var r = await run;
         Assert.That(r.Code, Is.EqualTo(0));
         Assert.That(r.Out, Is.EqualTo("data: one\n\ndata: two\n\n"));
@@ -123,12 +103,12 @@ public class CliTransferTests
     [Test]
     public async Task Without_stream_a_terminal_waits_for_the_whole_body()
     {
-        _routes.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Routes.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new SignalStream("data: one");
         var run = new CliRunner { Terminal = true, Output = output }.RunAsync("get", U("sse"), "--body");
         var seen = await Task.WhenAny(output.Seen.Task, Task.Delay(500));
         Assert.That(seen, Is.Not.SameAs(output.Seen.Task), "buffered for formatting");
-        _routes.Gate.TrySetResult();
+        Routes.Gate.TrySetResult();
         Assert.That((await run).Out, Does.Contain("data: two"));
     }
 
@@ -156,7 +136,7 @@ public class CliTransferTests
         var env = new Dictionary<string, string> { ["RXHTTP_CONFIG_DIR"] = F("config") };
         var set = await new CliRunner { Env = env }.RunAsync("get", U("cookie/set?token=abc"), "--session", "me");
         Assert.That(set.Code, Is.EqualTo(0), set.ToString());
-        var file = Path.Combine(F("config"), "sessions", $"127.0.0.1_{_server.Port}", "me.json");
+        var file = Path.Combine(F("config"), "sessions", $"127.0.0.1_{Server.Port}", "me.json");
         Assert.That(File.Exists(file), Is.True);
         if (!OperatingSystem.IsWindows()) Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
 
