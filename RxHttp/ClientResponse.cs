@@ -35,6 +35,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public long? MaxBodySize;
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -247,7 +248,12 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
-    /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
+    /// <summary>
+    /// The whole body (decompressed), read once and cached; later calls replay it. At most
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
+    /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
@@ -360,6 +366,16 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
+    // Kept in the extras only when it differs from the default, so the common response carries no field for it.
+    internal long MaxBodySize
+    {
+        get => _extras?.MaxBodySize ?? ClientSessionOptions.DefaultMaxBodySize;
+        init
+        {
+            if (value != ClientSessionOptions.DefaultMaxBodySize) GetExtras().MaxBodySize = value;
+        }
+    }
+
     // Called by the body after each read (before its end is reported), for DownloadProgress.
     internal void OnBytesRead(long total)
     {
@@ -427,6 +443,7 @@ public sealed partial class ClientResponse : IDisposable
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
                 result = new byte[len];
                 var got = 0;
                 while (got < len)
@@ -442,11 +459,14 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                using var ms = new MemoryStream();
+                // Checked per read of at most 16 KiB of inflated bytes: a bomb stops at the limit, not at its end.
+                var limit = MaxBodySize;
+                if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+                var collected = new BoundedBodyBuffer(limit);
                 var buffer = new byte[16 * 1024];
                 int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) ms.Write(buffer, 0, n);
-                result = ms.ToArray();
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) collected.Append(buffer.AsSpan(0, n));
+                result = collected.ToArray();
             }
             _cached = result;
             return result;
