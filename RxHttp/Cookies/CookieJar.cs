@@ -251,7 +251,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using (var stream = new FileStream(temp, options))
-                JsonSerializer.Serialize(stream, file, JsonOptions);
+                JsonSerializer.Serialize(stream, file, CookieJarJsonContext.Default.CookieFile);
             File.Move(temp, full, overwrite: true);
         }
         catch
@@ -275,7 +275,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using var stream = File.OpenRead(path);
-            file = JsonSerializer.Deserialize<CookieFile>(stream, JsonOptions);
+            file = JsonSerializer.Deserialize(stream, CookieJarJsonContext.Default.CookieFile);
         }
         catch (JsonException e)
         {
@@ -482,16 +482,14 @@ public sealed class CookieJar : AbstractCookieJar
 
     // ---- persistence ----
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
-    private sealed class CookieFile
+    internal sealed class CookieFile
     {
         public const int CurrentVersion = 1;
         public int Version { get; set; }
         public List<CookieRecord>? Cookies { get; set; }
     }
 
-    private sealed class CookieRecord
+    internal sealed class CookieRecord
     {
         public string? Name { get; set; }
         public string? Value { get; set; }
