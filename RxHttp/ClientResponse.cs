@@ -18,6 +18,9 @@ public sealed partial class ClientResponse : IDisposable
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
     // are parsed from the headers when asked, and the rarely used rest waits in _extras.
     private readonly ResponseBody? _body;
+
+    /// <summary>The body's reader, or null without a body (tests).</summary>
+    internal ResponseBody? BodyReader => _body;
     private byte[]? _cached;
     private Transport.TimerWheel.Timer? _onReleased;
     private Extras? _extras;
@@ -427,7 +430,9 @@ public sealed partial class ClientResponse : IDisposable
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
-                result = new byte[len];
+                // One array of exactly the body's length, read into straight from the socket past what came with the
+                // head; uninitialized, since every byte is overwritten.
+                result = GC.AllocateUninitializedArray<byte>((int)len);
                 var got = 0;
                 while (got < len)
                 {
@@ -442,11 +447,7 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                using var ms = new MemoryStream();
-                var buffer = new byte[16 * 1024];
-                int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) ms.Write(buffer, 0, n);
-                result = ms.ToArray();
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, ct).ConfigureAwait(false);
             }
             _cached = result;
             return result;

@@ -388,6 +388,9 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     /// <summary>True when another request of this pool is out (leased or opening) besides the caller's: read without the lock, as a hint.</summary>
     internal bool OthersOut => Volatile.Read(ref _acquired) > 1;
 
+    /// <summary>True when any request of this pool is out (leased or opening): read without the lock, as a hint.</summary>
+    internal bool AnyOut => Volatile.Read(ref _acquired) > 0;
+
     /// <summary>How many responses were picked up by polling (tests).</summary>
     internal long PolledResponses => Interlocked.Read(ref _polledResponses);
 
