@@ -20,6 +20,13 @@ internal static class RxShapeProbe
         var baseUrl = args.Contains("--tls") ? nginx!.TlsBase : nginx?.HttpBase ?? kestrel.HttpBase;
         await using var c = new ShapeClients(baseUrl, tls: args.Contains("--tls"));
         var slice = TimeSpan.FromSeconds(seconds);
+        if (args.Contains("--sequential"))
+        {
+            // Rows 1/1t (or, with --fresh, a new connection and so a full TLS handshake per request).
+            var f = new ShapeClients(baseUrl, tls: args.Contains("--tls"), fresh: args.Contains("--fresh"));
+            await using var _ = f;
+            return await AlternateAsync([new("RxHttp", f.RxSequentialAsync), new("HttpClient", f.HcSequentialAsync)], rounds, slice);
+        }
         var sides = new List<Measurement>
         {
             Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
@@ -35,6 +42,24 @@ internal static class RxShapeProbe
             Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
         };
         if (Arg("--only", "") == "merge") sides = sides.Take(1).ToList();
+        await AlternateAsync(sides, rounds, slice);
+        // Where Merge's time goes: how long the inner subscriptions (run under Merge's gate) take, per request and
+        // as a share of the wall time.
+        for (var i = 0; i < 4; i++)
+        {
+            ResponseObservable.AlwaysInline = i % 2 == 1;
+            var sw = Stopwatch.StartNew();
+            var (count, ticks) = await c.RxMergeTimedAsync(20000);
+            var wall = sw.Elapsed;
+            Console.WriteLine($"RxHttp Merge(64){(ResponseObservable.AlwaysInline ? " inline" : "")} of 20000: {count / wall.TotalSeconds:0} req/s, Subscribe takes {ticks * 1e6 / Stopwatch.Frequency / count:0.0} µs per request, " +
+                              $"{ticks / (double)Stopwatch.Frequency / wall.TotalSeconds * 100:0}% of the wall time under Merge's gate");
+        }
+        ResponseObservable.AlwaysInline = false;
+        return 0;
+    }
+
+    private static async Task<int> AlternateAsync(List<Measurement> sides, int rounds, TimeSpan slice)
+    {
         foreach (var s in sides) await s.Run(slice / 2);
         var rates = sides.ToDictionary(s => s, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
@@ -53,17 +78,6 @@ internal static class RxShapeProbe
                 Console.WriteLine($"{side.Name,-24} {rate,8:0} req/s  {(process.TotalProcessorTime - cpu0).TotalMicroseconds / n,6:0.0} µs CPU/req  " +
                                   $"{(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req  {(Monitor.LockContentionCount - locks0) / n:0.000} lock contentions/req");
             }
-        }
-        // Where Merge's time goes: how long the inner subscriptions (run under Merge's gate) take, per request and
-        // as a share of the wall time.
-        for (var i = 0; i < 4; i++)
-        {
-            ResponseObservable.AlwaysInline = i % 2 == 1;
-            var sw = Stopwatch.StartNew();
-            var (count, ticks) = await c.RxMergeTimedAsync(20000);
-            var wall = sw.Elapsed;
-            Console.WriteLine($"RxHttp Merge(64){(ResponseObservable.AlwaysInline ? " inline" : "")} of 20000: {count / wall.TotalSeconds:0} req/s, Subscribe takes {ticks * 1e6 / Stopwatch.Frequency / count:0.0} µs per request, " +
-                              $"{ticks / (double)Stopwatch.Frequency / wall.TotalSeconds * 100:0}% of the wall time under Merge's gate");
         }
         foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last");
         return 0;
