@@ -64,6 +64,11 @@ internal sealed class ContestPlan : IAsyncDisposable
         };
         if (json)
         {
+            // Row 5 for the Merge shape: what the process allocates per request (nginx: the client's own).
+            var rxBytes = new Measurement("RxHttp", _ => ShapeClients.AllocatedPerRequestAsync(n => c.RxMergeAsync(n, ShapeClients.Body.Read), 2000));
+            var hcBytes = new Measurement("HttpClient Task workers", _ => ShapeClients.AllocatedPerRequestAsync(c.HcWorkersCountAsync, 2000));
+            ms.AddRange([rxBytes, hcBytes]);
+            rows.Add(new($"5r allocated bytes per request, {id}'s `Merge(64)` shape vs HttpClient's 64 `Task` workers", "B/req", rxBytes, hcBytes, 0.8, HigherIsBetter: false));
             foreach (var (body, what, hcWhat) in new[] { (ShapeClients.Body.Text, "Text()", "GetStringAsync"), (ShapeClients.Body.Json, "Json<SmallDoc>()", "GetFromJsonAsync") })
             {
                 var rx = Measurement.Counted("RxHttp", n => c.RxMergeAsync(n, body));

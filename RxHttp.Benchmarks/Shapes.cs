@@ -91,13 +91,20 @@ internal sealed class ShapeClients : IAsyncDisposable
 
     // ---- row 2r: 64 concurrent, as Merge(64) over Range, and as 64 Task workers ----
 
-    /// <summary><c>Observable.Range(0, n).Select(_ => session.Get(u).SelectMany(r => r.Read())).Merge(64)</c>.</summary>
+    /// <summary>
+    /// <c>Observable.Range(0, n).Select(_ => session.Get(u).SelectMany(r => r.Read())).Merge(64)</c>, as written
+    /// (no projection between the request and Merge), with a check of each result after Merge.
+    /// </summary>
     public async Task<int> RxMergeAsync(int n, Body body)
     {
         var url = RxUrl(PathOf(body));
         var expected = Expected(body);
-        return await Observable.Range(0, n).Select(_ => RxRequest(url, body)).Merge(Concurrency)
-            .Do(got => Check(got, expected)).Count();
+        return body switch
+        {
+            Body.Read => await Observable.Range(0, n).Select(_ => Rx.Get(url).SelectMany(r => r.Read())).Merge(Concurrency).Do(b => Check(b.Length, expected)).Count(),
+            Body.Text => await Observable.Range(0, n).Select(_ => Rx.Get(url).SelectMany(r => r.Text())).Merge(Concurrency).Do(t => Check(t.Length, expected)).Count(),
+            _ => await Observable.Range(0, n).Select(_ => Rx.Get(url).SelectMany(r => r.Json<SmallDoc>())).Merge(Concurrency).Do(Check).Count(),
+        };
     }
 
     /// <summary>The same Merge(64) over <c>Observable.FromAsync</c> of HttpClient.</summary>
@@ -151,6 +158,26 @@ internal sealed class ShapeClients : IAsyncDisposable
         var url = HcUrl(PathOf(body));
         var expected = Expected(body);
         return Measure.ConcurrentLoopAsync(slice, Concurrency, async () => Check(await HcRequest(url, body).ConfigureAwait(false), expected));
+    }
+
+    /// <summary><paramref name="n"/> GETs by 64 <c>Task</c> workers of HttpClient (row 5r's peer).</summary>
+    public async Task<int> HcWorkersCountAsync(int n)
+    {
+        var url = HcUrl("hello");
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= n) Check(await HcRequest(url, Body.Read).ConfigureAwait(false), 13);
+        }))).ConfigureAwait(false);
+        return n;
+    }
+
+    /// <summary>Bytes the process allocates per request of <paramref name="run"/> over <paramref name="n"/> requests.</summary>
+    public static async Task<double> AllocatedPerRequestAsync(Func<int, Task<int>> run, int n)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var done = await run(n).ConfigureAwait(false);
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)done;
     }
 
     // ---- the other shapes ----
