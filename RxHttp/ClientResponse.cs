@@ -38,6 +38,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public long? MaxBodySize;
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -250,7 +251,12 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
-    /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
+    /// <summary>
+    /// The whole body (decompressed), read once and cached; later calls replay it. At most
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
+    /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
@@ -363,6 +369,16 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
+    // Kept in the extras only when it differs from the default, so the common response carries no field for it.
+    internal long MaxBodySize
+    {
+        get => _extras?.MaxBodySize ?? ClientSessionOptions.DefaultMaxBodySize;
+        init
+        {
+            if (value != ClientSessionOptions.DefaultMaxBodySize) GetExtras().MaxBodySize = value;
+        }
+    }
+
     // Called by the body after each read (before its end is reported), for DownloadProgress.
     internal void OnBytesRead(long total)
     {
@@ -430,6 +446,7 @@ public sealed partial class ClientResponse : IDisposable
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
                 // One array of exactly the body's length, read into straight from the socket past what came with the
                 // head; uninitialized, since every byte is overwritten.
                 result = GC.AllocateUninitializedArray<byte>((int)len);
@@ -447,7 +464,10 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                result = await BodyBuffer.ReadToEndAsync(ReadAsync, ct).ConfigureAwait(false);
+                var limit = MaxBodySize;
+                if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+                // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
             }
             _cached = result;
             return result;

@@ -12,7 +12,11 @@ internal static class BodyBuffer
     private const int FirstSegment = 64 * 1024;
     private const int LargestSegment = 1 << 20;
 
-    public static async ValueTask<byte[]> ReadToEndAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, CancellationToken ct)
+    /// <summary>
+    /// Reads through <paramref name="read"/> (at most <paramref name="maxRead"/> bytes a call) until it returns 0; more
+    /// than <paramref name="limit"/> bytes (0: no limit) fails with <see cref="ClientPayloadTooLargeError"/>.
+    /// </summary>
+    public static async ValueTask<byte[]> ReadToEndAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, long limit, int maxRead, CancellationToken ct)
     {
         var segments = new List<(byte[] Array, int Count)>();
         var current = ArrayPool<byte>.Shared.Rent(FirstSegment);
@@ -29,11 +33,12 @@ internal static class BodyBuffer
                     current = next;
                     filled = 0;
                 }
-                var n = await read(current.AsMemory(filled), ct).ConfigureAwait(false);
+                var n = await read(current.AsMemory(filled, Math.Min(current.Length - filled, maxRead)), ct).ConfigureAwait(false);
                 if (n == 0) break;
                 filled += n;
                 total += n;
-                if (total > Array.MaxLength) throw new ClientPayloadError("Response body is too large to read into one array.");
+                BoundedBodyBuffer.CheckCount(limit, total);
+                if (total > Array.MaxLength) throw new ClientPayloadTooLargeError(Array.MaxLength);
             }
             if (total == 0) return Array.Empty<byte>();
             var result = GC.AllocateUninitializedArray<byte>((int)total);
