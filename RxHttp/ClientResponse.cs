@@ -18,6 +18,9 @@ public sealed partial class ClientResponse : IDisposable
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
     // are parsed from the headers when asked, and the rarely used rest waits in _extras.
     private readonly ResponseBody? _body;
+
+    /// <summary>The body's reader, or null without a body (tests).</summary>
+    internal ResponseBody? BodyReader => _body;
     private byte[]? _cached;
     private Transport.TimerWheel.Timer? _onReleased;
     private Extras? _extras;
@@ -444,7 +447,9 @@ public sealed partial class ClientResponse : IDisposable
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
                 BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
-                result = new byte[len];
+                // One array of exactly the body's length, read into straight from the socket past what came with the
+                // head; uninitialized, since every byte is overwritten.
+                result = GC.AllocateUninitializedArray<byte>((int)len);
                 var got = 0;
                 while (got < len)
                 {
@@ -459,14 +464,10 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                // Checked per read of at most 16 KiB of inflated bytes: a bomb stops at the limit, not at its end.
                 var limit = MaxBodySize;
                 if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
-                var collected = new BoundedBodyBuffer(limit);
-                var buffer = new byte[16 * 1024];
-                int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) collected.Append(buffer.AsSpan(0, n));
-                result = collected.ToArray();
+                // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
             }
             _cached = result;
             return result;
