@@ -111,10 +111,15 @@ public sealed class ClientSessionOptions
     /// <summary>Leave <see cref="Connector"/> open when the session closes.</summary>
     public bool ConnectorOwner { get; init; } = true;
 
-    /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies (default: System.Text.Json with web defaults).</summary>
+    /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies and websocket <c>SendJson</c> (default: System.Text.Json with <see cref="JsonOptions"/>).</summary>
     public Func<object?, string>? JsonSerialize { get; init; }
 
-    /// <summary>Deserialisation settings for <see cref="ClientResponse.Json{T}"/> (default: <see cref="JsonSerializerOptions.Web"/>).</summary>
+    /// <summary>
+    /// System.Text.Json settings for both directions: <see cref="RequestOptions.Json"/> bodies, websocket
+    /// <c>SendJson</c> and <c>ClientResponse.Json&lt;T&gt;()</c> (default: web defaults, as
+    /// <see cref="JsonSerializerOptions.Web"/>). For trimmed and NativeAOT apps give options whose
+    /// <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a source-generated <c>JsonSerializerContext</c>.
+    /// </summary>
     public JsonSerializerOptions? JsonOptions { get; init; }
 
     /// <summary>Decompress gzip, deflate and br responses and advertise them in Accept-Encoding (default true).</summary>
