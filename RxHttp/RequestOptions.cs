@@ -43,7 +43,7 @@ public sealed class RequestOptions
     public bool Chunked { get; init; }
 
     /// <summary>
-    /// Compress the body with this Content-Encoding ("deflate" as aiohttp's <c>compress=True</c>, "gzip" or "br");
+    /// Compress the body with this Content-Encoding ("deflate" as aiohttp's <c>compress=True</c>, "gzip", "br" or "zstd");
     /// forces chunked. Combining it with an explicit Content-Encoding header is an <see cref="ArgumentException"/>.
     /// </summary>
     public string? Compress { get; init; }
@@ -63,7 +63,7 @@ public sealed class RequestOptions
     /// <summary>Headers that are not added automatically: User-Agent, Accept, Accept-Encoding, Content-Type.</summary>
     public IEnumerable<string>? SkipAutoHeaders { get; init; }
 
-    /// <summary>Decompress gzip, deflate and br bodies (default: the session's setting, true).</summary>
+    /// <summary>Decompress gzip, deflate, br and zstd bodies (default: the session's setting, true).</summary>
     public bool? AutoDecompress { get; init; }
 
     /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx (default: the session's setting, false).</summary>
@@ -122,7 +122,7 @@ public sealed class ClientSessionOptions
     /// </summary>
     public JsonSerializerOptions? JsonOptions { get; init; }
 
-    /// <summary>Decompress gzip, deflate and br responses and advertise them in Accept-Encoding (default true).</summary>
+    /// <summary>Decompress gzip, deflate, br and zstd responses and advertise them in Accept-Encoding (default true); a body in any other coding fails with <see cref="ClientPayloadError"/> when read.</summary>
     public bool AutoDecompress { get; init; } = true;
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
