@@ -16,6 +16,10 @@ public class PublicApiTests
     [Test]
     public void RxHttp_public_api_matches_the_approved_file() => Verify(typeof(ClientSession).Assembly);
 
+    [Test]
+    public void DependencyInjection_public_api_matches_the_approved_file() =>
+        Verify(typeof(RxHttp.Extensions.DependencyInjection.IClientSessionFactory).Assembly);
+
     internal static void Verify(Assembly assembly, [CallerFilePath] string thisFile = "")
     {
         var actual = Normalise(assembly.GeneratePublicApi(new ApiGeneratorOptions
