@@ -9,7 +9,7 @@ namespace RxHttp;
 /// <summary>
 /// A response whose head has arrived. The body is read once, on demand: <see cref="Content"/> (chunks),
 /// <see cref="IterChunked"/> (pull, with back-pressure), <see cref="Read"/>, <see cref="Text"/> or
-/// <see cref="Json{T}"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
+/// <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
 /// </summary>
 public sealed partial class ClientResponse : IDisposable
@@ -52,7 +52,7 @@ public sealed partial class ClientResponse : IDisposable
         _body = body;
         if (body is not null) body.Owner = this;
         // The session default is the one Json<T> falls back to without a field for it.
-        if (!ReferenceEquals(jsonOptions, JsonSerializerOptions.Web)) GetExtras().JsonOptions = jsonOptions;
+        if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
@@ -273,30 +273,6 @@ public sealed partial class ClientResponse : IDisposable
         static async ValueTask<string> Awaited(ClientResponse r, ValueTask<byte[]> read, Encoding? encoding) =>
             (encoding ?? r.GetEncoding()).GetString(await read.ConfigureAwait(false));
     }
-
-    /// <summary>
-    /// The body deserialised as JSON. Like aiohttp, the Content-Type must be <paramref name="contentType"/>
-    /// (default application/json, also any <c>+json</c> type) or <see cref="ContentTypeError"/> is raised; pass
-    /// null to skip the check.
-    /// </summary>
-    public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
-        RxAsync.FromValueTask(async ct =>
-        {
-            if (contentType is not null && !IsJsonType(contentType))
-            {
-                Release();
-                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
-            }
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
-            try
-            {
-                return JsonSerializer.Deserialize<T>(bytes, options ?? _extras?.JsonOptions ?? JsonSerializerOptions.Web);
-            }
-            catch (JsonException e)
-            {
-                throw new ClientPayloadError("Response body is not valid JSON: " + e.Message, e);
-            }
-        });
 
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()

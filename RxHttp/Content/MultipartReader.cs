@@ -55,16 +55,15 @@ public sealed class ReceivedPart
     }
 
     /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
-    public T? Json<T>(JsonSerializerOptions? options = null)
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
+    public T? Json<T>(JsonSerializerOptions? options = null) => Json(JsonDefaults.TypeInfo<T>(options ?? JsonDefaults.Web));
+
+    /// <summary>The content deserialised with source-generated metadata (trim- and NativeAOT-safe); a malformed document is a <see cref="ClientPayloadError"/>.</summary>
+    public T? Json<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(Content, options ?? JsonSerializerOptions.Web);
-        }
-        catch (JsonException e)
-        {
-            throw new ClientPayloadError("Part is not valid JSON: " + e.Message, e);
-        }
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return ClientResponse.Deserialize(Content, typeInfo, "Part");
     }
 
     /// <summary>A nested multipart part (<c>multipart/mixed</c> inside <c>multipart/form-data</c>, …) parsed into its parts.</summary>
