@@ -171,7 +171,7 @@ public sealed partial class ClientResponse : IDisposable
     /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        RxAsync.CreateAsync<ReadOnlyMemory<byte>>(async (observer, ct) =>
         {
             await foreach (var chunk in IterChunked(64 * 1024).WithCancellation(ct).ConfigureAwait(false))
                 observer.OnNext(chunk);
@@ -193,7 +193,7 @@ public sealed partial class ClientResponse : IDisposable
     /// Each chunk is up to 256 KiB.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        RxAsync.CreateAsync<ReadOnlyMemory<byte>>(async (observer, ct) =>
         {
             if (_cached is { } cached)
             {

@@ -308,7 +308,7 @@ public sealed partial class ClientResponse
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
-        return Observable.Create<ReceivedPart>(async (observer, ct) =>
+        return RxAsync.CreateAsync<ReceivedPart>(async (observer, ct) =>
         {
             await foreach (var part in IterMultipart(maxPartSize, ct).ConfigureAwait(false))
                 observer.OnNext(part);

@@ -20,7 +20,7 @@ public sealed partial class ClientResponse
     public IObservable<string> Lines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return Observable.Create<string>(async (observer, ct) =>
+        return RxAsync.CreateAsync<string>(async (observer, ct) =>
         {
             await foreach (var line in IterLines(encoding, maxLineLength, ct).ConfigureAwait(false))
                 observer.OnNext(line);
