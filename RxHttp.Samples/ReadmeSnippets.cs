@@ -4,12 +4,19 @@ using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using RxHttp;
+using RxHttp.Extensions.DependencyInjection;
 
 namespace RxHttp.Samples;
 
-internal static class ReadmeSnippets
+internal static partial class ReadmeSnippets
 {
+    [System.Text.Json.Serialization.JsonSerializable(typeof(MyDto))]
+    [System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+    private sealed partial class MyJson : System.Text.Json.Serialization.JsonSerializerContext;
+
     private sealed record MyDto(string Name);
     private sealed record User(string Name);
     private static readonly byte[] sha256Pin = new byte[32];
@@ -120,7 +127,7 @@ internal static class ReadmeSnippets
         await session.Post("post", new() { Data = resp });                                 // pipe a response into another request
 
         // Compression, Expect: 100-continue, progress
-        await session.Post("post", new() { Data = bigText, Compress = "deflate" });        // or "gzip", "br"; sent chunked
+        await session.Post("post", new() { Data = bigText, Compress = "deflate" });        // or "gzip", "br", "zstd"; sent chunked
         var r = await session.Put("upload", new() { Data = new FileInfo("big.iso"), Expect100 = true }); // 417/401 → body never sent
 
         var progress = new Subject<TransferProgress>();
@@ -171,4 +178,49 @@ internal static class ReadmeSnippets
         await live.SendStr("subscribe");                           // on the current socket; fails while reconnecting
     }
 
+
+    private static async Task BlockTasks(ClientSession session)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        string page = await session.GetStringAsync("hello", cancellationToken: cts.Token);
+        byte[] blob = await session.GetBytesAsync("bytes/1000", cancellationToken: cts.Token);
+        using var sent = await session.SendAsync("POST", "items", new RequestOptions { Json = new { name = "x" } }, cts.Token);
+
+        await foreach (ReadOnlyMemory<byte> chunk in session.GetChunksAsync("big", cancellationToken: cts.Token))
+            Console.WriteLine(chunk.Length);     // pulled: the socket is read only as fast as the loop runs
+        await foreach (string line in session.GetLinesAsync("events", cancellationToken: cts.Token))
+            Console.WriteLine(line);             // leaving the loop early closes the connection
+    }
+
+    private static async Task BlockJson()
+    {
+        // [JsonSerializable(typeof(MyDto))] [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+        // partial class MyJson : JsonSerializerContext;
+        await using var aot = new ClientSession("http://localhost:8080/", new ClientSessionOptions { JsonOptions = MyJson.Default.Options });
+        var dto = await aot.Post("echo", new RequestOptions { Json = new MyDto("x") }).SelectMany(r => r.Json(MyJson.Default.MyDto));
+        await aot.Post("echo", new RequestOptions { Data = JsonPayload.Create(new MyDto("y"), MyJson.Default.MyDto) });
+    }
+
+    private static async Task BlockCodings(ClientSession session)
+    {
+        var zipped = await session.Get("logs/today").SelectMany(r => r.Text());            // zstd, br, gzip or deflate
+        await session.Post("upload", new RequestOptions { Data = bigText, Compress = "zstd" });
+    }
+
+    private static async Task BlockDependencyInjection()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp();                                   // the default session: inject ClientSession
+        services.AddRxHttp("github", o =>
+        {
+            o.BaseUrl = "https://api.github.com/";
+            o.Timeout = TimeSpan.FromSeconds(30);
+            o.Headers["Accept"] = "application/vnd.github+json";
+        });
+        IConfiguration configuration = new ConfigurationBuilder().Build();
+        services.AddRxHttp("billing", o => { }).Bind(configuration.GetSection("RxHttp:billing"));
+
+        await using var provider = services.BuildServiceProvider();
+        ClientSession github = provider.GetRequiredService<IClientSessionFactory>().GetSession("github");
+    }
 }
