@@ -42,6 +42,9 @@ public sealed class ClientRequest
     /// <summary>Whether the response body is decompressed.</summary>
     public bool AutoDecompress { get; init; } = true;
 
+    /// <summary>Most bytes a buffered read of the response takes, after decompression (0: no limit); see <see cref="ClientSessionOptions.MaxBodySize"/>.</summary>
+    public long MaxBodySize { get; init; } = ClientSessionOptions.DefaultMaxBodySize;
+
     /// <summary>Free-form values pipeline operators attach to a request.</summary>
     public IDictionary<string, object?> Properties
     {
@@ -73,6 +76,7 @@ public sealed class ClientRequest
             Tls = Tls,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
+            MaxBodySize = MaxBodySize,
             _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };
 

@@ -18,6 +18,9 @@ public sealed partial class ClientResponse : IDisposable
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
     // are parsed from the headers when asked, and the rarely used rest waits in _extras.
     private readonly ResponseBody? _body;
+
+    /// <summary>The body's reader, or null without a body (tests).</summary>
+    internal ResponseBody? BodyReader => _body;
     private byte[]? _cached;
     private Transport.TimerWheel.Timer? _onReleased;
     private Extras? _extras;
@@ -35,6 +38,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public long? MaxBodySize;
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -170,12 +174,7 @@ public sealed partial class ClientResponse : IDisposable
     /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
-        {
-            await foreach (var chunk in IterChunked(64 * 1024).WithCancellation(ct).ConfigureAwait(false))
-                observer.OnNext(chunk);
-            observer.OnCompleted();
-        });
+        StreamingObservable.From(ct => IterChunked(64 * 1024, ct));
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
@@ -192,7 +191,7 @@ public sealed partial class ClientResponse : IDisposable
     /// Each chunk is up to 256 KiB.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        StreamingObservable.Create<ReadOnlyMemory<byte>>(async (observer, checkpoint, ct) =>
         {
             if (_cached is { } cached)
             {
@@ -206,7 +205,11 @@ public sealed partial class ClientResponse : IDisposable
             try
             {
                 int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) observer.OnNext(buffer.AsMemory(0, n));
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    observer.OnNext(buffer.AsMemory(0, n));
+                    await checkpoint.AfterItem().ConfigureAwait(false);
+                }
                 completed = true;
             }
             finally
@@ -247,7 +250,12 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
-    /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
+    /// <summary>
+    /// The whole body (decompressed), read once and cached; later calls replay it. At most
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
+    /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/> read through it.
+    /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
@@ -336,6 +344,16 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
+    // Kept in the extras only when it differs from the default, so the common response carries no field for it.
+    internal long MaxBodySize
+    {
+        get => _extras?.MaxBodySize ?? ClientSessionOptions.DefaultMaxBodySize;
+        init
+        {
+            if (value != ClientSessionOptions.DefaultMaxBodySize) GetExtras().MaxBodySize = value;
+        }
+    }
+
     // Called by the body after each read (before its end is reported), for DownloadProgress.
     internal void OnBytesRead(long total)
     {
@@ -355,10 +373,11 @@ public sealed partial class ClientResponse : IDisposable
             if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
             return n;
         }
-        catch (InvalidDataException e)
+        // Only when the raw body read did not fail itself: its own errors pass through as they are.
+        catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
         {
             Abort();
-            throw new ClientPayloadError($"Cannot decode the '{Headers.Get("Content-Encoding")}' body: {e.Message}", e);
+            throw DecodeErrors.Translate(Headers.Get("Content-Encoding"), e);
         }
         catch
         {
@@ -403,7 +422,10 @@ public sealed partial class ClientResponse : IDisposable
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
-                result = new byte[len];
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
+                // One array of exactly the body's length, read into straight from the socket past what came with the
+                // head; uninitialized, since every byte is overwritten.
+                result = GC.AllocateUninitializedArray<byte>((int)len);
                 var got = 0;
                 while (got < len)
                 {
@@ -418,11 +440,10 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                using var ms = new MemoryStream();
-                var buffer = new byte[16 * 1024];
-                int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) ms.Write(buffer, 0, n);
-                result = ms.ToArray();
+                var limit = MaxBodySize;
+                if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+                // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
             }
             _cached = result;
             return result;

@@ -146,7 +146,7 @@ internal sealed class Http1Exchange
                 if (head.Status != 101)
                     body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
+                    connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)

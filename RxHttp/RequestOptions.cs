@@ -70,6 +70,13 @@ public sealed class RequestOptions
     public bool? RaiseForStatus { get; init; }
 
     /// <summary>
+    /// Most bytes a buffered read of this response (<c>Read</c>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) takes,
+    /// counted after decompression; 0 turns the limit off. Default: the session's
+    /// <see cref="ClientSessionOptions.MaxBodySize"/>.
+    /// </summary>
+    public long? MaxBodySize { get; init; }
+
+    /// <summary>
     /// An http:// proxy for this request (aiohttp's <c>proxy=</c>): plain http goes to it in absolute form, https
     /// and wss through a CONNECT tunnel. Overrides the session's, the connector's and the environment's proxy.
     /// </summary>
@@ -127,6 +134,19 @@ public sealed class ClientSessionOptions
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
     public bool RaiseForStatus { get; init; }
+
+    /// <summary>The default of <see cref="MaxBodySize"/>: 64 MiB.</summary>
+    public const long DefaultMaxBodySize = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes a buffered read (<see cref="ClientResponse.Read"/>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) takes
+    /// from one response, counted after decompression as the bytes are inflated, so a small compressed "bomb" cannot
+    /// fill memory; a Content-Length announcing more fails at once. Exceeding it raises
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. Default <see cref="DefaultMaxBodySize"/>
+    /// (64 MiB); 0 turns the limit off. Streaming reads (<c>Content</c>, <c>BorrowedContent</c>, <c>IterChunked</c>,
+    /// <c>Lines</c>, <c>GetStream</c>) are not limited: they hold one chunk at a time.
+    /// </summary>
+    public long MaxBodySize { get; init; } = DefaultMaxBodySize;
 
     /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks (wins over <see cref="RaiseForStatus"/>).</summary>
     public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }

@@ -11,7 +11,7 @@ public class TimerWheelTests
     [Test]
     public void Timers_due_at_the_same_tick_share_one_scheduled_action_and_fire_in_order()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = new List<(string, long)>();
         wheel.Schedule(At(5_000), "a", x => fired.Add((x, s.Clock)));
@@ -29,7 +29,7 @@ public class TimerWheelTests
     [Test]
     public void A_cancelled_timer_does_not_fire_and_an_emptied_bucket_cancels_its_action()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = new List<string>();
         var a = wheel.Schedule(At(1_000), "a", fired.Add);
@@ -50,7 +50,7 @@ public class TimerWheelTests
     [Test]
     public void A_timer_added_after_its_bucket_emptied_gets_a_new_action()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = 0;
         wheel.Schedule(At(1_000), 0, _ => fired++).Dispose();
@@ -62,9 +62,45 @@ public class TimerWheelTests
     [Test]
     public void Each_scheduler_has_its_own_wheel()
     {
-        var s1 = new TestScheduler();
-        var s2 = new TestScheduler();
+        var s1 = new TrackingTestScheduler();
+        var s2 = new TrackingTestScheduler();
         Assert.That(TimerWheel.For(s1), Is.SameAs(TimerWheel.For(s1)));
         Assert.That(TimerWheel.For(s1), Is.Not.SameAs(TimerWheel.For(s2)));
+    }
+}
+
+public class TimerWheelVirtualTimeTests : ReactiveTest
+{
+    [Test]
+    public void Start_after_one_request_does_not_run_the_clock_to_a_cancelled_whole_second_deadline()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new RxHttp.Testing.FakeHttp();
+        http.When("https://api.example.test/*").Respond(200, "ok");
+        using var session = http.CreateSession(scheduler); // Total 300 s and SockConnect 30 s: ceiled, whole-second deadlines
+        var res = scheduler.Start(() => System.Reactive.Linq.Observable.SelectMany(session.Get("https://api.example.test/x"), r => r.Text()));
+        Assert.That(res.Messages[0].Value.Value, Is.EqualTo("ok"));
+        // The keep-alive expiry (15 s) is the only timer left; the cancelled 300 s total must not move the clock.
+        Assert.That(scheduler.Clock, Is.EqualTo(TimeSpan.FromSeconds(16).Ticks), "the keep-alive expiry, 15 s ceiled");
+    }
+
+    [Test]
+    public void On_a_real_scheduler_an_emptied_whole_second_bucket_stays_for_reuse()
+    {
+        var real = new System.Reactive.Concurrency.EventLoopScheduler();
+        try
+        {
+            var wheel = TimerWheel.For(real);
+            var due = new DateTimeOffset(real.Now.UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(300);
+            wheel.Schedule(due, 0, _ => { }).Dispose();
+            Assert.That(wheel.HasBucket(due), Is.True);
+            var virtualWheel = TimerWheel.For(new TestScheduler());
+            virtualWheel.Schedule(due, 0, _ => { }).Dispose();
+            Assert.That(virtualWheel.HasBucket(due), Is.False);
+        }
+        finally
+        {
+            real.Dispose();
+        }
     }
 }

@@ -300,17 +300,14 @@ public sealed partial class ClientResponse
     /// each handed out as soon as its closing boundary arrives: aiohttp's <c>MultipartReader.from_response</c>, with each
     /// part read whole (at most <paramref name="maxPartSize"/> bytes). Cold and single-use like <see cref="Content"/>.
     /// A response that is not multipart fails with <see cref="ContentTypeError"/> (and is released); a malformed or
-    /// truncated body with <see cref="ClientPayloadError"/>.
+    /// truncated body with <see cref="ClientPayloadError"/>; a body of more than the session's or request's
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> (all parts together, after decompression) with
+    /// <see cref="ClientPayloadTooLargeError"/>.
     /// </summary>
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
-        return Observable.Create<ReceivedPart>(async (observer, ct) =>
-        {
-            await foreach (var part in IterMultipart(maxPartSize, ct).ConfigureAwait(false))
-                observer.OnNext(part);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(ct => IterMultipart(maxPartSize, ct));
     }
 
     /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>
@@ -325,6 +322,6 @@ public sealed partial class ClientResponse
             throw new ContentTypeError(RequestInfo, History, Status,
                 $"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}", Headers);
         }
-        return IterSplit(new MultipartParser(boundary, maxPartSize), cancellationToken);
+        return IterSplit(new MultipartParser(boundary, maxPartSize), MaxBodySize, cancellationToken);
     }
 }
