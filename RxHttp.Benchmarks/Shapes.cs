@@ -40,7 +40,7 @@ internal sealed class ShapeClients : IAsyncDisposable
         if (fresh) Hc.DefaultRequestHeaders.ConnectionClose = true;
         Hc.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", new ClientSessionOptions().UserAgent);
         Hc.DefaultRequestHeaders.TryAddWithoutValidation("Accept", "*/*");
-        Hc.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate, br");
+        Hc.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate, br, zstd");
     }
 
     public Url RxUrl(string path) => Url.Parse(_base + path);

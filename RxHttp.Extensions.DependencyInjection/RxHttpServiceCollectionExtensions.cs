@@ -1,10 +1,11 @@
-using Microsoft.Extensions.DependencyInjection;
+using RxHttp;
+using RxHttp.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace RxHttp.Extensions.DependencyInjection;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers RxHttp sessions in an <see cref="IServiceCollection"/>.</summary>
+/// <summary>Registers RxHttp sessions in an <see cref="IServiceCollection"/> (in this namespace, as AddHttpClient is, so no extra using is needed).</summary>
 public static class RxHttpServiceCollectionExtensions
 {
     /// <summary>
@@ -15,8 +16,8 @@ public static class RxHttpServiceCollectionExtensions
     /// <exception cref="ArgumentException"><paramref name="configure"/> sets invalid values.</exception>
     public static OptionsBuilder<RxHttpSessionOptions> AddRxHttp(this IServiceCollection services, Action<RxHttpSessionOptions>? configure = null)
     {
-        var builder = services.AddRxHttp(Options.DefaultName, configure ?? (_ => { }));
-        services.TryAddSingleton(sp => sp.GetRequiredService<IClientSessionFactory>().GetSession(Options.DefaultName));
+        var builder = services.AddRxHttp(Microsoft.Extensions.Options.Options.DefaultName, configure ?? (_ => { }));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IClientSessionFactory>().GetSession(Microsoft.Extensions.Options.Options.DefaultName));
         return builder;
     }
 
