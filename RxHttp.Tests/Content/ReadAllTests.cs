@@ -74,8 +74,9 @@ public class ReadAllTests
         var (bytes, allocated, _) = await ReadMeasured("chunked");
         Assert.That(bytes.Length, Is.EqualTo(Size));
         Assert.That(bytes.AsSpan().SequenceEqual(Body), Is.True);
-        // A growing MemoryStream allocated about three times the body (its doublings and ToArray).
-        Assert.That(allocated, Is.LessThan(Size + 256 * 1024), "pooled segments, then one exact array");
+        // A growing MemoryStream allocated about five times the body (its doublings and ToArray). The pool may have let
+        // some segments go since the warm-up (it trims on full collections), hence the margin.
+        Assert.That(allocated, Is.LessThan(2L * Size), "pooled segments, then one exact array");
     }
 
     [Test]
