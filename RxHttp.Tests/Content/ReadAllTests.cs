@@ -79,6 +79,40 @@ public class ReadAllTests
         Assert.That(allocated, Is.LessThan(2L * Size), "pooled segments, then one exact array");
     }
 
+    // About 4 MiB of UTF-8 text: pieces of seven bytes ('é' takes two).
+    private static readonly byte[] TextBody = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, Size / 7).Select(i => $"é{i % 1000:000}ab")));
+
+    private static byte[] TextResponse(byte[] body) =>
+        Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n\r\n").Concat(body).ToArray();
+
+    [Test]
+    public async Task Text_of_a_large_utf8_body_allocates_the_string_alone_and_Read_still_gets_the_exact_bytes()
+    {
+        var body = TextBody;
+        await using var server = Serve(TextResponse(body));
+        using var session = new ClientSession();
+        await session.Get(server.Url()).SelectMany(r => r.Text());
+        var r = await session.Get(server.Url());
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var text = await r.Text();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.That(text, Is.EqualTo(Encoding.UTF8.GetString(body)));
+        // The string (two bytes a char) and no array of the body's length besides.
+        Assert.That(allocated, Is.LessThan(2L * text.Length + body.Length / 2), "a pooled buffer, then the string");
+        Assert.That(await r.Text(), Is.SameAs(text), "a second Text() replays the string");
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(body), Is.True, "Read() after Text() gives the bytes back exactly");
+    }
+
+    [Test]
+    public async Task Text_of_a_large_body_that_is_not_utf8_keeps_its_bytes_for_Read()
+    {
+        await using var server = Serve(TextResponse(Body));
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url());
+        Assert.That(await r.Text(), Is.EqualTo(Encoding.UTF8.GetString(Body)));
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(Body), Is.True, "the invalid bytes, not their replacement characters");
+    }
+
     [Test]
     public async Task An_empty_chunked_body_reads_as_an_empty_array()
     {
