@@ -14,6 +14,9 @@ public sealed partial class ClientResponse
     /// The string is cached; valid UTF-8 re-encodes to the same bytes, so a later <c>Read()</c> gets them back
     /// exactly. A body that is not valid UTF-8 caches its bytes instead. Null: the usual path applies.
     /// </summary>
+    /// <summary>Whether an array of the body is cached (tests: a large UTF-8 Text() keeps only its string).</summary>
+    internal bool HoldsBodyBytes => _cached is not null;
+
     private ValueTask<string>? TryLargeText(Encoding encoding, CancellationToken ct)
     {
         if (encoding is not UTF8Encoding) return null;
