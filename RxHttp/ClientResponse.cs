@@ -9,7 +9,7 @@ namespace RxHttp;
 /// <summary>
 /// A response whose head has arrived. The body is read once, on demand: <see cref="Content"/> (chunks),
 /// <see cref="IterChunked"/> (pull, with back-pressure), <see cref="Read"/>, <see cref="Text"/> or
-/// <see cref="Json{T}"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
+/// <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
 /// </summary>
 public sealed partial class ClientResponse : IDisposable
@@ -53,7 +53,7 @@ public sealed partial class ClientResponse : IDisposable
         _body = body;
         if (body is not null) body.Owner = this;
         // The session default is the one Json<T> falls back to without a field for it.
-        if (!ReferenceEquals(jsonOptions, JsonSerializerOptions.Web)) GetExtras().JsonOptions = jsonOptions;
+        if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
@@ -175,12 +175,7 @@ public sealed partial class ClientResponse : IDisposable
     /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
-        {
-            await foreach (var chunk in IterChunked(64 * 1024).WithCancellation(ct).ConfigureAwait(false))
-                observer.OnNext(chunk);
-            observer.OnCompleted();
-        });
+        StreamingObservable.From(ct => IterChunked(64 * 1024, ct));
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
@@ -197,7 +192,7 @@ public sealed partial class ClientResponse : IDisposable
     /// Each chunk is up to 256 KiB.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
-        Observable.Create<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        StreamingObservable.Create<ReadOnlyMemory<byte>>(async (observer, checkpoint, ct) =>
         {
             if (_cached is { } cached)
             {
@@ -211,7 +206,11 @@ public sealed partial class ClientResponse : IDisposable
             try
             {
                 int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) observer.OnNext(buffer.AsMemory(0, n));
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    observer.OnNext(buffer.AsMemory(0, n));
+                    await checkpoint.AfterItem().ConfigureAwait(false);
+                }
                 completed = true;
             }
             finally
@@ -256,7 +255,7 @@ public sealed partial class ClientResponse : IDisposable
     /// The whole body (decompressed), read once and cached; later calls replay it. At most
     /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
     /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
-    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/> read through it.
     /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
@@ -276,30 +275,6 @@ public sealed partial class ClientResponse : IDisposable
         static async ValueTask<string> Awaited(ClientResponse r, ValueTask<byte[]> read, Encoding? encoding) =>
             (encoding ?? r.GetEncoding()).GetString(await read.ConfigureAwait(false));
     }
-
-    /// <summary>
-    /// The body deserialised as JSON. Like aiohttp, the Content-Type must be <paramref name="contentType"/>
-    /// (default application/json, also any <c>+json</c> type) or <see cref="ContentTypeError"/> is raised; pass
-    /// null to skip the check.
-    /// </summary>
-    public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
-        RxAsync.FromValueTask(async ct =>
-        {
-            if (contentType is not null && !IsJsonType(contentType))
-            {
-                Release();
-                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
-            }
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
-            try
-            {
-                return JsonSerializer.Deserialize<T>(bytes, options ?? _extras?.JsonOptions ?? JsonSerializerOptions.Web);
-            }
-            catch (JsonException e)
-            {
-                throw new ClientPayloadError("Response body is not valid JSON: " + e.Message, e);
-            }
-        });
 
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()
@@ -400,10 +375,11 @@ public sealed partial class ClientResponse : IDisposable
             if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
             return n;
         }
-        catch (InvalidDataException e)
+        // Only when the raw body read did not fail itself: its own errors pass through as they are.
+        catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
         {
             Abort();
-            throw new ClientPayloadError($"Cannot decode the '{Headers.Get("Content-Encoding")}' body: {e.Message}", e);
+            throw DecodeErrors.Translate(Headers.Get("Content-Encoding"), e);
         }
         catch
         {

@@ -149,7 +149,7 @@ public sealed class ReadmeCompilation
 
         var here = AppContext.BaseDirectory;
         var pending = new Queue<string>(Directory.GetFiles(here, "RxHttp*.dll")
-            .Where(f => !Path.GetFileName(f).StartsWith("RxHttp.Tests") && !Path.GetFileName(f).StartsWith("RxHttp.Samples")));
+            .Where(f => Path.GetFileName(f) is var n && !n.StartsWith("RxHttp.Tests") && !n.StartsWith("RxHttp.Samples") && !n.StartsWith("RxHttp.Soak")));
         var framework = paths.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         while (pending.TryDequeue(out var file))

@@ -35,6 +35,9 @@ internal sealed class ResponseBody
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
+    /// <summary>True once a read failed or the body was released unread (as opposed to ended).</summary>
+    public bool Failed => Volatile.Read(ref _state) == 2;
+
     /// <summary>The connection the body is read from.</summary>
     public Connection Connection => _connection;
 

@@ -192,6 +192,17 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     public IObservable<Unit> SendJson(object? value, bool? compress = null) =>
         Observable.Defer(() => SendStr(_jsonSerialize(value), compress));
 
+    /// <summary>Sends <paramref name="value"/> as a TEXT message of JSON with source-generated metadata (trim- and NativeAOT-safe).</summary>
+    public IObservable<Unit> SendJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, bool? compress = null)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Observable.Defer(() =>
+        {
+            CheckCompress(compress);
+            return Send(WsMsgType.Text, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), compress);
+        });
+    }
+
     /// <summary>Sends a PING (payload up to 125 bytes).</summary>
     public IObservable<Unit> Ping(ReadOnlyMemory<byte> data = default) => Send(WsMsgType.Ping, CheckControl(data), false);
 
