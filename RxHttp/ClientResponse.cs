@@ -38,6 +38,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public string? CachedText; // a large UTF-8 body read by Text() (ClientResponse.LargeText.cs)
         public long? MaxBodySize;
     }
 
@@ -265,6 +266,7 @@ public sealed partial class ClientResponse : IDisposable
     // No state machine when the body is already buffered (small responses arrive with their head).
     private ValueTask<string> TextAsync(Encoding? encoding, CancellationToken ct)
     {
+        if (TryLargeText(encoding ?? GetEncoding(), ct) is { } large) return large;
         var read = ReadAllAsync(ct);
         return read.IsCompletedSuccessfully
             ? new ValueTask<string>((encoding ?? GetEncoding()).GetString(read.Result))
@@ -412,6 +414,7 @@ public sealed partial class ClientResponse : IDisposable
     private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
     {
         if (_cached is { } c) return c;
+        if (_extras?.CachedText is { } text) return _cached = Encoding.UTF8.GetBytes(text);
         BeginConsume();
         try
         {
