@@ -12,11 +12,9 @@ namespace RxHttp;
 /// <see cref="Unsafe"/>, and JSON save/load. Thread-safe: a session's requests may share one jar.
 /// </summary>
 /// <remarks>
-/// Public suffixes: a Domain attribute that is a public suffix under the embedded Public Suffix List (ICANN and
-/// private sections, wildcard and exception rules, as browsers use it; "com", "co.uk", "github.io", any single
-/// label such as "localhost") is rejected unless it equals the response host, in which case the cookie becomes
-/// host-only (RFC 6265 §5.3 step 5). A Domain that does not domain-match the host, a trailing dot included, makes
-/// the cookie ignored (step 6).
+/// Public suffixes: a Domain attribute without a dot ("com", "localhost") or on a small built-in list of
+/// registry suffixes ("co.uk", "com.au", ...) is rejected unless it equals the response host, in which case the
+/// cookie becomes host-only (RFC 6265 §5.3 step 5). There is no full Public Suffix List.
 /// </remarks>
 public sealed class CookieJar : AbstractCookieJar
 {
@@ -251,7 +249,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using (var stream = new FileStream(temp, options))
-                JsonSerializer.Serialize(stream, file, JsonOptions);
+                JsonSerializer.Serialize(stream, file, CookieFileJsonContext.Default.CookieFile);
             File.Move(temp, full, overwrite: true);
         }
         catch
@@ -275,7 +273,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using var stream = File.OpenRead(path);
-            file = JsonSerializer.Deserialize<CookieFile>(stream, JsonOptions);
+            file = JsonSerializer.Deserialize(stream, CookieFileJsonContext.Default.CookieFile);
         }
         catch (JsonException e)
         {
@@ -367,10 +365,8 @@ public sealed class CookieJar : AbstractCookieJar
     {
         domain = host;
         hostOnly = true;
-        // A trailing dot is not stripped (aiohttp treats such a Domain as absent): "example.com." is another
-        // name than the request host "example.com", so it fails the domain-match below and the cookie is ignored
-        // (§5.3 step 6), as browsers do.
-        if (attribute is null) return true;
+        // aiohttp treats a trailing-dot Domain as absent rather than rejecting the cookie; we follow it.
+        if (attribute is null || attribute.EndsWith('.')) return true;
 
         string d;
         try
@@ -478,43 +474,5 @@ public sealed class CookieJar : AbstractCookieJar
             else sb.Append('\\').Append(Convert.ToString(c, 8).PadLeft(3, '0'));
         }
         return sb.Append('"').ToString();
-    }
-
-    // ---- persistence ----
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
-    private sealed class CookieFile
-    {
-        public const int CurrentVersion = 1;
-        public int Version { get; set; }
-        public List<CookieRecord>? Cookies { get; set; }
-    }
-
-    private sealed class CookieRecord
-    {
-        public string? Name { get; set; }
-        public string? Value { get; set; }
-        public string? Domain { get; set; }
-        public string? Path { get; set; }
-        public DateTimeOffset? Expires { get; set; }
-        public long? MaxAge { get; set; }
-        public bool Secure { get; set; }
-        public bool HttpOnly { get; set; }
-        public string? SameSite { get; set; }
-        public bool HostOnly { get; set; }
-        public DateTimeOffset CreationTime { get; set; }
-
-        public static CookieRecord From(Cookie c) => new()
-        {
-            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, MaxAge = c.MaxAge,
-            Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite, HostOnly = c.HostOnly, CreationTime = c.CreationTime,
-        };
-
-        public Cookie? ToCookie() => Name is null || Value is null || Domain is null || Path is null ? null : new Cookie(Name, Value)
-        {
-            Domain = Domain, Path = Path, Expires = Expires, MaxAge = MaxAge, Secure = Secure,
-            HttpOnly = HttpOnly, SameSite = SameSite, HostOnly = HostOnly, CreationTime = CreationTime,
-        };
     }
 }
