@@ -254,7 +254,7 @@ public sealed partial class ClientResponse : IDisposable
     /// The whole body (decompressed), read once and cached; later calls replay it. At most
     /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
     /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
-    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/> read through it.
     /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
