@@ -42,6 +42,9 @@ public sealed class ClientRequest
     /// <summary>Whether the response body is decompressed.</summary>
     public bool AutoDecompress { get; init; } = true;
 
+    // RequestOptions.StreamResponse: the body stays on its connection until read, even a small one that came with its head.
+    internal bool StreamResponse { get; init; }
+
     /// <summary>Free-form values pipeline operators attach to a request.</summary>
     public IDictionary<string, object?> Properties
     {
@@ -73,6 +76,7 @@ public sealed class ClientRequest
             Tls = Tls,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
+            StreamResponse = StreamResponse,
             _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };
 

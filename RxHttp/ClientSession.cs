@@ -48,7 +48,11 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         var jsonOptions = SessionOptions.JsonOptions ?? JsonSerializerOptions.Web;
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => JsonSerializer.Serialize(o, o?.GetType() ?? typeof(object), JsonSerializerOptions.Web));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
-        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions) { DefaultProxy = DefaultProxyFor };
+        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions)
+        {
+            DefaultProxy = DefaultProxyFor,
+            Unreleased = new UnreleasedResponseGuard.Report(Scheduler, ReportUnreleased),
+        };
         CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);
         if (SessionOptions.Cookies is not null) CookieJar.UpdateCookies(SessionOptions.Cookies);
     }
@@ -201,6 +205,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             Tls = options.Tls,
             Chunked = options.Chunked,
             AutoDecompress = autoDecompress,
+            StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,
         };
         if (skip is not null && skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
         ApplyProxy(request, options);

@@ -67,6 +67,9 @@ internal sealed class Http1Exchange
     /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
     internal const string ProxyProperty = "rxhttp.proxy";
 
+    /// <summary>Where a response collected with its body still on the connection is closed and reported (set by the session).</summary>
+    internal UnreleasedResponseGuard.Report? Unreleased { get; set; }
+
     /// <summary>The proxy for requests that name none (set by the session), or null for direct connections.</summary>
     internal Func<Url, ProxySettings?>? DefaultProxy { get; set; }
 
@@ -144,9 +147,9 @@ internal sealed class Http1Exchange
 
                 ResponseBody? body = null;
                 if (head.Status != 101)
-                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
+                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeWithHead: !request.StreamResponse);
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer };
+                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)

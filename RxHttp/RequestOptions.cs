@@ -70,6 +70,16 @@ public sealed class RequestOptions
     public bool? RaiseForStatus { get; init; }
 
     /// <summary>
+    /// Keep an unread body on its connection after the subscription that delivered the response ended, for a
+    /// streaming read started later (default: the session's setting, false). Without it such a body is read into
+    /// memory up to 1 MiB and its connection returned, or, when longer, its connection is closed and a later read
+    /// fails with <see cref="ClientPayloadError"/>. With it the caller must read the body to the end or release the
+    /// response (a collected, unreleased response has its connection closed and reported as
+    /// <see cref="TraceEventKind.ResponseUnreleased"/>). Awaited responses are always left to the caller.
+    /// </summary>
+    public bool? StreamResponse { get; init; }
+
+    /// <summary>
     /// An http:// proxy for this request (aiohttp's <c>proxy=</c>): plain http goes to it in absolute form, https
     /// and wss through a CONNECT tunnel. Overrides the session's, the connector's and the environment's proxy.
     /// </summary>
@@ -122,6 +132,9 @@ public sealed class ClientSessionOptions
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
     public bool RaiseForStatus { get; init; }
+
+    /// <summary>The default of <see cref="RequestOptions.StreamResponse"/> for every request of the session.</summary>
+    public bool StreamResponse { get; init; }
 
     /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks (wins over <see cref="RaiseForStatus"/>).</summary>
     public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }

@@ -59,7 +59,8 @@ public class TracingTests
         using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
         var events = new List<TraceEvent>();
         using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
-        var first = await session.Get($"http://localhost:{_server.Port}/hello");
+        // StreamResponse: the small body stays on the only connection, so the second request queues.
+        var first = await session.Get($"http://localhost:{_server.Port}/hello", new RequestOptions { StreamResponse = true });
         var second = session.Get($"http://localhost:{_server.Port}/hello").ToTask();
         await Wait.Until(() => connector.CurrentState.Waiting == 1);
         await first.Read();

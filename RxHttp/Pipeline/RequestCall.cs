@@ -26,17 +26,21 @@ internal sealed record CallPlan(RequestHandler? Hop, Http1Exchange? Exchange, Ab
 internal sealed class RequestCall : TimerWheel.Timer, IDisposable
 {
     private readonly CallPlan _plan;
-    private readonly IObserver<ClientResponse> _observer;
+    // Let go of once the response is delivered: the call lives on in the timer wheel until the body ends, and the
+    // observer (an awaiter, say) would keep the response from being collected by its guard.
+    private IObserver<ClientResponse> _observer;
     private readonly Func<ClientResponse, bool>? _raise;
     private readonly RequestTracer? _tracer;
     private TimeSpan _total;
     private bool _timed;
+    private bool _streaming; // RequestOptions.StreamResponse: an unread body stays on its connection for a later read
 
     // All under Gate: the call is private to the pipeline, so it is its own lock.
     private object Gate => this;
     private int _hop; // the current hop: messages of earlier ones are ignored
     private bool _finished; // a terminal message went out, or the subscription was disposed before one
-    private ClientResponse? _delivered; // once delivered, the timer belongs to the response's body
+    private ResponseBody? _delivered; // once delivered, the timer belongs to the response's body (not the response: it may be collected)
+    private bool _wasDelivered;
     private IDisposable? _current; // the hop's subscription (handler hops)
     private CancellationTokenSource? _cts; // the exchange's cancellation (direct hops)
 
@@ -62,9 +66,9 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
     /// </summary>
     public static IDisposable Start(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer,
         Func<ClientResponse, bool>? raise = null, RequestTracer? tracer = null,
-        TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null)
+        TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null, bool streamResponse = false)
     {
-        var call = new RequestCall(plan, request, observer, raise, tracer);
+        var call = new RequestCall(plan, request, observer, raise, tracer) { _streaming = streamResponse };
         if (scheduler is not null && ClientTimeout.Active(total) is { } delay)
         {
             call._total = delay;
@@ -255,7 +259,8 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
             else
             {
                 _finished = true;
-                _delivered = response;
+                _delivered = response.Body;
+                _wasDelivered = true;
                 subscription = _current;
                 _current = null;
             }
@@ -266,10 +271,27 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
             return;
         }
         // From here the Total timer bounds the body: it stops when the response's connection is released.
-        if (_timed) response.OnReleased(this);
+        if (_timed)
+        {
+            if (response.Body is { } body) body.StopAtEnd(this);
+            else Cancel();
+        }
         _tracer?.Emit(TraceEventKind.RequestEnd, response: response);
-        _observer.OnNext(response);
-        _observer.OnCompleted();
+        if (_streaming) response.KeepStreaming();
+        var observer = _observer;
+        _observer = Delivered.Instance;
+        try
+        {
+            observer.OnNext(response);
+            observer.OnCompleted();
+        }
+        finally
+        {
+            // The subscription has ended: a body nobody took is kept in memory (bounded) or its connection closed,
+            // so a response an operator dropped (Where, Take, ...) holds no connection. An awaiting caller's awaiter
+            // does this itself once its continuation has run (ObservableAwaiter).
+            if (observer is not ObservableAwaiter<ClientResponse>) response.OnSubscriptionEnded(held: false);
+        }
         subscription?.Dispose();
     }
 
@@ -304,12 +326,13 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
 
     protected internal override void Run()
     {
-        ClientResponse? response;
+        ResponseBody? response;
         IDisposable? subscription = null;
         CancellationTokenSource? cts = null;
         lock (Gate)
         {
-            if (_finished && _delivered is null) return;
+            if (_finished && !_wasDelivered) return;
+            if (_wasDelivered && _delivered is null) return;
             _finished = true;
             response = _delivered;
             if (response is null)
@@ -348,6 +371,15 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         if (_timed) Cancel();
         subscription?.Dispose();
         cts?.Cancel();
+    }
+
+    // Stands in for the observer once it got its response (nothing reaches it after that).
+    private sealed class Delivered : IObserver<ClientResponse>
+    {
+        public static readonly Delivered Instance = new();
+        public void OnNext(ClientResponse value) { }
+        public void OnError(Exception error) { }
+        public void OnCompleted() { }
     }
 
     private sealed class HopObserver(RequestCall call, int index) : IObserver<ClientResponse>

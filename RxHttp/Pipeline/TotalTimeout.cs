@@ -84,7 +84,8 @@ public static class TotalTimeoutOperator
                 _delivered = response;
             }
             // After delivery the timer belongs to the response's lifetime (body reading counts).
-            response.OnReleased(this);
+            if (response.Body is { } body) body.StopAtEnd(this);
+            else Cancel();
             observer.OnNext(response);
         }
 
