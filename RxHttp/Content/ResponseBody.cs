@@ -21,18 +21,22 @@ internal sealed class ResponseBody
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
     private byte _state; // 0 reading, 1 done, 2 failed/closed (a byte: with the framing and keep-alive flag it packs into one word)
-    private int _claim; // 0 nobody, 1 a reader, 2 the drain of an unread body (KeepUnread)
+    private byte _claim; // 0 nobody, 1 a reader, 2 the drain of an unread body (KeepUnread)
 
     // Body bytes already taken off the connection (a small body that came with its head, or what the drain of an
     // unread body kept), served before anything still on the wire.
     private byte[]? _kept;
     private int _keptStart, _keptEnd;
     private Drain? _drain;
-    private Exception? _unreadError; // why a late read fails: the unread body outgrew what is kept
 
     private TimerWheel.Timer? _endTimer;
-    private IObserver<TransferProgress>? _progress;
-    private long? _progressTotal;
+    private ProgressSink? _progress;
+
+    private sealed class ProgressSink(IObserver<TransferProgress> observer, long? total)
+    {
+        public readonly IObserver<TransferProgress> Observer = observer;
+        public readonly long? Total = total;
+    }
 
     // Reads at least this large go straight from the socket into the reader's memory (one copy); smaller ones fill
     // the connection buffer first, so a reader taking a few bytes at a time costs one syscall per buffer, not per read.
@@ -91,8 +95,7 @@ internal sealed class ResponseBody
     /// <summary>Where DownloadProgress goes; completed when the body ends (or at once if it already has).</summary>
     public void ReportProgress(IObserver<TransferProgress> progress, long? total)
     {
-        _progressTotal = total;
-        Volatile.Write(ref _progress, progress);
+        Volatile.Write(ref _progress, new ProgressSink(progress, total));
         if (IsDone) progress.OnCompleted();
     }
 
@@ -215,7 +218,7 @@ internal sealed class ResponseBody
         if (overflow is null) return; // paused: the rest stays on the connection for the holder
         _kept = null;
         _keptEnd = 0;
-        _unreadError = drain.Error = overflow(UnreadKeepMax);
+        drain.Error = overflow(UnreadKeepMax);
     }
 
     /// <summary>Stops reading from outside (the Total timer): the read in flight fails with <paramref name="reason"/>.</summary>
@@ -251,12 +254,13 @@ internal sealed class ResponseBody
                 }
             }
             await drain.Task!.WaitAsync(ct).ConfigureAwait(false);
-            _drain = null;
             if (drain.Error is { } error)
             {
+                // Kept (the drain stays): every later read fails with it too, such as why the body is gone.
                 Fail();
                 throw error;
             }
+            _drain = null;
         }
         if (_kept is { } kept)
         {
@@ -277,7 +281,7 @@ internal sealed class ResponseBody
     {
         if (_state == 1) return 0;
         if (_state == 2)
-            throw _unreadError ?? (_connection.AbortReason is ClientError ce ? ce : new ClientPayloadError("The response was released before its body was read."));
+            throw _connection.AbortReason is ClientError ce ? ce : new ClientPayloadError("The response was released before its body was read.");
         try
         {
             var n = _framing switch
@@ -412,7 +416,7 @@ internal sealed class ResponseBody
     private void Count(int n)
     {
         BytesRead += n;
-        Volatile.Read(ref _progress)?.OnNext(new TransferProgress(BytesRead, _progressTotal));
+        if (Volatile.Read(ref _progress) is { } progress) progress.Observer.OnNext(new TransferProgress(BytesRead, progress.Total));
     }
 
     private int Finish()
@@ -434,7 +438,7 @@ internal sealed class ResponseBody
         if (complete && _keepAlive) _connection.Release();
         else _connection.Close(owned: complete);
         Interlocked.Exchange(ref _endTimer, null)?.Cancel();
-        Volatile.Read(ref _progress)?.OnCompleted();
+        Volatile.Read(ref _progress)?.Observer.OnCompleted();
     }
 
     /// <summary>Drains what is already buffered so a fully received body still frees its connection for reuse.</summary>
