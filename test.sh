@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 need=()
-for pkg in tinyproxy python3-websockets python3-aiohttp; do
+for pkg in tinyproxy tmux python3-websockets python3-aiohttp; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

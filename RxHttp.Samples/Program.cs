@@ -1,51 +1,23 @@
 // The quickstart, run against a local Kestrel server this program starts itself, so it works offline.
-using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using RxHttp;
+using RxHttp.Samples;
 
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-var app = builder.Build();
-app.MapGet("/hello", () => "Hello, world!");
-app.MapGet("/json", () => Results.Json(new { name = "RxHttp", stars = 42 }));
-app.MapPost("/echo", async (HttpRequest req) => Results.Text(await new StreamReader(req.Body).ReadToEndAsync(), req.ContentType));
-app.MapGet("/stream/{n:int}", async (HttpContext c, int n) =>
-{
-    for (var i = 0; i < n; i++)
-    {
-        await c.Response.WriteAsync($"line {i}\n");
-        await c.Response.Body.FlushAsync();
-    }
-});
-app.MapGet("/redirect", () => Results.Redirect("/hello"));
-app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
-app.UseWebSockets();
-app.Map("/ws", async (HttpContext c) =>
-{
-    using var ws = await c.WebSockets.AcceptWebSocketAsync();
-    var buffer = new byte[4096];
-    while (true)
-    {
-        var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
-        if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
-        {
-            await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-            return;
-        }
-        var reply = System.Text.Encoding.UTF8.GetBytes("echo: " + System.Text.Encoding.UTF8.GetString(buffer, 0, r.Count));
-        await ws.SendAsync(reply, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
-    }
-});
-await app.StartAsync();
-var baseUrl = app.Urls.First() + "/";
+// `--serve [port]` keeps the server up (default http://127.0.0.1:8080/) for README's snippets, the CLI or a browser.
+var serve = args.Length > 0 && args[0] == "--serve";
+await using var server = await DemoServer.StartAsync(serve ? (args.Length > 1 ? int.Parse(args[1]) : 8080) : 0);
+var baseUrl = server.BaseUrl;
 Console.WriteLine($"Local server: {baseUrl}");
+if (serve)
+{
+    var stop = new TaskCompletionSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+    Console.WriteLine("Serving until Ctrl-C.");
+    await stop.Task;
+    return;
+}
 
 await using var session = new ClientSession(baseUrl);
 
@@ -96,7 +68,7 @@ using (session.Connector.State.Subscribe(s => peak = Math.Max(peak, s.InUse + s.
 }
 
 // 9. A websocket: messages arrive on a hot observable.
-var wsUrl = baseUrl.Replace("http://", "ws://") + "ws";
+var wsUrl = server.WsUrl("ws");
 await using (var ws = await session.WsConnectAsync(wsUrl))
 {
     var replies = ws.Messages.Where(m => m.Type == WsMsgType.Text).Select(m => m.Text).Take(3).ToList().ToTask();
@@ -106,5 +78,4 @@ await using (var ws = await session.WsConnectAsync(wsUrl))
     Console.WriteLine($"   closed with {ws.CloseCode}");
 }
 
-await app.StopAsync();
 Console.WriteLine("Done.");

@@ -24,6 +24,13 @@ public class WireTests
         yield return new TestCaseData("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", "", true).SetName("not_modified_has_no_body");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Encoding: identity\r\n\r\n3\r\nabc\r\n0\r\n\r\n", null, true).SetName("transfer_coding_before_chunked");
         yield return new TestCaseData("HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok", true).SetName("bare_lf_line_endings");
+        yield return new TestCaseData("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2;a=b\nok\n0\nX-T: t\n\n", "ok", true).SetName("bare_lf_in_chunked_framing");
+        // RFC 9112 §2.2: empty lines before a status line are skipped, also between a 100 Continue and the final response.
+        yield return new TestCaseData("\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true).SetName("empty_lines_before_status_line");
+        yield return new TestCaseData("HTTP/1.1 100 Continue\r\n\r\n\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true).SetName("empty_lines_after_100_continue");
+        // RFC 9112 §6.3 item 4: chunked not last means the body runs until the server closes; never reused.
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, deflate\r\n\r\n5\r\nraw bytes", "5\r\nraw bytes", false).SetName("chunked_then_deflate_reads_until_close");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\nmore", "0\r\n\r\nmore", false).SetName("chunked_then_identity_line_reads_until_close");
     }
 
     [TestCaseSource(nameof(Framings))]
@@ -61,6 +68,10 @@ public class WireTests
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nX-A: a\r\n folded\r\nContent-Length: 0\r\n\r\n", "obs-fold").SetName("obs_fold");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 0\r\n\r\n", "").SetName("space_before_colon");
         yield return new TestCaseData("HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n", "").SetName("bad_version");
+        yield return new TestCaseData("HTTP/5.6 200 OK\r\nContent-Length: 0\r\n\r\n", "HTTP/5.6").SetName("major_version_5");
+        yield return new TestCaseData("HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", "HTTP/2.0").SetName("major_version_2_on_http11");
+        yield return new TestCaseData("HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n", "bare CR").SetName("lone_cr_as_line_end");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\rX-A: b\r\n\r\n", "Bare CR").SetName("lone_cr_before_empty_line");
         yield return new TestCaseData("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", "").SetName("two_digit_status");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\n" + string.Concat(Enumerable.Range(0, 129).Select(i => $"X-H{i}: v\r\n")) + "\r\n", "128").SetName("too_many_headers");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nX-Long: " + new string('a', 8200) + "\r\n\r\n", "8190").SetName("header_line_too_long");
@@ -70,12 +81,16 @@ public class WireTests
     [TestCaseSource(nameof(HeadErrors))]
     public async Task Smuggling_and_limit_cases_fail_with_ClientResponseError(string response, string mentions)
     {
-        await using var server = RawServer.Respond(response);
-        using var session = new ClientSession();
-        var ex = Assert.ThrowsAsync<ClientResponseError>(async () => await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20)));
-        Assert.That(ex!.Status, Is.EqualTo(400));
-        Assert.That(ex.Message, Does.Contain(mentions));
-        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the bad connection to be dropped");
+        // Dribbled only where it stays quick: the limit cases are kilobytes long.
+        foreach (var dribble in response.Length < 1024 ? new[] { false, true } : new[] { false })
+        {
+            await using var server = RawServer.Respond(response, dribble);
+            using var session = new ClientSession();
+            var ex = Assert.ThrowsAsync<ClientResponseError>(async () => await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20)));
+            Assert.That(ex!.Status, Is.EqualTo(400));
+            Assert.That(ex.Message, Does.Contain(mentions));
+            await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the bad connection to be dropped");
+        }
     }
 
     private static IEnumerable<TestCaseData> BodyErrors()
@@ -85,24 +100,38 @@ public class WireTests
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n").SetName("missing_crlf_after_chunk");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort").SetName("short_body_then_close");
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel").SetName("close_inside_chunk");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25  \r\n" + new string('a', 0x25) + "\r\n0\r\n\r\n").SetName("chunk_size_trailing_whitespace");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n").SetName("chunk_ext_empty_name");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=\"b\r\nab\r\n0\r\n\r\n").SetName("chunk_ext_unbalanced_quote");
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\rab\r\n0\r\n\r\n").SetName("chunk_size_lone_cr");
     }
 
     [TestCaseSource(nameof(BodyErrors))]
     public async Task Broken_bodies_fail_with_ClientPayloadError(string response)
     {
-        await using var server = new RawServer(async c =>
+        foreach (var dribble in new[] { false, true })
         {
-            await c.ReadRequestAsync();
-            await c.WriteAsync(response);
-            c.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-            await c.WaitForCloseAsync();
-        });
-        using var session = new ClientSession();
-        var r = await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20));
-        Assert.ThrowsAsync<ClientPayloadError>(async () => await r.Read().Timeout(TimeSpan.FromSeconds(20)));
-        Assert.That(r.Closed, Is.True);
-        await server.ClientClosed.Task.Within();
-        Assert.That(session.Connector.CurrentState.Open, Is.Zero);
+            await using var server = new RawServer(async c =>
+            {
+                await c.ReadRequestAsync();
+                try
+                {
+                    await c.WriteAsync(response, dribble);
+                    c.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    // Dribbled: the client may fail the body and close before the last byte goes out.
+                }
+                await c.WaitForCloseAsync();
+            });
+            using var session = new ClientSession();
+            var r = await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20));
+            Assert.ThrowsAsync<ClientPayloadError>(async () => await r.Read().Timeout(TimeSpan.FromSeconds(20)));
+            Assert.That(r.Closed, Is.True);
+            await server.ClientClosed.Task.Within();
+            Assert.That(session.Connector.CurrentState.Open, Is.Zero);
+        }
     }
 
     [Test]

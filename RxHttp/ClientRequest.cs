@@ -44,6 +44,8 @@ public sealed class ClientRequest
 
     // RequestOptions.StreamResponse: the body stays on its connection until read, even a small one that came with its head.
     internal bool StreamResponse { get; init; }
+    /// <summary>Most bytes a buffered read of the response takes, after decompression (0: no limit); see <see cref="ClientSessionOptions.MaxBodySize"/>.</summary>
+    public long MaxBodySize { get; init; } = ClientSessionOptions.DefaultMaxBodySize;
 
     /// <summary>Free-form values pipeline operators attach to a request.</summary>
     public IDictionary<string, object?> Properties
@@ -77,6 +79,7 @@ public sealed class ClientRequest
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
             StreamResponse = StreamResponse,
+            MaxBodySize = MaxBodySize,
             _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };
 

@@ -13,13 +13,12 @@ namespace RxHttp;
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
 /// <para>A body nobody reads does not hold its connection. A small body that arrived with its head (up to 64 KiB)
 /// is taken off the connection before the response is delivered. When the subscription that delivered the response
-/// ends (an operator dropped it, or it was passed on past <c>OnNext</c>, or an <c>await</c> returned it) with the
-/// body unread, up to 1 MiB of it is read into memory for a later read and the connection returned; a reader that
-/// starts meanwhile takes over without losing a byte. A longer body has its connection closed and a later read fails
-/// with <see cref="ClientPayloadError"/> (<see cref="RequestOptions.StreamResponse"/> keeps it streaming), except
-/// after an <c>await</c>: the awaiting caller holds the response, and the rest of the body waits on its connection.
-/// A response dropped unread and unreleased with its body still on the connection has that connection closed when it
-/// is garbage-collected, reported as <see cref="TraceEventKind.ResponseUnreleased"/>.</para>
+/// ends (an operator dropped it, it was passed on past <c>OnNext</c>, or an <c>await</c> returned it) with the body
+/// unread, up to 1 MiB of it is read into memory for a later read and the connection returned; a reader that starts
+/// meanwhile takes over without losing a byte. The rest of a longer body waits on its connection for a reader
+/// (<see cref="RequestOptions.StreamResponse"/> leaves every body there). A response dropped unread and unreleased
+/// with its body still on the connection has that connection closed when it is garbage-collected, reported as
+/// <see cref="TraceEventKind.ResponseUnreleased"/>.</para>
 /// </summary>
 public sealed partial class ClientResponse : IDisposable
 {
@@ -43,6 +42,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public UnreleasedResponseGuard? Guard;
+        public long? MaxBodySize;
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -254,7 +254,12 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
-    /// <summary>The whole body (decompressed), read once and cached; later calls replay it.</summary>
+    /// <summary>
+    /// The whole body (decompressed), read once and cached; later calls replay it. At most
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
+    /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
@@ -327,12 +332,11 @@ public sealed partial class ClientResponse : IDisposable
 
     /// <summary>
     /// The subscription that delivered this response has ended: a body nobody started reading is kept in memory
-    /// (bounded) and its connection returned, or closed when it is too long (see the class remarks).
+    /// (bounded) so its connection goes back to the pool (see the class remarks).
     /// </summary>
-    /// <param name="held">An awaiting caller holds the response: past the bound the body stays on its connection.</param>
-    internal void OnSubscriptionEnded(bool held)
+    internal void OnSubscriptionEnded()
     {
-        if (Volatile.Read(ref _consuming) == 0 && !_streamRequested && _body is { IsDone: false } body) body.KeepUnread(held ? null : UnreadTooLong);
+        if (Volatile.Read(ref _consuming) == 0 && !_streamRequested && _body is { IsDone: false } body) body.KeepUnread(MaxBodySize);
     }
 
     /// <summary>Set before delivery by <see cref="RequestOptions.StreamResponse"/>: an unread body is left on its connection.</summary>
@@ -350,6 +354,16 @@ public sealed partial class ClientResponse : IDisposable
         init
         {
             if (value is not null) GetExtras().Tracer = value;
+        }
+    }
+
+    // Kept in the extras only when it differs from the default, so the common response carries no field for it.
+    internal long MaxBodySize
+    {
+        get => _extras?.MaxBodySize ?? ClientSessionOptions.DefaultMaxBodySize;
+        init
+        {
+            if (value != ClientSessionOptions.DefaultMaxBodySize) GetExtras().MaxBodySize = value;
         }
     }
 
@@ -415,11 +429,13 @@ public sealed partial class ClientResponse : IDisposable
             else if (Decoded is null && _body.TakeWhole() is { } whole)
             {
                 // A small body taken off the connection with its head: handed over as it is.
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, whole.Length);
                 if (whole.Length > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: whole.Length);
                 result = whole;
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
                 result = new byte[len];
                 var got = 0;
                 while (got < len)
@@ -435,11 +451,14 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                using var ms = new MemoryStream();
+                // Checked per read of at most 16 KiB of inflated bytes: a bomb stops at the limit, not at its end.
+                var limit = MaxBodySize;
+                if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+                var collected = new BoundedBodyBuffer(limit);
                 var buffer = new byte[16 * 1024];
                 int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) ms.Write(buffer, 0, n);
-                result = ms.ToArray();
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) collected.Append(buffer.AsSpan(0, n));
+                result = collected.ToArray();
             }
             _cached = result;
             return result;

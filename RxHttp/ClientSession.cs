@@ -35,6 +35,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     public ClientSession(Url? baseUrl, ClientSessionOptions? options = null)
     {
         SessionOptions = options ?? new ClientSessionOptions();
+        if (SessionOptions.MaxBodySize < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
         if (baseUrl is not null)
         {
             if (!baseUrl.IsAbsolute) throw new ArgumentException($"The base URL must be absolute: '{baseUrl}'.", nameof(baseUrl));
@@ -206,7 +208,10 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             Chunked = options.Chunked,
             AutoDecompress = autoDecompress,
             StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,
+            MaxBodySize = options.MaxBodySize ?? SessionOptions.MaxBodySize,
         };
+        if (request.MaxBodySize < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), request.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
         if (skip is not null && skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
         ApplyProxy(request, options);
         ApplyBodyOptions(request, options);

@@ -147,9 +147,13 @@ internal sealed class Http1Exchange
 
                 ResponseBody? body = null;
                 if (head.Status != 101)
-                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeWithHead: !request.StreamResponse);
+                {
+                    // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
+                    var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
+                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
+                }
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer };
+                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)

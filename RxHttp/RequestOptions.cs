@@ -71,13 +71,20 @@ public sealed class RequestOptions
 
     /// <summary>
     /// Keep an unread body on its connection after the subscription that delivered the response ended, for a
-    /// streaming read started later (default: the session's setting, false). Without it such a body is read into
-    /// memory up to 1 MiB and its connection returned, or, when longer, its connection is closed and a later read
-    /// fails with <see cref="ClientPayloadError"/>. With it the caller must read the body to the end or release the
-    /// response (a collected, unreleased response has its connection closed and reported as
-    /// <see cref="TraceEventKind.ResponseUnreleased"/>). Awaited responses are always left to the caller.
+    /// streaming read started later, and a small body that came with its head on it too (default: the session's
+    /// setting, false). Without it an unread body is read into memory up to 1 MiB when the subscription that delivered
+    /// the response ends, and its connection returned when it fits. With it the caller must read the body to the end
+    /// or release the response (a collected, unreleased response has its connection closed and reported as
+    /// <see cref="TraceEventKind.ResponseUnreleased"/>).
     /// </summary>
     public bool? StreamResponse { get; init; }
+
+    /// <summary>
+    /// Most bytes a buffered read of this response (<c>Read</c>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) takes,
+    /// counted after decompression; 0 turns the limit off. Default: the session's
+    /// <see cref="ClientSessionOptions.MaxBodySize"/>.
+    /// </summary>
+    public long? MaxBodySize { get; init; }
 
     /// <summary>
     /// An http:// proxy for this request (aiohttp's <c>proxy=</c>): plain http goes to it in absolute form, https
@@ -135,6 +142,19 @@ public sealed class ClientSessionOptions
 
     /// <summary>The default of <see cref="RequestOptions.StreamResponse"/> for every request of the session.</summary>
     public bool StreamResponse { get; init; }
+
+    /// <summary>The default of <see cref="MaxBodySize"/>: 64 MiB.</summary>
+    public const long DefaultMaxBodySize = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes a buffered read (<see cref="ClientResponse.Read"/>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) takes
+    /// from one response, counted after decompression as the bytes are inflated, so a small compressed "bomb" cannot
+    /// fill memory; a Content-Length announcing more fails at once. Exceeding it raises
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. Default <see cref="DefaultMaxBodySize"/>
+    /// (64 MiB); 0 turns the limit off. Streaming reads (<c>Content</c>, <c>BorrowedContent</c>, <c>IterChunked</c>,
+    /// <c>Lines</c>, <c>GetStream</c>) are not limited: they hold one chunk at a time.
+    /// </summary>
+    public long MaxBodySize { get; init; } = DefaultMaxBodySize;
 
     /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks (wins over <see cref="RaiseForStatus"/>).</summary>
     public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }

@@ -278,7 +278,11 @@ internal static class RxAsync
     }
 }
 
-/// <summary>The two bridges between observables and async sequences that System.Linq.Async would give on older frameworks.</summary>
+/// <summary>
+/// The two bridges between observables and async sequences. Not System.Interactive.Async's <c>AsyncEnumerableEx.ToObservable</c>:
+/// that one enumerates in an <c>async void</c> method, so an exception from an observer or from <c>DisposeAsync</c> would
+/// crash the process instead of reaching the subscriber.
+/// </summary>
 public static class AsyncEnumerableBridges
 {
     /// <summary>

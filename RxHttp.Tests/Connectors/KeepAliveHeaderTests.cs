@@ -14,7 +14,7 @@ public class KeepAliveHeaderTests
     public async Task Idle_expiry_follows_the_shorter_of_server_and_connector(string header, int seconds)
     {
         await using var server = RawServer.Respond($"HTTP/1.1 200 OK\r\n{header}Content-Length: 2\r\n\r\nok");
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         scheduler.AdvanceTo(TimeSpan.FromSeconds(1000).Ticks); // a whole second, so the 15 s ceiling lands exactly
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
         await session.Get(server.Url()).SelectMany(r => r.Read()).Timeout(TimeSpan.FromSeconds(20));

@@ -11,9 +11,9 @@ public class PoolTests
     private static readonly ConnectionKey B = new("b.test", 80, false);
     private const long Second = TimeSpan.TicksPerSecond;
 
-    private static (TestScheduler, LoopbackConnector) Make(int limit = 100, int perHost = 0, TimeSpan? keepalive = null, bool forceClose = false, bool gated = false)
+    private static (SocketTestScheduler, LoopbackConnector) Make(int limit = 100, int perHost = 0, TimeSpan? keepalive = null, bool forceClose = false, bool gated = false)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var options = forceClose
             ? new ConnectorOptions { Limit = limit, LimitPerHost = perHost, ForceClose = true, Scheduler = scheduler }
             : new ConnectorOptions { Limit = limit, LimitPerHost = perHost, KeepaliveTimeout = keepalive ?? TimeSpan.FromSeconds(15), Scheduler = scheduler };

@@ -158,7 +158,7 @@ public class ReadAheadTests : ReactiveTest
     [TestCase(6.0, 5.0, 1007.0, true, TestName = "SockRead 6 s on a reused connection is ceiled to 1007 s (beside another request)")]
     public async Task SockRead_bounds_the_wait_for_the_head_on_a_reused_connection(double sockRead, double threshold, double expected, bool beside)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var secondSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = AnswerOnceThenHang(secondSeen);
         await using var session = new ClientSession(new ClientSessionOptions

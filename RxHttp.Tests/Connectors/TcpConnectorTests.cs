@@ -134,7 +134,7 @@ public class TcpConnectorTests
     public async Task Dns_cache_keeps_answers_for_the_ttl_on_the_scheduler_and_can_be_cleared()
     {
         using var listener = new Blackhole();
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var resolver = new FakeResolver(IPAddress.Loopback);
         using var connector = new TcpConnector(new TcpConnectorOptions { Resolver = resolver, Scheduler = scheduler, TtlDnsCache = TimeSpan.FromSeconds(10), ForceClose = true });
         var key = new ConnectionKey("cached.test", listener.Port, false);
@@ -217,7 +217,7 @@ public class TcpConnectorTests
     public async Task Happy_eyeballs_starts_the_next_address_after_the_delay_and_keeps_the_one_that_answers()
     {
         using var hole = new Blackhole();
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var resolver = new FakeResolver(IPAddress.Parse("127.0.0.2"), IPAddress.Loopback);
         using var connector = new TcpConnector(new TcpConnectorOptions { Resolver = resolver, Scheduler = scheduler });
         var task = ConnectAsync(connector, new ConnectionKey("racy.test", hole.Port, false));
@@ -237,7 +237,7 @@ public class TcpConnectorTests
     public async Task Sock_connect_times_out_each_attempt_at_its_tick()
     {
         using var hole = new Blackhole();
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var resolver = new FakeResolver(IPAddress.Parse("127.0.0.2"));
         using var connector = new TcpConnector(new TcpConnectorOptions { Resolver = resolver, Scheduler = scheduler });
         var timeout = new ClientTimeout { SockConnect = TimeSpan.FromSeconds(1) };
@@ -257,7 +257,7 @@ public class TcpConnectorTests
     public async Task Sock_connect_from_the_session_timeout_reaches_the_connector()
     {
         using var hole = new Blackhole();
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var connector = new TcpConnector(new TcpConnectorOptions { Resolver = new FakeResolver(IPAddress.Parse("127.0.0.2")), Scheduler = scheduler });
         await using var session = new ClientSession(new ClientSessionOptions { Connector = connector, Scheduler = scheduler, Timeout = new ClientTimeout { SockConnect = TimeSpan.FromMilliseconds(300) } });
         var task = session.Get($"http://slow.test:{hole.Port}/").FirstAsync().ToTask();
@@ -271,7 +271,7 @@ public class TcpConnectorTests
     public async Task Sock_connect_bounds_a_websocket_handshake_connect_too()
     {
         using var hole = new Blackhole();
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var connector = new TcpConnector(new TcpConnectorOptions { Resolver = new FakeResolver(IPAddress.Parse("127.0.0.2")), Scheduler = scheduler });
         await using var session = new ClientSession(new ClientSessionOptions { Connector = connector, Scheduler = scheduler, Timeout = new ClientTimeout { SockConnect = TimeSpan.FromMilliseconds(300) } });
         var task = session.WsConnectAsync($"ws://slow.test:{hole.Port}/");

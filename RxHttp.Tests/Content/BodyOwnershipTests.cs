@@ -8,9 +8,9 @@ namespace RxHttp.Tests.Content;
 
 /// <summary>
 /// A response nobody reads does not keep its connection: a small body is taken off the connection with its head;
-/// one still arriving when the subscription that delivered the response ends is kept in memory (bounded) and the
-/// connection returned, or the connection is closed when it is too long; StreamResponse leaves it on the
-/// connection; a response the caller drops unreleased is closed when collected, and reported.
+/// one still arriving when the subscription that delivered the response ends is kept in memory (up to 1 MiB) and the
+/// connection returned; the rest of a longer one waits on the connection; StreamResponse leaves every body on the
+/// connection; a response dropped unreleased is closed when collected, and reported.
 /// </summary>
 [TestFixture]
 public class BodyOwnershipTests
@@ -103,19 +103,19 @@ public class BodyOwnershipTests
     }
 
     [Test]
-    public async Task An_unread_body_longer_than_the_bound_has_its_connection_closed_and_a_late_read_names_the_option()
+    public async Task An_unread_body_longer_than_the_bound_stays_on_its_connection_for_a_late_read()
     {
         using var session = new ClientSession(_server.BaseUrl);
         ClientResponse? held = null;
         await session.Get("bytes/3000000").Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
-        await Wait.Until(() => held!.Closed, what: "the too-long body's connection to close");
-        Assert.That(session.Connector.CurrentState is { InUse: 0, Idle: 0 }, Is.True, "closed, not pooled");
-        var e = Assert.ThrowsAsync<ClientPayloadError>(async () => await held!.Read());
-        Assert.That(e!.Message, Does.Contain("StreamResponse"));
+        Assert.That(held!.Closed, Is.False, "3 MB announced: more than is kept, so nothing is copied and the body waits");
+        Assert.That(session.Connector.CurrentState.InUse, Is.EqualTo(1));
+        Assert.That((await held.Read().Timeout(TimeSpan.FromSeconds(20))).Length, Is.EqualTo(3000000));
+        Assert.That(session.Connector.CurrentState is { InUse: 0, Idle: 1 }, Is.True);
     }
 
     [Test]
-    public async Task A_chunked_body_that_outgrows_the_bound_while_kept_is_closed_too()
+    public async Task A_chunked_body_longer_than_the_bound_is_kept_up_to_it_and_read_whole_later()
     {
         var chunk = new string('x', 100_000);
         await using var raw = new RawServer(async c =>
@@ -128,9 +128,23 @@ public class BodyOwnershipTests
         using var session = new ClientSession();
         ClientResponse? held = null;
         await session.Get(raw.Url()).Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
-        await Wait.Until(() => held!.Closed, what: "the kept body to outgrow 1 MiB");
-        Assert.That(session.Connector.CurrentState is { InUse: 0, Idle: 0 }, Is.True);
-        Assert.ThrowsAsync<ClientPayloadError>(async () => await held!.Read());
+        await Wait.Until(() => held!.DownloadProgress.FirstAsync().Wait().Bytes >= 1024 * 1024, what: "1 MiB kept");
+        Assert.That(held!.Closed, Is.False, "the rest waits on the connection");
+        var body = await held.Read().Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(body.Length, Is.EqualTo(2_000_000));
+        Assert.That(body.All(b => b == 'x'), Is.True);
+        Assert.That(session.Connector.CurrentState is { InUse: 0, Idle: 1 }, Is.True);
+    }
+
+    [Test]
+    public async Task A_Content_Length_over_MaxBodySize_is_not_kept_and_the_read_still_refuses_it()
+    {
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { MaxBodySize = 100 });
+        ClientResponse? held = null;
+        await session.Get("bytes/1000").Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
+        Assert.That(held!.Closed, Is.False, "neither taken with its head nor kept");
+        Assert.ThrowsAsync<ClientPayloadTooLargeError>(async () => await held.Read());
+        Assert.That(held.Closed, Is.True);
     }
 
     [Test]

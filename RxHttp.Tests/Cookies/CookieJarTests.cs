@@ -94,13 +94,33 @@ public class CookieJarTests
         Assert.That(Sent(jar, "http://sub." + host + "/"), Is.Empty);
     }
 
+    [TestCase("http://example.com/", "a=1; Domain=example.com.")]
+    [TestCase("http://www.example.com/", "a=1; Domain=example.com.")]
+    [TestCase("http://www.example.com/", "a=1; Domain=.example.com.")]
+    [TestCase("http://www.example.co.uk/", "a=1; Domain=co.uk.")]
+    public void Trailing_dot_domain_does_not_domain_match_so_the_cookie_is_ignored(string url, string header)
+    {
+        // RFC 6265 §5.3 step 6 (what browsers do); aiohttp stores such a cookie host-only instead.
+        var jar = Jar();
+        Set(jar, url, header, "b=2");
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "b" }));
+    }
+
     [Test]
-    public void Trailing_dot_domain_is_treated_as_absent_like_aiohttp()
+    public void Names_with_quotes_or_inner_spaces_are_stored_and_sent_back_as_received()
     {
         var jar = Jar();
-        Set(jar, "http://www.example.com/", "a=1; Domain=example.com.");
-        var c = jar.Single();
-        Assert.That((c.Domain, c.HostOnly), Is.EqualTo(("www.example.com", true)));
+        Set(jar, "http://example.com/", "\"q\"=1", " a b =2", "c\"d=3; Path=/");
+        Assert.That(jar.Select(c => c.Name), Is.EquivalentTo(new[] { "\"q\"", "a b", "c\"d" }));
+        Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("\"q\"=1; a b=2; c\"d=3"));
+    }
+
+    [Test]
+    public void Names_with_control_characters_are_still_refused()
+    {
+        var jar = Jar();
+        Set(jar, "http://example.com/", "a\u0001b=1", "a\u007Fb=2", "ok=3");
+        Assert.That(Sent(jar, "http://example.com/"), Is.EqualTo("ok=3"));
     }
 
     [Test]

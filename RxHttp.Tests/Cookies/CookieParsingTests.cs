@@ -11,6 +11,12 @@ public class CookieParsingTests
     [TestCase("a=\"quoted value\"", "a", "\"quoted value\"")]
     [TestCase("a=with space", "a", "with space")]
     [TestCase("Secure=1", "Secure", "1")]
+    // §5.2: the name is whatever precedes the first '=', trimmed; quotes and inner spaces stay part of it.
+    [TestCase("a b=1", "a b", "1")]
+    [TestCase("\"a\"=1", "\"a\"", "1")]
+    [TestCase("  a\"b c \t= 1 ; Path=/", "a\"b c", "1")]
+    [TestCase("a\tb=1", "a\tb", "1")]
+    [TestCase("a,b=1", "a,b", "1")]
     public void Name_value_pair(string header, string name, string value)
     {
         var parsed = SetCookieParser.Parse(header);
@@ -24,7 +30,9 @@ public class CookieParsingTests
     [TestCase(" =value; Path=/")]
     [TestCase("; a=1")]
     [TestCase("a\u0001b=1")]
-    [TestCase("a b=1")]
+    [TestCase("a\u001Fb=1")]
+    [TestCase("a\u007Fb=1")]
+    [TestCase("a\nb=1")]
     [TestCase("a=b\r\nX-Injected: y")]
     [TestCase("a=b\u0000")]
     public void Malformed_headers_yield_nothing(string header) => Assert.That(SetCookieParser.Parse(header), Is.Null);

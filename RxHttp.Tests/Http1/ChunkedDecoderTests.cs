@@ -178,15 +178,25 @@ public class ChunkedDecoderTests
     [TestCase("3\nabc\n0\n\n", "abc")]
     [TestCase("0000000000000003\r\nabc\r\n0\r\n\r\n", "abc")]
     [TestCase("3\t;x\r\nabc\r\n0\r\n\r\n", "abc")]
-    [TestCase("3;\r\nabc\r\n0\r\n\r\n", "abc")]
-    [TestCase("3;a=\u00E9\u00FF\r\nabc\r\n0\r\n\r\n", "abc")]
+    [TestCase("3;a=\"\u00E9\u00FF\"\r\nabc\r\n0\r\n\r\n", "abc")]
+    [TestCase("3 ; a = b ; c = \"d e\" ;f\r\nabc\r\n0\r\n\r\n", "abc")]
+    [TestCase("3;a=\"q\\\"uote\\\\\";b\r\nabc\r\n0\r\n\r\n", "abc")]
+    [TestCase("3;a=\"\"\r\nabc\r\n0\r\n\r\n", "abc")]
+    [TestCase("3;a;b;c=1\nabc\n0;x\n\n", "abc")]
     public void Valid_bodies(string wire, string expected)
     {
         var o = RunWhole(wire);
         Assert.That(o.Done, Is.True);
         Assert.That(o.Data, Is.EqualTo(expected));
         Assert.That(o.ConsumedTotal, Is.EqualTo(wire.Length));
+        byte[] bytes = Bytes.Of(wire);
+        Assert.That(Run(new ChunkedDecoder(), bytes.Select(b => new[] { b })), Is.EqualTo(o).Using<Outcome>(SameOutcome), "byte by byte");
+        for (int split = 0; split <= bytes.Length; split++)
+            Assert.That(Run(new ChunkedDecoder(), new[] { bytes[..split], bytes[split..] }), Is.EqualTo(o).Using<Outcome>(SameOutcome), $"split at {split}");
     }
+
+    private static bool SameOutcome(Outcome a, Outcome b)
+        => a.Data == b.Data && a.ConsumedTotal == b.ConsumedTotal && a.Done == b.Done && a.Trailers.SequenceEqual(b.Trailers);
 
     [TestCase("aB")]
     [TestCase("Ab")]
@@ -217,6 +227,25 @@ public class ChunkedDecoderTests
     [TestCase("0x4\r\n", "Invalid character 0x78 in chunk size")]
     [TestCase("4g\r\n", "Invalid character 0x67 in chunk size")]
     [TestCase("4 4\r\n", "Invalid character 0x34 after chunk size")]
+    [TestCase("25  \r\n", "Whitespace after chunk size without a chunk extension")]
+    [TestCase("25\t\n", "Whitespace after chunk size without a chunk extension")]
+    [TestCase("2;\r\nab\r\n0\r\n\r\n", "Empty chunk extension name")]
+    [TestCase("2; \r\n", "Empty chunk extension name")]
+    [TestCase("2;;a\r\n", "Empty chunk extension name")]
+    [TestCase("2;a;\r\n", "Empty chunk extension name")]
+    [TestCase("2;=b\r\n", "Invalid character 0x3D in chunk extension")]
+    [TestCase("2;a=\r\n", "Empty chunk extension value")]
+    [TestCase("2;a=;b\r\n", "Empty chunk extension value")]
+    [TestCase("2;a=\"b\r\nab\r\n0\r\n\r\n", "Unterminated quoted string in chunk extension")]
+    [TestCase("2;a=\"b\\\"\r\n", "Unterminated quoted string in chunk extension")]
+    [TestCase("2;a=b\"c\"\r\n", "Invalid character 0x22 in chunk extension")]
+    [TestCase("2;a=\"b\"c\r\n", "Invalid character 0x63 in chunk extension")]
+    [TestCase("2;a b\r\n", "Invalid character 0x62 in chunk extension")]
+    [TestCase("2;a \r\n", "Whitespace at the end of a chunk extension")]
+    [TestCase("2;a=b \r\n", "Whitespace at the end of a chunk extension")]
+    [TestCase("2;a=\u00E9\r\n", "Invalid character 0xE9 in chunk extension")]
+    [TestCase("2;a=\"b\u0001\"\r\n", "Invalid control character 0x01 in chunk extension")]
+    [TestCase("2;a=\"b\rc\"\r\n", "Unterminated quoted string in chunk extension")]
     [TestCase("4\rX", "Bare CR in chunk size line")]
     [TestCase("4;a\rb\r\n", "Bare CR in chunk size line")]
     [TestCase("4;a\u0001\r\n", "Invalid control character 0x01 in chunk extension")]
@@ -237,8 +266,12 @@ public class ChunkedDecoderTests
     [TestCase("0\r\n\rX\r\n", "Invalid trailer: Bare CR in header name")]
     public void Invalid_bodies_throw_payload_errors(string wire, string message)
     {
-        // Whole and byte by byte must fail the same way: the state machine may not lose track across calls.
-        foreach (var pieces in new[] { new[] { Bytes.Of(wire) }, Bytes.Of(wire).Select(b => new[] { b }).ToArray() })
+        // Whole, byte by byte and split in two anywhere must fail the same way: the state machine may not lose
+        // track across calls.
+        byte[] bytes = Bytes.Of(wire);
+        var feeds = new List<byte[][]> { new[] { bytes }, bytes.Select(b => new[] { b }).ToArray() };
+        for (int split = 0; split <= bytes.Length; split++) feeds.Add(new[] { bytes[..split], bytes[split..] });
+        foreach (var pieces in feeds)
         {
             var ex = Assert.Throws<HttpParseException>(() => Run(new ChunkedDecoder(), pieces));
             Assert.That(ex!.Message, Does.Contain(message));
@@ -274,7 +307,7 @@ public class ChunkedDecoderTests
         var limits = new HttpParserLimits { MaxLineSize = 5 };
         var ex = Assert.Throws<HttpParseException>(() => RunWhole("3      ", limits));
         Assert.That(ex!.Message, Is.EqualTo("Chunk size line is too long: limit 5 bytes"));
-        Assert.That(RunWhole("3    \r\nabc\r\n0\r\n\r\n", limits).Data, Is.EqualTo("abc"));
+        Assert.That(RunWhole("3  ;x\r\nabc\r\n0\r\n\r\n", limits).Data, Is.EqualTo("abc"));
     }
 
     [Test]

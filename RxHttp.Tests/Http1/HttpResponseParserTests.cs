@@ -32,6 +32,13 @@ public class HttpResponseParserTests
         ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n",
             "1.1 200 [OK] | Content-Type=[text/plain; charset=utf-8] | Content-Length=[5] | Connection=[keep-alive]"),
         ("HTTP/1.1 200 OK\r\nQuote: \"a, b\" (c)\r\n\r\n", "1.1 200 [OK] | Quote=[\"a, b\" (c)]"),
+        // RFC 9112 §2.2: empty lines before the status line are skipped (and consumed with the head).
+        ("\r\nHTTP/1.1 200 OK\r\n\r\n", "1.1 200 [OK]"),
+        ("\r\n\r\n\nHTTP/1.1 204 No Content\r\nA: b\r\n\r\n", "1.1 204 [No Content] | A=[b]"),
+        ("\n\nHTTP/1.0 200 OK\n\n", "1.0 200 [OK]"),
+        ("HTTP/1.2 200 OK\r\n\r\n", "1.2 200 [OK]"),
+        // Bare LF ends a line (RFC 9112 §2.2 permits it; the choice is documented in README's "The wire").
+        ("HTTP/1.1 200 OK\nA: b\n\n", "1.1 200 [OK] | A=[b]"),
     };
 
     // (head on the wire, a fragment the error message must contain)
@@ -53,7 +60,16 @@ public class HttpResponseParserTests
         ("HTTP/1.1 20a OK\r\n\r\n", "status code must be exactly 3 digits"),
         ("HTTP/1.1 OK\r\n\r\n", "status code must be exactly 3 digits"),
         ("HTTP/1.1 200OK\r\n\r\n", "status code must be exactly 3 digits"),
-        ("\r\nHTTP/1.1 200 OK\r\n\r\n", "HTTP version"),
+        ("\rHTTP/1.1 200 OK\r\n\r\n", "HTTP version"),
+        ("\r\n\rHTTP/1.1 200 OK\r\n\r\n", "HTTP version"),
+        ("\r\r\nHTTP/1.1 200 OK\r\n\r\n", "HTTP version"),
+        ("HTTP/5.6 200 OK\r\n\r\n", "Unsupported HTTP version HTTP/5.6"),
+        ("HTTP/2.0 200 OK\r\n\r\n", "Unsupported HTTP version HTTP/2.0"),
+        ("HTTP/0.9 200 OK\r\n\r\n", "Unsupported HTTP version HTTP/0.9"),
+        ("\r\nHTTP/3.0 200 OK\r\n\r\n", "Unsupported HTTP version HTTP/3.0"),
+        // A lone CR is never a line end, wherever it sits (RFC 9112 §2.2).
+        ("HTTP/1.1 200 OK\rA: b\r\n\r\n", "bare CR in reason phrase"),
+        ("HTTP/1.1 200 OK\r\nA: b\rC: d\r\n\r\n", "Bare CR in value of header 'A'"),
         ("HTTP/1.1 200 O\rK\r\n\r\n", "bare CR in reason phrase"),
         ("HTTP/1.1 200 OK\r\r\n\r\n", "bare CR in reason phrase"),
         ("HTTP/1.1 200 O\0K\r\n\r\n", "control character 0x00 in reason phrase"),
@@ -135,6 +151,24 @@ public class HttpResponseParserTests
         Assert.Fail("never threw");
     }
 
+    [TestCaseSource(nameof(InvalidCases))]
+    public void Invalid_head_split_in_two_at_every_boundary_throws_the_same_error(string head, string message)
+    {
+        byte[] bytes = Bytes.Of(head);
+        for (int split = 0; split <= bytes.Length; split++)
+        {
+            var h = new RecordingHeadHandler();
+            var ex = Assert.Throws<HttpParseException>(() =>
+            {
+                // The caller re-parses from the same start with the new bytes appended, as the connection does.
+                if (!HttpResponseParser.TryParseHead(bytes.AsSpan(0, split), h, HttpParserLimits.Default, out _))
+                    HttpResponseParser.TryParseHead(bytes, h, HttpParserLimits.Default, out _);
+            }, $"split at {split}");
+            Assert.That(ex!.Message, Does.Contain(message), $"split at {split}");
+            Assert.That(h.Calls, Is.Zero);
+        }
+    }
+
     [TestCaseSource(nameof(ValidCases))]
     public void Valid_head_fed_one_byte_at_a_time_gives_the_same_result(string head, string expected)
     {
@@ -191,6 +225,17 @@ public class HttpResponseParserTests
         Assert.That(HttpResponseParser.TryParseHead(Bytes.Of(head.ToString()), h, HttpParserLimits.Default, out int consumed), Is.True);
         Assert.That(consumed, Is.EqualTo(head.Length));
         Assert.That(h.Headers, Is.EqualTo(Enumerable.Range(0, 100).Select(i => ($"H{i}", $"v{i}")).ToList()));
+    }
+
+    [Test]
+    public void Empty_lines_before_the_status_line_count_towards_its_limit()
+    {
+        var limits = new HttpParserLimits { MaxLineSize = 40 };
+        Assert.That(ParseWhole(Bytes.Of(string.Concat(Enumerable.Repeat("\r\n", 20)) + "HTTP/1.1 200 OK\r\n\r\n"), out _, limits), Is.EqualTo("1.1 200 [OK]"));
+        // Only empty lines, never a status line: an error once they pass the limit, not an endless wait.
+        Assert.That(HttpResponseParser.TryParseHead(Bytes.Of(new string('\n', 40)), new RecordingHeadHandler(), limits, out _), Is.False);
+        var ex = Assert.Throws<HttpParseException>(() => HttpResponseParser.TryParseHead(Bytes.Of(new string('\n', 41)), new RecordingHeadHandler(), limits, out _));
+        Assert.That(ex!.Message, Is.EqualTo("Too many empty lines before the status line: limit 40 bytes"));
     }
 
     [Test]

@@ -32,13 +32,13 @@ public class RetryTests : ReactiveTest
     [SetUp]
     public void Reset() => _hits = 0;
 
-    private static ClientSession Session(TestScheduler scheduler, RetryOptions options) =>
+    private static ClientSession Session(SocketTestScheduler scheduler, RetryOptions options) =>
         new(new ClientSessionOptions { Scheduler = scheduler, Middlewares = new[] { RetryOperator.Middleware(options, scheduler) } });
 
     [Test]
     public async Task Backoff_doubles_on_the_scheduler_to_the_tick()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = Session(scheduler, new RetryOptions { MaxAttempts = 4, BaseDelay = Span(1), Random = () => 0 });
         var observer = scheduler.CreateObserver<ClientResponse>();
         session.Get(_server.Url("flaky/3")).Subscribe(observer);
@@ -59,7 +59,7 @@ public class RetryTests : ReactiveTest
     [Test]
     public async Task Gives_up_after_max_attempts_with_the_last_response_and_jitter_shortens_delays()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = Session(scheduler, new RetryOptions { MaxAttempts = 2, BaseDelay = Span(2), Jitter = 0.5, Random = () => 0.5 });
         var observer = scheduler.CreateObserver<ClientResponse>();
         session.Get(_server.Url("flaky/10")).Subscribe(observer);
@@ -73,7 +73,7 @@ public class RetryTests : ReactiveTest
     [Test]
     public async Task Retry_after_is_respected_and_post_is_not_retried()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = Session(scheduler, new RetryOptions { MaxAttempts = 2, BaseDelay = Span(1), Random = () => 0 });
         var observer = scheduler.CreateObserver<ClientResponse>();
         session.Get(_server.Url("busy")).Subscribe(observer);
@@ -91,7 +91,7 @@ public class RetryTests : ReactiveTest
     [Test]
     public void Connection_errors_are_retried_marbles()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var attempts = 0;
         RequestHandler failing = _ => Observable.Defer(() =>
         {

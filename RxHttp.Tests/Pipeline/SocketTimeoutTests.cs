@@ -15,7 +15,7 @@ public class SocketTimeoutTests : ReactiveTest
     [TestCase(5.0, 5.0, 1006.0, TestName = "Connect 5 s (= threshold) at 1000.3 s is ceiled to 1006 s")]
     public async Task Connect_timeout_covers_waiting_for_a_pool_slot(double connect, double threshold, double expected)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         var connector = new TcpConnector(new TcpConnectorOptions { Limit = 1, Scheduler = scheduler });
         using var session = new ClientSession(new ClientSessionOptions
@@ -46,7 +46,7 @@ public class SocketTimeoutTests : ReactiveTest
     [Test]
     public async Task Connect_timer_stops_once_the_lease_arrives()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler, Timeout = new ClientTimeout { Connect = Span(2) } });
         var observer = scheduler.CreateObserver<ClientResponse>();
@@ -56,9 +56,9 @@ public class SocketTimeoutTests : ReactiveTest
         Assert.That(observer.Messages, Is.Empty, "a connected request is no longer under the Connect timeout");
     }
 
-    private static async Task<(TestScheduler, SteppedServer, ClientSession, ITestableObserver<ClientResponse>)> StartSockRead(double sockRead, double threshold = 5)
+    private static async Task<(SocketTestScheduler, SteppedServer, ClientSession, ITestableObserver<ClientResponse>)> StartSockRead(double sockRead, double threshold = 5)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var server = new SteppedServer();
         var session = new ClientSession(new ClientSessionOptions
         {

@@ -13,7 +13,7 @@ internal static class Ticks
     /// Waits until a timer is due at <paramref name="expected"/>, checks that nothing reached
     /// <paramref name="observer"/> one tick before it, and returns the one notification, which must come at exactly it.
     /// </summary>
-    public static async Task<System.Reactive.Notification<T>> FiresExactlyAt<T>(TestScheduler scheduler, ITestableObserver<T> observer, long expected, string what)
+    public static async Task<System.Reactive.Notification<T>> FiresExactlyAt<T>(SocketTestScheduler scheduler, ITestableObserver<T> observer, long expected, string what)
     {
         await Wait.Until(() => scheduler.IsPending(expected), what: what + " timer to be armed");
         scheduler.AdvanceTo(expected - 1);

@@ -9,11 +9,11 @@ namespace RxHttp.Tests.Pipeline;
 [TestFixture]
 public class TotalTimeoutTests : ReactiveTest
 {
-    private static ClientSession Session(TestScheduler scheduler, ClientTimeout timeout) =>
+    private static ClientSession Session(SocketTestScheduler scheduler, ClientTimeout timeout) =>
         new(new ClientSessionOptions { Scheduler = scheduler, Timeout = timeout });
 
     private static async Task<(ITestableObserver<ClientResponse> Observer, IDisposable Subscription)> SubscribeAt(
-        TestScheduler scheduler, double seconds, IObservable<ClientResponse> request, SteppedServer server)
+        SocketTestScheduler scheduler, double seconds, IObservable<ClientResponse> request, SteppedServer server)
     {
         scheduler.AdvanceTo(S(seconds));
         var observer = scheduler.CreateObserver<ClientResponse>();
@@ -28,7 +28,7 @@ public class TotalTimeoutTests : ReactiveTest
     [TestCase(10.0, 20.0, 1010.3, TestName = "A session threshold of 20 s keeps Total 10 s exact")]
     public async Task Total_fires_at_the_ceiled_deadline_to_the_tick(double total, double threshold, double expected)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler, new ClientTimeout { Total = Span(total), CeilThreshold = Span(threshold) });
         var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url()), server);
@@ -47,7 +47,7 @@ public class TotalTimeoutTests : ReactiveTest
     [Test]
     public async Task A_per_request_TimeSpan_overrides_the_session_total()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler, new ClientTimeout { Total = Span(300) });
         var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url(), new RequestOptions { Timeout = Span(2) }), server);
@@ -63,7 +63,7 @@ public class TotalTimeoutTests : ReactiveTest
     [TestCase(0.0)]
     public async Task Null_or_zero_disables_total(double? total)
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler, new ClientTimeout { Total = total is null ? null : Span(total.Value) });
         var (observer, subscription) = await SubscribeAt(scheduler, 1.0, session.Get(server.Url()), server);
@@ -76,7 +76,7 @@ public class TotalTimeoutTests : ReactiveTest
     [Test]
     public async Task Total_covers_reading_the_body_and_aborts_it_at_the_deadline()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler, new ClientTimeout { Total = Span(10) });
         var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url()), server);
@@ -110,7 +110,7 @@ public class TotalTimeoutTests : ReactiveTest
     [Test]
     public async Task Releasing_the_response_stops_the_timer()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         await using var server = new SteppedServer();
         using var session = Session(scheduler, new ClientTimeout { Total = Span(10) });
         var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url()), server);
@@ -133,14 +133,14 @@ public class TotalTimeoutTests : ReactiveTest
     [Test]
     public void Operator_alone_in_virtual_time_marbles()
     {
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         var never = Observable.Never<ClientResponse>();
         var results = scheduler.Start(() => never.TotalTimeout(TimeSpan.FromTicks(300), TimeSpan.FromSeconds(5), scheduler));
         Assert.That(results.Messages, Has.Count.EqualTo(1));
         Assert.That(results.Messages[0].Time, Is.EqualTo(500));
         Assert.That(results.Messages[0].Value.Exception, Is.InstanceOf<TotalTimeoutError>());
 
-        var scheduler2 = new TestScheduler();
+        var scheduler2 = new SocketTestScheduler();
         var done = scheduler2.Start(() => Observable.Empty<ClientResponse>().Delay(TimeSpan.FromTicks(100), scheduler2).TotalTimeout(TimeSpan.FromTicks(300), TimeSpan.FromSeconds(5), scheduler2));
         Assert.That(done.Messages.Select(m => (m.Time, m.Value.Kind)), Is.EqualTo(new[] { (300L, NotificationKind.OnCompleted) }));
         Assert.That(scheduler2.PendingDueTimes(), Is.Empty, "completion cancels the timer");

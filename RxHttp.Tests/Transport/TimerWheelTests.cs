@@ -11,7 +11,7 @@ public class TimerWheelTests
     [Test]
     public void Timers_due_at_the_same_tick_share_one_scheduled_action_and_fire_in_order()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = new List<(string, long)>();
         wheel.Schedule(At(5_000), "a", x => fired.Add((x, s.Clock)));
@@ -29,7 +29,7 @@ public class TimerWheelTests
     [Test]
     public void A_cancelled_timer_does_not_fire_and_an_emptied_bucket_cancels_its_action()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = new List<string>();
         var a = wheel.Schedule(At(1_000), "a", fired.Add);
@@ -50,7 +50,7 @@ public class TimerWheelTests
     [Test]
     public void A_timer_added_after_its_bucket_emptied_gets_a_new_action()
     {
-        var s = new TestScheduler();
+        var s = new TrackingTestScheduler();
         var wheel = TimerWheel.For(s);
         var fired = 0;
         wheel.Schedule(At(1_000), 0, _ => fired++).Dispose();
@@ -62,8 +62,8 @@ public class TimerWheelTests
     [Test]
     public void Each_scheduler_has_its_own_wheel()
     {
-        var s1 = new TestScheduler();
-        var s2 = new TestScheduler();
+        var s1 = new TrackingTestScheduler();
+        var s2 = new TrackingTestScheduler();
         Assert.That(TimerWheel.For(s1), Is.SameAs(TimerWheel.For(s1)));
         Assert.That(TimerWheel.For(s1), Is.Not.SameAs(TimerWheel.For(s2)));
     }

@@ -253,7 +253,7 @@ public class ClientWebSocketRawTests
 
     // ---- virtual time ----
 
-    private sealed class Recorder(TestScheduler scheduler) : IObserver<WsMessage>
+    private sealed class Recorder(SocketTestScheduler scheduler) : IObserver<WsMessage>
     {
         public List<(long Tick, string What)> Events { get; } = new();
         public int Count { get { lock (Events) return Events.Count; } }
@@ -273,7 +273,7 @@ public class ClientWebSocketRawTests
             while (await c.ReadFrameAsync() is { } f)
                 if (f.Opcode == WsMsgType.Ping) Interlocked.Increment(ref pings);
         });
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
         await using var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(2) });
         var recorder = new Recorder(scheduler);
@@ -309,7 +309,7 @@ public class ClientWebSocketRawTests
             await c.SendAsync(Text("data"));
             await reader;
         });
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
         await using var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(2) });
         var recorder = new Recorder(scheduler);
@@ -333,7 +333,7 @@ public class ClientWebSocketRawTests
     public async Task Receive_timeout_fails_the_connection_at_the_exact_tick()
     {
         await using var server = Raw(c => c.ReadUntilEofAsync());
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
         await using var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions { Timeout = new WsTimeout { WsReceive = TimeSpan.FromSeconds(3) } });
         var recorder = new Recorder(scheduler);
@@ -356,7 +356,7 @@ public class ClientWebSocketRawTests
             while (await c.ReadFrameAsync() is { } f)
                 if (f.Opcode == WsMsgType.Close) gotClose.TrySetResult(true);
         });
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
         var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions { Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(10) } });
         var recorder = new Recorder(scheduler);
@@ -384,7 +384,7 @@ public class ClientWebSocketRawTests
             requested.TrySetResult();
             await c.WaitForCloseAsync();
         });
-        var scheduler = new TestScheduler();
+        var scheduler = new SocketTestScheduler();
         using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler, Timeout = new ClientTimeout { Total = TimeSpan.FromSeconds(5) } });
         var connecting = session.WsConnectAsync(WsUrl(server));
         await requested.Task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -25,7 +25,7 @@ public class ReconnectingWebSocketTests
     [Test]
     public async Task Backoff_doubles_on_the_scheduler_and_gives_up_after_MaxAttempts()
     {
-        var s = new TestScheduler();
+        var s = new SocketTestScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = s, Timeout = ClientTimeout.None });
         var ws = session.WsReconnecting($"ws://127.0.0.1:{FreePort()}/x", reconnect: new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), Factor = 2, MaxAttempts = 4 });
         var losses = new List<(long, DisconnectionInfo)>();
@@ -71,7 +71,7 @@ public class ReconnectingWebSocketTests
                 else await WsServers.EchoAsync(socket);
             });
         });
-        var s = new TestScheduler();
+        var s = new SocketTestScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = s, Timeout = ClientTimeout.None });
         var ws = session.WsReconnecting(server.Url("ws/flaky").Replace("http", "ws"), reconnect: new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(2) });
         var texts = new List<string>();

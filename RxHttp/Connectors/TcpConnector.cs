@@ -145,7 +145,7 @@ public class TcpConnector : BaseConnector
         }
         catch (SocketException e)
         {
-            throw new ClientConnectorError(host, port, $"Cannot connect to host {host}:{port} [{e.SocketErrorCode}] {e.Message}", e);
+            throw ConnectErrors.Connect(host, port, e);
         }
         catch (ConnectionTimeoutError e)
         {
@@ -186,7 +186,7 @@ public class TcpConnector : BaseConnector
             }
             catch (Exception e)
             {
-                throw new ClientConnectorDnsError(host, port, $"Cannot resolve host {host}:{port}: {e.Message}", e);
+                throw ConnectErrors.Dns(host, port, e);
             }
         }
         if (TcpOptions.Family != AddressFamily.Unspecified) addresses = addresses.Where(a => a.AddressFamily == TcpOptions.Family).ToList();

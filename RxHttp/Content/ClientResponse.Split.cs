@@ -14,7 +14,8 @@ internal interface IBodySplitter<T>
 public sealed partial class ClientResponse
 {
     // Feeds the body (or the cached one) through a splitter; stopping early closes the connection, as IterChunked does.
-    private async IAsyncEnumerable<T> IterSplit<T>(IBodySplitter<T> splitter, [EnumeratorCancellation] CancellationToken ct)
+    // A positive limit counts the body's (inflated) bytes against it, for splitters whose items the caller keeps whole.
+    private async IAsyncEnumerable<T> IterSplit<T>(IBodySplitter<T> splitter, long limit, [EnumeratorCancellation] CancellationToken ct)
     {
         var items = new List<T>();
         if (_cached is { } cached)
@@ -25,13 +26,16 @@ public sealed partial class ClientResponse
             yield break;
         }
         BeginConsume();
+        long total = 0;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         var completed = false;
         try
         {
+            if (Decoded is null && _body?.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
             while (true)
             {
                 var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
+                BoundedBodyBuffer.CheckCount(limit, total += n);
                 if (n == 0) splitter.Complete(items);
                 else splitter.Push(buffer.AsSpan(0, n), items);
                 foreach (var item in items) yield return item;

@@ -301,7 +301,9 @@ public sealed partial class ClientResponse
     /// each handed out as soon as its closing boundary arrives: aiohttp's <c>MultipartReader.from_response</c>, with each
     /// part read whole (at most <paramref name="maxPartSize"/> bytes). Cold and single-use like <see cref="Content"/>.
     /// A response that is not multipart fails with <see cref="ContentTypeError"/> (and is released); a malformed or
-    /// truncated body with <see cref="ClientPayloadError"/>.
+    /// truncated body with <see cref="ClientPayloadError"/>; a body of more than the session's or request's
+    /// <see cref="ClientSessionOptions.MaxBodySize"/> (all parts together, after decompression) with
+    /// <see cref="ClientPayloadTooLargeError"/>.
     /// </summary>
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
@@ -326,6 +328,6 @@ public sealed partial class ClientResponse
             throw new ContentTypeError(RequestInfo, History, Status,
                 $"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}", Headers);
         }
-        return IterSplit(new MultipartParser(boundary, maxPartSize), cancellationToken);
+        return IterSplit(new MultipartParser(boundary, maxPartSize), MaxBodySize, cancellationToken);
     }
 }

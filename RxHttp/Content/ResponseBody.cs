@@ -51,11 +51,11 @@ internal sealed class ResponseBody
 
     /// <summary>
     /// Most bytes of an unread body kept in memory once the subscription that delivered the response has ended
-    /// (SocketsHttpHandler drains up to the same 1 MiB); a longer body has its connection closed instead.
+    /// (SocketsHttpHandler drains up to the same 1 MiB); the rest of a longer body waits on its connection.
     /// </summary>
     internal const int UnreadKeepMax = 1024 * 1024;
 
-    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive, bool takeWithHead = true)
+    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive, long takeWithHeadMax = TakeWithHeadMax)
     {
         _connection = connection;
         _framing = framing;
@@ -64,7 +64,7 @@ internal sealed class ResponseBody
         _keepAlive = keepAlive;
         if (framing == BodyFraming.Chunked) _chunked = new ChunkedDecoder(limits);
         if (framing == BodyFraming.None || framing == BodyFraming.ContentLength && contentLength == 0) Finish();
-        else if (takeWithHead && framing == BodyFraming.ContentLength && contentLength <= TakeWithHeadMax && connection.BufferedCount >= contentLength)
+        else if (framing == BodyFraming.ContentLength && contentLength <= takeWithHeadMax && connection.BufferedCount >= contentLength)
         {
             var n = (int)contentLength;
             _kept = connection.Buffered[..n].ToArray();
@@ -129,17 +129,16 @@ internal sealed class ResponseBody
 
     /// <summary>
     /// Nobody took the body by the end of the subscription that delivered the response: read it into memory, up to
-    /// <see cref="UnreadKeepMax"/> bytes, so the connection goes back to the pool and a later Read() still works. A
-    /// longer body has its connection closed, and a read started after that fails with <paramref name="overflow"/>;
-    /// without <paramref name="overflow"/> (an awaiting caller holds the response) the keeping pauses there instead,
-    /// and the body's reader, or the response's guard, takes it from there. A reader that claims the body meanwhile
-    /// takes over from what was kept so far.
+    /// <see cref="UnreadKeepMax"/> bytes (and no further than <paramref name="maxBody"/>, when set), so the
+    /// connection goes back to the pool and a later read still works. A longer body is kept only that far and the rest
+    /// waits on the connection for a reader (or the response's guard). A reader that claims the body meanwhile takes
+    /// over from what was kept so far, without losing a byte.
     /// </summary>
-    public void KeepUnread(Func<int, Exception>? overflow)
+    public void KeepUnread(long maxBody)
     {
         if (IsDone || Interlocked.CompareExchange(ref _claim, 2, 0) != 0) return;
         var drain = new Drain();
-        drain.Task = DrainAsync(drain, overflow);
+        drain.Task = DrainAsync(drain, maxBody > 0 && maxBody < UnreadKeepMax ? (int)maxBody : UnreadKeepMax);
         Volatile.Write(ref _drain, drain);
     }
 
@@ -157,17 +156,13 @@ internal sealed class ResponseBody
     }
 
     // Never faults: a failure is kept for the reader that takes over, so nothing goes unobserved.
-    private async Task DrainAsync(Drain drain, Func<int, Exception>? overflow)
+    private async Task DrainAsync(Drain drain, int max)
     {
         try
         {
-            if (_framing == BodyFraming.ContentLength && _remaining > UnreadKeepMax)
-            {
-                lock (drain) Overflow(drain, overflow);
-                if (overflow is not null) Fail();
-                return;
-            }
-            var size = _framing == BodyFraming.ContentLength ? (int)_remaining : Math.Max(_connection.BufferedCount, 4096);
+            // Longer than what is kept: left on the connection whole (nothing to copy for a large download).
+            if (_framing == BodyFraming.ContentLength && _remaining > max) return;
+            var size = _framing == BodyFraming.ContentLength ? (int)_remaining : Math.Min(max, Math.Max(_connection.BufferedCount, 4096));
             lock (drain)
             {
                 _kept = GC.AllocateUninitializedArray<byte>(Math.Max(size, 1));
@@ -176,27 +171,16 @@ internal sealed class ResponseBody
             while (true)
             {
                 Memory<byte> free;
-                var full = false;
                 lock (drain)
                 {
                     if (drain.Claimed || Volatile.Read(ref _state) != 0) return;
-                    if (_keptEnd == _kept!.Length && _kept.Length >= UnreadKeepMax)
+                    if (_keptEnd == _kept!.Length)
                     {
-                        Overflow(drain, overflow);
-                        full = true;
-                    }
-                    else if (_keptEnd == _kept.Length)
-                    {
+                        if (_kept.Length >= max) return; // the bound: the rest waits on the connection
                         // Grown in place: a claim stops the drain before a reader takes any byte it might move.
-                        Array.Resize(ref _kept, Math.Min(UnreadKeepMax, _kept.Length * 2));
+                        Array.Resize(ref _kept, Math.Min(max, _kept.Length * 2));
                     }
-                    free = full ? default : _kept.AsMemory(_keptEnd);
-                }
-                if (full)
-                {
-                    // Outside the lock: closing wakes pool waiters, whose observers run on this thread.
-                    if (overflow is not null) Fail();
-                    return;
+                    free = _kept.AsMemory(_keptEnd);
                 }
                 var n = await ReadWireAsync(free, CancellationToken.None).ConfigureAwait(false);
                 lock (drain)
@@ -210,15 +194,6 @@ internal sealed class ResponseBody
         {
             lock (drain) drain.Error = e;
         }
-    }
-
-    // Under the drain's lock.
-    private void Overflow(Drain drain, Func<int, Exception>? overflow)
-    {
-        if (overflow is null) return; // paused: the rest stays on the connection for the holder
-        _kept = null;
-        _keptEnd = 0;
-        drain.Error = overflow(UnreadKeepMax);
     }
 
     /// <summary>Stops reading from outside (the Total timer): the read in flight fails with <paramref name="reason"/>.</summary>
@@ -256,7 +231,7 @@ internal sealed class ResponseBody
             await drain.Task!.WaitAsync(ct).ConfigureAwait(false);
             if (drain.Error is { } error)
             {
-                // Kept (the drain stays): every later read fails with it too, such as why the body is gone.
+                // Kept (the drain stays): every later read fails with it too.
                 Fail();
                 throw error;
             }

@@ -32,7 +32,7 @@ public sealed partial class ClientResponse
     public IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return IterSplit(new LineSplitter(encoding ?? GetEncoding(), maxLineLength), cancellationToken);
+        return IterSplit(new LineSplitter(encoding ?? GetEncoding(), maxLineLength), limit: 0, cancellationToken);
     }
 }
 

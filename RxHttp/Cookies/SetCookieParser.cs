@@ -30,7 +30,7 @@ internal static class SetCookieParser
         if (eq < 0) return null;
         var name = Trim(pair[..eq]);
         var value = Trim(pair[(eq + 1)..]);
-        if (!IsValidName(name) || !IsValidValue(value)) return null;
+        if (!IsAcceptableReceivedName(name) || !IsValidValue(value)) return null;
 
         var cookie = new ParsedSetCookie(name, value);
         if (semi < 0) return cookie;
@@ -92,7 +92,25 @@ internal static class SetCookieParser
 
     private static string Trim(string s) => s.Trim(' ', '\t');
 
-    /// <summary>A token-ish name: no controls, whitespace or separators that would break the Cookie header.</summary>
+    /// <summary>
+    /// §5.2: the name is whatever precedes the first '=' after trimming, so a server's <c>"a b"</c> or <c>a"b</c>
+    /// is stored and sent back exactly as received. Only an empty name and control characters other than HTAB
+    /// (RFC 6265bis §5.6) are refused: they could end or split the Cookie header.
+    /// </summary>
+    internal static bool IsAcceptableReceivedName(string name)
+    {
+        if (name.Length == 0) return false;
+        foreach (var c in name)
+        {
+            if ((c < ' ' && c != '\t') || c == '\x7F') return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A token-ish name for cookies the caller supplies: no controls, whitespace or separators that would break the
+    /// Cookie header (what Python's SimpleCookie accepts as a key).
+    /// </summary>
     internal static bool IsValidName(string name)
     {
         if (name.Length == 0) return false;

@@ -18,8 +18,8 @@ internal sealed class ChunkedDecoder
     private enum State
     {
         Size,        // reading hex digits of chunk-size
-        SizeBws,     // whitespace after the digits, before ';' or the line end
-        Extension,   // inside chunk-ext, ignored up to the line end
+        SizeBws,     // whitespace after the digits: only ';' may follow
+        Extension,   // inside chunk-ext (validated by _ext, values ignored) up to the line end
         SizeLf,      // saw CR ending the size line; need LF
         Data,
         DataCr,      // chunk data done; need CRLF (or a lone LF)
@@ -28,8 +28,23 @@ internal sealed class ChunkedDecoder
         Done,
     }
 
+    // Where inside chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 §7.1.1).
+    private enum Ext : byte
+    {
+        BeforeName,   // after ';' (BWS allowed)
+        Name,
+        AfterName,    // BWS after a name: '=' or ';' must follow
+        BeforeValue,  // after '=' (BWS allowed)
+        Token,
+        Quoted,
+        QuotedPair,   // after a backslash inside a quoted value
+        AfterQuote,   // right after a quoted value: ';', BWS or the line end
+        ValueBws,     // BWS after a value: only ';' may follow
+    }
+
     private readonly HttpParserLimits _limits;
     private State _state;
+    private Ext _ext;
     private long _size;
     private int _digits;
     private int _lineLength;
@@ -130,7 +145,7 @@ internal sealed class ChunkedDecoder
                     switch (b)
                     {
                         case (byte)' ' or (byte)'\t': _state = State.SizeBws; CountSizeLineBytes(1); break;
-                        case (byte)';': _state = State.Extension; CountSizeLineBytes(1); break;
+                        case (byte)';': StartExtension(); break;
                         case (byte)'\r': _state = State.SizeLf; break;
                         case (byte)'\n': EndSizeLine(); break;
                         default: throw Payload($"Invalid character 0x{b:X2} in chunk size");
@@ -144,34 +159,18 @@ internal sealed class ChunkedDecoder
                     switch (b)
                     {
                         case (byte)' ' or (byte)'\t': CountSizeLineBytes(1); break;
-                        case (byte)';': _state = State.Extension; CountSizeLineBytes(1); break;
-                        case (byte)'\r': _state = State.SizeLf; break;
-                        case (byte)'\n': EndSizeLine(); break;
+                        case (byte)';': StartExtension(); break;
+                        // The grammar allows BWS only before ';': "25  \r\n" is how a size gets smuggled past
+                        // parsers that disagree about where it ends.
+                        case (byte)'\r' or (byte)'\n': throw Payload("Whitespace after chunk size without a chunk extension");
                         default: throw Payload($"Invalid character 0x{b:X2} after chunk size");
                     }
                     break;
                 }
 
                 case State.Extension:
-                {
-                    // Extensions carry nothing we use, so they are skipped in bulk; only their length and the absence
-                    // of control bytes matter.
-                    ReadOnlySpan<byte> rest = input[pos..];
-                    int stop = rest.IndexOfAny(HttpSyntax.InvalidFieldValue);
-                    if (stop < 0)
-                    {
-                        CountSizeLineBytes(rest.Length);
-                        pos = input.Length;
-                        break;
-                    }
-                    CountSizeLineBytes(stop);
-                    pos += stop + 1;
-                    byte b = rest[stop];
-                    if (b == '\r') _state = State.SizeLf;
-                    else if (b == '\n') EndSizeLine();
-                    else throw Payload($"Invalid control character 0x{b:X2} in chunk extension");
+                    pos = ReadExtension(input, pos);
                     break;
-                }
 
                 case State.SizeLf:
                     if (input[pos++] != '\n') throw Payload("Bare CR in chunk size line");
@@ -200,6 +199,98 @@ internal sealed class ChunkedDecoder
                     throw new InvalidOperationException("Unknown chunked decoder state " + _state);
             }
         }
+    }
+
+    private void StartExtension()
+    {
+        _state = State.Extension;
+        _ext = Ext.BeforeName;
+        CountSizeLineBytes(1);
+    }
+
+    // Extensions carry nothing we use, but they are validated byte by byte: a quote or an empty name that one parser
+    // tolerates and the next one does not is exactly where the end of a chunk-size line becomes ambiguous.
+    private int ReadExtension(ReadOnlySpan<byte> input, int pos)
+    {
+        int start = pos;
+        while (pos < input.Length)
+        {
+            byte b = input[pos];
+            if (b == '\r' || b == '\n')
+            {
+                CountSizeLineBytes(pos - start);
+                switch (_ext)
+                {
+                    case Ext.Name or Ext.Token or Ext.AfterQuote:
+                        break;
+                    case Ext.BeforeName: throw Payload("Empty chunk extension name");
+                    case Ext.BeforeValue: throw Payload("Empty chunk extension value");
+                    case Ext.Quoted or Ext.QuotedPair: throw Payload("Unterminated quoted string in chunk extension");
+                    default: throw Payload("Whitespace at the end of a chunk extension");
+                }
+                pos++;
+                if (b == '\r') _state = State.SizeLf;
+                else EndSizeLine();
+                return pos;
+            }
+            _ext = NextExt(_ext, b);
+            pos++;
+        }
+        CountSizeLineBytes(pos - start);
+        return pos;
+    }
+
+    private Ext NextExt(Ext state, byte b)
+    {
+        bool ws = b is (byte)' ' or (byte)'\t';
+        bool tchar = HttpSyntax.TChar.Contains(b);
+        switch (state)
+        {
+            case Ext.BeforeName:
+                if (ws) return state;
+                if (tchar) return Ext.Name;
+                if (b == ';') throw Payload("Empty chunk extension name");
+                break;
+            case Ext.Name:
+                if (tchar) return state;
+                if (ws) return Ext.AfterName;
+                if (b == '=') return Ext.BeforeValue;
+                if (b == ';') return Ext.BeforeName;
+                break;
+            case Ext.AfterName:
+                if (ws) return state;
+                if (b == '=') return Ext.BeforeValue;
+                if (b == ';') return Ext.BeforeName;
+                break;
+            case Ext.BeforeValue:
+                if (ws) return state;
+                if (tchar) return Ext.Token;
+                if (b == '"') return Ext.Quoted;
+                if (b == ';') throw Payload("Empty chunk extension value");
+                break;
+            case Ext.Token:
+                if (tchar) return state;
+                if (ws) return Ext.ValueBws;
+                if (b == ';') return Ext.BeforeName;
+                break;
+            case Ext.Quoted:
+                // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
+                if (b == '"') return Ext.AfterQuote;
+                if (b == '\\') return Ext.QuotedPair;
+                if (ws || (b >= 0x21 && b != 0x7F)) return state;
+                break;
+            case Ext.QuotedPair:
+                if (ws || (b >= 0x21 && b != 0x7F)) return Ext.Quoted;
+                break;
+            case Ext.AfterQuote:
+            case Ext.ValueBws:
+                if (ws) return Ext.ValueBws;
+                if (b == ';') return Ext.BeforeName;
+                break;
+        }
+        throw Payload(b < 0x20 || b == 0x7F
+            ? $"Invalid control character 0x{b:X2} in chunk extension"
+            : $"Invalid character 0x{b:X2} in chunk extension");
     }
 
     private static int HexValue(byte b)

@@ -82,9 +82,13 @@ internal static class HttpFraming
         return http11OrLater || keepAlive;
     }
 
+    // RFC 9112 §6.3 item 4: chunked must be the final coding for the length to come from chunking; when some other
+    // coding follows it (or it is absent) the body of a response runs until the server closes. Chunked twice is
+    // rejected whatever comes last: a sender must not apply it more than once (§6.1), so such a list is garbage.
     private static bool FinalCodingIsChunked(IReadOnlyList<string> values)
     {
-        bool sawChunked = false, lastIsChunked = false, any = false;
+        bool lastIsChunked = false, any = false;
+        int chunkedCount = 0;
         for (int i = 0; i < values.Count; i++)
         {
             string value = values[i];
@@ -99,16 +103,10 @@ internal static class HttpFraming
                     if (semicolon >= 0) throw new HttpParseException("Transfer-Encoding has a parameter without a coding: '" + value + "'");
                     continue;
                 }
-                if (sawChunked)
-                {
-                    // RFC 9112 §6.1: chunked must be applied exactly once and last, or the body length is ambiguous.
-                    throw new HttpParseException(coding.Equals("chunked", StringComparison.OrdinalIgnoreCase)
-                        ? "Transfer-Encoding lists chunked more than once"
-                        : "Transfer-Encoding chunked is not the final coding");
-                }
                 any = true;
                 lastIsChunked = coding.Equals("chunked", StringComparison.OrdinalIgnoreCase);
-                sawChunked = lastIsChunked;
+                if (lastIsChunked && ++chunkedCount > 1)
+                    throw new HttpParseException("Transfer-Encoding lists chunked more than once");
             }
         }
         if (!any) throw new HttpParseException("Transfer-Encoding is present but lists no coding");

@@ -40,6 +40,19 @@ internal static class HttpResponseParser
         ArgumentNullException.ThrowIfNull(limits);
         consumed = 0;
 
+        // RFC 9112 §2.2: robust recipients skip empty lines before the start line (servers emit a stray CRLF after
+        // a body or between 100 Continue and the final response). They count towards the status line's limit, so an
+        // endless stream of them still ends in an error rather than an endless read.
+        int skipped = SkipEmptyLines(buffer);
+        if (skipped > limits.MaxLineSize)
+            throw new HttpParseException($"Too many empty lines before the status line: limit {limits.MaxLineSize} bytes");
+        if (skipped > 0)
+        {
+            if (!TryParseHead(buffer[skipped..], handler, limits, out consumed)) return false;
+            consumed += skipped;
+            return true;
+        }
+
         int lf = buffer.IndexOf((byte)'\n');
         if (lf < 0)
         {
@@ -136,6 +149,23 @@ internal static class HttpResponseParser
     }
 
     /// <summary>
+    /// Length of the empty lines (CRLF or bare LF) at the start of <paramref name="buffer"/>. A CR that may yet be
+    /// followed by LF ends the count, so the caller waits; a CR followed by anything else is left to the status-line
+    /// check, which rejects it.
+    /// </summary>
+    private static int SkipEmptyLines(ReadOnlySpan<byte> buffer)
+    {
+        int i = 0;
+        while (i < buffer.Length)
+        {
+            if (buffer[i] == '\n') i++;
+            else if (buffer[i] == '\r' && i + 1 < buffer.Length && buffer[i + 1] == '\n') i += 2;
+            else break;
+        }
+        return i;
+    }
+
+    /// <summary>
     /// Length of an unterminated line's content so far. A trailing CR may yet turn out to be the terminator,
     /// so it is not counted: a limit is only "provably" exceeded once real content passes it.
     /// </summary>
@@ -153,6 +183,13 @@ internal static class HttpResponseParser
         }
         major = line[5] - '0';
         minor = line[7] - '0';
+        // RFC 9112 §2.3: the major version names the message syntax. Only HTTP/1.x is spoken on this connection;
+        // "HTTP/2.0" or "HTTP/5.6" in an HTTP/1.1 exchange is a confused or hostile peer, not a framing to guess.
+        if (major != 1)
+        {
+            throw new HttpParseException($"Unsupported HTTP version HTTP/{major}.{minor} in status line (only HTTP/1.x is spoken here): "
+                + HttpSyntax.Excerpt(line));
+        }
 
         if (line.Length == 8 || line[8] != ' ')
         {

@@ -25,7 +25,7 @@ internal sealed record CallPlan(RequestHandler? Hop, Http1Exchange? Exchange, Ab
 /// chained as operators, a plain request costs this object and the exchange's state machine instead of about twenty
 /// operator observables, sinks and disposables, which was most of RxHttp's per-request overhead.
 /// Emits at most one response, then completes: a hop that emits more (a middleware) has the rest released. When the
-/// subscription has ended, an unread body is kept or closed (<see cref="ClientResponse.OnSubscriptionEnded"/>).
+/// subscription has ended, an unread body is kept in memory, bounded (<see cref="ClientResponse.OnSubscriptionEnded"/>).
 /// </summary>
 internal sealed class RequestCall : TotalDeadline, IDisposable
 {
@@ -275,10 +275,10 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         }
         finally
         {
-            // The subscription has ended: a body nobody took is kept in memory (bounded) or its connection closed,
-            // so a response an operator dropped (Where, Take, ...) holds no connection. An awaiting caller's awaiter
+            // The subscription has ended: a body nobody took is kept in memory (bounded), so a response an operator
+            // dropped (Where, Take, ...) holds no connection. An awaiting caller's awaiter
             // does this itself once its continuation has run (ObservableAwaiter).
-            if (observer is not ObservableAwaiter<ClientResponse>) response.OnSubscriptionEnded(held: false);
+            if (observer is not ObservableAwaiter<ClientResponse>) response.OnSubscriptionEnded();
         }
         subscription?.Dispose();
     }

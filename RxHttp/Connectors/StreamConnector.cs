@@ -1,0 +1,80 @@
+using System.Reactive.Concurrency;
+
+namespace RxHttp;
+
+/// <summary>
+/// Opens the transport of one connection: a duplex stream for <paramref name="key"/> (host, port, TLS, proxy).
+/// Throw as a socket would: a <see cref="System.Net.Sockets.SocketException"/> (<c>ConnectionRefused</c>,
+/// <c>HostNotFound</c>, …) or an <see cref="System.Security.Authentication.AuthenticationException"/>.
+/// </summary>
+public delegate ValueTask<Stream> StreamOpener(ConnectionKey key, CancellationToken cancellationToken);
+
+/// <summary>
+/// A connector whose connections are streams that <see cref="StreamOpener"/> opens instead of sockets: an in-memory
+/// transport for tests (RxHttp.Testing's <c>FakeHttp</c> is one), a named pipe, a tunnel of your own. Everything above
+/// the wire runs as over TCP: the pool and its limits, keep-alive, the HTTP/1.1 writer and parser, timeouts, redirects,
+/// cookies, websockets. The opener's failures become the errors <see cref="TcpConnector"/> raises for the same socket
+/// failure: a <c>SocketException</c> whose code is a resolver's (<c>HostNotFound</c>, <c>TryAgain</c>, <c>NoData</c>,
+/// <c>NoRecovery</c>) a <see cref="ClientConnectorDnsError"/>, any other a <see cref="ClientConnectorError"/>, an
+/// <c>AuthenticationException</c> a <see cref="ClientSslError"/>; <see cref="ClientTimeout.SockConnect"/> cancels an
+/// opening that takes longer with <see cref="ConnectionTimeoutError"/>, on the connector's scheduler. Anything else the
+/// opener throws reaches the request unchanged.
+/// </summary>
+/// <remarks>
+/// A stream's reads must honour their cancellation token, and disposing the stream must fail a read in flight (with
+/// <see cref="ObjectDisposedException"/> or <see cref="IOException"/>): that is how a read timeout or a cancelled request
+/// ends a read, as closing a socket does. Reads that complete synchronously keep a request on the caller's thread,
+/// which is what makes a virtual-time test deterministic.
+/// </remarks>
+public class StreamConnector : BaseConnector
+{
+    private readonly StreamOpener _open;
+
+    /// <summary>Creates the connector; <paramref name="open"/> is called once per new connection.</summary>
+    public StreamConnector(StreamOpener open, ConnectorOptions? options = null) : base(options)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        _open = open;
+    }
+
+    /// <inheritdoc />
+    protected internal override Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken) =>
+        CreateConnectionAsync(key, null, cancellationToken);
+
+    /// <inheritdoc />
+    protected internal override async Task<Connection> CreateConnectionAsync(ConnectionKey key, ClientTimeout? timeout, CancellationToken cancellationToken)
+    {
+        var host = key.Host;
+        var port = key.Port;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timedOut = 0;
+        IDisposable? timer = null;
+        if (ClientTimeout.Active(timeout?.SockConnect) is { } sockConnect)
+        {
+            var due = Ceiling.Deadline(Scheduler.Now, sockConnect, timeout!.CeilThreshold);
+            timer = Transport.TimerWheel.For(Scheduler).Schedule(due, cts, c =>
+            {
+                Volatile.Write(ref timedOut, 1);
+                c.Cancel();
+            });
+        }
+        try
+        {
+            var stream = await _open(key, cts.Token).ConfigureAwait(false);
+            if (stream is null) throw new InvalidOperationException($"The StreamOpener returned no stream for {key}.");
+            return NewConnection(key, null, stream);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref timedOut) == 1 && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ConnectionTimeoutError($"Connection timeout to host {host}:{port}");
+        }
+        catch (Exception e) when (ConnectErrors.Map(host, port, e) is { } mapped)
+        {
+            throw mapped;
+        }
+        finally
+        {
+            timer?.Dispose();
+        }
+    }
+}
