@@ -12,7 +12,7 @@ namespace RxHttp;
 /// One hop: lease a connection, write the request, read the head, hand the body to the response. The only
 /// place where HTTP meets a connection; everything above it is Rx operators over <see cref="RequestHandler"/>.
 /// </summary>
-internal sealed class Http1Exchange
+internal sealed class Http1Exchange : IExchange
 {
     private readonly BaseConnector _connector;
     private readonly System.Reactive.Concurrency.IScheduler _scheduler;
@@ -75,7 +75,7 @@ internal sealed class Http1Exchange
 
     /// <summary>Sends <paramref name="request"/> over a lease and returns its response once the head is read.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
+    public async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
         var tracer = RequestTracer.Of(request);

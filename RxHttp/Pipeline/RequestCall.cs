@@ -13,7 +13,7 @@ namespace RxHttp;
 /// <param name="Jar">Sends the jar's cookies on each hop and stores Set-Cookie; null for none.</param>
 /// <param name="Auth">Applies Basic credentials (URL or request property) on each hop.</param>
 /// <param name="Redirects">Whether and how far redirects are followed.</param>
-internal sealed record CallPlan(RequestHandler? Hop, Http1Exchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
+internal sealed record CallPlan(RequestHandler? Hop, IExchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
 
 /// <summary>
 /// The engine: one request from subscription to its one response, as a single object. Its steps are written once
