@@ -13,20 +13,12 @@ namespace RxHttp.Tests.Content;
 /// connection; a response dropped unreleased is closed when collected, and reported.
 /// </summary>
 [TestFixture]
-public class BodyOwnershipTests
+public class BodyOwnershipTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task A_hundred_awaited_unread_responses_leave_the_default_pool_free()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var unread = new List<ClientResponse>();
         for (var i = 0; i < 100; i++) unread.Add(await session.Get("hello"));
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero, "no unread response holds a connection");
@@ -38,7 +30,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task With_a_limit_of_three_the_fourth_unread_request_does_not_wait_for_a_slot()
     {
-        using var session = new ClientSession(_server.BaseUrl,
+        using var session = new ClientSession(Server.BaseUrl,
             new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 3 }) });
         var quick = new RequestOptions { Timeout = new ClientTimeout { Connect = TimeSpan.FromSeconds(10) } };
         for (var i = 0; i < 4; i++) Assert.That((await session.Get("hello", quick)).Status, Is.EqualTo(200));
@@ -48,7 +40,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task The_quickstart_posts_that_never_read_their_response_free_their_connections()
     {
-        using var session = new ClientSession(_server.BaseUrl,
+        using var session = new ClientSession(Server.BaseUrl,
             new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 }) });
         var quick = new ClientTimeout { Connect = TimeSpan.FromSeconds(10) };
         // README's lines, one slot for all of them: each would wait for the previous one's connection if it leaked.
@@ -61,7 +53,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task A_response_dropped_by_an_operator_gives_its_connection_back()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var ok = await session.Get("status/404").Where(r => r.Ok).DefaultIfEmpty().Timeout(TimeSpan.FromSeconds(10));
         Assert.That(ok, Is.Null);
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 1 }, what: "the dropped 404's connection back in the pool");
@@ -94,7 +86,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task An_unread_chunked_body_is_kept_after_the_subscription_and_read_later()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         ClientResponse? held = null;
         await session.Get("chunked/3").Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
         await Wait.Until(() => held!.Closed, what: "the kept body to end and free its connection");
@@ -105,7 +97,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task An_unread_body_longer_than_the_bound_stays_on_its_connection_for_a_late_read()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         ClientResponse? held = null;
         await session.Get("bytes/3000000").Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
         Assert.That(held!.Closed, Is.False, "3 MB announced: more than is kept, so nothing is copied and the body waits");
@@ -139,7 +131,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task A_Content_Length_over_MaxBodySize_is_not_kept_and_the_read_still_refuses_it()
     {
-        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { MaxBodySize = 100 });
+        using var session = new ClientSession(Server.BaseUrl, new ClientSessionOptions { MaxBodySize = 100 });
         ClientResponse? held = null;
         await session.Get("bytes/1000").Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
         Assert.That(held!.Closed, Is.False, "neither taken with its head nor kept");
@@ -150,7 +142,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task StreamResponse_keeps_an_unread_body_on_its_connection_for_a_late_streaming_read()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         ClientResponse? held = null;
         await session.Get("bytes/3000000", new RequestOptions { StreamResponse = true }).Do(r => held = r).LastAsync().Timeout(TimeSpan.FromSeconds(10));
         Assert.That(held!.Closed, Is.False);
@@ -186,7 +178,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task A_small_body_that_came_with_its_head_is_off_the_connection_before_delivery()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get("hello");
         Assert.That(r.Closed, Is.True);
         Assert.That(r.Connection, Is.Null);
@@ -197,7 +189,7 @@ public class BodyOwnershipTests
     [Test]
     public async Task An_awaited_response_dropped_unreleased_is_closed_when_collected_and_reported()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var reports = new List<TraceEvent>();
         using var _ = session.Trace.Where(e => e.Kind == TraceEventKind.ResponseUnreleased).Subscribe(e => { lock (reports) reports.Add(e); });
         await DropAnAwaitedResponse(session);
