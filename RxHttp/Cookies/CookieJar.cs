@@ -12,9 +12,11 @@ namespace RxHttp;
 /// <see cref="Unsafe"/>, and JSON save/load. Thread-safe: a session's requests may share one jar.
 /// </summary>
 /// <remarks>
-/// Public suffixes: a Domain attribute without a dot ("com", "localhost") or on a small built-in list of
-/// registry suffixes ("co.uk", "com.au", ...) is rejected unless it equals the response host, in which case the
-/// cookie becomes host-only (RFC 6265 §5.3 step 5). There is no full Public Suffix List.
+/// Public suffixes: a Domain attribute that is a public suffix under the embedded Public Suffix List (ICANN and
+/// private sections, wildcard and exception rules, as browsers use it; "com", "co.uk", "github.io", any single
+/// label such as "localhost") is rejected unless it equals the response host, in which case the cookie becomes
+/// host-only (RFC 6265 §5.3 step 5). A Domain that does not domain-match the host, a trailing dot included, makes
+/// the cookie ignored (step 6).
 /// </remarks>
 public sealed class CookieJar : AbstractCookieJar
 {
@@ -365,8 +367,10 @@ public sealed class CookieJar : AbstractCookieJar
     {
         domain = host;
         hostOnly = true;
-        // aiohttp treats a trailing-dot Domain as absent rather than rejecting the cookie; we follow it.
-        if (attribute is null || attribute.EndsWith('.')) return true;
+        // A trailing dot is not stripped (aiohttp treats such a Domain as absent): "example.com." is another
+        // name than the request host "example.com", so it fails the domain-match below and the cookie is ignored
+        // (§5.3 step 6), as browsers do.
+        if (attribute is null) return true;
 
         string d;
         try
