@@ -53,7 +53,7 @@ public static class BoundsProbe
         return 0;
     }
 
-    private static async Task<bool> Answer(string path, Stream stream, byte[] bomb)
+    private static async Task<bool> Answer(string path, System.Net.Sockets.NetworkStream stream, byte[] bomb)
     {
         switch (path)
         {

@@ -12,13 +12,13 @@ namespace RxHttp.Soak;
 public sealed class ScriptedServer : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly Func<string, Stream, Task<bool>> _answer;
+    private readonly Func<string, NetworkStream, Task<bool>> _answer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private int _open;
 
     /// <param name="answer">Writes the answer for a path to the stream; returns false to close the connection after it.</param>
-    public ScriptedServer(Func<string, Stream, Task<bool>> answer)
+    public ScriptedServer(Func<string, NetworkStream, Task<bool>> answer)
     {
         _answer = answer;
         _listener.Start(1024);

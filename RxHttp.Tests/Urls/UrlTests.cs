@@ -362,3 +362,28 @@ public class UrlInvalidTests
     public void Valid_request_urls_pass(string input)
         => Assert.That(Url.ParseAbsolute(input).ToString(), Is.EqualTo(input));
 }
+
+/// <summary>A URL's text reads back as the same URL (found by the url fuzz target).</summary>
+[TestFixture]
+public class UrlRoundTripTests
+{
+    [TestCase("h836%47:?x", "./h836G:?x", TestName = "Requoting that makes a scheme-like first segment keeps it a path (./)")]
+    [TestCase("a%3Ab:c/d", "./a:b:c/d", TestName = "A colon in the first segment of a relative path gets ./")]
+    [TestCase("a/b:c", "a/b:c", TestName = "A colon after the first slash needs nothing")]
+    [TestCase("/a:b", "/a:b", TestName = "An absolute path needs nothing")]
+    public void A_relative_url_reparses_to_itself(string input, string expected)
+    {
+        var url = Url.Parse(input);
+        Assert.That(url.ToString(), Is.EqualTo(expected));
+        Assert.That(Url.Parse(url.ToString()).ToString(), Is.EqualTo(expected));
+        Assert.That(Url.Parse(url.ToString()).IsAbsolute, Is.False);
+    }
+
+    [Test]
+    public void A_path_starting_with_two_slashes_without_a_host_keeps_it_a_path()
+    {
+        var relative = Url.Parse("/.//evil.example/p");
+        Assert.That(Url.Parse(relative.ToString()).Host, Is.Empty, relative.ToString());
+        Assert.That(Url.Parse(relative.ToString()).ToString(), Is.EqualTo(relative.ToString()));
+    }
+}

@@ -35,6 +35,9 @@ internal sealed class ResponseBody
 
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
+    /// <summary>True once a read failed or the body was released unread (as opposed to ended).</summary>
+    public bool Failed => Volatile.Read(ref _state) == 2;
+
     /// <summary>The connection the body is read from.</summary>
     public Connection Connection => _connection;
 
@@ -47,6 +50,9 @@ internal sealed class ResponseBody
     /// <summary>Bytes still to come when the length is known (Content-Length framing), else null.</summary>
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
+
+    /// <summary>Content-Length body bytes that went through the connection buffer rather than straight into the reader's memory (tests).</summary>
+    internal long BytesViaBuffer { get; private set; }
 
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
@@ -108,6 +114,7 @@ internal sealed class ResponseBody
             n = (int)Math.Min(Math.Min(_connection.BufferedCount, destination.Length), _remaining);
             _connection.Buffered[..n].CopyTo(destination.Span);
             _connection.Consume(n);
+            BytesViaBuffer += n;
         }
         else
         {

@@ -330,6 +330,17 @@ public sealed class Url : IEquatable<Url>
             sb.Append(BracketedHost);
             if (ExplicitPort is { } p) sb.Append(':').Append(p.ToString(CultureInfo.InvariantCulture));
         }
+        else if (Path.StartsWith("//", StringComparison.Ordinal))
+        {
+            // Without an authority a path may not start with "//" (RFC 3986 §3.3): it would read back as a host.
+            sb.Append("/.");
+        }
+        else if (Scheme.Length == 0 && Path.IndexOf(':') is var colon and >= 0 && Path.IndexOf('/') is var slash && (slash < 0 || colon < slash))
+        {
+            // A colon in the first segment of a relative path would read back as a scheme (RFC 3986 §4.2; requoting
+            // can make one, "a%41:b" becoming "aA:b"): a "./" keeps it a path.
+            sb.Append("./");
+        }
         sb.Append(Path);
         // An empty "?" carries nothing, so the canonical form drops it (yarl does the same).
         if (Query.Length != 0) sb.Append('?').Append(Query);

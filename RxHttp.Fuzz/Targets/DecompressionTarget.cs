@@ -1,0 +1,111 @@
+using System.IO.Compression;
+
+namespace RxHttp.Fuzz.Targets;
+
+/// <summary>
+/// A Content-Encoding decoder as the response uses it (<c>Decompression.Wrap</c> over the raw body stream): the same
+/// inflated bytes whether the compressed body arrives whole or in two pieces and whatever the read size, at most
+/// <see cref="OutputCap"/> bytes taken per execution (a bomb in the input must not become an allocation).
+/// </summary>
+public sealed class DecompressionTarget(string coding) : FuzzTarget
+{
+    private const int OutputCap = 256 * 1024;
+    private readonly byte[] _output = new byte[OutputCap + 16 * 1024];
+
+    public override string Name => coding;
+
+    // What the response surfaces: the decoders' own exceptions pass through the same translation as ClientResponse's.
+    public override Type[] Allowed => [typeof(ClientPayloadError)];
+
+    public override IReadOnlyList<byte[]> Seeds =>
+    [
+        Encode(B("hello, world")), Encode([]), Encode(new byte[100_000]),
+        Encode(Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray()),
+        Encode(B("abc"))[..^3],
+        .. coding == "gzip" ? [Encode(B("one")).Concat(Encode(B("two"))).ToArray()] : Array.Empty<byte[]>(),
+        .. coding == "deflate" ? [Raw(B("raw deflate, no zlib header"))] : Array.Empty<byte[]>(),
+    ];
+
+    private byte[] Encode(byte[] data)
+    {
+        using var ms = new MemoryStream();
+        using (Stream s = coding switch
+        {
+            "gzip" => new GZipStream(ms, CompressionLevel.Optimal),
+            "deflate" => new ZLibStream(ms, CompressionLevel.Optimal),
+            _ => new BrotliStream(ms, CompressionLevel.Optimal),
+        }) s.Write(data);
+        return ms.ToArray();
+    }
+
+    private static byte[] Raw(byte[] data)
+    {
+        using var ms = new MemoryStream();
+        using (var s = new DeflateStream(ms, CompressionLevel.Optimal)) s.Write(data);
+        return ms.ToArray();
+    }
+
+    protected override string Execute(byte[] input)
+    {
+        var whole = Outcome(() => Inflate(input, int.MaxValue, 16 * 1024));
+        var k = input.Length / 2;
+        Same(whole, Outcome(() => Inflate(input, k == 0 ? int.MaxValue : k, 7)), k);
+        if (input.Length > 2) Same(whole, Outcome(() => Inflate(input, 1, 4096)), 1);
+        return whole.Split(':')[0];
+    }
+
+    private string Inflate(byte[] input, int cut, int readSize)
+    {
+        try
+        {
+            return InflateCore(input, cut, readSize);
+        }
+        catch (Exception e) when (DecodeErrors.IsDecoderFailure(e))
+        {
+            throw DecodeErrors.Translate(coding, e);
+        }
+    }
+
+    private string InflateCore(byte[] input, int cut, int readSize)
+    {
+        using var decoded = Decompression.Wrap(coding, new PiecewiseStream(input, cut)) ?? throw new InvariantViolation($"no decoder for {coding}");
+        var output = _output;
+        var total = 0;
+        while (total < OutputCap)
+        {
+            var n = decoded.ReadAsync(output.AsMemory(total, readSize)).AsTask().GetAwaiter().GetResult();
+            if (n < 0 || n > readSize) throw new InvariantViolation($"read returned {n} for {readSize}");
+            if (n == 0) break;
+            total += n;
+        }
+        total = Math.Min(total, OutputCap);
+        return $"{(total == OutputCap ? "capped" : "ok")}:{total}:{Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(output.AsSpan(0, total)))[..12]}";
+    }
+
+    /// <summary>A body whose first read returns at most <c>cut</c> bytes, as a socket delivering it in two pieces.</summary>
+    private sealed class PiecewiseStream(byte[] data, int cut) : Stream
+    {
+        private int _pos;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _pos; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var end = _pos < cut ? Math.Min(cut, data.Length) : data.Length;
+            var n = Math.Min(buffer.Length, end - _pos);
+            data.AsSpan(_pos, n).CopyTo(buffer);
+            _pos += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+    }
+}
