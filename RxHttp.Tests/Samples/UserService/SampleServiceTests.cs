@@ -1,6 +1,7 @@
 using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Testing;
+using static RxHttp.Tests.Pipeline.Ticks;
 
 namespace RxHttp.Tests.Samples.UserService;
 
@@ -12,7 +13,6 @@ public class SampleServiceTests : ReactiveTest
 {
     private const string Search = "https://search.example.test/search";
     private static long Ms(double ms) => TimeSpan.FromMilliseconds(ms).Ticks;
-    private static long S(double s) => TimeSpan.FromSeconds(s).Ticks;
 
     [Test]
     public void Typing_is_debounced_and_only_the_settled_query_is_sent()
