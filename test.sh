@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 need=()
-for pkg in tinyproxy tmux python3-websockets python3-aiohttp; do
+# clang and zlib1g-dev: the NativeAOT publish of RxHttp.AotSmoke (Aot/NativeAotTests) links with them.
+for pkg in tinyproxy tmux python3-websockets python3-aiohttp clang zlib1g-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -28,6 +29,8 @@ if [ -f "$trx" ]; then
   passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
   skipped=$(( ${total:-0} - ${executed:-0} ))
   failed=${failed:-0}
+  # An aborted run (a crashed or hung test host) can leave a trx with no failure counted: it is a failure.
+  if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   if [ -f TestResults/unobserved.txt ]; then
     echo "Unobserved task exceptions: $(cat TestResults/unobserved.txt)"
     failed=$((failed + 1)); [ $rc -eq 0 ] && rc=1

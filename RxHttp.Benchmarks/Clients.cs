@@ -194,7 +194,7 @@ internal sealed class HttpClientSide : IClientSide
         // the server does the same work for both; bare HttpClient sends only Host.
         _client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", new ClientSessionOptions().UserAgent);
         _client.DefaultRequestHeaders.TryAddWithoutValidation("Accept", "*/*");
-        _client.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate, br");
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate, br, zstd");
         _hello = new Uri(httpBase + "hello");
         _big = new Uri(httpBase + "big");
         _upload = new Uri(uploadBase + "upload");
@@ -319,7 +319,7 @@ internal sealed class RawBaseline : IDisposable
         _socket.Connect(IPAddress.Parse(uri.Host), uri.Port);
         _authority = uri.Authority;
         _request = Encoding.ASCII.GetBytes(fullHeaders
-            ? $"GET /hello HTTP/1.1\r\nHost: {_authority}\r\nUser-Agent: {new ClientSessionOptions().UserAgent}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"
+            ? $"GET /hello HTTP/1.1\r\nHost: {_authority}\r\nUser-Agent: {new ClientSessionOptions().UserAgent}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n\r\n"
             : $"GET /hello HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
     }
 

@@ -52,6 +52,7 @@ internal sealed class KestrelBenchServer : IBenchServer
             k.Listen(IPAddress.Loopback, 0);
         });
         var app = builder.Build();
+        KestrelBenchServer? server = null;
         app.UseWebSockets();
         app.Run(async ctx =>
         {
@@ -76,6 +77,48 @@ internal sealed class KestrelBenchServer : IBenchServer
                 for (long left = downloadSize; left > 0; left -= Block.Length)
                     await ctx.Response.Body.WriteAsync(Block.AsMemory(0, (int)Math.Min(Block.Length, left)));
             }
+            else if (path == "/json")
+            {
+                ctx.Response.ContentType = "application/json";
+                ctx.Response.ContentLength = ShapeClients.JsonBody.Length;
+                await ctx.Response.Body.WriteAsync(ShapeClients.JsonBody);
+            }
+            else if (path == "/mid")
+            {
+                ctx.Response.ContentType = "text/plain";
+                ctx.Response.ContentLength = ShapeClients.MidSize;
+                await ctx.Response.Body.WriteAsync(ShapeClients.MidBody);
+            }
+            else if (path == "/midchunked")
+            {
+                ctx.Response.ContentType = "text/plain";
+                for (var i = 0; i < ShapeClients.MidSize; i += 64 * 1024)
+                    await ctx.Response.Body.WriteAsync(ShapeClients.MidBody.AsMemory(i, 64 * 1024));
+            }
+            else if (path == "/search")
+            {
+                // Row 7: every query but the last is held open until its client gives up on it.
+                Interlocked.Increment(ref server!._searchesOpen);
+                try
+                {
+                    server._searchArrivals.Release();
+                    if (ctx.Request.Query.ContainsKey("last"))
+                    {
+                        var text = Encoding.ASCII.GetBytes("found " + ctx.Request.Query["q"]);
+                        ctx.Response.ContentLength = text.Length;
+                        await ctx.Response.Body.WriteAsync(text);
+                    }
+                    else
+                    {
+                        try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+                        catch (OperationCanceledException) { }
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref server._searchesOpen);
+                }
+            }
             else if (path == "/upload")
             {
                 var buffer = new byte[64 * 1024];
@@ -89,24 +132,46 @@ internal sealed class KestrelBenchServer : IBenchServer
             else if (path == "/ws" && ctx.WebSockets.IsWebSocketRequest)
             {
                 using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
-                var buffer = new byte[64 * 1024];
-                while (true)
-                {
-                    var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
-                    if (r.MessageType == WebSocketMessageType.Close)
-                    {
-                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                        break;
-                    }
-                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
-                }
+                await EchoAsync(ws, 64 * 1024);
             }
             else ctx.Response.StatusCode = 404;
         });
         await app.StartAsync();
         var port = new Uri(app.Urls.First()).Port;
-        return new KestrelBenchServer(app, $"http://127.0.0.1:{port}/");
+        return server = new KestrelBenchServer(app, $"http://127.0.0.1:{port}/");
     }
+
+    /// <summary>Echoes every frame back until the client's CLOSE (answered) or until it aborts.</summary>
+    public static async Task EchoAsync(WebSocket ws, int bufferSize)
+    {
+        var buffer = new byte[bufferSize];
+        try
+        {
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    return;
+                }
+                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
+            }
+        }
+        catch (WebSocketException) when (ws.State != WebSocketState.Open)
+        {
+            // The client aborted.
+        }
+    }
+
+    private readonly SemaphoreSlim _searchArrivals = new(0);
+    private int _searchesOpen;
+
+    /// <summary>Completes when the next /search request has reached the server.</summary>
+    public Task SearchArrived() => _searchArrivals.WaitAsync();
+
+    /// <summary>/search requests the server is still holding (their clients have not closed them yet).</summary>
+    public int SearchesOpen => Volatile.Read(ref _searchesOpen);
 
     public async ValueTask DisposeAsync()
     {
@@ -125,15 +190,19 @@ internal sealed class NginxBenchServer : IBenchServer
     private readonly Process _process;
     private readonly string _dir;
 
-    private NginxBenchServer(Process process, string dir, string baseUrl)
+    private NginxBenchServer(Process process, string dir, string baseUrl, string tlsBase)
     {
         _process = process;
         _dir = dir;
         HttpBase = baseUrl;
+        TlsBase = tlsBase;
     }
 
     public string Name => "nginx " + Version();
     public string HttpBase { get; }
+
+    /// <summary>The same locations over TLS 1.3 (a self-signed ECDSA certificate made by openssl; no session resumption).</summary>
+    public string TlsBase { get; }
 
     public static async Task<NginxBenchServer> StartAsync(long downloadSize)
     {
@@ -152,7 +221,13 @@ internal sealed class NginxBenchServer : IBenchServer
             File.SetUnixFileMode(Path.Combine(dir, "www"), readable);
             File.SetUnixFileMode(big, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
+        await File.WriteAllBytesAsync(Path.Combine(dir, "www", "mid.txt"), ShapeClients.MidBody);
+        await File.WriteAllBytesAsync(Path.Combine(dir, "www", "json.json"), ShapeClients.JsonBody);
+        foreach (var f in new[] { "mid.txt", "json.json" })
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path.Combine(dir, "www", f), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        await MakeCertificateAsync(dir);
         var port = FreePort();
+        var tlsPort = FreePort();
         // One worker: with two, each connection is served by whichever worker accepted it, and the sequential row's
         // single connection per client made the ratio depend on that draw (we suspect it of part of the swings
         // between runs).
@@ -176,8 +251,19 @@ internal sealed class NginxBenchServer : IBenchServer
               keepalive_timeout 300s;
               server {
                 listen 127.0.0.1:{{port}};
+                listen 127.0.0.1:{{tlsPort}} ssl;
+                ssl_certificate {{dir}}/cert.pem;
+                ssl_certificate_key {{dir}}/key.pem;
+                ssl_protocols TLSv1.3;
+                # Every new connection makes a full handshake (the handshake row), for both clients alike.
+                ssl_session_cache off;
+                ssl_session_tickets off;
                 location = /hello { default_type text/plain; return 200 "Hello, World!"; }
                 location = /big { default_type application/octet-stream; alias {{dir}}/www/big.bin; }
+                location = /json { default_type application/json; alias {{dir}}/www/json.json; }
+                location = /mid { default_type text/plain; alias {{dir}}/www/mid.txt; }
+                # SSI drops the length, so nginx sends the same file chunked.
+                location = /midchunked { default_type text/html; ssi on; alias {{dir}}/www/mid.txt; }
               }
             }
             """;
@@ -190,7 +276,7 @@ internal sealed class NginxBenchServer : IBenchServer
             UseShellExecute = false,
         };
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Cannot start nginx.");
-        var server = new NginxBenchServer(process, dir, $"http://127.0.0.1:{port}/");
+        var server = new NginxBenchServer(process, dir, $"http://127.0.0.1:{port}/", $"https://127.0.0.1:{tlsPort}/");
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
@@ -207,6 +293,22 @@ internal sealed class NginxBenchServer : IBenchServer
                 await Task.Delay(50);
             }
         }
+    }
+
+    private static async Task MakeCertificateAsync(string dir)
+    {
+        var psi = new ProcessStartInfo("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", Path.Combine(dir, "key.pem"), "-out", Path.Combine(dir, "cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("Cannot start openssl.");
+        var err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0) throw new InvalidOperationException("openssl failed: " + err);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path.Combine(dir, "key.pem"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     private static string ReadLog(string dir)

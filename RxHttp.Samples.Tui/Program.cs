@@ -1,5 +1,6 @@
 // The UI sample: a Terminal.Gui app bound to RxHttp's response streams. Without --url it starts the demo server
-// in-process, so it runs offline: dotnet run --project RxHttp.Samples.Tui [-- --url http://127.0.0.1:8080/] [--downloads DIR]
+// in-process, so it runs offline:
+//   dotnet run --project RxHttp.Samples.Tui [-- --url http://127.0.0.1:8080/] [--downloads DIR] [--download-size BYTES] [--download-rate BYTES_PER_S]
 using RxHttp;
 using RxHttp.Samples;
 using RxHttp.Samples.Tui;
@@ -21,6 +22,8 @@ using IApplication app = Application.Create();
 app.Init();
 var ui = new MainLoopScheduler(app);
 using var search = new SearchViewModel(api.Search, ui);
-using var downloads = new DownloadsViewModel(name => api.Download(name), ui);
+var size = long.Parse(Option("--download-size") ?? $"{4 << 20}");
+var rate = long.Parse(Option("--download-rate") ?? $"{512 << 10}");
+using var downloads = new DownloadsViewModel(name => api.Download(name, size, rate), ui);
 var feed = new LiveFeedViewModel(api.Ticks("ws" + baseUrl[4..] + "ticks"), ui);
 using (var window = new MainWindow(search, downloads, feed)) app.Run(window);

@@ -115,7 +115,7 @@ public sealed class DemoServer : IAsyncDisposable
                 if (_flaky[q] % 2 == 1) return Results.Problem("try again", statusCode: 503);
             }
         var hits = Catalogue.Where(n => q.Length == 0 || n.Contains(q) || q == "flaky").Take(20)
-            .Select(n => new { name = n, stars = n.Length * 37 % 1000 });
+            .Select(n => new { name = n, stars = n.Sum(c => c) * 7 % 1000 });
         return Results.Json(new { query = q, results = hits });
     }
 
@@ -172,13 +172,7 @@ public sealed class DemoServer : IAsyncDisposable
         var interval = int.TryParse(c.Request.Query["interval"], out var ms) ? ms : 500;
         using var ws = await c.WebSockets.AcceptWebSocketAsync();
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted);
-        var reader = Task.Run(async () =>
-        {
-            var buffer = new byte[256];
-            try { while ((await ws.ReceiveAsync(buffer, closed.Token)).MessageType != WebSocketMessageType.Close) { } }
-            catch (Exception) { }
-            closed.Cancel();
-        });
+        var reader = ReadUntilClose(ws, closed);
         try
         {
             for (var i = 1; !closed.IsCancellationRequested; i++)
@@ -193,6 +187,16 @@ public sealed class DemoServer : IAsyncDisposable
         if (ws.State == WebSocketState.CloseReceived)
             await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         await reader;
+    }
+
+    // Reads (and drops) what the client sends until its CLOSE or a failure, then stops the sender.
+    private static async Task ReadUntilClose(WebSocket ws, CancellationTokenSource closed)
+    {
+        var buffer = new byte[256];
+        try { while ((await ws.ReceiveAsync(buffer, closed.Token)).MessageType != WebSocketMessageType.Close) { } }
+        catch (OperationCanceledException) { }
+        catch (WebSocketException) { }
+        closed.Cancel();
     }
 
     /// <inheritdoc />

@@ -9,7 +9,7 @@ namespace RxHttp;
 /// <summary>
 /// A response whose head has arrived. The body is read once, on demand: <see cref="Content"/> (chunks),
 /// <see cref="IterChunked"/> (pull, with back-pressure), <see cref="Read"/>, <see cref="Text"/> or
-/// <see cref="Json{T}"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
+/// <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
 /// </summary>
 public sealed partial class ClientResponse : IDisposable
@@ -18,6 +18,9 @@ public sealed partial class ClientResponse : IDisposable
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
     // are parsed from the headers when asked, and the rarely used rest waits in _extras.
     private readonly ResponseBody? _body;
+
+    /// <summary>The body's reader, or null without a body (tests).</summary>
+    internal ResponseBody? BodyReader => _body;
     private byte[]? _cached;
     private Transport.TimerWheel.Timer? _onReleased;
     private Extras? _extras;
@@ -35,6 +38,7 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public string? CachedText; // a large UTF-8 body read by Text() (ClientResponse.LargeText.cs)
         public long? MaxBodySize;
     }
 
@@ -49,7 +53,7 @@ public sealed partial class ClientResponse : IDisposable
         _body = body;
         if (body is not null) body.Owner = this;
         // The session default is the one Json<T> falls back to without a field for it.
-        if (!ReferenceEquals(jsonOptions, JsonSerializerOptions.Web)) GetExtras().JsonOptions = jsonOptions;
+        if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
         if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
@@ -171,12 +175,7 @@ public sealed partial class ClientResponse : IDisposable
     /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        RxAsync.CreateAsync<ReadOnlyMemory<byte>>(async (observer, ct) =>
-        {
-            await foreach (var chunk in IterChunked(64 * 1024).WithCancellation(ct).ConfigureAwait(false))
-                observer.OnNext(chunk);
-            observer.OnCompleted();
-        });
+        StreamingObservable.From(ct => IterChunked(64 * 1024, ct));
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
@@ -193,7 +192,7 @@ public sealed partial class ClientResponse : IDisposable
     /// Each chunk is up to 256 KiB.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
-        RxAsync.CreateAsync<ReadOnlyMemory<byte>>(async (observer, ct) =>
+        StreamingObservable.Create<ReadOnlyMemory<byte>>(async (observer, checkpoint, ct) =>
         {
             if (_cached is { } cached)
             {
@@ -207,7 +206,11 @@ public sealed partial class ClientResponse : IDisposable
             try
             {
                 int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) observer.OnNext(buffer.AsMemory(0, n));
+                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    observer.OnNext(buffer.AsMemory(0, n));
+                    await checkpoint.AfterItem().ConfigureAwait(false);
+                }
                 completed = true;
             }
             finally
@@ -252,7 +255,7 @@ public sealed partial class ClientResponse : IDisposable
     /// The whole body (decompressed), read once and cached; later calls replay it. At most
     /// <see cref="ClientSessionOptions.MaxBodySize"/> bytes (the request's own <see cref="RequestOptions.MaxBodySize"/>
     /// when set), counted as they are inflated: more, or a Content-Length announcing more, fails with
-    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}"/> read through it.
+    /// <see cref="ClientPayloadTooLargeError"/> and releases the response. <see cref="Text"/> and <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/> read through it.
     /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
@@ -263,6 +266,7 @@ public sealed partial class ClientResponse : IDisposable
     // No state machine when the body is already buffered (small responses arrive with their head).
     private ValueTask<string> TextAsync(Encoding? encoding, CancellationToken ct)
     {
+        if (TryLargeText(encoding ?? GetEncoding(), ct) is { } large) return large;
         var read = ReadAllAsync(ct);
         return read.IsCompletedSuccessfully
             ? new ValueTask<string>((encoding ?? GetEncoding()).GetString(read.Result))
@@ -271,30 +275,6 @@ public sealed partial class ClientResponse : IDisposable
         static async ValueTask<string> Awaited(ClientResponse r, ValueTask<byte[]> read, Encoding? encoding) =>
             (encoding ?? r.GetEncoding()).GetString(await read.ConfigureAwait(false));
     }
-
-    /// <summary>
-    /// The body deserialised as JSON. Like aiohttp, the Content-Type must be <paramref name="contentType"/>
-    /// (default application/json, also any <c>+json</c> type) or <see cref="ContentTypeError"/> is raised; pass
-    /// null to skip the check.
-    /// </summary>
-    public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
-        RxAsync.FromValueTask(async ct =>
-        {
-            if (contentType is not null && !IsJsonType(contentType))
-            {
-                Release();
-                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
-            }
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
-            try
-            {
-                return JsonSerializer.Deserialize<T>(bytes, options ?? _extras?.JsonOptions ?? JsonSerializerOptions.Web);
-            }
-            catch (JsonException e)
-            {
-                throw new ClientPayloadError("Response body is not valid JSON: " + e.Message, e);
-            }
-        });
 
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()
@@ -434,6 +414,7 @@ public sealed partial class ClientResponse : IDisposable
     private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
     {
         if (_cached is { } c) return c;
+        if (_extras?.CachedText is { } text) return _cached = Encoding.UTF8.GetBytes(text);
         BeginConsume();
         try
         {
@@ -445,7 +426,9 @@ public sealed partial class ClientResponse : IDisposable
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
                 BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
-                result = new byte[len];
+                // One array of exactly the body's length, read into straight from the socket past what came with the
+                // head; uninitialized, since every byte is overwritten.
+                result = GC.AllocateUninitializedArray<byte>((int)len);
                 var got = 0;
                 while (got < len)
                 {
@@ -460,14 +443,10 @@ public sealed partial class ClientResponse : IDisposable
             }
             else
             {
-                // Checked per read of at most 16 KiB of inflated bytes: a bomb stops at the limit, not at its end.
                 var limit = MaxBodySize;
                 if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
-                var collected = new BoundedBodyBuffer(limit);
-                var buffer = new byte[16 * 1024];
-                int n;
-                while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) collected.Append(buffer.AsSpan(0, n));
-                result = collected.ToArray();
+                // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
             }
             _cached = result;
             return result;

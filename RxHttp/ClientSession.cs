@@ -47,8 +47,9 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         Connector = SessionOptions.Connector ?? new TcpConnector(new TcpConnectorOptions { Scheduler = Scheduler });
         Connector.AdoptScheduler(Scheduler);
         _headers = SessionOptions.Headers is null ? new HeaderCollection() : new HeaderCollection(SessionOptions.Headers);
-        var jsonOptions = SessionOptions.JsonOptions ?? JsonSerializerOptions.Web;
-        _jsonSerialize = SessionOptions.JsonSerialize ?? (o => JsonSerializer.Serialize(o, o?.GetType() ?? typeof(object), JsonSerializerOptions.Web));
+        // One set of JSON options for both directions: what Json<T>() reads is what RequestOptions.Json sends.
+        var jsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web;
+        _jsonSerialize = SessionOptions.JsonSerialize ?? (o => System.Text.Encoding.UTF8.GetString(JsonDefaults.SerializeToUtf8(o, jsonOptions)));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
         _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions) { DefaultProxy = DefaultProxyFor };
         CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);

@@ -43,7 +43,7 @@ public sealed class RequestOptions
     public bool Chunked { get; init; }
 
     /// <summary>
-    /// Compress the body with this Content-Encoding ("deflate" as aiohttp's <c>compress=True</c>, "gzip" or "br");
+    /// Compress the body with this Content-Encoding ("deflate" as aiohttp's <c>compress=True</c>, "gzip", "br" or "zstd");
     /// forces chunked. Combining it with an explicit Content-Encoding header is an <see cref="ArgumentException"/>.
     /// </summary>
     public string? Compress { get; init; }
@@ -63,7 +63,7 @@ public sealed class RequestOptions
     /// <summary>Headers that are not added automatically: User-Agent, Accept, Accept-Encoding, Content-Type.</summary>
     public IEnumerable<string>? SkipAutoHeaders { get; init; }
 
-    /// <summary>Decompress gzip, deflate and br bodies (default: the session's setting, true).</summary>
+    /// <summary>Decompress gzip, deflate, br and zstd bodies (default: the session's setting, true).</summary>
     public bool? AutoDecompress { get; init; }
 
     /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx (default: the session's setting, false).</summary>
@@ -118,13 +118,18 @@ public sealed class ClientSessionOptions
     /// <summary>Leave <see cref="Connector"/> open when the session closes.</summary>
     public bool ConnectorOwner { get; init; } = true;
 
-    /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies (default: System.Text.Json with web defaults).</summary>
+    /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies and websocket <c>SendJson</c> (default: System.Text.Json with <see cref="JsonOptions"/>).</summary>
     public Func<object?, string>? JsonSerialize { get; init; }
 
-    /// <summary>Deserialisation settings for <see cref="ClientResponse.Json{T}"/> (default: <see cref="JsonSerializerOptions.Web"/>).</summary>
+    /// <summary>
+    /// System.Text.Json settings for both directions: <see cref="RequestOptions.Json"/> bodies, websocket
+    /// <c>SendJson</c> and <c>ClientResponse.Json&lt;T&gt;()</c> (default: web defaults, as
+    /// <see cref="JsonSerializerOptions.Web"/>). For trimmed and NativeAOT apps give options whose
+    /// <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a source-generated <c>JsonSerializerContext</c>.
+    /// </summary>
     public JsonSerializerOptions? JsonOptions { get; init; }
 
-    /// <summary>Decompress gzip, deflate and br responses and advertise them in Accept-Encoding (default true).</summary>
+    /// <summary>Decompress gzip, deflate, br and zstd responses and advertise them in Accept-Encoding (default true); a body in any other coding fails with <see cref="ClientPayloadError"/> when read.</summary>
     public bool AutoDecompress { get; init; } = true;
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>

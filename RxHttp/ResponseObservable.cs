@@ -28,15 +28,26 @@ public sealed class ResponseObservable : IObservable<ClientResponse>
         _options = options;
     }
 
-    /// <summary>Sends the request; a failure to build it (bad URL, conflicting options, closed session) goes to OnError.</summary>
+    /// <summary>
+    /// Sends the request; a failure to build it (bad URL, conflicting options, closed session) goes to OnError.
+    /// While other requests of the session's pool are out, the request starts on the thread pool and Subscribe
+    /// returns at once: operators such as <c>Merge(n)</c> and <c>Concat</c> subscribe under their own lock, and
+    /// writing the request there held every other request's completion up. A lone request starts inline.
+    /// </summary>
     public IDisposable Subscribe(IObserver<ClientResponse> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        return _session.Send(_method, _url, _options, observer);
+        return _session.Connector.AnyOut && !AlwaysInline ? DeferredStart.Queue(this, observer) : StartInline(observer);
     }
 
+    /// <summary>The benchmark's switch back to the old behaviour, so both can be measured in the same rounds.</summary>
+    internal static bool AlwaysInline { get; set; }
+
+    // The caller waits for this request itself (await): nobody else's lock is held, and a hop would only add latency.
+    internal IDisposable StartInline(IObserver<ClientResponse> observer) => _session.Send(_method, _url, _options, observer);
+
     /// <summary>Sends the request and awaits its response (as awaiting any observable: its last value).</summary>
-    public ObservableAwaiter<ClientResponse> GetAwaiter() => ObservableAwaiter<ClientResponse>.Subscribe(this);
+    public ObservableAwaiter<ClientResponse> GetAwaiter() => ObservableAwaiter<ClientResponse>.Subscribe(this, static (s, o) => ((ResponseObservable)s).StartInline(o));
 
     /// <summary>
     /// Projects the response into an observable and flattens it, as Rx's <c>SelectMany</c>: the result emits what
@@ -75,8 +86,15 @@ public sealed class ResponseProjection<TResult> : IObservable<TResult>
         return sink;
     }
 
+    private IDisposable StartInline(IObserver<TResult> observer)
+    {
+        var sink = new Sink(_selector, observer);
+        sink.SetOuter(_source.StartInline(sink));
+        return sink;
+    }
+
     /// <summary>Sends the request and awaits the projection's last value.</summary>
-    public ObservableAwaiter<TResult> GetAwaiter() => ObservableAwaiter<TResult>.Subscribe(this);
+    public ObservableAwaiter<TResult> GetAwaiter() => ObservableAwaiter<TResult>.Subscribe(this, static (s, o) => ((ResponseProjection<TResult>)s).StartInline(o));
 
     // The source emits at most one response and completes right after it, so the inner observable can talk to
     // the downstream observer directly: it alone decides how the result ends.
@@ -148,11 +166,11 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
 
     private ObservableAwaiter() { }
 
-    internal static ObservableAwaiter<T> Subscribe(IObservable<T> source)
+    internal static ObservableAwaiter<T> Subscribe(object source, Func<object, IObserver<T>, IDisposable> subscribe)
     {
         // As Rx's awaiter, the subscription is not kept: the sequence ends by itself and detaches then.
         var awaiter = new ObservableAwaiter<T>();
-        source.Subscribe(awaiter);
+        subscribe(source, awaiter);
         return awaiter;
     }
 

@@ -311,11 +311,7 @@ public static class AsyncEnumerableBridges
     public static IObservable<T> ToObservable<T>(this IAsyncEnumerable<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return RxAsync.CreateAsync<T>(async (observer, ct) =>
-        {
-            await foreach (var item in source.WithCancellation(ct).ConfigureAwait(false)) observer.OnNext(item);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(_ => source);
     }
 
     /// <summary>

@@ -97,7 +97,7 @@ public sealed class MainWindow : Window
         _bindings.Add(feed.Recent.Subscribe(messages =>
         {
             recent.Clear();
-            foreach (var m in messages) recent.Add(m);
+            foreach (var m in messages.Reverse()) recent.Add(m);   // newest first, so it is always in view
         }, Failed));
         _bindings.Add(feed.Summary.Subscribe(s =>
             summary.Text = $"{s.Count} ticks\nlast {s.Last:F2}\nlow  {s.Low:F2}\nhigh {s.High:F2}", Failed));

@@ -75,6 +75,42 @@ public class InlineCompletionsTests
         Assert.That(server.ConnectionCount, Is.EqualTo(2));
     }
 
+    [TestCase(10, 0, false, true)]
+    [TestCase(10, 3, false, true)]
+    [TestCase(10, 0, true, false)]
+    [TestCase(11, 0, false, false)]
+    [TestCase(12, 0, false, false)]
+    [TestCase(9, 0, false, false)]
+    public void The_internal_member_is_reached_only_on_the_verified_runtime_outside_windows(int major, int minor, bool windows, bool expected)
+        => Assert.That(RxHttp.Transport.InlineCompletions.IsVerifiedRuntime(new Version(major, minor, 1), windows), Is.EqualTo(expected));
+
+    [Test]
+    public void This_test_run_exercises_the_internal_member()
+        => Assert.That(RxHttp.Transport.InlineCompletions.UseInternal, Is.EqualTo(Environment.Version.Major == RxHttp.Transport.InlineCompletions.VerifiedRuntimeMajor && !OperatingSystem.IsWindows()));
+
+    [Test]
+    public async Task On_another_runtime_the_option_falls_back_to_the_public_dispatched_completions()
+    {
+        var was = RxHttp.Transport.InlineCompletions.UseInternal;
+        RxHttp.Transport.InlineCompletions.UseInternal = false;
+        try
+        {
+            await using var server = LateServer();
+            await using var session = Session(inline: true);
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            Assert.That(RxHttp.Transport.InlineCompletions.TrySet(probe, true), Is.False);
+            var held = await session.Get(server.Url("/held"));
+            var thread = await DeliveredOn(session, server.Url("/late"));
+            Assert.That(thread.IsThreadPoolThread, Is.True, "what the runtime does by itself");
+            held.Release();
+            Assert.That(session.Connector.CurrentState, Has.Property("Idle").EqualTo(2).And.Property("InUse").EqualTo(0));
+        }
+        finally
+        {
+            RxHttp.Transport.InlineCompletions.UseInternal = was;
+        }
+    }
+
     [Test]
     public async Task Without_the_option_a_busy_pool_is_dispatched_to_the_thread_pool()
     {

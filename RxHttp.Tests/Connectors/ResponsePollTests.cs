@@ -93,7 +93,8 @@ public class ResponsePollTests
         var second = Task.Run(() => session.Get(server.Url()).SelectMany(r => r.Text()).ToTask());
         await secondArrived.Task.WaitAsync(TimeSpan.FromSeconds(5));
         var third = session.Get(server.Url()).SelectMany(r => r.Text()).ToTask();
-        Assert.That(session.Connector.CurrentState.Waiting, Is.EqualTo(1), "the third request queued");
+        // Subscribed while the second is out, it starts on the thread pool (DeferredStart).
+        await Wait.Until(() => session.Connector.CurrentState.Waiting == 1, what: "the third request to queue");
         answerSecond.SetResult();
         Assert.That(await second, Is.EqualTo("ok"));
         var polled = session.Connector.PolledResponses;
@@ -140,9 +141,9 @@ public class ResponsePollTests
     }
 
     [Test]
-    public async Task TLS_connections_are_not_polled()
+    public async Task TLS_connections_are_polled_for_readability_and_read_through_the_stream()
     {
-        // Bytes on a TLS socket are records, not the response: readable does not mean a response can be read.
+        // Bytes on a TLS socket are records, not the response: the poll only waits for them; SslStream reads them.
         await using var server = await KestrelServer.StartAsync(certificate: KestrelServer.MakeCertificate());
         await using var session = new ClientSession(new ClientSessionOptions
         {
@@ -151,7 +152,7 @@ public class ResponsePollTests
         for (var i = 0; i < 5; i++)
             Assert.That(await session.Get(server.Url("hello")).SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
         Assert.That(server.ConnectionCount, Is.EqualTo(1));
-        Assert.That(session.Connector.PolledResponses, Is.Zero);
+        Assert.That(session.Connector.PolledResponses, Is.GreaterThan(0));
     }
 
     // The first connection answers one request and closes on the next; later connections answer everything.

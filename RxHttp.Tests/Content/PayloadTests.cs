@@ -136,7 +136,7 @@ public class PayloadTests
     {
         Assert.That(new CompressedPayload(Payload.From("x"), "GZIP").Encoding, Is.EqualTo("gzip"));
         Assert.That(new CompressedPayload(Payload.From("x")).Encoding, Is.EqualTo("deflate"));
-        Assert.Throws<ArgumentException>(() => new CompressedPayload(Payload.From("x"), "zstd"));
+        Assert.Throws<ArgumentException>(() => new CompressedPayload(Payload.From("x"), "compress"));
         var c = new CompressedPayload(Payload.From("x"));
         Assert.That(c.Length, Is.Null, "compressed length is unknown: sent chunked");
         Assert.That(c.ContentType, Is.EqualTo("text/plain; charset=utf-8"));

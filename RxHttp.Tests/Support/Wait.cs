@@ -3,13 +3,13 @@ namespace RxHttp.Tests.Support;
 public static class Wait
 {
     /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="seconds"/> (a guard, not a timing assertion).</summary>
-    public static async Task Until(Func<bool> condition, double seconds = 10, string? what = null)
+    public static async Task Until(Func<bool> condition, double seconds = 10, string? what = null, int pollMilliseconds = 10)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) NUnit.Framework.Assert.Fail("Timed out waiting for " + (what ?? "condition"));
-            await Task.Delay(10);
+            await Task.Delay(pollMilliseconds);
         }
     }
 

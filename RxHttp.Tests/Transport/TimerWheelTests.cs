@@ -68,3 +68,39 @@ public class TimerWheelTests
         Assert.That(TimerWheel.For(s1), Is.Not.SameAs(TimerWheel.For(s2)));
     }
 }
+
+public class TimerWheelVirtualTimeTests : ReactiveTest
+{
+    [Test]
+    public void Start_after_one_request_does_not_run_the_clock_to_a_cancelled_whole_second_deadline()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new RxHttp.Testing.FakeHttp();
+        http.When("https://api.example.test/*").Respond(200, "ok");
+        using var session = http.CreateSession(scheduler); // Total 300 s and SockConnect 30 s: ceiled, whole-second deadlines
+        var res = scheduler.Start(() => System.Reactive.Linq.Observable.SelectMany(session.Get("https://api.example.test/x"), r => r.Text()));
+        Assert.That(res.Messages[0].Value.Value, Is.EqualTo("ok"));
+        // The keep-alive expiry (15 s) is the only timer left; the cancelled 300 s total must not move the clock.
+        Assert.That(scheduler.Clock, Is.EqualTo(TimeSpan.FromSeconds(16).Ticks), "the keep-alive expiry, 15 s ceiled");
+    }
+
+    [Test]
+    public void On_a_real_scheduler_an_emptied_whole_second_bucket_stays_for_reuse()
+    {
+        var real = new System.Reactive.Concurrency.EventLoopScheduler();
+        try
+        {
+            var wheel = TimerWheel.For(real);
+            var due = new DateTimeOffset(real.Now.UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(300);
+            wheel.Schedule(due, 0, _ => { }).Dispose();
+            Assert.That(wheel.HasBucket(due), Is.True);
+            var virtualWheel = TimerWheel.For(new TestScheduler());
+            virtualWheel.Schedule(due, 0, _ => { }).Dispose();
+            Assert.That(virtualWheel.HasBucket(due), Is.False);
+        }
+        finally
+        {
+            real.Dispose();
+        }
+    }
+}

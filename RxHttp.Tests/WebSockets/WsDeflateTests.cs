@@ -133,22 +133,104 @@ public class WsDeflateTests
         using (var d15 = new WsDeflater(15)) d15.CompressMessage(data, big);
         Assert.That(big.Length, Is.LessThan(3000));
         Assert.That(small.Length, Is.GreaterThan(7000));
-        using var strict = new StrictInflater(9);
-        Assert.That(strict.InflateAll(Concat(small.WrittenSpan.ToArray(), SyncTail)), Is.EqualTo(data), "a 9-bit inflater accepts our 9-bit output");
+        Assert.That(ZlibInflate(Concat(small.WrittenSpan.ToArray(), SyncTail), 9), Is.EqualTo(data), "zlib with a 9-bit window accepts our 9-bit output");
+        Assert.That(() => ZlibInflate(Concat(big.WrittenSpan.ToArray(), SyncTail), 9), Throws.Exception.With.Message.Contains("too far back"),
+            "the check can fail: 15-bit output is refused by a 9-bit zlib");
     }
 
-    private sealed class StrictInflater : ZlibStreamBase
+    [Test]
+    public void Every_smaller_client_window_is_honoured_across_messages_with_context_takeover()
     {
-        private readonly int _bits;
-        public StrictInflater(int bits) { _bits = bits; Start(); }
-        protected override int Init() => ZlibNative.InflateInit2(ref Z, -_bits);
-        protected override int End() => ZlibNative.InflateEnd(ref Z);
-        protected override int Step(int flush) => ZlibNative.Inflate(ref Z, flush);
-        public byte[] InflateAll(byte[] input)
+        // Text with long-range repeats, three messages on one stream: only a deflater that never refers further back
+        // than 2^bits bytes (within or across messages) decodes with zlib at that window.
+        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 400).Select(i => $"line {i % 37}: the quick brown fox {i % 11}\n")));
+        for (int bits = 9; bits <= 14; bits++)
         {
-            var o = new WsByteBuffer();
-            Run(input, o, ZlibNative.Z_SYNC_FLUSH, 0);
-            return o.WrittenSpan.ToArray();
+            using var deflater = new WsDeflater(bits);
+            var stream = new List<byte>();
+            var plain = new List<byte>();
+            for (int m = 0; m < 3; m++)
+            {
+                var o = new WsByteBuffer();
+                deflater.CompressMessage(text, o);
+                stream.AddRange(o.WrittenSpan.ToArray());
+                stream.AddRange(SyncTail);
+                plain.AddRange(text);
+            }
+            Assert.That(ZlibInflate(stream.ToArray(), bits), Is.EqualTo(plain.ToArray()), $"client_max_window_bits={bits}");
+            Assert.That(stream.Count, Is.LessThan(plain.Count / 3), $"still well compressed at {bits} bits");
+        }
+    }
+
+    [Test]
+    public void A_final_block_ending_a_frame_with_its_padding_byte_in_the_next_fragment_then_a_fresh_stream()
+    {
+        // RFC 7692 §7.2.3.4's "Hello" with BFINAL, its trailing 0x00 sent as a continuation frame; then a message on a
+        // fresh stream, which must not be read as part of the finished one.
+        var frames = Concat(
+            [0x41, 0x07, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+            [0x80, 0x01, 0x00],
+            [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+            [0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]);
+        foreach (var chunk in new[] { 1, 3, int.MaxValue })
+            Assert.That(ReadDeflated(frames, chunk).Select(m => m.Text), Is.EqualTo(new[] { "Hello", "Hello", "Hello" }), $"chunk {chunk}");
+    }
+
+    [Test]
+    public void The_library_declares_no_platform_invoke_and_reaches_no_internal_member_but_the_gated_one()
+    {
+        // Section 7 of the hardening issue: no private exports of System.IO.Compression.Native, no UnsafeAccessor
+        // except InlineCompletions' (behind its runtime-version check).
+        var methods = typeof(ClientSession).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic
+                                          | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly))
+            .ToList();
+        Assert.That(methods.Where(m => (m.Attributes & System.Reflection.MethodAttributes.PinvokeImpl) != 0).Select(m => m.DeclaringType + "." + m.Name), Is.Empty);
+        var accessors = methods.Where(m => m.GetCustomAttributes(typeof(System.Runtime.CompilerServices.UnsafeAccessorAttribute), false).Length > 0)
+            .Select(m => m.DeclaringType!.FullName).Distinct();
+        Assert.That(accessors, Is.EqualTo(new[] { "RxHttp.Transport.InlineCompletions" }));
+    }
+
+    private const string ZlibScript = """
+        import sys, zlib
+        d = zlib.decompressobj(-int(sys.argv[1]))
+        buf = open(sys.argv[2], 'rb').read()
+        out = bytearray()
+        while True:
+            chunk = d.decompress(buf, 16)
+            out += chunk
+            buf = d.unconsumed_tail
+            if not buf and not chunk:
+                break
+        open(sys.argv[3], 'wb').write(out)
+        """;
+
+    /// <summary>Inflates raw deflate with Python's zlib at the given window: zlib itself refuses a distance too far back.</summary>
+    private static byte[] ZlibInflate(byte[] raw, int windowBits)
+    {
+        var dir = Directory.CreateTempSubdirectory("rxhttp-zlib-");
+        try
+        {
+            var input = Path.Combine(dir.FullName, "in.bin");
+            var output = Path.Combine(dir.FullName, "out.bin");
+            File.WriteAllBytes(input, raw);
+            var psi = new System.Diagnostics.ProcessStartInfo(WsServers.Python)
+            {
+                // 16 bytes of output per call: zlib copies a match from its output buffer when it can, so only small
+                // outputs make every distance come from the window and a too-long one fail.
+                ArgumentList = { "-c", ZlibScript, windowBits.ToString(), input, output },
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidDataException("zlib refused the data: " + err);
+            return File.ReadAllBytes(output);
+        }
+        finally
+        {
+            dir.Delete(true);
         }
     }
 

@@ -70,6 +70,23 @@ public class WsProtocolViolationTests
         => Assert.That(FailCode(Frame(0x88, [(byte)(code >> 8), (byte)code])), Is.EqualTo(P));
 
     [Test]
+    public void Every_close_code_is_classified_as_rfc_6455_section_7_4_says()
+    {
+        var misclassified = Enumerable.Range(0, 65536).Where(code =>
+            WsFrameReader.IsValidCloseCode(code) != code is (>= 1000 and <= 1003) or (>= 1007 and <= 1014) or (>= 3000 and <= 4999));
+        Assert.That(misclassified, Is.Empty);
+        // Through the reader: every code the RFC reserves below 3000, and the edges of the valid ranges.
+        var reserved = new[] { 0, 999, 1004, 1005, 1006, 1015, 5000, 65535 }.Concat(Enumerable.Range(1016, 2999 - 1016 + 1));
+        foreach (var code in reserved)
+            Assert.That(FailCode(Frame(0x88, [(byte)(code >> 8), (byte)code])), Is.EqualTo(P), $"code {code}");
+        foreach (var code in new[] { 1000, 1003, 1007, 1014, 3000, 4999 })
+        {
+            using var reader = new WsFrameReader();
+            Assert.That(Feed(reader, Frame(0x88, [(byte)(code >> 8), (byte)code])).Single().CloseCode, Is.EqualTo(code));
+        }
+    }
+
+    [Test]
     public void Close_reason_with_invalid_utf8_is_1007()
         => Assert.That(FailCode(Frame(0x88, [0x03, 0xE8, 0xFF])), Is.EqualTo(WsCloseCode.InvalidText));
 

@@ -52,8 +52,9 @@ public class ConnectorOptions
     /// How long a request that runs alone (no other lease of this pool out) may wait for its response by polling
     /// the socket on its own thread, when the server has lately answered within that time (a moving average). On
     /// loopback this takes the epoll thread and a thread-pool dispatch out of each round trip, about 15% of it. Such
-    /// a response arrives on the thread that subscribed, possibly before <c>Subscribe</c> returns; slower servers,
-    /// TLS connections and concurrent requests are never polled. Default 64 µs; <see cref="TimeSpan.Zero"/>
+    /// a response arrives on the thread that subscribed, possibly before <c>Subscribe</c> returns; on TLS the poll
+    /// waits for the records and the stream then reads them on that thread. Slower servers and concurrent requests
+    /// are never polled. Default 64 µs; <see cref="TimeSpan.Zero"/>
     /// turns it off. It bounds a busy wait measured on the wall clock, not a timer, so it ignores the scheduler.
     /// </summary>
     public TimeSpan ResponsePollWindow { get; init; } = TimeSpan.FromMicroseconds(64);
@@ -387,6 +388,9 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
 
     /// <summary>True when another request of this pool is out (leased or opening) besides the caller's: read without the lock, as a hint.</summary>
     internal bool OthersOut => Volatile.Read(ref _acquired) > 1;
+
+    /// <summary>True when any request of this pool is out (leased or opening): read without the lock, as a hint.</summary>
+    internal bool AnyOut => Volatile.Read(ref _acquired) > 0;
 
     /// <summary>How many responses were picked up by polling (tests).</summary>
     internal long PolledResponses => Interlocked.Read(ref _polledResponses);

@@ -262,11 +262,14 @@ public sealed class Connection : IDisposable
     /// instead, the response's arrival goes through the epoll thread and a thread-pool dispatch, which on loopback
     /// was about 15% of a sequential round trip. Under concurrency, or when the server has been slower than the
     /// window, nobody polls: the CPU is needed elsewhere, or would be burnt for nothing. Returns the bytes read
-    /// (0: EOF), or -1 when the read is left to the socket engine.
+    /// (0: EOF), or -1 when the read is left to the stream (TLS, once records arrived) or to the socket engine.
     /// </summary>
     private int PollForResponse(CancellationToken ct)
     {
-        if (!LeasedAlone || _owner is null || Socket is not { } socket || Stream is not NetworkStream) return -1;
+        if (!LeasedAlone || _owner is null || Socket is not { } socket) return -1;
+        // TLS: the socket's bytes are records, which only the stream can read; the poll waits for them, and the
+        // stream's read then finds them there (completing on this thread, without the socket engine's dispatch).
+        var records = Stream is not NetworkStream;
         var window = _owner.ResponsePollTicks;
         if (window == 0 || _answerTicks == 0 || _answerTicks >= window) return -1;
         _polling = true;
@@ -277,6 +280,11 @@ public sealed class Connection : IDisposable
             {
                 // Readable: bytes or EOF, either of which the receive returns without blocking.
                 if (!socket.Poll(0, SelectMode.SelectRead)) continue;
+                if (records)
+                {
+                    _owner.CountPolledResponse();
+                    return -1;
+                }
                 var buffer = _buffer;
                 if (buffer.Length == 0) return -1; // closed meanwhile: the read below fails as the socket is gone
                 var n = socket.Receive(buffer.AsSpan(_end), SocketFlags.None, out var error);

@@ -29,26 +29,12 @@ public class ClientPayloadTooLargeError : ClientPayloadError
 }
 
 /// <summary>
-/// Collects a body for a buffered read while enforcing its size limit (0 = none): every append is checked before it is
-/// copied, so a decompression bomb fails after at most one read past the limit, and the array never grows beyond
-/// the limit (doubling is capped there, unlike a MemoryStream).
+/// The size limit of buffered reads (0 = none), checked against a Content-Length before reading and against the bytes
+/// counted (after decompression) as they are read, so a decompression bomb fails after at most one read past the
+/// limit. <see cref="BodyBuffer"/> collects the bytes themselves.
 /// </summary>
-internal sealed class BoundedBodyBuffer
+internal static class BoundedBodyBuffer
 {
-    private readonly long _limit;
-    private byte[] _buffer;
-    private int _length;
-
-    public BoundedBodyBuffer(long limit, long sizeHint = 0)
-    {
-        _limit = limit;
-        var initial = sizeHint > 0 ? Math.Min(sizeHint, Capacity) : 16 * 1024;
-        _buffer = new byte[Math.Min(initial, Capacity)];
-    }
-
-    // The largest the buffer may get: the limit, and never past what one array can hold.
-    private long Capacity => _limit > 0 ? Math.Min(_limit, Array.MaxLength) : Array.MaxLength;
-
     /// <summary>Throws <see cref="ClientPayloadTooLargeError"/> when a body of <paramref name="announced"/> bytes cannot fit.</summary>
     public static void CheckAnnounced(long limit, long announced)
     {
@@ -60,23 +46,4 @@ internal sealed class BoundedBodyBuffer
     {
         if (limit > 0 && total > limit) throw new ClientPayloadTooLargeError(limit);
     }
-
-    public int Length => _length;
-
-    public void Append(ReadOnlySpan<byte> bytes)
-    {
-        var needed = (long)_length + bytes.Length;
-        CheckCount(_limit, needed);
-        if (needed > Array.MaxLength) throw new ClientPayloadTooLargeError(Array.MaxLength);
-        if (needed > _buffer.Length)
-        {
-            var grown = Math.Min(Math.Max(needed, (long)_buffer.Length * 2), Capacity);
-            Array.Resize(ref _buffer, (int)grown);
-        }
-        bytes.CopyTo(_buffer.AsSpan(_length));
-        _length = (int)needed;
-    }
-
-    /// <summary>The body as an array of exactly its length (the buffer itself when it is already exact).</summary>
-    public byte[] ToArray() => _length == _buffer.Length ? _buffer : _buffer.AsSpan(0, _length).ToArray();
 }

@@ -4,13 +4,13 @@ namespace RxHttp;
 
 /// <summary>
 /// Compresses another payload on the fly for <see cref="RequestOptions.Compress"/>: "deflate" (zlib format, as
-/// aiohttp's <c>compress=True</c>), "gzip" or "br". The compressed length is unknown, so the body goes chunked.
+/// aiohttp's <c>compress=True</c>), "gzip", "br" or "zstd". The compressed length is unknown, so the body goes chunked.
 /// </summary>
 public sealed class CompressedPayload : Payload
 {
     private readonly Payload _inner;
 
-    /// <summary>Wraps <paramref name="inner"/>; <paramref name="encoding"/> is deflate, gzip (x-gzip) or br.</summary>
+    /// <summary>Wraps <paramref name="inner"/>; <paramref name="encoding"/> is deflate, gzip (x-gzip), br or zstd.</summary>
     public CompressedPayload(Payload inner, string encoding = "deflate", CompressionLevel level = CompressionLevel.Optimal)
     {
         ArgumentNullException.ThrowIfNull(inner);
@@ -48,7 +48,8 @@ public sealed class CompressedPayload : Payload
             "deflate" => "deflate",
             "gzip" or "x-gzip" => "gzip",
             "br" => "br",
-            _ => throw new ArgumentException($"Cannot compress a request body with '{encoding}': use deflate, gzip or br.", nameof(encoding)),
+            "zstd" => "zstd",
+            _ => throw new ArgumentException($"Cannot compress a request body with '{encoding}': use deflate, gzip, br or zstd.", nameof(encoding)),
         };
     }
 
@@ -56,6 +57,7 @@ public sealed class CompressedPayload : Payload
     {
         "gzip" => new GZipStream(sink, Level, leaveOpen: true),
         "br" => new BrotliStream(sink, Level, leaveOpen: true),
+        "zstd" => ZstdCoding.Encoder(sink, Level),
         _ => new ZLibStream(sink, Level, leaveOpen: true),
     };
 

@@ -2,21 +2,43 @@ using System.IO.Compression;
 
 namespace RxHttp;
 
-/// <summary>Picks the decoder for a Content-Encoding. Unknown or stacked encodings are left as they are.</summary>
+/// <summary>
+/// Picks the decoders for a Content-Encoding: gzip, deflate, br and zstd, stacked codings undone last first
+/// (RFC 9110 §8.4 lists them in the order they were applied), "identity" ignored. A coding it cannot undo gives a
+/// body that fails with <see cref="ClientPayloadError"/> when read, rather than bytes that silently are not what
+/// the headers say (turn AutoDecompress off to read them raw).
+/// </summary>
 internal static class Decompression
 {
-    public const string AcceptEncoding = "gzip, deflate, br";
+    public const string AcceptEncoding = "gzip, deflate, br, zstd";
 
     public static Stream? Wrap(string? contentEncoding, Stream raw)
     {
         if (string.IsNullOrWhiteSpace(contentEncoding)) return null;
-        return contentEncoding.Trim().ToLowerInvariant() switch
+        var codings = contentEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Stream? decoded = null;
+        for (var i = codings.Length - 1; i >= 0; i--)
         {
-            "gzip" or "x-gzip" => new GZipStream(raw, CompressionMode.Decompress),
-            "deflate" => new ZlibOrRawDeflateStream(raw),
-            "br" => new BrotliStream(raw, CompressionMode.Decompress),
-            _ => null,
-        };
+            var source = decoded ?? raw;
+            decoded = codings[i].ToLowerInvariant() switch
+            {
+                "identity" => decoded,
+                "gzip" or "x-gzip" => new GZipStream(source, CompressionMode.Decompress),
+                "deflate" => new ZlibOrRawDeflateStream(source),
+                "br" => new BrotliStream(source, CompressionMode.Decompress),
+                "zstd" => ZstdCoding.Decoder(source),
+                _ => new Undecodable(contentEncoding),
+            };
+        }
+        return decoded;
+    }
+
+    private sealed class Undecodable(string contentEncoding) : ReadOnlyStreamBase
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<int>(new ClientPayloadError(
+                $"Cannot decode a body with Content-Encoding '{contentEncoding}' (RxHttp decodes gzip, deflate, br and zstd); " +
+                "set AutoDecompress = false to read the encoded bytes."));
     }
 }
 

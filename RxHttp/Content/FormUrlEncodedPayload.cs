@@ -63,47 +63,81 @@ public sealed class FormUrlEncodedPayload : Payload
 
     /// <summary>
     /// Reads a dictionary, a list of pairs (KeyValuePair or tuple) or a dictionary of lists into text pairs,
-    /// or returns null when <paramref name="data"/> is none of those.
+    /// or returns null when <paramref name="data"/> is none of those. Pairs are recognised by type tests, not
+    /// reflection, so forms work the same in trimmed and NativeAOT apps.
     /// </summary>
+    /// <exception cref="ArgumentException">A list of <c>KeyValuePair&lt;string, T&gt;</c> with a value type it cannot read.</exception>
     internal static List<KeyValuePair<string, string>>? TryGetPairs(object data)
     {
         if (data is QueryParams qp) return qp.ToList();
         if (data is string || data is not IEnumerable items) return null;
-        var element = ElementType(data.GetType());
-        if (element is null) return null;
-        var isKvp = element.IsGenericType && element.GetGenericTypeDefinition() == typeof(KeyValuePair<,>) && element.GetGenericArguments()[0] == typeof(string);
-        var isTuple = typeof(ITuple).IsAssignableFrom(element) && element.IsGenericType && element.GetGenericArguments() is { Length: 2 } ta && ta[0] == typeof(string);
-        if (!isKvp && !isTuple) return null;
         var list = new List<KeyValuePair<string, string>>();
-        var keyProp = isKvp ? element.GetProperty("Key")! : null;
-        var valueProp = isKvp ? element.GetProperty("Value")! : null;
+        if (data is IDictionary dictionary)
+        {
+            // Every Dictionary<string, T> is also a non-generic IDictionary, whatever T is.
+            foreach (DictionaryEntry e in dictionary)
+            {
+                if (e.Key is not string key) return null;
+                Add(list, key, e.Value);
+            }
+            return list;
+        }
+        var any = false;
         foreach (var item in items)
         {
-            string key;
-            object? value;
-            if (isKvp)
-            {
-                key = (string)keyProp!.GetValue(item)!;
-                value = valueProp!.GetValue(item);
-            }
-            else
-            {
-                var t = (ITuple)item!;
-                key = (string)t[0]!;
-                value = t[1];
-            }
-            ArgumentNullException.ThrowIfNull(key, "form field name");
-            if (value is IEnumerable many and not string)
-                foreach (var v in many) list.Add(new(key, QueryParams.Format(key, v)));
-            else list.Add(new(key, QueryParams.Format(key, value)));
+            any = true;
+            if (!TryPair(item, out var key, out var value)) return null;
+            Add(list, key, value);
         }
-        return list;
+        return any || IsPairType(ElementTypeOf(data.GetType())) ? list : null;
     }
 
-    private static Type? ElementType(Type type)
+    private static void Add(List<KeyValuePair<string, string>> list, string? key, object? value)
     {
-        foreach (var i in type.GetInterfaces().Prepend(type))
-            if (i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>)) return i.GetGenericArguments()[0];
-        return null;
+        ArgumentNullException.ThrowIfNull(key, "form field name");
+        if (value is IEnumerable many and not string)
+            foreach (var v in many) list.Add(new(key, QueryParams.Format(key, v)));
+        else list.Add(new(key, QueryParams.Format(key, value)));
     }
+
+    private static bool TryPair(object? item, out string? key, out object? value)
+    {
+        (key, value) = item switch
+        {
+            ITuple { Length: 2 } t when t[0] is null or string => ((string?)t[0], t[1]),
+            KeyValuePair<string, string> p => (p.Key, p.Value),
+            KeyValuePair<string, object?> p => (p.Key, p.Value),
+            KeyValuePair<string, string[]> p => (p.Key, p.Value),
+            KeyValuePair<string, IEnumerable<string>> p => (p.Key, p.Value),
+            KeyValuePair<string, List<string>> p => (p.Key, p.Value),
+            KeyValuePair<string, IReadOnlyList<string>> p => (p.Key, p.Value),
+            KeyValuePair<string, int> p => (p.Key, p.Value),
+            KeyValuePair<string, long> p => (p.Key, p.Value),
+            KeyValuePair<string, double> p => (p.Key, p.Value),
+            KeyValuePair<string, decimal> p => (p.Key, p.Value),
+            KeyValuePair<string, bool> p => (p.Key, p.Value),
+            DictionaryEntry { Key: string k } e => (k, e.Value),
+            _ => ((string?)null, (object?)Unreadable(item)),
+        };
+        return value is not UnreadablePair;
+    }
+
+    private sealed class UnreadablePair;
+    private static readonly UnreadablePair NotAPair = new();
+
+    private static object Unreadable(object? item)
+    {
+        if (item is not null && item.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(KeyValuePair<,>)
+            && t.GetGenericArguments() is [var k, var v] && k == typeof(string))
+            throw new ArgumentException($"Form pairs with {v.Name} values cannot be read: use KeyValuePair<string, string> or <string, object?>, a dictionary, or (string, value) tuples.", "data");
+        return NotAPair;
+    }
+
+    private static Type? ElementTypeOf(Type type) =>
+        type.IsArray ? type.GetElementType() : type.IsGenericType && type.GetGenericArguments() is [var only] ? only : null;
+
+    // An empty list is a form only when its element type says so.
+    private static bool IsPairType(Type? element) =>
+        element is { IsGenericType: true } && element.GetGenericArguments() is [var first, _] && first == typeof(string)
+        && (element.GetGenericTypeDefinition() == typeof(KeyValuePair<,>) || typeof(ITuple).IsAssignableFrom(element));
 }

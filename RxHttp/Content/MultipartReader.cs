@@ -55,16 +55,15 @@ public sealed class ReceivedPart
     }
 
     /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
-    public T? Json<T>(JsonSerializerOptions? options = null)
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
+    public T? Json<T>(JsonSerializerOptions? options = null) => Json(JsonDefaults.TypeInfo<T>(options ?? JsonDefaults.Web));
+
+    /// <summary>The content deserialised with source-generated metadata (trim- and NativeAOT-safe); a malformed document is a <see cref="ClientPayloadError"/>.</summary>
+    public T? Json<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(Content, options ?? JsonSerializerOptions.Web);
-        }
-        catch (JsonException e)
-        {
-            throw new ClientPayloadError("Part is not valid JSON: " + e.Message, e);
-        }
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return ClientResponse.Deserialize(Content, typeInfo, "Part");
     }
 
     /// <summary>A nested multipart part (<c>multipart/mixed</c> inside <c>multipart/form-data</c>, …) parsed into its parts.</summary>
@@ -308,12 +307,7 @@ public sealed partial class ClientResponse
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
-        return RxAsync.CreateAsync<ReceivedPart>(async (observer, ct) =>
-        {
-            await foreach (var part in IterMultipart(maxPartSize, ct).ConfigureAwait(false))
-                observer.OnNext(part);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(ct => IterMultipart(maxPartSize, ct));
     }
 
     /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>

@@ -60,9 +60,15 @@ public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
     public BodyPart Append(object data, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
         Append(From(data), headers);
 
-    /// <summary>Adds an application/json part serialised with System.Text.Json's web defaults.</summary>
-    public BodyPart AppendJson(object? value, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
-        Append(new JsonPayload(JsonSerializer.Serialize(value, value?.GetType() ?? typeof(object), JsonSerializerOptions.Web)), headers);
+    /// <summary>Adds an application/json part serialised with System.Text.Json's web defaults, or <paramref name="options"/>.</summary>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
+    public BodyPart AppendJson(object? value, IEnumerable<KeyValuePair<string, string>>? headers = null, JsonSerializerOptions? options = null) =>
+        Append(JsonPayload.Create(value, options), headers);
+
+    /// <summary>Adds an application/json part serialised with source-generated metadata (trim- and NativeAOT-safe).</summary>
+    public BodyPart AppendJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, IEnumerable<KeyValuePair<string, string>>? headers = null) =>
+        Append(JsonPayload.Create(value, typeInfo), headers);
 
     /// <summary>Adds an application/x-www-form-urlencoded part.</summary>
     public BodyPart AppendForm(IEnumerable<KeyValuePair<string, string>> fields, IEnumerable<KeyValuePair<string, string>>? headers = null) =>

@@ -123,7 +123,7 @@ public sealed class StringPayload : Payload
 }
 
 /// <summary>A JSON body, serialised once by the session's serializer (application/json).</summary>
-public sealed class JsonPayload : Payload
+public sealed partial class JsonPayload : Payload
 {
     private readonly byte[] _bytes;
 

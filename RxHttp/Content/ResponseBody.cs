@@ -51,6 +51,9 @@ internal sealed class ResponseBody
     public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
     public long BytesRead { get; private set; }
 
+    /// <summary>Content-Length body bytes that went through the connection buffer rather than straight into the reader's memory (tests).</summary>
+    internal long BytesViaBuffer { get; private set; }
+
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -111,6 +114,7 @@ internal sealed class ResponseBody
             n = (int)Math.Min(Math.Min(_connection.BufferedCount, destination.Length), _remaining);
             _connection.Buffered[..n].CopyTo(destination.Span);
             _connection.Consume(n);
+            BytesViaBuffer += n;
         }
         else
         {

@@ -20,12 +20,7 @@ public sealed partial class ClientResponse
     public IObservable<string> Lines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return RxAsync.CreateAsync<string>(async (observer, ct) =>
-        {
-            await foreach (var line in IterLines(encoding, maxLineLength, ct).ConfigureAwait(false))
-                observer.OnNext(line);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(ct => IterLines(encoding, maxLineLength, ct));
     }
 
     /// <summary>The pull form of <see cref="Lines"/>: the socket is read only as fast as lines are asked for.</summary>

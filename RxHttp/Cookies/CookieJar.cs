@@ -251,7 +251,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using (var stream = new FileStream(temp, options))
-                JsonSerializer.Serialize(stream, file, JsonOptions);
+                JsonSerializer.Serialize(stream, file, CookieFileJsonContext.Default.CookieFile);
             File.Move(temp, full, overwrite: true);
         }
         catch
@@ -275,7 +275,7 @@ public sealed class CookieJar : AbstractCookieJar
         try
         {
             using var stream = File.OpenRead(path);
-            file = JsonSerializer.Deserialize<CookieFile>(stream, JsonOptions);
+            file = JsonSerializer.Deserialize(stream, CookieFileJsonContext.Default.CookieFile);
         }
         catch (JsonException e)
         {
@@ -478,43 +478,5 @@ public sealed class CookieJar : AbstractCookieJar
             else sb.Append('\\').Append(Convert.ToString(c, 8).PadLeft(3, '0'));
         }
         return sb.Append('"').ToString();
-    }
-
-    // ---- persistence ----
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
-    private sealed class CookieFile
-    {
-        public const int CurrentVersion = 1;
-        public int Version { get; set; }
-        public List<CookieRecord>? Cookies { get; set; }
-    }
-
-    private sealed class CookieRecord
-    {
-        public string? Name { get; set; }
-        public string? Value { get; set; }
-        public string? Domain { get; set; }
-        public string? Path { get; set; }
-        public DateTimeOffset? Expires { get; set; }
-        public long? MaxAge { get; set; }
-        public bool Secure { get; set; }
-        public bool HttpOnly { get; set; }
-        public string? SameSite { get; set; }
-        public bool HostOnly { get; set; }
-        public DateTimeOffset CreationTime { get; set; }
-
-        public static CookieRecord From(Cookie c) => new()
-        {
-            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, MaxAge = c.MaxAge,
-            Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite, HostOnly = c.HostOnly, CreationTime = c.CreationTime,
-        };
-
-        public Cookie? ToCookie() => Name is null || Value is null || Domain is null || Path is null ? null : new Cookie(Name, Value)
-        {
-            Domain = Domain, Path = Path, Expires = Expires, MaxAge = MaxAge, Secure = Secure,
-            HttpOnly = HttpOnly, SameSite = SameSite, HostOnly = HostOnly, CreationTime = CreationTime,
-        };
     }
 }

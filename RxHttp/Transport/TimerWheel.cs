@@ -11,6 +11,7 @@ namespace RxHttp.Transport;
 /// leave hundreds of thousands of dead entries behind under load; here a cancelled timer is unlinked at once and a
 /// bucket that empties cancels its single scheduled action, unless it is due at a whole second (a ceiled deadline,
 /// see <see cref="Ceiling"/>): those are few (one per second of the longest timeout) and reused by the next timer.
+/// On a virtual-time scheduler every emptied bucket is cancelled, so no leftover moves a test's clock.
 /// </summary>
 internal sealed class TimerWheel
 {
@@ -20,7 +21,23 @@ internal sealed class TimerWheel
     private readonly object _gate = new();
     private readonly Dictionary<long, Bucket> _buckets = new();
 
-    private TimerWheel(IScheduler scheduler) => _scheduler = scheduler;
+    // Keeping an emptied whole-second bucket scheduled saves rescheduling under load, but on a virtual clock a
+    // leftover is visible: TestScheduler.Start() would run the clock up to the last cancelled 300 s deadline.
+    private readonly bool _keepWholeSeconds;
+
+    private TimerWheel(IScheduler scheduler)
+    {
+        _scheduler = scheduler;
+        _keepWholeSeconds = !IsVirtualTime(scheduler);
+    }
+
+    /// <summary>True for Rx's virtual-time schedulers (TestScheduler, HistoricalScheduler): their clock moves only when told.</summary>
+    internal static bool IsVirtualTime(IScheduler scheduler)
+    {
+        for (var t = scheduler.GetType(); t is not null; t = t.BaseType)
+            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(VirtualTimeSchedulerBase<,>)) return true;
+        return false;
+    }
 
     public static TimerWheel For(IScheduler scheduler) => Wheels.GetValue(scheduler, static s => new TimerWheel(s));
 
@@ -66,6 +83,12 @@ internal sealed class TimerWheel
     internal int CountDueAt(DateTimeOffset due)
     {
         lock (_gate) return _buckets.TryGetValue(due.UtcTicks, out var b) ? b.Count : 0;
+    }
+
+    /// <summary>Whether a bucket (scheduled action) exists for <paramref name="due"/>, emptied or not.</summary>
+    internal bool HasBucket(DateTimeOffset due)
+    {
+        lock (_gate) return _buckets.ContainsKey(due.UtcTicks);
     }
 
     /// <summary>One timer on the wheel; <see cref="Cancel"/> unlinks it at once.</summary>
@@ -123,7 +146,7 @@ internal sealed class TimerWheel
                 e.Prev = e.Next = null;
                 // A ceiled deadline (a whole second) is shared by every request of that second: keep its emptied
                 // bucket and action for the next timer, rather than rescheduling one per sequential request.
-                if (--_count == 0 && key % TimeSpan.TicksPerSecond != 0)
+                if (--_count == 0 && !(wheel._keepWholeSeconds && key % TimeSpan.TicksPerSecond == 0))
                 {
                     wheel._buckets.Remove(key);
                     cancelBucket = true;

@@ -109,6 +109,10 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
     /// <summary>Sends a value as JSON text on the current socket.</summary>
     public IObservable<Unit> SendJson(object? value) => Observable.Defer(() => CurrentOrThrow().SendJson(value));
 
+    /// <summary>Sends a value as JSON text on the current socket, with source-generated metadata (trim- and NativeAOT-safe).</summary>
+    public IObservable<Unit> SendJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        Observable.Defer(() => CurrentOrThrow().SendJson(value, typeInfo));
+
     /// <summary>Stops reconnecting and closes the current socket; <see cref="Messages"/> completes.</summary>
     public async ValueTask DisposeAsync()
     {

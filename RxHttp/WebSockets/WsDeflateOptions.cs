@@ -101,18 +101,20 @@ internal sealed record WsDeflateOptions(
     {
         try
         {
-            new WsInflater().Dispose();
+            // Compression mode initialises zlib at once, so this loads the runtime's native compression library.
+            using var probe = new System.IO.Compression.DeflateStream(Stream.Null, System.IO.Compression.CompressionLevel.Fastest);
             return true;
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException)
         {
             return false;
         }
     });
 
     /// <summary>
-    /// Whether the runtime's zlib shim could be loaded. When false (an unusual host or trimmed native
-    /// assets), the handshake must not offer permessage-deflate.
+    /// Whether the runtime's deflate implementation (behind <see cref="System.IO.Compression.DeflateStream"/>)
+    /// could be loaded. When false (an unusual host or trimmed native assets), the handshake must not offer
+    /// permessage-deflate.
     /// </summary>
     public static bool IsSupported => Supported.Value;
 

@@ -54,12 +54,25 @@ public sealed class WsMessage
     /// with System.Text.Json.
     /// </summary>
     /// <exception cref="InvalidOperationException">The message is neither text nor binary.</exception>
-    public T? Json<T>(JsonSerializerOptions? options = null) => Type switch
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
+    public T? Json<T>(JsonSerializerOptions? options = null) => Json(JsonDefaults.TypeInfo<T>(options ?? JsonDefaults.Web));
+
+    /// <summary>
+    /// Deserializes a text message (or a binary message holding UTF-8 JSON) with source-generated metadata
+    /// (<c>MyContext.Default.MyDto</c>): trim- and NativeAOT-safe.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The message is neither text nor binary.</exception>
+    public T? Json<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
-        WsMsgType.Text => JsonSerializer.Deserialize<T>(Text!, options),
-        WsMsgType.Binary => JsonSerializer.Deserialize<T>(Data.Span, options),
-        _ => throw new InvalidOperationException($"A {Type} message has no JSON payload."),
-    };
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Type switch
+        {
+            WsMsgType.Text => JsonSerializer.Deserialize(Text!, typeInfo),
+            WsMsgType.Binary => JsonSerializer.Deserialize(Data.Span, typeInfo),
+            _ => throw new InvalidOperationException($"A {Type} message has no JSON payload."),
+        };
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Type switch

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>
+/// "rx" mode: row 2r's shapes alone, alternating for several rounds, each with its rate, process CPU per request,
+/// thread-pool work items and monitor lock contentions per request (where the Merge shape loses time shows as
+/// contention: Rx's Merge subscribes the next request under its gate). <c>rx [--nginx] [--tls] [--rounds N]
+/// [--seconds S] [--only merge]</c> (--only merge: RxHttp's Merge alone, to run under perf or dotnet-trace).
+/// </summary>
+internal static class RxShapeProbe
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        var rounds = int.Parse(Arg("--rounds", "6"), System.Globalization.CultureInfo.InvariantCulture);
+        var seconds = double.Parse(Arg("--seconds", "1"), System.Globalization.CultureInfo.InvariantCulture);
+        await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
+        await using var nginx = args.Contains("--nginx") || args.Contains("--tls") ? await NginxBenchServer.StartAsync(1 << 20) : null;
+        var baseUrl = args.Contains("--tls") ? nginx!.TlsBase : nginx?.HttpBase ?? kestrel.HttpBase;
+        await using var c = new ShapeClients(baseUrl, tls: args.Contains("--tls"));
+        var slice = TimeSpan.FromSeconds(seconds);
+        if (args.Contains("--sequential"))
+        {
+            // Rows 1/1t (or, with --fresh, a new connection and so a full TLS handshake per request).
+            var f = new ShapeClients(baseUrl, tls: args.Contains("--tls"), fresh: args.Contains("--fresh"));
+            await using var _ = f;
+            return await AlternateAsync([new("RxHttp", f.RxSequentialAsync), new("HttpClient", f.HcSequentialAsync)], rounds, slice);
+        }
+        var sides = new List<Measurement>
+        {
+            Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
+            Measurement.Counted("RxHttp Merge(64) inline", async n =>
+            {
+                // The same with every subscription started inline, as before DeferredStart.
+                ResponseObservable.AlwaysInline = true;
+                try { return await c.RxMergeAsync(n, ShapeClients.Body.Read); }
+                finally { ResponseObservable.AlwaysInline = false; }
+            }),
+            new("RxHttp 64 workers", s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
+            new("HttpClient 64 workers", s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
+            Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
+        };
+        if (Arg("--only", "") == "merge") sides = sides.Take(1).ToList();
+        await AlternateAsync(sides, rounds, slice);
+        // Where Merge's time goes: how long the inner subscriptions (run under Merge's gate) take, per request and
+        // as a share of the wall time.
+        for (var i = 0; i < 4; i++)
+        {
+            ResponseObservable.AlwaysInline = i % 2 == 1;
+            var sw = Stopwatch.StartNew();
+            var (count, ticks) = await c.RxMergeTimedAsync(20000);
+            var wall = sw.Elapsed;
+            Console.WriteLine($"RxHttp Merge(64){(ResponseObservable.AlwaysInline ? " inline" : "")} of 20000: {count / wall.TotalSeconds:0} req/s, Subscribe takes {ticks * 1e6 / Stopwatch.Frequency / count:0.0} µs per request, " +
+                              $"{ticks / (double)Stopwatch.Frequency / wall.TotalSeconds * 100:0}% of the wall time under Merge's gate");
+        }
+        ResponseObservable.AlwaysInline = false;
+        return 0;
+    }
+
+    private static async Task<int> AlternateAsync(List<Measurement> sides, int rounds, TimeSpan slice)
+    {
+        foreach (var s in sides) await s.Run(slice / 2);
+        var rates = sides.ToDictionary(s => s, _ => new List<double>());
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var side in round % 2 == 0 ? sides : Enumerable.Reverse(sides))
+            {
+                using var process = Process.GetCurrentProcess();
+                var cpu0 = process.TotalProcessorTime;
+                var items0 = ThreadPool.CompletedWorkItemCount;
+                var locks0 = Monitor.LockContentionCount;
+                var sw = Stopwatch.StartNew();
+                var rate = await side.Run(slice);
+                process.Refresh();
+                var n = rate * sw.Elapsed.TotalSeconds;
+                rates[side].Add(rate);
+                Console.WriteLine($"{side.Name,-24} {rate,8:0} req/s  {(process.TotalProcessorTime - cpu0).TotalMicroseconds / n,6:0.0} µs CPU/req  " +
+                                  $"{(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req  {(Monitor.LockContentionCount - locks0) / n:0.000} lock contentions/req");
+            }
+        }
+        foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last");
+        return 0;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text;
+using System.Text.Json;
+
+namespace RxHttp.Cli;
+
+/// <summary>
+/// httpie's request items, split on the first separator (the longest at that position; <c>\</c> escapes one):
+/// <c>Header:value</c>, <c>Header;</c> (empty), <c>Header:</c> (remove), <c>name==value</c> (query),
+/// <c>field=text</c>, <c>field:=json</c>, <c>field=@file</c> (text of a file), <c>field:=@file</c> (JSON of a file),
+/// <c>field@file[;type=mime]</c> (a file upload) and <c>@file</c> (the whole body from a file).
+/// </summary>
+internal sealed class RequestItems
+{
+    private static readonly string[] Separators = { ":=@", "==", ":=", "=@", "=", "@", ":", ";" };
+
+    public List<KeyValuePair<string, string>> Headers { get; } = new();
+    public List<string> RemovedHeaders { get; } = new();
+    public List<(string Key, object? Value)> Query { get; } = new();
+    /// <summary>Data fields in order: Text is a string value, Json raw JSON text.</summary>
+    public List<(string Name, string? Text, string? Json)> Fields { get; } = new();
+    public List<(string Name, string Path, string? Type)> Files { get; } = new();
+    public string? BodyFile { get; private set; }
+
+    public bool HasData => Fields.Count > 0 || Files.Count > 0 || BodyFile is not null;
+
+    /// <summary>True for an item that carries data (and so makes a shorthand request a POST).</summary>
+    public static bool IsDataItem(string item) => Split(item) is { } s && s.Sep is ":=@" or ":=" or "=@" or "=" or "@";
+
+    public static RequestItems Parse(IEnumerable<string> items)
+    {
+        var r = new RequestItems();
+        foreach (var item in items)
+        {
+            var (key, sep, value) = Split(item) ?? throw new UsageException($"'{item}' is not a request item (Header:value, name==value, field=value, field:=json, field@file)");
+            if (key.Length == 0 && sep != "@") throw new UsageException($"'{item}' has no name before '{sep}'");
+            switch (sep)
+            {
+                case ":":
+                    if (value.Length == 0) r.RemovedHeaders.Add(key);
+                    else r.Headers.Add(new(key, value));
+                    break;
+                case ";":
+                    if (value.Length != 0) throw new UsageException($"'{item}': use Header:value, or Header; for an empty value");
+                    r.Headers.Add(new(key, ""));
+                    break;
+                case "==":
+                    r.Query.Add((key, value));
+                    break;
+                case "=":
+                    r.Fields.Add((key, value, null));
+                    break;
+                case "=@":
+                    r.Fields.Add((key, ReadFile(value, item), null));
+                    break;
+                case ":=":
+                    r.Fields.Add((key, null, CheckJson(value, item)));
+                    break;
+                case ":=@":
+                    r.Fields.Add((key, null, CheckJson(ReadFile(value, item), item)));
+                    break;
+                case "@" when key.Length == 0:
+                    if (r.BodyFile is not null) throw new UsageException("only one @file body can be given");
+                    if (!File.Exists(value)) throw new UsageException($"'{value}': no such file");
+                    r.BodyFile = value;
+                    break;
+                case "@":
+                    var path = value;
+                    string? type = null;
+                    var semi = value.LastIndexOf(";type=", StringComparison.Ordinal);
+                    if (semi >= 0) (path, type) = (value[..semi], value[(semi + 6)..]);
+                    if (!File.Exists(path)) throw new UsageException($"'{path}': no such file");
+                    r.Files.Add((key, path, type));
+                    break;
+            }
+        }
+        return r;
+    }
+
+    private static (string Key, string Sep, string Value)? Split(string item)
+    {
+        var key = new StringBuilder();
+        for (var i = 0; i < item.Length; i++)
+        {
+            if (item[i] == '\\' && i + 1 < item.Length)
+            {
+                key.Append(item[++i]);
+                continue;
+            }
+            foreach (var sep in Separators)
+                if (string.CompareOrdinal(item, i, sep, 0, sep.Length) == 0)
+                    return (key.ToString(), sep, item[(i + sep.Length)..]);
+            key.Append(item[i]);
+        }
+        return null;
+    }
+
+    private static string ReadFile(string path, string item)
+    {
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"'{item}': cannot read {path}: {e.Message}"); }
+    }
+
+    private static string CheckJson(string json, string item)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(json);
+            return json;
+        }
+        catch (JsonException e) { throw new UsageException($"'{item}': not JSON ({e.Message})"); }
+    }
+}

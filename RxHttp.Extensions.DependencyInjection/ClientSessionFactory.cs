@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace RxHttp.Extensions.DependencyInjection;
+
+/// <summary>
+/// Hands out the registered sessions by name (the <c>IHttpClientFactory</c> pattern). Each name has one session
+/// and so one connection pool, shared by everything that asks for it; sessions are closed when the container is
+/// disposed. When bound configuration changes (<see cref="IOptionsMonitor{TOptions}"/>), the next call gets a
+/// session with the new settings, and requests already running finish on the old one.
+/// </summary>
+public interface IClientSessionFactory
+{
+    /// <summary>The session registered as <paramref name="name"/> (<see cref="Options.DefaultName"/>, "", for <c>AddRxHttp()</c>).</summary>
+    /// <exception cref="InvalidOperationException">No session of that name was registered.</exception>
+    /// <exception cref="OptionsValidationException">Its settings are invalid.</exception>
+    ClientSession GetSession(string name);
+}
+
+internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDisposable, IDisposable
+{
+    private readonly IOptionsMonitor<RxHttpSessionOptions> _options;
+    private readonly RegisteredNames _names;
+    private readonly ConcurrentDictionary<string, Lazy<ClientSession>> _sessions = new();
+    private readonly ConcurrentBag<ClientSession> _retired = new();
+    private readonly IDisposable? _changes;
+    private int _disposed;
+
+    public ClientSessionFactory(IOptionsMonitor<RxHttpSessionOptions> options, RegisteredNames names)
+    {
+        _options = options;
+        _names = names;
+        _changes = options.OnChange((_, name) =>
+        {
+            if (name is not null && _sessions.TryRemove(name, out var old) && old.IsValueCreated) _retired.Add(old.Value);
+        });
+    }
+
+    public ClientSession GetSession(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_names.Contains(name))
+            throw new InvalidOperationException(
+                $"No RxHttp session named '{name}' is registered. Registered: {_names.Describe()}. Call services.AddRxHttp(\"{name}\", o => ...).");
+        return _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => _options.Get(n).CreateSession())).Value;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _changes?.Dispose();
+        foreach (var s in _sessions.Values)
+            if (s.IsValueCreated) s.Value.Close();
+        foreach (var s in _retired) s.Close();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The names passed to AddRxHttp, so an unknown name fails clearly instead of getting default settings.</summary>
+internal sealed class RegisteredNames
+{
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public void Add(string name)
+    {
+        lock (_names) _names.Add(name);
+    }
+
+    public bool Contains(string name)
+    {
+        lock (_names) return _names.Contains(name);
+    }
+
+    public string Describe()
+    {
+        lock (_names) return _names.Count == 0 ? "none" : string.Join(", ", _names.Select(n => n.Length == 0 ? "(default)" : $"'{n}'"));
+    }
+}

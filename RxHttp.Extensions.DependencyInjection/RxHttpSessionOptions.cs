@@ -1,0 +1,117 @@
+using System.Text.Json;
+
+namespace RxHttp.Extensions.DependencyInjection;
+
+/// <summary>
+/// The settings of one registered session, bindable from configuration (<c>"RxHttp:github": { "BaseUrl": …,
+/// "Timeout": "00:00:30" }</c>). Everything left null keeps <see cref="ClientSessionOptions"/>' default.
+/// </summary>
+public sealed class RxHttpSessionOptions
+{
+    /// <summary>Absolute base URL whose path ends with '/'; relative request URLs are joined onto it.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>Total timeout of a request (aiohttp's <c>ClientTimeout(total=…)</c>); must be positive.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>Longest wait for a connection (pool queue plus connect); must be positive.</summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>Longest gap between two received chunks; must be positive.</summary>
+    public TimeSpan? SockReadTimeout { get; set; }
+
+    /// <summary>Default headers of every request.</summary>
+    public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Connections in use plus being opened (0 = no limit; default 100).</summary>
+    public int? Limit { get; set; }
+
+    /// <summary>Connections per host (0 = no limit, the default).</summary>
+    public int? LimitPerHost { get; set; }
+
+    /// <summary>How long an idle pooled connection is kept (default 15 s); must be positive.</summary>
+    public TimeSpan? KeepaliveTimeout { get; set; }
+
+    /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx.</summary>
+    public bool? RaiseForStatus { get; set; }
+
+    /// <summary>Decompress responses (default true).</summary>
+    public bool? AutoDecompress { get; set; }
+
+    /// <summary>Most redirects to follow (default 10); not negative.</summary>
+    public int? MaxRedirects { get; set; }
+
+    /// <summary>The User-Agent header.</summary>
+    public string? UserAgent { get; set; }
+
+    /// <summary>Read proxies (and netrc credentials) from the environment.</summary>
+    public bool? TrustEnv { get; set; }
+
+    /// <summary>JSON settings for both directions (not bindable from configuration).</summary>
+    public JsonSerializerOptions? JsonOptions { get; set; }
+
+    /// <summary>Middlewares for every request of the session, first outermost (not bindable from configuration).</summary>
+    public List<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>> Middlewares { get; } = new();
+
+    /// <summary>What is wrong with these settings, one message per problem; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (BaseUrl is not null)
+        {
+            if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
+                problems.Add($"BaseUrl '{BaseUrl}' must be an absolute http(s) URL.");
+            else if (!uri.AbsolutePath.EndsWith('/'))
+                problems.Add($"BaseUrl '{BaseUrl}' must end with '/' so relative URLs join onto it (as aiohttp requires).");
+        }
+        Positive(Timeout, nameof(Timeout));
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        Positive(SockReadTimeout, nameof(SockReadTimeout));
+        Positive(KeepaliveTimeout, nameof(KeepaliveTimeout));
+        NotNegative(Limit, nameof(Limit));
+        NotNegative(LimitPerHost, nameof(LimitPerHost));
+        NotNegative(MaxRedirects, nameof(MaxRedirects));
+        return problems;
+
+        void Positive(TimeSpan? value, string name)
+        {
+            if (value is { } v && v <= TimeSpan.Zero) problems.Add($"{name} must be positive (got {v}); leave it unset for the default.");
+        }
+
+        void NotNegative(int? value, string name)
+        {
+            if (value < 0) problems.Add($"{name} must not be negative (got {value}).");
+        }
+    }
+
+    /// <summary>The session these settings describe, on its own connector (its pool).</summary>
+    internal ClientSession CreateSession()
+    {
+        var connector = new TcpConnector(new TcpConnectorOptions
+        {
+            Limit = Limit ?? 100,
+            LimitPerHost = LimitPerHost ?? 0,
+            KeepaliveTimeout = KeepaliveTimeout ?? TimeSpan.FromSeconds(15),
+        });
+        var defaults = new ClientSessionOptions();
+        var options = new ClientSessionOptions
+        {
+            Connector = connector,
+            Timeout = ClientTimeout.Default with
+            {
+                Total = Timeout ?? ClientTimeout.Default.Total,
+                Connect = ConnectTimeout ?? ClientTimeout.Default.Connect,
+                SockRead = SockReadTimeout ?? ClientTimeout.Default.SockRead,
+            },
+            Headers = Headers.Count == 0 ? null : Headers.ToList(),
+            RaiseForStatus = RaiseForStatus ?? defaults.RaiseForStatus,
+            AutoDecompress = AutoDecompress ?? defaults.AutoDecompress,
+            MaxRedirects = MaxRedirects ?? defaults.MaxRedirects,
+            UserAgent = UserAgent ?? defaults.UserAgent,
+            TrustEnv = TrustEnv ?? defaults.TrustEnv,
+            JsonOptions = JsonOptions,
+            Middlewares = Middlewares.Count == 0 ? null : Middlewares.ToArray(),
+        };
+        return BaseUrl is null ? new ClientSession(options) : new ClientSession(BaseUrl, options);
+    }
+}

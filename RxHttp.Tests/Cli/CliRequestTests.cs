@@ -1,0 +1,244 @@
+using System.Text;
+using System.Text.Json;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Cli;
+
+/// <summary>rxhttp's request building and output, run in-process against Kestrel and raw servers.</summary>
+[TestFixture]
+public class CliRequestTests : CliTestBase
+{
+
+    private static JsonElement Echo(CliResult r)
+    {
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    [Test]
+    public async Task A_terminal_gets_the_response_head_and_coloured_json_indented_by_four()
+    {
+        var r = await new CliRunner { Terminal = true }.RunAsync("get", U("json"));
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("HTTP/1.1 ").And.Contain("200 OK").And.Contain("Content-Type"));
+        Assert.That(r.Out, Does.Contain("\u001b[94m\"name\"\u001b[0m: \u001b[33m\"rx\"\u001b[0m"));
+        var plain = System.Text.RegularExpressions.Regex.Replace(r.Out, "\u001b\\[[0-9;]*m", "");
+        Assert.That(plain, Does.Contain("{\n    \"name\": \"rx\",\n    \"value\": 42,\n    \"list\": [\n        1,"));
+    }
+
+    [Test]
+    public async Task Piped_output_is_the_body_byte_for_byte()
+    {
+        var r = await CliRunner.Run("get", U("bytes/70000"));
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Is.EqualTo(KestrelServer.Pattern(70000)));
+        var json = await CliRunner.Run("get", U("json"));
+        Assert.That(json.Out, Is.EqualTo("{\"name\":\"rx\",\"value\":42,\"list\":[1,2,3]}"), "no formatting, no colour, no head: | jq sees the server's bytes");
+    }
+
+    [Test]
+    public async Task Items_become_query_headers_and_a_json_object()
+    {
+        var e = Echo(await CliRunner.Run("post", U("echo"), "name=rx", "n:=42", "flag:=true", "list:=[1,2]", "X-Test:yes", "q==1", "q==a b"));
+        Assert.That(e.GetProperty("method").GetString(), Is.EqualTo("POST"));
+        Assert.That(e.GetProperty("query").GetString(), Is.EqualTo("?q=1&q=a+b"));
+        var headers = e.GetProperty("headers");
+        Assert.That(headers.GetProperty("X-Test").GetString(), Is.EqualTo("yes"));
+        Assert.That(headers.GetProperty("Content-Type").GetString(), Is.EqualTo("application/json"));
+        Assert.That(headers.GetProperty("Accept").GetString(), Is.EqualTo("application/json, */*;q=0.5"));
+        Assert.That(e.GetProperty("body").GetString(), Is.EqualTo("{\"name\":\"rx\",\"n\":42,\"flag\":true,\"list\":[1,2]}"));
+    }
+
+    [Test]
+    public async Task Shorthand_without_a_method_is_get_or_post_with_data()
+    {
+        var port = Server.Port;
+        Assert.That(Echo(await CliRunner.Run($":{port}/echo")).GetProperty("method").GetString(), Is.EqualTo("GET"));
+        Assert.That(Echo(await CliRunner.Run($"127.0.0.1:{port}/echo", "a=1")).GetProperty("method").GetString(), Is.EqualTo("POST"));
+        Assert.That(Echo(await CliRunner.Run("PUT", U("echo"))).GetProperty("method").GetString(), Is.EqualTo("PUT"));
+    }
+
+    [Test]
+    public async Task Form_and_multipart_bodies()
+    {
+        var form = Echo(await CliRunner.Run("post", U("echo"), "--form", "name=rx", "x=a b&c"));
+        Assert.That(form.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("application/x-www-form-urlencoded"));
+        Assert.That(form.GetProperty("body").GetString(), Is.EqualTo("name=rx&x=a+b%26c"));
+
+        var file = Path.Combine(Dir, "note.txt");
+        await File.WriteAllTextAsync(file, "file contents");
+        var multi = Echo(await CliRunner.Run("post", U("echo"), "--multipart", "title=report", $"doc@{file}"));
+        Assert.That(multi.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("multipart/form-data; boundary="));
+        var body = multi.GetProperty("body").GetString();
+        Assert.That(body, Does.Contain("name=\"title\"").And.Contain("report").And.Contain("filename=\"note.txt\"").And.Contain("file contents"));
+
+        var plain = Echo(await CliRunner.Run("post", U("echo"), "--multipart", "only=text"));
+        Assert.That(plain.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("multipart/form-data"), "--multipart without files is still multipart");
+
+        var refused = await CliRunner.Run("post", U("echo"), $"doc@{file}");
+        Assert.That(refused.Code, Is.EqualTo(1));
+        Assert.That(refused.Stderr, Does.Contain("--form or --multipart"));
+    }
+
+    [Test]
+    public async Task Bodies_from_files_raw_text_and_stdin()
+    {
+        var json = Path.Combine(Dir, "body.json");
+        await File.WriteAllTextAsync(json, "{\"from\":\"file\"}");
+        var fromFile = Echo(await CliRunner.Run("post", U("echo"), $"@{json}"));
+        Assert.That(fromFile.GetProperty("body").GetString(), Is.EqualTo("{\"from\":\"file\"}"));
+        Assert.That(fromFile.GetProperty("headers").GetProperty("Content-Type").GetString(), Is.EqualTo("application/json"));
+
+        var text = Path.Combine(Dir, "text.txt");
+        await File.WriteAllTextAsync(text, "line");
+        var embedded = Echo(await CliRunner.Run("post", U("echo"), $"t=@{text}", $"j:=@{json}"));
+        Assert.That(embedded.GetProperty("body").GetString(), Is.EqualTo("{\"t\":\"line\",\"j\":{\"from\":\"file\"}}"));
+
+        var raw = Echo(await CliRunner.Run("post", U("echo"), "--raw", "raw text"));
+        Assert.That(raw.GetProperty("body").GetString(), Is.EqualTo("raw text"));
+
+        var piped = Echo(await new CliRunner { Stdin = "{\"piped\":1}" }.RunAsync("post", U("echo")));
+        Assert.That(piped.GetProperty("body").GetString(), Is.EqualTo("{\"piped\":1}"));
+        var ignored = Echo(await new CliRunner { Stdin = "ignored" }.RunAsync("post", U("echo"), "--ignore-stdin"));
+        Assert.That(ignored.GetProperty("bodyLength").GetInt32(), Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task Header_items_remove_and_empty_headers_and_bearer_adds_authorization()
+    {
+        var e = Echo(await CliRunner.Run("get", U("echo"), "User-Agent:", "X-Empty;", "--bearer", "t0k"));
+        var headers = e.GetProperty("headers");
+        Assert.That(headers.TryGetProperty("User-Agent", out _), Is.False, "Header: removes a default header");
+        Assert.That(headers.GetProperty("X-Empty").GetString(), Is.EqualTo(""));
+        Assert.That(headers.GetProperty("Authorization").GetString(), Is.EqualTo("Bearer t0k"));
+    }
+
+    [Test]
+    public async Task Basic_auth_and_check_status()
+    {
+        var ok = await CliRunner.Run("get", U("basic"), "--auth", "me:pw", "--check-status");
+        Assert.That((ok.Code, ok.Out), Is.EqualTo((0, "welcome")), ok.ToString());
+        var wrong = await CliRunner.Run("get", U("basic"), "-a", "me:nope", "--check-status");
+        Assert.That(wrong.Code, Is.EqualTo(4));
+        Assert.That(wrong.Stderr, Is.EqualTo("rxhttp: warning: HTTP 401 Unauthorized\n"));
+        Assert.That((await CliRunner.Run("get", U("basic"))).Code, Is.EqualTo(0), "without --check-status a 401 is a success");
+        Assert.That((await CliRunner.Run("get", U("status/503"), "--check-status")).Code, Is.EqualTo(5));
+        Assert.That((await CliRunner.Run("get", U("status/201"), "--check-status")).Code, Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task Redirects_are_shown_unless_followed_and_too_many_exit_6()
+    {
+        var shown = await CliRunner.Run("get", U("redirect/2"), "--headers");
+        Assert.That(shown.Out, Does.StartWith("HTTP/1.1 302 Found\n").And.Contain("Location: /redirect/1"));
+        Assert.That((await CliRunner.Run("get", U("redirect/2"), "--check-status")).Code, Is.EqualTo(3));
+        var followed = await CliRunner.Run("get", U("redirect/2"), "--follow", "--check-status");
+        Assert.That((followed.Code, followed.Out), Is.EqualTo((0, "done")));
+        var tooMany = await CliRunner.Run("get", U("redirect/5"), "-F", "--max-redirects", "2");
+        Assert.That(tooMany.Code, Is.EqualTo(6));
+        Assert.That(tooMany.Stderr, Does.StartWith("rxhttp: error: too many redirects"));
+    }
+
+    [Test]
+    public async Task Verbose_headers_body_and_print_choose_what_is_shown()
+    {
+        var v = await CliRunner.Run("post", U("echo"), "a=1", "-v");
+        Assert.That(v.Out, Does.StartWith($"POST /echo HTTP/1.1\nHost: 127.0.0.1:{Server.Port}\n"));
+        Assert.That(v.Out, Does.Contain("Content-Length: 9\n\n{\"a\":\"1\"}\n").And.Contain("HTTP/1.1 200 OK\n").And.EndWith("}"));
+
+        var h = await CliRunner.Run("get", U("hello"), "-h");
+        Assert.That(h.Out, Does.StartWith("HTTP/1.1 200 OK\n").And.Not.Contain(KestrelServer.Hello));
+        var b = await new CliRunner { Terminal = true }.RunAsync("get", U("hello"), "--body");
+        Assert.That(b.Out, Is.EqualTo(KestrelServer.Hello + "\n"));
+        var p = await CliRunner.Run("get", U("hello"), "--print", "Hh");
+        Assert.That(p.Out, Does.StartWith("GET /hello HTTP/1.1\n").And.Contain("HTTP/1.1 200 OK").And.Not.Contain(KestrelServer.Hello));
+    }
+
+    [Test]
+    public async Task Pretty_overrides_what_the_terminal_decides()
+    {
+        var none = await new CliRunner { Terminal = true }.RunAsync("get", U("json"), "--pretty", "none", "--body");
+        Assert.That(none.Out, Is.EqualTo("{\"name\":\"rx\",\"value\":42,\"list\":[1,2,3]}"));
+        var all = await CliRunner.Run("get", U("json"), "--pretty", "all");
+        Assert.That(all.Out, Does.Contain("\u001b[94m\"name\"").And.Contain("\n    "));
+        var format = await CliRunner.Run("get", U("json"), "--pretty", "format");
+        Assert.That(format.Out, Does.StartWith("{\n    \"name\": \"rx\""));
+        Assert.That(format.Out.Contains('\u001b'), Is.False);
+        var noColor = await new CliRunner { Terminal = true, Env = { ["NO_COLOR"] = "1" } }.RunAsync("get", U("json"));
+        Assert.That(noColor.Out.Contains('\u001b'), Is.False, "NUnit's string Contains ignores control characters: compare chars");
+        var binary = await new CliRunner { Terminal = true }.RunAsync("get", U("bytes/1000"));
+        Assert.That(binary.Out, Does.Contain("binary data not shown"));
+    }
+
+    [Test]
+    public async Task Offline_prints_the_request_byte_for_byte_and_sends_nothing()
+    {
+        var r = await CliRunner.Run("post", "http://example.invalid/x?y=1", "a=1", "n:=2", "X-A:b", "--offline");
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(Encoding.Latin1.GetString(r.Stdout), Is.EqualTo(
+            "POST /x?y=1 HTTP/1.1\r\nHost: example.invalid\r\nContent-Type: application/json\r\nAccept: application/json, */*;q=0.5\r\n" +
+            "X-A: b\r\nUser-Agent: rxhttp/0.1.0\r\nAccept-Encoding: gzip, deflate, br, zstd\r\nContent-Length: 15\r\n\r\n{\"a\":\"1\",\"n\":2}"));
+    }
+
+    [Test]
+    public async Task Offline_output_is_what_the_library_then_sends()
+    {
+        await using var raw = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        string[] args = { "put", raw.Url("/p?q=1"), "name=rx", "n:=[1,{\"a\":null}]", "--auth", "u:p", "Cookie:c=1" };
+        var offline = await CliRunner.Run(args.Append("--offline").ToArray());
+        var sent = await CliRunner.Run(args);
+        Assert.That(sent.Out, Is.EqualTo("ok"));
+        Assert.That(Encoding.Latin1.GetString(offline.Stdout), Is.EqualTo(raw.Requests.Single()));
+    }
+
+    [Test]
+    public async Task Every_failure_is_one_line_on_stderr_without_a_stack_trace()
+    {
+        int closed;
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)) { l.Start(); closed = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; }
+        var cases = new (string[] Args, string Message)[]
+        {
+            (new[] { "get", $"http://127.0.0.1:{closed}/" }, $"rxhttp: error: cannot connect to 127.0.0.1:{closed}: connection refused"),
+            (new[] { "get", "http://no-such-host.invalid/" }, "rxhttp: error: cannot resolve host 'no-such-host.invalid'"),
+            (new[] { "get", "http://[::1/" }, "rxhttp: error: bad URL"),
+            (new[] { "get", U("hello"), "--pretty", "loud" }, "rxhttp: error: --pretty must be all, colors, format or none"),
+            (new[] { "get", U("hello"), "--frobnicate" }, "rxhttp: error: unknown option '--frobnicate'"),
+            (new[] { "get", U("hello"), "n:=nope" }, "rxhttp: error: 'n:=nope': not JSON"),
+            (new[] { "get", U("hello"), "--timeout", "-1" }, "rxhttp: error: --timeout must be a positive number of seconds"),
+            (new[] { "get", U("hello"), "--connect-timeout", "0" }, "rxhttp: error: --connect-timeout must be a positive number of seconds"),
+            (new[] { "get", U("hello"), "--cacert", "/no/such.pem" }, "rxhttp: error: --cacert: no such file"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var r = await CliRunner.Run(args);
+            Assert.That(r.Code, Is.EqualTo(1), r.ToString());
+            Assert.That(r.Stderr, Does.StartWith(message), string.Join(' ', args));
+            Assert.That(r.Stderr.TrimEnd('\n'), Does.Not.Contain("\n"), "one line");
+            Assert.That(r.Stdout, Is.Empty);
+        }
+        var debug = await CliRunner.Run("get", $"http://127.0.0.1:{closed}/", "--debug");
+        Assert.That(debug.Stderr, Does.Contain("ClientConnectorError").And.Contain("   at "), "--debug shows the exception");
+        Assert.That(debug.Stderr, Does.Contain("trace #"), "and the library's trace events");
+    }
+
+    [Test]
+    public async Task Timeouts_exit_2()
+    {
+        var silent = await CliRunner.Run("get", U("never"), "--timeout", "0.3");
+        Assert.That(silent.Code, Is.EqualTo(2), silent.ToString());
+        Assert.That(silent.Stderr, Does.StartWith("rxhttp: error: timed out"));
+        var total = await CliRunner.Run("get", U("endless"), "--max-time", "0.3");
+        Assert.That(total.Code, Is.EqualTo(2), total.ToString());
+        var fine = await CliRunner.Run("get", U("hello"), "--connect-timeout", "5", "--timeout", "5");
+        Assert.That((fine.Code, fine.Out), Is.EqualTo((0, KestrelServer.Hello)));
+    }
+
+    [Test]
+    public async Task Help_lists_the_options_and_exits_0()
+    {
+        var r = await CliRunner.Run("--help");
+        Assert.That(r.Code, Is.EqualTo(0));
+        Assert.That(r.Out, Does.Contain("--offline").And.Contain("--session").And.Contain("ws"));
+    }
+}

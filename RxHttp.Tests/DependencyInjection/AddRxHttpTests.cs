@@ -1,0 +1,127 @@
+using System.Reactive.Linq;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NUnit.Framework;
+using RxHttp.Extensions.DependencyInjection;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.DependencyInjection;
+
+/// <summary>Sessions registered in a real ServiceProvider: named, bound from configuration, validated, disposed with it.</summary>
+public class AddRxHttpTests
+{
+    private KestrelServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    [Test]
+    public async Task A_named_session_is_shared_configured_and_closed_with_the_container()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp("local", o =>
+        {
+            o.BaseUrl = _server.BaseUrl;
+            o.Timeout = TimeSpan.FromSeconds(30);
+            o.Limit = 3;
+            o.Headers["X-Api"] = "1";
+        });
+        ClientSession session;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var factory = provider.GetRequiredService<IClientSessionFactory>();
+            session = factory.GetSession("local");
+            Assert.That(factory.GetSession("local"), Is.SameAs(session), "one session, one pool per name");
+            Assert.That(session.Timeout.Total, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(session.Connector.Limit, Is.EqualTo(3));
+            var echoed = await session.Get("echo").SelectMany(r => r.Text());
+            Assert.That(echoed, Does.Contain("\"X-Api\":\"1\""));
+            Assert.That(session.Closed, Is.False);
+        }
+        Assert.That(session.Closed, Is.True, "disposing the container closes the session");
+    }
+
+    [Test]
+    public void The_default_session_resolves_as_ClientSession()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp(o => o.BaseUrl = _server.BaseUrl);
+        using var provider = services.BuildServiceProvider();
+        var session = provider.GetRequiredService<ClientSession>();
+        Assert.That(session.BaseUrl!.ToString(), Is.EqualTo(_server.BaseUrl));
+        Assert.That(provider.GetRequiredService<IClientSessionFactory>().GetSession(""), Is.SameAs(session));
+    }
+
+    [Test]
+    public void An_unknown_name_is_a_clear_error()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp("github", o => o.BaseUrl = "https://api.github.com/");
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IClientSessionFactory>().GetSession("gitlab"));
+        Assert.That(e!.Message, Does.Contain("'gitlab'").And.Contain("'github'"));
+    }
+
+    [TestCase("relative/", "absolute")]
+    [TestCase("https://api.example.com/v1", "end with '/'")]
+    public void A_bad_base_url_fails_when_registered(string url, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.BaseUrl = url));
+        Assert.That(e!.Message, Does.Contain(message).And.Contain("'x'"));
+    }
+
+    [Test]
+    public void Negative_limits_and_zero_timeouts_fail_when_registered()
+    {
+        Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.Limit = -1))!.Message, Does.Contain("Limit must not be negative"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.Timeout = TimeSpan.Zero))!.Message, Does.Contain("Timeout must be positive"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.KeepaliveTimeout = TimeSpan.FromSeconds(-1)))!.Message, Does.Contain("KeepaliveTimeout"));
+    }
+
+    [Test]
+    public void Settings_bind_from_configuration_and_bad_bound_values_fail_validation()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RxHttp:good:BaseUrl"] = _server.BaseUrl,
+            ["RxHttp:good:Timeout"] = "00:00:07",
+            ["RxHttp:good:LimitPerHost"] = "2",
+            ["RxHttp:bad:BaseUrl"] = "/relative/",
+            ["RxHttp:bad:LimitPerHost"] = "-5",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddRxHttp("good", _ => { }).Bind(config.GetSection("RxHttp:good"));
+        services.AddRxHttp("bad", _ => { }).Bind(config.GetSection("RxHttp:bad"));
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IClientSessionFactory>();
+        var good = factory.GetSession("good");
+        Assert.That(good.Timeout.Total, Is.EqualTo(TimeSpan.FromSeconds(7)));
+        Assert.That(good.Connector.LimitPerHost, Is.EqualTo(2));
+        var e = Assert.Throws<OptionsValidationException>(() => factory.GetSession("bad"));
+        Assert.That(e!.Message, Does.Contain("BaseUrl '/relative/'").And.Contain("LimitPerHost must not be negative"));
+    }
+
+    [Test]
+    public void A_configuration_change_gives_a_new_session_and_both_close_with_the_container()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["S:Timeout"] = "00:00:07" }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(config);
+        services.AddRxHttp("s", _ => { }).Bind(config.GetSection("S"));
+        var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IClientSessionFactory>();
+        var first = factory.GetSession("s");
+        config["S:Timeout"] = "00:00:09";
+        config.Reload();
+        var second = factory.GetSession("s");
+        Assert.That(second, Is.Not.SameAs(first));
+        Assert.That(second.Timeout.Total, Is.EqualTo(TimeSpan.FromSeconds(9)));
+        Assert.That(first.Closed, Is.False, "requests running on the old session finish");
+        provider.Dispose();
+        Assert.That(first.Closed && second.Closed, Is.True);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Reactive.Threading.Tasks;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Pipeline;
+
+/// <summary>
+/// A request subscribed while others of its pool are out starts on the thread pool, so the subscriber (an
+/// operator holding its own lock, as Merge(n) does when it subscribes the next queued request) is not held by the
+/// request's send; a lone request, and a request the caller awaits, start inline.
+/// </summary>
+[TestFixture]
+public class DeferredStartTests
+{
+    private KestrelServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await KestrelServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    // True on the subscribing thread while its Subscribe call runs: a middleware that sees it ran inside Subscribe.
+    [ThreadStatic] private static bool _inSubscribe;
+
+    private sealed class Probe
+    {
+        public TaskCompletionSource<bool> RanInsideSubscribe { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware =>
+            (request, next) =>
+            {
+                if (request.Url.Path.EndsWith("/hello", StringComparison.Ordinal)) RanInsideSubscribe.TrySetResult(_inSubscribe);
+                return next(request);
+            };
+    }
+
+    private static IDisposable SubscribeMarked<T>(IObservable<T> source, IObserver<T> observer)
+    {
+        _inSubscribe = true;
+        try
+        {
+            return source.Subscribe(observer);
+        }
+        finally
+        {
+            _inSubscribe = false;
+        }
+    }
+
+    private ClientSession Session(Probe probe) => new(_server.BaseUrl, new ClientSessionOptions { Middlewares = [probe.Middleware] });
+
+    private static async Task<IDisposable> HoldOneRequestOut(ClientSession session)
+    {
+        var held = session.Get("never").Subscribe(_ => { }, _ => { });
+        await Wait.Until(() => session.Connector.CurrentState.InUse == 1, what: "the held request to lease its connection");
+        return held;
+    }
+
+    [Test]
+    public async Task Subscribing_while_another_request_is_out_returns_before_the_request_is_sent()
+    {
+        var probe = new Probe();
+        using var session = Session(probe);
+        using var held = await HoldOneRequestOut(session);
+        var text = new AsyncSubject<string>();
+        using var subscription = SubscribeMarked(session.Get("hello").SelectMany(r => r.Text()), text);
+        Assert.That(await probe.RanInsideSubscribe.Task, Is.False, "the request started after Subscribe returned, or on another thread");
+        Assert.That(await text, Is.EqualTo(KestrelServer.Hello));
+    }
+
+    [Test]
+    public async Task A_lone_request_starts_inside_Subscribe()
+    {
+        var probe = new Probe();
+        using var session = Session(probe);
+        var text = new AsyncSubject<string>();
+        using var subscription = SubscribeMarked(session.Get("hello").SelectMany(r => r.Text()), text);
+        Assert.That(await probe.RanInsideSubscribe.Task, Is.True, "nothing else was out: no hop to the thread pool");
+        Assert.That(await text, Is.EqualTo(KestrelServer.Hello));
+    }
+
+    [Test]
+    public async Task An_awaited_request_starts_inline_even_beside_others()
+    {
+        var probe = new Probe();
+        using var session = Session(probe);
+        using var held = await HoldOneRequestOut(session);
+        _inSubscribe = true;
+        ObservableAwaiter<string> awaiter;
+        try
+        {
+            awaiter = session.Get("hello").SelectMany(r => r.Text()).GetAwaiter();
+        }
+        finally
+        {
+            _inSubscribe = false;
+        }
+        Assert.That(await probe.RanInsideSubscribe.Task, Is.True, "the awaiting caller holds no one's lock");
+        await Wait.Until(() => awaiter.IsCompleted, what: "the awaited request to finish");
+        Assert.That(awaiter.GetResult(), Is.EqualTo(KestrelServer.Hello));
+    }
+
+    [Test]
+    public async Task A_subscription_disposed_right_away_leaves_nothing_out()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        using var held = await HoldOneRequestOut(session);
+        for (var i = 0; i < 50; i++) session.Get("never").Subscribe(_ => { }, _ => { }).Dispose();
+        held.Dispose();
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0, Waiting: 0 }, what: "every cancelled request to let its connection go");
+    }
+
+    [Test]
+    public async Task Merge_of_many_requests_delivers_every_response_and_frees_the_pool()
+    {
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 8 }) });
+        var texts = await Observable.Range(0, 200).Select(_ => session.Get("hello").SelectMany(r => r.Text())).Merge(16).ToList();
+        Assert.That(texts, Has.Count.EqualTo(200).And.All.EqualTo(KestrelServer.Hello));
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Waiting: 0 }, what: "the pool to be idle");
+    }
+
+    [Test]
+    public async Task Switch_cancels_each_request_in_flight_and_keeps_only_the_last()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var typed = new Subject<string>();
+        var last = typed.Select(path => session.Get(path).SelectMany(r => r.Text())).Switch().LastAsync().ToTask();
+        for (var i = 0; i < 30; i++)
+        {
+            typed.OnNext("never");
+            await Wait.Until(() => session.Connector.CurrentState.InUse == 1, what: "the query's request to lease its connection");
+        }
+        typed.OnNext("hello");
+        typed.OnCompleted();
+        Assert.That(await last, Is.EqualTo(KestrelServer.Hello));
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0 }, what: "no connection left in use");
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace RxHttp;
+
+public sealed partial class ClientResponse
+{
+    internal const string ReflectionJson = "Reflection-based System.Text.Json: the type may be trimmed. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
+    internal const string DynamicJson = "Reflection-based System.Text.Json may need code generated at run time. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
+
+    /// <summary>
+    /// The body deserialised as JSON with <paramref name="options"/>, else the session's
+    /// <see cref="ClientSessionOptions.JsonOptions"/> (web defaults). Like aiohttp, the Content-Type must be
+    /// <paramref name="contentType"/> (default application/json, also any <c>+json</c> type) or
+    /// <see cref="ContentTypeError"/> is raised; pass null to skip the check. For trimmed and NativeAOT apps use
+    /// <see cref="Json{T}(JsonTypeInfo{T}, string?)"/>.
+    /// </summary>
+    /// <exception cref="ClientPayloadError">The body is not valid JSON for <typeparamref name="T"/>.</exception>
+    [RequiresUnreferencedCode(ReflectionJson)]
+    [RequiresDynamicCode(DynamicJson)]
+    public IObservable<T?> Json<T>(string? contentType = "application/json", JsonSerializerOptions? options = null) =>
+        Json(JsonDefaults.TypeInfo<T>(options ?? _extras?.JsonOptions ?? JsonDefaults.Web), contentType);
+
+    /// <summary>
+    /// The body deserialised as JSON with source-generated metadata (<c>MyContext.Default.MyDto</c>): trim- and
+    /// NativeAOT-safe. The Content-Type check is <see cref="Json{T}(string?, JsonSerializerOptions?)"/>'s.
+    /// </summary>
+    /// <exception cref="ClientPayloadError">The body is not valid JSON for <typeparamref name="T"/>.</exception>
+    public IObservable<T?> Json<T>(JsonTypeInfo<T> typeInfo, string? contentType = "application/json")
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return RxAsync.FromValueTask(async ct =>
+        {
+            if (contentType is not null && !IsJsonType(contentType))
+            {
+                Release();
+                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
+            }
+            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
+            return Deserialize(bytes, typeInfo, "Response body");
+        });
+    }
+
+    /// <summary>The session's JSON settings as this response was made with them.</summary>
+    internal JsonSerializerOptions JsonOptions => _extras?.JsonOptions ?? JsonDefaults.Web;
+
+    internal static T? Deserialize<T>(ReadOnlySpan<byte> utf8, JsonTypeInfo<T> typeInfo, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, typeInfo);
+        }
+        catch (JsonException e)
+        {
+            throw new ClientPayloadError(what + " is not valid JSON: " + e.Message, e);
+        }
+    }
+}
