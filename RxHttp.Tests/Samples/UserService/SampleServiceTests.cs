@@ -2,7 +2,7 @@ using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Testing;
 
-namespace RxHttp.Tests.Samples;
+namespace RxHttp.Tests.Samples.UserService;
 
 /// <summary>
 /// How a user tests their own service with RxHttp.Testing and TestScheduler: debounce, a superseded request's
