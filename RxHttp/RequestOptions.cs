@@ -125,7 +125,10 @@ public sealed class ClientSessionOptions
     /// <summary>The connector; the session creates a <see cref="TcpConnector"/> when null and closes it with itself.</summary>
     public BaseConnector? Connector { get; init; }
 
-    /// <summary>Leave <see cref="Connector"/> open when the session closes.</summary>
+    /// <summary>
+    /// Whether the session owns <see cref="Connector"/> and closes it when the session closes (default true, as
+    /// aiohttp's <c>connector_owner</c>); false leaves a connector shared between sessions open.
+    /// </summary>
     public bool ConnectorOwner { get; init; } = true;
 
     /// <summary>Serialises <see cref="RequestOptions.Json"/> bodies and websocket <c>SendJson</c> (default: System.Text.Json with <see cref="JsonOptions"/>).</summary>
