@@ -178,7 +178,7 @@ public class CliRequestTests : CliTestBase
         Assert.That(r.Code, Is.EqualTo(0), r.ToString());
         Assert.That(Encoding.Latin1.GetString(r.Stdout), Is.EqualTo(
             "POST /x?y=1 HTTP/1.1\r\nHost: example.invalid\r\nContent-Type: application/json\r\nAccept: application/json, */*;q=0.5\r\n" +
-            "X-A: b\r\nUser-Agent: rxhttp/0.1.0\r\nAccept-Encoding: gzip, deflate, br\r\nContent-Length: 15\r\n\r\n{\"a\":\"1\",\"n\":2}"));
+            "X-A: b\r\nUser-Agent: rxhttp/0.1.0\r\nAccept-Encoding: gzip, deflate, br, zstd\r\nContent-Length: 15\r\n\r\n{\"a\":\"1\",\"n\":2}"));
     }
 
     [Test]
