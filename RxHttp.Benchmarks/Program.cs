@@ -12,6 +12,7 @@ if (args.Length > 0 && args[0] == "micro")
 }
 if (args.Length > 0 && args[0] == "ws-server") return await WsScale.ServeAsync();
 if (args.Length > 0 && args[0] == "rx") return await RxShapeProbe.RunAsync(args);
+if (args.Length > 0 && args[0] == "fake") return FakeHttpProbe.Run(args);
 if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
 if (args.Length > 0 && args[0] == "download") return await DownloadVariants.RunAsync(args);
 if (args.Length > 0 && args[0] == "upload") return await UploadProbe.RunAsync(args);

@@ -132,23 +132,36 @@ internal sealed class KestrelBenchServer : IBenchServer
             else if (path == "/ws" && ctx.WebSockets.IsWebSocketRequest)
             {
                 using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
-                var buffer = new byte[64 * 1024];
-                while (true)
-                {
-                    var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
-                    if (r.MessageType == WebSocketMessageType.Close)
-                    {
-                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                        break;
-                    }
-                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
-                }
+                await EchoAsync(ws, 64 * 1024);
             }
             else ctx.Response.StatusCode = 404;
         });
         await app.StartAsync();
         var port = new Uri(app.Urls.First()).Port;
         return server = new KestrelBenchServer(app, $"http://127.0.0.1:{port}/");
+    }
+
+    /// <summary>Echoes every frame back until the client's CLOSE (answered) or until it aborts.</summary>
+    public static async Task EchoAsync(WebSocket ws, int bufferSize)
+    {
+        var buffer = new byte[bufferSize];
+        try
+        {
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    return;
+                }
+                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
+            }
+        }
+        catch (WebSocketException) when (ws.State != WebSocketState.Open)
+        {
+            // The client aborted.
+        }
     }
 
     private readonly SemaphoreSlim _searchArrivals = new(0);

@@ -238,27 +238,7 @@ internal static class WsScale
                 return;
             }
             using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[1024];
-            try
-            {
-                while (true)
-                {
-                    var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
-                    if (r.MessageType == WebSocketMessageType.Close)
-                    {
-                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                        return;
-                    }
-                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
-                }
-            }
-            catch (Exception) when (ws.State != WebSocketState.Open)
-            {
-                // The client aborted.
-            }
-            catch (WebSocketException)
-            {
-            }
+            await KestrelBenchServer.EchoAsync(ws, 1024);
         });
         await app.StartAsync();
         Console.WriteLine("port " + new Uri(app.Urls.First()).Port);

@@ -89,7 +89,7 @@ public static class BoundsProbe
         if (body.Length > 0) await stream.WriteAsync(body);
     }
 
-    private static byte[] Gzip(byte[] data)
+    internal static byte[] Gzip(byte[] data)
     {
         using var ms = new MemoryStream();
         using (var gz = new GZipStream(ms, CompressionLevel.SmallestSize)) gz.Write(data);

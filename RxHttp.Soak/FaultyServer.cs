@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net.Sockets;
 using System.Text;
 
@@ -9,7 +8,7 @@ public static class FaultyServer
 {
     public static readonly string[] Paths = ["/ok", "/slow-head", "/slow-body", "/chunked-slow", "/stall", "/reset", "/truncate", "/garbage", "/gzip", "/close"];
 
-    private static readonly byte[] Zipped = Gzip(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("soak ", 20_000))));
+    private static readonly byte[] Zipped = BoundsProbe.Gzip(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("soak ", 20_000))));
 
     public static ScriptedServer Start() => new(Answer);
 
@@ -73,11 +72,4 @@ public static class FaultyServer
     }
 
     private static ValueTask Write(Stream stream, string text) => stream.WriteAsync(Encoding.Latin1.GetBytes(text));
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest)) gz.Write(data);
-        return ms.ToArray();
-    }
 }

@@ -9,23 +9,15 @@ using RxHttp.Tests.Support;
 namespace RxHttp.Tests;
 
 [TestFixture]
-public class ClientSessionTests
+public class ClientSessionTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     private sealed record Echo(string Method, string Path, string? Query, Dictionary<string, string> Headers, string Body, int BodyLength, string Sha256);
 
     [Test]
     public async Task Quickstart_chain_from_the_design_card_works_as_written()
     {
         using var session = new ClientSession();
-        var text = await session.Get(_server.Url("hello")).SelectMany(r => r.Text());
+        var text = await session.Get(Server.Url("hello")).SelectMany(r => r.Text());
         Assert.That(text, Is.EqualTo(KestrelServer.Hello));
     }
 
@@ -33,7 +25,7 @@ public class ClientSessionTests
     public async Task Response_exposes_status_headers_and_content_type()
     {
         await using var session = new ClientSession();
-        var r = await session.Get(_server.Url("json"));
+        var r = await session.Get(Server.Url("json"));
         Assert.Multiple(() =>
         {
             Assert.That(r.Status, Is.EqualTo(200));
@@ -43,7 +35,7 @@ public class ClientSessionTests
             Assert.That(r.ContentType, Is.EqualTo("application/json"));
             Assert.That(r.Charset, Is.EqualTo("utf-8"));
             Assert.That(r.Headers["content-type"], Does.StartWith("application/json"));
-            Assert.That(r.Url.ToString(), Is.EqualTo(_server.Url("json")));
+            Assert.That(r.Url.ToString(), Is.EqualTo(Server.Url("json")));
             Assert.That(r.Method, Is.EqualTo("GET"));
         });
         var doc = await r.Json<JsonElement>();
@@ -59,7 +51,7 @@ public class ClientSessionTests
     [TestCase("OPTIONS")]
     public async Task Every_verb_reaches_the_server_with_its_method(string method)
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         IObservable<ClientResponse> call = method switch
         {
             "GET" => session.Get("echo"),
@@ -81,7 +73,7 @@ public class ClientSessionTests
     public async Task Head_has_no_body_even_with_content_length()
     {
         using var session = new ClientSession();
-        var r = await session.Head(_server.Url("hello"));
+        var r = await session.Head(Server.Url("hello"));
         Assert.That(r.Status, Is.EqualTo(200));
         Assert.That(r.Headers["Content-Length"], Is.EqualTo("13"));
         var body = await r.Read();
@@ -92,7 +84,7 @@ public class ClientSessionTests
     [Test]
     public async Task Bytes_string_and_json_bodies_arrive_with_their_content_types()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var bytes = KestrelServer.Pattern(100_000);
         var e1 = await session.Post("echo", new() { Data = bytes }).SelectMany(r => r.Json<Echo>());
         Assert.That(e1!.Headers["Content-Type"], Is.EqualTo("application/octet-stream"));
@@ -112,7 +104,7 @@ public class ClientSessionTests
     public void Json_and_data_together_are_rejected()
     {
         using var session = new ClientSession();
-        Assert.ThrowsAsync<ArgumentException>(async () => await session.Post(_server.Url("echo"), new() { Data = "x", Json = 1 }));
+        Assert.ThrowsAsync<ArgumentException>(async () => await session.Post(Server.Url("echo"), new() { Data = "x", Json = 1 }));
     }
 
     [Test]
@@ -139,7 +131,7 @@ public class ClientSessionTests
     public async Task Chunked_response_is_reassembled()
     {
         using var session = new ClientSession();
-        var text = await session.Get(_server.Url("chunked/50")).SelectMany(r => r.Text());
+        var text = await session.Get(Server.Url("chunked/50")).SelectMany(r => r.Text());
         Assert.That(text, Is.EqualTo(string.Concat(Enumerable.Range(0, 50).Select(i => $"chunk{i};"))));
     }
 
@@ -147,7 +139,7 @@ public class ClientSessionTests
     public async Task Content_chunks_are_safe_to_buffer_with_ToList()
     {
         using var session = new ClientSession();
-        var chunks = await session.Get(_server.Url("bytes/300000")).SelectMany(r => r.Content).ToList();
+        var chunks = await session.Get(Server.Url("bytes/300000")).SelectMany(r => r.Content).ToList();
         Assert.That(chunks.Count, Is.GreaterThan(1));
         var all = chunks.SelectMany(c => c.ToArray()).ToArray();
         Assert.That(all, Is.EqualTo(KestrelServer.Pattern(65536).Concat(KestrelServer.Pattern(65536)).Concat(KestrelServer.Pattern(65536))
@@ -158,7 +150,7 @@ public class ClientSessionTests
     public async Task IterChunked_pulls_bounded_chunks()
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("bytes/10000"));
+        var r = await session.Get(Server.Url("bytes/10000"));
         var sizes = new List<int>();
         await foreach (var c in r.IterChunked(1000)) sizes.Add(c.Length);
         Assert.That(sizes.Sum(), Is.EqualTo(10000));
@@ -173,7 +165,7 @@ public class ClientSessionTests
     public async Task Compressed_bodies_are_decoded(string kind)
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("compressed/" + kind));
+        var r = await session.Get(Server.Url("compressed/" + kind));
         Assert.That(r.RequestInfo.Headers["Accept-Encoding"], Is.EqualTo("gzip, deflate, br, zstd"));
         var text = await r.Text();
         Assert.That(text, Is.EqualTo(string.Concat(Enumerable.Repeat("compress me please ", 500))));
@@ -183,7 +175,7 @@ public class ClientSessionTests
     public async Task AutoDecompress_off_leaves_the_body_compressed()
     {
         using var session = new ClientSession(new ClientSessionOptions { AutoDecompress = false });
-        var r = await session.Get(_server.Url("compressed/gzip"));
+        var r = await session.Get(Server.Url("compressed/gzip"));
         var bytes = await r.Read();
         Assert.That(bytes[0], Is.EqualTo(0x1f));
         Assert.That(bytes[1], Is.EqualTo(0x8b));
@@ -193,7 +185,7 @@ public class ClientSessionTests
     public async Task Charset_from_content_type_decodes_text()
     {
         using var session = new ClientSession();
-        var text = await session.Get(_server.Url("latin1")).SelectMany(r => r.Text());
+        var text = await session.Get(Server.Url("latin1")).SelectMany(r => r.Text());
         Assert.That(text, Is.EqualTo("café"));
     }
 
@@ -201,9 +193,9 @@ public class ClientSessionTests
     public async Task Json_checks_the_content_type_like_aiohttp()
     {
         using var session = new ClientSession();
-        var ex = Assert.ThrowsAsync<ContentTypeError>(async () => await session.Get(_server.Url("hello")).SelectMany(r => r.Json<JsonElement>()));
+        var ex = Assert.ThrowsAsync<ContentTypeError>(async () => await session.Get(Server.Url("hello")).SelectMany(r => r.Json<JsonElement>()));
         Assert.That(ex!.Message, Does.Contain("text/plain"));
-        var lenient = await session.Get(_server.Url("hello")).SelectMany(r => r.Json<string>(contentType: null).Catch<string?, ClientPayloadError>(_ => Observable.Return<string?>("not json")));
+        var lenient = await session.Get(Server.Url("hello")).SelectMany(r => r.Json<string>(contentType: null).Catch<string?, ClientPayloadError>(_ => Observable.Return<string?>("not json")));
         Assert.That(lenient, Is.EqualTo("not json"));
     }
 
@@ -211,14 +203,14 @@ public class ClientSessionTests
     public async Task RaiseForStatus_gives_a_typed_error_with_status()
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("status/404"));
+        var r = await session.Get(Server.Url("status/404"));
         Assert.That(r.Ok, Is.False);
         var ex = Assert.Throws<ClientResponseError>(() => r.RaiseForStatus());
         Assert.That(ex!.Status, Is.EqualTo(404));
         Assert.That(ex.RequestInfo!.Url.ToString(), Does.EndWith("/status/404"));
 
         using var strict = new ClientSession(new ClientSessionOptions { RaiseForStatus = true });
-        var ex2 = Assert.ThrowsAsync<ClientResponseError>(async () => await strict.Get(_server.Url("status/503")));
+        var ex2 = Assert.ThrowsAsync<ClientResponseError>(async () => await strict.Get(Server.Url("status/503")));
         Assert.That(ex2!.Status, Is.EqualTo(503));
     }
 
@@ -226,7 +218,7 @@ public class ClientSessionTests
     public async Task Read_is_cached_and_text_after_read_replays_it()
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("hello"));
+        var r = await session.Get(Server.Url("hello"));
         var a = await r.Read();
         var b = await r.Read();
         var t = await r.Text();
@@ -237,9 +229,9 @@ public class ClientSessionTests
     [Test]
     public async Task Base_url_is_joined_and_an_absolute_url_wins()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         Assert.That(await session.Get("hello").SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
-        Assert.That(await session.Get(_server.Url("hello")).SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
+        Assert.That(await session.Get(Server.Url("hello")).SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
         Assert.Throws<ArgumentException>(() => new ClientSession("http://127.0.0.1/api"));
         Assert.Throws<ArgumentException>(() => new ClientSession("/relative/"));
     }
@@ -247,7 +239,7 @@ public class ClientSessionTests
     [Test]
     public async Task Default_and_request_headers_are_merged_request_winning()
     {
-        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Headers = new Dictionary<string, string> { ["X-A"] = "session", ["X-B"] = "session" } });
+        using var session = new ClientSession(Server.BaseUrl, new ClientSessionOptions { Headers = new Dictionary<string, string> { ["X-A"] = "session", ["X-B"] = "session" } });
         var echo = await session.Get("echo", new() { Headers = new Dictionary<string, string> { ["X-B"] = "request" } }).SelectMany(r => r.Json<Echo>());
         Assert.That(echo!.Headers["X-A"], Is.EqualTo("session"));
         Assert.That(echo.Headers["X-B"], Is.EqualTo("request"));
@@ -260,7 +252,7 @@ public class ClientSessionTests
         var session = new ClientSession();
         session.Dispose();
         Assert.That(session.Closed, Is.True);
-        Assert.ThrowsAsync<SessionClosedError>(async () => await session.Get(_server.Url("hello")));
+        Assert.ThrowsAsync<SessionClosedError>(async () => await session.Get(Server.Url("hello")));
     }
 
     [Test]
@@ -290,7 +282,7 @@ public class ClientSessionTests
     public async Task Redirects_are_followed_with_history()
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("redirect/3"));
+        var r = await session.Get(Server.Url("redirect/3"));
         Assert.That(await r.Text(), Is.EqualTo("done"));
         Assert.That(r.History.Select(h => h.Status), Is.EqualTo(new[] { 302, 302, 302 }));
         Assert.That(r.Url.Path, Is.EqualTo("/redirect/0"));

@@ -107,6 +107,13 @@ public class ReadmeTests
         Assert.That(blocks.Select(b => (b.Line, b.Runnable, b.ExpectedOutput)), Is.EqualTo(new[] { (2, true, (string?)"1"), (9, false, null) }));
     }
 
+    [Test]
+    public void A_line_that_starts_with_inline_code_holding_backticks_is_not_a_fence()
+    {
+        var blocks = ReadmeBlocks.Extract("```` ```csharp runnable ```` marks a block\n\n```csharp\nvar x = 1;\n```\n");
+        Assert.That(blocks.Select(b => (b.Line, b.Code, b.Runnable)), Is.EqualTo(new[] { (4, "var x = 1;", false) }));
+    }
+
     private static string Normalise(string text) =>
         string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(l => l.TrimEnd())).Trim('\n');
 }

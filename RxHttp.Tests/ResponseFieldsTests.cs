@@ -7,16 +7,8 @@ namespace RxHttp.Tests;
 
 /// <summary>The response views that are computed on demand or kept aside (not fields of every response) say the same as before.</summary>
 [TestFixture]
-public class ResponseFieldsTests
+public class ResponseFieldsTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     private sealed record Named(string? Name, int Value);
 
     [Test]
@@ -24,8 +16,8 @@ public class ResponseFieldsTests
     {
         var strict = new JsonSerializerOptions { PropertyNameCaseInsensitive = false };
         using var session = new ClientSession(new ClientSessionOptions { JsonOptions = strict });
-        var viaSession = await session.Get(_server.Url("json")).SelectMany(r => r.Json<Named>());
-        var viaCall = await session.Get(_server.Url("json")).SelectMany(r => r.Json<Named>(options: JsonSerializerOptions.Web));
+        var viaSession = await session.Get(Server.Url("json")).SelectMany(r => r.Json<Named>());
+        var viaCall = await session.Get(Server.Url("json")).SelectMany(r => r.Json<Named>(options: JsonSerializerOptions.Web));
         Assert.That(viaSession, Is.EqualTo(new Named(null, 0)), "case-sensitive: the lower-case names do not bind");
         Assert.That(viaCall, Is.EqualTo(new Named("rx", 42)));
     }
@@ -34,7 +26,7 @@ public class ResponseFieldsTests
     public async Task Method_url_content_type_and_length_come_from_the_request_and_headers()
     {
         using var session = new ClientSession();
-        using var r = await session.Get(_server.Url("json"));
+        using var r = await session.Get(Server.Url("json"));
         Assert.Multiple(() =>
         {
             Assert.That(r.Method, Is.EqualTo("GET"));
@@ -50,13 +42,14 @@ public class ResponseFieldsTests
     public async Task Connection_is_there_until_the_body_is_read_and_ContentLength_is_hidden_when_decoding()
     {
         using var session = new ClientSession();
-        var r = await session.Get(_server.Url("hello"));
+        // StreamResponse: even a small body that came with its head stays on its connection until read.
+        var r = await session.Get(Server.Url("hello"), new RequestOptions { StreamResponse = true });
         Assert.That(r.Connection, Is.Not.Null);
         Assert.That(r.ContentLength, Is.EqualTo(KestrelServer.Hello.Length));
         await r.Read();
         Assert.That(r.Connection, Is.Null);
 
-        var gz = await session.Get(_server.Url("compressed/gzip"));
+        var gz = await session.Get(Server.Url("compressed/gzip"));
         Assert.That(gz.ContentLength, Is.Null);
         Assert.That(await gz.Text(), Does.StartWith("compress me please"));
     }

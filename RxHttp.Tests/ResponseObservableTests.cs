@@ -9,23 +9,15 @@ namespace RxHttp.Tests;
 /// Rx's general operators (which the same code gets through an <see cref="IObservable{T}"/> reference).
 /// </summary>
 [TestFixture]
-public class ResponseObservableTests
+public class ResponseObservableTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     private static readonly Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Swallow =
         (request, next) => next(request).Do(r => r.Release()).IgnoreElements();
 
     [Test]
     public async Task Fused_and_Rx_SelectMany_give_the_same_text()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var fused = await session.Get("hello").SelectMany(r => r.Text());
         IObservable<ClientResponse> plain = session.Get("hello");
         var rx = await plain.SelectMany(r => r.Text());
@@ -36,7 +28,7 @@ public class ResponseObservableTests
     [Test]
     public void Awaiting_a_request_that_yields_no_response_throws_like_Rx()
     {
-        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [Swallow] });
+        using var session = new ClientSession(Server.BaseUrl, new ClientSessionOptions { Middlewares = [Swallow] });
         var fused = Assert.ThrowsAsync<InvalidOperationException>(async () => await session.Get("hello"));
         IObservable<ClientResponse> plain = session.Get("hello");
         var rx = Assert.ThrowsAsync<InvalidOperationException>(async () => await plain);
@@ -47,7 +39,7 @@ public class ResponseObservableTests
     [Test]
     public async Task A_projection_of_no_response_is_empty()
     {
-        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [Swallow] });
+        using var session = new ClientSession(Server.BaseUrl, new ClientSessionOptions { Middlewares = [Swallow] });
         var items = await session.Get("hello").SelectMany(r => r.Text()).ToList();
         Assert.That(items, Is.Empty);
     }
@@ -64,7 +56,7 @@ public class ResponseObservableTests
     [Test]
     public async Task A_throwing_selector_fails_the_result_and_releases_the_response()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var error = Assert.ThrowsAsync<FormatException>(async () => await session.Get("hello").SelectMany<string>(_ => throw new FormatException("boom")));
         Assert.That(error!.Message, Is.EqualTo("boom"));
         await Wait.Until(() => session.Connector.CurrentState.InUse == 0, what: "the response's connection to be given back");
@@ -74,7 +66,7 @@ public class ResponseObservableTests
     [Test]
     public async Task Disposing_a_projection_before_the_response_cancels_the_request()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var values = new List<string>();
         Exception? error = null;
         var subscription = session.Get("never").SelectMany(r => r.Text()).Subscribe(values.Add, e => error = e);
@@ -88,7 +80,7 @@ public class ResponseObservableTests
     [Test]
     public async Task Each_subscription_sends_the_request_again()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var request = session.Get("echo").SelectMany(r => r.Text());
         var first = await request;
         var second = await request;
@@ -101,7 +93,7 @@ public class ResponseObservableTests
     {
         Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> twice =
             (request, next) => next(request).Concat(next(request));
-        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [twice] });
+        using var session = new ClientSession(Server.BaseUrl, new ClientSessionOptions { Middlewares = [twice] });
         var responses = await session.Get("hello").ToList();
         Assert.That(responses, Has.Count.EqualTo(1));
         Assert.That(await responses[0].Text(), Is.EqualTo(KestrelServer.Hello));
@@ -111,7 +103,7 @@ public class ResponseObservableTests
     [Test]
     public void The_continuation_runs_on_the_captured_synchronization_context()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var context = new CountingContext();
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(context);

@@ -9,26 +9,18 @@ namespace RxHttp.Tests;
 /// plain GET no longer copies the request's headers to record them.
 /// </summary>
 [TestFixture]
-public class SentHeadersTests
+public class SentHeadersTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task A_get_records_Host_first_then_the_request_headers_read_only()
     {
         using var session = new ClientSession();
-        using var r = await session.Get(_server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("X-A", "1").Add("x-a", "2") });
+        using var r = await session.Get(Server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("X-A", "1").Add("x-a", "2") });
         var sent = r.RequestInfo.Headers;
         Assert.Multiple(() =>
         {
             Assert.That(sent.First().Key, Is.EqualTo("Host"));
-            Assert.That(sent["Host"], Is.EqualTo(Url.Parse(_server.Url("")).HostHeader));
+            Assert.That(sent["Host"], Is.EqualTo(Url.Parse(Server.Url("")).HostHeader));
             Assert.That(sent.GetAll("X-A"), Is.EqualTo(new[] { "1", "2" }));
             Assert.That(sent["User-Agent"], Is.Not.Null);
             Assert.That(sent["Content-Length"], Is.Null);
@@ -41,7 +33,7 @@ public class SentHeadersTests
     public async Task A_Host_header_of_the_caller_replaces_the_default_and_is_sent_once()
     {
         using var session = new ClientSession();
-        using var r = await session.Get(_server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("Host", "example.test") });
+        using var r = await session.Get(Server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("Host", "example.test") });
         Assert.That(r.RequestInfo.Headers.GetAll("Host"), Is.EqualTo(new[] { "example.test" }));
     }
 
@@ -55,7 +47,7 @@ public class SentHeadersTests
             return next(req);
         };
         using var session = new ClientSession(new ClientSessionOptions { Middlewares = new[] { keep } });
-        using var r = await session.Get(_server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("X-A", "1").Add("X-B", "2") });
+        using var r = await session.Get(Server.Url("hello"), new RequestOptions { Headers = new HeaderCollection().Add("X-A", "1").Add("X-B", "2") });
         seen!.Headers.Set("X-A", "changed");
         seen.Headers.Remove("X-B");
         seen.Headers.Add("X-C", "3");
@@ -80,12 +72,12 @@ public class SentHeadersTests
             return next(req);
         };
         using var session = new ClientSession(new ClientSessionOptions { Middlewares = new[] { tag } });
-        using var tagged = await session.Get(_server.Url("hello"));
-        using var plain = await session.Get(_server.Url("json"));
+        using var tagged = await session.Get(Server.Url("hello"));
+        using var plain = await session.Get(Server.Url("json"));
         session.Headers.Add("X-Session", "later");
-        using var later = await session.Get(_server.Url("json"));
+        using var later = await session.Get(Server.Url("json"));
         session.Headers["X-Session"] = "changed";
-        using var changed = await session.Get(_server.Url("json"));
+        using var changed = await session.Get(Server.Url("json"));
         Assert.Multiple(() =>
         {
             Assert.That(tagged.RequestInfo.Headers["X-Tag"], Is.EqualTo("only-this-one"));
@@ -103,7 +95,7 @@ public class SentHeadersTests
     public async Task A_bodiless_post_records_the_Content_Length_it_sent()
     {
         using var session = new ClientSession();
-        using var r = await session.Post(_server.Url("echo"));
+        using var r = await session.Post(Server.Url("echo"));
         Assert.That(r.RequestInfo.Headers["Content-Length"], Is.EqualTo("0"));
         Assert.That(r.RequestInfo.Headers.First().Key, Is.EqualTo("Host"));
     }

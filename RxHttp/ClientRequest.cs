@@ -42,6 +42,8 @@ public sealed class ClientRequest
     /// <summary>Whether the response body is decompressed.</summary>
     public bool AutoDecompress { get; init; } = true;
 
+    // RequestOptions.StreamResponse: the body stays on its connection until read, even a small one that came with its head.
+    internal bool StreamResponse { get; init; }
     /// <summary>Most bytes a buffered read of the response takes, after decompression (0: no limit); see <see cref="ClientSessionOptions.MaxBodySize"/>.</summary>
     public long MaxBodySize { get; init; } = ClientSessionOptions.DefaultMaxBodySize;
 
@@ -76,6 +78,7 @@ public sealed class ClientRequest
             Tls = Tls,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
+            StreamResponse = StreamResponse,
             MaxBodySize = MaxBodySize,
             _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };

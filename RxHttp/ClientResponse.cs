@@ -11,6 +11,14 @@ namespace RxHttp;
 /// <see cref="IterChunked"/> (pull, with back-pressure), <see cref="Read"/>, <see cref="Text"/> or
 /// <see cref="Json{T}(string?, System.Text.Json.JsonSerializerOptions?)"/>. Reading to the end returns the connection to the pool; <see cref="Release"/> or
 /// <see cref="Dispose"/> before that closes it. Every chunk handed out is a fresh array the caller may keep.
+/// <para>A body nobody reads does not hold its connection. A small body that arrived with its head (up to 64 KiB)
+/// is taken off the connection before the response is delivered. When the subscription that delivered the response
+/// ends (an operator dropped it, it was passed on past <c>OnNext</c>, or an <c>await</c> returned it) with the body
+/// unread, up to 1 MiB of it is read into memory for a later read and the connection returned; a reader that starts
+/// meanwhile takes over without losing a byte. The rest of a longer body waits on its connection for a reader
+/// (<see cref="RequestOptions.StreamResponse"/> leaves every body there). A response dropped unread and unreleased
+/// with its body still on the connection has that connection closed when it is garbage-collected, reported as
+/// <see cref="TraceEventKind.ResponseUnreleased"/>.</para>
 /// </summary>
 public sealed partial class ClientResponse : IDisposable
 {
@@ -22,10 +30,9 @@ public sealed partial class ClientResponse : IDisposable
     /// <summary>The body's reader, or null without a body (tests).</summary>
     internal ResponseBody? BodyReader => _body;
     private byte[]? _cached;
-    private Transport.TimerWheel.Timer? _onReleased;
     private Extras? _extras;
     private byte _consuming; // 1 once a reader started
-    private byte _released;
+    private bool _streamRequested; // RequestOptions.StreamResponse: an unread body stays on its connection
 
     // What most responses never need: created by the first of them that is set.
     private sealed class Extras
@@ -38,11 +45,14 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public long? ProgressTotal;
+        public string? CachedText; // a large UTF-8 body read by Text() (ClientResponse.LargeText.cs)
+        public UnreleasedResponseGuard? Guard;
         public long? MaxBodySize;
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
-        RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions)
+        RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions,
+        UnreleasedResponseGuard.Report? unreleased = null)
     {
         Status = status;
         Reason = reason;
@@ -50,14 +60,14 @@ public sealed partial class ClientResponse : IDisposable
         Headers = headers.MakeReadOnly();
         RequestInfo = requestInfo;
         _body = body;
-        if (body is not null) body.Owner = this;
         // The session default is the one Json<T> falls back to without a field for it.
         if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
-        if (body is not null && autoDecompress && !body.IsDone && headers.Get("Content-Encoding") is { } encoding)
+        if (body is not null && autoDecompress && !body.AtEnd && headers.Get("Content-Encoding") is { } encoding)
             GetExtras().Decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
-        if (body is null || body.IsDone) _released = 1;
+        // Only a body still on its connection needs the safety net (and only it pays for a finalizable object).
+        if (body is { IsDone: false } && unreleased is not null) GetExtras().Guard = new UnreleasedResponseGuard(body, requestInfo, unreleased);
     }
 
     private Extras GetExtras() => _extras ?? Interlocked.CompareExchange(ref _extras, new Extras(), null) ?? _extras;
@@ -129,7 +139,7 @@ public sealed partial class ClientResponse : IDisposable
     }
 
     /// <summary>True once the connection was returned or closed.</summary>
-    public bool Closed => Volatile.Read(ref _released) != 0;
+    public bool Closed => _body is null || _body.IsDone;
 
     /// <summary>The connection carrying the body, until it is released.</summary>
     public Connection? Connection => _body is null ? _extras?.Upgraded : Closed ? null : _body.Connection;
@@ -151,11 +161,9 @@ public sealed partial class ClientResponse : IDisposable
             if (Volatile.Read(ref extras.Progress) is null)
             {
                 var subject = new System.Reactive.Subjects.BehaviorSubject<TransferProgress>(new TransferProgress(_body.BytesRead, total));
-                extras.ProgressTotal = total;
-                Interlocked.CompareExchange(ref extras.Progress, subject, null);
+                // The body reports to it (and completes it, also when it ended meanwhile).
+                if (Interlocked.CompareExchange(ref extras.Progress, subject, null) is null) _body.ReportProgress(subject, total);
             }
-            // The body may have ended between the check above and the subject's creation.
-            if (Closed) extras.Progress!.OnCompleted();
             return extras.Progress!.AsObservable();
         }
     }
@@ -265,6 +273,7 @@ public sealed partial class ClientResponse : IDisposable
     // No state machine when the body is already buffered (small responses arrive with their head).
     private ValueTask<string> TextAsync(Encoding? encoding, CancellationToken ct)
     {
+        if (TryLargeText(encoding ?? GetEncoding(), ct) is { } large) return large;
         var read = ReadAllAsync(ct);
         return read.IsCompletedSuccessfully
             ? new ValueTask<string>((encoding ?? GetEncoding()).GetString(read.Result))
@@ -277,11 +286,7 @@ public sealed partial class ClientResponse : IDisposable
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()
     {
-        if (_body is null || _body.IsDone || _body.TryDrainBuffered())
-        {
-            MarkReleased();
-            return;
-        }
+        if (_body is null || _body.IsDone || _body.TryDrainBuffered()) return;
         Abort();
     }
 
@@ -298,41 +303,30 @@ public sealed partial class ClientResponse : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"<ClientResponse({Url}) [{Status} {Reason}]>";
 
-    // Cancelled once the connection is released: the Total timer lasts as long as the body is being read.
-    internal void OnReleased(Transport.TimerWheel.Timer timer)
-    {
-        _onReleased = timer;
-        if (Closed) timer.Cancel();
-    }
-
-    internal void MarkReleased()
-    {
-        if (Interlocked.Exchange(ref _released, 1) != 0) return;
-        Volatile.Read(ref _extras)?.Progress?.OnCompleted();
-        Interlocked.Exchange(ref _onReleased, null)?.Cancel();
-    }
-
-    // Called by ResponseBody when the body ended (true) or reading stopped (false).
-    internal static void OnBodyEnd(ClientResponse? response, Connection connection, bool complete, bool keepAlive)
-    {
-        if (complete && keepAlive) connection.Release();
-        else connection.Close(owned: complete);
-        response?.MarkReleased();
-    }
+    /// <summary>The body still on its connection (the Total timer stops when it ends), or null when there is none.</summary>
+    internal ResponseBody? Body => _body;
 
     // Total timeout: fail the body read in flight with the timeout, not with a generic disconnect.
-    internal void AbortWith(Exception reason)
+    internal void AbortWith(Exception reason) => _body?.AbortWith(reason);
+
+    internal void Abort() => _body?.Fail();
+
+    /// <summary>
+    /// The subscription that delivered this response has ended: a body nobody started reading is kept in memory
+    /// (bounded) so its connection goes back to the pool (see the class remarks).
+    /// </summary>
+    internal void OnSubscriptionEnded()
     {
-        if (Closed) return;
-        Connection?.Abort(reason);
-        Abort();
+        if (Volatile.Read(ref _consuming) == 0 && !_streamRequested && _body is { IsDone: false } body) body.KeepUnread(MaxBodySize);
     }
 
-    internal void Abort()
-    {
-        _body?.Fail();
-        MarkReleased();
-    }
+    /// <summary>Set before delivery by <see cref="RequestOptions.StreamResponse"/>: an unread body is left on its connection.</summary>
+    internal void KeepStreaming() => _streamRequested = true;
+
+    private static readonly Func<int, Exception> UnreadTooLong = static max => new ClientPayloadError(
+        "The response body was not read before the subscription that delivered the response ended, and it is longer than the " +
+        $"{max / 1024} KiB kept for a later read, so its connection was closed. Read it inside the subscription (SelectMany, or " +
+        "in OnNext), or set RequestOptions.StreamResponse = true to keep the body streaming until it is read or released.");
 
     // Reports ResponseChunkReceived for the session's trace; null when the request was not traced.
     internal RequestTracer? Tracer
@@ -352,12 +346,6 @@ public sealed partial class ClientResponse : IDisposable
         {
             if (value != ClientSessionOptions.DefaultMaxBodySize) GetExtras().MaxBodySize = value;
         }
-    }
-
-    // Called by the body after each read (before its end is reported), for DownloadProgress.
-    internal void OnBytesRead(long total)
-    {
-        if (_extras is { Progress: { } progress } extras) progress.OnNext(new TransferProgress(total, extras.ProgressTotal));
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -412,13 +400,21 @@ public sealed partial class ClientResponse : IDisposable
     private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
     {
         if (_cached is { } c) return c;
+        if (_extras?.CachedText is { } text) return _cached = Encoding.UTF8.GetBytes(text);
         BeginConsume();
         try
         {
             byte[] result;
-            if (_body is null || _body.IsDone)
+            if (_body is null || _body.AtEnd)
             {
                 result = Array.Empty<byte>();
+            }
+            else if (Decoded is null && _body.TakeWhole() is { } whole)
+            {
+                // A small body taken off the connection with its head: handed over as it is.
+                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, whole.Length);
+                if (whole.Length > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: whole.Length);
+                result = whole;
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
@@ -457,8 +453,12 @@ public sealed partial class ClientResponse : IDisposable
 
     private void BeginConsume()
     {
-        if (Interlocked.Exchange(ref _consuming, 1) != 0 && _cached is null)
-            throw new InvalidOperationException("The response body can be read only once (use Read() to cache it).");
+        if (Interlocked.Exchange(ref _consuming, 1) != 0)
+        {
+            if (_cached is null) throw new InvalidOperationException("The response body can be read only once (use Read() to cache it).");
+            return;
+        }
+        _body?.Claim();
     }
 
     private Encoding GetEncoding() => EncodingOf(Charset);

@@ -51,7 +51,11 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         var jsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web;
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => System.Text.Encoding.UTF8.GetString(JsonDefaults.SerializeToUtf8(o, jsonOptions)));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
-        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions) { DefaultProxy = DefaultProxyFor };
+        _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions)
+        {
+            DefaultProxy = DefaultProxyFor,
+            Unreleased = new UnreleasedResponseGuard.Report(Scheduler, ReportUnreleased),
+        };
         CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);
         if (SessionOptions.Cookies is not null) CookieJar.UpdateCookies(SessionOptions.Cookies);
     }
@@ -204,6 +208,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             Tls = options.Tls,
             Chunked = options.Chunked,
             AutoDecompress = autoDecompress,
+            StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,
             MaxBodySize = options.MaxBodySize ?? SessionOptions.MaxBodySize,
         };
         if (request.MaxBodySize < 0)

@@ -12,7 +12,7 @@ namespace RxHttp;
 /// One hop: lease a connection, write the request, read the head, hand the body to the response. The only
 /// place where HTTP meets a connection; everything above it is Rx operators over <see cref="RequestHandler"/>.
 /// </summary>
-internal sealed class Http1Exchange
+internal sealed class Http1Exchange : IExchange
 {
     private readonly BaseConnector _connector;
     private readonly System.Reactive.Concurrency.IScheduler _scheduler;
@@ -67,12 +67,15 @@ internal sealed class Http1Exchange
     /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
     internal const string ProxyProperty = "rxhttp.proxy";
 
+    /// <summary>Where a response collected with its body still on the connection is closed and reported (set by the session).</summary>
+    internal UnreleasedResponseGuard.Report? Unreleased { get; set; }
+
     /// <summary>The proxy for requests that name none (set by the session), or null for direct connections.</summary>
     internal Func<Url, ProxySettings?>? DefaultProxy { get; set; }
 
     /// <summary>Sends <paramref name="request"/> over a lease and returns its response once the head is read.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
+    public async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
         var tracer = RequestTracer.Of(request);
@@ -144,9 +147,13 @@ internal sealed class Http1Exchange
 
                 ResponseBody? body = null;
                 if (head.Status != 101)
-                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive);
+                {
+                    // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
+                    var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
+                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
+                }
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
+                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)

@@ -70,6 +70,16 @@ public sealed class RequestOptions
     public bool? RaiseForStatus { get; init; }
 
     /// <summary>
+    /// Keep an unread body on its connection after the subscription that delivered the response ended, for a
+    /// streaming read started later, and a small body that came with its head on it too (default: the session's
+    /// setting, false). Without it an unread body is read into memory up to 1 MiB when the subscription that delivered
+    /// the response ends, and its connection returned when it fits. With it the caller must read the body to the end
+    /// or release the response (a collected, unreleased response has its connection closed and reported as
+    /// <see cref="TraceEventKind.ResponseUnreleased"/>).
+    /// </summary>
+    public bool? StreamResponse { get; init; }
+
+    /// <summary>
     /// Most bytes a buffered read of this response (<c>Read</c>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) takes,
     /// counted after decompression; 0 turns the limit off. Default: the session's
     /// <see cref="ClientSessionOptions.MaxBodySize"/>.
@@ -137,6 +147,9 @@ public sealed class ClientSessionOptions
 
     /// <summary>Raise <see cref="ClientResponseError"/> for every 4xx/5xx response (default false).</summary>
     public bool RaiseForStatus { get; init; }
+
+    /// <summary>The default of <see cref="RequestOptions.StreamResponse"/> for every request of the session.</summary>
+    public bool StreamResponse { get; init; }
 
     /// <summary>The default of <see cref="MaxBodySize"/>: 64 MiB.</summary>
     public const long DefaultMaxBodySize = 64L * 1024 * 1024;

@@ -229,5 +229,8 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
     {
         var continuation = Interlocked.Exchange(ref _continuation, Completed);
         if (continuation is not null && !ReferenceEquals(continuation, Completed)) continuation();
+        // An awaited response whose body nobody started reading (by the time an inline continuation returned, or
+        // before a synchronous await resumes) has it kept in memory, so it does not hold its connection.
+        if (typeof(T) == typeof(ClientResponse) && _value is ClientResponse response) response.OnSubscriptionEnded();
     }
 }

@@ -20,6 +20,26 @@ internal static class RxAsync
         Observable.Create<T>(observer => new FromAsyncSink<T>(observer, orphan, CtsCache.Rent()).Run(run));
 
     /// <summary>
+    /// <c>Observable.Create</c> over an async producer, except that a failure after the subscriber disposed is observed
+    /// here: Rx stops watching the producer's task on disposal, so a read that fails just as the subscriber leaves (the
+    /// server closes as the caller disposes) would otherwise surface as an unobserved task exception (found by the soak).
+    /// </summary>
+    public static IObservable<T> CreateAsync<T>(Func<IObserver<T>, CancellationToken, Task> produce) =>
+        Observable.Create<T>((observer, ct) => ObserveAfterDisposal(produce(observer, ct), ct));
+
+    private static async Task ObserveAfterDisposal(Task produced, CancellationToken ct)
+    {
+        try
+        {
+            await produced.ConfigureAwait(false);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // The subscriber left: there is no one to tell, and the response already closed its connection.
+        }
+    }
+
+    /// <summary>
     /// As <see cref="FromAsync{T}"/> for work that takes one state object: no closure or delegate per call when
     /// <paramref name="run"/> is a static lambda.
     /// </summary>
@@ -291,11 +311,7 @@ public static class AsyncEnumerableBridges
     public static IObservable<T> ToObservable<T>(this IAsyncEnumerable<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return Observable.Create<T>(async (observer, ct) =>
-        {
-            await foreach (var item in source.WithCancellation(ct).ConfigureAwait(false)) observer.OnNext(item);
-            observer.OnCompleted();
-        });
+        return StreamingObservable.From(_ => source);
     }
 
     /// <summary>

@@ -10,21 +10,13 @@ namespace RxHttp.Tests.Connectors;
 /// buffer throws, and nothing may stay open. Each case runs many times with the close landing at random points.
 /// </summary>
 [TestFixture]
-public class CloseRaceTests
+public class CloseRaceTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     public enum Reader { Content, BorrowedContent, Stream }
 
     // Small flushed chunks until the client closes: the reader alternates between socket reads and parsing what is
     // buffered, and the body cannot end before the close lands.
-    private string SlowBody => _server.Url("endless");
+    private string SlowBody => Server.Url("endless");
 
     private static IObservable<int> Read(ClientResponse r, Reader how) => how switch
     {
@@ -71,7 +63,7 @@ public class CloseRaceTests
         // Before connections were aborted with the reason, some reads met an emptied buffer (ArgumentOutOfRangeException)
         // and the rest a generic ServerDisconnectedError or ClientPayloadError.
         Assert.That(outcomes, Is.All.EqualTo("ClientConnectionError: Connector is closed."));
-        await Wait.Until(() => _server.OpenConnections == 0, what: "every socket to close");
+        await Wait.Until(() => Server.OpenConnections == 0, what: "every socket to close");
     }
 
     [Test]
@@ -86,7 +78,7 @@ public class CloseRaceTests
             errors.Add(await CloseMidBody(r, how, r.Release, random));
         }
         Assert.That(errors, Is.All.InstanceOf<ClientPayloadError>());
-        await Wait.Until(() => _server.OpenConnections == 0, what: "every socket to close");
+        await Wait.Until(() => Server.OpenConnections == 0, what: "every socket to close");
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
     }
 
@@ -95,7 +87,7 @@ public class CloseRaceTests
     {
         var session = new ClientSession();
         var end = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sub = session.Get(_server.Url("never")).Subscribe(_ => { }, e => end.TrySetResult(e));
+        using var sub = session.Get(Server.Url("never")).Subscribe(_ => { }, e => end.TrySetResult(e));
         await Wait.Until(() => session.Connector.CurrentState.InUse == 1, what: "the request to lease its connection");
         session.Dispose();
         var error = await end.Task.WaitAsync(TimeSpan.FromSeconds(10));

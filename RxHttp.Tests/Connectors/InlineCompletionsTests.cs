@@ -27,6 +27,9 @@ public class InlineCompletionsTests
         Connector = new TcpConnector(new TcpConnectorOptions { UnsafeInlineCompletions = inline, ResponsePollWindow = TimeSpan.Zero }),
     });
 
+    // The held response keeps its body on its connection (not taken with the head), so its lease stays out.
+    private static readonly RequestOptions Held = new() { StreamResponse = true };
+
     private static RawServer LateServer() => new(async c =>
     {
         while (await c.ReadRequestAsync() is { } request)
@@ -53,7 +56,7 @@ public class InlineCompletionsTests
     {
         await using var server = LateServer();
         await using var session = Session(inline: true);
-        var held = await session.Get(server.Url("/held")); // a second lease, out until released
+        var held = await session.Get(server.Url("/held"), Held); // a second lease, out until released
         var thread = await DeliveredOn(session, server.Url("/late"));
         Assert.That(thread.IsThreadPoolThread, Is.False);
         Assert.That(thread.Name, Is.EqualTo(SocketThread));
@@ -67,7 +70,7 @@ public class InlineCompletionsTests
         await using var server = LateServer();
         await using var session = Session(inline: true);
         // Two connections in the pool, each inline once; then a request alone takes one of them back.
-        var held = await session.Get(server.Url("/held"));
+        var held = await session.Get(server.Url("/held"), Held);
         Assert.That((await DeliveredOn(session, server.Url("/late"))).Name, Is.EqualTo(SocketThread));
         held.Release();
         var thread = await DeliveredOn(session, server.Url("/late"));
@@ -116,7 +119,7 @@ public class InlineCompletionsTests
     {
         await using var server = LateServer();
         await using var session = Session(inline: false);
-        var held = await session.Get(server.Url("/held"));
+        var held = await session.Get(server.Url("/held"), Held);
         var thread = await DeliveredOn(session, server.Url("/late"));
         Assert.That(thread.IsThreadPoolThread, Is.True);
         held.Release();
@@ -140,7 +143,7 @@ public class InlineCompletionsTests
             });
         });
         await using var session = Session(inline: true);
-        var held = await session.Get(server.Url("hello"));
+        var held = await session.Get(server.Url("hello"), Held);
         Assert.That((await DeliveredOn(session, server.Url("late"))).Name, Is.EqualTo(SocketThread), "the connection the handshake reuses was inline");
         Assert.That(session.Connector.CurrentState, Has.Property("Idle").EqualTo(1));
 

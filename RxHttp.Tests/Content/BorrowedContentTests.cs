@@ -7,16 +7,8 @@ namespace RxHttp.Tests.Content;
 
 /// <summary><see cref="ClientResponse.BorrowedContent"/>: the same bytes as <see cref="ClientResponse.Content"/>, from one reused buffer.</summary>
 [TestFixture]
-public class BorrowedContentTests
+public class BorrowedContentTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     // Copies each chunk during OnNext, as the contract asks, and counts distinct backing arrays.
     private static async Task<(byte[] Bytes, int Chunks, int Arrays)> CollectAsync(IObservable<ReadOnlyMemory<byte>> chunks, List<int>? sizes = null)
     {
@@ -36,7 +28,7 @@ public class BorrowedContentTests
     [Test]
     public async Task A_large_body_arrives_whole_through_one_reused_buffer()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         const int size = 3 * 1024 * 1024 + 17;
         var r = await session.Get($"bytes/{size}");
         var sizes = new List<int>();
@@ -53,7 +45,7 @@ public class BorrowedContentTests
     [TestCase("br")]
     public async Task Compressed_bodies_are_decoded(string kind)
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get($"compressed/{kind}");
         var (bytes, _, _) = await CollectAsync(r.BorrowedContent);
         Assert.That(Encoding.UTF8.GetString(bytes), Is.EqualTo(string.Concat(Enumerable.Repeat("compress me please ", 500))));
@@ -62,7 +54,7 @@ public class BorrowedContentTests
     [Test]
     public async Task Chunked_bodies_arrive_whole()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get("chunked/50");
         var (bytes, _, _) = await CollectAsync(r.BorrowedContent);
         Assert.That(Encoding.ASCII.GetString(bytes), Is.EqualTo(string.Concat(Enumerable.Range(0, 50).Select(i => $"chunk{i};"))));
@@ -71,7 +63,7 @@ public class BorrowedContentTests
     [Test]
     public async Task After_Read_it_replays_the_cached_body()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get("hello");
         var body = await r.Read();
         var (bytes, chunks, _) = await CollectAsync(r.BorrowedContent);
@@ -82,7 +74,7 @@ public class BorrowedContentTests
     [Test]
     public async Task The_body_can_be_consumed_once()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get("bytes/100000");
         await CollectAsync(r.BorrowedContent);
         Assert.ThrowsAsync<InvalidOperationException>(async () => await r.BorrowedContent.LastOrDefaultAsync());
@@ -91,7 +83,7 @@ public class BorrowedContentTests
     [Test]
     public async Task Disposing_mid_body_closes_the_connection()
     {
-        using var session = new ClientSession(_server.BaseUrl);
+        using var session = new ClientSession(Server.BaseUrl);
         var r = await session.Get($"bytes/{64 * 1024 * 1024}");
         var first = new TaskCompletionSource();
         var subscription = r.BorrowedContent.Subscribe(_ => first.TrySetResult());

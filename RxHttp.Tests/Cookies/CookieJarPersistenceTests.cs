@@ -17,6 +17,18 @@ public class CookieJarPersistenceTests
         (c.Name, c.Value, c.Domain, c.Path, c.Expires, c.MaxAge, c.Secure, c.HttpOnly, c.SameSite, c.HostOnly, c.CreationTime);
 
     [Test]
+    public void Names_with_quotes_and_spaces_survive_save_and_load()
+    {
+        var jar = new CookieJar(scheduler: new TestScheduler());
+        jar.UpdateCookies(new[] { "\"q\"=1", "a b=2" }, new Uri("http://example.com/"));
+        var file = Path.Combine(_dir, "odd.json");
+        jar.Save(file);
+        var loaded = new CookieJar(scheduler: new TestScheduler());
+        loaded.Load(file);
+        Assert.That(loaded.FilterCookies(new Uri("http://example.com/")).Select(kv => kv.Key + "=" + kv.Value), Is.EquivalentTo(new[] { "\"q\"=1", "a b=2" }));
+    }
+
+    [Test]
     public void Save_and_load_round_trip_every_attribute_and_the_send_order()
     {
         var scheduler = new TestScheduler();

@@ -7,23 +7,15 @@ using K = RxHttp.TraceEventKind;
 namespace RxHttp.Tests.Pipeline;
 
 [TestFixture]
-public class TracingTests
+public class TracingTests : KestrelFixture
 {
-    private KestrelServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await KestrelServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task One_redirected_request_reports_the_aiohttp_sequence()
     {
         using var session = new ClientSession();
         var events = new List<TraceEvent>();
         using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
-        var r = await session.Get(_server.Url("redirect/1"));
+        var r = await session.Get(Server.Url("redirect/1"));
         Assert.That(await r.Text(), Is.EqualTo("done"));
         List<K> kinds;
         lock (events) kinds = events.Select(e => e.Kind).ToList();
@@ -44,7 +36,7 @@ public class TracingTests
         using var session = new ClientSession();
         var events = new List<TraceEvent>();
         using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
-        (await session.Post(_server.Url("echo"), new RequestOptions { Data = "abc" })).Release();
+        (await session.Post(Server.Url("echo"), new RequestOptions { Data = "abc" })).Release();
         lock (events)
         {
             Assert.That(events.Select(e => e.Kind).Take(5), Is.EqualTo(new[] { K.RequestStart, K.ConnectionCreateStart, K.ConnectionCreateEnd, K.RequestHeadersSent, K.RequestChunkSent }));
@@ -59,8 +51,9 @@ public class TracingTests
         using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
         var events = new List<TraceEvent>();
         using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
-        var first = await session.Get($"http://localhost:{_server.Port}/hello");
-        var second = session.Get($"http://localhost:{_server.Port}/hello").ToTask();
+        // StreamResponse: the small body stays on the only connection, so the second request queues.
+        var first = await session.Get($"http://localhost:{Server.Port}/hello", new RequestOptions { StreamResponse = true });
+        var second = session.Get($"http://localhost:{Server.Port}/hello").ToTask();
         await Wait.Until(() => connector.CurrentState.Waiting == 1);
         await first.Read();
         (await second).Release();
@@ -81,10 +74,10 @@ public class TracingTests
         using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
         var events = new List<TraceEvent>();
         using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
-        await session.Get($"http://localhost:{_server.Port}/hello").SelectMany(r => r.Read());
+        await session.Get($"http://localhost:{Server.Port}/hello").SelectMany(r => r.Read());
         int firstCount;
         lock (events) firstCount = events.Count;
-        await session.Get($"http://localhost:{_server.Port}/hello").SelectMany(r => r.Read());
+        await session.Get($"http://localhost:{Server.Port}/hello").SelectMany(r => r.Read());
         List<K> first, second;
         lock (events)
         {

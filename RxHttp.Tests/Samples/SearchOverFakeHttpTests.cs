@@ -1,9 +1,10 @@
+// A namespace of its own, with its usings inside: RxHttp.Tests.Samples has a SearchViewModel of its own (RxHttp.Testing's sample).
+namespace RxHttp.Tests.Samples.Tui;
+
 using NUnit.Framework;
 using RxHttp.Samples.Tui;
 using RxHttp.Samples.Tui.ViewModels;
 using RxHttp.Testing;
-
-namespace RxHttp.Tests.Samples;
 
 /// <summary>
 /// The UI sample's search, end to end in virtual time: the view model over the app's own <see cref="DemoApi"/> and a

@@ -1,10 +1,11 @@
+// A namespace of its own, with its usings inside: RxHttp.Tests.Samples has a SearchViewModel of its own (RxHttp.Testing's sample).
+namespace RxHttp.Tests.Samples.Tui;
+
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Samples.Tui.ViewModels;
-
-namespace RxHttp.Tests.Samples;
 
 /// <summary>
 /// The UI sample's search view model in virtual time (Rx's HistoricalScheduler): debounce, the superseded request

@@ -18,7 +18,9 @@ public sealed record ReadmeBlock(int Line, string Code, bool Runnable, bool Prel
 /// table whose last header is <c>RxHttp</c> (a row's spans form one block).</summary>
 public static class ReadmeBlocks
 {
-    private static readonly Regex Fence = new(@"^\s*```(\S*)\s*(.*)$");
+    // CommonMark: up to three spaces, three or more backticks, and an info string without backticks (a line like
+    // "```` ```text ```` is inline code" is not a fence).
+    private static readonly Regex Fence = new(@"^ {0,3}```+[ \t]*([^`\s]*)([^`]*)$");
     private static readonly Regex CodeSpan = new(@"`((?:[^`\\]|\\.)+)`");
 
     public static IReadOnlyList<ReadmeBlock> Extract(string markdown)

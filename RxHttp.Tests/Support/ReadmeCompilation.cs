@@ -149,7 +149,9 @@ public sealed class ReadmeCompilation
 
         var here = AppContext.BaseDirectory;
         var pending = new Queue<string>(Directory.GetFiles(here, "RxHttp*.dll")
-            .Where(f => Path.GetFileName(f) is var n && !n.StartsWith("RxHttp.Tests") && !n.StartsWith("RxHttp.Samples") && !n.StartsWith("RxHttp.Soak")));
+            .Where(f => Path.GetFileName(f) is var n && !n.StartsWith("RxHttp.Tests") && !n.StartsWith("RxHttp.Samples") && !n.StartsWith("RxHttp.Soak"))
+            // RxHttp.Testing's package brings the real TestScheduler, though RxHttp.Testing.dll itself does not reference it.
+            .Append(Path.Combine(here, "Microsoft.Reactive.Testing.dll")));
         var framework = paths.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         while (pending.TryDequeue(out var file))

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Testing;
+using static RxHttp.Tests.Pipeline.Ticks;
 
 namespace RxHttp.Tests.Testing;
 
@@ -9,7 +10,6 @@ namespace RxHttp.Tests.Testing;
 public class FakeFaultTests : ReactiveTest
 {
     private const string Api = "https://api.example.test";
-    private static long S(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
 
     private static Exception? ErrorOf(FakeFault fault, ClientTimeout? timeout = null, long disposeAt = 1000)
     {

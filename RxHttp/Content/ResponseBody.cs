@@ -1,11 +1,15 @@
 using System.Runtime.CompilerServices;
 using RxHttp.Http1;
+using RxHttp.Transport;
 
 namespace RxHttp;
 
 /// <summary>
 /// Reads one response body off its connection by the framing chosen once from the head (none, length,
-/// chunked, until close), then returns or closes the connection at the end. Not thread-safe: one reader.
+/// chunked, until close), and owns that connection: at the end of the body it returns it to the pool (or closes
+/// it), stops the request's Total timer and completes the download progress itself; nothing calls back up into
+/// the response. Not thread-safe: one reader, or the one drain that keeps an unread body (<see cref="KeepUnread"/>)
+/// until a late reader takes over.
 /// </summary>
 internal sealed class ResponseBody
 {
@@ -17,12 +21,41 @@ internal sealed class ResponseBody
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
     private byte _state; // 0 reading, 1 done, 2 failed/closed (a byte: with the framing and keep-alive flag it packs into one word)
+    private byte _claim; // 0 nobody, 1 a reader, 2 the drain of an unread body (KeepUnread)
+
+    // Body bytes already taken off the connection (a small body that came with its head, or what the drain of an
+    // unread body kept), served before anything still on the wire.
+    private byte[]? _kept;
+    private int _keptStart, _keptEnd;
+    private Drain? _drain;
+
+    private TimerWheel.Timer? _endTimer;
+    private ProgressSink? _progress;
+
+    private sealed class ProgressSink(IObserver<TransferProgress> observer, long? total)
+    {
+        public readonly IObserver<TransferProgress> Observer = observer;
+        public readonly long? Total = total;
+    }
 
     // Reads at least this large go straight from the socket into the reader's memory (one copy); smaller ones fill
     // the connection buffer first, so a reader taking a few bytes at a time costs one syscall per buffer, not per read.
     internal const int DirectReadMin = 16 * 1024;
 
-    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive)
+    /// <summary>
+    /// A Content-Length body up to this size that is already in the read buffer with its head is taken off the
+    /// connection at once, so the connection goes back to the pool before the response is delivered and an
+    /// unread response holds nothing (the sequential-GET case: one exact copy, which Read() then hands out as is).
+    /// </summary>
+    internal const int TakeWithHeadMax = 64 * 1024;
+
+    /// <summary>
+    /// Most bytes of an unread body kept in memory once the subscription that delivered the response has ended
+    /// (SocketsHttpHandler drains up to the same 1 MiB); the rest of a longer body waits on its connection.
+    /// </summary>
+    internal const int UnreadKeepMax = 1024 * 1024;
+
+    public ResponseBody(Connection connection, BodyFraming framing, long contentLength, ReadTimer? timer, HttpParserLimits limits, bool keepAlive, long takeWithHeadMax = TakeWithHeadMax)
     {
         _connection = connection;
         _framing = framing;
@@ -31,37 +64,204 @@ internal sealed class ResponseBody
         _keepAlive = keepAlive;
         if (framing == BodyFraming.Chunked) _chunked = new ChunkedDecoder(limits);
         if (framing == BodyFraming.None || framing == BodyFraming.ContentLength && contentLength == 0) Finish();
+        else if (framing == BodyFraming.ContentLength && contentLength <= takeWithHeadMax && connection.BufferedCount >= contentLength)
+        {
+            var n = (int)contentLength;
+            _kept = connection.Buffered[..n].ToArray();
+            _keptEnd = n;
+            connection.Consume(n);
+            _remaining = 0;
+            BytesRead = n;
+            Finish();
+        }
     }
 
+    /// <summary>True once the connection is done with (returned or closed); kept bytes may still be left to read.</summary>
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
     /// <summary>True once a read failed or the body was released unread (as opposed to ended).</summary>
     public bool Failed => Volatile.Read(ref _state) == 2;
+    /// <summary>True when nothing is left to read: the connection is done with and no kept bytes remain.</summary>
+    public bool AtEnd => IsDone && _drain is null && (_kept is null || _keptStart == _keptEnd);
 
     /// <summary>The connection the body is read from.</summary>
     public Connection Connection => _connection;
 
-    /// <summary>The response this body belongs to (set by it), told when the body ends; a field rather than a callback closure.</summary>
-    public ClientResponse? Owner { get; set; }
+    /// <summary>The request's Total timer: stopped when the body ends (or at once if it already has).</summary>
+    public void StopAtEnd(TimerWheel.Timer timer)
+    {
+        _endTimer = timer;
+        if (IsDone) Interlocked.Exchange(ref _endTimer, null)?.Cancel();
+    }
 
-    // The connection goes back to the pool only after a complete body on a keep-alive connection.
-    private void OnEnd(bool complete) => ClientResponse.OnBodyEnd(Owner, _connection, complete, _keepAlive);
+    /// <summary>Where DownloadProgress goes; completed when the body ends (or at once if it already has).</summary>
+    public void ReportProgress(IObserver<TransferProgress> progress, long? total)
+    {
+        Volatile.Write(ref _progress, new ProgressSink(progress, total));
+        if (IsDone) progress.OnCompleted();
+    }
 
     /// <summary>Bytes still to come when the length is known (Content-Length framing), else null.</summary>
-    public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining : null;
+    public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining + (_keptEnd - _keptStart) : null;
+
+    /// <summary>Body bytes taken off the wire so far.</summary>
     public long BytesRead { get; private set; }
 
     /// <summary>Content-Length body bytes that went through the connection buffer rather than straight into the reader's memory (tests).</summary>
     internal long BytesViaBuffer { get; private set; }
 
+    /// <summary>
+    /// The whole body as one array when all of it was kept and none of it was read yet (a small body that came with
+    /// its head): handed over as is, so Read() costs no second copy. Null otherwise.
+    /// </summary>
+    public byte[]? TakeWhole()
+    {
+        if (_kept is not { } kept || _keptStart != 0 || _keptEnd != kept.Length || _drain is not null || Volatile.Read(ref _state) != 1) return null;
+        _keptStart = _keptEnd;
+        return kept;
+    }
+
+    /// <summary>A reader starts: it takes over from the drain of an unread body if one runs.</summary>
+    public void Claim()
+    {
+        if (Interlocked.CompareExchange(ref _claim, 1, 0) != 2) return;
+        // The drain publishes itself once its synchronous start returned: a short wait on a rare path.
+        var spin = new SpinWait();
+        Drain? drain;
+        while ((drain = Volatile.Read(ref _drain)) is null) spin.SpinOnce();
+        lock (drain) drain.Claimed = true;
+    }
+
+    /// <summary>
+    /// Nobody took the body by the end of the subscription that delivered the response: read it into memory, up to
+    /// <see cref="UnreadKeepMax"/> bytes (and no further than <paramref name="maxBody"/>, when set), so the
+    /// connection goes back to the pool and a later read still works. A longer body is kept only that far and the rest
+    /// waits on the connection for a reader (or the response's guard). A reader that claims the body meanwhile takes
+    /// over from what was kept so far, without losing a byte.
+    /// </summary>
+    public void KeepUnread(long maxBody)
+    {
+        if (IsDone || Interlocked.CompareExchange(ref _claim, 2, 0) != 0) return;
+        var drain = new Drain();
+        drain.Task = DrainAsync(drain, maxBody > 0 && maxBody < UnreadKeepMax ? (int)maxBody : UnreadKeepMax);
+        Volatile.Write(ref _drain, drain);
+    }
+
+    /// <summary>True while an unread body is being kept (its connection is not yet returned or closed).</summary>
+    public bool IsDraining => _drain is { Task.IsCompleted: false };
+
+    // The drain and a reader that claims the body meanwhile share the kept bytes under this object's lock: the drain's
+    // read in flight fills the array past _keptEnd while the reader takes what is before it, so a late reader gets the
+    // bytes already kept at once instead of waiting for more to arrive.
+    private sealed class Drain
+    {
+        public Task? Task;
+        public bool Claimed; // under the lock
+        public Exception? Error;
+    }
+
+    // Never faults: a failure is kept for the reader that takes over, so nothing goes unobserved.
+    private async Task DrainAsync(Drain drain, int max)
+    {
+        try
+        {
+            // Longer than what is kept: left on the connection whole (nothing to copy for a large download).
+            if (_framing == BodyFraming.ContentLength && _remaining > max) return;
+            var size = _framing == BodyFraming.ContentLength ? (int)_remaining : Math.Min(max, Math.Max(_connection.BufferedCount, 4096));
+            lock (drain)
+            {
+                _kept = GC.AllocateUninitializedArray<byte>(Math.Max(size, 1));
+                _keptStart = _keptEnd = 0;
+            }
+            while (true)
+            {
+                Memory<byte> free;
+                lock (drain)
+                {
+                    if (drain.Claimed || Volatile.Read(ref _state) != 0) return;
+                    if (_keptEnd == _kept!.Length)
+                    {
+                        if (_kept.Length >= max) return; // the bound: the rest waits on the connection
+                        // Grown in place: a claim stops the drain before a reader takes any byte it might move.
+                        Array.Resize(ref _kept, Math.Min(max, _kept.Length * 2));
+                    }
+                    free = _kept.AsMemory(_keptEnd);
+                }
+                var n = await ReadWireAsync(free, CancellationToken.None).ConfigureAwait(false);
+                lock (drain)
+                {
+                    if (n == 0) return;
+                    _keptEnd += n;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            lock (drain) drain.Error = e;
+        }
+    }
+
+    /// <summary>Stops reading from outside (the Total timer): the read in flight fails with <paramref name="reason"/>.</summary>
+    public void AbortWith(Exception reason)
+    {
+        if (IsDone) return;
+        _connection.Abort(reason);
+        Fail();
+    }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
+    public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct)
     {
-        if (destination.IsEmpty) return 0;
+        if (destination.IsEmpty) return new ValueTask<int>(0);
+        return _kept is null && _drain is null ? ReadWireAsync(destination, ct) : ReadKeptAsync(destination, ct);
+    }
+
+    // What was taken off the wire first (after the drain, if one ran, stopped), then the rest of the body.
+    private async ValueTask<int> ReadKeptAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        if (_drain is { } drain)
+        {
+            lock (drain)
+            {
+                drain.Claimed = true;
+                if (drain.Error is null && _kept is { } early && _keptStart < _keptEnd)
+                {
+                    // What the drain kept so far, while its read in flight fills the array further on.
+                    var k = Math.Min(destination.Length, _keptEnd - _keptStart);
+                    early.AsSpan(_keptStart, k).CopyTo(destination.Span);
+                    _keptStart += k;
+                    return k;
+                }
+            }
+            await drain.Task!.WaitAsync(ct).ConfigureAwait(false);
+            if (drain.Error is { } error)
+            {
+                // Kept (the drain stays): every later read fails with it too.
+                Fail();
+                throw error;
+            }
+            _drain = null;
+        }
+        if (_kept is { } kept)
+        {
+            if (_keptStart < _keptEnd)
+            {
+                var n = Math.Min(destination.Length, _keptEnd - _keptStart);
+                kept.AsSpan(_keptStart, n).CopyTo(destination.Span);
+                _keptStart += n;
+                return n;
+            }
+            _kept = null;
+        }
+        return await ReadWireAsync(destination, ct).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadWireAsync(Memory<byte> destination, CancellationToken ct)
+    {
         if (_state == 1) return 0;
-        if (_state == 2) throw _connection.AbortReason is ClientError ce ? ce : new ClientPayloadError("The response was released before its body was read.");
+        if (_state == 2)
+            throw _connection.AbortReason is ClientError ce ? ce : new ClientPayloadError("The response was released before its body was read.");
         try
         {
             var n = _framing switch
@@ -88,9 +288,9 @@ internal sealed class ResponseBody
     public async ValueTask<byte[]?> ReadChunkAsync(int max, CancellationToken ct)
     {
         // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
-        var avail = _framing == BodyFraming.Chunked ? _pending : _connection.BufferedCount;
+        var avail = _kept is not null && _drain is null ? _keptEnd - _keptStart : _framing == BodyFraming.Chunked ? _pending : _connection.BufferedCount;
         var size = avail > 0 ? Math.Min(avail, max) : max;
-        if (_framing == BodyFraming.ContentLength) size = (int)Math.Min(size, Math.Max(_remaining, 1));
+        if (_framing == BodyFraming.ContentLength) size = (int)Math.Min(size, Math.Max(RemainingLength!.Value, 1));
         else if (avail == 0 && _chunked is { DataRemaining: > 0 and var left } && _connection.BufferedCount == 0) size = (int)Math.Min(size, left);
         // Uninitialized: every byte handed out is overwritten by the read, so zeroing 64 KiB per chunk is waste.
         var buffer = GC.AllocateUninitializedArray<byte>(size);
@@ -197,25 +397,36 @@ internal sealed class ResponseBody
     private void Count(int n)
     {
         BytesRead += n;
-        Owner?.OnBytesRead(BytesRead);
+        if (Volatile.Read(ref _progress) is { } progress) progress.Observer.OnNext(new TransferProgress(BytesRead, progress.Total));
     }
 
     private int Finish()
     {
-        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) OnEnd(true);
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) End(true);
         return 0;
     }
 
     /// <summary>Stops reading: the connection is closed unless the body already ended.</summary>
     public void Fail()
     {
-        if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) OnEnd(false);
+        if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) End(false);
+    }
+
+    // The connection goes back to the pool only after a complete body on a keep-alive connection; the body's own
+    // reader closed it otherwise, so its read buffer can go back to the array pool (owned).
+    private void End(bool complete)
+    {
+        if (complete && _keepAlive) _connection.Release();
+        else _connection.Close(owned: complete);
+        Interlocked.Exchange(ref _endTimer, null)?.Cancel();
+        Volatile.Read(ref _progress)?.Observer.OnCompleted();
     }
 
     /// <summary>Drains what is already buffered so a fully received body still frees its connection for reuse.</summary>
     public bool TryDrainBuffered()
     {
         if (_state != 0) return _state == 1;
+        if (Volatile.Read(ref _claim) == 2) return false;
         if (_framing == BodyFraming.ContentLength && _connection.BufferedCount >= _remaining)
         {
             _connection.Consume((int)_remaining);

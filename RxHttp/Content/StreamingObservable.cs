@@ -14,7 +14,8 @@ internal static class StreamingObservable
         System.Reactive.Linq.Observable.Create<T>(observer =>
         {
             var checkpoint = new Checkpoint();
-            var subscription = System.Reactive.Linq.Observable.Create<T>((o, ct) => body(o, checkpoint, ct)).Subscribe(observer);
+            // RxAsync.CreateAsync, not Observable.Create: it keeps observing the loop's task after disposal.
+            var subscription = RxAsync.CreateAsync<T>((o, ct) => body(o, checkpoint, ct)).Subscribe(observer);
             checkpoint.Returned = true;
             return subscription;
         });
@@ -23,7 +24,7 @@ internal static class StreamingObservable
     public static IObservable<T> From<T>(Func<CancellationToken, IAsyncEnumerable<T>> items) =>
         Create<T>(async (observer, checkpoint, ct) =>
         {
-            await foreach (var item in items(ct).ConfigureAwait(false))
+            await foreach (var item in items(ct).WithCancellation(ct).ConfigureAwait(false))
             {
                 observer.OnNext(item);
                 await checkpoint.AfterItem().ConfigureAwait(false);

@@ -57,7 +57,13 @@ public sealed partial class ClientSession
             plan = BuildPlan(options.Middlewares ?? SessionOptions.Middlewares, tracer is not null, allow, maxRedirects);
         }
         return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer,
-            request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler);
+            request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
+    }
+
+    // A response was collected with its body neither read nor released (its guard closed the connection).
+    private void ReportUnreleased(RequestInfo request)
+    {
+        if (_trace.HasObservers) _trace.OnNext(new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
     }
 
     private CallPlan? _plainFollowing, _plainNotFollowing;

@@ -13,30 +13,32 @@ namespace RxHttp;
 /// <param name="Jar">Sends the jar's cookies on each hop and stores Set-Cookie; null for none.</param>
 /// <param name="Auth">Applies Basic credentials (URL or request property) on each hop.</param>
 /// <param name="Redirects">Whether and how far redirects are followed.</param>
-internal sealed record CallPlan(RequestHandler? Hop, Http1Exchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
+internal sealed record CallPlan(RequestHandler? Hop, IExchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
 
 /// <summary>
-/// One request from subscription to its one response, as a single object: the redirect loop, per-hop auth and
-/// cookies, the Total timer (it is its own wheel timer), raise-for-status and the outcome trace. The public
-/// operators (<see cref="RedirectsOperator"/>, <see cref="TotalTimeoutOperator"/>, ...) compose the same steps
-/// from separate observables; fused, a plain request costs this object and the exchange's state machine instead of
-/// about twenty operator observables, sinks and disposables, which was most of RxHttp's per-request overhead.
-/// Emits at most one response, then completes: a hop that emits more (a middleware) has the rest released.
+/// The engine: one request from subscription to its one response, as a single object. Its steps are written once
+/// and the public operators are the same code wrapped as operators: the Total deadline is <see cref="TotalDeadline"/>
+/// (also <see cref="TotalTimeoutOperator"/>), redirects <see cref="RedirectsOperator.Step"/> (also
+/// <c>FollowRedirects</c>), cookies <see cref="CookiesOperator.WithCookieHeader"/>/<see cref="CookiesOperator.Store"/>
+/// (also <c>WithCookies</c>), auth <see cref="BasicAuthOperator.WithAuthorization"/> (also <c>WithBasicAuth</c>),
+/// raise-for-status <see cref="RaiseForStatusOperator.Check"/> (also <c>RaiseForStatus</c>). Fused rather than
+/// chained as operators, a plain request costs this object and the exchange's state machine instead of about twenty
+/// operator observables, sinks and disposables, which was most of RxHttp's per-request overhead.
+/// Emits at most one response, then completes: a hop that emits more (a middleware) has the rest released. When the
+/// subscription has ended, an unread body is kept in memory, bounded (<see cref="ClientResponse.OnSubscriptionEnded"/>).
 /// </summary>
-internal sealed class RequestCall : TimerWheel.Timer, IDisposable
+internal sealed class RequestCall : TotalDeadline, IDisposable
 {
     private readonly CallPlan _plan;
-    private readonly IObserver<ClientResponse> _observer;
+    // Let go of once the response is delivered: the call lives on in the timer wheel until the body ends, and the
+    // observer (an awaiter, say) would keep the response from being collected by its guard.
+    private IObserver<ClientResponse> _observer;
     private readonly Func<ClientResponse, bool>? _raise;
     private readonly RequestTracer? _tracer;
-    private TimeSpan _total;
-    private bool _timed;
+    private bool _streaming; // RequestOptions.StreamResponse: an unread body stays on its connection for a later read
 
-    // All under Gate: the call is private to the pipeline, so it is its own lock.
-    private object Gate => this;
+    // All under Gate (TotalDeadline's, with Finished).
     private int _hop; // the current hop: messages of earlier ones are ignored
-    private bool _finished; // a terminal message went out, or the subscription was disposed before one
-    private ClientResponse? _delivered; // once delivered, the timer belongs to the response's body
     private IDisposable? _current; // the hop's subscription (handler hops)
     private CancellationTokenSource? _cts; // the exchange's cancellation (direct hops)
 
@@ -62,15 +64,10 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
     /// </summary>
     public static IDisposable Start(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer,
         Func<ClientResponse, bool>? raise = null, RequestTracer? tracer = null,
-        TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null)
+        TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null, bool streamResponse = false)
     {
-        var call = new RequestCall(plan, request, observer, raise, tracer);
-        if (scheduler is not null && ClientTimeout.Active(total) is { } delay)
-        {
-            call._total = delay;
-            call._timed = true;
-            TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, ceilThreshold), call);
-        }
+        var call = new RequestCall(plan, request, observer, raise, tracer) { _streaming = streamResponse };
+        if (scheduler is not null && ClientTimeout.Active(total) is { } delay) call.Arm(scheduler, delay, ceilThreshold);
         call.Send(request);
         return call;
     }
@@ -80,7 +77,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         int index;
         lock (Gate)
         {
-            if (_finished) return;
+            if (Finished) return;
             _request = request;
             index = ++_hop;
         }
@@ -115,7 +112,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         bool keep;
         lock (Gate)
         {
-            keep = !_finished && _hop == index;
+            keep = !Finished && _hop == index;
             if (keep) _current = subscription;
         }
         if (!keep) subscription.Dispose();
@@ -128,7 +125,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         var cts = RxAsync.CtsCache.Rent();
         lock (Gate)
         {
-            if (_finished)
+            if (Finished)
             {
                 RxAsync.CtsCache.Return(cts);
                 return;
@@ -194,7 +191,7 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
     private void OnHopNext(int index, ClientResponse response)
     {
         bool current;
-        lock (Gate) current = !_finished && _hop == index;
+        lock (Gate) current = !Finished && _hop == index;
         if (!current)
         {
             response.Release();
@@ -247,15 +244,15 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         IDisposable? subscription;
         lock (Gate)
         {
-            if (_finished || _hop != index)
+            if (Finished || _hop != index)
             {
                 subscription = null;
                 current = false;
             }
             else
             {
-                _finished = true;
-                _delivered = response;
+                Finished = true;
+                Deliver(response);
                 subscription = _current;
                 _current = null;
             }
@@ -266,10 +263,23 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
             return;
         }
         // From here the Total timer bounds the body: it stops when the response's connection is released.
-        if (_timed) response.OnReleased(this);
+        HandOver(response);
         _tracer?.Emit(TraceEventKind.RequestEnd, response: response);
-        _observer.OnNext(response);
-        _observer.OnCompleted();
+        if (_streaming) response.KeepStreaming();
+        var observer = _observer;
+        _observer = Delivered.Instance;
+        try
+        {
+            observer.OnNext(response);
+            observer.OnCompleted();
+        }
+        finally
+        {
+            // The subscription has ended: a body nobody took is kept in memory (bounded), so a response an operator
+            // dropped (Where, Take, ...) holds no connection. An awaiting caller's awaiter
+            // does this itself once its continuation has run (ObservableAwaiter).
+            if (observer is not ObservableAwaiter<ClientResponse>) response.OnSubscriptionEnded();
+        }
         subscription?.Dispose();
     }
 
@@ -278,11 +288,11 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
     {
         lock (Gate)
         {
-            if (_finished || _hop != index) return;
-            _finished = true;
+            if (Finished || _hop != index) return;
+            Finished = true;
             _current = null;
         }
-        if (_timed) Cancel();
+        StopTimer();
         _observer.OnCompleted();
     }
 
@@ -291,40 +301,27 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         IDisposable? subscription;
         lock (Gate)
         {
-            if (_finished || _hop != index) return;
-            _finished = true;
+            if (Finished || _hop != index) return;
+            Finished = true;
             subscription = _current;
             _current = null;
         }
-        if (_timed) Cancel();
+        StopTimer();
         _tracer?.Emit(TraceEventKind.RequestException, error: error);
         _observer.OnError(error);
         subscription?.Dispose();
     }
 
-    protected internal override void Run()
+    protected override void OnDeadline(TotalTimeoutError error)
     {
-        ClientResponse? response;
-        IDisposable? subscription = null;
-        CancellationTokenSource? cts = null;
+        IDisposable? subscription;
+        CancellationTokenSource? cts;
         lock (Gate)
         {
-            if (_finished && _delivered is null) return;
-            _finished = true;
-            response = _delivered;
-            if (response is null)
-            {
-                subscription = _current;
-                _current = null;
-                cts = _cts;
-                _cts = null;
-            }
-        }
-        var error = new TotalTimeoutError($"Total timeout of {_total.TotalSeconds:0.###} s exceeded");
-        if (response is not null)
-        {
-            response.AbortWith(error);
-            return;
+            subscription = _current;
+            _current = null;
+            cts = _cts;
+            _cts = null;
         }
         subscription?.Dispose();
         cts?.Cancel();
@@ -338,16 +335,25 @@ internal sealed class RequestCall : TimerWheel.Timer, IDisposable
         CancellationTokenSource? cts;
         lock (Gate)
         {
-            if (_finished) return;
-            _finished = true;
+            if (Finished) return;
+            Finished = true;
             subscription = _current;
             _current = null;
             cts = _cts;
             _cts = null;
         }
-        if (_timed) Cancel();
+        StopTimer();
         subscription?.Dispose();
         cts?.Cancel();
+    }
+
+    // Stands in for the observer once it got its response (nothing reaches it after that).
+    private sealed class Delivered : IObserver<ClientResponse>
+    {
+        public static readonly Delivered Instance = new();
+        public void OnNext(ClientResponse value) { }
+        public void OnError(Exception error) { }
+        public void OnCompleted() { }
     }
 
     private sealed class HopObserver(RequestCall call, int index) : IObserver<ClientResponse>

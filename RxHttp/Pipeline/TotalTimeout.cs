@@ -25,24 +25,25 @@ public static class TotalTimeoutOperator
         public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
-            var sink = new Sink(observer, delay);
-            TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, ceilThreshold), sink);
+            var sink = new Sink(observer, delay, ceilThreshold, scheduler);
             sink.SetInner(source.Subscribe(sink));
             return sink;
         }
     }
 
-    // One object per request is observer, subscription and the wheel timer itself: the closures, delegates,
-    // anonymous observer/disposable and timer handles of an Observable.Create version cost about ten allocations.
-    private sealed class Sink(IObserver<ClientResponse> observer, TimeSpan delay) : TimerWheel.Timer, IObserver<ClientResponse>, IDisposable
+    // The engine's own deadline (TotalDeadline) as an operator: one object per request is observer, subscription and
+    // the wheel timer itself.
+    private sealed class Sink : TotalDeadline, IObserver<ClientResponse>, IDisposable
     {
         private static readonly IDisposable Disposed = Disposable.Empty;
+        private readonly IObserver<ClientResponse> _observer;
         private IDisposable? _inner; // Disposed once disposed
-        private ClientResponse? _delivered;
-        private bool _finished;
 
-        // The sink is private to this operator, so it is its own lock.
-        private object Gate => this;
+        public Sink(IObserver<ClientResponse> observer, TimeSpan delay, TimeSpan ceilThreshold, IScheduler scheduler)
+        {
+            _observer = observer;
+            Arm(scheduler, delay, ceilThreshold);
+        }
 
         public void SetInner(IDisposable subscription)
         {
@@ -51,52 +52,37 @@ public static class TotalTimeoutOperator
 
         private void DisposeInner() => Interlocked.Exchange(ref _inner, Disposed)?.Dispose();
 
-        protected internal override void Run()
+        protected override void OnDeadline(TotalTimeoutError error)
         {
-            ClientResponse? response;
-            lock (Gate)
-            {
-                if (_finished && _delivered is null) return;
-                _finished = true;
-                response = _delivered;
-            }
-            var error = new TotalTimeoutError($"Total timeout of {delay.TotalSeconds:0.###} s exceeded");
-            if (response is null)
-            {
-                DisposeInner();
-                observer.OnError(error);
-            }
-            else
-            {
-                response.AbortWith(error);
-            }
+            DisposeInner();
+            _observer.OnError(error);
         }
 
         public void OnNext(ClientResponse response)
         {
             lock (Gate)
             {
-                if (_finished)
+                if (Finished)
                 {
                     response.Release();
                     return;
                 }
-                _delivered = response;
+                Deliver(response);
             }
             // After delivery the timer belongs to the response's lifetime (body reading counts).
-            response.OnReleased(this);
-            observer.OnNext(response);
+            HandOver(response);
+            _observer.OnNext(response);
         }
 
         public void OnError(Exception error)
         {
             lock (Gate)
             {
-                if (_finished) return;
-                _finished = true;
+                if (Finished) return;
+                Finished = true;
             }
-            Cancel();
-            observer.OnError(error);
+            StopTimer();
+            _observer.OnError(error);
         }
 
         public void OnCompleted()
@@ -104,12 +90,12 @@ public static class TotalTimeoutOperator
             bool anyDelivered;
             lock (Gate)
             {
-                if (_finished && _delivered is null) return;
-                _finished = true;
-                anyDelivered = _delivered is not null;
+                if (Finished && !WasDelivered) return;
+                Finished = true;
+                anyDelivered = WasDelivered;
             }
-            if (!anyDelivered) Cancel();
-            observer.OnCompleted();
+            if (!anyDelivered) StopTimer();
+            _observer.OnCompleted();
         }
 
         public void Dispose()
@@ -117,10 +103,10 @@ public static class TotalTimeoutOperator
             DisposeInner();
             lock (Gate)
             {
-                if (_delivered is not null) return;
-                _finished = true;
+                if (WasDelivered) return;
+                Finished = true;
             }
-            Cancel();
+            StopTimer();
         }
     }
 }

@@ -4,7 +4,7 @@ using System.Reactive.Subjects;
 
 namespace RxHttp;
 
-/// <summary>aiohttp's sixteen TraceConfig signals, as the kinds of one event stream.</summary>
+/// <summary>aiohttp's sixteen TraceConfig signals, as the kinds of one event stream, and RxHttp's own <see cref="ResponseUnreleased"/>.</summary>
 public enum TraceEventKind
 {
     /// <summary>A hop is about to be sent (once per redirect hop, as aiohttp).</summary>
@@ -39,6 +39,11 @@ public enum TraceEventKind
     DnsCacheHit,
     /// <summary>The DNS cache did not have the host.</summary>
     DnsCacheMiss,
+    /// <summary>
+    /// Not one of aiohttp's signals: a response was garbage-collected with its body neither read nor released, so
+    /// its connection was closed then (aiohttp warns "Unclosed response"). Reported with request id 0.
+    /// </summary>
+    ResponseUnreleased,
 }
 
 /// <summary>One traced moment of one request.</summary>

@@ -222,7 +222,7 @@ internal sealed class WsInflater : IDisposable
     }
 
     /// <summary>Hands the inflater the bytes of the current call, then reports "nothing more yet" (0).</summary>
-    private sealed class InputFeed : Stream
+    private sealed class InputFeed : ReadOnlyStreamBase
     {
         private byte[]? _data;
         private int _position, _length;
@@ -245,15 +245,9 @@ internal sealed class WsInflater : IDisposable
             return n;
         }
 
+        // The bytes are already here: reads complete at once, with no sync-over-async.
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override void Flush() { }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
     }
 }

@@ -1,0 +1,62 @@
+using System.Buffers;
+using System.Text;
+
+namespace RxHttp;
+
+public sealed partial class ClientResponse
+{
+    // Below this a body usually came with the head, and its array is small.
+    private const int LargeTextMin = 64 * 1024;
+
+    /// <summary>
+    /// <c>Text()</c> of a large UTF-8 body of known length, not read yet: the bytes go into a pooled buffer and only the
+    /// string is allocated (as HttpClient's GetStringAsync), rather than an array of the body's length and the string.
+    /// The string is cached; valid UTF-8 re-encodes to the same bytes, so a later <c>Read()</c> gets them back
+    /// exactly. A body that is not valid UTF-8 caches its bytes instead. Null: the usual path applies.
+    /// </summary>
+    /// <summary>Whether an array of the body is cached (tests: a large UTF-8 Text() keeps only its string).</summary>
+    internal bool HoldsBodyBytes => _cached is not null;
+
+    private ValueTask<string>? TryLargeText(Encoding encoding, CancellationToken ct)
+    {
+        if (encoding is not UTF8Encoding) return null;
+        if (_extras?.CachedText is { } cached) return new ValueTask<string>(cached);
+        if (_cached is not null || Decoded is not null || _body is not { IsDone: false, RemainingLength: { } len } || len is < LargeTextMin or > int.MaxValue)
+            return null;
+        return ReadLargeTextAsync(encoding, (int)len, ct);
+    }
+
+    private async ValueTask<string> ReadLargeTextAsync(Encoding encoding, int length, CancellationToken ct)
+    {
+        BoundedBodyBuffer.CheckAnnounced(MaxBodySize, length);
+        BeginConsume();
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var got = 0;
+            while (got < length)
+            {
+                var n = await _body!.ReadAsync(buffer.AsMemory(got, length - got), ct).ConfigureAwait(false);
+                if (n == 0) break;
+                Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+                got += n;
+            }
+            if (got < length) throw new ClientPayloadError("Response payload is not completed.");
+            var bytes = buffer.AsSpan(0, length);
+            var text = encoding.GetString(bytes);
+            if (System.Text.Unicode.Utf8.IsValid(bytes)) GetExtras().CachedText = text;
+            else _cached = bytes.ToArray();
+            return text;
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+        finally
+        {
+            // Every read into it has ended (each was awaited), so the buffer is nobody's now.
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
