@@ -44,7 +44,6 @@ public sealed partial class ClientResponse : IDisposable
         public IReadOnlyList<ClientResponse>? History;
         public IReadOnlyDictionary<string, string>? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
-        public long? ProgressTotal;
         public string? CachedText; // a large UTF-8 body read by Text() (ClientResponse.LargeText.cs)
         public UnreleasedResponseGuard? Guard;
         public long? MaxBodySize;
