@@ -127,8 +127,8 @@ public class HotPathTests
     public async Task A_request_cancelled_while_waiting_for_a_pool_slot_leaves_the_queue_and_loses_no_lease()
     {
         using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 }) });
-        // An awaited response whose body is still on its connection (too long to come with its head) keeps the only slot until read.
-        var holder = await session.Get("bytes/200000");
+        // An awaited response whose body stays on its connection (StreamResponse: not kept in memory) keeps the only slot until read.
+        var holder = await session.Get("bytes/200000", new RequestOptions { StreamResponse = true });
         var waiting = session.Get("seq").Subscribe(_ => Assert.Fail("cancelled"), _ => { });
         await Wait.Until(() => session.Connector.CurrentState.Waiting == 1, what: "the second request queues at the limit");
         waiting.Dispose();

@@ -102,7 +102,7 @@ public class InlineCompletionsTests
             await using var session = Session(inline: true);
             using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
             Assert.That(RxHttp.Transport.InlineCompletions.TrySet(probe, true), Is.False);
-            var held = await session.Get(server.Url("/held"));
+            var held = await session.Get(server.Url("/held"), Held);
             var thread = await DeliveredOn(session, server.Url("/late"));
             Assert.That(thread.IsThreadPoolThread, Is.True, "what the runtime does by itself");
             held.Release();

@@ -322,7 +322,8 @@ public class BodyEndToEndTests
     public async Task Download_progress_follows_the_body_and_completes()
     {
         using var session = new ClientSession(_server.BaseUrl);
-        var r = await session.Get("bytes/1000000");
+        // StreamResponse: an awaited body under 1 MiB would otherwise be kept in memory before the progress is watched.
+        var r = await session.Get("bytes/1000000", new RequestOptions { StreamResponse = true });
         var seen = new List<TransferProgress>();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sub = r.DownloadProgress.Subscribe(seen.Add, () => done.TrySetResult());
