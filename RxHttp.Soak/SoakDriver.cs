@@ -61,8 +61,11 @@ public static class SoakDriver
 
         // Cancelled requests close their connections as the cancellation lands, not before Dispose returns.
         var idle = await Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0, Waiting: 0 }, TimeSpan.FromSeconds(30));
+        // Before the session closes its idle connections: every client socket left is one the pool knows about. A
+        // connection closed as the run ended may still be closing on the server's side while the counts are read, so
+        // they are given a moment to agree; a leaked socket never does.
+        await Until(() => ProcessFigures.SocketDescriptors() <= fdBaseline + session.Connector.CurrentState.Open + server.OpenConnections, TimeSpan.FromSeconds(5));
         var poolAfter = session.Connector.CurrentState;
-        // Before the session closes its idle connections: every client socket left is one the pool knows about.
         var fdLive = ProcessFigures.SocketDescriptors();
         var fdExpected = fdBaseline + poolAfter.Open + server.OpenConnections;
         var normal = await session.Get(server.Url("/ok")).SelectMany(r => r.Text()).FirstAsync() == "ok" ? "ok" : "wrong";
