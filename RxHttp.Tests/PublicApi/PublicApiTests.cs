@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using NUnit.Framework;
 using PublicApiGenerator;
 
@@ -20,7 +19,7 @@ public class PublicApiTests
     public void DependencyInjection_public_api_matches_the_approved_file() =>
         Verify(typeof(RxHttp.Extensions.DependencyInjection.IClientSessionFactory).Assembly);
 
-    internal static void Verify(Assembly assembly, [CallerFilePath] string thisFile = "")
+    internal static void Verify(Assembly assembly)
     {
         var actual = Normalise(assembly.GeneratePublicApi(new ApiGeneratorOptions
         {
@@ -35,7 +34,7 @@ public class PublicApiTests
                 "System.Runtime.CompilerServices.IteratorStateMachineAttribute",
             },
         }));
-        var approvedPath = Path.Combine(Path.GetDirectoryName(thisFile)!, assembly.GetName().Name + ".approved.txt");
+        var approvedPath = Path.Combine(ApprovedFolder(), assembly.GetName().Name + ".approved.txt");
         if (Environment.GetEnvironmentVariable("RXHTTP_APPROVE_API") == "1")
         {
             File.WriteAllText(approvedPath, actual);
@@ -48,6 +47,18 @@ public class PublicApiTests
         Assert.Fail($"The public API of {assembly.GetName().Name} changed ({diff}). If that is intended, run\n" +
                     "  RXHTTP_APPROVE_API=1 dotnet test RxHttp.Tests/RxHttp.Tests.csproj -c Release --filter \"FullyQualifiedName~PublicApi\"\n" +
                     "and commit the new approved file.");
+    }
+
+    // The approved files sit beside this source file, found from the test binary's folder rather than from
+    // [CallerFilePath]: CI builds (ContinuousIntegrationBuild) map source paths to /_/, which exists nowhere on disk.
+    private static string ApprovedFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "RxHttp.Tests", "PublicApi");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("No RxHttp.Tests/PublicApi folder above " + AppContext.BaseDirectory);
     }
 
     private static string Normalise(string text) => text.Replace("\r\n", "\n").TrimEnd() + "\n";
