@@ -411,13 +411,13 @@ public sealed partial class ClientResponse : IDisposable
             else if (Decoded is null && _body.TakeWhole() is { } whole)
             {
                 // A small body taken off the connection with its head: handed over as it is.
-                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, whole.Length);
+                BodySizeLimit.CheckAnnounced(MaxBodySize, whole.Length);
                 if (whole.Length > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: whole.Length);
                 result = whole;
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
             {
-                BoundedBodyBuffer.CheckAnnounced(MaxBodySize, len);
+                BodySizeLimit.CheckAnnounced(MaxBodySize, len);
                 // One array of exactly the body's length, read into straight from the socket past what came with the
                 // head; uninitialized, since every byte is overwritten.
                 result = GC.AllocateUninitializedArray<byte>((int)len);
@@ -436,7 +436,7 @@ public sealed partial class ClientResponse : IDisposable
             else
             {
                 var limit = MaxBodySize;
-                if (Decoded is null && _body.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+                if (Decoded is null && _body.RemainingLength is { } announced) BodySizeLimit.CheckAnnounced(limit, announced);
                 // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
                 result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
             }

@@ -37,7 +37,7 @@ internal static class BodyBuffer
                 if (n == 0) break;
                 filled += n;
                 total += n;
-                BoundedBodyBuffer.CheckCount(limit, total);
+                BodySizeLimit.CheckCount(limit, total);
                 if (total > Array.MaxLength) throw new ClientPayloadTooLargeError(Array.MaxLength);
             }
             if (total == 0) return Array.Empty<byte>();

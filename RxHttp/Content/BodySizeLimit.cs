@@ -33,7 +33,7 @@ public class ClientPayloadTooLargeError : ClientPayloadError
 /// counted (after decompression) as they are read, so a decompression bomb fails after at most one read past the
 /// limit. <see cref="BodyBuffer"/> collects the bytes themselves.
 /// </summary>
-internal static class BoundedBodyBuffer
+internal static class BodySizeLimit
 {
     /// <summary>Throws <see cref="ClientPayloadTooLargeError"/> when a body of <paramref name="announced"/> bytes cannot fit.</summary>
     public static void CheckAnnounced(long limit, long announced)

@@ -28,7 +28,7 @@ public sealed partial class ClientResponse
 
     private async ValueTask<string> ReadLargeTextAsync(Encoding encoding, int length, CancellationToken ct)
     {
-        BoundedBodyBuffer.CheckAnnounced(MaxBodySize, length);
+        BodySizeLimit.CheckAnnounced(MaxBodySize, length);
         BeginConsume();
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try

@@ -31,11 +31,11 @@ public sealed partial class ClientResponse
         var completed = false;
         try
         {
-            if (Decoded is null && _body?.RemainingLength is { } announced) BoundedBodyBuffer.CheckAnnounced(limit, announced);
+            if (Decoded is null && _body?.RemainingLength is { } announced) BodySizeLimit.CheckAnnounced(limit, announced);
             while (true)
             {
                 var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
-                BoundedBodyBuffer.CheckCount(limit, total += n);
+                BodySizeLimit.CheckCount(limit, total += n);
                 if (n == 0) splitter.Complete(items);
                 else splitter.Push(buffer.AsSpan(0, n), items);
                 foreach (var item in items) yield return item;
