@@ -7,6 +7,7 @@ public sealed partial class ClientSession
 {
     private readonly Subject<TraceEvent> _trace = new();
     private long _requestIds;
+    private Func<bool>? _listening;
 
     /// <summary>The cookie store every hop reads from and writes to.</summary>
     public AbstractCookieJar CookieJar { get; }
@@ -35,11 +36,14 @@ public sealed partial class ClientSession
             return System.Reactive.Disposables.Disposable.Empty;
         }
 
-        // Tracing costs an execution-context change per request, so it is set up only while someone listens.
+        // Tracing costs an execution-context change per request, so it is set up only while someone listens: to
+        // the trace stream, or to the library's ActivitySource or Meter (spans and metrics hang off the same tracer).
         RequestTracer? tracer = null;
-        if (_trace.HasObservers)
+        var observed = Telemetry.RequestsObserved;
+        if (observed || _trace.HasObservers)
         {
-            tracer = new RequestTracer(_trace, () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds));
+            tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds),
+                observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
             request.Properties[RequestTracer.Key] = tracer;
         }
 

@@ -345,6 +345,8 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         StopTimer();
         subscription?.Dispose();
         cts?.Cancel();
+        // As aiohttp reports a cancelled request (CancelledError) to on_request_exception: traces see every request end.
+        _tracer?.Emit(TraceEventKind.RequestException, error: new OperationCanceledException("The request was cancelled: its subscription was disposed before the response arrived."));
     }
 
     // Stands in for the observer once it got its response (nothing reaches it after that).

@@ -87,7 +87,10 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
             return subscription;
         });
         ResetHeartbeat();
+        _metrics = WebSocketMetrics.Open(url);
     }
+
+    private readonly WebSocketMetrics? _metrics; // null unless a listener was on when it opened
 
     /// <summary>The URL the handshake went to.</summary>
     public Url Url { get; }
@@ -277,6 +280,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
                 throw new WsConnectionError(_closeSent ? "Cannot send: the websocket is closing." : "Cannot send: the websocket is closed.");
             if (isClose) _closeSent = true;
             await _writer.SendAsync(_stream, type, payload, compress, CancellationToken.None).ConfigureAwait(false);
+            _metrics?.Sent(type);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -499,6 +503,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
                 Finish(message, null);
                 return false;
             default:
+                _metrics?.Received(message.Type);
                 Deliver(message);
                 if (Volatile.Read(ref _inbox) is { } inbox) await inbox.Writer.WriteAsync(message, ct).ConfigureAwait(false);
                 return true;
@@ -576,6 +581,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
             _loopDone.TrySetResult();
         }
         ObserveFault(DisposeWriterAsync());
+        _metrics?.Closed();
         _whenClosed.OnNext(Unit.Default);
         _whenClosed.OnCompleted();
     }
