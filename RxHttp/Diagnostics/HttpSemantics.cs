@@ -79,7 +79,7 @@ internal static class HttpSemantics
         {
             null => null,
             ClientConnectorDnsError => "name_resolution_error",
-            ClientSslError => "secure_connection_error",
+            ClientSslError or ServerFingerprintMismatch => "secure_connection_error",
             ClientProxyConnectionError or ClientHttpProxyError => "proxy_tunnel_error",
             ClientConnectorError => "connection_error",
             ServerDisconnectedError => "response_ended",

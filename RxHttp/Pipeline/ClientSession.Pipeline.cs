@@ -50,11 +50,15 @@ public sealed partial class ClientSession
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
         var maxRedirects = options.MaxRedirects ?? SessionOptions.MaxRedirects;
         CallPlan plan;
-        if (options.Middlewares is null && tracer is null && maxRedirects == SessionOptions.MaxRedirects)
+        if (options.Middlewares is null && maxRedirects == SessionOptions.MaxRedirects)
         {
-            // The usual request: the plan only depends on whether redirects are followed, so it is built once.
-            plan = allow ? _plainFollowing ??= BuildPlan(SessionOptions.Middlewares, false, true, maxRedirects)
-                : _plainNotFollowing ??= BuildPlan(SessionOptions.Middlewares, false, false, maxRedirects);
+            // The usual request: the plan only depends on whether redirects are followed and whether hops are
+            // traced, so each is built once.
+            plan = tracer is null
+                ? allow ? _plainFollowing ??= BuildPlan(SessionOptions.Middlewares, false, true, maxRedirects)
+                    : _plainNotFollowing ??= BuildPlan(SessionOptions.Middlewares, false, false, maxRedirects)
+                : allow ? _tracedFollowing ??= BuildPlan(SessionOptions.Middlewares, true, true, maxRedirects)
+                    : _tracedNotFollowing ??= BuildPlan(SessionOptions.Middlewares, true, false, maxRedirects);
         }
         else
         {
@@ -70,7 +74,7 @@ public sealed partial class ClientSession
         if (_trace.HasObservers) _trace.OnNext(new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
     }
 
-    private CallPlan? _plainFollowing, _plainNotFollowing;
+    private CallPlan? _plainFollowing, _plainNotFollowing, _tracedFollowing, _tracedNotFollowing;
 
     // The hop is the bare exchange unless middlewares or hop tracing wrap it as a handler.
     private CallPlan BuildPlan(

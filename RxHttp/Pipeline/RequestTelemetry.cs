@@ -16,7 +16,7 @@ internal sealed class RequestTelemetry(Activity? parent)
     // siblings whichever thread a redirect is followed on.
     private readonly Activity? _parent = parent;
     private long _waitStarted; // Stopwatch timestamp: this hop has no connection yet (queued, or one is being opened)
-    private bool _waitingCounted; // counted in rxhttp.pool.waiting_requests
+    private int _waitingCounted; // 1: counted in rxhttp.pool.waiting_requests (a disposal may race the pool's grant)
 
     /// <summary>Starts a hop: its span (current while the hop is subscribed), trace context headers, active_requests.</summary>
     public HopTelemetry StartHop(ref ClientRequest request)
@@ -86,7 +86,7 @@ internal sealed class RequestTelemetry(Activity? parent)
                 if (_waitStarted == 0) _waitStarted = Stopwatch.GetTimestamp();
                 if (hop is not null && Telemetry.PoolWaiting.Enabled)
                 {
-                    _waitingCounted = true;
+                    Volatile.Write(ref _waitingCounted, 1);
                     Telemetry.PoolWaiting.Add(1, ServerTags(hop));
                 }
                 break;
@@ -108,8 +108,7 @@ internal sealed class RequestTelemetry(Activity? parent)
 
     private void LeaveQueue(ClientRequest? hop)
     {
-        if (!_waitingCounted) return;
-        _waitingCounted = false;
+        if (Interlocked.Exchange(ref _waitingCounted, 0) == 0) return;
         if (hop is not null) Telemetry.PoolWaiting.Add(-1, ServerTags(hop));
     }
 
