@@ -149,6 +149,7 @@ public class SpanTests : KestrelFixture
         using var session = new ClientSession();
         using var root = TestSource.StartActivity("test")!;
         var subscription = session.Get(Server.Url("never")).Subscribe(_ => { }, _ => { });
+        Assert.That(Activity.Current, Is.SameAs(root), "the hop's span is current only while the hop is subscribed");
         await Wait.Until(() => session.Connector.CurrentState.InUse == 1);
         subscription.Dispose();
         var span = SpansOf(root).Single();
