@@ -4,9 +4,9 @@ using System.Diagnostics.Metrics;
 namespace RxHttp.Benchmarks;
 
 /// <summary>
-/// With RXHTTP_BENCH_LISTEN=1, the run listens to RxHttp's ActivitySource (every span recorded) and Meter (every
-/// instrument on), as an OpenTelemetry SDK would, so the rows show what observing RxHttp costs (bytes per request
-/// with a listener, against the usual run without one).
+/// With RXHTTP_BENCH_LISTEN=1, the run listens to the ActivitySource (every span recorded) and Meter (every
+/// instrument on) of RxHttp and of HttpClient (System.Net.Http), as an OpenTelemetry SDK would, so the rows compare
+/// what observing each client costs (bytes per request with a listener, against the usual run without one).
 /// </summary>
 internal static class TelemetryListeners
 {
@@ -15,7 +15,7 @@ internal static class TelemetryListeners
         if (Environment.GetEnvironmentVariable("RXHTTP_BENCH_LISTEN") != "1") return null;
         var activities = new ActivityListener
         {
-            ShouldListenTo = s => s.Name == RxHttpInstrumentation.Name,
+            ShouldListenTo = s => Observed(s.Name),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(activities);
@@ -23,15 +23,17 @@ internal static class TelemetryListeners
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == RxHttpInstrumentation.Name) listener.EnableMeasurementEvents(instrument);
+                if (Observed(instrument.Meter.Name)) listener.EnableMeasurementEvents(instrument);
             },
         };
         meters.SetMeasurementEventCallback<long>((_, _, _, _) => { });
         meters.SetMeasurementEventCallback<double>((_, _, _, _) => { });
         meters.Start();
-        Console.WriteLine("listening to RxHttp's ActivitySource and Meter (RXHTTP_BENCH_LISTEN=1)");
+        Console.WriteLine("listening to the ActivitySource and Meter of RxHttp and System.Net.Http (RXHTTP_BENCH_LISTEN=1)");
         return new Both(activities, meters);
     }
+
+    private static bool Observed(string name) => name is RxHttpInstrumentation.Name or "System.Net.Http";
 
     private sealed class Both(IDisposable a, IDisposable b) : IDisposable
     {

@@ -83,6 +83,20 @@ public sealed class ClientRequest
             _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
         };
 
+    // The same hop with other headers (trace context): it shares this request's properties rather than copying
+    // them, being the same request on its way down, not a new one a middleware might change independently.
+    internal ClientRequest WithHopHeaders(HeaderCollection headers) =>
+        new(Method, Url, headers, Body)
+        {
+            Timeout = Timeout,
+            Tls = Tls,
+            Chunked = Chunked,
+            AutoDecompress = AutoDecompress,
+            StreamResponse = StreamResponse,
+            MaxBodySize = MaxBodySize,
+            _properties = _properties,
+        };
+
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>
     public bool IsIdempotent => Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
 

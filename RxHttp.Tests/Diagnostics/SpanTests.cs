@@ -158,6 +158,29 @@ public class SpanTests : KestrelFixture
         Assert.That(span.Status, Is.EqualTo(ActivityStatusCode.Unset));
     }
 
+    [Test]
+    public async Task With_middlewares_each_hop_is_still_one_span_around_them()
+    {
+        var seen = new List<string?>();
+        using var session = new ClientSession(new ClientSessionOptions
+        {
+            Middlewares = [(request, next) =>
+            {
+                lock (seen) seen.Add(Activity.Current?.DisplayName);
+                return next(request);
+            }],
+        });
+        using var root = TestSource.StartActivity("test")!;
+        var pending = session.Get(Server.Url("redirect/1")).Replay();
+        using var connected = pending.Connect();
+        Assert.That(Activity.Current, Is.SameAs(root), "the hop's span is current only while the hop is subscribed");
+        (await pending).Release();
+        var spans = SpansOf(root);
+        Assert.That(spans.Select(s => Tag(s, "http.response.status_code")), Is.EqualTo(new object[] { 302, 200 }));
+        Assert.That(spans.Select(s => s.ParentSpanId), Is.All.EqualTo(root.SpanId));
+        lock (seen) Assert.That(seen, Is.EqualTo(new[] { "GET", "GET" }), "middlewares run inside the hop's span");
+    }
+
     internal static async Task<Dictionary<string, string>> EchoedHeaders(ClientSession session, string echoUrl, RequestOptions? options)
     {
         var response = await session.Get(echoUrl, options);

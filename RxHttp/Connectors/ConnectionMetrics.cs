@@ -43,7 +43,7 @@ internal sealed class ConnectionMetrics
         var tags = new KeyValuePair<string, object?>[peer is null ? 4 : 5];
         tags[0] = new("url.scheme", key.IsSsl ? "https" : "http");
         tags[1] = new("server.address", key.Host);
-        tags[2] = new("server.port", key.Port);
+        tags[2] = new("server.port", HttpSemantics.Boxed(key.Port));
         tags[3] = new("network.protocol.version", "1.1");
         if (peer is not null) tags[4] = new("network.peer.address", peer);
         var metrics = new ConnectionMetrics(tags, counted);

@@ -33,10 +33,23 @@ internal static class HttpSemantics
     /// </summary>
     public static string RedactedUrl(Url url)
     {
-        var origin = url.Scheme + "://" + url.HostHeader;
-        if (url.Query.Length == 0)
-            return origin + url.Path;
-        return DisableRedaction ? origin + url.Path + "?" + url.Query : origin + url.Path + "?*";
+        if (url.Query.Length == 0) return string.Concat(url.Scheme, "://", url.HostHeader, url.Path);
+        return DisableRedaction ? $"{url.Scheme}://{url.HostHeader}{url.Path}?{url.Query}" : $"{url.Scheme}://{url.HostHeader}{url.Path}?*";
+    }
+
+    // Ports and status codes as tag values, boxed once each (a tag value is an object; HttpClient caches its status
+    // codes too): small values in a table, and the last larger one (a session mostly talks to one port).
+    private static readonly object?[] SmallInts = new object?[1024];
+    private static object? _lastLarge;
+
+    public static object Boxed(int value)
+    {
+        if ((uint)value < (uint)SmallInts.Length) return SmallInts[value] ??= value;
+        var cached = Volatile.Read(ref _lastLarge);
+        if (cached is int last && last == value) return cached;
+        object boxed = value;
+        Volatile.Write(ref _lastLarge, boxed);
+        return boxed;
     }
 
     private static readonly bool DisableRedaction = ReadDisableRedaction();

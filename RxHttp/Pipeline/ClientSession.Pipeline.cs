@@ -76,13 +76,14 @@ public sealed partial class ClientSession
 
     private CallPlan? _plainFollowing, _plainNotFollowing, _tracedFollowing, _tracedNotFollowing;
 
-    // The hop is the bare exchange unless middlewares or hop tracing wrap it as a handler.
+    // The hop is the bare exchange unless middlewares wrap it as a handler (then traced as one, TraceHops); a bare
+    // exchange is traced by the RequestCall itself, which keeps it on the direct path.
     private CallPlan BuildPlan(
         IEnumerable<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? middlewares,
         bool traced, bool allowRedirects, int maxRedirects)
     {
         RequestHandler? hop = null;
-        if (middlewares is not null || traced)
+        if (middlewares is not null)
         {
             hop = _exchange.Send;
             hop = hop.WithMiddlewares(middlewares);

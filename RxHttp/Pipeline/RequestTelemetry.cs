@@ -52,7 +52,7 @@ internal sealed class RequestTelemetry(Activity? parent)
             span.SetTag("http.request.method", HttpSemantics.MethodTag(request.Method));
             if (HttpSemantics.KnownMethod(request.Method) is null) span.SetTag("http.request.method_original", request.Method);
             span.SetTag("server.address", request.Url.Host);
-            span.SetTag("server.port", request.Url.Port);
+            span.SetTag("server.port", HttpSemantics.Boxed(request.Url.Port));
             span.SetTag("url.full", HttpSemantics.RedactedUrl(request.Url));
         }
         return span;
@@ -66,9 +66,9 @@ internal sealed class RequestTelemetry(Activity? parent)
         DistributedContextPropagator.Current.Inject(span, carrier, static (c, name, value) =>
         {
             if (c is Carrier carrier && name is not null && value is not null && !carrier.Original.Contains(name))
-                (carrier.Copy ??= carrier.Original.Clone()).Add(name, value);
+                (carrier.Copy ??= carrier.Original.Clone(extra: 2)).Add(name, value);
         });
-        return carrier.Copy is { } copy ? request.With(headers: copy) : request;
+        return carrier.Copy is { } copy ? request.WithHopHeaders(copy) : request;
     }
 
     private sealed class Carrier(HeaderCollection original)
@@ -137,7 +137,7 @@ internal sealed class RequestTelemetry(Activity? parent)
             var tags = BaseTags(request);
             if (response is not null)
             {
-                tags.Add("http.response.status_code", status);
+                tags.Add("http.response.status_code", HttpSemantics.Boxed(status!.Value));
                 tags.Add("network.protocol.version", version);
             }
             if ((errorType ?? (cancelled ? Cancelled : null)) is { } type) tags.Add("error.type", type);
@@ -149,7 +149,7 @@ internal sealed class RequestTelemetry(Activity? parent)
         {
             if (response is not null)
             {
-                span.SetTag("http.response.status_code", status);
+                span.SetTag("http.response.status_code", HttpSemantics.Boxed(status!.Value));
                 span.SetTag("network.protocol.version", version);
             }
             // A cancelled hop is no error on the span, as HttpClient's OperationCanceledException is not.
@@ -166,14 +166,14 @@ internal sealed class RequestTelemetry(Activity? parent)
     {
         { "http.request.method", HttpSemantics.MethodTag(request.Method) },
         { "server.address", request.Url.Host },
-        { "server.port", request.Url.Port },
+        { "server.port", HttpSemantics.Boxed(request.Url.Port) },
         { "url.scheme", request.Url.Scheme },
     };
 
     private static TagList ServerTags(ClientRequest request) => new()
     {
         { "server.address", request.Url.Host },
-        { "server.port", request.Url.Port },
+        { "server.port", HttpSemantics.Boxed(request.Url.Port) },
         { "url.scheme", request.Url.Scheme },
     };
 }

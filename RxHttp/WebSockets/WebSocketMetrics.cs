@@ -15,7 +15,7 @@ internal sealed class WebSocketMetrics
 
     private WebSocketMetrics(Url url, bool counted)
     {
-        _tags = [new("url.scheme", url.Scheme), new("server.address", url.Host), new("server.port", url.Port)];
+        _tags = [new("url.scheme", url.Scheme), new("server.address", url.Host), new("server.port", HttpSemantics.Boxed(url.Port))];
         _counted = counted;
         if (counted) Telemetry.WebSocketsActive.Add(1, new TagList(_tags.AsSpan()));
     }
