@@ -329,8 +329,11 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
             if (_loopStarted || _dropped) return;
             _loopStarted = true;
         }
-        // Off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline.
-        ObserveFault(Task.Run(RunLoopAsync));
+        // Off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline. On a virtual
+        // clock it starts inline instead, so a TestScheduler test sees the loop waiting for data (its receive timer
+        // armed) when Subscribe returns, and every tick after that decided by AdvanceBy rather than by a pool thread.
+        if (Transport.TimerWheel.IsVirtualTime(_scheduler)) ObserveFault(RunLoopAsync());
+        else ObserveFault(Task.Run(RunLoopAsync));
     }
 
     // The receive buffer, rented while bytes are there to parse. An idle websocket waits with a zero-byte read (as
@@ -636,7 +639,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         Finish(WsMessage.ClosedMessage, null);
     }
 
-    // ---- timers (all on the session's scheduler) ----
+    // ---- timers (all on WsConnectOptions.Scheduler, else the session's) ----
 
     /// <summary>aiohttp's heartbeat: any inbound data restarts the wait; when it runs out a PING goes and half the heartbeat is left for an answer.</summary>
     private void ResetHeartbeat()
