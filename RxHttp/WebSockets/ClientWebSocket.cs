@@ -42,7 +42,10 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     private readonly CancellationTokenSource _loopCts = new();
     private readonly Subject<WsMessage> _subject = new();
     private readonly AsyncSubject<Unit> _whenClosed = new();
-    private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _loopDone;
+    // On a virtual clock (a TestScheduler) the loop, the close handshake and their continuations run inline, so each
+    // step happens at the tick the test advanced to rather than when a pool thread gets to it.
+    private readonly bool _virtualClock;
     private readonly object _gate = new();      // socket lifetime, loop start, timers
     private readonly object _emitGate = new();  // serialises notifications to subscribers
 
@@ -75,6 +78,8 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         Compress = deflate is not null;
         _options = options;
         _scheduler = scheduler;
+        _virtualClock = Transport.TimerWheel.IsVirtualTime(scheduler);
+        _loopDone = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _ceilThreshold = ceilThreshold;
         _jsonSerialize = jsonSerialize;
         _reader = new WsFrameReader(options.MaxMsgSize, deflate?.CreateInflater());
@@ -332,7 +337,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         // Off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline. On a virtual
         // clock it starts inline instead, so a TestScheduler test sees the loop waiting for data (its receive timer
         // armed) when Subscribe returns, and every tick after that decided by AdvanceBy rather than by a pool thread.
-        if (Transport.TimerWheel.IsVirtualTime(_scheduler)) ObserveFault(RunLoopAsync());
+        if (_virtualClock) ObserveFault(RunLoopAsync());
         else ObserveFault(Task.Run(RunLoopAsync));
     }
 
@@ -601,8 +606,9 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
 
     private async Task CloseCoreAsync(byte[] payload)
     {
-        // Yield so the task is stored before anything below can observe _closeTask.
-        await Task.Yield();
+        // Yield so the task is stored before anything below can observe _closeTask. Inline on a virtual clock: a
+        // close sent there (_closeSent) is already seen by the loop, and the test's thread is the only one.
+        if (!_virtualClock) await Task.Yield();
         bool peerClosed;
         lock (_gate) peerClosed = _closeCode is not null && !_dropped;
         try
@@ -623,7 +629,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         }
         EnsureReading();
         IDisposable? timer = null;
-        var timedOut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
             timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
         var first = await Task.WhenAny(_loopDone.Task, timedOut.Task).ConfigureAwait(false);
