@@ -26,6 +26,36 @@ internal static class Marble
         TimeSpan? total = null, TimeSpan ceilThreshold = default, TestScheduler? scheduler = null) =>
         Observable.Create<ClientResponse>(o => RequestCall.Start(plan, request, o, raise, null, total, ceilThreshold, scheduler));
 
+    /// <summary>
+    /// An async step as a cold observable whose messages come at the tick the step completes: its continuation runs
+    /// inline, where <c>Observable.FromAsync</c> may hop to the thread pool. Disposing cancels the step.
+    /// </summary>
+    public static IObservable<T> FromValueTask<T>(Func<CancellationToken, ValueTask<T>> start) =>
+        Observable.Create<T>(o =>
+        {
+            var cts = new CancellationTokenSource();
+            var pending = start(cts.Token);
+            var awaiter = pending.GetAwaiter();
+            void Report()
+            {
+                T value;
+                try
+                {
+                    value = awaiter.GetResult();
+                }
+                catch (Exception e)
+                {
+                    o.OnError(e);
+                    return;
+                }
+                o.OnNext(value);
+                o.OnCompleted();
+            }
+            if (awaiter.IsCompleted) Report();
+            else awaiter.UnsafeOnCompleted(Report);
+            return Disposable.Create(cts.Cancel);
+        });
+
     /// <summary>What a test asserts of a response: status and URL.</summary>
     public static IObservable<string> Outcome(this IObservable<ClientResponse> source) => source.Select(r => $"{r.Status} {r.Url.Path}");
 }
