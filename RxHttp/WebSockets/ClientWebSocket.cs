@@ -223,7 +223,14 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     public IObservable<Unit> Close(int code = (int)WsCloseCode.Ok, string? message = null)
     {
         var payload = WsFrameWriter.BuildClosePayload(code, message);
-        return Observable.Defer(() => CloseTask(payload).ToObservable());
+        // Completes where the close ends (Task.ToObservable would hop to the thread pool, after a test's AdvanceBy).
+        return RxAsync.FromAsync(_ => CloseUnitAsync(payload));
+    }
+
+    private async Task<Unit> CloseUnitAsync(byte[] payload)
+    {
+        await CloseTask(payload).ConfigureAwait(false);
+        return Unit.Default;
     }
 
     /// <summary>Same as <see cref="Close(int, string?)"/> with a named code.</summary>
