@@ -37,6 +37,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         SessionOptions = options ?? new ClientSessionOptions();
         if (SessionOptions.MaxBodySize < 0)
             throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
+        if (SessionOptions.MaxRedirects < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxRedirects, "MaxRedirects cannot be negative.");
         if (baseUrl is not null)
         {
             if (!baseUrl.IsAbsolute) throw new ArgumentException($"The base URL must be absolute: '{baseUrl}'.", nameof(baseUrl));

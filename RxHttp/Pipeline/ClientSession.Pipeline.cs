@@ -27,6 +27,7 @@ public sealed partial class ClientSession
         try
         {
             if (Closed) throw new SessionClosedError();
+            if (options.MaxRedirects < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxRedirects, "MaxRedirects cannot be negative.");
             request = BuildRequest(method, url, options);
         }
         catch (Exception e)

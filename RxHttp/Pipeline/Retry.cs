@@ -109,6 +109,7 @@ public static class RetryOperator
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1);
         if (options.BaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "BaseDelay cannot be negative.");
+        if (options.MaxDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "MaxDelay cannot be negative.");
         if (options.Jitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
     }
 
