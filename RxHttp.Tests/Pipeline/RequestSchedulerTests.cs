@@ -75,29 +75,19 @@ public class RequestSchedulerTests : ReactiveTest
         Assert.That(res.Messages[1].Value.Exception, Is.TypeOf<SocketTimeoutError>());
     }
 
-    [Test]
-    public void SockConnect_of_the_connect_the_request_opens_fires_on_the_request_clock()
+    // SockConnect times the connect the request opens (the connector's timer), Connect the request's wait for it.
+    [TestCase(false, 2, TestName = "SockConnect of the connect the request opens fires on the request clock")]
+    [TestCase(true, 4, TestName = "Connect fires on the request clock")]
+    public void A_hanging_connect_times_out_on_the_request_clock(bool connect, int seconds)
     {
         var (http, sessionClock, requestClock) = Fake();
         using var _ = http;
         http.When(Api + "/*").Fail(FakeFault.ConnectStall);
-        using var session = http.CreateSession(sessionClock, new ClientTimeout { SockConnect = TimeSpan.FromSeconds(2), Total = null });
+        var limit = TimeSpan.FromSeconds(seconds);
+        using var session = http.CreateSession(sessionClock, connect ? new ClientTimeout { Connect = limit } : new ClientTimeout { SockConnect = limit });
         var res = RunOnRequestClock(sessionClock, requestClock, session.Get(Api + "/x", new RequestOptions { Scheduler = requestClock }), TimeSpan.FromSeconds(10));
 
-        Assert.That(res.Messages.Single().Time, Is.EqualTo(S(2)));
-        Assert.That(res.Messages.Single().Value.Exception, Is.TypeOf<ConnectionTimeoutError>());
-    }
-
-    [Test]
-    public void Connect_fires_on_the_request_clock()
-    {
-        var (http, sessionClock, requestClock) = Fake();
-        using var _ = http;
-        http.When(Api + "/*").Fail(FakeFault.ConnectStall);
-        using var session = http.CreateSession(sessionClock, new ClientTimeout { Connect = TimeSpan.FromSeconds(4), Total = null });
-        var res = RunOnRequestClock(sessionClock, requestClock, session.Get(Api + "/x", new RequestOptions { Scheduler = requestClock }), TimeSpan.FromSeconds(10));
-
-        Assert.That(res.Messages.Single().Time, Is.EqualTo(S(4)));
+        Assert.That(res.Messages.Single().Time, Is.EqualTo(S(seconds)));
         Assert.That(res.Messages.Single().Value.Exception, Is.TypeOf<ConnectionTimeoutError>());
     }
 
