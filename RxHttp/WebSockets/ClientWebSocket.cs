@@ -604,17 +604,38 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
 
     private Task CloseTask(byte[] payload)
     {
+        TaskCompletionSource done;
         lock (_gate)
         {
             if (_dropped) return Task.CompletedTask;
-            return _closeTask ??= CloseCoreAsync(payload);
+            if (_closeTask is not null) return _closeTask;
+            if (!_virtualClock) return _closeTask = CloseCoreAsync(payload);
+            // On a virtual clock the handshake runs inline, but not under the lock (it delivers to subscribers): the
+            // task is stored first, so the loop sees a close under way, as the Yield in CloseCoreAsync ensures otherwise.
+            done = new TaskCompletionSource();
+            _closeTask = done.Task;
+        }
+        _ = CloseInlineAsync(payload, done);
+        return done.Task;
+    }
+
+    // Never faults: the outcome goes to done.
+    private async Task CloseInlineAsync(byte[] payload, TaskCompletionSource done)
+    {
+        try
+        {
+            await CloseCoreAsync(payload).ConfigureAwait(false);
+            done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
         }
     }
 
     private async Task CloseCoreAsync(byte[] payload)
     {
-        // Yield so the task is stored before anything below can observe _closeTask. Inline on a virtual clock: a
-        // close sent there (_closeSent) is already seen by the loop, and the test's thread is the only one.
+        // Yield so the task is stored before anything below can observe _closeTask (CloseTask stores it first on a virtual clock).
         if (!_virtualClock) await Task.Yield();
         bool peerClosed;
         lock (_gate) peerClosed = _closeCode is not null && !_dropped;
