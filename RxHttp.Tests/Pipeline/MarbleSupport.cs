@@ -121,9 +121,8 @@ internal sealed class ScriptedHops(params ITestableObservable<ClientResponse>[] 
 internal sealed class PeerStream : Stream
 {
     private readonly TestScheduler _scheduler;
-    private readonly Queue<byte[]> _inbound = new();
+    private readonly List<byte> _inbound = new();
     private readonly IDisposable _subscription;
-    private int _offset;
     private bool _eof;
     private bool _disposed;
     private TaskCompletionSource<int>? _pending;
@@ -147,7 +146,7 @@ internal sealed class PeerStream : Stream
         lock (_inbound)
         {
             if (data is null) _eof = true;
-            else _inbound.Enqueue(data);
+            else _inbound.AddRange(data);
             pending = _pending;
             if (pending is null) return;
             _pending = null;
@@ -156,22 +155,12 @@ internal sealed class PeerStream : Stream
         pending.TrySetResult(n);
     }
 
+    // A zero-byte read completes (with 0) once data is there, as a socket's does.
     private int Take(Span<byte> buffer)
     {
-        if (buffer.Length == 0) return 0; // a zero-byte read completes once data is there
-        var n = 0;
-        while (n < buffer.Length && _inbound.TryPeek(out var head))
-        {
-            var count = Math.Min(buffer.Length - n, head.Length - _offset);
-            head.AsSpan(_offset, count).CopyTo(buffer[n..]);
-            n += count;
-            _offset += count;
-            if (_offset == head.Length)
-            {
-                _inbound.Dequeue();
-                _offset = 0;
-            }
-        }
+        var n = Math.Min(buffer.Length, _inbound.Count);
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_inbound)[..n].CopyTo(buffer);
+        _inbound.RemoveRange(0, n);
         return n;
     }
 
