@@ -1,3 +1,5 @@
+using System.Reactive.Concurrency;
+
 namespace RxHttp;
 
 /// <summary>
@@ -36,6 +38,15 @@ public sealed class ClientRequest
     /// <summary>TLS settings for this request; null uses the connector's.</summary>
     public TlsOptions? Tls { get; init; }
 
+    /// <summary>
+    /// The clock of every timer of this request: its timeouts (Total, Connect, SockConnect, SockRead, with
+    /// <see cref="ClientTimeout.CeilThreshold"/>), and the delays of operators that read it, such as
+    /// <see cref="RetryOperator.Middleware(RetryOptions)"/>. The session sets it to
+    /// <see cref="RequestOptions.Scheduler"/> or its own <see cref="ClientSession.Scheduler"/>; null (a request made
+    /// by hand) leaves the choice to whoever sends it.
+    /// </summary>
+    public IScheduler? Scheduler { get; init; }
+
     /// <summary>Send the body chunked even when its length is known.</summary>
     public bool Chunked { get; init; }
 
@@ -72,29 +83,24 @@ public sealed class ClientRequest
 
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
-        new(method ?? Method, url ?? Url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body)
-        {
-            Timeout = Timeout,
-            Tls = Tls,
-            Chunked = Chunked,
-            AutoDecompress = AutoDecompress,
-            StreamResponse = StreamResponse,
-            MaxBodySize = MaxBodySize,
-            _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
-        };
+        Copy(method ?? Method, url ?? Url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body,
+            _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties));
 
     // The same hop with other headers (trace context): it shares this request's properties rather than copying
     // them, being the same request on its way down, not a new one a middleware might change independently.
-    internal ClientRequest WithHopHeaders(HeaderCollection headers) =>
-        new(Method, Url, headers, Body)
+    internal ClientRequest WithHopHeaders(HeaderCollection headers) => Copy(Method, Url, headers, Body, _properties);
+
+    private ClientRequest Copy(string method, Url url, HeaderCollection headers, Payload? body, IDictionary<string, object?>? properties) =>
+        new(method, url, headers, body)
         {
             Timeout = Timeout,
             Tls = Tls,
+            Scheduler = Scheduler,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
             StreamResponse = StreamResponse,
             MaxBodySize = MaxBodySize,
-            _properties = _properties,
+            _properties = properties,
         };
 
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>

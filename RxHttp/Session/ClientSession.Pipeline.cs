@@ -28,6 +28,7 @@ public sealed partial class ClientSession
         try
         {
             if (Closed) throw new SessionClosedError();
+            if (options.MaxRedirects < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxRedirects, "MaxRedirects cannot be negative.");
             request = BuildRequest(method, url, options);
         }
         catch (Exception e)
@@ -36,13 +37,14 @@ public sealed partial class ClientSession
             return System.Reactive.Disposables.Disposable.Empty;
         }
 
+        var scheduler = request.Scheduler ?? Scheduler;
         // Tracing costs an execution-context change per request, so it is set up only while someone listens: to
         // the trace stream, or to the library's ActivitySource or Meter (spans and metrics hang off the same tracer).
         RequestTracer? tracer = null;
         var observed = Telemetry.RequestsObserved;
         if (observed || _trace.HasObservers)
         {
-            tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds),
+            tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
                 observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
             request.Properties[RequestTracer.Key] = tracer;
         }
@@ -65,7 +67,7 @@ public sealed partial class ClientSession
             plan = BuildPlan(options.Middlewares ?? SessionOptions.Middlewares, tracer is not null, allow, maxRedirects);
         }
         return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer,
-            request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
+            request.Timeout.Total, request.Timeout.CeilThreshold, scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
     }
 
     // A response was collected with its body neither read nor released (its guard closed the connection).
