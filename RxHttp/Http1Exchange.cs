@@ -22,6 +22,9 @@ internal sealed class Http1Exchange : IExchange
     internal HttpParserLimits Limits => _limits;
     private readonly JsonSerializerOptions _jsonOptions;
 
+    /// <summary>The session's <see cref="ClientSessionOptions.FallbackCharsetResolver"/>, handed to every response.</summary>
+    internal Func<ClientResponse, ReadOnlyMemory<byte>, System.Text.Encoding>? CharsetResolver { get; init; }
+
     public Http1Exchange(BaseConnector connector, System.Reactive.Concurrency.IScheduler scheduler, HttpParserLimits limits, JsonSerializerOptions jsonOptions)
     {
         _connector = connector;
@@ -138,9 +141,13 @@ internal sealed class Http1Exchange : IExchange
 
                 var headers = head.Headers;
                 var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+                // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
+                // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
+                var untilClose = framing == BodyFraming.UntilClose;
+                if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
                 // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
                 // another request, since the server may still be waiting for (or skipping) those bytes.
-                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && framing != BodyFraming.UntilClose && head.Status != 101 && !bodyHeld;
+                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
                 connection.KeepAlive = keepAlive;
                 connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
                 connection.RequestCount++;
@@ -153,7 +160,14 @@ internal sealed class Http1Exchange : IExchange
                     body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
                 }
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
+                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
+                {
+                    Tracer = tracer,
+                    MaxBodySize = request.MaxBodySize,
+                    CharsetResolver = CharsetResolver,
+                    ReadBufferSize = request.ReadBufferSize,
+                    RawExceptions = head.TakeRawExceptions(),
+                };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
@@ -220,7 +234,7 @@ internal sealed class Http1Exchange : IExchange
             // them rather than a copy (the usual GET).
             writer.Clear();
             HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
-            var info = new RequestInfo(request.Method, request.Url, host, request.Headers);
+            var info = new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
             tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: info.Headers);
             return new SentHead(info, false, null, false);
@@ -274,7 +288,7 @@ internal sealed class Http1Exchange : IExchange
 
         writer.Clear();
         HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
-        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()), chunked, declared, expect100);
+        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl }, chunked, declared, expect100);
         if (body is null || expect100)
         {
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
@@ -318,7 +332,7 @@ internal sealed class Http1Exchange : IExchange
     internal const string UploadProgressKey = "rxhttp.upload-progress";
     internal const string SkipContentType = "rxhttp.skip-content-type";
 
-    internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers);
+    internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers) { RealUrl = request.OriginalUrl };
 
     /// <summary>
     /// Frames payload bytes onto the connection; the head goes out with the first write unless already sent.
@@ -413,6 +427,7 @@ internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHt
     public void Reset()
     {
         _headers = null;
+        _rawExceptions = null;
         Reason = "";
         _index = 0;
     }
@@ -434,8 +449,23 @@ internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHt
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var i = _index++;
-        (_headers ??= new HeaderCollection(4)).AddUnchecked(cache is null ? KnownHeaders.Name(name) : cache.Name(i, name),
-            cache is null ? KnownHeaders.Value(value) : cache.Value(i, value));
+        var n = cache is null ? KnownHeaders.Name(name) : cache.Name(i, name);
+        var v = cache is null ? KnownHeaders.Value(value) : cache.Value(i, value);
+        (_headers ??= new HeaderCollection(4)).AddUnchecked(n, v);
+        // RawHeaders gives back the bytes from the strings; only a name whose case was canonicalised, or a value
+        // that was not UTF-8 (decoded as Latin-1), keeps its bytes here. Both checks are a compare of a few bytes.
+        if (!Ascii.Equals(name, n) || (!Ascii.IsValid(value) && !System.Text.Unicode.Utf8.IsValid(value)))
+            (_rawExceptions ??= new()).Add((i, name.ToArray(), value.ToArray()));
+    }
+
+    private List<(int Index, byte[] Name, byte[] Value)>? _rawExceptions;
+
+    /// <summary>The headers of the last head whose bytes their strings do not give back (see RawHeaders), or null.</summary>
+    public List<(int Index, byte[] Name, byte[] Value)>? TakeRawExceptions()
+    {
+        var taken = _rawExceptions;
+        _rawExceptions = null;
+        return taken;
     }
 }
 

@@ -37,7 +37,7 @@ public sealed partial class ClientResponse
                 Release();
                 throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
             }
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
+            var bytes = JsonUtf8(await ReadAllAsync(ct).ConfigureAwait(false));
             return Deserialize(bytes, typeInfo, "Response body");
         });
     }
