@@ -40,9 +40,11 @@ internal sealed class SeparatorSplitter(byte[] separator, int maxLength) : IBody
     private byte[] _pending = new byte[256];
     private int _length;
     private int _scanned; // bytes of _pending already searched (less the separator's length - 1, which may continue)
+    private ClientPayloadError? _tooLong; // raised on the next call, so the segments before it are handed out first
 
     public void Push(ReadOnlySpan<byte> bytes, List<byte[]> output)
     {
+        if (_tooLong is not null) throw _tooLong;
         if (_length + bytes.Length > _pending.Length)
             Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _length + bytes.Length));
         bytes.CopyTo(_pending.AsSpan(_length));
@@ -54,7 +56,12 @@ internal sealed class SeparatorSplitter(byte[] separator, int maxLength) : IBody
             var at = _pending.AsSpan(from, _length - from).IndexOf(separator);
             if (at < 0) break;
             var end = from + at + separator.Length;
-            output.Add(Take(start, end));
+            if (end - start > maxLength)
+            {
+                _tooLong = TooLong();
+                return;
+            }
+            output.Add(_pending.AsSpan(start, end - start).ToArray());
             start = _scanned = end;
         }
         if (start > 0)
@@ -63,19 +70,14 @@ internal sealed class SeparatorSplitter(byte[] separator, int maxLength) : IBody
             _length -= start;
         }
         _scanned = _length;
-        if (_length > maxLength) throw TooLong();
+        if (_length > maxLength) _tooLong = TooLong();
     }
 
     public void Complete(List<byte[]> output)
     {
-        if (_length > 0) output.Add(Take(0, _length));
+        if (_tooLong is not null) throw _tooLong;
+        if (_length > 0) output.Add(_pending.AsSpan(0, _length).ToArray());
         _length = _scanned = 0;
-    }
-
-    private byte[] Take(int start, int end)
-    {
-        if (end - start > maxLength) throw TooLong();
-        return _pending.AsSpan(start, end - start).ToArray();
     }
 
     private ClientPayloadError TooLong() =>
