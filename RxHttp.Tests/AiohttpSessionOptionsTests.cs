@@ -34,6 +34,22 @@ public class AiohttpSessionOptionsTests : KestrelFixture
         Assert.That(Header(server.Requests[3], "User-Agent"), Does.StartWith("RxHttp/"));
     }
 
+    [Test]
+    public async Task Session_SkipAutoHeaders_applies_to_the_websocket_handshake()
+    {
+        var handshake = new TaskCompletionSource<string>();
+        await using var server = WebSockets.WsServers.Raw(c =>
+        {
+            handshake.TrySetResult(c.Request);
+            return Task.CompletedTask;
+        });
+        using var session = new ClientSession(new ClientSessionOptions { SkipAutoHeaders = new[] { "User-Agent" } });
+        await using var ws = await session.WsConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/chat"));
+        var request = await handshake.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(Header(request, "User-Agent"), Is.Null);
+        Assert.That(Header(request, "Upgrade"), Is.EqualTo("websocket"));
+    }
+
     private static RawServer RedirectingTo(string location) => new(async c =>
     {
         while (await c.ReadRequestAsync() is { } request)
