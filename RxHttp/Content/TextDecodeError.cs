@@ -23,13 +23,13 @@ public class TextDecodeError : ClientPayloadError
     /// <summary>The offset in the (decompressed) body of the first byte that is not valid, or -1 when unknown.</summary>
     public long Offset { get; }
 
-    internal static TextDecodeError Utf8(ReadOnlySpan<byte> body, bool declared)
+    internal static TextDecodeError Utf8(ReadOnlySpan<byte> body, bool declared, string what = "body",
+        string advice = "set ClientSessionOptions.FallbackCharsetResolver, or pass an encoding to Text()")
     {
         var offset = FirstInvalidUtf8(body);
         return new TextDecodeError("utf-8", offset, declared
-            ? $"The body is not valid UTF-8 as its Content-Type declares (first invalid byte at offset {offset})."
-            : $"The body is not valid UTF-8 and its Content-Type names no charset (first invalid byte at offset {offset}): " +
-              "set ClientSessionOptions.FallbackCharsetResolver, or pass an encoding to Text().");
+            ? $"The {what} is not valid UTF-8 as its Content-Type declares (first invalid byte at offset {offset})."
+            : $"The {what} is not valid UTF-8 and its Content-Type names no charset (first invalid byte at offset {offset}): {advice}.");
     }
 
     internal static long FirstInvalidUtf8(ReadOnlySpan<byte> body)
