@@ -246,7 +246,7 @@ public sealed class ClientSessionOptions
     public bool RequoteRedirectUrl { get; init; } = true;
 
     /// <summary>The default of <see cref="ReadBufferSize"/>: 64 KiB, as aiohttp's <c>read_bufsize</c>.</summary>
-    public const int DefaultReadBufferSize = 64 * 1024;
+    public const int DefaultReadBufferSize = ClientResponse.DefaultReadBufferSize;
 
     /// <summary>
     /// aiohttp's <c>read_bufsize</c>: the most bytes one read of a response body takes off the connection for

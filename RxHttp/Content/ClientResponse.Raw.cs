@@ -39,13 +39,16 @@ public sealed partial class ClientResponse
         }
     }
 
-    /// <summary>This response's read buffer size (<see cref="ClientSessionOptions.ReadBufferSize"/>); 0 on init means the default.</summary>
+    /// <summary>aiohttp's read_bufsize default, which the session option's default is.</summary>
+    internal const int DefaultReadBufferSize = 64 * 1024;
+
+    /// <summary>This response's read buffer size (the session's or request's ReadBufferSize); 0 on init means the default.</summary>
     internal int ReadBufferSize
     {
-        get => _extras?.ReadBufferSize is > 0 and var size ? size : ClientSessionOptions.DefaultReadBufferSize;
+        get => _extras?.ReadBufferSize is > 0 and var size ? size : DefaultReadBufferSize;
         init
         {
-            if (value > 0 && value != ClientSessionOptions.DefaultReadBufferSize) GetExtras().ReadBufferSize = value;
+            if (value > 0 && value != DefaultReadBufferSize) GetExtras().ReadBufferSize = value;
         }
     }
 }
