@@ -48,6 +48,7 @@ public sealed record RequestInfo
     {
         Method = original.Method;
         Url = original.Url;
+        _realUrl = original._realUrl;
         _headers = original.Headers;
     }
 
@@ -56,6 +57,18 @@ public sealed record RequestInfo
 
     /// <summary>The URL the request was sent to.</summary>
     public Url Url { get; init; }
+
+    /// <summary>
+    /// The URL as requested, with its fragment (aiohttp's <c>real_url</c>); <see cref="Url"/> is the one sent, without
+    /// it. The same as <see cref="Url"/> when there was no fragment.
+    /// </summary>
+    public Url RealUrl
+    {
+        get => _realUrl ?? Url;
+        init => _realUrl = value;
+    }
+
+    private Url? _realUrl;
 
     /// <summary>The request headers as sent.</summary>
     public HeaderCollection Headers
