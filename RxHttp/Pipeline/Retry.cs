@@ -97,10 +97,7 @@ public static class RetryOperator
     {
         if (options.RespectRetryAfter && response is { Status: 429 or 503 } && RetryAfter(response.Headers.Get("Retry-After"), scheduler.Now) is { } after)
             return after > options.MaxDelay ? options.MaxDelay : after;
-        var ticks = options.BaseDelay.Ticks * Math.Pow(2, attempt - 1);
-        ticks = Math.Min(ticks, options.MaxDelay.Ticks);
-        ticks -= ticks * options.Jitter * Math.Clamp(random(), 0, 1);
-        return TimeSpan.FromTicks((long)ticks);
+        return Backoff.Delay(options.BaseDelay, 2, attempt, options.MaxDelay, options.Jitter, random);
     }
 
     // RFC 9110 §10.2.3: delay-seconds or an HTTP-date.

@@ -329,8 +329,11 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
             if (_loopStarted || _dropped) return;
             _loopStarted = true;
         }
-        // Off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline.
-        ObserveFault(Task.Run(RunLoopAsync));
+        // On a socket, off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline.
+        // A stream with no socket (StreamConnector: RxHttp.Testing's scripted server, a user's in-memory pipe) runs
+        // here up to its first pending read; its reads complete inside the action that delivers the bytes, so a
+        // scripted message reaches subscribers at its exact virtual time rather than whenever a pool thread starts.
+        ObserveFault(_socket is null ? RunLoopAsync() : Task.Run(RunLoopAsync));
     }
 
     // The receive buffer, rented while bytes are there to parse. An idle websocket waits with a zero-byte read (as
