@@ -39,6 +39,8 @@ internal static class WsCommand
         var printer = new Printer(io.Out, colors, format: false);
         if (io.ErrorIsTerminal) io.Error.WriteLine($"rxhttp: connected to {url}; type lines to send them, Ctrl-D to close");
 
+        // Set before Ctrl-C sends our CLOSE: the server's echo of it is not news to the user who pressed it.
+        var weClosed = 0;
         var ended = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var messages = ws.Messages.Subscribe(
             m =>
@@ -54,7 +56,7 @@ internal static class WsCommand
                     case WsMsgType.Binary:
                         printer.Raw(m.Data.Span);
                         break;
-                    case WsMsgType.Close:
+                    case WsMsgType.Close when Volatile.Read(ref weClosed) == 0:
                         io.Error.WriteLine($"rxhttp: the server closed the websocket ({m.CloseCode}{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)})");
                         break;
                 }
@@ -66,7 +68,14 @@ internal static class WsCommand
         var typing = SendLines(ws, io, ct);
         try
         {
-            var first = await Task.WhenAny(ended.Task, typing).ConfigureAwait(false);
+            // Console stdin ignores the token once a read is blocked, so Ctrl-C must be raced in on its own.
+            var interrupted = Task.Delay(Timeout.Infinite, ct);
+            var first = await Task.WhenAny(ended.Task, typing, interrupted).ConfigureAwait(false);
+            if (first == interrupted)
+            {
+                _ = typing.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                ct.ThrowIfCancellationRequested();
+            }
             if (first == typing)
             {
                 await typing.ConfigureAwait(false);
@@ -83,6 +92,7 @@ internal static class WsCommand
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            Volatile.Write(ref weClosed, 1);
             try { await ws.Close(1001, "interrupted").DefaultIfEmpty().ToTask(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false); }
             catch (Exception e) when (e is ClientError or TimeoutException or IOException) { /* leaving anyway */ }
             throw;

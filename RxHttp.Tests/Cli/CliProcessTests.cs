@@ -75,4 +75,22 @@ public class CliProcessTests : CliTestBase
         Assert.That((r.Code, r.Stderr), Is.EqualTo((130, "rxhttp: interrupted\n")));
         await Wait.Until(() => Server.OpenConnections == 0, what: "the connection closed");
     }
+
+    [Test]
+    public async Task Sigint_in_ws_closes_the_websocket_as_going_away_and_exits_130()
+    {
+        Routes.WsOpened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Routes.WsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var p = CliRunner.StartWithOpenInput("ws", Server.Url("ws/record"));
+        // Ctrl-C during the handshake aborts the socket (there is no websocket yet to close); wait until one exists.
+        await p.StandardInput.WriteLineAsync("ready");
+        await p.StandardInput.FlushAsync();
+        await Routes.WsOpened.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using (var kill = Process.Start("kill", new[] { "-INT", p.Id.ToString() })) await kill.WaitForExitAsync();
+        var r = await CliRunner.Finish(p);
+        Assert.That((r.Code, r.Stderr), Is.EqualTo((130, "rxhttp: interrupted\n")), r.ToString());
+        Assert.That(await Routes.WsClosed.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo(((int?)1001, "interrupted")),
+            "the server got a CLOSE frame, not a dropped socket");
+        await Wait.Until(() => Server.OpenConnections == 0, what: "the connection closed");
+    }
 }

@@ -128,6 +128,39 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Digest_auth_answers_the_challenge_once()
+    {
+        var before = Volatile.Read(ref Routes.DigestHits);
+        var ok = await CliRunner.Run("get", U("digest"), "--auth", "me:pw", "--auth-type", "digest", "--check-status");
+        Assert.That((ok.Code, ok.Out), Is.EqualTo((0, "digest welcome")), ok.ToString());
+        Assert.That(Volatile.Read(ref Routes.DigestHits) - before, Is.EqualTo(2), "the challenge, then the answer");
+
+        before = Volatile.Read(ref Routes.DigestHits);
+        var wrong = await CliRunner.Run("get", U("digest"), "-a", "me:nope", "-A", "digest", "--check-status");
+        Assert.That((wrong.Code, wrong.Stderr), Is.EqualTo((4, "rxhttp: warning: HTTP 401 Unauthorized\n")), wrong.ToString());
+        Assert.That(Volatile.Read(ref Routes.DigestHits) - before, Is.EqualTo(2), "a wrong password is tried once, not in a loop");
+
+        var basic = await CliRunner.Run("get", U("digest"), "--auth", "me:pw", "--check-status");
+        Assert.That(basic.Code, Is.EqualTo(4), "Basic (the default --auth-type) is not accepted by a digest realm");
+        var offline = await CliRunner.Run("get", U("digest"), "--auth", "me:pw", "--auth-type", "digest", "--offline");
+        Assert.That(offline.Out, Does.Not.Contain("Authorization"), "digest answers a challenge: nothing is sent up front");
+    }
+
+    [Test]
+    public async Task Connect_timeout_fires_on_a_listener_that_never_accepts()
+    {
+        using var hole = new RxHttp.Tests.Connectors.Blackhole();
+        var url = $"http://127.0.0.2:{hole.Port}/";
+        var r = await CliRunner.Run("get", url, "--connect-timeout", "0.3");
+        Assert.That(r.Code, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Stderr, Does.StartWith("rxhttp: error: timed out").And.Contain("onnect"), "it names the connect phase");
+        Assert.That(r.Stderr.TrimEnd('\n'), Does.Not.Contain("\n"));
+        // The same address is reachable a moment later on its answering twin: the flag bounded the connect, not the run.
+        var answered = await CliRunner.Run("get", $"http://127.0.0.1:{hole.Port}/", "--connect-timeout", "0.3", "--timeout", "0.3");
+        Assert.That(answered.Stderr, Does.Not.Contain("onnect"), answered.ToString());
+    }
+
+    [Test]
     public async Task Redirects_are_shown_unless_followed_and_too_many_exit_6()
     {
         var shown = await CliRunner.Run("get", U("redirect/2"), "--headers");

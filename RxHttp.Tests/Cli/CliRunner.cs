@@ -58,7 +58,12 @@ public sealed class CliRunner
 
     public static Process Start(string? stdin, params string[] args) => StartIn(null, stdin, args);
 
-    public static Process StartIn(string? workingDirectory, string? stdin, params string[] args)
+    /// <summary>Starts the CLI with its stdin left open, as a terminal's would be while nobody types.</summary>
+    public static Process StartWithOpenInput(params string[] args) => StartIn(null, null, args, closeInput: false);
+
+    public static Process StartIn(string? workingDirectory, string? stdin, params string[] args) => StartIn(workingDirectory, stdin, args, closeInput: true);
+
+    private static Process StartIn(string? workingDirectory, string? stdin, string[] args, bool closeInput)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -72,7 +77,7 @@ public sealed class CliRunner
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         if (stdin is not null) p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
+        if (closeInput) p.StandardInput.Close();
         return p;
     }
 

@@ -27,6 +27,27 @@ internal static class CliServer
             await ws.SendAsync("bye soon"u8.ToArray(), WebSocketMessageType.Text, true, default);
             await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", default);
         });
+        app.Map("/ws/record", async ctx =>
+        {
+            using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    var r = await ws.ReceiveAsync(buffer, default);
+                    // A message proves the client finished its handshake and is in its session loop.
+                    if (r.MessageType != WebSocketMessageType.Close) { routes.WsOpened.TrySetResult(); continue; }
+                    routes.WsClosed.TrySetResult(((int?)r.CloseStatus, r.CloseStatusDescription));
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", default);
+                    return;
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
+            {
+                routes.WsClosed.TrySetResult((null, "no CLOSE frame: " + e.Message));
+            }
+        });
         app.MapGet("/cookie/set", (HttpContext c) =>
         {
             foreach (var (k, v) in c.Request.Query) c.Response.Cookies.Append(k, v.ToString(), new CookieOptions { Path = "/" });
@@ -51,6 +72,13 @@ internal static class CliServer
             await routes.Gate.Task;
             await c.Response.WriteAsync("data: two\n\n");
         });
+        app.MapGet("/digest", (HttpContext c) =>
+        {
+            Interlocked.Increment(ref routes.DigestHits);
+            if (DigestCheck.Accepts(c.Request.Headers.Authorization.ToString(), "GET", "me", "cli@rx", "pw", "MD5")) return Results.Text("digest welcome");
+            c.Response.Headers.WWWAuthenticate = DigestCheck.Challenge("cli@rx", "MD5", "cli-nonce");
+            return Results.Text("who are you?", statusCode: 401);
+        });
         app.MapGet("/basic", (HttpContext c) =>
         {
             var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("me:pw"));
@@ -65,5 +93,8 @@ internal static class CliServer
 internal sealed class CliRoutes
 {
     public volatile string? LastRange;
+    public int DigestHits;
+    public TaskCompletionSource WsOpened { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<(int? Code, string? Reason)> WsClosed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Gate { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

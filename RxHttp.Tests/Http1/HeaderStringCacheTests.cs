@@ -1,3 +1,4 @@
+using RxHttp.Http1;
 using System.Text;
 using NUnit.Framework;
 

@@ -19,6 +19,9 @@ public sealed class ReadmeCompilation
     private static readonly CSharpParseOptions Parse = new(LanguageVersion.Latest);
     private static readonly Lazy<IReadOnlyList<MetadataReference>> DefaultReferences = new(FindReferences);
 
+    /// <summary>The framework and package assemblies a consumer of RxHttp compiles against, RxHttp*.dll included.</summary>
+    internal static IReadOnlyList<MetadataReference> References => DefaultReferences.Value;
+
     private readonly Dictionary<ReadmeBlock, string> _typeNames = new();
     private Assembly? _assembly;
 

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using RxHttp.Http1;
 
 namespace RxHttp;
 

@@ -6,8 +6,8 @@ namespace RxHttp;
 
 public sealed partial class ClientResponse
 {
-    internal const string ReflectionJson = "Reflection-based System.Text.Json: the type may be trimmed. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
-    internal const string DynamicJson = "Reflection-based System.Text.Json may need code generated at run time. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
+    internal const string ReflectionJson = JsonDefaults.ReflectionJson;
+    internal const string DynamicJson = JsonDefaults.DynamicJson;
 
     /// <summary>
     /// The body deserialised as JSON with <paramref name="options"/>, else the session's

@@ -61,8 +61,8 @@ public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
         Append(From(data), headers);
 
     /// <summary>Adds an application/json part serialised with System.Text.Json's web defaults, or <paramref name="options"/>.</summary>
-    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
-    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(JsonDefaults.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(JsonDefaults.DynamicJson)]
     public BodyPart AppendJson(object? value, IEnumerable<KeyValuePair<string, string>>? headers = null, JsonSerializerOptions? options = null) =>
         Append(JsonPayload.Create(value, options), headers);
 

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Net.Sockets;
 using System.Reactive.Concurrency;
-using System.Text;
-using System.Text.Json;
 
 namespace RxHttp;
 
@@ -18,7 +14,7 @@ namespace RxHttp;
 /// host-only (RFC 6265 §5.3 step 5). A Domain that does not domain-match the host, a trailing dot included, makes
 /// the cookie ignored (step 6).
 /// </remarks>
-public sealed class CookieJar : AbstractCookieJar
+public sealed partial class CookieJar : AbstractCookieJar
 {
     private readonly object _gate = new();
     private readonly IScheduler _scheduler;
@@ -223,81 +219,6 @@ public sealed class CookieJar : AbstractCookieJar
         return snapshot.OrderBy(e => e.Sequence).Select(e => e.Cookie).GetEnumerator();
     }
 
-    /// <summary>
-    /// Writes the unexpired cookies to <paramref name="path"/> as JSON. On Unix the file gets mode 600 because
-    /// cookies are credentials; it is written beside the target and moved over it, so an existing file with
-    /// wider permissions is replaced rather than reused.
-    /// </summary>
-    /// <param name="path">The file to write.</param>
-    public void Save(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        List<Entry> entries;
-        lock (_gate)
-        {
-            Expire();
-            entries = _byDomain.Values.SelectMany(d => d.Values).OrderBy(e => e.Sequence).ToList();
-        }
-        var file = new CookieFile
-        {
-            Version = CookieFile.CurrentVersion,
-            Cookies = entries.Select(e => CookieRecord.From(e.Cookie)).ToList(),
-        };
-
-        var full = System.IO.Path.GetFullPath(path);
-        var temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-                JsonSerializer.Serialize(stream, file, CookieFileJsonContext.Default.CookieFile);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Replaces the jar's contents with the cookies saved at <paramref name="path"/> by <see cref="Save"/>.
-    /// Cookies that have expired since are dropped.
-    /// </summary>
-    /// <param name="path">The file to read.</param>
-    /// <exception cref="InvalidDataException">The file is not a cookie jar saved by this class; the jar is left unchanged.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
-    public void Load(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        CookieFile? file;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            file = JsonSerializer.Deserialize(stream, CookieFileJsonContext.Default.CookieFile);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not a saved cookie jar.", e);
-        }
-        if (file?.Cookies is null || file.Version != CookieFile.CurrentVersion)
-            throw new InvalidDataException($"'{path}' is not a saved cookie jar of version {CookieFile.CurrentVersion}.");
-
-        var cookies = new List<Cookie>(file.Cookies.Count);
-        foreach (var r in file.Cookies)
-            cookies.Add(r?.ToCookie() ?? throw new InvalidDataException($"'{path}' holds a cookie without a name, value, domain or path."));
-
-        lock (_gate)
-        {
-            _byDomain.Clear();
-            _nextExpiry = DateTimeOffset.MaxValue;
-            // Keep saved creation times: they decide send order, and the file order preserves ties.
-            foreach (var c in cookies) Insert(c);
-            Expire();
-        }
-    }
-
     // ---- storage (callers hold _gate) ----
 
     private void Store(DateTimeOffset now, Cookie cookie)
@@ -362,121 +283,4 @@ public sealed class CookieJar : AbstractCookieJar
 
     // ---- RFC 6265 rules ----
 
-    /// <summary>§5.3 steps 4-6: which domain a cookie belongs to, and whether it is host-only; false rejects it.</summary>
-    private static bool TryResolveDomain(string? attribute, string host, bool hostIsIp, out string domain, out bool hostOnly)
-    {
-        domain = host;
-        hostOnly = true;
-        // A trailing dot is not stripped (aiohttp treats such a Domain as absent): "example.com." is another
-        // name than the request host "example.com", so it fails the domain-match below and the cookie is ignored
-        // (§5.3 step 6), as browsers do.
-        if (attribute is null) return true;
-
-        string d;
-        try
-        {
-            d = new System.Globalization.IdnMapping().GetAscii(attribute).ToLowerInvariant();
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-
-        if (hostIsIp)
-        {
-            // An IP address has no parent domains: only the address itself is acceptable.
-            if (d != host) return false;
-            hostOnly = false;
-            return true;
-        }
-
-        if (PublicSuffixes.IsPublicSuffix(d))
-        {
-            // §5.3 step 5: a public suffix is allowed only as the exact host, and then only host-only.
-            return d == host;
-        }
-
-        if (!DomainMatches(host, d)) return false;
-        domain = d;
-        hostOnly = false;
-        return true;
-    }
-
-    /// <summary>§5.1.3 for host names: <paramref name="host"/> is <paramref name="domain"/> or a subdomain of it.</summary>
-    private static bool DomainMatches(string host, string domain) =>
-        host == domain ||
-        (host.Length > domain.Length && host.EndsWith(domain, StringComparison.Ordinal) && host[host.Length - domain.Length - 1] == '.');
-
-    /// <summary>§5.1.4 path-match.</summary>
-    internal static bool PathMatches(string requestPath, string cookiePath)
-    {
-        if (requestPath == cookiePath) return true;
-        if (!requestPath.StartsWith(cookiePath, StringComparison.Ordinal)) return false;
-        return cookiePath.EndsWith('/') || requestPath[cookiePath.Length] == '/';
-    }
-
-    /// <summary>§5.1.4 default-path: the request path up to, not including, its last '/'; "/" when that leaves nothing.</summary>
-    internal static string DefaultPath(Uri url)
-    {
-        var path = url.AbsolutePath;
-        if (!path.StartsWith('/')) return "/";
-        int last = path.LastIndexOf('/');
-        return last <= 0 ? "/" : path[..last];
-    }
-
-    private static string? Parent(string domain)
-    {
-        int dot = domain.IndexOf('.');
-        return dot < 0 || dot == domain.Length - 1 ? null : domain[(dot + 1)..];
-    }
-
-    private static DateTimeOffset? ExpiryOf(ParsedSetCookie parsed, DateTimeOffset now)
-    {
-        if (parsed.MaxAge is { } seconds)
-        {
-            // §5.2.2: Max-Age wins over Expires, and zero or less means "already expired".
-            if (seconds <= 0) return DateTimeOffset.MinValue;
-            var room = (DateTimeOffset.MaxValue - now).TotalSeconds;
-            return seconds >= room ? DateTimeOffset.MaxValue : now.AddSeconds(seconds);
-        }
-        return parsed.Expires;
-    }
-
-    private static string RequireHost(Uri url, string paramName)
-    {
-        ArgumentNullException.ThrowIfNull(url, paramName);
-        if (!url.IsAbsoluteUri) throw new ArgumentException("The URL must be absolute.", paramName);
-        return CanonicalHost(url);
-    }
-
-    /// <summary>§5.1.2: lower case, punycode; IPv6 without brackets so it compares with a Domain attribute.</summary>
-    private static string CanonicalHost(Uri url) =>
-        url.HostNameType == UriHostNameType.IPv6 ? url.DnsSafeHost.ToLowerInvariant() : url.IdnHost.ToLowerInvariant();
-
-    private static bool IsIp(Uri url) => url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6;
-
-    private static (string, string, int) Origin(Uri url) => (url.Scheme.ToLowerInvariant(), CanonicalHost(url), url.Port);
-
-    // Python's http.cookies rules, so quoted values match what aiohttp sends byte for byte.
-    private const string LegalChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~:";
-    private const string UnescapedChars = LegalChars + " ()/<=>?@[]{}";
-
-    /// <summary>Python's <c>http.cookies._quote</c>: tokens stay bare; others are quoted with \" \\ and \ooo escapes.</summary>
-    internal static string Quote(string value)
-    {
-        // Python's legal-key pattern needs at least one character, so an empty value goes out as "".
-        bool legal = value.Length > 0;
-        foreach (var c in value) if (!LegalChars.Contains(c)) { legal = false; break; }
-        if (legal) return value;
-
-        var sb = new StringBuilder(value.Length + 8).Append('"');
-        foreach (var c in value)
-        {
-            if (c == '"') sb.Append("\\\"");
-            else if (c == '\\') sb.Append("\\\\");
-            else if (c > '\u00FF' || UnescapedChars.Contains(c)) sb.Append(c);
-            else sb.Append('\\').Append(Convert.ToString(c, 8).PadLeft(3, '0'));
-        }
-        return sb.Append('"').ToString();
-    }
 }

@@ -11,6 +11,11 @@ namespace RxHttp;
 /// </summary>
 internal static class JsonDefaults
 {
+    /// <summary>The reason every reflection-based JSON entry point gives the trimmer.</summary>
+    internal const string ReflectionJson = "Reflection-based System.Text.Json: the type may be trimmed. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
+    /// <summary>The reason every reflection-based JSON entry point gives the NativeAOT compiler.</summary>
+    internal const string DynamicJson = "Reflection-based System.Text.Json may need code generated at run time. Pass a JsonTypeInfo<T> from a JsonSerializerContext, or options whose TypeInfoResolver is one.";
+
     /// <summary>
     /// The session default: <see cref="JsonSerializerOptions.Web"/> (camelCase, case-insensitive reading, numbers
     /// from strings) where reflection-based serialisation is enabled; in a trimmed or NativeAOT app, where the

@@ -23,8 +23,8 @@ public sealed partial class JsonPayload
     }
 
     /// <summary>A JSON body serialised by its runtime type with <paramref name="options"/> (default: web defaults).</summary>
-    [RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
-    [RequiresDynamicCode(ClientResponse.DynamicJson)]
+    [RequiresUnreferencedCode(JsonDefaults.ReflectionJson)]
+    [RequiresDynamicCode(JsonDefaults.DynamicJson)]
     public static JsonPayload Create(object? value, JsonSerializerOptions? options = null, string contentType = "application/json") =>
         new(JsonDefaults.SerializeToUtf8(value, options ?? JsonDefaults.Web), contentType);
 }

@@ -1,4 +1,3 @@
-using System.Reactive.Linq;
 using System.Text;
 
 namespace RxHttp;
@@ -57,52 +56,4 @@ public sealed record BasicAuth
 
     /// <inheritdoc />
     public override string ToString() => $"BasicAuth({Login}, ***)";
-}
-
-/// <summary>Basic authentication as a per-hop operator.</summary>
-public static class BasicAuthOperator
-{
-    /// <summary>Where the session puts the request's (or session's) <see cref="BasicAuth"/>; removed on a cross-origin redirect.</summary>
-    public const string AuthKey = "rxhttp.auth";
-
-    /// <summary>
-    /// For each hop: credentials in the hop's URL win (and are removed from the URL that is sent), else the
-    /// <see cref="BasicAuth"/> in the request's properties; an explicit Authorization header is left alone.
-    /// A redirect that crossed origins has dropped the property, so credentials never leak to another origin.
-    /// </summary>
-    public static RequestHandler WithBasicAuth(this RequestHandler hop)
-    {
-        ArgumentNullException.ThrowIfNull(hop);
-        return request => new AuthHop(hop, request);
-    }
-
-    // Deferred like Observable.Defer, as one object per hop; a request without credentials passes straight through.
-    private sealed class AuthHop(RequestHandler hop, ClientRequest request) : IObservable<ClientResponse>
-    {
-        public IDisposable Subscribe(IObserver<ClientResponse> observer)
-        {
-            ArgumentNullException.ThrowIfNull(observer);
-            IObservable<ClientResponse> source;
-            try
-            {
-                source = hop(WithAuthorization(request));
-            }
-            catch (Exception e)
-            {
-                observer.OnError(e);
-                return System.Reactive.Disposables.Disposable.Empty;
-            }
-            return source.Subscribe(observer);
-        }
-    }
-
-    internal static ClientRequest WithAuthorization(ClientRequest request)
-    {
-        var auth = BasicAuth.FromUrl(request.Url);
-        if (auth is null && request.TryGetProperty(AuthKey, out var a)) auth = a as BasicAuth;
-        if (auth is null && request.Url.User is null) return request;
-        var headers = request.Headers.Clone();
-        if (auth is not null && !headers.Contains("Authorization")) headers.Set("Authorization", auth.Encode());
-        return request.With(url: request.Url.WithoutCredentials(), headers: headers);
-    }
 }

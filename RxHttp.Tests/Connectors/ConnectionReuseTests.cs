@@ -4,11 +4,14 @@ using Microsoft.AspNetCore.Http;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
 
-namespace RxHttp.Tests;
+namespace RxHttp.Tests.Connectors;
 
-/// <summary>Behaviour the performance work must not change: header reuse, content types, synchronous reads.</summary>
+/// <summary>
+/// A keep-alive connection carried from response to response: each keeps its own head, a read that finishes frees
+/// the connection, a read given up closes it, and a request that leaves the pool's queue loses no lease.
+/// </summary>
 [TestFixture]
-public class HotPathTests
+public class ConnectionReuseTests
 {
     private KestrelServer _server = null!;
     private int _seq;
@@ -137,5 +140,25 @@ public class HotPathTests
         var third = await session.Get("seq").SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(10));
         Assert.That(third, Is.EqualTo("ok"), "the slot came back to the pool");
         Assert.That(session.Connector.CurrentState.InUse, Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task Requests_alternating_between_two_origins_each_reach_their_own_server_over_one_connection()
+    {
+        await using var a = await KestrelServer.StartAsync();
+        await using var b = await KestrelServer.StartAsync();
+        using var session = new ClientSession();
+        for (var i = 0; i < 3; i++)
+        {
+            foreach (var server in new[] { a, b })
+            {
+                var response = await session.Get(server.Url("hello"));
+                Assert.That(response.Url.Port, Is.EqualTo(Url.Parse(server.BaseUrl).Port));
+                Assert.That(await response.Text(), Is.EqualTo(KestrelServer.Hello));
+            }
+        }
+        Assert.That((a.ConnectionCount, b.ConnectionCount), Is.EqualTo((1, 1)), "each origin kept its own pooled connection");
+        Assert.That(session.Connector.CurrentState.PerHost.Count, Is.Zero);
+        Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(2));
     }
 }

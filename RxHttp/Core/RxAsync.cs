@@ -5,9 +5,6 @@ using System.Threading.Channels;
 
 namespace RxHttp;
 
-/// <summary>The next step of a pipeline: a cold observable that sends the request once per subscription.</summary>
-public delegate IObservable<ClientResponse> RequestHandler(ClientRequest request);
-
 /// <summary>Bridges between tasks, observables and async sequences that never lose a resource on a race.</summary>
 internal static class RxAsync
 {
