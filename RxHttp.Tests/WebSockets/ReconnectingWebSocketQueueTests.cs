@@ -145,6 +145,28 @@ public class ReconnectingWebSocketQueueTests : ReactiveTest
         Assert.That(http.WebSockets, Has.Count.EqualTo(2), "no reconnection after disposal");
     }
 
+    private sealed class Unserializable
+    {
+        public int Value => throw new InvalidOperationException("not today");
+    }
+
+    [Test]
+    public void A_send_whose_json_cannot_be_made_fails_with_the_serializers_error_and_queues_nothing()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws);
+        using var session = http.CreateSession(scheduler);
+        var ws = session.WsReconnecting(Ws, reconnect: Ticks(1000));
+        var probe = new SendProbe(scheduler);
+        ws.SendJson(new Unserializable()).Subscribe(probe);
+        Assert.That(probe.Error, Is.InstanceOf<InvalidOperationException>().With.Message.EqualTo("not today"));
+        Assert.That(ws.QueuedSends, Is.Zero);
+        ws.SendJson(new { ok = true }).Subscribe();
+        ws.Start();
+        Assert.That(http.WebSockets.Single().ReceivedTexts, Is.EqualTo(new[] { "{\"ok\":true}" }));
+    }
+
     [TestCase("InitialDelay", 0L)]
     [TestCase("InitialDelay", -1L)]
     [TestCase("MaxDelay", 5L)]

@@ -33,7 +33,17 @@ internal sealed class WsSendQueue(int limit, WsSendQueueFullMode fullMode)
     public IObservable<Unit> Enqueue(Func<string?> text, ReadOnlyMemory<byte> bytes) =>
         Observable.Create<Unit>(observer =>
         {
-            var item = new Item(text(), bytes, observer);
+            string? message;
+            try
+            {
+                message = text(); // a JSON serializer's error fails this send, as any send's error does
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+                return Disposable.Empty;
+            }
+            var item = new Item(message, bytes, observer);
             Item? dropped = null;
             Exception? refused = null;
             lock (_gate)
