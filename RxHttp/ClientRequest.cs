@@ -1,3 +1,5 @@
+using System.Reactive.Concurrency;
+
 namespace RxHttp;
 
 /// <summary>
@@ -35,6 +37,15 @@ public sealed class ClientRequest
 
     /// <summary>TLS settings for this request; null uses the connector's.</summary>
     public TlsOptions? Tls { get; init; }
+
+    /// <summary>
+    /// The clock of every timer of this request: its timeouts (Total, Connect, SockConnect, SockRead, with
+    /// <see cref="ClientTimeout.CeilThreshold"/>), and the delays of operators that read it, such as
+    /// <see cref="RetryOperator.Middleware(RetryOptions)"/>. The session sets it to
+    /// <see cref="RequestOptions.Scheduler"/> or its own <see cref="ClientSession.Scheduler"/>; null (a request made
+    /// by hand) leaves the choice to whoever sends it.
+    /// </summary>
+    public IScheduler? Scheduler { get; init; }
 
     /// <summary>Send the body chunked even when its length is known.</summary>
     public bool Chunked { get; init; }
@@ -76,6 +87,7 @@ public sealed class ClientRequest
         {
             Timeout = Timeout,
             Tls = Tls,
+            Scheduler = Scheduler,
             Chunked = Chunked,
             AutoDecompress = AutoDecompress,
             StreamResponse = StreamResponse,

@@ -79,10 +79,12 @@ internal sealed class Http1Exchange : IExchange
     {
         var key = KeyForRequest(request);
         var tracer = RequestTracer.Of(request);
+        // Every timer of this request (Connect, SockConnect, SockRead and its body's reads) runs on its own clock.
+        var scheduler = request.Scheduler ?? _scheduler;
         ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
         for (var attempt = 0; ; attempt++)
         {
-            var connection = await AcquireAsync(key, request.Timeout, ct).ConfigureAwait(false);
+            var connection = await AcquireAsync(key, request.Timeout, scheduler, ct).ConfigureAwait(false);
             connection.ChooseCompletions();
             var reused = connection.IsReused;
             // The exchange is written inline rather than as a method of its own: each response then resumes one
@@ -90,7 +92,7 @@ internal sealed class Http1Exchange : IExchange
             try
             {
                 var timeout = request.Timeout;
-                var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(_scheduler, sr, timeout.CeilThreshold) : null;
+                var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
                 connection.ResponseStarted = false;
                 var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
@@ -177,17 +179,20 @@ internal sealed class Http1Exchange : IExchange
         }
     }
 
-    /// <summary>A lease for <paramref name="key"/> under the Connect and SockConnect timeouts; websocket handshakes use it too.</summary>
-    internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, CancellationToken ct)
+    /// <summary>
+    /// A lease for <paramref name="key"/> under the Connect and SockConnect timeouts, both on the request's
+    /// <paramref name="scheduler"/>; websocket handshakes use it too.
+    /// </summary>
+    internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
     {
         if (_connector.TryLeaseIdle(key) is { } idle) return new ValueTask<Connection>(idle);
-        var source = _connector.Connect(key, timeout);
+        var source = _connector.Connect(key, timeout, scheduler);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
         {
-            var due = Ceiling.Deadline(_scheduler.Now, connect, timeout.CeilThreshold);
-            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), _scheduler);
+            var due = Ceiling.Deadline(scheduler.Now, connect, timeout.CeilThreshold);
+            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), scheduler);
         }
-        return RxAsync.FirstLeaseValueAsync(source, ct);
+        return RxAsync.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }
 
     private static TimeSpan? ParseKeepAliveTimeout(string? value)

@@ -33,6 +33,15 @@ public sealed class RequestOptions
     /// <summary>TLS settings for this request, over the connector's.</summary>
     public TlsOptions? Tls { get; init; }
 
+    /// <summary>
+    /// The clock of every timer of this request, over the session's <see cref="ClientSessionOptions.Scheduler"/>:
+    /// the Total, Connect, SockConnect and SockRead timeouts (ceiled by <see cref="ClientTimeout.CeilThreshold"/>),
+    /// those of its redirect hops and of its body's reads, and the backoff of a session's
+    /// <see cref="RetryOperator.Middleware(RetryOptions)"/>. With a <c>TestScheduler</c> here one request runs in
+    /// virtual time while the rest of the session keeps its own clock. Null: the session's.
+    /// </summary>
+    public IScheduler? Scheduler { get; init; }
+
     /// <summary>Cookies sent with this request only (not stored in the jar).</summary>
     public IEnumerable<KeyValuePair<string, string>>? Cookies { get; init; }
 

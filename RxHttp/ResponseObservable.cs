@@ -32,12 +32,15 @@ public sealed class ResponseObservable : IObservable<ClientResponse>
     /// Sends the request; a failure to build it (bad URL, conflicting options, closed session) goes to OnError.
     /// While other requests of the session's pool are out, the request starts on the thread pool and Subscribe
     /// returns at once: operators such as <c>Merge(n)</c> and <c>Concat</c> subscribe under their own lock, and
-    /// writing the request there held every other request's completion up. A lone request starts inline.
+    /// writing the request there held every other request's completion up. A lone request starts inline, and so does
+    /// every request whose scheduler is a virtual-time one (a <c>TestScheduler</c>).
     /// </summary>
     public IDisposable Subscribe(IObserver<ClientResponse> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        return _session.Connector.AnyOut && !AlwaysInline ? DeferredStart.Queue(this, observer) : StartInline(observer);
+        // On a virtual clock every step must happen when the test advances it, not when a pool thread gets to it.
+        return _session.Connector.AnyOut && !AlwaysInline && !_session.IsVirtualClock(_options.Scheduler)
+            ? DeferredStart.Queue(this, observer) : StartInline(observer);
     }
 
     /// <summary>The benchmark's switch back to the old behaviour, so both can be measured in the same rounds.</summary>

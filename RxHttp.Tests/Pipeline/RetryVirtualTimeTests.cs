@@ -20,7 +20,7 @@ public class RetryVirtualTimeTests : ReactiveTest
         ConnectorOwner = false,
         Scheduler = scheduler,
         Timeout = ClientTimeout.None,
-        Middlewares = new[] { RetryOperator.Middleware(options, scheduler) },
+        Middlewares = new[] { RetryOperator.Middleware(options) }, // on the session's scheduler
     });
 
     private static RetryOptions Exact(int attempts = 3) => new() { MaxAttempts = attempts, BaseDelay = TimeSpan.FromSeconds(1), Random = () => 0 };

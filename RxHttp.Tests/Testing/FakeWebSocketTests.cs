@@ -10,7 +10,7 @@ public class FakeWebSocketTests : ReactiveTest
     private const string Ws = "wss://ws.example.test/chat";
 
     [Test]
-    public async Task Scripted_messages_arrive_in_order_and_the_close_code_is_reported()
+    public void Scripted_messages_arrive_at_their_ticks_and_the_ping_and_close_are_answered_at_once()
     {
         var scheduler = new TestScheduler();
         using var http = new FakeHttp();
@@ -19,20 +19,16 @@ public class FakeWebSocketTests : ReactiveTest
         ClientWebSocket? socket = null;
         session.WsConnect(Ws).Subscribe(ws => socket = ws);
         Assert.That(socket, Is.Not.Null, "the handshake completed on Subscribe, with no delay scripted");
+        // On a virtual clock the websocket's read loop starts inline: each frame is read at the tick it is sent.
+        var messages = scheduler.CreateObserver<string>();
+        socket!.Messages.Select(m => $"{m.Type} {(m.Type == WsMsgType.Close ? m.CloseCode?.ToString() : m.Text)}").Subscribe(messages);
         scheduler.AdvanceBy(300);
 
-        // ClientWebSocket reads on a pool thread: the frames wait in the fake connection until it does.
-        var got = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            var m = await socket!.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            got.Add($"{m.Type} {(m.Type == WsMsgType.Close ? m.CloseCode?.ToString() : m.Text)}");
-        }
-        Assert.That(got, Is.EqualTo(new[] { "Text hi", "Text bye", "Close 4001" }));
-        var session0 = http.WebSockets.Single();
-        await Support.Wait.Until(() => session0.Received.Any(f => f.Opcode == 8), what: "the client's close echo");
-        Assert.That(session0.Received.Select(f => f.Opcode), Does.Contain(10), "the client answered the ping with a pong");
-        Assert.That(session0.Received.Last().CloseCode, Is.EqualTo(4001), "the client echoed the close");
+        messages.Messages.AssertEqual(OnNext(50, "Text hi"), OnNext(100, "Text bye"), OnNext(300, "Close 4001"), OnCompleted<string>(300));
+        var received = http.WebSockets.Single().Received;
+        Assert.That(received.Select(f => (f.Time.UtcTicks, f.Opcode)), Is.EqualTo(new[] { (60L, 10), (300L, 8) }),
+            "the pong at the ping's tick, the close echo at the close's");
+        Assert.That(received.Last().CloseCode, Is.EqualTo(4001), "the client echoed the close");
     }
 
     [Test]
@@ -71,6 +67,6 @@ public class FakeWebSocketTests : ReactiveTest
             error = e;
         }
         Assert.That(error, Is.InstanceOf<WebSocketProtocolException>().Or.InstanceOf<ClientError>());
-        await Support.Wait.Until(() => http.WebSockets.Single().Received.Any(f => f.CloseCode == 1002), what: "the client's 1002 close");
+        Assert.That(http.WebSockets.Single().Received.Select(f => f.CloseCode), Is.EqualTo(new int?[] { 1002 }), "the client's 1002 close, sent inline");
     }
 }

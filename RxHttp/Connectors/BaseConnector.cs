@@ -175,19 +175,30 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
     /// failing it with <see cref="ConnectionTimeoutError"/>. <see cref="ClientTimeout.Connect"/> (waiting for a
     /// slot plus opening) is the caller's to apply around this observable.
     /// </summary>
-    public IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout)
+    public IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout) => Connect(key, timeout, null);
+
+    // As Connect(key, timeout), for a request with a clock of its own (RequestOptions.Scheduler): the connects it
+    // opens time out on that clock (null: the connector's).
+    internal IObservable<Connection> Connect(ConnectionKey key, ClientTimeout? timeout, IScheduler? scheduler)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return new ConnectObservable(this, key, timeout);
+        return new ConnectObservable(this, key, timeout, scheduler);
     }
 
+    // The clock of the connect being opened: the request's when it has one. Async-local, as ConnectorTrace.Current,
+    // so CreateConnectionAsync keeps its signature (subclasses override it) and still times the right request.
+    private static readonly AsyncLocal<IScheduler?> OpeningScheduler = new();
+
+    /// <summary>The clock for the timers of the connect being opened (SockConnect, Happy Eyeballs): the request's, else <see cref="Scheduler"/>.</summary>
+    internal IScheduler ConnectScheduler => OpeningScheduler.Value ?? _scheduler;
+
     // Cold: each subscription is one ConnectOperation (no closure, delegate or wrapper observer per request).
-    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout) : IObservable<Connection>
+    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IScheduler? scheduler) : IObservable<Connection>
     {
         public IDisposable Subscribe(IObserver<Connection> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
-            var op = new ConnectOperation(pool, key, timeout, observer);
+            var op = new ConnectOperation(pool, key, timeout, scheduler, observer);
             op.Start();
             return op;
         }
@@ -645,15 +656,17 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
         private readonly IObserver<Connection> _observer;
         private CancellationTokenSource? _cts; // only an opening needs one: most leases are idle connections
         private readonly ClientTimeout? _timeout;
+        private readonly IScheduler? _scheduler;
         private readonly Action<ConnectorTraceKind>? _trace = ConnectorTrace.Current.Value;
         private bool _queued;
         private int _done; // 1 once the observer got a terminal message or the subscription was disposed
 
-        public ConnectOperation(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IObserver<Connection> observer)
+        public ConnectOperation(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IScheduler? scheduler, IObserver<Connection> observer)
         {
             _pool = pool;
             _observer = observer;
             _timeout = timeout;
+            _scheduler = scheduler;
             Key = key;
         }
 
@@ -722,6 +735,7 @@ public abstract class BaseConnector : IDisposable, IAsyncDisposable
             Exception? error = null;
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedEnd);
             ConnectorTrace.Current.Value = _trace;
+            OpeningScheduler.Value = _scheduler;
             ConnectorTrace.Emit(_trace, ConnectorTraceKind.CreateStart);
             var cts = new CancellationTokenSource();
             // Published before reading _done, as Dispose sets _done before reading _cts: one of the two cancels.

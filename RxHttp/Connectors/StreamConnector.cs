@@ -51,8 +51,9 @@ public class StreamConnector : BaseConnector
         IDisposable? timer = null;
         if (ClientTimeout.Active(timeout?.SockConnect) is { } sockConnect)
         {
-            var due = Ceiling.Deadline(Scheduler.Now, sockConnect, timeout!.CeilThreshold);
-            timer = Transport.TimerWheel.For(Scheduler).Schedule(due, cts, c =>
+            var clock = ConnectScheduler;
+            var due = Ceiling.Deadline(clock.Now, sockConnect, timeout!.CeilThreshold);
+            timer = Transport.TimerWheel.For(clock).Schedule(due, cts, c =>
             {
                 Volatile.Write(ref timedOut, 1);
                 c.Cancel();

@@ -137,7 +137,7 @@ public class TcpConnector : BaseConnector
     {
         var addresses = await ResolveAsync(host, port, ct).ConfigureAwait(false);
         var endPoints = HappyEyeballs.Interleave(addresses).Select(a => new IPEndPoint(a, port)).ToList();
-        var racer = new HappyEyeballs(Scheduler, TcpOptions.HappyEyeballsDelay, ClientTimeout.Active(timeout?.SockConnect),
+        var racer = new HappyEyeballs(ConnectScheduler, TcpOptions.HappyEyeballsDelay, ClientTimeout.Active(timeout?.SockConnect),
             timeout?.CeilThreshold ?? TimeSpan.FromSeconds(5), TcpOptions.LocalAddress, () => Interlocked.Increment(ref _attempts));
         try
         {

@@ -188,11 +188,13 @@ internal static class RxAsync
 
     /// <summary>
     /// Awaits the first lease; a lease arriving after cancellation is released, not lost. No task at all when an
-    /// idle connection is handed out at once.
+    /// idle connection is handed out at once. A lease that arrives later resumes the caller on the thread pool,
+    /// unless <paramref name="inline"/> (a request on a virtual clock, whose every step must be over when the test's
+    /// <c>AdvanceBy</c> returns).
     /// </summary>
-    public static ValueTask<Connection> FirstLeaseValueAsync(IObservable<Connection> source, CancellationToken ct)
+    public static ValueTask<Connection> FirstLeaseValueAsync(IObservable<Connection> source, CancellationToken ct, bool inline = false)
     {
-        var lease = new LeaseObserver();
+        var lease = new LeaseObserver { Inline = inline };
         var subscription = source.Subscribe(lease);
         // An idle connection is handed out synchronously: then there is no task to build, nothing to cancel, and
         // registering (plus a continuation queued to the thread pool to undo it) would cost a work item per request.
@@ -222,6 +224,7 @@ internal static class RxAsync
         private bool _done;
         public TaskCompletionSource<Connection>? Completion;
         public IDisposable? Subscription;
+        public bool Inline;
 
         private object Gate => this;
 
@@ -231,7 +234,9 @@ internal static class RxAsync
             lock (Gate)
             {
                 if (_done) return null;
-                Completion = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+                // Not inline by default: a lease granted by another request's release would run this request's
+                // whole send on the releasing thread, inside its completion.
+                Completion = new TaskCompletionSource<Connection>(Inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
                 return Completion.Task;
             }
         }

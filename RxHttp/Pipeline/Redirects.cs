@@ -23,6 +23,7 @@ public static class RedirectsOperator
     {
         ArgumentNullException.ThrowIfNull(hop);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRedirects, nameof(options));
         if (!options.AllowRedirects) return hop;
         var plan = new CallPlan(hop, null, Jar: null, Auth: false, options);
         return request => new RedirectObservable(plan, request);

@@ -75,12 +75,18 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
     private void Send(ClientRequest request)
     {
         int index;
+        IDisposable? previous;
         lock (Gate)
         {
             if (Finished) return;
             _request = request;
             index = ++_hop;
+            previous = _current;
+            _current = null;
         }
+        // The hop that answered with a redirect is done with: a handler hop that has not completed (a middleware's
+        // own observable) is unsubscribed as the next one starts, rather than kept until the request ends.
+        previous?.Dispose();
         var sent = request;
         try
         {

@@ -59,20 +59,38 @@ public static class RetryOperator
     /// Retry-After between attempts. A transient response that is retried is released; the last outcome is
     /// passed on as it is. Only idempotent requests with a replayable body are retried unless told otherwise.
     /// </summary>
+    /// <param name="hop">The hop each attempt goes through.</param>
+    /// <param name="options">How often and how long to wait.</param>
+    /// <param name="scheduler">The clock of the backoff delays, whatever the request's own.</param>
     public static RequestHandler WithRetry(this RequestHandler hop, RetryOptions options, IScheduler scheduler)
     {
         ArgumentNullException.ThrowIfNull(hop);
-        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
         ArgumentNullException.ThrowIfNull(scheduler);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1);
-        if (options.BaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "BaseDelay cannot be negative.");
-        if (options.Jitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
+        return Build(hop, options, _ => scheduler);
+    }
+
+    /// <summary>
+    /// As <see cref="WithRetry(RequestHandler, RetryOptions, IScheduler)"/>, waiting on each request's own clock:
+    /// <see cref="ClientRequest.Scheduler"/>, which a session sets to <see cref="RequestOptions.Scheduler"/> or its
+    /// <see cref="ClientSession.Scheduler"/> (<see cref="DefaultScheduler.Instance"/> for a request that has none).
+    /// </summary>
+    public static RequestHandler WithRetry(this RequestHandler hop, RetryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        Validate(options);
+        return Build(hop, options, static r => r.Scheduler ?? DefaultScheduler.Instance);
+    }
+
+    private static RequestHandler Build(RequestHandler hop, RetryOptions options, Func<ClientRequest, IScheduler> clock)
+    {
         var transient = options.Transient ?? RetryOptions.IsTransient;
         var random = options.Random ?? System.Random.Shared.NextDouble;
 
         return request =>
         {
             var allowed = (options.RetryNonIdempotent || request.IsIdempotent) && (request.Body is null || request.Body.IsReplayable);
+            var scheduler = clock(request);
             IObservable<ClientResponse> Attempt(int n) =>
                 hop(request)
                     .Select(r => (Response: (ClientResponse?)r, Error: (Exception?)null))
@@ -91,12 +109,33 @@ public static class RetryOperator
         };
     }
 
-    /// <summary>The retry operator as a middleware, to put in <see cref="ClientSessionOptions.Middlewares"/>.</summary>
-    public static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware(RetryOptions options, IScheduler scheduler)
+    // At building time, so a bad setting fails where the operator is made rather than on the first request.
+    private static void Validate(RetryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1);
+        if (options.BaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "BaseDelay cannot be negative.");
+        if (options.MaxDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "MaxDelay cannot be negative.");
+        if (options.Jitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
+    }
+
+    /// <summary>The retry operator as a middleware, to put in <see cref="ClientSessionOptions.Middlewares"/>; its delays run on <paramref name="scheduler"/>.</summary>
+    public static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware(RetryOptions options, IScheduler scheduler)
+    {
+        Validate(options);
         ArgumentNullException.ThrowIfNull(scheduler);
         return (request, next) => ((RequestHandler)(r => next(r))).WithRetry(options, scheduler)(request);
+    }
+
+    /// <summary>
+    /// The retry operator as a middleware whose delays run on each request's clock (<see cref="ClientRequest.Scheduler"/>:
+    /// the request's <see cref="RequestOptions.Scheduler"/>, else the session's), so a session on a <c>TestScheduler</c>
+    /// decides its backoff by <c>AdvanceBy</c> without naming the scheduler twice.
+    /// </summary>
+    public static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware(RetryOptions options)
+    {
+        Validate(options);
+        return (request, next) => ((RequestHandler)(r => next(r))).WithRetry(options)(request);
     }
 
     internal static TimeSpan DelayFor(int attempt, ClientResponse? response, RetryOptions options, Func<double> random, IScheduler scheduler)

@@ -27,6 +27,7 @@ public sealed partial class ClientSession
         try
         {
             if (Closed) throw new SessionClosedError();
+            if (options.MaxRedirects < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxRedirects, "MaxRedirects cannot be negative.");
             request = BuildRequest(method, url, options);
         }
         catch (Exception e)
@@ -35,11 +36,12 @@ public sealed partial class ClientSession
             return System.Reactive.Disposables.Disposable.Empty;
         }
 
+        var scheduler = request.Scheduler ?? Scheduler;
         // Tracing costs an execution-context change per request, so it is set up only while someone listens.
         RequestTracer? tracer = null;
         if (_trace.HasObservers)
         {
-            tracer = new RequestTracer(_trace, () => _trace.HasObservers, Scheduler, Interlocked.Increment(ref _requestIds));
+            tracer = new RequestTracer(_trace, () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds));
             request.Properties[RequestTracer.Key] = tracer;
         }
 
@@ -57,7 +59,7 @@ public sealed partial class ClientSession
             plan = BuildPlan(options.Middlewares ?? SessionOptions.Middlewares, tracer is not null, allow, maxRedirects);
         }
         return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer,
-            request.Timeout.Total, request.Timeout.CeilThreshold, Scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
+            request.Timeout.Total, request.Timeout.CeilThreshold, scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
     }
 
     // A response was collected with its body neither read nor released (its guard closed the connection).

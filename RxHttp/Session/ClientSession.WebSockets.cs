@@ -81,10 +81,11 @@ public sealed partial class ClientSession
         var compress = options.Compress != 0 && WsDeflateOptions.IsSupported ? options.Compress : 0;
         var protocols = options.Protocols?.ToList() ?? new List<string>();
         var timeout = SessionOptions.Timeout;
+        var scheduler = options.Scheduler ?? Scheduler;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timedOut = 0;
         using var totalTimer = ClientTimeout.Active(timeout.Total) is { } total
-            ? Scheduler.Schedule(Ceiling.Deadline(Scheduler.Now, total, timeout.CeilThreshold), () =>
+            ? scheduler.Schedule(Ceiling.Deadline(scheduler.Now, total, timeout.CeilThreshold), () =>
             {
                 Volatile.Write(ref timedOut, 1);
                 cts.Cancel();
@@ -116,11 +117,11 @@ public sealed partial class ClientSession
                 var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
                 var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
                 var info = new RequestInfo("GET", target, headers);
-                var connection = await _exchange.AcquireAsync(connectionKey, timeout, cts.Token).ConfigureAwait(false);
+                var connection = await _exchange.AcquireAsync(connectionKey, timeout, scheduler, cts.Token).ConfigureAwait(false);
                 connection.ChooseCompletions(allowInline: false);
                 try
                 {
-                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, cts.Token).ConfigureAwait(false);
+                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, cts.Token).ConfigureAwait(false);
                 }
                 catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers?.Get("Location") is { } location)
                 {
@@ -182,10 +183,10 @@ public sealed partial class ClientSession
     private static string BasicAuthorization(string user, string? password) => BasicAuth.Header(user, password ?? "", Encoding.UTF8);
 
     private async Task<ClientWebSocket> HandshakeAsync(Connection connection, Url target, HeaderCollection headers, RequestInfo info, string wsKey,
-        List<string> protocols, int compress, WsConnectOptions options, CancellationToken ct)
+        List<string> protocols, int compress, WsConnectOptions options, IScheduler scheduler, CancellationToken ct)
     {
         var timeout = SessionOptions.Timeout;
-        var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(Scheduler, sr, timeout.CeilThreshold) : null;
+        var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
         var writer = connection.Writer;
         writer.Clear();
         var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };
@@ -229,7 +230,7 @@ public sealed partial class ClientSession
         var leftover = connection.TakeBuffered();
         var stream = connection.Detach();
         var ws = new ClientWebSocket(target, stream, socket, leftover, protocol, deflate, head.Status, responseHeaders, options,
-            Scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize);
+            scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize);
         // The session's end closes its websockets, as closing aiohttp's connector does.
         var closing = WhenClosed.Subscribe(_ => ws.Abort());
         ws.WhenClosed.Subscribe(_ => { }, closing.Dispose);

@@ -37,6 +37,8 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         SessionOptions = options ?? new ClientSessionOptions();
         if (SessionOptions.MaxBodySize < 0)
             throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
+        if (SessionOptions.MaxRedirects < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxRedirects, "MaxRedirects cannot be negative.");
         if (baseUrl is not null)
         {
             if (!baseUrl.IsAbsolute) throw new ArgumentException($"The base URL must be absolute: '{baseUrl}'.", nameof(baseUrl));
@@ -44,6 +46,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         }
         BaseUrl = baseUrl;
         Scheduler = SessionOptions.Scheduler ?? DefaultScheduler.Instance;
+        _virtualClock = Transport.TimerWheel.IsVirtualTime(Scheduler);
         Connector = SessionOptions.Connector ?? new TcpConnector(new TcpConnectorOptions { Scheduler = Scheduler });
         Connector.AdoptScheduler(Scheduler);
         _headers = SessionOptions.Headers is null ? new HeaderCollection() : new HeaderCollection(SessionOptions.Headers);
@@ -59,6 +62,11 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);
         if (SessionOptions.Cookies is not null) CookieJar.UpdateCookies(SessionOptions.Cookies);
     }
+
+    private readonly bool _virtualClock;
+
+    // Whether a request on own (its RequestOptions.Scheduler; null: the session's) runs on a virtual-time scheduler.
+    internal bool IsVirtualClock(IScheduler? own) => own is null ? _virtualClock : Transport.TimerWheel.IsVirtualTime(own);
 
     /// <summary>The settings the session was made with.</summary>
     public ClientSessionOptions SessionOptions { get; }
@@ -206,6 +214,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         {
             Timeout = timeout,
             Tls = options.Tls,
+            Scheduler = options.Scheduler ?? Scheduler,
             Chunked = options.Chunked,
             AutoDecompress = autoDecompress,
             StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,

@@ -42,7 +42,10 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     private readonly CancellationTokenSource _loopCts = new();
     private readonly Subject<WsMessage> _subject = new();
     private readonly AsyncSubject<Unit> _whenClosed = new();
-    private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _loopDone;
+    // On a virtual clock (a TestScheduler) the loop, the close handshake and their continuations run inline, so each
+    // step happens at the tick the test advanced to rather than when a pool thread gets to it.
+    private readonly bool _virtualClock;
     private readonly object _gate = new();      // socket lifetime, loop start, timers
     private readonly object _emitGate = new();  // serialises notifications to subscribers
 
@@ -75,6 +78,8 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         Compress = deflate is not null;
         _options = options;
         _scheduler = scheduler;
+        _virtualClock = Transport.TimerWheel.IsVirtualTime(scheduler);
+        _loopDone = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _ceilThreshold = ceilThreshold;
         _jsonSerialize = jsonSerialize;
         _reader = new WsFrameReader(options.MaxMsgSize, deflate?.CreateInflater());
@@ -218,7 +223,14 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     public IObservable<Unit> Close(int code = (int)WsCloseCode.Ok, string? message = null)
     {
         var payload = WsFrameWriter.BuildClosePayload(code, message);
-        return Observable.Defer(() => CloseTask(payload).ToObservable());
+        // Completes where the close ends (Task.ToObservable would hop to the thread pool, after a test's AdvanceBy).
+        return RxAsync.FromAsync(_ => CloseUnitAsync(payload));
+    }
+
+    private async Task<Unit> CloseUnitAsync(byte[] payload)
+    {
+        await CloseTask(payload).ConfigureAwait(false);
+        return Unit.Default;
     }
 
     /// <summary>Same as <see cref="Close(int, string?)"/> with a named code.</summary>
@@ -329,11 +341,11 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
             if (_loopStarted || _dropped) return;
             _loopStarted = true;
         }
-        // On a socket, off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline.
-        // A stream with no socket (StreamConnector: RxHttp.Testing's scripted server, a user's in-memory pipe) runs
-        // here up to its first pending read; its reads complete inside the action that delivers the bytes, so a
-        // scripted message reaches subscribers at its exact virtual time rather than whenever a pool thread starts.
-        ObserveFault(_socket is null ? RunLoopAsync() : Task.Run(RunLoopAsync));
+        // Off the subscriber's thread: a subscription must not run the loop (and its callbacks) inline. On a virtual
+        // clock it starts inline instead, so a TestScheduler test sees the loop waiting for data (its receive timer
+        // armed) when Subscribe returns, and every tick after that decided by AdvanceBy rather than by a pool thread.
+        if (_virtualClock) ObserveFault(RunLoopAsync());
+        else ObserveFault(Task.Run(RunLoopAsync));
     }
 
     // The receive buffer, rented while bytes are there to parse. An idle websocket waits with a zero-byte read (as
@@ -592,17 +604,39 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
 
     private Task CloseTask(byte[] payload)
     {
+        TaskCompletionSource done;
         lock (_gate)
         {
             if (_dropped) return Task.CompletedTask;
-            return _closeTask ??= CloseCoreAsync(payload);
+            if (_closeTask is not null) return _closeTask;
+            if (!_virtualClock) return _closeTask = CloseCoreAsync(payload);
+            // On a virtual clock the handshake runs inline, but not under the lock (it delivers to subscribers): the
+            // task is stored first, so the loop sees a close under way, as the Yield in CloseCoreAsync ensures otherwise.
+            done = new TaskCompletionSource();
+            _closeTask = done.Task;
+        }
+        _ = CloseInlineAsync(payload, done);
+        return done.Task;
+    }
+
+    // Never faults: the outcome goes to done.
+    private async Task CloseInlineAsync(byte[] payload, TaskCompletionSource done)
+    {
+        try
+        {
+            await CloseCoreAsync(payload).ConfigureAwait(false);
+            done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
         }
     }
 
     private async Task CloseCoreAsync(byte[] payload)
     {
-        // Yield so the task is stored before anything below can observe _closeTask.
-        await Task.Yield();
+        // Yield so the task is stored before anything below can observe _closeTask (CloseTask stores it first on a virtual clock).
+        if (!_virtualClock) await Task.Yield();
         bool peerClosed;
         lock (_gate) peerClosed = _closeCode is not null && !_dropped;
         try
@@ -623,7 +657,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         }
         EnsureReading();
         IDisposable? timer = null;
-        var timedOut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
             timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
         var first = await Task.WhenAny(_loopDone.Task, timedOut.Task).ConfigureAwait(false);
@@ -639,7 +673,7 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
         Finish(WsMessage.ClosedMessage, null);
     }
 
-    // ---- timers (all on the session's scheduler) ----
+    // ---- timers (all on WsConnectOptions.Scheduler, else the session's) ----
 
     /// <summary>aiohttp's heartbeat: any inbound data restarts the wait; when it runs out a PING goes and half the heartbeat is left for an answer.</summary>
     private void ResetHeartbeat()

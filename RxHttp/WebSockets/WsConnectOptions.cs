@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reactive.Concurrency;
 
 namespace RxHttp;
 
@@ -53,6 +54,12 @@ public sealed class WsConnectOptions
 
     /// <summary>TLS settings for wss URLs, over the connector's.</summary>
     public TlsOptions? Tls { get; init; }
+
+    /// <summary>
+    /// The clock of this websocket's timers, over the session's: the handshake's timeouts, the heartbeat and its
+    /// pong wait, the receive timeout and the wait for the server's CLOSE. Null: the session's scheduler.
+    /// </summary>
+    public IScheduler? Scheduler { get; init; }
 
     /// <summary>
     /// permessage-deflate: 0 (default) = not offered; 9..15 = offered, asking the server for a window of at
