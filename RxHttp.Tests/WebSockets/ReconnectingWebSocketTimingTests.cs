@@ -65,7 +65,7 @@ public class ReconnectingWebSocketTimingTests : ReactiveTest
         Assert.That(ws.Current, Is.Not.SameAs(first).And.SameAs(reconnections.Messages[1].Value.Value.Socket));
         ws.SendStr("on the new one").Subscribe();
         Assert.That(http.WebSockets.Select(s => s.ReceivedTexts.Count), Is.EqualTo(new[] { 0, 1 }));
-        // The replaced socket is closed with the closing handshake (which runs off the scheduler's thread).
+        // The replaced socket is closed with the closing handshake.
         Assert.That(first.WhenClosed.Timeout(TimeSpan.FromSeconds(10)).Wait(), Is.EqualTo(Unit.Default));
         Assert.That(http.WebSockets[0].Received.Last().CloseCode, Is.EqualTo(1000));
     }
