@@ -1,7 +1,7 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 
-namespace RxHttp.Tests.Samples.UserService;
+namespace RxHttp.Samples.Tests;
 
 /// <summary>
 /// A user's search box: each query is debounced, sent once it settles, and a newer query cancels the request of the

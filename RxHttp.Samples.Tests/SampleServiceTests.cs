@@ -1,9 +1,9 @@
 using System.Reactive.Linq;
+using Microsoft.Reactive.Testing;
 using NUnit.Framework;
 using RxHttp.Testing;
-using static RxHttp.Tests.Pipeline.Ticks;
 
-namespace RxHttp.Tests.Samples.UserService;
+namespace RxHttp.Samples.Tests;
 
 /// <summary>
 /// How a user tests their own service with RxHttp.Testing and TestScheduler: debounce, a superseded request's
@@ -13,6 +13,7 @@ public class SampleServiceTests : ReactiveTest
 {
     private const string Search = "https://search.example.test/search";
     private static long Ms(double ms) => TimeSpan.FromMilliseconds(ms).Ticks;
+    private static long S(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
 
     [Test]
     public void Typing_is_debounced_and_only_the_settled_query_is_sent()
