@@ -349,6 +349,17 @@ public class WsConnectionError : ClientConnectionError
     public WsConnectionError(string message, Exception? inner = null) : base(message, inner) { }
 }
 
+/// <summary>
+/// A send to a <see cref="ReconnectingWebSocket"/> found its queue full (<see cref="ReconnectOptions.SendQueueLimit"/>)
+/// and was refused, or was the oldest waiting send and was dropped to make room
+/// (<see cref="WsSendQueueFullMode.DropOldest"/>). Nothing of it was written.
+/// </summary>
+public class WsSendQueueFullError : WsConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public WsSendQueueFullError(string message) : base(message) { }
+}
+
 /// <summary>The session was closed while the request was in flight or before it started.</summary>
 public class SessionClosedError : ClientConnectionError
 {
