@@ -53,6 +53,18 @@ public sealed class RxHttpSessionOptions
     /// <summary>Read proxies (and netrc credentials) from the environment.</summary>
     public bool? TrustEnv { get; set; }
 
+    /// <summary>Headers not added automatically (aiohttp's <c>skip_auto_headers</c>): User-Agent, Accept, Accept-Encoding, Content-Type.</summary>
+    public List<string> SkipAutoHeaders { get; } = new();
+
+    /// <summary>Requote a redirect's Location (default true, aiohttp's <c>requote_redirect_url</c>).</summary>
+    public bool? RequoteRedirectUrl { get; set; }
+
+    /// <summary>Read buffer size (aiohttp's <c>read_bufsize</c>, default 64 KiB); 1 byte to 1 GiB.</summary>
+    public int? ReadBufferSize { get; set; }
+
+    /// <summary>Encoding of a body without charset that is not UTF-8 (aiohttp's <c>fallback_charset_resolver</c>; not bindable from configuration).</summary>
+    public Func<ClientResponse, ReadOnlyMemory<byte>, System.Text.Encoding>? FallbackCharsetResolver { get; set; }
+
     /// <summary>JSON settings for both directions (not bindable from configuration).</summary>
     public JsonSerializerOptions? JsonOptions { get; set; }
 
@@ -77,6 +89,8 @@ public sealed class RxHttpSessionOptions
         NotNegative(Limit, nameof(Limit));
         NotNegative(LimitPerHost, nameof(LimitPerHost));
         NotNegative(MaxRedirects, nameof(MaxRedirects));
+        if (ReadBufferSize is < 1 or > 1 << 30) problems.Add($"ReadBufferSize must be between 1 byte and 1 GiB (got {ReadBufferSize}).");
+        if (SkipAutoHeaders.Any(string.IsNullOrWhiteSpace)) problems.Add("SkipAutoHeaders holds an empty header name.");
         return problems;
 
         void Positive(TimeSpan? value, string name)
@@ -116,6 +130,10 @@ public sealed class RxHttpSessionOptions
             UserAgent = UserAgent ?? defaults.UserAgent,
             TrustEnv = TrustEnv ?? defaults.TrustEnv,
             JsonOptions = JsonOptions,
+            SkipAutoHeaders = SkipAutoHeaders.Count == 0 ? null : SkipAutoHeaders.ToArray(),
+            RequoteRedirectUrl = RequoteRedirectUrl ?? defaults.RequoteRedirectUrl,
+            ReadBufferSize = ReadBufferSize ?? defaults.ReadBufferSize,
+            FallbackCharsetResolver = FallbackCharsetResolver,
             Middlewares = Middlewares.Count == 0 ? null : Middlewares.ToArray(),
         };
         return BaseUrl is null ? new ClientSession(options) : new ClientSession(BaseUrl, options);

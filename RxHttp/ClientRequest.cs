@@ -26,6 +26,28 @@ public sealed class ClientRequest
     /// <summary>The absolute URL (fragment removed).</summary>
     public Url Url { get; init; }
 
+    /// <summary>
+    /// The URL as the caller gave it, fragment included (aiohttp's <c>original_url</c>): it becomes the response's
+    /// <see cref="ClientResponse.RealUrl"/>. The same as <see cref="Url"/> unless that had a fragment removed.
+    /// </summary>
+    public Url OriginalUrl
+    {
+        get => _originalUrl ?? Url;
+        init => _originalUrl = value;
+    }
+
+    private Url? _originalUrl;
+
+    // The redirect step's hop and the session's request: sent without the fragment, which RealUrl keeps.
+    internal void SetOriginalUrl(Url url) => _originalUrl = url.RawFragment is null ? null : url.WithoutCredentials();
+
+    // A URL changed by a step (credentials taken off, a middleware's) keeps the fragment the caller asked for; the
+    // redirect step then sets its own hop's.
+    private Url? CarryFragment(Url? url) =>
+        url is null ? _originalUrl
+        : _originalUrl?.RawFragment is { } fragment && url.RawFragment is null ? Url.Parse(url.WithoutCredentials() + "#" + fragment, encoded: true)
+        : null;
+
     /// <summary>The headers to send (Host, Content-Length and Transfer-Encoding are added by the writer).</summary>
     public HeaderCollection Headers { get; init; }
 
@@ -55,6 +77,10 @@ public sealed class ClientRequest
 
     // RequestOptions.StreamResponse: the body stays on its connection until read, even a small one that came with its head.
     internal bool StreamResponse { get; init; }
+
+    // RequestOptions.ReadUntilEof and ReadBufferSize (0: the session default), for the exchange and the response.
+    internal bool ReadUntilEof { get; init; } = true;
+    internal int ReadBufferSize { get; init; }
     /// <summary>Most bytes a buffered read of the response takes, after decompression (0: no limit); see <see cref="ClientSessionOptions.MaxBodySize"/>.</summary>
     public long MaxBodySize { get; init; } = ClientSessionOptions.DefaultMaxBodySize;
 
@@ -83,15 +109,16 @@ public sealed class ClientRequest
 
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
-        Copy(method ?? Method, url ?? Url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body,
+        Copy(method ?? Method, url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body,
             _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties));
 
     // The same hop with other headers (trace context): it shares this request's properties rather than copying
     // them, being the same request on its way down, not a new one a middleware might change independently.
-    internal ClientRequest WithHopHeaders(HeaderCollection headers) => Copy(Method, Url, headers, Body, _properties);
+    internal ClientRequest WithHopHeaders(HeaderCollection headers) => Copy(Method, null, headers, Body, _properties);
 
-    private ClientRequest Copy(string method, Url url, HeaderCollection headers, Payload? body, IDictionary<string, object?>? properties) =>
-        new(method, url, headers, body)
+    // url: the new URL, or null to keep this one (and its original, fragment and all).
+    private ClientRequest Copy(string method, Url? url, HeaderCollection headers, Payload? body, IDictionary<string, object?>? properties) =>
+        new(method, url ?? Url, headers, body)
         {
             Timeout = Timeout,
             Tls = Tls,
@@ -100,6 +127,9 @@ public sealed class ClientRequest
             AutoDecompress = AutoDecompress,
             StreamResponse = StreamResponse,
             MaxBodySize = MaxBodySize,
+            ReadUntilEof = ReadUntilEof,
+            ReadBufferSize = ReadBufferSize,
+            _originalUrl = CarryFragment(url),
             _properties = properties,
         };
 

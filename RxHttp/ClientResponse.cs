@@ -42,11 +42,14 @@ public sealed partial class ClientResponse : IDisposable
         public Connection? Upgraded;
         public RequestTracer? Tracer;
         public IReadOnlyList<ClientResponse>? History;
-        public IReadOnlyDictionary<string, string>? Cookies;
+        public ResponseCookies? Cookies;
         public System.Reactive.Subjects.BehaviorSubject<TransferProgress>? Progress;
         public string? CachedText; // a large UTF-8 body read by Text() (ClientResponse.LargeText.cs)
         public UnreleasedResponseGuard? Guard;
         public long? MaxBodySize;
+        public Func<ClientResponse, ReadOnlyMemory<byte>, Encoding>? CharsetResolver;
+        public int ReadBufferSize; // 0: the default
+        public List<(int Index, byte[] Name, byte[] Value)>? RawExceptions; // headers whose strings do not give their bytes back
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -127,10 +130,10 @@ public sealed partial class ClientResponse : IDisposable
         }
     }
 
-    /// <summary>Cookies this response set (from its Set-Cookie headers), name to value.</summary>
-    public IReadOnlyDictionary<string, string> Cookies
+    /// <summary>Cookies this response set (from its Set-Cookie headers): name to value, and with their attributes in <see cref="ResponseCookies.Morsels"/>.</summary>
+    public ResponseCookies Cookies
     {
-        get => _extras?.Cookies ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+        get => _extras?.Cookies ?? ResponseCookies.Empty;
         internal set
         {
             if (value.Count > 0 || _extras is not null) GetExtras().Cookies = value;
@@ -178,10 +181,11 @@ public sealed partial class ClientResponse : IDisposable
     /// <summary>
     /// The body as a stream of chunks, each a fresh array the subscriber may keep (buffering with
     /// <c>ToList()</c> is safe). Cold and single-use: subscribing starts reading; disposing mid-body closes
-    /// the connection. After <see cref="Read"/> it replays the cached body as one chunk.
+    /// the connection. After <see cref="Read"/> it replays the cached body as one chunk. Each chunk is at most
+    /// <see cref="ClientSessionOptions.ReadBufferSize"/> bytes (64 KiB by default).
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        StreamingObservable.From(ct => IterChunked(64 * 1024, ct));
+        StreamingObservable.From(ct => IterChunked(ReadBufferSize, ct));
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
@@ -265,22 +269,29 @@ public sealed partial class ClientResponse : IDisposable
     /// </summary>
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
-    /// <summary>The body decoded as text with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8.</summary>
+    /// <summary>
+    /// The body decoded as text with <paramref name="encoding"/>, else as <see cref="GetEncoding"/> says: the charset of
+    /// Content-Type, else UTF-8, strictly (aiohttp's <c>text()</c>): a body that is not valid UTF-8 fails with
+    /// <see cref="TextDecodeError"/> unless <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks another
+    /// encoding for it (a body without a charset), rather than decoding to U+FFFD.
+    /// </summary>
     public IObservable<string> Text(Encoding? encoding = null) =>
         RxAsync.FromValueTask((Response: this, Encoding: encoding), static (s, ct) => s.Response.TextAsync(s.Encoding, ct));
 
     // No state machine when the body is already buffered (small responses arrive with their head).
     private ValueTask<string> TextAsync(Encoding? encoding, CancellationToken ct)
     {
-        if (TryLargeText(encoding ?? GetEncoding(), ct) is { } large) return large;
+        if (TryLargeText(encoding, ct) is { } large) return large;
         var read = ReadAllAsync(ct);
         return read.IsCompletedSuccessfully
-            ? new ValueTask<string>((encoding ?? GetEncoding()).GetString(read.Result))
+            ? new ValueTask<string>(Decode(read.Result, encoding))
             : Awaited(this, read, encoding);
 
         static async ValueTask<string> Awaited(ClientResponse r, ValueTask<byte[]> read, Encoding? encoding) =>
-            (encoding ?? r.GetEncoding()).GetString(await read.ConfigureAwait(false));
+            r.Decode(await read.ConfigureAwait(false), encoding);
     }
+
+    private string Decode(byte[] body, Encoding? encoding) => encoding is null ? DecodeText(body) : encoding.GetString(body);
 
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()
@@ -458,25 +469,6 @@ public sealed partial class ClientResponse : IDisposable
             return;
         }
         _body?.Claim();
-    }
-
-    private Encoding GetEncoding() => EncodingOf(Charset);
-
-    // The encoding of a charset parameter; UTF-8 when there is none or it is unknown (aiohttp falls back too).
-    internal static Encoding EncodingOf(string? charset)
-    {
-        if (charset is not null)
-        {
-            try
-            {
-                return Encoding.GetEncoding(charset);
-            }
-            catch (ArgumentException)
-            {
-                // Unknown: UTF-8 below.
-            }
-        }
-        return Encoding.UTF8;
     }
 
     private bool IsJsonType(string expected)

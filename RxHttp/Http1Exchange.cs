@@ -22,6 +22,9 @@ internal sealed class Http1Exchange : IExchange
     internal HttpParserLimits Limits => _limits;
     private readonly JsonSerializerOptions _jsonOptions;
 
+    /// <summary>The session's <see cref="ClientSessionOptions.FallbackCharsetResolver"/>, handed to every response.</summary>
+    internal Func<ClientResponse, ReadOnlyMemory<byte>, System.Text.Encoding>? CharsetResolver { get; init; }
+
     public Http1Exchange(BaseConnector connector, System.Reactive.Concurrency.IScheduler scheduler, HttpParserLimits limits, JsonSerializerOptions jsonOptions)
     {
         _connector = connector;
@@ -140,9 +143,13 @@ internal sealed class Http1Exchange : IExchange
 
                 var headers = head.Headers;
                 var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+                // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
+                // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
+                var untilClose = framing == BodyFraming.UntilClose;
+                if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
                 // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
                 // another request, since the server may still be waiting for (or skipping) those bytes.
-                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && framing != BodyFraming.UntilClose && head.Status != 101 && !bodyHeld;
+                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
                 connection.KeepAlive = keepAlive;
                 connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
                 connection.RequestCount++;
@@ -155,7 +162,14 @@ internal sealed class Http1Exchange : IExchange
                     body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
                 }
                 return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased) { Tracer = tracer, MaxBodySize = request.MaxBodySize };
+                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
+                {
+                    Tracer = tracer,
+                    MaxBodySize = request.MaxBodySize,
+                    CharsetResolver = CharsetResolver,
+                    ReadBufferSize = request.ReadBufferSize,
+                    RawExceptions = head.TakeRawExceptions(),
+                };
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
@@ -225,7 +239,7 @@ internal sealed class Http1Exchange : IExchange
             // them rather than a copy (the usual GET).
             writer.Clear();
             HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
-            var info = new RequestInfo(request.Method, request.Url, host, request.Headers);
+            var info = new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
             tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: info.Headers);
             return new SentHead(info, false, null, false);
@@ -279,7 +293,7 @@ internal sealed class Http1Exchange : IExchange
 
         writer.Clear();
         HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
-        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()), chunked, declared, expect100);
+        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl }, chunked, declared, expect100);
         if (body is null || expect100)
         {
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
@@ -323,7 +337,7 @@ internal sealed class Http1Exchange : IExchange
     internal const string UploadProgressKey = "rxhttp.upload-progress";
     internal const string SkipContentType = "rxhttp.skip-content-type";
 
-    internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers);
+    internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers) { RealUrl = request.OriginalUrl };
 
     /// <summary>
     /// Frames payload bytes onto the connection; the head goes out with the first write unless already sent.

@@ -1,4 +1,5 @@
 using System.Reactive.Concurrency;
+using System.Text;
 using System.Text.Json;
 
 namespace RxHttp;
@@ -118,6 +119,25 @@ public sealed class RequestOptions
     /// <summary>Middlewares for this request, first outermost; replace the session's when set (an empty list disables them).</summary>
     public IReadOnlyList<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? Middlewares { get; init; }
 
+    /// <summary>
+    /// This request's <see cref="ClientSessionOptions.ReadBufferSize"/> (aiohttp's per-request <c>read_bufsize</c>);
+    /// null: the session's. Less than 1 is an <see cref="ArgumentOutOfRangeException"/> when set.
+    /// </summary>
+    public int? ReadBufferSize
+    {
+        get => _readBufferSize;
+        init => _readBufferSize = value is { } v ? ClientSessionOptions.CheckReadBufferSize(v) : null;
+    }
+
+    private readonly int? _readBufferSize;
+
+    /// <summary>
+    /// aiohttp's <c>read_until_eof</c> (default true): a response with neither Content-Length nor chunked framing has
+    /// a body that runs until the server closes the connection. False treats such a body as empty (the connection is
+    /// closed, since whatever the server sends next cannot be framed), for servers that omit the length of an empty body.
+    /// </summary>
+    public bool ReadUntilEof { get; init; } = true;
+
     /// <summary>Extra per-request settings used by pipeline operators; keyed by the operator's type.</summary>
     public IReadOnlyDictionary<string, object?>? Properties { get; init; }
 }
@@ -210,9 +230,60 @@ public sealed class ClientSessionOptions
     public ProxySettings? Proxy { get; init; }
 
     /// <summary>
+    /// aiohttp's <c>fallback_charset_resolver</c>: picks the encoding of a text body whose Content-Type names no
+    /// charset when the body is not valid UTF-8, given the response and the whole body. Used by
+    /// <see cref="ClientResponse.Text"/>, <see cref="ClientResponse.GetEncoding"/> and JSON of a non-JSON media type.
+    /// Null (the default) is strict, as aiohttp's UTF-8 default: such a body fails with <see cref="TextDecodeError"/>
+    /// instead of decoding to U+FFFD. A body that is valid UTF-8 is decoded as UTF-8 without asking.
+    /// </summary>
+    /// <example><c>FallbackCharsetResolver = (response, body) =&gt; Encoding.Latin1</c></example>
+    public Func<ClientResponse, ReadOnlyMemory<byte>, Encoding>? FallbackCharsetResolver { get; init; }
+
+    /// <summary>
+    /// Headers not added automatically to any request of the session (aiohttp's <c>skip_auto_headers</c>):
+    /// User-Agent, Accept, Accept-Encoding, Content-Type. Merged with each request's
+    /// <see cref="RequestOptions.SkipAutoHeaders"/>. An empty or null name is an <see cref="ArgumentException"/>
+    /// when the session is made.
+    /// </summary>
+    public IEnumerable<string>? SkipAutoHeaders { get; init; }
+
+    /// <summary>
+    /// Requote the Location of a redirect (aiohttp's <c>requote_redirect_url</c>, default true): percent-escapes are
+    /// normalised and unsafe characters quoted as for any URL. False follows the Location byte for byte, for servers
+    /// that sign or compare their URLs exactly.
+    /// </summary>
+    public bool RequoteRedirectUrl { get; init; } = true;
+
+    /// <summary>The default of <see cref="ReadBufferSize"/>: 64 KiB, as aiohttp's <c>read_bufsize</c>.</summary>
+    public const int DefaultReadBufferSize = ClientResponse.DefaultReadBufferSize;
+
+    /// <summary>
+    /// aiohttp's <c>read_bufsize</c>: the most bytes one read of a response body takes off the connection for
+    /// <see cref="ClientResponse.Content"/> (each chunk is at most this long), and the body stream's high-water mark:
+    /// <see cref="ClientResponse.ReadUntil"/> refuses a segment longer than twice this, as aiohttp's
+    /// <c>readuntil</c>. Default <see cref="DefaultReadBufferSize"/>; 1 byte to 1 GiB, else an
+    /// <see cref="ArgumentOutOfRangeException"/> when set.
+    /// </summary>
+    public int ReadBufferSize
+    {
+        get => _readBufferSize;
+        init => _readBufferSize = CheckReadBufferSize(value);
+    }
+
+    private readonly int _readBufferSize = DefaultReadBufferSize;
+
+    internal static int CheckReadBufferSize(int value) => value is >= 1 and <= 1 << 30
+        ? value
+        : throw new ArgumentOutOfRangeException(nameof(ReadBufferSize), value, "ReadBufferSize must be between 1 byte and 1 GiB.");
+
+    /// <summary>
     /// Read proxies from the environment as aiohttp's <c>trust_env=True</c>: <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>,
     /// <c>WS_PROXY</c>, <c>WSS_PROXY</c> by URL scheme (lower or upper case, lower wins) and <c>NO_PROXY</c>
-    /// (comma-separated hosts, subdomains match, <c>*</c> for all). Only http:// proxies are used. Default false.
+    /// (comma-separated hosts, subdomains match, <c>*</c> for all). Only http:// proxies are used. Also, as aiohttp
+    /// 3.9 and later, basic credentials from the netrc file (<c>NETRC</c>, else <c>~/.netrc</c>; <c>_netrc</c> on
+    /// Windows) for the request's host, its <c>machine</c> entry else <c>default</c>, when the request has no
+    /// Authorization header, no <see cref="RequestOptions.Auth"/>, no credentials in its URL and no session
+    /// <see cref="Auth"/> for its origin. Default false.
     /// </summary>
     public bool TrustEnv { get; init; }
 }

@@ -17,6 +17,8 @@ public sealed class CliRunner
     public bool Terminal { get; init; }
     public bool ErrorTerminal { get; init; }
     public string? Stdin { get; init; }
+    /// <summary>Stdin stays open with nothing typed (a terminal nobody types at), so only the server or Ctrl-C ends a ws session.</summary>
+    public bool StdinOpen { get; init; }
     public Stream? Output { get; init; }
     public CancellationToken Interrupt { get; init; }
     public Dictionary<string, string> Env { get; init; } = new();
@@ -32,11 +34,11 @@ public sealed class CliRunner
         {
             Out = output,
             Error = TextWriter.Synchronized(error),
-            In = new StringReader(Stdin ?? ""),
+            In = StdinOpen ? new SilentReader() : new StringReader(Stdin ?? ""),
             InStream = stdin is null ? null : new MemoryStream(stdin),
             OutIsTerminal = Terminal,
             ErrorIsTerminal = ErrorTerminal,
-            InIsTerminal = Stdin is null,
+            InIsTerminal = Stdin is null && !StdinOpen,
             Env = name => Env.TryGetValue(name, out var v) ? v : null,
             Interrupt = Interrupt,
         };
@@ -98,6 +100,18 @@ public sealed class CliRunner
         await copy;
         return new CliResult(p.ExitCode, stdout.ToArray(), await stderr);
     }
+}
+
+/// <summary>A reader that never yields a line: each read waits until it is cancelled.</summary>
+public sealed class SilentReader : TextReader
+{
+    public override async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return null;
+    }
+
+    public override Task<string?> ReadLineAsync() => ReadLineAsync(CancellationToken.None).AsTask();
 }
 
 /// <summary>An output stream a test can wait on: completes <see cref="Seen"/> once the text written contains a marker.</summary>

@@ -102,6 +102,16 @@ public class MultipartReaderTests
     }
 
     [Test]
+    public void A_part_that_is_not_UTF8_fails_Text_unless_given_its_encoding()
+    {
+        var body = System.Text.Encoding.Latin1.GetBytes("--b0und\r\nContent-Type: text/plain\r\n\r\ncaf\u00e9\r\n--b0und--");
+        var part = MultipartReader.Parse(body, Type, 1024)[0];
+        var e = Assert.Throws<TextDecodeError>(() => part.Text());
+        Assert.That(e!.Offset, Is.EqualTo(3));
+        Assert.That(part.Text(System.Text.Encoding.Latin1), Is.EqualTo("caf\u00e9"));
+    }
+
+    [Test]
     public void A_part_over_the_limit_fails_before_its_end_arrives()
     {
         var parser = new MultipartParser("b0und", 1000);

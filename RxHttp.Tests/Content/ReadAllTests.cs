@@ -101,12 +101,13 @@ public class ReadAllTests
     }
 
     [Test]
-    public async Task Text_of_a_large_body_that_is_not_utf8_keeps_its_bytes_for_Read()
+    public async Task Text_of_a_large_body_that_is_not_utf8_fails_and_keeps_its_bytes_for_Read()
     {
         await using var server = Serve(TextResponse(Body));
         using var session = new ClientSession();
         var r = await session.Get(server.Url());
-        Assert.That(await r.Text(), Is.EqualTo(Encoding.UTF8.GetString(Body)));
+        Assert.ThrowsAsync<TextDecodeError>(async () => await r.Text(), "strict, as aiohttp's text(): no U+FFFD in place of the bytes");
+        Assert.That(await r.Text(Encoding.UTF8), Is.EqualTo(Encoding.UTF8.GetString(Body)), "an encoding passed in decodes as it decodes");
         Assert.That(r.HoldsBodyBytes, Is.True, "invalid UTF-8 does not re-encode to itself: its bytes are kept");
         Assert.That((await r.Read()).AsSpan().SequenceEqual(Body), Is.True, "the invalid bytes, not their replacement characters");
     }

@@ -152,8 +152,10 @@ public class ArgumentCheckTests : ReactiveTest
         using var session = new ClientSession();
         Assert.Throws<ArgumentNullException>(() => session.Request(null!, "http://h/"));
         Assert.Throws<ArgumentException>(() => session.Request("", "http://h/"));
-        Null("url", () => session.Get(null!));
-        Null("url", () => session.WsConnect(null!));
+        Null("url", () => session.Get((Url)null!));
+        Null("url", () => session.WsConnect((Url)null!));
+        Null("uri", () => session.Get((Uri)null!));
+        Null("uri", () => session.WsConnect((Uri)null!));
         Null("observer", () => session.Get("http://h/").Subscribe(null!));
         OutOfRange(() => new ClientSession(new ClientSessionOptions { MaxRedirects = -1 }));
         // A bad per-request option fails that subscription, as a bad URL does.

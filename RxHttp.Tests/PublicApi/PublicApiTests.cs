@@ -19,6 +19,10 @@ public class PublicApiTests
     public void DependencyInjection_public_api_matches_the_approved_file() =>
         Verify(typeof(RxHttp.Extensions.DependencyInjection.IClientSessionFactory).Assembly);
 
+    [Test]
+    public void Polly_public_api_matches_the_approved_file() =>
+        Verify(typeof(RxHttp.Extensions.Polly.ResilienceExtensions).Assembly);
+
     internal static void Verify(Assembly assembly)
     {
         var actual = Normalise(assembly.GeneratePublicApi(new ApiGeneratorOptions

@@ -32,7 +32,7 @@ public sealed class KestrelServer : IAsyncDisposable
     public X509Certificate2? Certificate { get; private set; }
 
     public static async Task<KestrelServer> StartAsync(Action<WebApplication>? extraRoutes = null, X509Certificate2? certificate = null,
-        string? unixSocket = null, Action<KestrelServerOptions>? configure = null)
+        string? unixSocket = null, Action<KestrelServerOptions>? configure = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -51,7 +51,7 @@ public sealed class KestrelServer : IAsyncDisposable
             });
             if (unixSocket is not null) k.ListenUnixSocket(unixSocket, Count);
             else
-                k.Listen(IPAddress.Loopback, 0, lo =>
+                k.Listen(IPAddress.Loopback, port, lo =>
                 {
                     Count(lo);
                     if (certificate is not null) lo.UseHttps(certificate);

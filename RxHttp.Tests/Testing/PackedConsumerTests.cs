@@ -6,7 +6,8 @@ namespace RxHttp.Tests.Testing;
 /// <summary>
 /// A user's project that references only the packed RxHttp.Testing (and through it RxHttp) from a local feed: its LINQ
 /// over RxHttp's async sequences must compile (no CS0121 with the BCL's System.Linq.AsyncEnumerable) and a
-/// TestScheduler test must run (the Rx 3 facades Microsoft.Reactive.Testing needs come with the package).
+/// TestScheduler test must run (the Rx 3 facades Microsoft.Reactive.Testing needs come with the package); the packed
+/// Polly adapter restores with its Polly.Core dependency and runs a pipeline on the TestScheduler's clock.
 /// </summary>
 [NonParallelizable]
 public class PackedConsumerTests
@@ -16,6 +17,8 @@ public class PackedConsumerTests
         using Microsoft.Reactive.Testing;
         using RxHttp;
         using RxHttp.Testing;
+        using Polly;
+        using RxHttp.Extensions.Polly;
 
         var scheduler = new TestScheduler();
         using var http = new FakeHttp();
@@ -25,7 +28,9 @@ public class PackedConsumerTests
         var lengths = await response.IterChunked().Select(c => c.Length).ToListAsync();
         var timer = scheduler.Start(() => Observable.Timer(TimeSpan.FromTicks(50), scheduler).Select(_ => 1));
         ReactiveAssert.AreElementsEqual(new[] { ReactiveTest.OnNext(250, 1), ReactiveTest.OnCompleted<int>(250) }, timer.Messages);
-        http.ShouldHaveCalled("https://api.test/x").WithVerb("GET").Times(1);
+        var pipeline = new ResiliencePipelineBuilder<ClientResponse> { TimeProvider = scheduler.AsTimeProvider() }.AddTimeout(TimeSpan.FromSeconds(5)).Build();
+        using var resilient = await session.Get("https://api.test/x").WithResilience(pipeline);
+        http.ShouldHaveCalled("https://api.test/x").WithVerb("GET").Times(2);
         Console.WriteLine("consumer ok " + lengths.Sum());
         """;
 
@@ -40,14 +45,14 @@ public class PackedConsumerTests
             // A version of its own, so no package of an earlier run in the NuGet cache stands in for this one.
             var version = "0.0.0-consumer" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
             // The test run built both projects in Release: pack those builds (no rebuild), RxHttp.Testing depending on this RxHttp.
-            foreach (var project in new[] { "RxHttp/RxHttp.csproj", "RxHttp.Testing/RxHttp.Testing.csproj" })
+            foreach (var project in new[] { "RxHttp/RxHttp.csproj", "RxHttp.Testing/RxHttp.Testing.csproj", "RxHttp.Extensions.Polly/RxHttp.Extensions.Polly.csproj" })
                 await Run(repo, "dotnet", $"pack {project} -c Release --no-build -o \"{feed}\" -p:PackageVersion={version}");
             var app = Directory.CreateDirectory(Path.Combine(dir.FullName, "app")).FullName;
             File.WriteAllText(Path.Combine(app, "app.csproj"), $"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable>
                     <ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors><NoWarn>NU1603</NoWarn></PropertyGroup>
-                  <ItemGroup><PackageReference Include="RxHttp.Testing" Version="{version}" /></ItemGroup>
+                  <ItemGroup><PackageReference Include="RxHttp.Testing" Version="{version}" /><PackageReference Include="RxHttp.Extensions.Polly" Version="{version}" /></ItemGroup>
                 </Project>
                 """);
             File.WriteAllText(Path.Combine(app, "nuget.config"), $"""

@@ -24,7 +24,10 @@ public sealed partial class ClientResponse
 
     /// <summary>
     /// The body deserialised as JSON with source-generated metadata (<c>MyContext.Default.MyDto</c>): trim- and
-    /// NativeAOT-safe. The Content-Type check is <see cref="Json{T}(string?, JsonSerializerOptions?)"/>'s.
+    /// NativeAOT-safe. The Content-Type check is <see cref="Json{T}(string?, JsonSerializerOptions?)"/>'s. A body in
+    /// a declared charset other than UTF-8, or one <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks for
+    /// a body without charset that is not UTF-8, is transcoded to UTF-8 first (aiohttp decodes with
+    /// <c>get_encoding()</c>).
     /// </summary>
     /// <exception cref="ClientPayloadError">The body is not valid JSON for <typeparamref name="T"/>.</exception>
     public IObservable<T?> Json<T>(JsonTypeInfo<T> typeInfo, string? contentType = "application/json")
@@ -37,7 +40,7 @@ public sealed partial class ClientResponse
                 Release();
                 throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
             }
-            var bytes = await ReadAllAsync(ct).ConfigureAwait(false);
+            var bytes = JsonUtf8(await ReadAllAsync(ct).ConfigureAwait(false));
             return Deserialize(bytes, typeInfo, "Response body");
         });
     }

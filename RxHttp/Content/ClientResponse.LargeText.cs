@@ -17,16 +17,17 @@ public sealed partial class ClientResponse
     /// <summary>Whether an array of the body is cached (tests: a large UTF-8 Text() keeps only its string).</summary>
     internal bool HoldsBodyBytes => _cached is not null;
 
-    private ValueTask<string>? TryLargeText(Encoding encoding, CancellationToken ct)
+    // A null encoding is Text()'s own choice: strict UTF-8 (or the resolver's) when no other charset is declared.
+    private ValueTask<string>? TryLargeText(Encoding? encoding, CancellationToken ct)
     {
-        if (encoding is not UTF8Encoding) return null;
+        if (encoding is null ? DeclaredEncoding() is not (null or UTF8Encoding) : encoding is not UTF8Encoding) return null;
         if (_extras?.CachedText is { } cached) return new ValueTask<string>(cached);
         if (_cached is not null || Decoded is not null || _body is not { IsDone: false, RemainingLength: { } len } || len is < LargeTextMin or > int.MaxValue)
             return null;
         return ReadLargeTextAsync(encoding, (int)len, ct);
     }
 
-    private async ValueTask<string> ReadLargeTextAsync(Encoding encoding, int length, CancellationToken ct)
+    private async ValueTask<string> ReadLargeTextAsync(Encoding? encoding, int length, CancellationToken ct)
     {
         BodySizeLimit.CheckAnnounced(MaxBodySize, length);
         BeginConsume();
@@ -43,9 +44,13 @@ public sealed partial class ClientResponse
             }
             if (got < length) throw new ClientPayloadError("Response payload is not completed.");
             var bytes = buffer.AsSpan(0, length);
-            var text = encoding.GetString(bytes);
-            if (System.Text.Unicode.Utf8.IsValid(bytes)) GetExtras().CachedText = text;
-            else _cached = bytes.ToArray();
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                _cached = bytes.ToArray();
+                return encoding is null ? DecodeText(_cached) : encoding.GetString(_cached);
+            }
+            var text = Encoding.UTF8.GetString(bytes);
+            GetExtras().CachedText = text;
             return text;
         }
         catch

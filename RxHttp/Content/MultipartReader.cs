@@ -43,15 +43,17 @@ public sealed class ReceivedPart
         }
     }
 
-    /// <summary>The content as text with <paramref name="encoding"/>, else the part's charset, else UTF-8.</summary>
+    /// <summary>
+    /// The content as text with <paramref name="encoding"/>, else the part's charset, else UTF-8, strictly as aiohttp's
+    /// <c>BodyPartReader.text()</c>: content that is not valid UTF-8 then fails with <see cref="TextDecodeError"/>.
+    /// </summary>
     public string Text(Encoding? encoding = null)
     {
-        if (encoding is null)
-        {
-            ClientResponse.ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
-            encoding = ClientResponse.EncodingOf(charset);
-        }
-        return encoding.GetString(Content);
+        if (encoding is not null) return encoding.GetString(Content);
+        ClientResponse.ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
+        var own = ClientResponse.EncodingOf(charset);
+        if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(Content)) throw TextDecodeError.Utf8(Content, declared: charset is not null, "part", "pass its encoding to Text()");
+        return own.GetString(Content);
     }
 
     /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>

@@ -12,8 +12,9 @@ public sealed partial class ClientResponse
     /// The body as lines of text, as they arrive: what aiohttp's <c>async for line in resp.content</c> and
     /// <c>readline()</c> give, for NDJSON, server-sent events or logs that stream. Lines are split on LF; a CR right
     /// before the LF is removed and no terminator is kept; a last line without LF comes too, an empty body gives no
-    /// line. Decoded with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8 (a character split
-    /// between chunks decodes whole). Cold and single-use like <see cref="Content"/>: disposing mid-body closes the
+    /// line. Decoded with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8 strictly (a character
+    /// split between chunks decodes whole; bytes that are not UTF-8 fail with <see cref="TextDecodeError"/>, since lines
+    /// are decoded as they stream, before a <see cref="ClientSessionOptions.FallbackCharsetResolver"/> could see the body). Cold and single-use like <see cref="Content"/>: disposing mid-body closes the
     /// connection. A line of more than <paramref name="maxLineLength"/> characters fails with
     /// <see cref="ClientPayloadError"/> rather than buffering without bound.
     /// </summary>
@@ -27,7 +28,7 @@ public sealed partial class ClientResponse
     public IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return IterSplit(new LineSplitter(encoding ?? GetEncoding(), maxLineLength), limit: 0, cancellationToken);
+        return IterSplit(new LineSplitter(encoding ?? LinesEncoding(), maxLineLength), limit: 0, cancellationToken);
     }
 }
 
@@ -59,7 +60,16 @@ internal sealed class LineSplitter(Encoding encoding, int maxLineLength) : IBody
         int produced;
         do
         {
-            _decoder.Convert(bytes, _chars, flush, out var used, out produced, out done);
+            int used;
+            try
+            {
+                _decoder.Convert(bytes, _chars, flush, out used, out produced, out done);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new TextDecodeError(encoding.WebName, -1,
+                    $"A line of the body is not valid {encoding.WebName}: pass the encoding to Lines(), or have the server declare its charset.", e);
+            }
             bytes = bytes[used..];
             Split(_chars.AsSpan(0, produced), output);
         } while (!bytes.IsEmpty || (!done && produced > 0));

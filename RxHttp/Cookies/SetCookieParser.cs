@@ -12,6 +12,10 @@ internal sealed record ParsedSetCookie(string Name, string Value)
     public bool Secure { get; set; }
     public bool HttpOnly { get; set; }
     public string? SameSite { get; set; }
+    public bool Partitioned { get; set; }
+    /// <summary>Domain and Path as sent, for <see cref="Morsel"/>.</summary>
+    public string? RawDomain { get; set; }
+    public string? RawPath { get; set; }
 }
 
 /// <summary>
@@ -50,6 +54,7 @@ internal static class SetCookieParser
                     if (TryParseMaxAge(attrValue, out var seconds)) cookie.MaxAge = seconds;
                     break;
                 case "domain":
+                    cookie.RawDomain = attrValue;
                     // §5.2.3: an empty Domain is ignored; the leading dot is a historical spelling of the same domain.
                     if (attrValue.Length > 0)
                     {
@@ -58,6 +63,7 @@ internal static class SetCookieParser
                     }
                     break;
                 case "path":
+                    cookie.RawPath = attrValue;
                     cookie.Path = attrValue.StartsWith('/') ? attrValue : null;
                     break;
                 case "secure":
@@ -68,6 +74,9 @@ internal static class SetCookieParser
                     break;
                 case "samesite":
                     cookie.SameSite = attrValue;
+                    break;
+                case "partitioned":
+                    cookie.Partitioned = true;
                     break;
             }
         }

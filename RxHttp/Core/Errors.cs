@@ -48,6 +48,7 @@ public sealed record RequestInfo
     {
         Method = original.Method;
         Url = original.Url;
+        _realUrl = original._realUrl;
         _headers = original.Headers;
     }
 
@@ -56,6 +57,18 @@ public sealed record RequestInfo
 
     /// <summary>The URL the request was sent to.</summary>
     public Url Url { get; init; }
+
+    /// <summary>
+    /// The URL as requested, with its fragment (aiohttp's <c>real_url</c>); <see cref="Url"/> is the one sent, without
+    /// it. The same as <see cref="Url"/> when there was no fragment.
+    /// </summary>
+    public Url RealUrl
+    {
+        get => _realUrl ?? Url;
+        init => _realUrl = value;
+    }
+
+    private Url? _realUrl;
 
     /// <summary>The request headers as sent.</summary>
     public HeaderCollection Headers
@@ -334,6 +347,17 @@ public class WsConnectionError : ClientConnectionError
 {
     /// <summary>Creates the error.</summary>
     public WsConnectionError(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>
+/// A send to a <see cref="ReconnectingWebSocket"/> found its queue full (<see cref="ReconnectOptions.SendQueueLimit"/>)
+/// and was refused, or was the oldest waiting send and was dropped to make room
+/// (<see cref="WsSendQueueFullMode.DropOldest"/>). Nothing of it was written.
+/// </summary>
+public class WsSendQueueFullError : WsConnectionError
+{
+    /// <summary>Creates the error.</summary>
+    public WsSendQueueFullError(string message) : base(message) { }
 }
 
 /// <summary>The session was closed while the request was in flight or before it started.</summary>

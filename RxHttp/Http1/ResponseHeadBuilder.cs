@@ -18,6 +18,7 @@ internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHt
     public void Reset()
     {
         _headers = null;
+        _rawExceptions = null;
         Reason = "";
         _index = 0;
     }
@@ -39,8 +40,23 @@ internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHt
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var i = _index++;
-        (_headers ??= new HeaderCollection(4)).AddUnchecked(cache is null ? KnownHeaders.Name(name) : cache.Name(i, name),
-            cache is null ? KnownHeaders.Value(value) : cache.Value(i, value));
+        var n = cache is null ? KnownHeaders.Name(name) : cache.Name(i, name);
+        var v = cache is null ? KnownHeaders.Value(value) : cache.Value(i, value);
+        (_headers ??= new HeaderCollection(4)).AddUnchecked(n, v);
+        // RawHeaders gives back the bytes from the strings; only a name whose case was canonicalised, or a value
+        // that was not UTF-8 (decoded as Latin-1), keeps its bytes here. Both checks are a compare of a few bytes.
+        if (!Ascii.Equals(name, n) || (!Ascii.IsValid(value) && !System.Text.Unicode.Utf8.IsValid(value)))
+            (_rawExceptions ??= new()).Add((i, name.ToArray(), value.ToArray()));
+    }
+
+    private List<(int Index, byte[] Name, byte[] Value)>? _rawExceptions;
+
+    /// <summary>The headers of the last head whose bytes their strings do not give back (see RawHeaders), or null.</summary>
+    public List<(int Index, byte[] Name, byte[] Value)>? TakeRawExceptions()
+    {
+        var taken = _rawExceptions;
+        _rawExceptions = null;
+        return taken;
     }
 }
 

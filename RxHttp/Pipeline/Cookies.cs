@@ -107,12 +107,12 @@ public static class CookiesOperator
         response.Cookies = ParseOwn(setCookies);
     }
 
-    private static Dictionary<string, string> ParseOwn(IReadOnlyList<string> setCookies)
+    private static ResponseCookies ParseOwn(IReadOnlyList<string> setCookies)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, Morsel>(StringComparer.Ordinal);
         foreach (var header in setCookies)
-            if (SetCookieParser.Parse(header) is { } c) result[c.Name] = c.Value;
-        return result;
+            if (SetCookieParser.Parse(header) is { } c) result[c.Name] = new Morsel(c);
+        return new ResponseCookies(result);
     }
 
     // Python's SimpleCookie quotes values that are not plain tokens; the jar does the same for preloaded values.

@@ -3,7 +3,11 @@ namespace RxHttp;
 /// <summary>Settings of the redirect operator.</summary>
 /// <param name="AllowRedirects">Follow 301, 302, 303, 307 and 308.</param>
 /// <param name="MaxRedirects">Most hops; one more raises <see cref="TooManyRedirects"/>.</param>
-public sealed record RedirectOptions(bool AllowRedirects = true, int MaxRedirects = 10);
+public sealed record RedirectOptions(bool AllowRedirects = true, int MaxRedirects = 10)
+{
+    /// <summary>Requote the Location URL (default true); false follows it byte for byte (aiohttp's <c>requote_redirect_url</c>).</summary>
+    public bool RequoteRedirectUrl { get; init; } = true;
+}
 
 /// <summary>Redirect following as an operator over a <see cref="RequestHandler"/>.</summary>
 public static class RedirectsOperator
@@ -58,16 +62,18 @@ public static class RedirectsOperator
             return new TooManyRedirects(response.RequestInfo, history.ToArray(), response.Status, "Too many redirects", response.Headers);
         }
 
-        Url next;
+        Url next, withFragment;
         try
         {
-            var target = Url.Parse(location);
+            // aiohttp's requote_redirect_url: false takes the Location as encoded, byte for byte.
+            var target = Url.Parse(location, encoded: !options.RequoteRedirectUrl);
             if (target.IsAbsolute && target.Scheme is not ("http" or "https"))
             {
                 response.Release();
                 return new NonHttpUrlRedirectClientError(location);
             }
-            next = request.Url.Join(target).WithoutFragment();
+            withFragment = request.Url.Join(target);
+            next = withFragment.WithoutFragment();
             next.RequireHttp(allowWebSocket: false);
         }
         catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
@@ -102,6 +108,7 @@ public static class RedirectsOperator
         RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
         response.Release();
         nextRequest = request.With(method, next, headers, dropBody: dropBody);
+        nextRequest.SetOriginalUrl(withFragment);
         if (crossOrigin)
         {
             // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).

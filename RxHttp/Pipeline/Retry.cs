@@ -31,7 +31,13 @@ public sealed record RetryOptions
     /// </summary>
     public Func<ClientResponse?, Exception?, bool>? Transient { get; init; }
 
-    /// <summary>Retry methods that are not idempotent (POST, PATCH) too (default false, RFC 9110 §9.2.2).</summary>
+    /// <summary>
+    /// Retry methods that are not idempotent (POST, PATCH) too (default false, RFC 9110 §9.2.2). Whatever the method,
+    /// a request is retried only when its body can be sent again (<see cref="Payload.IsReplayable"/>): bytes, text,
+    /// JSON, forms, files and seekable streams (rewound to where they started) can; a one-shot body (a non-seekable
+    /// stream, an <see cref="IAsyncEnumerable{T}"/> or <see cref="IObservable{T}"/> of chunks, multipart with such a
+    /// part) is sent once and its outcome passed on.
+    /// </summary>
     public bool RetryNonIdempotent { get; init; }
 
     /// <summary>Wait as long as a 429/503 response's Retry-After says (capped by <see cref="MaxDelay"/>; default true).</summary>
@@ -136,19 +142,20 @@ public static class RetryOperator
     {
         if (options.RespectRetryAfter && response is { Status: 429 or 503 } && RetryAfter(response.Headers.Get("Retry-After"), scheduler.Now) is { } after)
             return after > options.MaxDelay ? options.MaxDelay : after;
-        var ticks = options.BaseDelay.Ticks * Math.Pow(2, attempt - 1);
-        ticks = Math.Min(ticks, options.MaxDelay.Ticks);
-        ticks -= ticks * options.Jitter * Math.Clamp(random(), 0, 1);
-        return TimeSpan.FromTicks((long)ticks);
+        return Backoff.Delay(options.BaseDelay, 2, attempt, options.MaxDelay, options.Jitter, random);
     }
 
-    // RFC 9110 §10.2.3: delay-seconds or an HTTP-date.
+    // RFC 9110 §5.6.7: a recipient accepts the obsolete RFC 850 and asctime forms beside IMF-fixdate.
+    private static readonly string[] HttpDateFormats = { "r", "dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy" };
+
+    // RFC 9110 §10.2.3: delay-seconds or an HTTP-date (measured against the scheduler's clock, so virtual time works).
     internal static TimeSpan? RetryAfter(string? value, DateTimeOffset now)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
         value = value.Trim();
         if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue));
-        if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        if (DateTimeOffset.TryParseExact(value, HttpDateFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowInnerWhite, out var date))
             return date > now ? date - now : TimeSpan.Zero;
         return null;
     }

@@ -91,7 +91,7 @@ public sealed partial class ClientSession
             hop = hop.WithMiddlewares(middlewares);
             if (traced) hop = hop.TraceHops();
         }
-        return new CallPlan(hop, _exchange, CookieJar, Auth: true, new RedirectOptions(allowRedirects, maxRedirects));
+        return new CallPlan(hop, _exchange, CookieJar, Auth: true, new RedirectOptions(allowRedirects, maxRedirects) { RequoteRedirectUrl = SessionOptions.RequoteRedirectUrl });
     }
 
     private static readonly Func<ClientResponse, bool> Default = static r => !r.Ok;
@@ -113,6 +113,9 @@ public sealed partial class ClientSession
             auth = sessionAuth;
         if ((auth is not null || url.User is not null) && headers.Contains("Authorization") && (options.Auth is not null || url.User is not null))
             throw new ArgumentException("Cannot combine an Authorization header with Auth or credentials encoded in the URL.", nameof(options));
+        // aiohttp 3.9+: with trust_env, the netrc entry for the host, only when nothing else gives credentials.
+        if (auth is null && url.User is null && SessionOptions.TrustEnv && !headers.Contains("Authorization"))
+            auth = Netrc.For(url.Host, Environment.GetEnvironmentVariable);
         return auth;
     }
 }

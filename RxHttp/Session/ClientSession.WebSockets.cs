@@ -14,7 +14,7 @@ public sealed partial class ClientSession
     /// one <see cref="ClientWebSocket"/>, then completes when that websocket is closed. The subscription owns the
     /// websocket: disposing it (before the handshake ends: cancels; after: starts the closing handshake) closes it.
     /// So <c>FirstAsync()</c>, <c>Take(1)</c> or <c>await</c> on this observable are not how to get a websocket to keep;
-    /// use <see cref="WsConnectAsync"/> for that, or compose: <c>session.WsConnect(url).SelectMany(ws =&gt; ws.Messages)</c>.
+    /// use <see cref="WsConnectAsync(Url, WsConnectOptions?, CancellationToken)"/> for that, or compose: <c>session.WsConnect(url).SelectMany(ws =&gt; ws.Messages)</c>.
     /// </summary>
     /// <param name="url">A ws, wss, http or https URL, relative to <see cref="BaseUrl"/> when relative.</param>
     /// <param name="options">Handshake and websocket settings.</param>
@@ -166,8 +166,9 @@ public sealed partial class ClientSession
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
     {
         var headers = DefaultHeadersWith(options.Headers);
-        var skip = new HashSet<string>(options.SkipAutoHeaders ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
-        if (!skip.Contains("User-Agent")) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
+        // The session's SkipAutoHeaders apply to the handshake too, as aiohttp's ws_connect goes through _request.
+        var skip = MergedSkip(options.SkipAutoHeaders);
+        if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
         headers.Set("Upgrade", "websocket");
         headers.Set("Connection", "Upgrade");
         headers.Set("Sec-WebSocket-Version", "13");
@@ -230,7 +231,7 @@ public sealed partial class ClientSession
         var leftover = connection.TakeBuffered();
         var stream = connection.Detach();
         var ws = new ClientWebSocket(target, stream, socket, leftover, protocol, deflate, head.Status, responseHeaders, options,
-            scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize);
+            scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize) { JsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web };
         // The session's end closes its websockets, as closing aiohttp's connector does.
         var closing = WhenClosed.Subscribe(_ => ws.Abort());
         ws.WhenClosed.Subscribe(_ => { }, closing.Dispose);

@@ -54,8 +54,10 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         var jsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web;
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => System.Text.Encoding.UTF8.GetString(JsonDefaults.SerializeToUtf8(o, jsonOptions)));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
+        _sessionSkip = SkipSet(SessionOptions.SkipAutoHeaders, nameof(options));
         _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions)
         {
+            CharsetResolver = SessionOptions.FallbackCharsetResolver,
             DefaultProxy = DefaultProxyFor,
             Unreleased = new UnreleasedResponseGuard.Report(Scheduler, ReportUnreleased),
         };
@@ -137,6 +139,30 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
 
     private static readonly RequestOptions Empty = new();
 
+    // ClientSessionOptions.SkipAutoHeaders, checked once: every request merges its own into it.
+    private readonly HashSet<string>? _sessionSkip;
+
+    private static HashSet<string>? SkipSet(IEnumerable<string>? names, string paramName)
+    {
+        if (names is null) return null;
+        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("SkipAutoHeaders holds an empty header name.", paramName);
+            set.Add(name.Trim());
+        }
+        return set.Count == 0 ? null : set;
+    }
+
+    // aiohttp merges the request's skip_auto_headers with the session's.
+    private HashSet<string>? MergedSkip(IEnumerable<string>? own)
+    {
+        if (own is null) return _sessionSkip;
+        var set = _sessionSkip is null ? new HashSet<string>(StringComparer.OrdinalIgnoreCase) : new HashSet<string>(_sessionSkip, StringComparer.OrdinalIgnoreCase);
+        set.UnionWith(own);
+        return set;
+    }
+
     // The session's defaults with a request's own headers replacing every value of the names it sets.
     private HeaderCollection DefaultHeadersWith(IEnumerable<KeyValuePair<string, string>>? own, int extra = 0)
     {
@@ -171,7 +197,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         if (cached is null || !ReferenceEquals(cached.Session, session) || cached.AutoDecompress != autoDecompress)
         {
             var built = _headers.Clone(3);
-            AddAutoHeaders(built, autoDecompress);
+            AddAutoHeaders(built, autoDecompress, _sessionSkip);
             cached = new DefaultHeaders(session, autoDecompress, built.Share(out var count), count);
             Volatile.Write(ref _defaultHeaders, cached);
         }
@@ -185,14 +211,15 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         if (options.Encoded) url = Url.Parse(url.Source ?? url.ToString(), encoded: true);
         var full = Url.JoinBase(BaseUrl, url);
         if (options.Params is not null) full = full.WithQuery(options.Params);
+        var original = full;
         full = full.WithoutFragment();
         full.RequireHttp(allowWebSocket: false);
 
-        // No set to build for the usual request that skips nothing.
-        var skip = options.SkipAutoHeaders is { } skipped ? new HashSet<string>(skipped, StringComparer.OrdinalIgnoreCase) : null;
+        // No set to build for the usual request that skips nothing of its own (the shared defaults skip the session's).
+        var skip = MergedSkip(options.SkipAutoHeaders);
         var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;
         HeaderCollection headers;
-        if (skip is null && options.Headers is null)
+        if (options.SkipAutoHeaders is null && options.Headers is null)
         {
             headers = SharedDefaultHeaders(autoDecompress);
         }
@@ -219,7 +246,10 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             AutoDecompress = autoDecompress,
             StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,
             MaxBodySize = options.MaxBodySize ?? SessionOptions.MaxBodySize,
+            ReadUntilEof = options.ReadUntilEof,
+            ReadBufferSize = options.ReadBufferSize ?? SessionOptions.ReadBufferSize,
         };
+        if (!ReferenceEquals(original, full)) request.SetOriginalUrl(original);
         if (request.MaxBodySize < 0)
             throw new ArgumentOutOfRangeException(nameof(options), request.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
         if (skip is not null && skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;

@@ -28,7 +28,7 @@ namespace RxHttp;
 /// Disposing message subscriptions never closes the socket; <see cref="Close(int, string?)"/>, disposing this object
 /// or disposing the <see cref="ClientSession.WsConnect(Url, WsConnectOptions?)"/> subscription does.
 /// </remarks>
-public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnumerable<WsMessage>
+public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnumerable<WsMessage>
 {
     private readonly Stream _stream;
     private readonly Socket? _socket;
@@ -283,15 +283,18 @@ public sealed class ClientWebSocket : IDisposable, IAsyncDisposable, IAsyncEnume
     /// Writes one message. The token only cancels waiting for the send lock: a frame, once started, is finished,
     /// because a half-written frame would corrupt the stream for every later message.
     /// </summary>
-    private async Task SendFrameAsync(WsMsgType type, ReadOnlyMemory<byte> payload, bool? compress, CancellationToken ct, bool isClose = false)
+    private async Task SendFrameAsync(WsMsgType type, ReadOnlyMemory<byte> payload, bool? compress, CancellationToken ct, bool isClose = false, bool? fin = null)
     {
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             if (_writerDisposed || _closeSent)
                 throw new WsConnectionError(_closeSent ? "Cannot send: the websocket is closing." : "Cannot send: the websocket is closed.");
+            TrackFragments(type, fin); // SendFrame's fragmented messages (ClientWebSocket.Frames.cs)
             if (isClose) _closeSent = true;
-            await _writer.SendAsync(_stream, type, payload, compress, CancellationToken.None).ConfigureAwait(false);
+            if (fin is { } last) await _writer.SendFrameAsync(_stream, last, type, payload, CancellationToken.None).ConfigureAwait(false);
+            else await _writer.SendAsync(_stream, type, payload, compress, CancellationToken.None).ConfigureAwait(false);
+            // A data message counts once, with its first frame (a fragmented one's later frames are CONTINUATIONs).
             _metrics?.Sent(type);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !ct.IsCancellationRequested)

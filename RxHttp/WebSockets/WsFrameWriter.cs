@@ -143,6 +143,20 @@ internal sealed class WsFrameWriter : IDisposable
         await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Writes one frame as given (no compression, no splitting): ClientWebSocket.SendFrame.</summary>
+    public async ValueTask SendFrameAsync(Stream stream, bool fin, WsMsgType opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        _frames.Clear();
+        WriteRawFrame(fin, opcode, payload.Span);
+        await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void WriteRawFrame(bool fin, WsMsgType opcode, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> key = stackalloc byte[4];
+        WriteOne(_frames, fin, false, opcode, payload, key);
+    }
+
     /// <summary>Sends a text message.</summary>
     public async ValueTask SendTextAsync(Stream stream, string text, bool? compress = null, CancellationToken cancellationToken = default)
     {

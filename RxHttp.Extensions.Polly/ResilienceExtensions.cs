@@ -1,0 +1,101 @@
+using System.Reactive.Linq;
+using Polly;
+
+namespace RxHttp.Extensions.Polly;
+
+/// <summary>
+/// Runs a Polly 8 <see cref="ResiliencePipeline{T}"/> around RxHttp requests. Each attempt the pipeline makes
+/// subscribes the cold request once (so it is sent again); Polly's <see cref="CancellationToken"/> disposes the
+/// attempt's subscription, which aborts the request and closes its connection; disposing the returned
+/// observable's subscription cancels Polly. The response of every attempt that is not the outcome is disposed.
+/// </summary>
+/// <remarks>
+/// Polly decides what is retried. A request whose body cannot be sent twice (<see cref="Payload.IsReplayable"/> is
+/// false: a non-seekable stream, an async sequence of chunks) is sent once through the middleware form: a second
+/// attempt fails with <see cref="InvalidOperationException"/> instead of sending a truncated body.
+/// </remarks>
+public static class ResilienceExtensions
+{
+    /// <summary>Sends the request through <paramref name="pipeline"/>: <c>session.Get(url).WithResilience(pipeline)</c>.</summary>
+    public static IObservable<ClientResponse> WithResilience(this IObservable<ClientResponse> request, ResiliencePipeline<ClientResponse> pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return Run(new Execution(request, null), (execution, ct) =>
+            pipeline.ExecuteAsync(static (e, token) => e.AttemptAsync(token), execution, ct));
+    }
+
+    /// <summary>Sends the request through a non-generic <paramref name="pipeline"/> (its strategies see exceptions only).</summary>
+    public static IObservable<ClientResponse> WithResilience(this IObservable<ClientResponse> request, ResiliencePipeline pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return Run(new Execution(request, null), (execution, ct) =>
+            pipeline.ExecuteAsync(static (e, token) => e.AttemptAsync(token), execution, ct));
+    }
+
+    /// <summary>The pipeline as a step of a request pipeline (see <see cref="Middleware(ResiliencePipeline{ClientResponse})"/>).</summary>
+    public static RequestHandler WithResilience(this RequestHandler hop, ResiliencePipeline<ClientResponse> pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return request => Run(new Execution(Observable.Defer(() => hop(request)), request), (execution, ct) =>
+            pipeline.ExecuteAsync(static (e, token) => e.AttemptAsync(token), execution, ct));
+    }
+
+    /// <summary>
+    /// The pipeline as a middleware for <see cref="ClientSessionOptions.Middlewares"/> or
+    /// <see cref="RequestOptions.Middlewares"/>: every request (each redirect hop) goes through it.
+    /// </summary>
+    public static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Middleware(ResiliencePipeline<ClientResponse> pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return (request, next) => ((RequestHandler)(r => next(r))).WithResilience(pipeline)(request);
+    }
+
+    // Cold: each subscription is one execution of the pipeline.
+    private static IObservable<ClientResponse> Run(Execution template, Func<Execution, CancellationToken, ValueTask<ClientResponse>> execute) =>
+        Observable.Create<ClientResponse>(observer =>
+        {
+            var execution = template.Fresh();
+            var cts = new CancellationTokenSource();
+            var gate = new object();
+            var disposed = false;
+            _ = DeliverAsync();
+            return System.Reactive.Disposables.Disposable.Create(() =>
+            {
+                lock (gate) disposed = true;
+                cts.Cancel();
+            });
+
+            // Never faults: every outcome goes to the observer, or is disposed when nobody listens any more.
+            async Task DeliverAsync()
+            {
+                ClientResponse? response = null;
+                Exception? error = null;
+                try
+                {
+                    response = await execute(execution, cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+                execution.DisposeAllBut(response);
+                lock (gate)
+                {
+                    if (disposed)
+                    {
+                        response?.Dispose();
+                        return;
+                    }
+                    if (error is not null) observer.OnError(error);
+                    else
+                    {
+                        observer.OnNext(response!);
+                        observer.OnCompleted();
+                    }
+                }
+            }
+        });
+}

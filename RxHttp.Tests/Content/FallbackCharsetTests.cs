@@ -1,0 +1,128 @@
+using System.Reactive.Linq;
+using System.Text;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Content;
+
+public sealed record NamedDto(string Name);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(NamedDto))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+public sealed partial class NamedDtoContext : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>
+/// aiohttp's fallback_charset_resolver and strict text(): a body without a charset that is not UTF-8 fails with a
+/// typed error rather than decoding to U+FFFD, unless the session's resolver picks an encoding.
+/// </summary>
+[TestFixture]
+public class FallbackCharsetTests
+{
+    private static readonly byte[] Cafe = Encoding.Latin1.GetBytes("café"); // 63 61 66 E9: not UTF-8
+
+    private static RawServer Serve(string contentType, byte[] body, bool chunked = false) => new(async c =>
+    {
+        while (await c.ReadRequestAsync() is not null)
+        {
+            var head = chunked
+                ? $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\n{body.Length:x}\r\n"
+                : $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n\r\n";
+            var tail = chunked ? "\r\n0\r\n\r\n" : "";
+            await c.WriteAsync(Encoding.Latin1.GetBytes(head).Concat(body).Concat(Encoding.Latin1.GetBytes(tail)).ToArray());
+        }
+    });
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Without_a_resolver_a_body_that_is_not_UTF8_fails_with_TextDecodeError(bool chunked)
+    {
+        await using var server = Serve("text/plain", Cafe, chunked);
+        using var session = new ClientSession();
+        var e = Assert.ThrowsAsync<TextDecodeError>(async () => await session.Get(server.Url()).SelectMany(r => r.Text()));
+        Assert.That(e, Is.InstanceOf<ClientPayloadError>());
+        Assert.That(e!.Encoding, Is.EqualTo("utf-8"));
+        Assert.That(e.Offset, Is.EqualTo(3));
+        Assert.That(e.Message, Does.Contain("FallbackCharsetResolver"));
+    }
+
+    [Test]
+    public async Task The_resolver_picks_the_encoding_of_a_body_without_charset_and_GetEncoding_reports_it()
+    {
+        await using var server = Serve("text/plain", Cafe);
+        var calls = new List<(string Url, int Length)>();
+        using var session = new ClientSession(new ClientSessionOptions
+        {
+            FallbackCharsetResolver = (response, body) =>
+            {
+                calls.Add((response.Url.ToString(), body.Length));
+                return Encoding.Latin1;
+            },
+        });
+        var (text, encoding) = await session.Get(server.Url()).SelectMany(async r => (await r.Text(), r.GetEncoding()));
+        Assert.That(text, Is.EqualTo("café"));
+        Assert.That(encoding, Is.EqualTo(Encoding.Latin1));
+        Assert.That(calls, Has.Count.EqualTo(2).And.All.EqualTo((server.Url(), 4)));
+    }
+
+    [Test]
+    public async Task A_valid_UTF8_body_or_a_declared_charset_does_not_ask_the_resolver()
+    {
+        await using var utf8 = Serve("text/plain", Encoding.UTF8.GetBytes("café"));
+        await using var declared = Serve("text/plain; charset=iso-8859-1", Cafe);
+        var asked = 0;
+        using var session = new ClientSession(new ClientSessionOptions { FallbackCharsetResolver = (_, _) => { asked++; return Encoding.ASCII; } });
+        Assert.That(await session.Get(utf8.Url()).SelectMany(r => r.Text()), Is.EqualTo("café"));
+        Assert.That(await session.Get(declared.Url()).SelectMany(r => r.Text()), Is.EqualTo("café"));
+        Assert.That(asked, Is.Zero);
+    }
+
+    [Test]
+    public async Task GetEncoding_follows_aiohttp_get_encoding()
+    {
+        await using var json = Serve("application/json", "{}"u8.ToArray());
+        await using var unknown = Serve("text/plain; charset=no-such-charset", "x"u8.ToArray());
+        await using var plain = Serve("text/plain", Cafe);
+        using var strict = new ClientSession();
+        using var resolving = new ClientSession(new ClientSessionOptions { FallbackCharsetResolver = (_, _) => Encoding.Latin1 });
+        Assert.That(await resolving.Get(json.Url()).Select(r => r.GetEncoding()), Is.EqualTo(Encoding.UTF8), "JSON is UTF-8 (RFC 8259)");
+        Assert.That(await strict.Get(unknown.Url()).Select(r => r.GetEncoding()), Is.EqualTo(Encoding.UTF8), "an unknown charset falls through");
+        Assert.That(await strict.Get(plain.Url()).Select(r => r.GetEncoding()), Is.EqualTo(Encoding.UTF8), "no resolver: UTF-8 without reading");
+        Assert.Throws<InvalidOperationException>(() => resolving.Get(plain.Url()).Select(r => r.GetEncoding()).Wait(),
+            "the resolver needs the body, which was not read (aiohttp raises too)");
+    }
+
+    [Test]
+    public async Task A_large_body_takes_the_same_rules()
+    {
+        var body = Enumerable.Repeat(Cafe, 50_000).SelectMany(b => b).ToArray(); // 200 KB, past the large-text path's threshold
+        await using var server = Serve("text/plain", body);
+        using var strict = new ClientSession();
+        Assert.ThrowsAsync<TextDecodeError>(async () => await strict.Get(server.Url()).SelectMany(r => r.Text()));
+        using var resolving = new ClientSession(new ClientSessionOptions { FallbackCharsetResolver = (_, _) => Encoding.Latin1 });
+        Assert.That(await resolving.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo(string.Concat(Enumerable.Repeat("café", 50_000))));
+    }
+
+    [Test]
+    public async Task Json_is_read_in_a_declared_charset_and_through_the_resolver()
+    {
+        await using var latin1 = Serve("application/json; charset=iso-8859-1", Encoding.Latin1.GetBytes("{\"name\":\"café\"}"));
+        await using var undeclared = Serve("text/plain", Encoding.Latin1.GetBytes("{\"name\":\"café\"}"));
+        using var session = new ClientSession(new ClientSessionOptions { FallbackCharsetResolver = (_, _) => Encoding.Latin1 });
+        var typeInfo = NamedDtoContext.Default.NamedDto;
+        Assert.That((await session.Get(latin1.Url()).SelectMany(r => r.Json(typeInfo)))!.Name, Is.EqualTo("café"));
+        Assert.That((await session.Get(undeclared.Url()).SelectMany(r => r.Json(typeInfo, contentType: null)))!.Name, Is.EqualTo("café"));
+        using var strict = new ClientSession();
+        Assert.ThrowsAsync<ClientPayloadError>(async () => await strict.Get(undeclared.Url()).SelectMany(r => r.Json(typeInfo, contentType: null)));
+    }
+
+    [Test]
+    public async Task Lines_without_charset_are_strict_UTF8()
+    {
+        await using var server = Serve("text/plain", Encoding.Latin1.GetBytes("one\ncafé\n"));
+        using var session = new ClientSession();
+        var notes = await session.Get(server.Url()).SelectMany(r => r.Lines()).Materialize().ToList();
+        Assert.That(notes[^1].Exception, Is.InstanceOf<TextDecodeError>());
+        Assert.That(notes.Where(n => n.HasValue).Select(n => n.Value), Has.None.Contains('\uFFFD'));
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Lines(Encoding.Latin1)).ToList(), Is.EqualTo(new[] { "one", "café" }));
+    }
+}

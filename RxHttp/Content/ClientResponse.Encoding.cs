@@ -1,0 +1,102 @@
+using System.Text;
+using System.Text.Unicode;
+
+namespace RxHttp;
+
+public sealed partial class ClientResponse
+{
+    // Strict: the U+FFFD a lenient UTF-8 decoder would put in is how "café" silently became "caf�".
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The session's <see cref="ClientSessionOptions.FallbackCharsetResolver"/>, kept only when there is one.</summary>
+    internal Func<ClientResponse, ReadOnlyMemory<byte>, Encoding>? CharsetResolver
+    {
+        get => _extras?.CharsetResolver;
+        init
+        {
+            if (value is not null) GetExtras().CharsetResolver = value;
+        }
+    }
+
+    /// <summary>
+    /// The encoding <see cref="Text"/> decodes with (aiohttp's <c>get_encoding()</c>): the charset of Content-Type when
+    /// it names a known one; UTF-8 for <c>application/json</c> and <c>application/rdap+json</c> (RFC 8259); otherwise
+    /// UTF-8 when the body is valid UTF-8, or what <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks for a
+    /// body that is not (UTF-8 when there is no resolver; <c>Text()</c> then fails with <see cref="TextDecodeError"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The answer depends on the body (no charset, a resolver is set) and it
+    /// was not read yet (aiohttp raises the same): read it with <see cref="Read"/> or <see cref="Text"/> first.</exception>
+    public Encoding GetEncoding()
+    {
+        if (DeclaredEncoding() is { } declared) return declared;
+        if (CharsetResolver is null) return Encoding.UTF8;
+        if (_cached is not { } body)
+        {
+            if (_extras?.CachedText is not null) return Encoding.UTF8;
+            throw new InvalidOperationException("Cannot compute the fallback encoding of a body not yet read: call Read() or Text() first.");
+        }
+        return Utf8.IsValid(body) ? Encoding.UTF8 : Resolve(body) ?? Encoding.UTF8;
+    }
+
+    // The charset of Content-Type when it is a known one; UTF-8 for JSON media types; null when the body decides.
+    private Encoding? DeclaredEncoding()
+    {
+        ParseContentType(Headers.Get("Content-Type"), out var type, out var charset);
+        if (charset is not null)
+        {
+            if (charset == "utf-8") return Encoding.UTF8;
+            try
+            {
+                return Encoding.GetEncoding(charset);
+            }
+            catch (ArgumentException)
+            {
+                // Unknown: aiohttp ignores it and falls through to the rules below.
+            }
+        }
+        return type is "application/json" or "application/rdap+json" ? Encoding.UTF8 : null;
+    }
+
+    // The resolver's answer for a body that is not UTF-8 (the user's exceptions pass through as they are).
+    private Encoding? Resolve(byte[] body) => CharsetResolver?.Invoke(this, body);
+
+    /// <summary>Text() without an explicit encoding: UTF-8 strictly, else the declared charset, else the resolver's.</summary>
+    private string DecodeText(byte[] body)
+    {
+        var declared = DeclaredEncoding();
+        if (declared is not null and not UTF8Encoding) return declared.GetString(body);
+        if (Utf8.IsValid(body)) return Encoding.UTF8.GetString(body);
+        if (declared is null && Resolve(body) is { } resolved) return resolved.GetString(body);
+        throw TextDecodeError.Utf8(body, declared is not null);
+    }
+
+    /// <summary>The body as UTF-8 for the JSON reader: transcoded from a declared or resolved other charset.</summary>
+    private byte[] JsonUtf8(byte[] body)
+    {
+        var declared = DeclaredEncoding();
+        if (declared is not null and not UTF8Encoding) return Encoding.UTF8.GetBytes(declared.GetString(body));
+        // Invalid UTF-8 with a UTF-8 charset is left to the JSON reader, which reports it as invalid JSON.
+        if (declared is null && !Utf8.IsValid(body) && Resolve(body) is { } resolved) return Encoding.UTF8.GetBytes(resolved.GetString(body));
+        return body;
+    }
+
+    /// <summary>The encoding Lines() decodes with when given none: the declared charset, else strict UTF-8.</summary>
+    private Encoding LinesEncoding() => DeclaredEncoding() is { } declared and not UTF8Encoding ? declared : StrictUtf8;
+
+    // The encoding of a charset parameter; UTF-8 when there is none or it is unknown (aiohttp falls back too).
+    internal static Encoding EncodingOf(string? charset)
+    {
+        if (charset is not null)
+        {
+            try
+            {
+                return Encoding.GetEncoding(charset);
+            }
+            catch (ArgumentException)
+            {
+                // Unknown: UTF-8 below.
+            }
+        }
+        return Encoding.UTF8;
+    }
+}
