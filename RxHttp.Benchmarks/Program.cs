@@ -10,6 +10,7 @@ if (args.Length > 0 && args[0] == "micro")
     BenchmarkSwitcher.FromAssembly(typeof(LoadRunner).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest);
     return 0;
 }
+using var listeners = TelemetryListeners.StartIfAsked();
 if (args.Length > 0 && args[0] == "ws-server") return await WsScale.ServeAsync();
 if (args.Length > 0 && args[0] == "rx") return await RxShapeProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "fake") return FakeHttpProbe.Run(args);

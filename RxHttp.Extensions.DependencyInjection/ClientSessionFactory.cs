@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace RxHttp.Extensions.DependencyInjection;
@@ -24,12 +26,15 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
     private readonly ConcurrentDictionary<string, Lazy<ClientSession>> _sessions = new();
     private readonly ConcurrentBag<ClientSession> _retired = new();
     private readonly IDisposable? _changes;
+    private readonly ILoggerFactory? _loggers;
     private int _disposed;
 
-    public ClientSessionFactory(IOptionsMonitor<RxHttpSessionOptions> options, RegisteredNames names)
+    // The logger factory is optional: without one (or with the null one) sessions are not logged and cost nothing for it.
+    public ClientSessionFactory(IOptionsMonitor<RxHttpSessionOptions> options, RegisteredNames names, ILoggerFactory? loggers = null)
     {
         _options = options;
         _names = names;
+        _loggers = loggers is NullLoggerFactory ? null : loggers;
         _changes = options.OnChange((_, name) =>
         {
             if (name is not null && _sessions.TryRemove(name, out var old) && old.IsValueCreated) _retired.Add(old.Value);
@@ -43,7 +48,16 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
         if (!_names.Contains(name))
             throw new InvalidOperationException(
                 $"No RxHttp session named '{name}' is registered. Registered: {_names.Describe()}. Call services.AddRxHttp(\"{name}\", o => ...).");
-        return _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => _options.Get(n).CreateSession())).Value;
+        return _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => Create(n))).Value;
+    }
+
+    private ClientSession Create(string name)
+    {
+        var options = _options.Get(name);
+        var session = options.CreateSession();
+        if (_loggers is not null)
+            session.LogTo(_loggers.CreateLogger(name.Length == 0 ? "RxHttp.ClientSession" : "RxHttp.ClientSession." + name), options.ShouldRedactHeaderValue);
+        return session;
     }
 
     public void Dispose()

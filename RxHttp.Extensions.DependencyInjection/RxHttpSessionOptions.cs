@@ -23,6 +23,12 @@ public sealed class RxHttpSessionOptions
     /// <summary>Default headers of every request.</summary>
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Which header values the Trace-level request logs show as "*" (the header names stay); null, the default,
+    /// redacts every value, as HttpClientFactory's logging does since .NET 9. Not bindable from configuration.
+    /// </summary>
+    public Func<string, bool>? ShouldRedactHeaderValue { get; set; }
+
     /// <summary>Connections in use plus being opened (0 = no limit; default 100).</summary>
     public int? Limit { get; set; }
 

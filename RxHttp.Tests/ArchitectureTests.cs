@@ -20,6 +20,7 @@ public class ArchitectureTests
     {
         ["Core"] = 0, ["Urls"] = 0,
         ["Http1"] = 1,
+        ["Diagnostics"] = 1, // the ActivitySource, Meter and semantic-convention values every layer reports to
         ["Transport"] = 2,
         ["Connectors"] = 3,
         ["Content"] = 4, ["Cookies"] = 4, ["Json"] = 4,

@@ -109,7 +109,16 @@ public sealed class ClientRequest
 
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
-        new(method ?? Method, url ?? Url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body)
+        Copy(method ?? Method, url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body,
+            _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties));
+
+    // The same hop with other headers (trace context): it shares this request's properties rather than copying
+    // them, being the same request on its way down, not a new one a middleware might change independently.
+    internal ClientRequest WithHopHeaders(HeaderCollection headers) => Copy(Method, null, headers, Body, _properties);
+
+    // url: the new URL, or null to keep this one (and its original, fragment and all).
+    private ClientRequest Copy(string method, Url? url, HeaderCollection headers, Payload? body, IDictionary<string, object?>? properties) =>
+        new(method, url ?? Url, headers, body)
         {
             Timeout = Timeout,
             Tls = Tls,
@@ -121,7 +130,7 @@ public sealed class ClientRequest
             ReadUntilEof = ReadUntilEof,
             ReadBufferSize = ReadBufferSize,
             _originalUrl = CarryFragment(url),
-            _properties = _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties),
+            _properties = properties,
         };
 
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>

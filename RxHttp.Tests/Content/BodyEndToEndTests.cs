@@ -69,7 +69,7 @@ public class BodyEndToEndTests
                 await f.CopyToAsync(ms);
                 files.Add(new FormFileInfo(f.Name, f.FileName, f.ContentType, f.Length, Sha(ms.ToArray())));
             }
-            return Results.Json(new FormResult(c.Request.ContentType!, form.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()!), files.ToArray()));
+            return Results.Json(new FormResult(c.Request.ContentType!, form.ToDictionary(kv => kv.Key, kv => kv.Value.Select(v => v ?? "").ToArray()), files.ToArray()));
         });
         // Answers without reading the body: with Expect: 100-continue Kestrel then never sends 100.
         app.MapPost("/refuse/{code:int}", (int code) => Results.Text("refused", statusCode: code));
@@ -432,5 +432,5 @@ public class BodyEndToEndTests
 
 internal static class StringExtensions
 {
-    public static string? NullIfEmpty(this string s) => s.Length == 0 ? null : s;
+    public static string? NullIfEmpty(this string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

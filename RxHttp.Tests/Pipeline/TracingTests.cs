@@ -87,4 +87,21 @@ public class TracingTests : KestrelFixture
         Assert.That(first, Does.Contain(K.DnsCacheMiss).And.Not.Contain(K.DnsCacheHit));
         Assert.That(second, Does.Contain(K.DnsCacheHit).And.Not.Contain(K.DnsCacheMiss).And.Not.Contain(K.DnsResolveHostStart));
     }
+
+    [Test]
+    public async Task A_request_disposed_before_its_response_ends_with_a_cancellation_exception()
+    {
+        using var session = new ClientSession();
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        var subscription = session.Get(Server.Url("never")).Subscribe(_ => { }, _ => { });
+        await Wait.Until(() => session.Connector.CurrentState.InUse == 1);
+        subscription.Dispose();
+        lock (events)
+        {
+            Assert.That(events.Last().Kind, Is.EqualTo(K.RequestException));
+            Assert.That(events.Last().Exception, Is.InstanceOf<OperationCanceledException>());
+            Assert.That(events.Count(e => e.Kind == K.RequestException), Is.EqualTo(1));
+        }
+    }
 }

@@ -154,7 +154,9 @@ public sealed class ReadmeCompilation
         var pending = new Queue<string>(Directory.GetFiles(here, "RxHttp*.dll")
             .Where(f => Path.GetFileName(f) is var n && !n.StartsWith("RxHttp.Tests") && !n.StartsWith("RxHttp.Samples") && !n.StartsWith("RxHttp.Soak"))
             // RxHttp.Testing's package brings the real TestScheduler, though RxHttp.Testing.dll itself does not reference it.
-            .Append(Path.Combine(here, "Microsoft.Reactive.Testing.dll")));
+            .Append(Path.Combine(here, "Microsoft.Reactive.Testing.dll"))
+            // The Observability section shows OpenTelemetry's registration (the SDK the diagnostics tests use).
+            .Concat(Directory.GetFiles(here, "OpenTelemetry*.dll")));
         var framework = paths.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         while (pending.TryDequeue(out var file))

@@ -28,7 +28,10 @@ public sealed class Connection : IDisposable
         Socket = socket;
         Stream = stream;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        if (owner is not null) _metrics = ConnectionMetrics.Open(key, socket);
     }
+
+    private readonly ConnectionMetrics? _metrics; // null unless a listener was on when it opened
 
     /// <summary>What this connection is for.</summary>
     public ConnectionKey Key { get; }
@@ -67,6 +70,7 @@ public sealed class Connection : IDisposable
     public void Release()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
+        _metrics?.Released();
         if (_owner is null) CloseCore();
         else _owner.OnRelease(this);
     }
@@ -97,6 +101,7 @@ public sealed class Connection : IDisposable
         if (Interlocked.CompareExchange(ref _state, 3, 0) != 0) throw new InvalidOperationException("Only a leased connection can be detached.");
         // A detached stream (a websocket) delivers to its own observers for its whole life: never on the I/O thread.
         if (_inline && Socket is { } socket) Transport.InlineCompletions.TrySet(socket, _inline = false);
+        _metrics?.Ended();
         _owner?.OnLeaseEnded(this);
         return Stream;
     }
@@ -105,11 +110,17 @@ public sealed class Connection : IDisposable
     public void Dispose() => Release();
 
     // Re-arms a released connection when the pool hands it out again.
-    internal bool TryReacquire() => Interlocked.CompareExchange(ref _state, 0, 1) == 1;
+    internal bool TryReacquire()
+    {
+        if (Interlocked.CompareExchange(ref _state, 0, 1) != 1) return false;
+        _metrics?.Leased();
+        return true;
+    }
 
     internal void CloseCore(bool keepBuffer = false)
     {
         Volatile.Write(ref _state, 2);
+        _metrics?.Ended();
         IdleTimer?.Dispose();
         try { Socket?.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         try { Stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }

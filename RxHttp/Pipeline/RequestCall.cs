@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using RxHttp.Transport;
@@ -47,6 +48,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
     private ValueTask<ClientResponse> _pending;
     private int _pendingHop;
     private Action? _onPending;
+    private HopTelemetry? _hopTelemetry; // the direct hop's spans and metrics while it runs (traced requests only)
 
     private RequestCall(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer, Func<ClientResponse, bool>? raise, RequestTracer? tracer)
     {
@@ -139,14 +141,21 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
             _cts = cts;
         }
         ValueTask<ClientResponse> pending;
+        var previous = _tracer is null ? null : Activity.Current;
         try
         {
+            // Traced, the hop starts here as TraceHops starts a handler's (its span current while the exchange starts).
+            if (_tracer is { } tracer) Volatile.Write(ref _hopTelemetry, tracer.StartHop(ref request));
             pending = _plan.Exchange!.SendAsync(request, cts.Token);
         }
         catch (Exception e)
         {
             OnExchangeDone(index, null, e);
             return;
+        }
+        finally
+        {
+            if (_tracer is not null && !ReferenceEquals(Activity.Current, previous)) Activity.Current = previous is { IsStopped: false } ? previous : null;
         }
         if (pending.IsCompleted)
         {
@@ -190,6 +199,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         }
         // Null: a disposal took it (and cancelled it); else nobody can cancel it any more and the next request may reuse it.
         if (cts is not null) RxAsync.CtsCache.Return(cts);
+        Interlocked.Exchange(ref _hopTelemetry, null)?.End(response, error);
         if (response is not null) OnHopNext(index, response);
         else Fail(index, error!);
     }
@@ -331,6 +341,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         }
         subscription?.Dispose();
         cts?.Cancel();
+        EndHopCancelled();
         _tracer?.Emit(TraceEventKind.RequestException, error: error);
         _observer.OnError(error);
     }
@@ -351,7 +362,13 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         StopTimer();
         subscription?.Dispose();
         cts?.Cancel();
+        EndHopCancelled();
+        // As aiohttp reports a cancelled request (CancelledError) to on_request_exception: traces see every request end.
+        _tracer?.Emit(TraceEventKind.RequestException, error: new OperationCanceledException("The request was cancelled: its subscription was disposed before the response arrived."));
     }
+
+    // A direct hop cut short (disposal, Total timeout): its span and metrics end as cancelled, as TracedHop's do.
+    private void EndHopCancelled() => Interlocked.Exchange(ref _hopTelemetry, null)?.End(null, null, cancelled: true);
 
     // Stands in for the observer once it got its response (nothing reaches it after that).
     private sealed class Delivered : IObserver<ClientResponse>

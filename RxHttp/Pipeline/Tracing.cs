@@ -1,5 +1,4 @@
 using System.Reactive.Concurrency;
-using System.Reactive.Linq;
 using System.Reactive.Subjects;
 
 namespace RxHttp;
@@ -17,7 +16,7 @@ public enum TraceEventKind
     ResponseChunkReceived,
     /// <summary>The final response arrived (once per request).</summary>
     RequestEnd,
-    /// <summary>The request failed (once per request).</summary>
+    /// <summary>The request failed (once per request); a request disposed before its response reports an <see cref="OperationCanceledException"/>.</summary>
     RequestException,
     /// <summary>A redirect response is being followed.</summary>
     RequestRedirect,
@@ -64,8 +63,12 @@ public sealed record TraceEvent(TraceEventKind Kind, long RequestId, DateTimeOff
     public HeaderCollection? Headers { get; init; }
 }
 
-/// <summary>Emits the events of one request into the session's trace subject; cheap when nobody listens.</summary>
-internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id)
+/// <summary>
+/// The one place a request reports what happens to it: its events go to the session's trace subject (while someone
+/// subscribes) and to its <see cref="RequestTelemetry"/> (spans and metrics, while something listens); the logging
+/// of RxHttp.Extensions.DependencyInjection reads the trace stream. Cheap when nobody listens.
+/// </summary>
+internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id, RequestTelemetry? telemetry = null)
 {
     public const string Key = "rxhttp.trace";
 
@@ -75,6 +78,18 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
         request.TryGetProperty(Key, out var t) ? t as RequestTracer : null;
 
     public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
+
+    /// <summary>
+    /// A hop begins: its span and metrics start (the span's context is injected into a copy of the request, which
+    /// is what is sent), then RequestStart is reported with the headers as they will go out.
+    /// </summary>
+    public HopTelemetry? StartHop(ref ClientRequest request)
+    {
+        var hop = telemetry?.StartHop(ref request);
+        Hop(request);
+        Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
+        return hop;
+    }
 
     public void Emit(TraceEventKind kind, ClientRequest? request = null, ClientResponse? response = null, Exception? error = null, int? chunk = null, HeaderCollection? headers = null)
     {
@@ -87,7 +102,13 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
         });
     }
 
-    public void OnConnector(ConnectorTraceKind kind) => Emit(kind switch
+    public void OnConnector(ConnectorTraceKind kind)
+    {
+        telemetry?.OnConnector(kind, Volatile.Read(ref _hop));
+        Emit(ToTraceKind(kind));
+    }
+
+    private static TraceEventKind ToTraceKind(ConnectorTraceKind kind) => kind switch
     {
         ConnectorTraceKind.QueuedStart => TraceEventKind.ConnectionQueuedStart,
         ConnectorTraceKind.QueuedEnd => TraceEventKind.ConnectionQueuedEnd,
@@ -98,7 +119,7 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
         ConnectorTraceKind.DnsResolveHostEnd => TraceEventKind.DnsResolveHostEnd,
         ConnectorTraceKind.DnsCacheHit => TraceEventKind.DnsCacheHit,
         _ => TraceEventKind.DnsCacheMiss,
-    });
+    };
 }
 
 /// <summary>Tracing as operators: per hop (start, headers, chunks) and per request (end, exception).</summary>
@@ -111,14 +132,6 @@ public static class TracingOperator
     public static RequestHandler TraceHops(this RequestHandler hop)
     {
         ArgumentNullException.ThrowIfNull(hop);
-        return request => Observable.Defer(() =>
-        {
-            if (RequestTracer.Of(request) is { } tracer)
-            {
-                tracer.Hop(request);
-                tracer.Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
-            }
-            return hop(request);
-        });
+        return request => new TracedHop(hop, request);
     }
 }

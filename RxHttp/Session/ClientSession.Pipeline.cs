@@ -7,6 +7,7 @@ public sealed partial class ClientSession
 {
     private readonly Subject<TraceEvent> _trace = new();
     private long _requestIds;
+    private Func<bool>? _listening;
 
     /// <summary>The cookie store every hop reads from and writes to.</summary>
     public AbstractCookieJar CookieJar { get; }
@@ -37,22 +38,29 @@ public sealed partial class ClientSession
         }
 
         var scheduler = request.Scheduler ?? Scheduler;
-        // Tracing costs an execution-context change per request, so it is set up only while someone listens.
+        // Tracing costs an execution-context change per request, so it is set up only while someone listens: to
+        // the trace stream, or to the library's ActivitySource or Meter (spans and metrics hang off the same tracer).
         RequestTracer? tracer = null;
-        if (_trace.HasObservers)
+        var observed = Telemetry.RequestsObserved;
+        if (observed || _trace.HasObservers)
         {
-            tracer = new RequestTracer(_trace, () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds));
+            tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
+                observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
             request.Properties[RequestTracer.Key] = tracer;
         }
 
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
         var maxRedirects = options.MaxRedirects ?? SessionOptions.MaxRedirects;
         CallPlan plan;
-        if (options.Middlewares is null && tracer is null && maxRedirects == SessionOptions.MaxRedirects)
+        if (options.Middlewares is null && maxRedirects == SessionOptions.MaxRedirects)
         {
-            // The usual request: the plan only depends on whether redirects are followed, so it is built once.
-            plan = allow ? _plainFollowing ??= BuildPlan(SessionOptions.Middlewares, false, true, maxRedirects)
-                : _plainNotFollowing ??= BuildPlan(SessionOptions.Middlewares, false, false, maxRedirects);
+            // The usual request: the plan only depends on whether redirects are followed and whether hops are
+            // traced, so each is built once.
+            plan = tracer is null
+                ? allow ? _plainFollowing ??= BuildPlan(SessionOptions.Middlewares, false, true, maxRedirects)
+                    : _plainNotFollowing ??= BuildPlan(SessionOptions.Middlewares, false, false, maxRedirects)
+                : allow ? _tracedFollowing ??= BuildPlan(SessionOptions.Middlewares, true, true, maxRedirects)
+                    : _tracedNotFollowing ??= BuildPlan(SessionOptions.Middlewares, true, false, maxRedirects);
         }
         else
         {
@@ -68,15 +76,16 @@ public sealed partial class ClientSession
         if (_trace.HasObservers) _trace.OnNext(new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
     }
 
-    private CallPlan? _plainFollowing, _plainNotFollowing;
+    private CallPlan? _plainFollowing, _plainNotFollowing, _tracedFollowing, _tracedNotFollowing;
 
-    // The hop is the bare exchange unless middlewares or hop tracing wrap it as a handler.
+    // The hop is the bare exchange unless middlewares wrap it as a handler (then traced as one, TraceHops); a bare
+    // exchange is traced by the RequestCall itself, which keeps it on the direct path.
     private CallPlan BuildPlan(
         IEnumerable<Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>>>? middlewares,
         bool traced, bool allowRedirects, int maxRedirects)
     {
         RequestHandler? hop = null;
-        if (middlewares is not null || traced)
+        if (middlewares is not null)
         {
             hop = _exchange.Send;
             hop = hop.WithMiddlewares(middlewares);

@@ -116,7 +116,16 @@ internal sealed class HappyEyeballs
             timer = _scheduler.Schedule(due, () =>
             {
                 Volatile.Write(ref timedOut, 1);
-                cts.Cancel();
+                // The timer may fire just as the attempt ends and disposes its source (disposing the timer does not
+                // stop an action already running): then there is nothing left to cancel, and throwing here, on a
+                // timer thread, would take the process down.
+                try
+                {
+                    cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
             });
         }
         _onAttempt?.Invoke();

@@ -92,7 +92,10 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
             return subscription;
         });
         ResetHeartbeat();
+        _metrics = WebSocketMetrics.Open(url);
     }
+
+    private readonly WebSocketMetrics? _metrics; // null unless a listener was on when it opened
 
     /// <summary>The URL the handshake went to.</summary>
     public Url Url { get; }
@@ -291,6 +294,8 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
             if (isClose) _closeSent = true;
             if (fin is { } last) await _writer.SendFrameAsync(_stream, last, type, payload, CancellationToken.None).ConfigureAwait(false);
             else await _writer.SendAsync(_stream, type, payload, compress, CancellationToken.None).ConfigureAwait(false);
+            // A data message counts once, with its first frame (a fragmented one's later frames are CONTINUATIONs).
+            _metrics?.Sent(type);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -516,6 +521,7 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
                 Finish(message, null);
                 return false;
             default:
+                _metrics?.Received(message.Type);
                 Deliver(message);
                 if (Volatile.Read(ref _inbox) is { } inbox) await inbox.Writer.WriteAsync(message, ct).ConfigureAwait(false);
                 return true;
@@ -593,6 +599,7 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
             _loopDone.TrySetResult();
         }
         ObserveFault(DisposeWriterAsync());
+        _metrics?.Closed();
         _whenClosed.OnNext(Unit.Default);
         _whenClosed.OnCompleted();
     }
