@@ -68,6 +68,26 @@ public class ContentCodingTests
         return ms.ToArray();
     }
 
+    // A deflate, br or zstd decoder ends with its compressed stream, before a chunked body's last chunk: the body
+    // must still be read to its end, or every such response costs a new connection.
+    [TestCase("compressed/gzip")]
+    [TestCase("compressed/deflate")]
+    [TestCase("compressed/rawdeflate")]
+    [TestCase("compressed/br")]
+    [TestCase("coded/zstd")]
+    public async Task A_decoded_chunked_body_read_to_its_end_leaves_its_connection_for_the_next_request(string path)
+    {
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { StreamResponse = true });
+        var before = _server.ConnectionCount;
+        for (var i = 0; i < 3; i++)
+        {
+            using var r = await session.Get(path);
+            Assert.That(r.Headers["Transfer-Encoding"], Is.EqualTo("chunked"), "the case this test is about");
+            Assert.That(await r.Read(), Has.Length.GreaterThan(1000));
+        }
+        Assert.That(_server.ConnectionCount - before, Is.EqualTo(1));
+    }
+
     [Test]
     public async Task A_zstd_body_is_decoded_and_zstd_is_advertised()
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using RxHttp.Http1;
@@ -12,7 +13,14 @@ namespace RxHttp;
 /// </summary>
 public sealed class Connection : IDisposable
 {
-    private const int InitialBufferSize = 16 * 1024;
+    // SocketsHttpHandler starts its read buffer at 10 bytes under DEBUG so that its tests run every growth and every
+    // head, chunk and frame split across reads. ArrayPool's smallest array is 16 bytes. A Release build's tests set
+    // this for a fixture (TinyReadBufferTests) to run the same paths.
+#if DEBUG
+    internal static int InitialBufferSize = 16;
+#else
+    internal static int InitialBufferSize = 16 * 1024;
+#endif
 
     private readonly BaseConnector? _owner;
     private byte[] _buffer;
@@ -155,6 +163,7 @@ public sealed class Connection : IDisposable
 
     internal void Consume(int count)
     {
+        Debug.Assert(count >= 0 && count <= _end - _start, $"consumed {count} of {_end - _start} buffered bytes");
         _start += count;
         if (_start == _end) _start = _end = 0;
     }
@@ -215,6 +224,8 @@ public sealed class Connection : IDisposable
     {
         // Nothing was buffered when the read-ahead started (CanReadAhead), so it reads at the buffer's start.
         if (_readAheadPending) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
+        Debug.Assert(0 <= _start && _start <= _end && _end <= _buffer.Length, "buffer window out of range");
+        Debug.Assert(Volatile.Read(ref _state) != 1, "a released (idle) connection is read only through its read-ahead");
         if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);

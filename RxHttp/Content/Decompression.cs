@@ -30,7 +30,49 @@ internal static class Decompression
                 _ => new Undecodable(contentEncoding),
             };
         }
-        return decoded;
+        return decoded is null || ReferenceEquals(decoded, raw) ? decoded : new ToBodyEnd(decoded, raw);
+    }
+
+    /// <summary>
+    /// A deflate, br or zstd decoder stops at the end of its compressed stream, which can come before the body's own
+    /// end (a chunked body's last chunk is still unread). Reading the body on to its end is what returns the
+    /// connection to the pool, so at the decoder's end this reads what is left: the framing's end, or bytes after the
+    /// compressed stream, which are ignored as aiohttp ignores a decompressor's unused data, up to a bound past which
+    /// the connection is closed instead.
+    /// </summary>
+    private sealed class ToBodyEnd(Stream decoded, Stream raw) : ReadOnlyStreamBase
+    {
+        private const int MaxTrailing = 64 * 1024;
+        private bool _ended;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_ended) return 0;
+            var n = await decoded.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (n > 0 || buffer.IsEmpty) return n;
+            _ended = true;
+            var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                for (var skipped = 0; skipped < MaxTrailing;)
+                {
+                    var got = await raw.ReadAsync(scratch, cancellationToken).ConfigureAwait(false);
+                    if (got == 0) break;
+                    skipped += got;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            }
+            return 0;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) decoded.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     private sealed class Undecodable(string contentEncoding) : ReadOnlyStreamBase
