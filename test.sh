@@ -18,7 +18,10 @@ fi
 rm -rf TestResults
 mkdir -p TestResults
 export RXHTTP_UNOBSERVED_REPORT="$PWD/TestResults/unobserved.txt"
-dotnet test RxHttp.Tests/RxHttp.Tests.csproj -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+# Release unless the caller names a configuration (./test.sh -c Debug runs the tiny-read-buffer Debug build).
+config=(-c Release)
+for a in "$@"; do case "$a" in -c|--configuration|-c=*|--configuration=*) config=() ;; esac; done
+dotnet test RxHttp.Tests/RxHttp.Tests.csproj "${config[@]}" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
   --results-directory TestResults "$@"
 rc=$?
 

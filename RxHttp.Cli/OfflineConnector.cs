@@ -23,7 +23,7 @@ internal sealed class OfflineConnector() : BaseConnector(new ConnectorOptions { 
     private sealed class RecordingStream(OfflineConnector owner) : Stream
     {
         private static readonly byte[] Answer = Encoding.ASCII.GetBytes("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        private int _answered;
+        private int _answered; // bytes of Answer handed out; a reader may ask for fewer than all of them at once
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -38,10 +38,12 @@ internal sealed class OfflineConnector() : BaseConnector(new ConnectorOptions { 
 
         public override int Read(Span<byte> buffer)
         {
-            // The library reads only after the whole request is written (no read-ahead without a socket).
-            if (Interlocked.Exchange(ref _answered, 1) != 0) return 0;
-            Answer.CopyTo(buffer);
-            return Answer.Length;
+            // The library reads only after the whole request is written (no read-ahead without a socket), from one
+            // reader at a time.
+            var n = Math.Min(buffer.Length, Answer.Length - _answered);
+            Answer.AsSpan(_answered, n).CopyTo(buffer);
+            _answered += n;
+            return n;
         }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>

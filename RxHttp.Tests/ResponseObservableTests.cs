@@ -56,6 +56,7 @@ public class ResponseObservableTests : KestrelFixture
     [Test]
     public async Task A_throwing_selector_fails_the_result_and_releases_the_response()
     {
+        using var buffer = ReadBufferSize.Release();
         using var session = new ClientSession(Server.BaseUrl);
         var error = Assert.ThrowsAsync<FormatException>(async () => await session.Get("hello").SelectMany<string>(_ => throw new FormatException("boom")));
         Assert.That(error!.Message, Is.EqualTo("boom"));

@@ -15,19 +15,15 @@ namespace RxHttp.Tests.Content;
 [TestFixture]
 public class BodyOwnershipTests : KestrelFixture
 {
-    private int _savedBufferSize;
+    private ReadBufferSize? _buffer;
 
     // These tests are about bodies that arrive in the head's own read; a DEBUG build's 16-byte first read never
     // holds one, so they use the Release size whatever the build.
     [OneTimeSetUp]
-    public void UseReleaseReadBuffer()
-    {
-        _savedBufferSize = Connection.InitialBufferSize;
-        Connection.InitialBufferSize = 16 * 1024;
-    }
+    public void UseReleaseReadBuffer() => _buffer = ReadBufferSize.Release();
 
     [OneTimeTearDown]
-    public void RestoreReadBuffer() => Connection.InitialBufferSize = _savedBufferSize;
+    public void RestoreReadBuffer() => _buffer?.Dispose();
 
     [Test]
     public async Task A_hundred_awaited_unread_responses_leave_the_default_pool_free()

@@ -12,6 +12,13 @@ namespace RxHttp.Tests.Testing;
 [NonParallelizable]
 public class PackedConsumerTests
 {
+    // The configuration this test run was built in, whose builds are packed (./test.sh -c Debug builds Debug only).
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
     private const string Program = """
         using System.Reactive.Linq;
         using Microsoft.Reactive.Testing;
@@ -44,9 +51,9 @@ public class PackedConsumerTests
             var feed = Directory.CreateDirectory(Path.Combine(dir.FullName, "feed")).FullName;
             // A version of its own, so no package of an earlier run in the NuGet cache stands in for this one.
             var version = "0.0.0-consumer" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
-            // The test run built both projects in Release: pack those builds (no rebuild), RxHttp.Testing depending on this RxHttp.
+            // The test run built both projects: pack those builds (no rebuild), RxHttp.Testing depending on this RxHttp.
             foreach (var project in new[] { "RxHttp/RxHttp.csproj", "RxHttp.Testing/RxHttp.Testing.csproj", "RxHttp.Extensions.Polly/RxHttp.Extensions.Polly.csproj" })
-                await Run(repo, "dotnet", $"pack {project} -c Release --no-build -o \"{feed}\" -p:PackageVersion={version}");
+                await Run(repo, "dotnet", $"pack {project} -c {Configuration} --no-build -o \"{feed}\" -p:PackageVersion={version}");
             var app = Directory.CreateDirectory(Path.Combine(dir.FullName, "app")).FullName;
             File.WriteAllText(Path.Combine(app, "app.csproj"), $"""
                 <Project Sdk="Microsoft.NET.Sdk">
