@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Reactive;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Reactive.Threading.Tasks;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using RxHttp.WebSockets;
+
+namespace RxHttp;
+
+/// <summary>How a websocket ends: the closing handshake, a failure, a drop, and the timers that bound them.</summary>
+public sealed partial class ClientWebSocket
+{
+    /// <summary>Ends the message stream once: <paramref name="last"/>, then completion or <paramref name="error"/>.</summary>
+    private void Finish(WsMessage? last, Exception? error)
+    {
+        lock (_emitGate)
+        {
+            if (_completed) return;
+            _completed = true;
+            // Subscribers without an error handler would throw from OnError; the failure is on Exception and in the ERROR message.
+            try
+            {
+                if (last is not null) _subject.OnNext(last);
+                if (error is not null) _subject.OnError(error);
+                else _subject.OnCompleted();
+            }
+            catch (Exception)
+            {
+                // See above.
+            }
+            if (_inbox is { } inbox)
+            {
+                if (last is not null && !inbox.Writer.TryWrite(last)) _undeliveredTerminal = last;
+                inbox.Writer.TryComplete();
+            }
+        }
+    }
+
+    private void Fail(Exception error, int closeCode)
+    {
+        lock (_gate)
+        {
+            if (_dropped && _completed) return;
+            _exception ??= error;
+            _closeCode = closeCode;
+        }
+        Drop();
+        Finish(WsMessage.CreateError(error), error);
+    }
+
+    /// <summary>Closes the socket now; idempotent.</summary>
+    private void Drop()
+    {
+        bool disposeReader;
+        lock (_gate)
+        {
+            if (_dropped) return;
+            _dropped = true;
+            disposeReader = !_loopStarted;
+            _heartbeatTimer?.Dispose();
+            _pongTimer?.Dispose();
+            _receiveTimer?.Dispose();
+            _closeCode ??= (int)WsCloseCode.AbnormalClosure;
+        }
+        _loopCts.Cancel();
+        try { _socket?.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        try { _stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }
+        _socket?.Dispose();
+        if (disposeReader)
+        {
+            _reader.Dispose();
+            _loopDone.TrySetResult();
+        }
+        ObserveFault(DisposeWriterAsync());
+        _metrics?.Closed();
+        _whenClosed.OnNext(Unit.Default);
+        _whenClosed.OnCompleted();
+    }
+
+    /// <summary>Drops the socket without a closing handshake (session closed, handshake abandoned).</summary>
+    internal void Abort()
+    {
+        Drop();
+        Finish(WsMessage.ClosedMessage, null);
+    }
+
+    private Task CloseTask(byte[] payload)
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            if (_dropped) return Task.CompletedTask;
+            if (_closeTask is not null) return _closeTask;
+            if (!_virtualClock) return _closeTask = CloseCoreAsync(payload);
+            // On a virtual clock the handshake runs inline, but not under the lock (it delivers to subscribers): the
+            // task is stored first, so the loop sees a close under way, as the Yield in CloseCoreAsync ensures otherwise.
+            done = new TaskCompletionSource();
+            _closeTask = done.Task;
+        }
+        _ = CloseInlineAsync(payload, done);
+        return done.Task;
+    }
+
+    // Never faults: the outcome goes to done.
+    private async Task CloseInlineAsync(byte[] payload, TaskCompletionSource done)
+    {
+        try
+        {
+            await CloseCoreAsync(payload).ConfigureAwait(false);
+            done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
+        }
+    }
+
+    private async Task CloseCoreAsync(byte[] payload)
+    {
+        // Yield so the task is stored before anything below can observe _closeTask (CloseTask stores it first on a virtual clock).
+        if (!_virtualClock) await Task.Yield();
+        bool peerClosed;
+        lock (_gate) peerClosed = _closeCode is not null && !_dropped;
+        try
+        {
+            await SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true).ConfigureAwait(false);
+        }
+        catch (WsConnectionError)
+        {
+            // Cannot send (already closing, or the socket died): nothing to wait for.
+            peerClosed = true;
+        }
+        if (peerClosed)
+        {
+            // autoclose off: the server's CLOSE was delivered already, ours answers it.
+            Drop();
+            Finish(WsMessage.ClosedMessage, null);
+            return;
+        }
+        EnsureReading();
+        IDisposable? timer = null;
+        var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
+            timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
+        var first = await Task.WhenAny(_loopDone.Task, timedOut.Task).ConfigureAwait(false);
+        timer?.Dispose();
+        if (first == timedOut.Task)
+        {
+            lock (_gate) _closeCode = (int)WsCloseCode.AbnormalClosure;
+            Drop();
+            Finish(WsMessage.ClosedMessage, null);
+            return;
+        }
+        Drop();
+        Finish(WsMessage.ClosedMessage, null);
+    }
+
+    // ---- timers (all on WsConnectOptions.Scheduler, else the session's) ----
+
+    /// <summary>aiohttp's heartbeat: any inbound data restarts the wait; when it runs out a PING goes and half the heartbeat is left for an answer.</summary>
+    private void ResetHeartbeat()
+    {
+        if (ClientTimeout.Active(_options.Heartbeat) is not { } heartbeat) return;
+        lock (_gate)
+        {
+            if (_dropped) return;
+            _pongTimer?.Dispose();
+            _pongTimer = null;
+            _heartbeatTimer?.Dispose();
+            _heartbeatTimer = _scheduler.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat, _ceilThreshold), () => SendHeartbeat(heartbeat));
+        }
+    }
+
+    private void SendHeartbeat(TimeSpan heartbeat)
+    {
+        lock (_gate)
+        {
+            if (_dropped) return;
+            _pongTimer?.Dispose();
+            _pongTimer = _scheduler.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat / 2, _ceilThreshold), () =>
+                Fail(new ServerTimeoutError($"No data received within {(heartbeat / 2).TotalSeconds:0.###} s after a heartbeat PING"), (int)WsCloseCode.AbnormalClosure));
+        }
+        ObserveFault(SendFrameAsync(WsMsgType.Ping, ReadOnlyMemory<byte>.Empty, false, CancellationToken.None));
+    }
+
+    private void ArmReceiveTimer()
+    {
+        if (ClientTimeout.Active(_options.Timeout.WsReceive) is not { } wait) return;
+        lock (_gate)
+        {
+            if (_dropped) return;
+            _receiveTimer?.Dispose();
+            _receiveTimer = _scheduler.Schedule(wait, () =>
+                Fail(new ServerTimeoutError($"No message received within {wait.TotalSeconds:0.###} s"), (int)WsCloseCode.AbnormalClosure));
+        }
+    }
+
+    private static void ObserveFault(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+}
