@@ -39,9 +39,27 @@ public sealed class ResponseObservable : IObservable<ClientResponse>
     {
         ArgumentNullException.ThrowIfNull(observer);
         // On a virtual clock every step must happen when the test advances it, not when a pool thread gets to it.
-        return _session.Connector.AnyOut && !AlwaysInline && !_session.IsVirtualClock(_options.Scheduler)
-            ? DeferredStart.Queue(this, observer) : StartInline(observer);
+        if ((t_inlineDepth >= MaxInlineDepth || (_session.Connector.AnyOut && !AlwaysInline)) && !_session.IsVirtualClock(_options.Scheduler))
+            return DeferredStart.Queue(this, observer);
+        // A request that completes inside its Subscribe (a warm connection, a response already there) lets an
+        // operator such as Concat subscribe the next one from its OnCompleted, still inside this call: a long chain
+        // of those grows the stack by one request each until the process dies. Past a bound, the next starts on
+        // the thread pool, with a fresh stack.
+        t_inlineDepth++;
+        try
+        {
+            return StartInline(observer);
+        }
+        finally
+        {
+            t_inlineDepth--;
+        }
     }
+
+    /// <summary>How many requests may start inside one another's Subscribe on one thread before one is deferred.</summary>
+    internal const int MaxInlineDepth = 16;
+
+    [ThreadStatic] private static int t_inlineDepth;
 
     /// <summary>The benchmark's switch back to the old behaviour, so both can be measured in the same rounds.</summary>
     internal static bool AlwaysInline { get; set; }

@@ -138,4 +138,45 @@ public class DeferredStartTests
         Assert.That(await last, Is.EqualTo(KestrelServer.Hello));
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Opening: 0 }, what: "no connection left in use");
     }
+
+    // A request that completes inside Subscribe lets Concat subscribe the next from its OnCompleted, inside the same
+    // call; a long chain of those overflowed the stack (seen in the benchmark against nginx). Nested starts on one
+    // thread are bounded: past MaxInlineDepth the next request starts on the thread pool, with a fresh stack.
+    [ThreadStatic] private static int _expectedLevel;
+
+    [Test]
+    public async Task Requests_started_inside_one_another_are_deferred_past_a_bound()
+    {
+        const int levels = ResponseObservable.MaxInlineDepth + 4;
+        var inline = new bool?[levels];
+        var responses = new List<Task<ClientResponse>>();
+        ClientSession session = null!;
+        // Each level's middleware (which runs inside its request's Subscribe when that starts inline) subscribes the
+        // next level, as a synchronous completion under Concat subscribes the next request.
+        Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> nest = (request, next) =>
+        {
+            var k = int.Parse(request.Url.Query["k=".Length..]);
+            lock (inline) inline[k] = _expectedLevel == k;
+            if (k + 1 < levels)
+            {
+                var saved = _expectedLevel;
+                _expectedLevel = k + 1;
+                try { lock (responses) responses.Add(session.Get($"hello?k={k + 1}").ToTask()); }
+                finally { _expectedLevel = saved; }
+            }
+            return next(request);
+        };
+        using (session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [nest] }))
+        {
+            _expectedLevel = 0;
+            lock (responses) responses.Add(session.Get("hello?k=0").ToTask());
+            await Wait.Until(() => { lock (responses) return responses.Count == levels; }, what: "every level to be subscribed");
+            Task<ClientResponse>[] all;
+            lock (responses) all = responses.ToArray();
+            foreach (var r in await Task.WhenAll(all)) r.Release();
+        }
+        var bound = ResponseObservable.MaxInlineDepth;
+        Assert.That(inline.Take(bound), Is.All.True, "up to the bound each level starts inside its parent's Subscribe");
+        Assert.That(inline[bound], Is.False, "the next starts on the thread pool, with a fresh stack");
+    }
 }
