@@ -30,10 +30,21 @@ public class StreamingSubscribeTests
     private static async Task AssertSubscribeReturnsEarly<T>(IObservable<T> source, int total)
     {
         var seen = 0;
+        // Counted on the subscribing thread while Subscribe runs: after the loop yields, the next items come from the
+        // thread pool and may already arrive before Subscribe's caller looks, so "seen at return" would race.
+        var subscribing = Environment.CurrentManagedThreadId;
+        var inside = 1;
+        var seenInside = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sub = source.Subscribe(_ => Interlocked.Increment(ref seen), e => done.TrySetException(e), () => done.TrySetResult());
-        var atReturn = Volatile.Read(ref seen);
-        Assert.That(atReturn, Is.EqualTo(StreamingObservable.Checkpoint.ItemsInsideSubscribe), "items delivered inside Subscribe");
+        using var sub = source.Subscribe(
+            _ =>
+            {
+                if (Volatile.Read(ref inside) == 1 && Environment.CurrentManagedThreadId == subscribing) seenInside++;
+                Interlocked.Increment(ref seen);
+            },
+            e => done.TrySetException(e), () => done.TrySetResult());
+        Volatile.Write(ref inside, 0);
+        Assert.That(seenInside, Is.EqualTo(StreamingObservable.Checkpoint.ItemsInsideSubscribe), "items delivered inside Subscribe");
         await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(seen, Is.EqualTo(total), "every item still arrives after Subscribe returned");
     }
