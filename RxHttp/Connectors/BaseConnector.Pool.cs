@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
@@ -56,8 +57,10 @@ public abstract partial class BaseConnector
 
     private void AddAcquired(HostPool b, int delta)
     {
+        Debug.Assert(Monitor.IsEntered(_gate), "pool bookkeeping outside the gate");
         _acquired += delta;
         b.Acquired += delta;
+        Debug.Assert(_acquired >= 0 && b.Acquired >= 0 && b.Acquired <= _acquired, $"acquired counts out of range: pool {_acquired}, key {b.Acquired}");
     }
 
     private void Unacquire(HostPool b)
@@ -219,6 +222,8 @@ public abstract partial class BaseConnector
 
     private void AddIdle(Connection c)
     {
+        Debug.Assert(Monitor.IsEntered(_gate), "pool bookkeeping outside the gate");
+        Debug.Assert(!c.Bucket!.Idle.Contains(c) && !_leased.Contains(c), "a connection idle twice, or idle while leased");
         c.Bucket!.Idle.Add(c);
         _idleCount++;
         var keep = Options.KeepaliveTimeout;
