@@ -43,6 +43,18 @@ internal static class StreamingObservable
         /// <summary>Called after each item: completes at once unless the loop is still inside Subscribe past the bound.</summary>
         public ValueTask AfterItem() => !Returned && ++_items == ItemsInsideSubscribe ? YieldAsync() : default;
 
-        private static async ValueTask YieldAsync() => await Task.Yield();
+        // Not Task.Yield: that posts to the caller's SynchronizationContext or TaskScheduler when there is one, and a
+        // context that runs posts inline would keep the loop inside Subscribe after all.
+        private static async ValueTask YieldAsync() => await new ThreadPoolHop();
+    }
+
+    /// <summary>An awaitable that always continues on the thread pool, whatever context the caller runs in.</summary>
+    private readonly struct ThreadPoolHop : System.Runtime.CompilerServices.ICriticalNotifyCompletion
+    {
+        public ThreadPoolHop GetAwaiter() => this;
+        public bool IsCompleted => false;
+        public void GetResult() { }
+        public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
+        public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }
 }
