@@ -1,9 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Buffers;
-using System.Reactive.Disposables;
-using System.Reactive.Linq;
-using System.Text;
-using System.Text.Json;
 using RxHttp.Http1;
 
 namespace RxHttp;

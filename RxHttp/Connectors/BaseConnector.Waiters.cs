@@ -1,9 +1,5 @@
-using System.Net.Sockets;
 using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
 using System.Reactive.Linq;
-using System.Reactive.Subjects;
-using RxHttp.Transport;
 
 namespace RxHttp;
 

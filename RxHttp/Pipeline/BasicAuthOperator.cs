@@ -1,5 +1,3 @@
-using System.Reactive.Linq;
-
 namespace RxHttp;
 
 /// <summary>Basic authentication as a per-hop operator.</summary>

@@ -1,15 +1,7 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Reactive;
 using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
 using System.Reactive.Linq;
-using System.Reactive.Subjects;
-using System.Reactive.Threading.Tasks;
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Threading.Channels;
-using RxHttp.WebSockets;
 
 namespace RxHttp;
 
