@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace RxHttp;
+
+/// <summary>Reading the body: the one consumer claim, chunk and whole-body reads, and the stream over them.</summary>
+public sealed partial class ClientResponse
+{
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        if (_body is null) return 0;
+        try
+        {
+            var decoded = Decoded;
+            var n = decoded is null
+                ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
+                : await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
+            if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+            return n;
+        }
+        // Only when the raw body read did not fail itself: its own errors pass through as they are.
+        catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
+        {
+            Abort();
+            throw DecodeErrors.Translate(Headers.Get("Content-Encoding"), e);
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]?> ReadChunkAsync(int size, CancellationToken ct)
+    {
+        if (_body is null) return null;
+        if (Decoded is null)
+        {
+            try
+            {
+                var chunk = await _body.ReadChunkAsync(size, ct).ConfigureAwait(false);
+                if (chunk is not null) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: chunk.Length);
+                return chunk;
+            }
+            catch
+            {
+                Abort();
+                throw;
+            }
+        }
+        var buffer = new byte[Math.Min(size, 16 * 1024)];
+        var n = await ReadAsync(buffer, ct).ConfigureAwait(false);
+        return n == 0 ? null : n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+    }
+
+    private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
+    {
+        if (_cached is { } c) return c;
+        if (_extras?.CachedText is { } text) return _cached = Encoding.UTF8.GetBytes(text);
+        BeginConsume();
+        try
+        {
+            byte[] result;
+            if (_body is null || _body.AtEnd)
+            {
+                result = Array.Empty<byte>();
+            }
+            else if (Decoded is null && _body.TakeWhole() is { } whole)
+            {
+                // A small body taken off the connection with its head: handed over as it is.
+                BodySizeLimit.CheckAnnounced(MaxBodySize, whole.Length);
+                if (whole.Length > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: whole.Length);
+                result = whole;
+            }
+            else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
+            {
+                BodySizeLimit.CheckAnnounced(MaxBodySize, len);
+                // One array of exactly the body's length, read into straight from the socket past what came with the
+                // head; uninitialized, since every byte is overwritten.
+                result = GC.AllocateUninitializedArray<byte>((int)len);
+                var got = 0;
+                while (got < len)
+                {
+                    var n = await _body.ReadAsync(result.AsMemory(got), ct).ConfigureAwait(false);
+                    if (n == 0) break;
+                    Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+                    got += n;
+                }
+                if (got < len) throw new ClientPayloadError("Response payload is not completed.");
+                // The body reports its end on the next read; make it so the connection is freed now.
+                if (!_body.IsDone) await _body.ReadAsync(new byte[1], ct).ConfigureAwait(false);
+            }
+            else
+            {
+                var limit = MaxBodySize;
+                if (Decoded is null && _body.RemainingLength is { } announced) BodySizeLimit.CheckAnnounced(limit, announced);
+                // Inflated bytes are read at most 16 KiB at a time and counted: a bomb stops at the limit, not at its end.
+                result = await BodyBuffer.ReadToEndAsync(ReadAsync, limit, Decoded is null ? int.MaxValue : 16 * 1024, ct).ConfigureAwait(false);
+            }
+            _cached = result;
+            return result;
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    private void BeginConsume()
+    {
+        if (Interlocked.Exchange(ref _consuming, 1) != 0)
+        {
+            if (_cached is null) throw new InvalidOperationException("The response body can be read only once (use Read() to cache it).");
+            return;
+        }
+        _body?.Claim();
+    }
+
+    private sealed class ResponseReadStream(ClientResponse response) : ReadOnlyStreamBase
+    {
+        public override long Length => response.ContentLength ?? throw new NotSupportedException();
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => response.ReadAsync(buffer, cancellationToken);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) response.Release();
+            base.Dispose(disposing);
+        }
+    }
+}
