@@ -203,7 +203,7 @@ public class DeferredStartTests
         Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> probe = (request, next) =>
         {
             if (request.Url.Path.EndsWith("/hello", StringComparison.Ordinal))
-                lock (starts) starts.Add((Environment.CurrentManagedThreadId, _inSubscribe, DeferredStart.InScope));
+                lock (starts) starts.Add((Environment.CurrentManagedThreadId, _inSubscribe, CompletionScope.Active));
             return next(request);
         };
         using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [probe] });
@@ -218,7 +218,7 @@ public class DeferredStartTests
             for (var i = 0; i < count; i++)
             {
                 var text = new AsyncSubject<string>();
-                using (DeferredStart.Scope()) SubscribeMarked(session.Get("hello").SelectMany(r => r.Text()), text);
+                using (CompletionScope.Enter()) SubscribeMarked(session.Get("hello").SelectMany(r => r.Text()), text);
                 lock (starts) if (starts.Count == i + 1) startedWhenTheScopeEnded++;
                 texts.Add(text.ToTask());
             }
@@ -238,7 +238,7 @@ public class DeferredStartTests
         string? text = null;
         OnOwnThread(() =>
         {
-            using (DeferredStart.Scope())
+            using (CompletionScope.Enter())
             {
                 // A synchronous wait inside an observer: the scope cannot end before the response, so the thread
                 // pool has to start the request.
@@ -262,7 +262,7 @@ public class DeferredStartTests
         using var trace = session.Trace.Where(e => e.Kind == TraceEventKind.RequestStart).Subscribe(_ =>
         {
             Interlocked.Increment(ref starts);
-            if (DeferredStart.InScope) Interlocked.Increment(ref inScope);
+            if (CompletionScope.Active) Interlocked.Increment(ref inScope);
         });
         var texts = await Observable.Range(0, 100).Select(_ => session.Get("hello").SelectMany(r => r.Text())).Merge(4).ToList();
         Assert.That(texts, Has.Count.EqualTo(100).And.All.EqualTo(KestrelServer.Hello));

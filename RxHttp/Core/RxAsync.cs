@@ -97,7 +97,7 @@ internal static class RxAsync
         public void OnDone(Task<T> t)
         {
             // A body or response that arrived asynchronously: requests subscribed from its observers start once this returns.
-            using var scope = DeferredStart.Scope();
+            using var scope = CompletionScope.Enter();
             if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
             {
                 if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);

@@ -9,7 +9,7 @@ namespace RxHttp;
 /// every other request's completion waited on that lock for the send syscall, which serialised 64 concurrent
 /// requests. Disposed before it starts, the request is never sent.
 /// <para>
-/// Where the subscription happens inside one of RxHttp's own completions (<see cref="Scope"/>: Merge reacting to a
+/// Where the subscription happens inside one of RxHttp's own completions (<see cref="CompletionScope"/>: Merge reacting to a
 /// response or body that RxHttp delivers), the start runs on the same thread as soon as that completion returns,
 /// and so after the operator left its lock. Handed to the thread pool instead, it was mostly picked up by another
 /// thread, woken for it: per request a wake-up, and the thread-local caches (cancellation sources, pooled async
@@ -21,9 +21,6 @@ namespace RxHttp;
 internal sealed class DeferredStart : IDisposable, IThreadPoolWorkItem
 {
     private static readonly IDisposable Disposed = Disposable.Empty;
-
-    [ThreadStatic] private static int t_scopeDepth;
-    [ThreadStatic] private static List<DeferredStart>? t_pending;
 
     private readonly ResponseObservable _source;
     private readonly IObserver<ClientResponse> _observer;
@@ -43,55 +40,15 @@ internal sealed class DeferredStart : IDisposable, IThreadPoolWorkItem
     public static IDisposable Queue(ResponseObservable source, IObserver<ClientResponse> observer)
     {
         var start = new DeferredStart(source, observer);
-        if (t_scopeDepth > 0) (t_pending ??= []).Add(start);
+        if (CompletionScope.Active) CompletionScope.Defer(start);
         // Local: a pool thread subscribing (Merge's, from a completion) runs it next once it leaves the operator's
         // lock, unless an idle thread steals it first.
         ThreadPool.UnsafeQueueUserWorkItem(start, preferLocal: true);
         return start;
     }
 
-    /// <summary>
-    /// Marks the current thread as inside one of RxHttp's completions until the result is disposed: requests
-    /// subscribed meanwhile while others are out start on this thread when the outermost scope ends.
-    /// </summary>
-    public static ScopeExit Scope()
-    {
-        t_scopeDepth++;
-        return default;
-    }
-
-    /// <summary>Whether the current thread is inside a <see cref="Scope"/> (a test's probe).</summary>
-    internal static bool InScope => t_scopeDepth > 0;
-
-    /// <summary>Ends a <see cref="Scope"/>; the outermost one starts the requests subscribed inside it.</summary>
-    public readonly struct ScopeExit : IDisposable
-    {
-        /// <summary>Ends the scope.</summary>
-        public void Dispose()
-        {
-            if (t_scopeDepth > 1 || t_pending is not { Count: > 0 } pending)
-            {
-                t_scopeDepth--;
-                return;
-            }
-            // Still inside the scope while draining: a start that completes at once (a response already there) and
-            // makes Merge subscribe the next one appends to the list rather than growing the stack.
-            try
-            {
-                for (var i = 0; i < pending.Count; i++) pending[i].Run();
-            }
-            finally
-            {
-                // Those not run here (a start threw into this thread) are still queued to the thread pool.
-                pending.Clear();
-                t_scopeDepth--;
-            }
-        }
-    }
-
-    void IThreadPoolWorkItem.Execute() => Run();
-
-    private void Run()
+    // Called by the thread pool and by the completion's scope: the first takes the start, the other finds it taken.
+    void IThreadPoolWorkItem.Execute()
     {
         if (Interlocked.Exchange(ref _taken, 1) != 0) return;
         if (_context is null) Start();
