@@ -80,6 +80,7 @@ internal static class RxShapeProbe
     {
         foreach (var s in sides) await s.Run(slice / 2);
         var rates = sides.ToDictionary(s => s, _ => new List<double>());
+        var cpus = sides.ToDictionary(s => s, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
         {
             foreach (var side in round % 2 == 0 ? sides : Enumerable.Reverse(sides))
@@ -95,12 +96,13 @@ internal static class RxShapeProbe
                 process.Refresh();
                 var n = rate * sw.Elapsed.TotalSeconds;
                 rates[side].Add(rate);
+                cpus[side].Add((process.TotalProcessorTime - cpu0).TotalMicroseconds / n);
                 Console.WriteLine($"{side.Name,-24} {rate,8:0} req/s  {(process.TotalProcessorTime - cpu0).TotalMicroseconds / n,6:0.0} µs CPU/req  " +
                                   $"{(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req  {(Monitor.LockContentionCount - locks0) / n:0.000} lock contentions/req  " +
                                   $"{(ContextSwitches() - switches0) / n:0.00} context switches/req  {(GC.GetTotalAllocatedBytes() - bytes0) / n:0} B/req");
             }
         }
-        foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last");
+        foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last, median {Stats.Median(cpus[side]):0.0} µs CPU/req");
         return 0;
     }
 

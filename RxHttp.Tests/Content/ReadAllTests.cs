@@ -120,4 +120,50 @@ public class ReadAllTests
         var bytes = await session.Get(server.Url()).SelectMany(r => r.Read());
         Assert.That(bytes, Is.Empty);
     }
+
+    // 'é' then 'a': three bytes a piece, so the pooled segments' boundaries (64 KiB, then 192 KiB...) fall inside an 'é'.
+    private static readonly byte[] SplitTextBody = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("éa", Size / 3)));
+
+    private static byte[] ChunkedOf(byte[] body, string contentType)
+    {
+        var ms = new MemoryStream();
+        ms.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        for (var at = 0; at < body.Length; at += 100_000)
+        {
+            var n = Math.Min(100_000, body.Length - at);
+            ms.Write(Encoding.ASCII.GetBytes(n.ToString("x") + "\r\n"));
+            ms.Write(body, at, n);
+            ms.Write("\r\n"u8);
+        }
+        ms.Write("0\r\n\r\n"u8);
+        return ms.ToArray();
+    }
+
+    [Test]
+    public async Task Text_of_a_chunked_utf8_body_is_decoded_from_the_pooled_segments_across_their_boundaries()
+    {
+        await using var server = Serve(ChunkedOf(SplitTextBody, "text/plain; charset=utf-8"));
+        using var session = new ClientSession();
+        await session.Get(server.Url()).SelectMany(r => r.Text());
+        var r = await session.Get(server.Url());
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var text = await r.Text();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.That(text, Is.EqualTo(Encoding.UTF8.GetString(SplitTextBody)), "characters split between two segments decode whole");
+        Assert.That(r.HoldsBodyBytes, Is.False, "no array of the body's length");
+        // The string (two bytes a character, two characters in three bytes) and no array of the body besides.
+        Assert.That(allocated, Is.LessThan(text.Length * 2L + Size / 2), "the string and pooled segments only");
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(SplitTextBody), Is.True, "Read() after Text() gives the bytes back exactly");
+    }
+
+    [Test]
+    public async Task Text_of_a_chunked_body_that_is_not_utf8_fails_and_keeps_its_bytes_for_Read()
+    {
+        await using var server = Serve(ChunkedOf(Body, "text/plain"));
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url());
+        Assert.ThrowsAsync<TextDecodeError>(async () => await r.Text(), "strict UTF-8, as for a body of known length");
+        Assert.That(r.HoldsBodyBytes, Is.True);
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(Body), Is.True, "the invalid bytes, not their replacement characters");
+    }
 }
