@@ -27,19 +27,21 @@ internal static class RxShapeProbe
             await using var _ = f;
             return await AlternateAsync([new("RxHttp", f.RxSequentialAsync), new("HttpClient", f.HcSequentialAsync)], rounds, slice);
         }
+        // --body read|text|json: what each request of the Merge and worker sides reads.
+        var body = Enum.Parse<ShapeClients.Body>(Arg("--body", "read"), ignoreCase: true);
         var sides = new List<Measurement>
         {
-            Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
+            Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, body)),
             Measurement.Counted("RxHttp Merge(64) inline", async n =>
             {
                 // The same with every subscription started inline, as before DeferredStart.
                 ResponseObservable.AlwaysInline = true;
-                try { return await c.RxMergeAsync(n, ShapeClients.Body.Read); }
+                try { return await c.RxMergeAsync(n, body); }
                 finally { ResponseObservable.AlwaysInline = false; }
             }),
-            new("RxHttp 64 workers", s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
-            new("HttpClient 64 workers", s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
-            Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
+            new("RxHttp 64 workers", s => c.RxWorkersAsync(s, body)),
+            new("HttpClient 64 workers", s => c.HcWorkersAsync(s, body)),
+            Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, body)),
         };
         if (Arg("--only", "") == "merge") sides = sides.Take(1).ToList();
         // --side NAME: that side alone, to run under perf or dotnet-trace.
