@@ -19,18 +19,19 @@ internal static class CompletionScope
     public static Exit Enter()
     {
         t_depth++;
-        return default;
+        return new Exit(entered: true);
     }
 
     /// <summary>Runs <paramref name="work"/> when the outermost completion of this thread returns; only while <see cref="Active"/>.</summary>
     public static void Defer(IThreadPoolWorkItem work) => (t_deferred ??= []).Add(work);
 
-    /// <summary>Ends a completion; the outermost one runs the work deferred inside it.</summary>
-    public readonly struct Exit : IDisposable
+    /// <summary>Ends a completion; the outermost one runs the work deferred inside it. <c>default</c> ends nothing.</summary>
+    public readonly struct Exit(bool entered) : IDisposable
     {
         /// <summary>Ends the completion.</summary>
         public void Dispose()
         {
+            if (!entered) return;
             if (t_depth > 1 || t_deferred is not { Count: > 0 } deferred)
             {
                 t_depth--;
