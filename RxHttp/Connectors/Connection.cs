@@ -9,10 +9,8 @@ namespace RxHttp;
 /// A lease on one open connection, handed out by a connector. Release it to return it to the pool, close it
 /// to drop it, or detach it to take the stream out of the pool's accounting (websocket upgrades, tunnels).
 /// </summary>
-/// <remarks>
-/// This file is the lease's lifecycle; its read buffer and reads are in Connection.Reading.cs, how it waits for a
-/// response (read-ahead, polling, inline completions) in Connection.Waiting.cs. Writes are short enough to stay here.
-/// </remarks>
+// This file is the lease's lifecycle; its read buffer and reads are in Connection.Reading.cs, how it waits for a
+// response (read-ahead, polling, inline completions) in Connection.Waiting.cs. Writes are short enough to stay here.
 public sealed partial class Connection : IDisposable
 {
     // SocketsHttpHandler starts its read buffer at 10 bytes under DEBUG so that its tests run every growth and every
