@@ -39,23 +39,28 @@ public abstract partial class BaseConnector
 
         public void Start()
         {
-            Connection? lease;
-            bool open;
+            Connection? lease = null;
+            var open = false;
             List<Connection>? stale = null;
+            bool closed;
             lock (_pool._gate)
             {
-                if (_pool._closed)
+                closed = _pool._closed;
+                if (!closed)
                 {
-                    Fail(ConnectorClosed());
-                    return;
-                }
-                if (_pool.TryAcquire(Key, Acquire.Newcomer, out var bucket, out lease, out open, ref stale)) Bucket = bucket!;
-                else
-                {
-                    Node = _pool._waiters.AddLast(this);
-                    _queued = true;
+                    if (_pool.TryAcquire(Key, Acquire.Newcomer, out var bucket, out lease, out open, ref stale)) Bucket = bucket!;
+                    else
+                    {
+                        Node = _pool._waiters.AddLast(this);
+                        _queued = true;
+                    }
                 }
                 _pool.AssertInvariants();
+            }
+            if (closed)
+            {
+                Fail(ConnectorClosed()); // outside the gate: the observer is the user's code
+                return;
             }
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedStart);
             else Proceed(_pool, lease, open, stale);
