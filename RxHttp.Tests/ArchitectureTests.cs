@@ -45,7 +45,6 @@ public class ArchitectureTests
         ["Content/Payload.cs -> ClientResponse"] = ResponsePayload,
         ["Content/StreamPayloads.cs -> ClientResponse"] = ResponsePayload,
         ["Core/Errors.cs -> ClientResponse"] = "ClientResponseError carries the redirect history (aiohttp's history): the response errors leave Core with the typed request plan",
-        ["Core/RxAsync.cs -> Connection"] = "the lease bridge (FirstLeaseValueAsync) belongs beside the pool, in Connectors",
         ["Core/RxAsync.cs -> StreamingObservable"] = "the body-streaming bridge belongs in Content",
         ["ResponseObservable.cs -> ClientSession"] = "the cold request observable builds its request from its session on subscribe; it becomes the session's once the typed plan is built below it",
         ["ResponseObservable.cs -> DeferredStart"] = "the start strategy is chosen by the observable; with the typed plan the engine chooses it",

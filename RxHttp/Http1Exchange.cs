@@ -206,7 +206,7 @@ internal sealed class Http1Exchange : IExchange
             var due = Ceiling.Deadline(scheduler.Now, connect, timeout.CeilThreshold);
             source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), scheduler);
         }
-        return RxAsync.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
+        return LeaseBridge.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }
 
     private static TimeSpan? ParseKeepAliveTimeout(string? value)
