@@ -97,9 +97,9 @@ internal sealed class Http1Exchange : IExchange
                 var timeout = request.Timeout;
                 var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
                 connection.ResponseStarted = false;
-                var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
+                var sent = await RequestSender.SendAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
-                var bodyHeld = sent.BodyHeld;
+                var bodyHeld = sent.Framing.HoldBody;
                 // The server's answer time, which decides whether the next lone request polls for its response.
                 var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var awaiting = true;
@@ -108,32 +108,32 @@ internal sealed class Http1Exchange : IExchange
                 head.Reset();
                 while (true)
                 {
-                    int consumed;
-                    while (!HttpResponseParser.TryParseHead(connection.Buffered, head, _limits, out consumed))
+                    var reader = new ResponseHeadReader(head, _limits);
+                    while (!reader.TryParse(connection.Buffered))
                     {
-                        var n = await connection.FillAsync(readTimer, ct, _limits.MaxHeadBuffer, awaiting).ConfigureAwait(false);
+                        var n = await connection.FillAsync(readTimer, ct, reader.MaxBuffer, awaiting).ConfigureAwait(false);
                         if (awaiting)
                         {
                             awaiting = false;
                             connection.NoteAnswerTime(System.Diagnostics.Stopwatch.GetTimestamp() - sentAt);
                         }
-                        if (n == 0)
+                        if (!reader.Received(n))
                         {
-                            throw connection.BufferedCount == 0
-                                ? new ServerDisconnectedError("Server disconnected")
-                                : new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head");
+                            throw reader.Started
+                                ? new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head")
+                                : new ServerDisconnectedError("Server disconnected");
                         }
                         connection.ResponseStarted = true;
                     }
                     connection.ResponseStarted = true;
-                    connection.Consume(consumed);
+                    connection.Consume(reader.Consumed);
                     // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
                     if (head.Status is >= 100 and < 200 && head.Status != 101)
                     {
                         if (head.Status == 100 && bodyHeld)
                         {
                             bodyHeld = false;
-                            await WriteBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
+                            await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                         }
                         head.Reset();
                         continue;
@@ -151,7 +151,7 @@ internal sealed class Http1Exchange : IExchange
                 // another request, since the server may still be waiting for (or skipping) those bytes.
                 var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
                 connection.KeepAlive = keepAlive;
-                connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
+                connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
                 connection.RequestCount++;
 
                 ResponseBody? body = null;
@@ -209,131 +209,7 @@ internal sealed class Http1Exchange : IExchange
         return RxAsync.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }
 
-    private static TimeSpan? ParseKeepAliveTimeout(string? value)
-    {
-        if (value is null) return null;
-        foreach (var part in value.Split(','))
-        {
-            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
-            if (kv.Length == 2 && kv[0].Equals("timeout", StringComparison.OrdinalIgnoreCase) && int.TryParse(kv[1], out var s) && s >= 0)
-                return TimeSpan.FromSeconds(s);
-        }
-        return null;
-    }
-
-    // A body this small goes out in one write with its head (one syscall, one TCP segment for most requests).
-    internal static readonly int SmallBody = 16 * 1024;
-
-    /// <summary>What went out in the head: the request as sent, how the body is framed, and whether it is held for 100 Continue.</summary>
-    private readonly record struct SentHead(RequestInfo Info, bool Chunked, long? DeclaredLength, bool BodyHeld);
-
-    /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
-    {
-        var body = request.Body;
-        var writer = connection.Writer;
-        var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
-        if (body is null && !connection.Key.IsAbsoluteForm && NeedsNoLength(request))
-        {
-            // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
-            // them rather than a copy (the usual GET).
-            writer.Clear();
-            HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
-            var info = new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: info.Headers);
-            return new SentHead(info, false, null, false);
-        }
-
-        var headers = HeaderCollection.HostFirst(host, request.Headers.Span, extra: 2);
-        var chunked = false;
-        long? declared = null;
-        var expect100 = false;
-        if (body is not null)
-        {
-            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(SkipContentType)) headers.AddUnchecked("Content-Type", type);
-            if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-            {
-                chunked = true;
-                headers.Remove("Content-Length");
-            }
-            else if (request.Chunked || body.Length is null)
-            {
-                chunked = true;
-                headers.Remove("Content-Length");
-                headers.AddUnchecked("Transfer-Encoding", "chunked");
-            }
-            else if (headers.Get("Content-Length") is { } explicitLength)
-            {
-                declared = long.TryParse(explicitLength, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : null;
-            }
-            else
-            {
-                declared = body.Length!.Value;
-                headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-            // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
-            if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
-            expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
-        }
-        else if (!NeedsNoLength(request))
-        {
-            headers.AddUnchecked("Content-Length", "0");
-        }
-
-        // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
-        var target = request.Url.PathAndQuery;
-        if (connection.Key.IsAbsoluteForm)
-        {
-            target = request.Url.ToString();
-            foreach (var (name, value) in connection.Key.ProxyHeaderPairs())
-                if (!headers.Contains(name)) headers.AddUnchecked(name, value);
-            if (connection.Key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
-        }
-
-        writer.Clear();
-        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
-        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl }, chunked, declared, expect100);
-        if (body is null || expect100)
-        {
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
-        }
-        else if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked && declared == len)
-        {
-            // Head and a small body leave in one send: one syscall, one TCP segment for typical API calls.
-            small.Data.Span.CopyTo(writer.GetSpan(len));
-            writer.Advance(len);
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
-            if (len > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: len);
-            Progress(request)?.OnNext(new TransferProgress(len, len));
-        }
-        else
-        {
-            await WriteBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
-        }
-        return sent;
-    }
-
-    private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
-    {
-        if (headSent) connection.Writer.Clear();
-        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
-        Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
-        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent, onHead, onChunk);
-        await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
-        await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
-    }
-
-    // A bodiless request whose method implies no body, or whose headers already frame it, needs no Content-Length: 0.
-    private static bool NeedsNoLength(ClientRequest request) =>
-        request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT" || request.Headers.Contains("Content-Length") || request.Headers.Contains("Transfer-Encoding");
-
-    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
-
+    // Request properties the session sets and the request sender (RequestSender) reads.
     internal const string Expect100Key = "rxhttp.expect100";
     internal const string UploadProgressKey = "rxhttp.upload-progress";
     internal const string SkipContentType = "rxhttp.skip-content-type";
