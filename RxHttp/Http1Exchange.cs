@@ -1,16 +1,13 @@
 using System.Runtime.CompilerServices;
-using System.Buffers;
-using System.Reactive.Disposables;
 using System.Reactive.Linq;
-using System.Text;
 using System.Text.Json;
 using RxHttp.Http1;
 
 namespace RxHttp;
 
 /// <summary>
-/// One hop: lease a connection, write the request, read the head, hand the body to the response. The only
-/// place where HTTP meets a connection; everything above it is Rx operators over <see cref="RequestHandler"/>.
+/// One hop: acquire a connection, write the request (<see cref="RequestSender"/>), read the head, build the response
+/// that owns the body. The only place where HTTP meets a connection; above it is the engine (<see cref="RequestCall"/>).
 /// </summary>
 internal sealed class Http1Exchange : IExchange
 {
@@ -90,8 +87,6 @@ internal sealed class Http1Exchange : IExchange
             var connection = await AcquireAsync(key, request.Timeout, scheduler, ct).ConfigureAwait(false);
             connection.ChooseCompletions();
             var reused = connection.IsReused;
-            // The exchange is written inline rather than as a method of its own: each response then resumes one
-            // state machine fewer.
             try
             {
                 var timeout = request.Timeout;
@@ -104,10 +99,12 @@ internal sealed class Http1Exchange : IExchange
                 var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var awaiting = true;
 
+                // The head, after any 1xx informational ones (100 Continue, 103 Early Hints; 101 is final). Read here
+                // rather than in a method of its own: each response then resumes one state machine fewer.
                 var head = connection.HeadBuilder;
-                head.Reset();
-                while (true)
+                do
                 {
+                    head.Reset();
                     var reader = new ResponseHeadReader(head, _limits);
                     while (!reader.TryParse(connection.Buffered))
                     {
@@ -127,49 +124,14 @@ internal sealed class Http1Exchange : IExchange
                     }
                     connection.ResponseStarted = true;
                     connection.Consume(reader.Consumed);
-                    // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
-                    if (head.Status is >= 100 and < 200 && head.Status != 101)
+                    if (head.Status == 100 && bodyHeld)
                     {
-                        if (head.Status == 100 && bodyHeld)
-                        {
-                            bodyHeld = false;
-                            await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
-                        }
-                        head.Reset();
-                        continue;
+                        bodyHeld = false;
+                        await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                     }
-                    break;
-                }
+                } while (head.Status is >= 100 and < 200 && head.Status != 101);
 
-                var headers = head.Headers;
-                var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
-                // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
-                // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
-                var untilClose = framing == BodyFraming.UntilClose;
-                if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
-                // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
-                // another request, since the server may still be waiting for (or skipping) those bytes.
-                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
-                connection.KeepAlive = keepAlive;
-                connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
-                connection.RequestCount++;
-
-                ResponseBody? body = null;
-                if (head.Status != 101)
-                {
-                    // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
-                    var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
-                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
-                }
-                return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
-                {
-                    Tracer = tracer,
-                    MaxBodySize = request.MaxBodySize,
-                    CharsetResolver = CharsetResolver,
-                    ReadBufferSize = request.ReadBufferSize,
-                    RawExceptions = head.TakeRawExceptions(),
-                };
+                return BuildResponse(request, connection, head, info, bodyHeld, readTimer, tracer);
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
@@ -191,6 +153,45 @@ internal sealed class Http1Exchange : IExchange
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// The response to a final head: how its body is framed, whether the connection stays open after it, and the
+    /// body reader that owns the connection from here on. <paramref name="bodyHeld"/>: a body announced with
+    /// Expect: 100-continue that never went out.
+    /// </summary>
+    private ClientResponse BuildResponse(ClientRequest request, Connection connection, ResponseHeadBuilder head, RequestInfo info, bool bodyHeld,
+        ReadTimer? readTimer, RequestTracer? tracer)
+    {
+        var headers = head.Headers;
+        var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+        // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
+        // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
+        var untilClose = framing == BodyFraming.UntilClose;
+        if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
+        // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
+        // another request, since the server may still be waiting for (or skipping) those bytes.
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
+        connection.KeepAlive = keepAlive;
+        connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
+        connection.RequestCount++;
+
+        ResponseBody? body = null;
+        if (head.Status != 101)
+        {
+            // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
+            var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
+        }
+        return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
+            connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
+        {
+            Tracer = tracer,
+            MaxBodySize = request.MaxBodySize,
+            CharsetResolver = CharsetResolver,
+            ReadBufferSize = request.ReadBufferSize,
+            RawExceptions = head.TakeRawExceptions(),
+        };
     }
 
     /// <summary>
