@@ -6,6 +6,9 @@ namespace RxHttp;
 // Reading the body off the wire by its framing: a Content-Length, chunks, or until the server closes.
 internal sealed partial class ResponseBody
 {
+    private ClientPayloadError MissingLength() =>
+        new($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadWireAsync(Memory<byte> destination, CancellationToken ct)
     {
@@ -58,9 +61,6 @@ internal sealed partial class ResponseBody
         if (_remaining == 0) Finish();
         return n;
     }
-
-    private ClientPayloadError MissingLength() =>
-        new($"Response payload is not completed: not enough data to satisfy Content-Length ({_remaining} bytes missing).");
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadChunkedAsync(Memory<byte> destination, CancellationToken ct)

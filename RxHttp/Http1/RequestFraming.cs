@@ -24,49 +24,46 @@ internal enum RequestSend : byte
     HeadThenBody,
 }
 
+/// <summary>What the head's headers need for the framing decided: edits to a copy of the caller's headers.</summary>
+[Flags]
+internal enum FramingHeaders : byte
+{
+    None = 0,
+
+    /// <summary>A caller's Content-Length is dropped, since the body goes chunked (RFC 9112 §6.2: never both).</summary>
+    RemoveContentLength = 1,
+
+    /// <summary><c>Transfer-Encoding: chunked</c> is added.</summary>
+    AddChunked = 2,
+
+    /// <summary><c>Content-Length: </c> with the declared length is added.</summary>
+    AddContentLength = 4,
+
+    /// <summary><c>Expect: 100-continue</c> is added.</summary>
+    AddExpect = 8,
+}
+
 /// <summary>
 /// How a request head frames its body (RFC 9112 §6, RFC 9110 §8.6 and §10.1.1) and what the head's headers need for
 /// it: decided once from the request, before a byte is written. Pure, as <see cref="HttpFraming.Decide"/> is for
 /// responses; the exchange applies it to the headers it sends (<see cref="ApplyTo"/>).
 /// </summary>
-internal readonly struct RequestFraming
+/// <param name="Body">How the body is delimited; <see cref="RequestBodyFraming.None"/> when there is none.</param>
+/// <param name="DeclaredLength">
+/// What the body is held to: the Content-Length the head sends (the body's own length or the caller's header), 0 for
+/// the <c>Content-Length: 0</c> of a bodiless request, or null when nothing is checked (chunked, no Content-Length,
+/// or a caller's Content-Length that is not a number, which is sent as it is).
+/// </param>
+/// <param name="Headers">The edits the caller's headers need.</param>
+/// <param name="HeadersAsGiven">The request's own headers go out as they are, with only Host before them (no edits, no absolute form).</param>
+/// <param name="HoldBody">The body waits for the server's 100 Continue (or is never sent, if a final answer comes first).</param>
+/// <param name="AbsoluteForm">The request target is the absolute URL (RFC 9112 §3.2.2): plain HTTP through a proxy.</param>
+/// <param name="Send">How the head and the body leave.</param>
+internal readonly record struct RequestFraming(RequestBodyFraming Body, long? DeclaredLength, FramingHeaders Headers, bool HeadersAsGiven,
+    bool HoldBody, bool AbsoluteForm, RequestSend Send)
 {
     /// <summary>A body this small goes out in one write with its head.</summary>
     public const int SmallBody = 16 * 1024;
-
-    /// <summary>How the body is delimited; <see cref="RequestBodyFraming.None"/> when there is none.</summary>
-    public RequestBodyFraming Body { get; init; }
-
-    /// <summary>
-    /// What the body is held to: the Content-Length the head sends (the body's own length or the caller's header),
-    /// 0 for the <c>Content-Length: 0</c> of a bodiless request, or null when nothing is checked (chunked, no
-    /// Content-Length, or a caller's Content-Length that is not a number, which is sent as it is).
-    /// </summary>
-    public long? DeclaredLength { get; init; }
-
-    /// <summary>The request's own headers go out as they are, with only Host before them: none of the edits below apply.</summary>
-    public bool HeadersAsGiven { get; init; }
-
-    /// <summary>A caller's Content-Length is dropped, since the body goes chunked (RFC 9112 §6.2: never both).</summary>
-    public bool RemoveContentLength { get; init; }
-
-    /// <summary><c>Transfer-Encoding: chunked</c> is added.</summary>
-    public bool AddChunked { get; init; }
-
-    /// <summary><c>Content-Length: </c><see cref="DeclaredLength"/> is added.</summary>
-    public bool AddContentLength { get; init; }
-
-    /// <summary><c>Expect: 100-continue</c> is added.</summary>
-    public bool AddExpect { get; init; }
-
-    /// <summary>The body waits for the server's 100 Continue (or is never sent, if a final answer comes first).</summary>
-    public bool HoldBody { get; init; }
-
-    /// <summary>The request target is the absolute URL (RFC 9112 §3.2.2): plain HTTP through a proxy.</summary>
-    public bool AbsoluteForm { get; init; }
-
-    /// <summary>How the head and the body leave.</summary>
-    public RequestSend Send { get; init; }
 
     /// <summary>
     /// Decides the framing of a request. <paramref name="headers"/> are the caller's (a Host among them plays no
@@ -81,31 +78,24 @@ internal readonly struct RequestFraming
             // RFC 9110 §8.6: no Content-Length on a bodiless request whose method gives a body no meaning, nor on one
             // whose caller framed it already; anything else (a bodiless POST) says "0" so the server does not wait.
             var unframed = BodilessNeedsNoLength(method, headers);
-            return new RequestFraming
-            {
-                HeadersAsGiven = unframed && !absoluteForm,
-                AddContentLength = !unframed,
-                DeclaredLength = unframed ? null : 0,
-                AbsoluteForm = absoluteForm,
-                Send = RequestSend.HeadOnly,
-            };
+            return new RequestFraming(RequestBodyFraming.None, unframed ? null : 0, unframed ? FramingHeaders.None : FramingHeaders.AddContentLength,
+                HeadersAsGiven: unframed && !absoluteForm, HoldBody: false, absoluteForm, RequestSend.HeadOnly);
         }
 
         RequestBodyFraming body;
         long? declared = null;
-        bool removeLength = false, addChunked = false, addLength = false;
+        var edits = FramingHeaders.None;
         // As aiohttp: a caller's Transfer-Encoding naming chunked is honoured as it is (any "chunked" in it counts).
         if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
         {
             body = RequestBodyFraming.Chunked;
-            removeLength = true;
+            edits = FramingHeaders.RemoveContentLength;
         }
         else if (chunkedRequested || bodyLength is null)
         {
             // A length nobody knows is chunked (HTTP/1.1 only, and every request here is HTTP/1.1).
             body = RequestBodyFraming.Chunked;
-            removeLength = true;
-            addChunked = true;
+            edits = FramingHeaders.RemoveContentLength | FramingHeaders.AddChunked;
         }
         else if (headers.Get("Content-Length") is { } explicitLength)
         {
@@ -118,39 +108,28 @@ internal readonly struct RequestFraming
         {
             body = RequestBodyFraming.ContentLength;
             declared = bodyLength;
-            addLength = true;
+            edits = FramingHeaders.AddContentLength;
         }
 
         // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
         var expect = headers.Get("Expect");
-        var addExpect = expect100Requested && expect is null;
-        var hold = addExpect || (expect is not null && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase));
+        if (expect100Requested && expect is null) edits |= FramingHeaders.AddExpect;
+        var hold = (edits & FramingHeaders.AddExpect) != 0 || (expect is not null && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase));
 
         var send = hold ? RequestSend.HeadOnly
             : bodyInMemory && body == RequestBodyFraming.ContentLength && bodyLength is { } n && n <= SmallBody && declared == n ? RequestSend.HeadWithBody
             : RequestSend.HeadThenBody;
-        return new RequestFraming
-        {
-            Body = body,
-            DeclaredLength = declared,
-            RemoveContentLength = removeLength,
-            AddChunked = addChunked,
-            AddContentLength = addLength,
-            AddExpect = addExpect,
-            HoldBody = hold,
-            AbsoluteForm = absoluteForm,
-            Send = send,
-        };
+        return new RequestFraming(body, declared, edits, HeadersAsGiven: false, hold, absoluteForm, send);
     }
 
     /// <summary>Makes <paramref name="headers"/> (a copy of the caller's, about to be sent) say what was decided.</summary>
     public void ApplyTo(HeaderCollection headers)
     {
-        if (RemoveContentLength) headers.Remove("Content-Length");
-        if (AddChunked) headers.AddUnchecked("Transfer-Encoding", "chunked");
-        if (AddContentLength)
+        if ((Headers & FramingHeaders.RemoveContentLength) != 0) headers.Remove("Content-Length");
+        if ((Headers & FramingHeaders.AddChunked) != 0) headers.AddUnchecked("Transfer-Encoding", "chunked");
+        if ((Headers & FramingHeaders.AddContentLength) != 0)
             headers.AddUnchecked("Content-Length", DeclaredLength is { } n and > 0 ? n.ToString(CultureInfo.InvariantCulture) : "0");
-        if (AddExpect) headers.AddUnchecked("Expect", "100-continue");
+        if ((Headers & FramingHeaders.AddExpect) != 0) headers.AddUnchecked("Expect", "100-continue");
     }
 
     // The methods whose requests define no meaning for content (RFC 9110 §9.3), and requests the caller framed itself.
