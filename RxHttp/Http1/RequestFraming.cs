@@ -24,24 +24,13 @@ internal enum RequestSend : byte
     HeadThenBody,
 }
 
-/// <summary>What the head's headers need for the framing decided: edits to a copy of the caller's headers.</summary>
+/// <summary>
+/// What the head's headers need for the framing decided, as edits to a copy of the caller's headers: a caller's
+/// Content-Length dropped when the body goes chunked (RFC 9112 §6.2: never both), <c>Transfer-Encoding: chunked</c>,
+/// <c>Content-Length</c> with the declared length, or <c>Expect: 100-continue</c> added.
+/// </summary>
 [Flags]
-internal enum FramingHeaders : byte
-{
-    None = 0,
-
-    /// <summary>A caller's Content-Length is dropped, since the body goes chunked (RFC 9112 §6.2: never both).</summary>
-    RemoveContentLength = 1,
-
-    /// <summary><c>Transfer-Encoding: chunked</c> is added.</summary>
-    AddChunked = 2,
-
-    /// <summary><c>Content-Length: </c> with the declared length is added.</summary>
-    AddContentLength = 4,
-
-    /// <summary><c>Expect: 100-continue</c> is added.</summary>
-    AddExpect = 8,
-}
+internal enum FramingHeaders : byte { None = 0, RemoveContentLength = 1, AddChunked = 2, AddContentLength = 4, AddExpect = 8 }
 
 /// <summary>
 /// How a request head frames its body (RFC 9112 §6, RFC 9110 §8.6 and §10.1.1) and what the head's headers need for
