@@ -39,9 +39,9 @@ internal sealed class Http1Exchange : IExchange
 
     private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
-    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
+    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="RequestPlan.Proxy"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        request.TryGetProperty(ProxyProperty, out var p) && p is ProxySettings proxy
+        request.Plan.Proxy is { } proxy
             ? proxy.KeyFor(request.Url, request.Tls)
             : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
 
@@ -51,7 +51,7 @@ internal sealed class Http1Exchange : IExchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.HasProperty(ProxyProperty)) return KeyFor(request);
+        if (request.Plan.Proxy is not null) return KeyFor(request);
         if (DefaultProxy?.Invoke(request.Url) is { } proxy) return proxy.KeyFor(request.Url, request.Tls);
         // Direct: a session mostly talks to one origin, so the last key is usually the one needed (one allocation
         // and, as the same instance, a cheaper equality check in the pool's dictionaries).
@@ -67,9 +67,6 @@ internal sealed class Http1Exchange : IExchange
 
     private ConnectionKey? _lastDirectKey;
 
-    /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
-    internal const string ProxyProperty = "rxhttp.proxy";
-
     /// <summary>Where a response collected with its body still on the connection is closed and reported (set by the session).</summary>
     internal UnreleasedResponseGuard.Report? Unreleased { get; set; }
 
@@ -81,7 +78,7 @@ internal sealed class Http1Exchange : IExchange
     public async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
-        var tracer = RequestTracer.Of(request);
+        var tracer = request.Plan.Tracer;
         // Every timer of this request (Connect, SockConnect, SockRead and its body's reads) runs on its own clock.
         var scheduler = request.Scheduler ?? _scheduler;
         ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
@@ -252,7 +249,7 @@ internal sealed class Http1Exchange : IExchange
         var expect100 = false;
         if (body is not null)
         {
-            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(SkipContentType)) headers.AddUnchecked("Content-Type", type);
+            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.Plan.SkipContentType) headers.AddUnchecked("Content-Type", type);
             if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
             {
                 chunked = true;
@@ -274,7 +271,7 @@ internal sealed class Http1Exchange : IExchange
                 headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
             // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
-            if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
+            if (request.Plan.Expect100 && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
             expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
         }
         else if (!NeedsNoLength(request))
@@ -331,12 +328,7 @@ internal sealed class Http1Exchange : IExchange
     private static bool NeedsNoLength(ClientRequest request) =>
         request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT" || request.Headers.Contains("Content-Length") || request.Headers.Contains("Transfer-Encoding");
 
-    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
-
-    internal const string Expect100Key = "rxhttp.expect100";
-    internal const string UploadProgressKey = "rxhttp.upload-progress";
-    internal const string SkipContentType = "rxhttp.skip-content-type";
+    private static IObserver<TransferProgress>? Progress(ClientRequest request) => request.Plan.UploadProgress;
 
     internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers) { RealUrl = request.OriginalUrl };
 }
