@@ -33,7 +33,6 @@ public class ArchitectureTests
     // "folder/File.cs -> Type": an upward reference that is known, with what would remove it (#19).
     private static readonly Dictionary<string, string> KnownDebt = new()
     {
-        ["Core/Errors.cs -> ClientResponse"] = "ClientResponseError carries the redirect history (aiohttp's history): the response errors leave Core with the typed request plan",
         ["Core/RxAsync.cs -> Connection"] = "the lease bridge (FirstLeaseValueAsync) belongs beside the pool, in Connectors",
     };
 

@@ -349,6 +349,9 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
 
     Payload IPipedBody.ToPayload() => new ResponsePayload(this);
 
+    // A reader found a Content-Type it cannot read (Json, Multipart): the error carries this response's history.
+    private ContentTypeError ContentTypeMismatch(string message) => new(RequestInfo, History, Status, message, Headers);
+
     // A piece of the body was read: the body-reading parts report through here, so only the response knows its tracer.
     private void TraceChunk(int length) => _extras?.Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: length);
 
