@@ -24,7 +24,7 @@ public class ArchitectureTests
         ["Transport"] = 2,
         ["Connectors"] = 3,
         ["Content"] = 4, ["Cookies"] = 4, ["Json"] = 4,
-        [""] = 5,           // the request and response types, and the exchange that joins them
+        [""] = 5,           // the request (and its plan) and response types, the exchange that joins them, the request's tracer
         ["Pipeline"] = 6,
         ["WebSockets"] = 7,
         ["Session"] = 8,
