@@ -36,9 +36,9 @@ internal sealed class Http1Exchange : IExchange
 
     private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
-    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
+    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="RequestPlan.Proxy"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        request.TryGetProperty(ProxyProperty, out var p) && p is ProxySettings proxy
+        request.Plan.Proxy is { } proxy
             ? proxy.KeyFor(request.Url, request.Tls)
             : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
 
@@ -48,7 +48,7 @@ internal sealed class Http1Exchange : IExchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.HasProperty(ProxyProperty)) return KeyFor(request);
+        if (request.Plan.Proxy is not null) return KeyFor(request);
         if (DefaultProxy?.Invoke(request.Url) is { } proxy) return proxy.KeyFor(request.Url, request.Tls);
         // Direct: a session mostly talks to one origin, so the last key is usually the one needed (one allocation
         // and, as the same instance, a cheaper equality check in the pool's dictionaries).
@@ -64,9 +64,6 @@ internal sealed class Http1Exchange : IExchange
 
     private ConnectionKey? _lastDirectKey;
 
-    /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
-    internal const string ProxyProperty = "rxhttp.proxy";
-
     /// <summary>Where a response collected with its body still on the connection is closed and reported (set by the session).</summary>
     internal UnreleasedResponseGuard.Report? Unreleased { get; set; }
 
@@ -78,7 +75,7 @@ internal sealed class Http1Exchange : IExchange
     public async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
-        var tracer = RequestTracer.Of(request);
+        var tracer = request.Plan.Tracer;
         // Every timer of this request (Connect, SockConnect, SockRead and its body's reads) runs on its own clock.
         var scheduler = request.Scheduler ?? _scheduler;
         ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
@@ -209,11 +206,6 @@ internal sealed class Http1Exchange : IExchange
         }
         return LeaseBridge.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }
-
-    // Request properties the session sets and the request sender (RequestSender) reads.
-    internal const string Expect100Key = "rxhttp.expect100";
-    internal const string UploadProgressKey = "rxhttp.upload-progress";
-    internal const string SkipContentType = "rxhttp.skip-content-type";
 
     internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers) { RealUrl = request.OriginalUrl };
 }

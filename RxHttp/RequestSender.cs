@@ -18,7 +18,7 @@ internal static class RequestSender
     {
         var body = request.Body;
         var framing = RequestFraming.Decide(request.Method, request.Headers, body is not null, body?.Length, body is BytesPayload, request.Chunked,
-            body is not null && request.HasProperty(Http1Exchange.Expect100Key), connection.Key.IsAbsoluteForm);
+            body is not null && request.Plan.Expect100, connection.Key.IsAbsoluteForm);
         var writer = connection.Writer;
         writer.Clear();
         var sent = new SentRequest(WriteHead(writer, request, connection.Key, framing), framing);
@@ -72,7 +72,7 @@ internal static class RequestSender
         }
 
         var headers = HeaderCollection.HostFirst(host, request.Headers.Span, extra: 2);
-        if (request.Body?.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(Http1Exchange.SkipContentType)) headers.AddUnchecked("Content-Type", type);
+        if (request.Body?.ContentType is { } type && !headers.Contains("Content-Type") && !request.Plan.SkipContentType) headers.AddUnchecked("Content-Type", type);
         framing.ApplyTo(headers);
 
         // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
@@ -90,5 +90,5 @@ internal static class RequestSender
     }
 
     private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.TryGetProperty(Http1Exchange.UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
+        request.Plan.UploadProgress;
 }

@@ -165,9 +165,9 @@ public sealed partial class ClientSession
 
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
     {
-        var headers = DefaultHeadersWith(options.Headers);
+        var headers = _plans.DefaultHeadersWith(options.Headers);
         // The session's SkipAutoHeaders apply to the handshake too, as aiohttp's ws_connect goes through _request.
-        var skip = MergedSkip(options.SkipAutoHeaders);
+        var skip = _plans.MergedSkip(options.SkipAutoHeaders);
         if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
         headers.Set("Upgrade", "websocket");
         headers.Set("Connection", "Upgrade");
