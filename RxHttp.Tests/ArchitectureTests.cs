@@ -24,31 +24,15 @@ public class ArchitectureTests
         ["Transport"] = 2,
         ["Connectors"] = 3,
         ["Content"] = 4, ["Cookies"] = 4, ["Json"] = 4,
-        [""] = 5,           // the request and response types, and the exchange that joins them
+        [""] = 5,           // the request (and its plan) and response types, the exchange that joins them, the request's tracer
         ["Pipeline"] = 6,
         ["WebSockets"] = 7,
         ["Session"] = 8,
     };
 
     // "folder/File.cs -> Type": an upward reference that is known, with what would remove it (#19).
-    private const string Tracing = "tracing is cross-cutting: Pipeline/Tracing.cs moves to Core once the OpenTelemetry work (#23 item 3) that reshapes it has landed";
-    private const string ResponsePayload = "a response piped on as a request body (aiohttp's StreamReader payload): the adapter belongs beside ClientResponse";
     private static readonly Dictionary<string, string> KnownDebt = new()
     {
-        ["ClientResponse.cs -> RequestTracer"] = Tracing,
-        ["Content/ClientResponse.LargeText.cs -> RequestTracer"] = Tracing,
-        ["Content/ClientResponse.Reading.cs -> RequestTracer"] = Tracing,
-        ["Content/ClientResponse.Reading.cs -> TraceEventKind"] = Tracing,
-        ["Content/ClientResponse.LargeText.cs -> TraceEventKind"] = Tracing,
-        ["Http1Exchange.cs -> RequestTracer"] = Tracing,
-        ["Http1Exchange.cs -> TraceEventKind"] = Tracing,
-        ["Content/Payload.cs -> ClientResponse"] = ResponsePayload,
-        ["Content/StreamPayloads.cs -> ClientResponse"] = ResponsePayload,
-        ["Core/Errors.cs -> ClientResponse"] = "ClientResponseError carries the redirect history (aiohttp's history): the response errors leave Core with the typed request plan",
-        ["Core/RxAsync.cs -> Connection"] = "the lease bridge (FirstLeaseValueAsync) belongs beside the pool, in Connectors",
-        ["Core/RxAsync.cs -> StreamingObservable"] = "the body-streaming bridge belongs in Content",
-        ["ResponseObservable.cs -> ClientSession"] = "the cold request observable builds its request from its session on subscribe; it becomes the session's once the typed plan is built below it",
-        ["ResponseObservable.cs -> DeferredStart"] = "the start strategy is chosen by the observable; with the typed plan the engine chooses it",
     };
 
     private static string Root()

@@ -84,28 +84,23 @@ public sealed class ClientRequest
     /// <summary>Most bytes a buffered read of the response takes, after decompression (0: no limit); see <see cref="ClientSessionOptions.MaxBodySize"/>.</summary>
     public long MaxBodySize { get; init; } = ClientSessionOptions.DefaultMaxBodySize;
 
-    /// <summary>Free-form values pipeline operators attach to a request.</summary>
+    /// <summary>
+    /// Free-form values for the caller's own middlewares (<see cref="RequestOptions.Properties"/>); RxHttp itself keeps
+    /// nothing here.
+    /// </summary>
     public IDictionary<string, object?> Properties
     {
-        // Created on first use: most requests carry no property, and the pipeline only looks them up.
+        // Created on first use: most requests carry no property.
         get => _properties ??= new Dictionary<string, object?>();
         init => _properties = value;
     }
 
     private IDictionary<string, object?>? _properties;
 
-    // Lookups that do not create the dictionary.
-    internal bool TryGetProperty(string key, out object? value)
-    {
-        if (_properties is null)
-        {
-            value = null;
-            return false;
-        }
-        return _properties.TryGetValue(key, out value);
-    }
-
-    internal bool HasProperty(string key) => _properties is not null && _properties.ContainsKey(key);
+    // What the session decided for this request (proxy, Expect, upload progress, credentials, cookies, tracer),
+    // typed; immutable, so every copy shares it. Set only before the request is handed on: by the session (its
+    // tracer) and by the redirect step (a cross-origin hop's).
+    internal RequestPlan Plan { get; set; } = RequestPlan.None;
 
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
@@ -113,7 +108,8 @@ public sealed class ClientRequest
             _properties is null || _properties.Count == 0 ? null : new Dictionary<string, object?>(_properties));
 
     // The same hop with other headers (trace context): it shares this request's properties rather than copying
-    // them, being the same request on its way down, not a new one a middleware might change independently.
+    // them, being the same request on its way down, not a new one a middleware might change independently. (The
+    // plan, immutable, is shared by every copy.)
     internal ClientRequest WithHopHeaders(HeaderCollection headers) => Copy(Method, null, headers, Body, _properties);
 
     // url: the new URL, or null to keep this one (and its original, fragment and all).
@@ -131,6 +127,7 @@ public sealed class ClientRequest
             ReadBufferSize = ReadBufferSize,
             _originalUrl = CarryFragment(url),
             _properties = properties,
+            Plan = Plan,
         };
 
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>

@@ -19,7 +19,7 @@ namespace RxHttp;
 /// with its body still on the connection has that connection closed when it is garbage-collected, reported as
 /// <see cref="TraceEventKind.ResponseUnreleased"/>.</para>
 /// </summary>
-public sealed partial class ClientResponse : IDisposable
+public sealed partial class ClientResponse : IDisposable, IPipedBody
 {
     // One response per request: only what every response needs is a field here (the sequential-GET profile
     // counts every one of them); Method and Url come from RequestInfo, the Content-Type and Content-Length views
@@ -346,6 +346,14 @@ public sealed partial class ClientResponse : IDisposable
             if (value is not null) GetExtras().Tracer = value;
         }
     }
+
+    Payload IPipedBody.ToPayload() => new ResponsePayload(this);
+
+    // A reader found a Content-Type it cannot read (Json, Multipart): the error carries this response's history.
+    private ContentTypeError ContentTypeMismatch(string message) => new(RequestInfo, History, Status, message, Headers);
+
+    // A piece of the body was read: the body-reading parts report through here, so only the response knows its tracer.
+    private void TraceChunk(int length) => _extras?.Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: length);
 
     // Kept in the extras only when it differs from the default, so the common response carries no field for it.
     internal long MaxBodySize

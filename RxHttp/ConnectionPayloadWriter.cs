@@ -37,7 +37,7 @@ internal sealed class ConnectionPayloadWriter(Connection connection, bool chunke
         {
             _headSent = true;
             if (chunked) HttpRequestWriter.WriteChunkHeader(head, data.Length);
-            if (data.Length <= Http1Exchange.SmallBody)
+            if (data.Length <= RequestFraming.SmallBody)
             {
                 data.Span.CopyTo(head.GetSpan(data.Length));
                 head.Advance(data.Length);

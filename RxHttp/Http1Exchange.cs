@@ -1,16 +1,13 @@
 using System.Runtime.CompilerServices;
-using System.Buffers;
-using System.Reactive.Disposables;
 using System.Reactive.Linq;
-using System.Text;
 using System.Text.Json;
 using RxHttp.Http1;
 
 namespace RxHttp;
 
 /// <summary>
-/// One hop: lease a connection, write the request, read the head, hand the body to the response. The only
-/// place where HTTP meets a connection; everything above it is Rx operators over <see cref="RequestHandler"/>.
+/// One hop: acquire a connection, write the request (<see cref="RequestSender"/>), read the head, build the response
+/// that owns the body. The only place where HTTP meets a connection; above it is the engine (<see cref="RequestCall"/>).
 /// </summary>
 internal sealed class Http1Exchange : IExchange
 {
@@ -39,9 +36,9 @@ internal sealed class Http1Exchange : IExchange
 
     private static readonly Action<ClientResponse> ReleaseOrphan = static r => r.Release();
 
-    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="ProxyProperty"/>).</summary>
+    /// <summary>The pool key of <paramref name="request"/>: direct, or through the proxy it names (<see cref="RequestPlan.Proxy"/>).</summary>
     public static ConnectionKey KeyFor(ClientRequest request) =>
-        request.TryGetProperty(ProxyProperty, out var p) && p is ProxySettings proxy
+        request.Plan.Proxy is { } proxy
             ? proxy.KeyFor(request.Url, request.Tls)
             : new(request.Url.Host, request.Url.Port, request.Url.IsSecure, request.Tls);
 
@@ -51,7 +48,7 @@ internal sealed class Http1Exchange : IExchange
     /// </summary>
     public ConnectionKey KeyForRequest(ClientRequest request)
     {
-        if (request.HasProperty(ProxyProperty)) return KeyFor(request);
+        if (request.Plan.Proxy is not null) return KeyFor(request);
         if (DefaultProxy?.Invoke(request.Url) is { } proxy) return proxy.KeyFor(request.Url, request.Tls);
         // Direct: a session mostly talks to one origin, so the last key is usually the one needed (one allocation
         // and, as the same instance, a cheaper equality check in the pool's dictionaries).
@@ -67,9 +64,6 @@ internal sealed class Http1Exchange : IExchange
 
     private ConnectionKey? _lastDirectKey;
 
-    /// <summary>The request property holding a per-request <see cref="ProxySettings"/>.</summary>
-    internal const string ProxyProperty = "rxhttp.proxy";
-
     /// <summary>Where a response collected with its body still on the connection is closed and reported (set by the session).</summary>
     internal UnreleasedResponseGuard.Report? Unreleased { get; set; }
 
@@ -81,7 +75,7 @@ internal sealed class Http1Exchange : IExchange
     public async ValueTask<ClientResponse> SendAsync(ClientRequest request, CancellationToken ct)
     {
         var key = KeyForRequest(request);
-        var tracer = RequestTracer.Of(request);
+        var tracer = request.Plan.Tracer;
         // Every timer of this request (Connect, SockConnect, SockRead and its body's reads) runs on its own clock.
         var scheduler = request.Scheduler ?? _scheduler;
         ConnectorTrace.Current.Value = tracer is null ? null : tracer.OnConnector;
@@ -90,86 +84,51 @@ internal sealed class Http1Exchange : IExchange
             var connection = await AcquireAsync(key, request.Timeout, scheduler, ct).ConfigureAwait(false);
             connection.ChooseCompletions();
             var reused = connection.IsReused;
-            // The exchange is written inline rather than as a method of its own: each response then resumes one
-            // state machine fewer.
             try
             {
                 var timeout = request.Timeout;
                 var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
                 connection.ResponseStarted = false;
-                var sent = await WriteRequestAsync(connection, request, tracer, ct).ConfigureAwait(false);
+                var sent = await RequestSender.SendAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
-                var bodyHeld = sent.BodyHeld;
+                var bodyHeld = sent.Framing.HoldBody;
                 // The server's answer time, which decides whether the next lone request polls for its response.
                 var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var awaiting = true;
 
+                // The head, after any 1xx informational ones (100 Continue, 103 Early Hints; 101 is final). Read here
+                // rather than in a method of its own: each response then resumes one state machine fewer.
                 var head = connection.HeadBuilder;
-                head.Reset();
-                while (true)
+                do
                 {
-                    int consumed;
-                    while (!HttpResponseParser.TryParseHead(connection.Buffered, head, _limits, out consumed))
+                    head.Reset();
+                    var reader = new ResponseHeadReader(head, _limits);
+                    while (!reader.TryParse(connection.Buffered))
                     {
-                        var n = await connection.FillAsync(readTimer, ct, _limits.MaxHeadBuffer, awaiting).ConfigureAwait(false);
+                        var n = await connection.FillAsync(readTimer, ct, reader.MaxBuffer, awaiting).ConfigureAwait(false);
                         if (awaiting)
                         {
                             awaiting = false;
                             connection.NoteAnswerTime(System.Diagnostics.Stopwatch.GetTimestamp() - sentAt);
                         }
-                        if (n == 0)
+                        if (!reader.Received(n))
                         {
-                            throw connection.BufferedCount == 0
-                                ? new ServerDisconnectedError("Server disconnected")
-                                : new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head");
+                            throw reader.Started
+                                ? new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head")
+                                : new ServerDisconnectedError("Server disconnected");
                         }
                         connection.ResponseStarted = true;
                     }
                     connection.ResponseStarted = true;
-                    connection.Consume(consumed);
-                    // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one; 101 is final.
-                    if (head.Status is >= 100 and < 200 && head.Status != 101)
+                    connection.Consume(reader.Consumed);
+                    if (head.Status == 100 && bodyHeld)
                     {
-                        if (head.Status == 100 && bodyHeld)
-                        {
-                            bodyHeld = false;
-                            await WriteBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
-                        }
-                        head.Reset();
-                        continue;
+                        bodyHeld = false;
+                        await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                     }
-                    break;
-                }
+                } while (head.Status is >= 100 and < 200 && head.Status != 101);
 
-                var headers = head.Headers;
-                var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
-                // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
-                // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
-                var untilClose = framing == BodyFraming.UntilClose;
-                if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
-                // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
-                // another request, since the server may still be waiting for (or skipping) those bytes.
-                var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
-                connection.KeepAlive = keepAlive;
-                connection.ServerKeepAlive = ParseKeepAliveTimeout(headers.Get("Keep-Alive"));
-                connection.RequestCount++;
-
-                ResponseBody? body = null;
-                if (head.Status != 101)
-                {
-                    // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
-                    var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
-                    body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
-                }
-                return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-                    connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
-                {
-                    Tracer = tracer,
-                    MaxBodySize = request.MaxBodySize,
-                    CharsetResolver = CharsetResolver,
-                    ReadBufferSize = request.ReadBufferSize,
-                    RawExceptions = head.TakeRawExceptions(),
-                };
+                return BuildResponse(request, connection, head, info, bodyHeld, readTimer, tracer);
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
@@ -194,6 +153,45 @@ internal sealed class Http1Exchange : IExchange
     }
 
     /// <summary>
+    /// The response to a final head: how its body is framed, whether the connection stays open after it, and the
+    /// body reader that owns the connection from here on. <paramref name="bodyHeld"/>: a body announced with
+    /// Expect: 100-continue that never went out.
+    /// </summary>
+    private ClientResponse BuildResponse(ClientRequest request, Connection connection, ResponseHeadBuilder head, RequestInfo info, bool bodyHeld,
+        ReadTimer? readTimer, RequestTracer? tracer)
+    {
+        var headers = head.Headers;
+        var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+        // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
+        // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
+        var untilClose = framing == BodyFraming.UntilClose;
+        if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
+        // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
+        // another request, since the server may still be waiting for (or skipping) those bytes.
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
+        connection.KeepAlive = keepAlive;
+        connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
+        connection.RequestCount++;
+
+        ResponseBody? body = null;
+        if (head.Status != 101)
+        {
+            // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
+            var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
+        }
+        return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
+            connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
+        {
+            Tracer = tracer,
+            MaxBodySize = request.MaxBodySize,
+            CharsetResolver = CharsetResolver,
+            ReadBufferSize = request.ReadBufferSize,
+            RawExceptions = head.TakeRawExceptions(),
+        };
+    }
+
+    /// <summary>
     /// A lease for <paramref name="key"/> under the Connect and SockConnect timeouts, both on the request's
     /// <paramref name="scheduler"/>; websocket handshakes use it too.
     /// </summary>
@@ -206,137 +204,8 @@ internal sealed class Http1Exchange : IExchange
             var due = Ceiling.Deadline(scheduler.Now, connect, timeout.CeilThreshold);
             source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), scheduler);
         }
-        return RxAsync.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
+        return LeaseBridge.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }
-
-    private static TimeSpan? ParseKeepAliveTimeout(string? value)
-    {
-        if (value is null) return null;
-        foreach (var part in value.Split(','))
-        {
-            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
-            if (kv.Length == 2 && kv[0].Equals("timeout", StringComparison.OrdinalIgnoreCase) && int.TryParse(kv[1], out var s) && s >= 0)
-                return TimeSpan.FromSeconds(s);
-        }
-        return null;
-    }
-
-    // A body this small goes out in one write with its head (one syscall, one TCP segment for most requests).
-    internal static readonly int SmallBody = 16 * 1024;
-
-    /// <summary>What went out in the head: the request as sent, how the body is framed, and whether it is held for 100 Continue.</summary>
-    private readonly record struct SentHead(RequestInfo Info, bool Chunked, long? DeclaredLength, bool BodyHeld);
-
-    /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<SentHead> WriteRequestAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
-    {
-        var body = request.Body;
-        var writer = connection.Writer;
-        var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
-        if (body is null && !connection.Key.IsAbsoluteForm && NeedsNoLength(request))
-        {
-            // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
-            // them rather than a copy (the usual GET).
-            writer.Clear();
-            HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
-            var info = new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: info.Headers);
-            return new SentHead(info, false, null, false);
-        }
-
-        var headers = HeaderCollection.HostFirst(host, request.Headers.Span, extra: 2);
-        var chunked = false;
-        long? declared = null;
-        var expect100 = false;
-        if (body is not null)
-        {
-            if (body.ContentType is { } type && !headers.Contains("Content-Type") && !request.HasProperty(SkipContentType)) headers.AddUnchecked("Content-Type", type);
-            if (headers.Get("Transfer-Encoding") is { } te && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-            {
-                chunked = true;
-                headers.Remove("Content-Length");
-            }
-            else if (request.Chunked || body.Length is null)
-            {
-                chunked = true;
-                headers.Remove("Content-Length");
-                headers.AddUnchecked("Transfer-Encoding", "chunked");
-            }
-            else if (headers.Get("Content-Length") is { } explicitLength)
-            {
-                declared = long.TryParse(explicitLength, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : null;
-            }
-            else
-            {
-                declared = body.Length!.Value;
-                headers.AddUnchecked("Content-Length", declared.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-            // As aiohttp: expect100=True adds the header, and a caller's own "Expect: 100-continue" also waits.
-            if (request.HasProperty(Expect100Key) && !headers.Contains("Expect")) headers.AddUnchecked("Expect", "100-continue");
-            expect100 = headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
-        }
-        else if (!NeedsNoLength(request))
-        {
-            headers.AddUnchecked("Content-Length", "0");
-        }
-
-        // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
-        var target = request.Url.PathAndQuery;
-        if (connection.Key.IsAbsoluteForm)
-        {
-            target = request.Url.ToString();
-            foreach (var (name, value) in connection.Key.ProxyHeaderPairs())
-                if (!headers.Contains(name)) headers.AddUnchecked(name, value);
-            if (connection.Key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
-        }
-
-        writer.Clear();
-        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
-        var sent = new SentHead(new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl }, chunked, declared, expect100);
-        if (body is null || expect100)
-        {
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
-        }
-        else if (body is BytesPayload { Data.Length: var len } small && len <= SmallBody && !chunked && declared == len)
-        {
-            // Head and a small body leave in one send: one syscall, one TCP segment for typical API calls.
-            small.Data.Span.CopyTo(writer.GetSpan(len));
-            writer.Advance(len);
-            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: headers);
-            if (len > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: len);
-            Progress(request)?.OnNext(new TransferProgress(len, len));
-        }
-        else
-        {
-            await WriteBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
-        }
-        return sent;
-    }
-
-    private static async Task WriteBodyAsync(Connection connection, ClientRequest request, SentHead sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
-    {
-        if (headSent) connection.Writer.Clear();
-        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
-        Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
-        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Chunked, connection.Writer, sent.DeclaredLength, Progress(request), headSent, onHead, onChunk);
-        await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
-        await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
-    }
-
-    // A bodiless request whose method implies no body, or whose headers already frame it, needs no Content-Length: 0.
-    private static bool NeedsNoLength(ClientRequest request) =>
-        request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "CONNECT" || request.Headers.Contains("Content-Length") || request.Headers.Contains("Transfer-Encoding");
-
-    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.TryGetProperty(UploadProgressKey, out var p) ? p as IObserver<TransferProgress> : null;
-
-    internal const string Expect100Key = "rxhttp.expect100";
-    internal const string UploadProgressKey = "rxhttp.upload-progress";
-    internal const string SkipContentType = "rxhttp.skip-content-type";
 
     internal static RequestInfo Info(ClientRequest request) => new(request.Method, request.Url, request.Headers) { RealUrl = request.OriginalUrl };
 }

@@ -138,7 +138,7 @@ public sealed class RequestOptions
     /// </summary>
     public bool ReadUntilEof { get; init; } = true;
 
-    /// <summary>Extra per-request settings used by pipeline operators; keyed by the operator's type.</summary>
+    /// <summary>Free-form values copied into <see cref="ClientRequest.Properties"/>, for the caller's own middlewares.</summary>
     public IReadOnlyDictionary<string, object?>? Properties { get; init; }
 }
 

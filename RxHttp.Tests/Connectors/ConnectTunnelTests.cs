@@ -40,4 +40,35 @@ public class ConnectTunnelTests
         Assert.That(sessionProxy.Requests.Single(), Does.StartWith("GET http://origin.test/a HTTP/1.1\r\n"), "absolute form to the proxy");
         Assert.That(requestProxy.Requests.Single(), Does.StartWith("GET http://origin.test/b HTTP/1.1\r\n"));
     }
+
+    private static async Task<Exception> TunnelError(RawServer proxy)
+    {
+        await using var session = new ClientSession();
+        var e = Assert.CatchAsync(async () => await session.Get("https://origin.test:8443/x", new RequestOptions { Proxy = proxy.Url() })
+            .Timeout(TimeSpan.FromSeconds(20)));
+        Assert.That(session.Connector.CurrentState.Open, Is.Zero, "a failed tunnel's socket is closed");
+        return e!;
+    }
+
+    [Test]
+    public async Task A_refusal_arriving_a_byte_at_a_time_is_read_whole()
+    {
+        await using var proxy = RawServer.Respond("HTTP/1.1 403 Forbidden\r\nX-Why: policy\r\nContent-Length: 0\r\n\r\n", dribble: true, closeAfter: true);
+        var e = await TunnelError(proxy);
+        Assert.That(e, Is.TypeOf<ClientHttpProxyError>());
+        var refusal = (ClientHttpProxyError)e;
+        Assert.That((refusal.Status, refusal.StatusMessage, refusal.Headers?.Get("X-Why")), Is.EqualTo((403, "Forbidden", "policy")));
+    }
+
+    [TestCase("HTTP/1.1 200 Connection est", "Proxy closed the connection during CONNECT.")]
+    [TestCase("", "Proxy closed the connection during CONNECT.")]
+    [TestCase("HTTP/1.1 2x0 Nope\r\n\r\n", "Invalid response to CONNECT: ")]
+    [TestCase("HTTP/1.1 200 Connection established\r\n\r\nearly", "The proxy sent data after its CONNECT response.")]
+    public async Task A_proxy_that_answers_CONNECT_wrongly_is_a_ClientProxyConnectionError(string answer, string message)
+    {
+        await using var proxy = RawServer.Respond(answer, closeAfter: true);
+        var e = await TunnelError(proxy);
+        Assert.That(e, Is.TypeOf<ClientProxyConnectionError>());
+        Assert.That(e.Message, Does.Contain(message));
+    }
 }

@@ -122,7 +122,7 @@ public class ConnectionReuseTests
     [Test]
     public void A_connector_that_completes_without_a_lease_fails_with_ClientConnectionError()
     {
-        var e = Assert.ThrowsAsync<ClientConnectionError>(() => RxAsync.FirstLeaseValueAsync(Observable.Empty<Connection>(), CancellationToken.None).AsTask());
+        var e = Assert.ThrowsAsync<ClientConnectionError>(() => LeaseBridge.FirstLeaseValueAsync(Observable.Empty<Connection>(), CancellationToken.None).AsTask());
         Assert.That(e!.Message, Does.Contain("without a connection"));
     }
 

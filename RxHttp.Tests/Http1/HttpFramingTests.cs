@@ -166,4 +166,18 @@ public class HttpFramingTests
     [TestCase(1, 0, new[] { "close" }, false)]
     public void Keep_alive(int major, int minor, string[] connection, bool expected)
         => Assert.That(HttpFraming.IsKeepAlive(major, minor, connection), Is.EqualTo(expected));
+
+    [TestCase("timeout=5, max=100", 5)]
+    [TestCase("max=100,Timeout = 7", 7)]
+    [TestCase("timeout=0", 0)]
+    public void Keep_Alive_timeout_is_the_servers_idle_time_in_seconds(string value, int seconds)
+        => Assert.That(HttpFraming.KeepAliveTimeout(value), Is.EqualTo(TimeSpan.FromSeconds(seconds)));
+
+    [TestCase(null)]
+    [TestCase("max=100")]
+    [TestCase("timeout=-1")]
+    [TestCase("timeout=1.5")]
+    [TestCase("timeout")]
+    public void Keep_Alive_without_a_whole_non_negative_timeout_names_none(string? value)
+        => Assert.That(HttpFraming.KeepAliveTimeout(value), Is.Null);
 }

@@ -88,7 +88,7 @@ public class HopStepMarbleTests : ReactiveTest
         var hop3 = scheduler.CreateColdObservable(OnNext(10, Head("http://other/c", 200)), OnCompleted<ClientResponse>(10));
         var hops = new ScriptedHops(hop1, hop2, hop3);
         var request = new ClientRequest("GET", Url.Parse("http://h/a"));
-        request.Properties[BasicAuthOperator.AuthKey] = new BasicAuth("ada", "pw");
+        request.Plan = new RequestPlan { Auth = new BasicAuth("ada", "pw") };
 
         var res = scheduler.Start(() => Call(hops.Plan(throughHandler), request).Outcome());
 

@@ -24,7 +24,7 @@ internal static class Marble
     /// <summary>The engine as a cold observable: each subscription is one <see cref="RequestCall"/>.</summary>
     public static IObservable<ClientResponse> Call(CallPlan plan, ClientRequest request, Func<ClientResponse, bool>? raise = null,
         TimeSpan? total = null, TimeSpan ceilThreshold = default, TestScheduler? scheduler = null) =>
-        Observable.Create<ClientResponse>(o => RequestCall.Start(plan, request, o, raise, null, total, ceilThreshold, scheduler));
+        Observable.Create<ClientResponse>(o => RequestCall.Start(plan, request, o, raise, false, total, ceilThreshold, scheduler));
 
     /// <summary>
     /// An async step as a cold observable whose messages come at the tick the step completes: its continuation runs

@@ -2,7 +2,7 @@ using NUnit.Framework;
 
 namespace RxHttp.Tests.Pipeline;
 
-/// <summary>A request's property bag, which the pipeline's steps share state through, is per hop and made lazily.</summary>
+/// <summary>A request's property bag (the caller's own middlewares' values) is per copy and made lazily.</summary>
 [TestFixture]
 public class RequestPropertiesTests
 {

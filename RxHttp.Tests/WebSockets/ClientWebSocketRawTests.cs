@@ -192,6 +192,20 @@ public class ClientWebSocketRawTests
         Assert.That(ws.CloseCode, Is.EqualTo(1006));
     }
 
+    [TestCase("")]
+    [TestCase("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n")]
+    public async Task A_server_closing_before_its_handshake_answer_ends_is_ServerDisconnectedError(string partial)
+    {
+        await using var server = new RawServer(async c =>
+        {
+            if (await c.ReadRequestAsync() is null) return;
+            await c.WriteAsync(partial);
+        });
+        using var session = new ClientSession();
+        var e = Assert.ThrowsAsync<ServerDisconnectedError>(() => session.WsConnectAsync(WsUrl(server)));
+        Assert.That(e!.Message, Is.EqualTo("Server disconnected during the websocket handshake"));
+    }
+
     private static readonly object[] BadHandshakes =
     {
         new object[] { "200 OK", "", "Invalid response status" },

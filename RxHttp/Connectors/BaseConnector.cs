@@ -123,64 +123,6 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
     /// <summary>The clock for the timers of the connect being opened (SockConnect, Happy Eyeballs): the request's, else <see cref="Scheduler"/>.</summary>
     internal IScheduler ConnectScheduler => OpeningScheduler.Value ?? _scheduler;
 
-    // Cold: each subscription is one ConnectOperation (no closure, delegate or wrapper observer per request).
-    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IScheduler? scheduler) : IObservable<Connection>
-    {
-        public IDisposable Subscribe(IObserver<Connection> observer)
-        {
-            ArgumentNullException.ThrowIfNull(observer);
-            var op = new ConnectOperation(pool, key, timeout, scheduler, observer);
-            op.Start();
-            return op;
-        }
-    }
-
-    /// <summary>
-    /// The lease <see cref="Connect(ConnectionKey, ClientTimeout?)"/> would hand out at once when an idle connection
-    /// for <paramref name="key"/> is free and nobody waits ahead; null when it would have to wait or open one. A
-    /// keep-alive client takes this path on nearly every request, and it needs no observable, operation or observer.
-    /// </summary>
-    internal Connection? TryLeaseIdle(ConnectionKey key)
-    {
-        Connection? idle;
-        List<Connection>? stale = null;
-        bool busy;
-        HostPool? bucket;
-        lock (_gate)
-        {
-            if (_closed || !_hosts.TryGetValue(key, out bucket) || bucket.Idle.Count == 0 || !HasCapacity(bucket) || MustQueueBehind(key)) return null;
-            busy = _leased.Count > 0;
-            AddAcquired(bucket, 1);
-            idle = TakeIdle(bucket, ref stale);
-            if (idle is not null) _leased.Add(idle);
-            else Unacquire(bucket);
-        }
-        if (stale is not null) foreach (var s in stale) s.CloseCore();
-        if (idle is not null)
-        {
-            var open = false;
-            // Measured on loopback: alone, a request is latency-bound and a Poll is free, while a read left pending
-            // across the send makes the round trip ~10% slower (it comes from the socket engine's thread-pool
-            // completions: inline, the read-ahead wins). Beside others, CPU is what limits, and the read-ahead saves
-            // that syscall without slowing anything.
-            idle = ReplaceIfStale(bucket, idle, ref open, readAhead: busy);
-            if (idle is not null) idle.LeasedAlone = !busy;
-            if (open)
-            {
-                // Every idle one was stale: give the slot back and let the caller take the opening path.
-                lock (_gate)
-                {
-                    _opening--;
-                    Unacquire(bucket);
-                }
-                WakeWaiters();
-            }
-        }
-        if (idle is not null && idle.IsReused) ConnectorTrace.Emit(ConnectorTrace.Current.Value, ConnectorTraceKind.Reuse);
-        Publish();
-        return idle;
-    }
-
     /// <summary>Opens a new connection for <paramref name="key"/> (DNS, connect, TLS, proxy tunnel).</summary>
     protected internal abstract Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken);
 
@@ -216,8 +158,9 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
             _idleCount = 0;
             waiters = _waiters.ToList();
             _waiters.Clear();
+            AssertInvariants();
         }
-        var closed = new ClientConnectionError("Connector is closed.");
+        var closed = ConnectorClosed();
         foreach (var w in waiters) w.Fail(closed);
         // A leased connection's read in flight fails with why (Abort), not with a generic disconnect.
         foreach (var c in leased) c.Abort(closed);

@@ -1,4 +1,3 @@
-using System.Text;
 using RxHttp.Http1;
 
 namespace RxHttp;
@@ -16,13 +15,12 @@ internal static class ProxyTunnel
         foreach (var (name, value) in key.ProxyHeaderPairs())
             if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.Add(name, value);
         if (key.ProxyAuth is { } auth) headers.Set("Proxy-Authorization", auth);
-        var head = new StringBuilder("CONNECT ").Append(authority).Append(" HTTP/1.1\r\n");
-        foreach (var (name, value) in headers) head.Append(name).Append(": ").Append(value).Append("\r\n");
-        head.Append("\r\n");
+        var head = new System.Buffers.ArrayBufferWriter<byte>(256);
+        HttpRequestWriter.WriteHead(head, "CONNECT", authority, headers.Span);
         var info = new RequestInfo("CONNECT", Url.Parse("http://" + authority + "/"), headers);
         try
         {
-            await stream.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()), ct).ConfigureAwait(false);
+            await stream.WriteAsync(head.WrittenMemory, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
@@ -31,14 +29,14 @@ internal static class ProxyTunnel
 
         var buffer = new byte[MaxHead];
         var filled = 0;
-        var handler = new Head();
-        int consumed;
+        var handler = new ResponseHeadBuilder();
+        var reader = new ResponseHeadReader(handler, HttpParserLimits.Default);
         while (true)
         {
             bool parsed;
             try
             {
-                parsed = HttpResponseParser.TryParseHead(buffer.AsSpan(0, filled), handler, HttpParserLimits.Default, out consumed);
+                parsed = reader.TryParse(buffer.AsSpan(0, filled));
             }
             catch (HttpParseException e)
             {
@@ -55,29 +53,13 @@ internal static class ProxyTunnel
             {
                 throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Proxy disconnected during CONNECT: " + e.Message, e);
             }
-            if (n == 0) throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Proxy closed the connection during CONNECT.");
+            if (!reader.Received(n)) throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Proxy closed the connection during CONNECT.");
             filled += n;
         }
         if (handler.Status is < 200 or >= 300)
             throw new ClientHttpProxyError(info, handler.Status, handler.Reason, handler.Headers.MakeReadOnly());
         // After a 2xx the proxy relays bytes only once the client speaks, so nothing may follow the head.
-        if (consumed != filled)
+        if (reader.Consumed != filled)
             throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "The proxy sent data after its CONNECT response.");
-    }
-
-    private sealed class Head : IHttpResponseHeadHandler
-    {
-        public int Status;
-        public string Reason = "";
-        public HeaderCollection Headers = new();
-
-        public void OnStatusLine(int versionMajor, int versionMinor, int status, ReadOnlySpan<byte> reason)
-        {
-            Status = status;
-            Reason = Encoding.Latin1.GetString(reason);
-        }
-
-        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
-            Headers.AddUnchecked(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value));
     }
 }

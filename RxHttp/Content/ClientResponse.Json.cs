@@ -38,7 +38,7 @@ public sealed partial class ClientResponse
             if (contentType is not null && !IsJsonType(contentType))
             {
                 Release();
-                throw new ContentTypeError(RequestInfo, History, Status, $"Attempt to decode JSON with unexpected mimetype: {ContentType}", Headers);
+                throw ContentTypeMismatch($"Attempt to decode JSON with unexpected mimetype: {ContentType}");
             }
             var bytes = JsonUtf8(await ReadAllAsync(ct).ConfigureAwait(false));
             return Deserialize(bytes, typeInfo, "Response body");

@@ -65,7 +65,7 @@ public sealed partial class ClientResponse
             {
                 var n = await _body!.ReadAsync(buffer.AsMemory(got, length - got), ct).ConfigureAwait(false);
                 if (n == 0) break;
-                Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+                TraceChunk(n);
                 got += n;
             }
             if (got < length) throw new ClientPayloadError("Response payload is not completed.");

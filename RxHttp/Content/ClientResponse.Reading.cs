@@ -16,7 +16,7 @@ public sealed partial class ClientResponse
             var n = decoded is null
                 ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
                 : await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
-            if (n > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+            if (n > 0) TraceChunk(n);
             return n;
         }
         // Only when the raw body read did not fail itself: its own errors pass through as they are.
@@ -41,7 +41,7 @@ public sealed partial class ClientResponse
             try
             {
                 var chunk = await _body.ReadChunkAsync(size, ct).ConfigureAwait(false);
-                if (chunk is not null) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: chunk.Length);
+                if (chunk is not null) TraceChunk(chunk.Length);
                 return chunk;
             }
             catch
@@ -71,7 +71,7 @@ public sealed partial class ClientResponse
             {
                 // A small body taken off the connection with its head: handed over as it is.
                 BodySizeLimit.CheckAnnounced(MaxBodySize, whole.Length);
-                if (whole.Length > 0) Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: whole.Length);
+                if (whole.Length > 0) TraceChunk(whole.Length);
                 result = whole;
             }
             else if (Decoded is null && _body.RemainingLength is { } len and <= int.MaxValue)
@@ -85,7 +85,7 @@ public sealed partial class ClientResponse
                 {
                     var n = await _body.ReadAsync(result.AsMemory(got), ct).ConfigureAwait(false);
                     if (n == 0) break;
-                    Tracer?.Emit(TraceEventKind.ResponseChunkReceived, response: this, chunk: n);
+                    TraceChunk(n);
                     got += n;
                 }
                 if (got < len) throw new ClientPayloadError("Response payload is not completed.");

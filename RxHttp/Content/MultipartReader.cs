@@ -321,8 +321,7 @@ public sealed partial class ClientResponse
         if (MultipartReader.BoundaryOf(contentType) is not { } boundary)
         {
             Release();
-            throw new ContentTypeError(RequestInfo, History, Status,
-                $"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}", Headers);
+            throw ContentTypeMismatch($"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}");
         }
         return IterSplit(new MultipartParser(boundary, maxPartSize), MaxBodySize, cancellationToken);
     }

@@ -42,7 +42,7 @@ public abstract class Payload
         string s => new StringPayload(s),
         Stream s => new StreamPayload(s),
         FileInfo f => new FilePayload(f),
-        ClientResponse r => new ResponsePayload(r),
+        IPipedBody piped => piped.ToPayload(),
         IAsyncEnumerable<ReadOnlyMemory<byte>> e => new AsyncEnumerablePayload(e),
         IAsyncEnumerable<byte[]> e => new AsyncEnumerablePayload(AsMemory(e)),
         IObservable<ReadOnlyMemory<byte>> o => new ObservablePayload(o),
@@ -143,4 +143,11 @@ public sealed partial class JsonPayload : Payload
     /// <inheritdoc />
     public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken) =>
         writer.WriteAsync(_bytes, cancellationToken);
+}
+
+// A body that can be sent on as a request's: a ClientResponse (aiohttp's data=resp.content). The response lives above
+// Content, so it names its payload (ResponsePayload, beside it) itself.
+internal interface IPipedBody
+{
+    Payload ToPayload();
 }

@@ -101,68 +101,6 @@ public sealed record RequestInfo
     }
 }
 
-/// <summary>A response was received but is not acceptable (status, protocol or content type).</summary>
-public class ClientResponseError : ClientError
-{
-    /// <summary>Creates the error.</summary>
-    public ClientResponseError(RequestInfo? requestInfo, IReadOnlyList<ClientResponse>? history, int status, string message,
-        HeaderCollection? headers = null, Exception? inner = null)
-        : base(Format(status, message, requestInfo), inner)
-    {
-        RequestInfo = requestInfo;
-        History = history ?? Array.Empty<ClientResponse>();
-        Status = status;
-        StatusMessage = message;
-        Headers = headers;
-    }
-
-    /// <summary>The request that produced the response, when known.</summary>
-    public RequestInfo? RequestInfo { get; }
-    /// <summary>The redirect hops before the failing response.</summary>
-    public IReadOnlyList<ClientResponse> History { get; }
-    /// <summary>The HTTP status, or 0 when the response could not be parsed.</summary>
-    public int Status { get; }
-    /// <summary>The reason phrase or a description of what is wrong.</summary>
-    public string StatusMessage { get; }
-    /// <summary>The response headers, when they were received.</summary>
-    public HeaderCollection? Headers { get; }
-
-    private static string Format(int status, string message, RequestInfo? info)
-        => info is null ? $"{status}, message='{message}'" : $"{status}, message='{message}', url='{info.Url}'";
-}
-
-/// <summary>The response's Content-Type is not what the reader expected (for example <c>Json()</c> on text/html).</summary>
-public class ContentTypeError : ClientResponseError
-{
-    /// <summary>Creates the error.</summary>
-    public ContentTypeError(RequestInfo? requestInfo, IReadOnlyList<ClientResponse>? history, int status, string message, HeaderCollection? headers = null)
-        : base(requestInfo, history, status, message, headers) { }
-}
-
-/// <summary>The websocket handshake was refused or answered wrongly.</summary>
-public class WsServerHandshakeError : ClientResponseError
-{
-    /// <summary>Creates the error.</summary>
-    public WsServerHandshakeError(RequestInfo? requestInfo, int status, string message, HeaderCollection? headers = null)
-        : base(requestInfo, null, status, message, headers) { }
-}
-
-/// <summary>A proxy answered CONNECT (or a proxied request) with a non-success status.</summary>
-public class ClientHttpProxyError : ClientResponseError
-{
-    /// <summary>Creates the error.</summary>
-    public ClientHttpProxyError(RequestInfo? requestInfo, int status, string message, HeaderCollection? headers = null)
-        : base(requestInfo, null, status, message, headers) { }
-}
-
-/// <summary>More redirects than <c>MaxRedirects</c> allows; <see cref="ClientResponseError.History"/> holds every hop.</summary>
-public class TooManyRedirects : ClientResponseError
-{
-    /// <summary>Creates the error.</summary>
-    public TooManyRedirects(RequestInfo? requestInfo, IReadOnlyList<ClientResponse> history, int status, string message, HeaderCollection? headers = null)
-        : base(requestInfo, history, status, message, headers) { }
-}
-
 /// <summary>The response body is malformed or was cut short (bad chunking, fewer bytes than Content-Length, decompression failure).</summary>
 public class ClientPayloadError : ClientError
 {

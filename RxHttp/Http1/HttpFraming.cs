@@ -82,6 +82,22 @@ internal static class HttpFraming
         return http11OrLater || keepAlive;
     }
 
+    /// <summary>
+    /// The idle time a server announces in its <c>Keep-Alive</c> header (<c>timeout=5, max=100</c>), or null when it
+    /// names none that is a whole number of seconds.
+    /// </summary>
+    public static TimeSpan? KeepAliveTimeout(string? value)
+    {
+        if (value is null) return null;
+        foreach (var part in value.Split(','))
+        {
+            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length == 2 && kv[0].Equals("timeout", StringComparison.OrdinalIgnoreCase) && int.TryParse(kv[1], out var s) && s >= 0)
+                return TimeSpan.FromSeconds(s);
+        }
+        return null;
+    }
+
     // RFC 9112 §6.3 item 4: chunked must be the final coding for the length to come from chunking; when some other
     // coding follows it (or it is absent) the body of a response runs until the server closes. Chunked twice is
     // rejected whatever comes last: a sender must not apply it more than once (§6.1), so such a list is garbage.

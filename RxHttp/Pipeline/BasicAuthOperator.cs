@@ -3,13 +3,11 @@ namespace RxHttp;
 /// <summary>Basic authentication as a per-hop operator.</summary>
 public static class BasicAuthOperator
 {
-    /// <summary>Where the session puts the request's (or session's) <see cref="BasicAuth"/>; removed on a cross-origin redirect.</summary>
-    public const string AuthKey = "rxhttp.auth";
-
     /// <summary>
     /// For each hop: credentials in the hop's URL win (and are removed from the URL that is sent), else the
-    /// <see cref="BasicAuth"/> in the request's properties; an explicit Authorization header is left alone.
-    /// A redirect that crossed origins has dropped the property, so credentials never leak to another origin.
+    /// request's <see cref="RequestOptions.Auth"/> (or the session's) when the session sent it; an explicit
+    /// Authorization header is left alone. A redirect that crossed origins has dropped those, so credentials never
+    /// leak to another origin.
     /// </summary>
     public static RequestHandler WithBasicAuth(this RequestHandler hop)
     {
@@ -40,7 +38,7 @@ public static class BasicAuthOperator
     internal static ClientRequest WithAuthorization(ClientRequest request)
     {
         var auth = BasicAuth.FromUrl(request.Url);
-        if (auth is null && request.TryGetProperty(AuthKey, out var a)) auth = a as BasicAuth;
+        auth ??= request.Plan.Auth;
         if (auth is null && request.Url.User is null) return request;
         var headers = request.Headers.Clone();
         if (auth is not null && !headers.Contains("Authorization")) headers.Set("Authorization", auth.Encode());

@@ -5,9 +5,6 @@ namespace RxHttp;
 /// <summary>The cookie jar as a per-hop operator.</summary>
 public static class CookiesOperator
 {
-    /// <summary>Where the session puts the per-request cookies; removed on a cross-origin redirect.</summary>
-    public const string RequestCookiesKey = "rxhttp.cookies";
-
     /// <summary>
     /// For each hop: sends the jar's cookies for the hop's URL plus the per-request cookies (which override
     /// same-named jar cookies and are never stored), appended to any explicit Cookie header; then stores the
@@ -42,7 +39,8 @@ public static class CookiesOperator
 
     internal static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar)
     {
-        var own = request.TryGetProperty(RequestCookiesKey, out var p) ? p as IEnumerable<KeyValuePair<string, string>> : null;
+        // The request's own (RequestOptions.Cookies), which a cross-origin redirect has dropped from its plan.
+        var own = request.Plan.Cookies;
         // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
         if (own is null && jar.Count == 0) return request;
         var pairs = jar.Count == 0

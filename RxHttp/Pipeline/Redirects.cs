@@ -105,20 +105,12 @@ public static class RedirectsOperator
         {
             foreach (var h in CrossOriginDrop) headers.Remove(h);
         }
-        RequestTracer.Of(request)?.Emit(TraceEventKind.RequestRedirect, request, response);
+        request.Plan.Tracer?.Emit(TraceEventKind.RequestRedirect, request, response);
         response.Release();
         nextRequest = request.With(method, next, headers, dropBody: dropBody);
         nextRequest.SetOriginalUrl(withFragment);
-        if (crossOrigin)
-        {
-            // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
-            nextRequest.Properties.Remove(BasicAuthOperator.AuthKey);
-            nextRequest.Properties.Remove(CookiesOperator.RequestCookiesKey);
-            nextRequest.Properties[CrossOriginKey] = true;
-        }
+        // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
+        if (crossOrigin) nextRequest.Plan = nextRequest.Plan.CrossOrigin();
         return null;
     }
-
-    /// <summary>Set on a redirected request once any hop crossed origins, so per-request credentials stay behind.</summary>
-    public const string CrossOriginKey = "rxhttp.redirect.cross-origin";
 }

@@ -35,7 +35,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
     // observer (an awaiter, say) would keep the response from being collected by its guard.
     private IObserver<ClientResponse> _observer;
     private readonly Func<ClientResponse, bool>? _raise;
-    private readonly RequestTracer? _tracer;
+    private readonly bool _traced; // the session's call reports the request's outcome and its direct hops to the plan's tracer
     private bool _streaming; // RequestOptions.StreamResponse: an unread body stays on its connection for a later read
 
     // All under Gate (TotalDeadline's, with Finished).
@@ -50,13 +50,16 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
     private Action? _onPending;
     private HopTelemetry? _hopTelemetry; // the direct hop's spans and metrics while it runs (traced requests only)
 
-    private RequestCall(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer, Func<ClientResponse, bool>? raise, RequestTracer? tracer)
+    // Every hop's request carries the first one's plan, and so its tracer.
+    private RequestTracer? Tracer => _traced ? Volatile.Read(ref _request).Plan.Tracer : null;
+
+    private RequestCall(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer, Func<ClientResponse, bool>? raise, bool traced)
     {
         _plan = plan;
         _request = request;
         _observer = observer;
         _raise = raise;
-        _tracer = tracer;
+        _traced = traced;
     }
 
     /// <summary>
@@ -65,10 +68,10 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
     /// runs on <paramref name="scheduler"/> from now until the response's body is released.
     /// </summary>
     public static IDisposable Start(CallPlan plan, ClientRequest request, IObserver<ClientResponse> observer,
-        Func<ClientResponse, bool>? raise = null, RequestTracer? tracer = null,
+        Func<ClientResponse, bool>? raise = null, bool traced = false,
         TimeSpan? total = null, TimeSpan ceilThreshold = default, IScheduler? scheduler = null, bool streamResponse = false)
     {
-        var call = new RequestCall(plan, request, observer, raise, tracer) { _streaming = streamResponse };
+        var call = new RequestCall(plan, request, observer, raise, traced) { _streaming = streamResponse };
         if (scheduler is not null && ClientTimeout.Active(total) is { } delay) call.Arm(scheduler, delay, ceilThreshold);
         call.Send(request);
         return call;
@@ -141,11 +144,11 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
             _cts = cts;
         }
         ValueTask<ClientResponse> pending;
-        var previous = _tracer is null ? null : Activity.Current;
+        var previous = _traced ? Activity.Current : null;
         try
         {
             // Traced, the hop starts here as TraceHops starts a handler's (its span current while the exchange starts).
-            if (_tracer is { } tracer) Volatile.Write(ref _hopTelemetry, tracer.StartHop(ref request));
+            if (Tracer is { } tracer) Volatile.Write(ref _hopTelemetry, tracer.StartHop(ref request));
             pending = _plan.Exchange!.SendAsync(request, cts.Token);
         }
         catch (Exception e)
@@ -155,7 +158,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         }
         finally
         {
-            if (_tracer is not null && !ReferenceEquals(Activity.Current, previous)) Activity.Current = previous is { IsStopped: false } ? previous : null;
+            if (_traced && !ReferenceEquals(Activity.Current, previous)) Activity.Current = previous is { IsStopped: false } ? previous : null;
         }
         if (pending.IsCompleted)
         {
@@ -282,7 +285,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         }
         // From here the Total timer bounds the body: it stops when the response's connection is released.
         HandOver(response);
-        _tracer?.Emit(TraceEventKind.RequestEnd, response: response);
+        Tracer?.Emit(TraceEventKind.RequestEnd, response: response);
         if (_streaming) response.KeepStreaming();
         var observer = _observer;
         _observer = Delivered.Instance;
@@ -325,7 +328,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
             _current = null;
         }
         StopTimer();
-        _tracer?.Emit(TraceEventKind.RequestException, error: error);
+        Tracer?.Emit(TraceEventKind.RequestException, error: error);
         _observer.OnError(error);
         subscription?.Dispose();
     }
@@ -344,7 +347,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         subscription?.Dispose();
         cts?.Cancel();
         EndHopCancelled();
-        _tracer?.Emit(TraceEventKind.RequestException, error: error);
+        Tracer?.Emit(TraceEventKind.RequestException, error: error);
         _observer.OnError(error);
     }
 
@@ -366,7 +369,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         cts?.Cancel();
         EndHopCancelled();
         // As aiohttp reports a cancelled request (CancelledError) to on_request_exception: traces see every request end.
-        _tracer?.Emit(TraceEventKind.RequestException, error: new OperationCanceledException("The request was cancelled: its subscription was disposed before the response arrived."));
+        Tracer?.Emit(TraceEventKind.RequestException, error: new OperationCanceledException("The request was cancelled: its subscription was disposed before the response arrived."));
     }
 
     // A direct hop cut short (disposal, Total timeout): its span and metrics end as cancelled, as TracedHop's do.

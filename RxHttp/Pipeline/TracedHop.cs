@@ -13,7 +13,7 @@ internal sealed class TracedHop(RequestHandler hop, ClientRequest request) : IOb
     public IDisposable Subscribe(IObserver<ClientResponse> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        if (RequestTracer.Of(request) is not { } tracer) return Start(hop, request, observer);
+        if (request.Plan.Tracer is not { } tracer) return Start(hop, request, observer);
         var previous = Activity.Current;
         try
         {

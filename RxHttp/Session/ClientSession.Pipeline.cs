@@ -29,7 +29,7 @@ public sealed partial class ClientSession
         {
             if (Closed) throw new SessionClosedError();
             if (options.MaxRedirects < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxRedirects, "MaxRedirects cannot be negative.");
-            request = BuildRequest(method, url, options);
+            request = _plans.Build(method, url, options);
         }
         catch (Exception e)
         {
@@ -46,7 +46,7 @@ public sealed partial class ClientSession
         {
             tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
                 observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
-            request.Properties[RequestTracer.Key] = tracer;
+            request.Plan = request.Plan with { Tracer = tracer };
         }
 
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
@@ -66,7 +66,7 @@ public sealed partial class ClientSession
         {
             plan = BuildPlan(options.Middlewares ?? SessionOptions.Middlewares, tracer is not null, allow, maxRedirects);
         }
-        return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer,
+        return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer is not null,
             request.Timeout.Total, request.Timeout.CeilThreshold, scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
     }
 
@@ -101,21 +101,5 @@ public sealed partial class ClientSession
         if (options.RaiseForStatusWhen is { } own) return own;
         if (options.RaiseForStatus is { } b) return b ? Default : null;
         return SessionOptions.RaiseForStatusWhen ?? (SessionOptions.RaiseForStatus ? Default : null);
-    }
-
-    // aiohttp's rules: URL credentials, else the request's auth, else the session's for its base origin; never two.
-    private BasicAuth? SelectAuth(Url url, HeaderCollection headers, RequestOptions options)
-    {
-        if (options.Auth is not null && url.User is not null)
-            throw new ArgumentException("Cannot combine Auth with credentials encoded in the URL.", nameof(options));
-        var auth = options.Auth;
-        if (auth is null && url.User is null && SessionOptions.Auth is { } sessionAuth && (BaseUrl is null || BaseUrl.Origin == url.Origin))
-            auth = sessionAuth;
-        if ((auth is not null || url.User is not null) && headers.Contains("Authorization") && (options.Auth is not null || url.User is not null))
-            throw new ArgumentException("Cannot combine an Authorization header with Auth or credentials encoded in the URL.", nameof(options));
-        // aiohttp 3.9+: with trust_env, the netrc entry for the host, only when nothing else gives credentials.
-        if (auth is null && url.User is null && SessionOptions.TrustEnv && !headers.Contains("Authorization"))
-            auth = Netrc.For(url.Host, Environment.GetEnvironmentVariable);
-        return auth;
     }
 }

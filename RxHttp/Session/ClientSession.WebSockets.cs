@@ -166,9 +166,9 @@ public sealed partial class ClientSession
 
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
     {
-        var headers = DefaultHeadersWith(options.Headers);
+        var headers = _plans.DefaultHeadersWith(options.Headers);
         // The session's SkipAutoHeaders apply to the handshake too, as aiohttp's ws_connect goes through _request.
-        var skip = MergedSkip(options.SkipAutoHeaders);
+        var skip = _plans.MergedSkip(options.SkipAutoHeaders);
         if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
         headers.Set("Upgrade", "websocket");
         headers.Set("Connection", "Upgrade");
@@ -205,13 +205,13 @@ public sealed partial class ClientSession
 
         var limits = _exchange.Limits;
         var head = new ResponseHeadBuilder();
-        int consumed;
+        var reader = new ResponseHeadReader(head, limits);
         try
         {
-            while (!HttpResponseParser.TryParseHead(connection.Buffered, head, limits, out consumed))
+            while (!reader.TryParse(connection.Buffered))
             {
-                var n = await connection.FillAsync(readTimer, ct, limits.MaxHeadBuffer).ConfigureAwait(false);
-                if (n == 0) throw new ServerDisconnectedError("Server disconnected during the websocket handshake");
+                if (!reader.Received(await connection.FillAsync(readTimer, ct, reader.MaxBuffer).ConfigureAwait(false)))
+                    throw new ServerDisconnectedError("Server disconnected during the websocket handshake");
             }
         }
         catch (HttpParseException e)
@@ -222,7 +222,7 @@ public sealed partial class ClientSession
         {
             throw reason;
         }
-        connection.Consume(consumed);
+        connection.Consume(reader.Consumed);
         var responseHeaders = head.Headers.MakeReadOnly();
         var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
         if (responseHeaders.GetAll("Set-Cookie") is { Count: > 0 } setCookies) CookieJar.UpdateCookies(setCookies, target.ToUri());

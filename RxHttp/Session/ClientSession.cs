@@ -22,6 +22,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     private readonly HeaderCollection _headers;
     private readonly Http1Exchange _exchange;
     private readonly Func<object?, string> _jsonSerialize;
+    private readonly RequestPlanBuilder _plans;
     private readonly AsyncSubject<Unit> _closed = new();
     private int _isClosed;
 
@@ -54,7 +55,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         var jsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web;
         _jsonSerialize = SessionOptions.JsonSerialize ?? (o => System.Text.Encoding.UTF8.GetString(JsonDefaults.SerializeToUtf8(o, jsonOptions)));
         var limits = new HttpParserLimits { MaxLineSize = SessionOptions.MaxLineSize, MaxFieldSize = SessionOptions.MaxFieldSize, MaxHeaders = SessionOptions.MaxHeaders };
-        _sessionSkip = SkipSet(SessionOptions.SkipAutoHeaders, nameof(options));
+        _plans = new RequestPlanBuilder(SessionOptions, BaseUrl, _headers, _jsonSerialize, Scheduler);
         _exchange = new Http1Exchange(Connector, Scheduler, limits, jsonOptions)
         {
             CharsetResolver = SessionOptions.FallbackCharsetResolver,
@@ -140,126 +141,9 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
 
     private static readonly RequestOptions Empty = new();
 
-    // ClientSessionOptions.SkipAutoHeaders, checked once: every request merges its own into it.
-    private readonly HashSet<string>? _sessionSkip;
-
-    private static HashSet<string>? SkipSet(IEnumerable<string>? names, string paramName)
-    {
-        if (names is null) return null;
-        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in names)
-        {
-            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("SkipAutoHeaders holds an empty header name.", paramName);
-            set.Add(name.Trim());
-        }
-        return set.Count == 0 ? null : set;
-    }
-
-    // aiohttp merges the request's skip_auto_headers with the session's.
-    private HashSet<string>? MergedSkip(IEnumerable<string>? own)
-    {
-        if (own is null) return _sessionSkip;
-        var set = _sessionSkip is null ? new HashSet<string>(StringComparer.OrdinalIgnoreCase) : new HashSet<string>(_sessionSkip, StringComparer.OrdinalIgnoreCase);
-        set.UnionWith(own);
-        return set;
-    }
-
-    // The session's defaults with a request's own headers replacing every value of the names it sets.
-    private HeaderCollection DefaultHeadersWith(IEnumerable<KeyValuePair<string, string>>? own, int extra = 0)
-    {
-        var headers = _headers.Clone(extra);
-        if (own is null) return headers;
-        var explicitHeaders = new HeaderCollection(own);
-        foreach (var name in explicitHeaders.Select(h => h.Key).Distinct(StringComparer.OrdinalIgnoreCase).ToList()) headers.Remove(name);
-        foreach (var (k, v) in explicitHeaders) headers.Add(k, v);
-        return headers;
-    }
-
-    // User-Agent, Accept and (when decompressing) Accept-Encoding, unless already set or named in `skip`.
-    private void AddAutoHeaders(HeaderCollection headers, bool autoDecompress, HashSet<string>? skip = null)
-    {
-        if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
-        if (skip?.Contains("Accept") != true) headers.SetDefault("Accept", "*/*");
-        if (autoDecompress && skip?.Contains("Accept-Encoding") != true) headers.SetDefault("Accept-Encoding", Decompression.AcceptEncoding);
-    }
-
-    // A request with no headers of its own starts from the same pairs every time (the session's defaults plus
-    // User-Agent, Accept, Accept-Encoding): built once, and each request's collection shares the array, copying
-    // it only if something changes that request's headers. Keyed by the session collection's array, which any
-    // change to the session headers replaces once it is shared.
-    private sealed record DefaultHeaders(KeyValuePair<string, string>[] Session, bool AutoDecompress, KeyValuePair<string, string>[] Items, int Count);
-
-    private DefaultHeaders? _defaultHeaders;
-
-    private HeaderCollection SharedDefaultHeaders(bool autoDecompress)
-    {
-        var session = _headers.Share(out _);
-        var cached = Volatile.Read(ref _defaultHeaders);
-        if (cached is null || !ReferenceEquals(cached.Session, session) || cached.AutoDecompress != autoDecompress)
-        {
-            var built = _headers.Clone(3);
-            AddAutoHeaders(built, autoDecompress, _sessionSkip);
-            cached = new DefaultHeaders(session, autoDecompress, built.Share(out var count), count);
-            Volatile.Write(ref _defaultHeaders, cached);
-        }
-        return HeaderCollection.SharedCopy(cached.Items, cached.Count);
-    }
-
-    internal ClientRequest BuildRequest(string method, Url url, RequestOptions options)
-    {
-        if (options.Data is not null && options.Json is not null)
-            throw new ArgumentException("Data and Json cannot both be set.", nameof(options));
-        if (options.Encoded) url = Url.Parse(url.Source ?? url.ToString(), encoded: true);
-        var full = Url.JoinBase(BaseUrl, url);
-        if (options.Params is not null) full = full.WithQuery(options.Params);
-        var original = full;
-        full = full.WithoutFragment();
-        full.RequireHttp(allowWebSocket: false);
-
-        // No set to build for the usual request that skips nothing of its own (the shared defaults skip the session's).
-        var skip = MergedSkip(options.SkipAutoHeaders);
-        var autoDecompress = options.AutoDecompress ?? SessionOptions.AutoDecompress;
-        HeaderCollection headers;
-        if (options.SkipAutoHeaders is null && options.Headers is null)
-        {
-            headers = SharedDefaultHeaders(autoDecompress);
-        }
-        else
-        {
-            headers = DefaultHeadersWith(options.Headers, extra: 3);
-            AddAutoHeaders(headers, autoDecompress, skip);
-        }
-        var auth = SelectAuth(full, headers, options);
-
-        Payload? body = null;
-        if (options.Json is not null) body = new JsonPayload(_jsonSerialize(options.Json));
-        else if (options.Data is not null) body = Payload.From(options.Data);
-        body = PrepareBody(body, headers, options);
-
-        var timeout = options.Timeout is null ? SessionOptions.Timeout : options.Timeout with { };
-        // URL credentials stay on the URL: the per-hop auth operator turns them into a header and strips them.
-        var request = new ClientRequest(method, full, headers, body)
-        {
-            Timeout = timeout,
-            Tls = options.Tls,
-            Scheduler = options.Scheduler ?? Scheduler,
-            Chunked = options.Chunked,
-            AutoDecompress = autoDecompress,
-            StreamResponse = options.StreamResponse ?? SessionOptions.StreamResponse,
-            MaxBodySize = options.MaxBodySize ?? SessionOptions.MaxBodySize,
-            ReadUntilEof = options.ReadUntilEof,
-            ReadBufferSize = options.ReadBufferSize ?? SessionOptions.ReadBufferSize,
-        };
-        if (!ReferenceEquals(original, full)) request.SetOriginalUrl(original);
-        if (request.MaxBodySize < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), request.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
-        if (skip is not null && skip.Contains("Content-Type")) request.Properties[Http1Exchange.SkipContentType] = true;
-        ApplyProxy(request, options);
-        ApplyBodyOptions(request, options);
-        if (auth is not null) request.Properties[BasicAuthOperator.AuthKey] = auth;
-        if (options.Cookies is not null) request.Properties[CookiesOperator.RequestCookiesKey] = options.Cookies.ToList();
-        if (options.Properties is not null)
-            foreach (var (k, v) in options.Properties) request.Properties[k] = v;
-        return request;
-    }
+    // Per hop, so a redirect to a NO_PROXY host goes direct: the session's proxy, the connector's, then the environment's.
+    private ProxySettings? DefaultProxyFor(Url url) =>
+        SessionOptions.Proxy
+        ?? Connector.DefaultProxy
+        ?? (SessionOptions.TrustEnv ? ProxyEnvironment.For(url, Environment.GetEnvironmentVariable) : null);
 }

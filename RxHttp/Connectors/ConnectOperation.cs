@@ -1,23 +1,22 @@
 using System.Reactive.Concurrency;
-using System.Reactive.Linq;
 
 namespace RxHttp;
 
-/// <summary>A subscriber waiting for a lease: in the FIFO queue at the limit, then opening or taking a connection.</summary>
+/// <summary>One subscription to <see cref="Connect(ConnectionKey)"/>: takes a slot or waits for one, opens or takes idle, and hands the lease over once.</summary>
 public abstract partial class BaseConnector
 {
-    private abstract class Waiter
+    // Cold: each subscription is one ConnectOperation (no closure, delegate or wrapper observer per request).
+    private sealed class ConnectObservable(BaseConnector pool, ConnectionKey key, ClientTimeout? timeout, IScheduler? scheduler) : IObservable<Connection>
     {
-        public ConnectionKey Key { get; init; } = null!;
-        public LinkedListNode<Waiter>? Node { get; set; }
-        // Its key's bucket once it holds a slot (acquired): openings account against it.
-        public HostPool Bucket { get; set; } = null!;
-        public abstract void Grant(Connection c);
-        public abstract void Open();
-        public abstract void Fail(Exception e);
+        public IDisposable Subscribe(IObserver<Connection> observer)
+        {
+            ArgumentNullException.ThrowIfNull(observer);
+            var op = new ConnectOperation(pool, key, timeout, scheduler, observer);
+            op.Start();
+            return op;
+        }
     }
 
-    /// <summary>One subscription to <see cref="Connect(ConnectionKey)"/>: waits, opens or takes idle, and hands the lease over once.</summary>
     private sealed class ConnectOperation : Waiter, IDisposable
     {
         private readonly BaseConnector _pool;
@@ -40,43 +39,31 @@ public abstract partial class BaseConnector
 
         public void Start()
         {
-            Connection? idle = null;
+            Connection? lease = null;
             var open = false;
             List<Connection>? stale = null;
+            bool closed;
             lock (_pool._gate)
             {
-                if (_pool._closed)
+                closed = _pool._closed;
+                if (!closed)
                 {
-                    Fail(new ClientConnectionError("Connector is closed."));
-                    return;
-                }
-                if (_pool.HasCapacity(_pool.Find(Key)) && !_pool.MustQueueBehind(Key))
-                {
-                    Bucket = _pool.BucketFor(Key);
-                    _pool.AddAcquired(Bucket, 1);
-                    idle = _pool.TakeIdle(Bucket, ref stale);
-                    if (idle is not null) _pool._leased.Add(idle);
+                    if (_pool.TryAcquire(Key, Acquire.Newcomer, out var bucket, out lease, out open, ref stale)) Bucket = bucket!;
                     else
                     {
-                        _pool._opening++;
-                        open = true;
+                        Node = _pool._waiters.AddLast(this);
+                        _queued = true;
                     }
                 }
-                else
-                {
-                    Node = _pool._waiters.AddLast(this);
-                    _queued = true;
-                }
+                _pool.AssertInvariants();
+            }
+            if (closed)
+            {
+                Fail(ConnectorClosed()); // outside the gate: the observer is the user's code
+                return;
             }
             if (_queued) ConnectorTrace.Emit(_trace, ConnectorTraceKind.QueuedStart);
-            if (stale is not null) foreach (var s in stale) s.CloseCore();
-            if (idle is not null)
-            {
-                idle = _pool.ReplaceIfStale(Bucket, idle, ref open);
-                if (idle is null && !open) Fail(new ClientConnectionError("Connector is closed."));
-            }
-            if (idle is not null) Grant(idle);
-            else if (open) Open();
+            else Proceed(_pool, lease, open, stale);
             _pool.Publish();
         }
 
@@ -120,7 +107,7 @@ public abstract partial class BaseConnector
             bool closed;
             lock (_pool._gate)
             {
-                _pool._opening--;
+                _pool.AddOpening(Bucket, -1);
                 closed = _pool._closed;
                 if (c is not null && !closed)
                 {
@@ -128,13 +115,14 @@ public abstract partial class BaseConnector
                     _pool._leased.Add(c);
                 }
                 else _pool.Unacquire(Bucket);
+                _pool.AssertInvariants();
             }
             if (c is null || closed)
             {
                 c?.CloseCore();
                 _pool.WakeWaiters();
                 _pool.Publish();
-                if (closed && error is null) error = new ClientConnectionError("Connector is closed.");
+                if (closed && error is null) error = ConnectorClosed();
                 Fail(error!);
                 return;
             }
@@ -161,6 +149,7 @@ public abstract partial class BaseConnector
                     Node = null;
                     wasWaiting = true;
                 }
+                _pool.AssertInvariants();
             }
             Volatile.Read(ref _cts)?.Cancel();
             if (wasWaiting) _pool.Publish();

@@ -2,7 +2,7 @@ using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
 
-namespace RxHttp.Tests;
+namespace RxHttp.Tests.Session;
 
 /// <summary>
 /// The verbs' <see cref="ResponseObservable"/>: its own <c>await</c> and <c>SelectMany</c> must behave exactly like

@@ -4,7 +4,7 @@ using System.Reactive.Threading.Tasks;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
 
-namespace RxHttp.Tests.Pipeline;
+namespace RxHttp.Tests.Session;
 
 /// <summary>
 /// A request subscribed while others of its pool are out starts on the thread pool, so the subscriber (an

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace RxHttp;
+
+/// <summary>The connection's read buffer and its socket reads: one reader at a time, the exchange's and then the body's.</summary>
+public sealed partial class Connection
+{
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    internal ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+    internal int BufferedCount => _end - _start;
+
+    internal void Consume(int count)
+    {
+        Debug.Assert(count >= 0 && count <= _end - _start, $"consumed {count} of {_end - _start} buffered bytes");
+        _start += count;
+        if (_start == _end) _start = _end = 0;
+    }
+
+    internal byte[] TakeBuffered()
+    {
+        var copy = Buffered.ToArray();
+        _start = _end = 0;
+        return copy;
+    }
+
+    // Not async itself: the buffer is prepared synchronously and the read core's task returned, so a response head
+    // resumes one state machine fewer per read.
+    /// <summary>
+    /// Reads more bytes into the buffer, growing it up to <paramref name="maxBuffer"/>; 0 means EOF. With
+    /// <paramref name="awaitingResponse"/> (the first read after a request was written) a lone request on a server
+    /// that has been answering fast polls for the response first (<see cref="PollForResponse"/>).
+    /// </summary>
+    internal ValueTask<int> FillAsync(ReadTimer? timer, CancellationToken ct, int maxBuffer = 1 << 20, bool awaitingResponse = false)
+    {
+        // Nothing was buffered when the read-ahead started (CanReadAhead), so it reads at the buffer's start.
+        if (_readAhead.Pending) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
+        Debug.Assert(0 <= _start && _start <= _end && _end <= _buffer.Length, "buffer window out of range");
+        Debug.Assert(Volatile.Read(ref _state) != 1, "a released (idle) connection is read only through its read-ahead");
+        if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+        {
+            if (_buffer.Length >= maxBuffer) throw new InvalidOperationException("Read buffer limit reached.");
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
+            Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+        if (awaitingResponse && PollForResponse(ct) is var polled and >= 0) return new ValueTask<int>(polled);
+        return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, fill: true, timer, ct);
+    }
+
+    /// <summary>Reads straight into <paramref name="destination"/>, bypassing the buffer (large bodies).</summary>
+    internal ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct) =>
+        _readAhead.Pending ? ReadAheadIntoAsync(destination, timer, ct) : ReadCoreAsync(destination, readAhead: false, fill: false, timer, ct);
+
+    // The exchange reads the head (FillAsync) first, so a body read never meets a pending read-ahead; kept correct
+    // all the same, since a second read on the socket would take the first one's bytes.
+    private async ValueTask<int> ReadAheadIntoAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)
+    {
+        var n = await FillAsync(timer, ct).ConfigureAwait(false);
+        var k = Math.Min(n, destination.Length);
+        Buffered[..k].CopyTo(destination.Span);
+        Consume(k);
+        return k;
+    }
+
+    /// <summary>
+    /// One socket read under the SockRead timer, with errors mapped to the client's: a new read into
+    /// <paramref name="destination"/>, or (<paramref name="readAhead"/>) the one TryStartReadAhead left waiting.
+    /// With <paramref name="fill"/> the bytes were read into the buffer's free end, which then grows by them.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, bool fill, ReadTimer? timer, CancellationToken ct)
+    {
+        EnterRead();
+        timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
+        // The read-ahead started without the request's token: cancelling aborts the connection, which ends it.
+        var registration = default(CancellationTokenRegistration);
+        if (readAhead && ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);
+        try
+        {
+            var n = await (readAhead ? _readAhead.Take() : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
+            if (fill) _end += n;
+            return n;
+        }
+        catch (Exception) when (readAhead && ct.IsCancellationRequested)
+        {
+            // Before the abort reason: that abort was the cancellation itself.
+            throw new OperationCanceledException(ct);
+        }
+        catch (Exception e) when (AbortReason is { } reason)
+        {
+            throw Wrap(reason, e);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
+        }
+        finally
+        {
+            if (readAhead)
+            {
+                _readAhead.End();
+                registration.Dispose();
+            }
+            timer?.Disarm();
+            ExitRead();
+        }
+    }
+
+#if DEBUG
+    private int _readers; // reads in progress: at most one
+#endif
+
+    // One reader at a time: a second read on the socket would take the first one's bytes, and both move the window.
+    [Conditional("DEBUG")]
+    private void EnterRead()
+    {
+#if DEBUG
+        Debug.Assert(Interlocked.Increment(ref _readers) == 1, "two reads at once on one connection");
+#endif
+    }
+
+    [Conditional("DEBUG")]
+    private void ExitRead()
+    {
+#if DEBUG
+        Interlocked.Decrement(ref _readers);
+#endif
+    }
+}

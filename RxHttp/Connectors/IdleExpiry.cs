@@ -1,0 +1,43 @@
+using RxHttp.Transport;
+
+namespace RxHttp;
+
+/// <summary>Keep-alive expiry: an idle connection is closed once it has been idle for the keep-alive timeout.</summary>
+public abstract partial class BaseConnector
+{
+    // Under the gate, as the connection goes idle. The shorter of ours and the server's Keep-Alive timeout applies.
+    private void ScheduleIdleExpiry(Connection c)
+    {
+        var keep = Options.KeepaliveTimeout;
+        if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
+        if (keep is null) return;
+        // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
+        var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
+        // One expiry object per connection, rescheduled on every release instead of a new wheel entry each time.
+        var expiry = c.IdleExpiry as IdleExpiryTimer ?? new IdleExpiryTimer(this, c);
+        c.IdleExpiry = expiry;
+        TimerWheel.For(_scheduler).Schedule(due, expiry);
+        c.IdleTimer = expiry;
+    }
+
+    private sealed class IdleExpiryTimer(BaseConnector pool, Connection connection) : TimerWheel.Timer, IDisposable
+    {
+        protected internal override void Run() => pool.ExpireIdle(connection);
+
+        public void Dispose() => Cancel();
+    }
+
+    private void ExpireIdle(Connection c)
+    {
+        lock (_gate)
+        {
+            var bucket = c.Bucket!;
+            if (!bucket.Idle.Remove(c)) return;
+            _idleCount--;
+            DropIfEmpty(bucket);
+            AssertInvariants();
+        }
+        c.CloseCore();
+        Publish();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using RxHttp.Http1;
+
+namespace RxHttp;
+
+/// <summary>What went out in the head: the request as sent, and how its body is framed (and whether it waits for 100).</summary>
+internal readonly record struct SentRequest(RequestInfo Info, RequestFraming Framing);
+
+/// <summary>
+/// The writing half of an exchange: builds the head from the request and its <see cref="RequestFraming"/>, and sends
+/// it with the body (through <see cref="ConnectionPayloadWriter"/>), or alone when the body waits for 100 Continue.
+/// </summary>
+internal static class RequestSender
+{
+    /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<SentRequest> SendAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
+    {
+        var body = request.Body;
+        var framing = RequestFraming.Decide(request.Method, request.Headers, body is not null, body?.Length, body is BytesPayload, request.Chunked,
+            body is not null && request.Plan.Expect100, connection.Key.IsAbsoluteForm);
+        var writer = connection.Writer;
+        writer.Clear();
+        var sent = new SentRequest(WriteHead(writer, request, connection.Key, framing), framing);
+        switch (framing.Send)
+        {
+            case RequestSend.HeadOnly:
+                await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+                tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
+                break;
+            case RequestSend.HeadWithBody:
+                var data = ((BytesPayload)body!).Data;
+                data.Span.CopyTo(writer.GetSpan(data.Length));
+                writer.Advance(data.Length);
+                await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+                tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
+                if (data.Length > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: data.Length);
+                Progress(request)?.OnNext(new TransferProgress(data.Length, data.Length));
+                break;
+            default:
+                await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
+                break;
+        }
+        return sent;
+    }
+
+    /// <summary>
+    /// Writes the body framed as <paramref name="sent"/> says: behind a head still in the connection's writer, or
+    /// (<paramref name="headSent"/>) after the server's 100 Continue.
+    /// </summary>
+    public static async Task SendBodyAsync(Connection connection, ClientRequest request, SentRequest sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
+    {
+        if (headSent) connection.Writer.Clear();
+        Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
+        Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
+        var bodyWriter = new ConnectionPayloadWriter(connection, sent.Framing.Body == RequestBodyFraming.Chunked, connection.Writer,
+            sent.Framing.DeclaredLength, Progress(request), headSent, onHead, onChunk);
+        await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
+        await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the head into <paramref name="writer"/>; returns the request as sent.</summary>
+    private static RequestInfo WriteHead(PooledBufferWriter writer, ClientRequest request, ConnectionKey key, in RequestFraming framing)
+    {
+        var host = request.Headers.Get("Host") ?? request.Url.HostHeader;
+        if (framing.HeadersAsGiven)
+        {
+            // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
+            // them rather than a copy (the usual GET).
+            HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
+            return new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
+        }
+
+        var headers = HeaderCollection.HostFirst(host, request.Headers.Span, extra: 2);
+        if (request.Body?.ContentType is { } type && !headers.Contains("Content-Type") && !request.Plan.SkipContentType) headers.AddUnchecked("Content-Type", type);
+        framing.ApplyTo(headers);
+
+        // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
+        var target = request.Url.PathAndQuery;
+        if (framing.AbsoluteForm)
+        {
+            target = request.Url.ToString();
+            foreach (var (name, value) in key.ProxyHeaderPairs())
+                if (!headers.Contains(name)) headers.AddUnchecked(name, value);
+            if (key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
+        }
+
+        HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
+        return new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl };
+    }
+
+    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
+        request.Plan.UploadProgress;
+}

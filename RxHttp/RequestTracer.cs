@@ -1,0 +1,58 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Subjects;
+
+namespace RxHttp;
+
+/// <summary>
+/// The one place a request reports what happens to it: its events go to the session's trace subject (while someone
+/// subscribes) and to its <see cref="RequestTelemetry"/> (spans and metrics, while something listens); the logging
+/// of RxHttp.Extensions.DependencyInjection reads the trace stream. Cheap when nobody listens.
+/// </summary>
+internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id, RequestTelemetry? telemetry = null)
+{
+    private ClientRequest? _hop;
+
+    public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
+
+    /// <summary>
+    /// A hop begins: its span and metrics start (the span's context is injected into a copy of the request, which
+    /// is what is sent), then RequestStart is reported with the headers as they will go out.
+    /// </summary>
+    public HopTelemetry? StartHop(ref ClientRequest request)
+    {
+        var hop = telemetry?.StartHop(ref request);
+        Hop(request);
+        Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
+        return hop;
+    }
+
+    public void Emit(TraceEventKind kind, ClientRequest? request = null, ClientResponse? response = null, Exception? error = null, int? chunk = null, HeaderCollection? headers = null)
+    {
+        if (!listening()) return;
+        var hop = request ?? Volatile.Read(ref _hop);
+        if (hop is null) return;
+        sink.OnNext(new TraceEvent(kind, id, scheduler.Now, hop.Method, hop.Url)
+        {
+            Response = response, Exception = error, ChunkLength = chunk, Headers = headers,
+        });
+    }
+
+    public void OnConnector(ConnectorTraceKind kind)
+    {
+        telemetry?.OnConnector(kind, Volatile.Read(ref _hop));
+        Emit(ToTraceKind(kind));
+    }
+
+    private static TraceEventKind ToTraceKind(ConnectorTraceKind kind) => kind switch
+    {
+        ConnectorTraceKind.QueuedStart => TraceEventKind.ConnectionQueuedStart,
+        ConnectorTraceKind.QueuedEnd => TraceEventKind.ConnectionQueuedEnd,
+        ConnectorTraceKind.CreateStart => TraceEventKind.ConnectionCreateStart,
+        ConnectorTraceKind.CreateEnd => TraceEventKind.ConnectionCreateEnd,
+        ConnectorTraceKind.Reuse => TraceEventKind.ConnectionReuseconn,
+        ConnectorTraceKind.DnsResolveHostStart => TraceEventKind.DnsResolveHostStart,
+        ConnectorTraceKind.DnsResolveHostEnd => TraceEventKind.DnsResolveHostEnd,
+        ConnectorTraceKind.DnsCacheHit => TraceEventKind.DnsCacheHit,
+        _ => TraceEventKind.DnsCacheMiss,
+    };
+}
