@@ -90,7 +90,7 @@ internal static class AllocationProfile
         return 0;
     }
 
-    private sealed class AllocListener : EventListener
+    internal sealed class AllocListener : EventListener
     {
         public ConcurrentDictionary<string, long> Bytes { get; } = new();
 

@@ -33,6 +33,14 @@ internal static class DownloadVariants
                 var r = await session.Get(url);
                 return await r.Content.Aggregate(0L, (s, c) => s + c.Length);
             }),
+            ("RxHttp Content chunk sizes", async () =>
+            {
+                // How many chunks a read fills (a short read costs a second, exact array and a copy).
+                var r = await session.Get(url);
+                var (total, chunks, full) = await r.Content.Aggregate((0L, 0, 0), (s, c) => (s.Item1 + c.Length, s.Item2 + 1, s.Item3 + (c.Length == 65536 ? 1 : 0)));
+                Console.WriteLine($"    {chunks} chunks, {full} of 64 KiB, mean {total / Math.Max(chunks, 1)} B");
+                return total;
+            }),
             ("RxHttp BorrowedContent observable", async () =>
             {
                 var r = await session.Get(url);

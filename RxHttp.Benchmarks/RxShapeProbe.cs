@@ -27,21 +27,41 @@ internal static class RxShapeProbe
             await using var _ = f;
             return await AlternateAsync([new("RxHttp", f.RxSequentialAsync), new("HttpClient", f.HcSequentialAsync)], rounds, slice);
         }
+        // --body read|text|json: what each request of the Merge and worker sides reads.
+        var body = Enum.Parse<ShapeClients.Body>(Arg("--body", "read"), ignoreCase: true);
         var sides = new List<Measurement>
         {
-            Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
+            Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, body)),
             Measurement.Counted("RxHttp Merge(64) inline", async n =>
             {
                 // The same with every subscription started inline, as before DeferredStart.
                 ResponseObservable.AlwaysInline = true;
-                try { return await c.RxMergeAsync(n, ShapeClients.Body.Read); }
+                try { return await c.RxMergeAsync(n, body); }
                 finally { ResponseObservable.AlwaysInline = false; }
             }),
-            new("RxHttp 64 workers", s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
-            new("HttpClient 64 workers", s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
-            Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
+            new("RxHttp 64 workers", s => c.RxWorkersAsync(s, body)),
+            new("HttpClient 64 workers", s => c.HcWorkersAsync(s, body)),
+            Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, body)),
         };
         if (Arg("--only", "") == "merge") sides = sides.Take(1).ToList();
+        // --side NAME: that side alone, to run under perf or dotnet-trace.
+        if (Arg("--side", "") is { Length: > 0 } side) sides = sides.Where(s => s.Name.Equals(side, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (args.Contains("--allocs"))
+        {
+            // What each side allocates, by type (sampled GC AllocationTick events, about one per 100 KB).
+            foreach (var s in sides) await s.Run(slice);
+            foreach (var s in sides)
+            {
+                using var listener = new AllocationProfile.AllocListener();
+                var sw = Stopwatch.StartNew();
+                var n = await s.Run(slice) * sw.Elapsed.TotalSeconds;
+                listener.Dispose();
+                Console.WriteLine($"{s.Name}: {listener.Bytes.Values.Sum() / n:0} B/req sampled");
+                foreach (var (type, bytes) in listener.Bytes.OrderByDescending(kv => kv.Value).Take(14))
+                    Console.WriteLine($"   ~{bytes / n,7:0} B/req  {type}");
+            }
+            return 0;
+        }
         await AlternateAsync(sides, rounds, slice);
         // Where Merge's time goes: how long the inner subscriptions (run under Merge's gate) take, per request and
         // as a share of the wall time.
@@ -62,6 +82,7 @@ internal static class RxShapeProbe
     {
         foreach (var s in sides) await s.Run(slice / 2);
         var rates = sides.ToDictionary(s => s, _ => new List<double>());
+        var cpus = sides.ToDictionary(s => s, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
         {
             foreach (var side in round % 2 == 0 ? sides : Enumerable.Reverse(sides))
@@ -70,16 +91,33 @@ internal static class RxShapeProbe
                 var cpu0 = process.TotalProcessorTime;
                 var items0 = ThreadPool.CompletedWorkItemCount;
                 var locks0 = Monitor.LockContentionCount;
+                var switches0 = ContextSwitches();
+                var bytes0 = GC.GetTotalAllocatedBytes();
                 var sw = Stopwatch.StartNew();
                 var rate = await side.Run(slice);
                 process.Refresh();
                 var n = rate * sw.Elapsed.TotalSeconds;
                 rates[side].Add(rate);
+                cpus[side].Add((process.TotalProcessorTime - cpu0).TotalMicroseconds / n);
                 Console.WriteLine($"{side.Name,-24} {rate,8:0} req/s  {(process.TotalProcessorTime - cpu0).TotalMicroseconds / n,6:0.0} µs CPU/req  " +
-                                  $"{(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req  {(Monitor.LockContentionCount - locks0) / n:0.000} lock contentions/req");
+                                  $"{(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req  {(Monitor.LockContentionCount - locks0) / n:0.000} lock contentions/req  " +
+                                  $"{(ContextSwitches() - switches0) / n:0.00} context switches/req  {(GC.GetTotalAllocatedBytes() - bytes0) / n:0} B/req");
             }
         }
-        foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last");
+        foreach (var side in sides) Console.WriteLine($"{side.Name,-24} median {Stats.Median(rates[side]),8:0} req/s, {Stats.Median(rates[side]) / Stats.Median(rates[sides[^1]]):0.00} × the last, median {Stats.Median(cpus[side]):0.0} µs CPU/req");
         return 0;
     }
+
+    // getrusage(RUSAGE_SELF): voluntary + involuntary context switches of every thread of the process, the exited
+    // ones included (ru_nvcsw and ru_nivcsw are the 13th and 14th longs after the two timevals).
+    private static long ContextSwitches()
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        var usage = new long[18];
+        if (GetRUsage(0, usage) != 0) return 0;
+        return usage[16] + usage[17];
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRUsage(int who, [System.Runtime.InteropServices.Out] long[] usage);
 }

@@ -27,33 +27,23 @@ public class ReadAllTests
     private static byte[] ContentLengthResponse() =>
         Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Size}\r\n\r\n").Concat(Body).ToArray();
 
-    private static byte[] ChunkedResponse()
-    {
-        var ms = new MemoryStream();
-        ms.Write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"u8);
-        for (var at = 0; at < Size; at += 100_000)
-        {
-            var n = Math.Min(100_000, Size - at);
-            ms.Write(Encoding.ASCII.GetBytes(n.ToString("x") + "\r\n"));
-            ms.Write(Body, at, n);
-            ms.Write("\r\n"u8);
-        }
-        ms.Write("0\r\n\r\n"u8);
-        return ms.ToArray();
-    }
+    private static byte[] ChunkedResponse() => ChunkedOf(Body, contentType: null);
 
     // The process's allocations while reading the body, after a first request warmed the path up. The slack covers
     // the request, the response object and whatever else the process allocates meanwhile: far less than a second copy.
-    private static async Task<(byte[] Bytes, long Allocated, ClientResponse Response)> ReadMeasured(string response)
+    private static Task<(byte[] Bytes, long Allocated, ClientResponse Response)> ReadMeasured(string response) =>
+        Measured(response == "length" ? ContentLengthResponse() : ChunkedResponse(), r => r.Read());
+
+    private static async Task<(T Result, long Allocated, ClientResponse Response)> Measured<T>(byte[] response, Func<ClientResponse, IObservable<T>> read)
     {
-        await using var server = Serve(response == "length" ? ContentLengthResponse() : ChunkedResponse());
+        await using var server = Serve(response);
         using var session = new ClientSession();
-        await session.Get(server.Url()).SelectMany(r => r.Read());
+        await session.Get(server.Url()).SelectMany(read);
         var r = await session.Get(server.Url());
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        var bytes = await r.Read();
+        var result = await read(r);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        return (bytes, allocated, r);
+        return (result, allocated, r);
     }
 
     [Test]
@@ -119,5 +109,46 @@ public class ReadAllTests
         using var session = new ClientSession();
         var bytes = await session.Get(server.Url()).SelectMany(r => r.Read());
         Assert.That(bytes, Is.Empty);
+    }
+
+    // 'é' then 'a': three bytes a piece, so the pooled segments' boundaries (64 KiB, then 192 KiB...) fall inside an 'é'.
+    private static readonly byte[] SplitTextBody = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("éa", Size / 3)));
+
+    private static byte[] ChunkedOf(byte[] body, string? contentType)
+    {
+        var ms = new MemoryStream();
+        var type = contentType is null ? "" : $"Content-Type: {contentType}\r\n";
+        ms.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\n{type}Transfer-Encoding: chunked\r\n\r\n"));
+        for (var at = 0; at < body.Length; at += 100_000)
+        {
+            var n = Math.Min(100_000, body.Length - at);
+            ms.Write(Encoding.ASCII.GetBytes(n.ToString("x") + "\r\n"));
+            ms.Write(body, at, n);
+            ms.Write("\r\n"u8);
+        }
+        ms.Write("0\r\n\r\n"u8);
+        return ms.ToArray();
+    }
+
+    [Test]
+    public async Task Text_of_a_chunked_utf8_body_is_decoded_from_the_pooled_segments_across_their_boundaries()
+    {
+        var (text, allocated, r) = await Measured(ChunkedOf(SplitTextBody, "text/plain; charset=utf-8"), r => r.Text());
+        Assert.That(text, Is.EqualTo(Encoding.UTF8.GetString(SplitTextBody)), "characters split between two segments decode whole");
+        Assert.That(r.HoldsBodyBytes, Is.False, "no array of the body's length");
+        // The string (two bytes a character, two characters in three bytes) and no array of the body besides.
+        Assert.That(allocated, Is.LessThan(text.Length * 2L + Size / 2), "the string and pooled segments only");
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(SplitTextBody), Is.True, "Read() after Text() gives the bytes back exactly");
+    }
+
+    [Test]
+    public async Task Text_of_a_chunked_body_that_is_not_utf8_fails_and_keeps_its_bytes_for_Read()
+    {
+        await using var server = Serve(ChunkedOf(Body, "text/plain"));
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url());
+        Assert.ThrowsAsync<TextDecodeError>(async () => await r.Text(), "strict UTF-8, as for a body of known length");
+        Assert.That(r.HoldsBodyBytes, Is.True);
+        Assert.That((await r.Read()).AsSpan().SequenceEqual(Body), Is.True, "the invalid bytes, not their replacement characters");
     }
 }

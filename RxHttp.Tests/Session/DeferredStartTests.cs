@@ -179,4 +179,96 @@ public class DeferredStartTests
         Assert.That(inline.Take(bound), Is.All.True, "up to the bound each level starts inside its parent's Subscribe");
         Assert.That(inline[bound], Is.False, "the next starts on the thread pool, with a fresh stack");
     }
+
+    // ---- requests subscribed inside one of RxHttp's completions start on that thread once it returns ----
+
+    private static void OnOwnThread(Action body)
+    {
+        // Not a pool thread: a start that runs here can only have come from the scope, never from the thread pool.
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try { body(); }
+            catch (Exception e) { failure = e; }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw new AssertionException("the thread failed", failure);
+    }
+
+    [Test]
+    public async Task A_request_subscribed_inside_a_completion_scope_starts_on_that_thread_when_the_scope_ends()
+    {
+        var starts = new List<(int Thread, bool InsideSubscribe, bool InScope)>();
+        Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> probe = (request, next) =>
+        {
+            if (request.Url.Path.EndsWith("/hello", StringComparison.Ordinal))
+                lock (starts) starts.Add((Environment.CurrentManagedThreadId, _inSubscribe, CompletionScope.Active));
+            return next(request);
+        };
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = [probe] });
+        using var held = await HoldOneRequestOut(session);
+        const int count = 20;
+        var texts = new List<Task<string>>();
+        var thread = 0;
+        var startedWhenTheScopeEnded = 0;
+        OnOwnThread(() =>
+        {
+            thread = Environment.CurrentManagedThreadId;
+            for (var i = 0; i < count; i++)
+            {
+                var text = new AsyncSubject<string>();
+                using (CompletionScope.Enter()) SubscribeMarked(session.Get("hello").SelectMany(r => r.Text()), text);
+                lock (starts) if (starts.Count == i + 1) startedWhenTheScopeEnded++;
+                texts.Add(text.ToTask());
+            }
+        });
+        Assert.That(await Task.WhenAll(texts), Is.All.EqualTo(KestrelServer.Hello));
+        Assert.That(starts, Has.Count.EqualTo(count).And.None.Matches<(int Thread, bool InsideSubscribe, bool InScope)>(s => s.InsideSubscribe));
+        // The thread pool gets every start as well and may take one first; the scope's thread takes nearly all.
+        Assert.That(starts.Count(s => s.Thread == thread), Is.GreaterThan(0), "requests started on the scope's own thread, as it ended");
+        Assert.That(startedWhenTheScopeEnded, Is.GreaterThan(0), "the scope's end started the request before returning");
+    }
+
+    [Test]
+    public async Task A_completion_that_blocks_on_the_request_it_subscribed_still_gets_its_response()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        using var held = await HoldOneRequestOut(session);
+        string? text = null;
+        OnOwnThread(() =>
+        {
+            using (CompletionScope.Enter())
+            {
+                // A synchronous wait inside an observer: the scope cannot end before the response, so the thread
+                // pool has to start the request.
+                using var done = new ManualResetEventSlim();
+                using var subscription = session.Get("hello").SelectMany(r => r.Text()).Subscribe(t => text = t, _ => done.Set(), done.Set);
+                Assert.That(done.Wait(TimeSpan.FromSeconds(30)), Is.True, "the request started although its subscriber's thread was blocked");
+            }
+        });
+        Assert.That(text, Is.EqualTo(KestrelServer.Hello));
+    }
+
+    [Test]
+    public async Task Merge_starts_the_next_request_inside_the_previous_ones_completion()
+    {
+        // Plain session (the direct path): the trace reports each start on its starting thread.
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 5 }) });
+        // One request held out: every request is subscribed beside another, none starts inline.
+        using var held = await HoldOneRequestOut(session);
+        var inScope = 0;
+        var starts = 0;
+        using var trace = session.Trace.Where(e => e.Kind == TraceEventKind.RequestStart).Subscribe(_ =>
+        {
+            Interlocked.Increment(ref starts);
+            if (CompletionScope.Active) Interlocked.Increment(ref inScope);
+        });
+        var texts = await Observable.Range(0, 100).Select(_ => session.Get("hello").SelectMany(r => r.Text())).Merge(4).ToList();
+        Assert.That(texts, Has.Count.EqualTo(100).And.All.EqualTo(KestrelServer.Hello));
+        Assert.That(starts, Is.EqualTo(100));
+        // The first four start from the thread pool (subscribed by the caller, no completion yet); the others from a
+        // completion, after Merge's OnCompleted returned, unless the thread pool took one first.
+        Assert.That(inScope, Is.GreaterThan(0), "requests Merge subscribed from a completion started as that completion returned");
+    }
 }

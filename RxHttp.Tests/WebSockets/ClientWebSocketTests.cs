@@ -226,4 +226,20 @@ public class ClientWebSocketTests
         Assert.That(notes.Last().Kind, Is.EqualTo(System.Reactive.NotificationKind.OnCompleted));
         Assert.That(notes[^2].Value!.Type, Is.EqualTo(WsMsgType.Closed));
     }
+
+    [Test]
+    public async Task The_session_forgets_a_websocket_once_it_is_closed_and_closes_the_others_at_its_end()
+    {
+        var session = new ClientSession();
+        var sockets = new List<ClientWebSocket>();
+        for (var i = 0; i < 3; i++) sockets.Add(await session.WsConnectAsync(WsUrl("ws/echo")));
+        Assert.That(session.TrackedWebSockets, Is.EqualTo(3));
+        await sockets[0].Close();
+        await sockets[1].Close();
+        await Wait.Until(() => session.TrackedWebSockets == 1, what: "the closed websockets to leave the session's set");
+        session.Close();
+        await sockets[2].WhenClosed.LastOrDefaultAsync().ToTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(sockets[2].Closed, Is.True);
+        Assert.That(session.TrackedWebSockets, Is.EqualTo(0));
+    }
 }

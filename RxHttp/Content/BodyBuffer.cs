@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 
 namespace RxHttp;
 
@@ -16,10 +17,18 @@ internal static class BodyBuffer
     /// Reads through <paramref name="read"/> (at most <paramref name="maxRead"/> bytes a call) until it returns 0; more
     /// than <paramref name="limit"/> bytes (0: no limit) fails with <see cref="ClientPayloadTooLargeError"/>.
     /// </summary>
-    public static async ValueTask<byte[]> ReadToEndAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, long limit, int maxRead, CancellationToken ct)
+    public static ValueTask<byte[]> ReadToEndAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, long limit, int maxRead, CancellationToken ct) =>
+        ReadToEndAsync(read, limit, maxRead, static body => body.ToArray(), ct);
+
+    /// <summary>
+    /// As <see cref="ReadToEndAsync(Func{Memory{byte}, CancellationToken, ValueTask{int}}, long, int, CancellationToken)"/>,
+    /// handing the bytes read to <paramref name="finish"/> while the pooled segments still hold them (a string
+    /// decoded straight from them needs no array of the body).
+    /// </summary>
+    public static async ValueTask<T> ReadToEndAsync<T>(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, long limit, int maxRead, Func<Segments, T> finish, CancellationToken ct)
     {
         var segments = new List<(byte[] Array, int Count)>();
-        var current = ArrayPool<byte>.Shared.Rent(FirstSegment);
+        byte[]? current = ArrayPool<byte>.Shared.Rent(FirstSegment);
         var filled = 0;
         long total = 0;
         try
@@ -29,8 +38,7 @@ internal static class BodyBuffer
                 if (filled == current.Length)
                 {
                     segments.Add((current, filled));
-                    var next = ArrayPool<byte>.Shared.Rent(Math.Min(LargestSegment, current.Length * 2));
-                    current = next;
+                    current = ArrayPool<byte>.Shared.Rent(Math.Min(LargestSegment, current.Length * 2));
                     filled = 0;
                 }
                 var n = await read(current.AsMemory(filled, Math.Min(current.Length - filled, maxRead)), ct).ConfigureAwait(false);
@@ -40,21 +48,76 @@ internal static class BodyBuffer
                 BodySizeLimit.CheckCount(limit, total);
                 if (total > Array.MaxLength) throw new ClientPayloadTooLargeError(Array.MaxLength);
             }
-            if (total == 0) return Array.Empty<byte>();
-            var result = GC.AllocateUninitializedArray<byte>((int)total);
-            var at = 0;
-            foreach (var (array, count) in segments)
-            {
-                array.AsSpan(0, count).CopyTo(result.AsSpan(at));
-                at += count;
-            }
-            current.AsSpan(0, filled).CopyTo(result.AsSpan(at));
-            return result;
+            segments.Add((current, filled));
+            current = null; // returned with the segments
+            return finish(new Segments(segments, (int)total));
         }
         finally
         {
             foreach (var (array, _) in segments) ArrayPool<byte>.Shared.Return(array);
-            ArrayPool<byte>.Shared.Return(current);
+            if (current is not null) ArrayPool<byte>.Shared.Return(current);
         }
     }
+
+    /// <summary>A body read to its end into pooled segments, valid only inside the finishing callback.</summary>
+    public readonly struct Segments(List<(byte[] Array, int Count)> parts, int length)
+    {
+        /// <summary>The body's length.</summary>
+        public int Length => length;
+
+        /// <summary>The body in one exact array.</summary>
+        public byte[] ToArray()
+        {
+            if (length == 0) return Array.Empty<byte>();
+            var result = GC.AllocateUninitializedArray<byte>(length);
+            var at = 0;
+            foreach (var (array, count) in parts)
+            {
+                array.AsSpan(0, count).CopyTo(result.AsSpan(at));
+                at += count;
+            }
+            return result;
+        }
+
+        /// <summary>
+        /// The body decoded as strict UTF-8 straight from the segments (one string, no array of the body); null when it
+        /// is not valid UTF-8. A BOM is kept, as <c>Encoding.UTF8.GetString</c> keeps it.
+        /// </summary>
+        public string? TryUtf8()
+        {
+            var decoder = StrictUtf8.GetDecoder();
+            try
+            {
+                // Counted by decoding into a small scratch buffer: a decoder only carries a sequence split between two
+                // segments across calls that convert, not across GetCharCount calls.
+                Span<char> scratch = stackalloc char[1024];
+                long chars = 0;
+                for (var i = 0; i < parts.Count; i++)
+                {
+                    ReadOnlySpan<byte> bytes = parts[i].Array.AsSpan(0, parts[i].Count);
+                    bool completed;
+                    do
+                    {
+                        decoder.Convert(bytes, scratch, flush: i == parts.Count - 1, out var used, out var produced, out completed);
+                        chars += produced;
+                        bytes = bytes[used..];
+                    }
+                    while (!completed);
+                }
+                decoder.Reset();
+                return string.Create((int)chars, (Parts: parts, Decoder: decoder), static (span, s) =>
+                {
+                    var at = 0;
+                    for (var i = 0; i < s.Parts.Count; i++)
+                        at += s.Decoder.GetChars(s.Parts[i].Array.AsSpan(0, s.Parts[i].Count), span[at..], flush: i == s.Parts.Count - 1);
+                });
+            }
+            catch (DecoderFallbackException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

@@ -22,9 +22,35 @@ public sealed partial class ClientResponse
     {
         if (encoding is null ? DeclaredEncoding() is not (null or UTF8Encoding) : encoding is not UTF8Encoding) return null;
         if (_extras?.CachedText is { } cached) return new ValueTask<string>(cached);
-        if (_cached is not null || Decoded is not null || _body is not { IsDone: false, RemainingLength: { } len } || len is < LargeTextMin or > int.MaxValue)
-            return null;
+        if (_cached is not null || Decoded is not null || _body is not { IsDone: false } body) return null;
+        if (body.RemainingLength is not { } len) return ReadUnknownLengthTextAsync(encoding, ct);
+        if (len is < LargeTextMin or > int.MaxValue) return null;
         return ReadLargeTextAsync(encoding, (int)len, ct);
+    }
+
+    // A chunked (or until-close) body: read into pooled segments and decoded straight from them, so the string is
+    // the only allocation of the body's size (before, an exact array of the body, kept, and the string; the array
+    // on the large object heap too, which brings full collections sooner).
+    private async ValueTask<string> ReadUnknownLengthTextAsync(Encoding? encoding, CancellationToken ct)
+    {
+        BeginConsume();
+        try
+        {
+            var (text, bytes) = await BodyBuffer.ReadToEndAsync(ReadAsync, MaxBodySize, int.MaxValue,
+                static body => body.TryUtf8() is { } t ? (t, (byte[]?)null) : (null, body.ToArray()), ct).ConfigureAwait(false);
+            if (text is not null)
+            {
+                GetExtras().CachedText = text;
+                return text;
+            }
+            _cached = bytes!;
+            return encoding is null ? DecodeText(_cached) : encoding.GetString(_cached);
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
     }
 
     private async ValueTask<string> ReadLargeTextAsync(Encoding? encoding, int length, CancellationToken ct)

@@ -46,7 +46,7 @@ internal static class RxAsync
         public IDisposable Subscribe(IObserver<T> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
-            var sink = new FromAsyncSink<T>(observer, orphan, CtsCache.Rent());
+            var sink = new FromAsyncSink<T>(observer, orphan, CtsCache.Rent(), completion: true);
             Task<T> task;
             try
             {
@@ -63,7 +63,9 @@ internal static class RxAsync
 
     // One object per subscription is the whole state: it is the continuation's state and the subscription's
     // disposable, instead of a closure, a delegate and an anonymous disposable per request.
-    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan, CancellationTokenSource cts) : IDisposable
+    // Completion: whether OnDone marks a CompletionScope. Only where the task ends an async method of RxHttp's own
+    // (an exchange, a body read), which holds no lock as it ends; a websocket's receive may be completed elsewhere.
+    private sealed class FromAsyncSink<T>(IObserver<T> observer, Action<T>? orphan, CancellationTokenSource cts, bool completion = false) : IDisposable
     {
         private readonly CancellationTokenSource _cts = cts;
         private int _state; // 0 running, 1 disposed (cancelled), 2 finished
@@ -94,6 +96,8 @@ internal static class RxAsync
 
         public void OnDone(Task<T> t)
         {
+            // A body or response that arrived asynchronously: requests subscribed from its observers start once this returns.
+            using var scope = completion ? CompletionScope.Enter() : default;
             if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
             {
                 if (t.IsCompletedSuccessfully) orphan?.Invoke(t.Result);
@@ -154,7 +158,7 @@ internal static class RxAsync
                 observer.OnCompleted();
                 return Disposable.Empty;
             }
-            var sink = new FromAsyncSink<T>(observer, null, cts);
+            var sink = new FromAsyncSink<T>(observer, null, cts, completion: true);
             pending.AsTask().ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), sink,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return sink;

@@ -172,6 +172,8 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
 
     private void OnPending()
     {
+        // The exchange's completion, on a pool or socket thread: requests Merge subscribes from here start once it returns.
+        using var scope = CompletionScope.Enter();
         var pending = _pending;
         _pending = default;
         Complete(_pendingHop, pending);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
@@ -232,9 +233,29 @@ public sealed partial class ClientSession
         var stream = connection.Detach();
         var ws = new ClientWebSocket(target, stream, socket, leftover, protocol, deflate, head.Status, responseHeaders, options,
             scheduler, Connector.Options.TimeoutCeilThreshold, _jsonSerialize) { JsonOptions = SessionOptions.JsonOptions ?? JsonDefaults.Web };
-        // The session's end closes its websockets, as closing aiohttp's connector does.
-        var closing = WhenClosed.Subscribe(_ => ws.Abort());
-        ws.WhenClosed.Subscribe(_ => { }, closing.Dispose);
+        Track(ws);
         return ws;
+    }
+
+    // The session's open websockets, which its end closes, as closing aiohttp's connector does. A set rather than a
+    // subscription to WhenClosed each: Rx subjects copy their observer array on every subscribe and unsubscribe, which
+    // with thousands of open websockets made each connect and close cost time in proportion to their number.
+    private readonly ConcurrentDictionary<ClientWebSocket, byte> _websockets = new();
+
+    private void Track(ClientWebSocket ws)
+    {
+        _websockets.TryAdd(ws, 0);
+        ws.WhenClosed.Subscribe(_ => { }, () => _websockets.TryRemove(ws, out _));
+        // A Close running meanwhile either saw it in the set or is seen here.
+        Interlocked.MemoryBarrier();
+        if (Closed) ws.Abort();
+    }
+
+    /// <summary>How many websockets the session will close at its end (tests).</summary>
+    internal int TrackedWebSockets => _websockets.Count;
+
+    private void AbortWebSockets()
+    {
+        foreach (var ws in _websockets.Keys) ws.Abort();
     }
 }

@@ -123,6 +123,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _isClosed, 1) != 0) return;
         if (SessionOptions.ConnectorOwner) Connector.Close();
+        AbortWebSockets();
         _closed.OnNext(Unit.Default);
         _closed.OnCompleted();
         _trace.OnCompleted();
