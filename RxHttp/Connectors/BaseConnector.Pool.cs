@@ -43,17 +43,24 @@ public abstract partial class BaseConnector
             }
             else
             {
-                handTo = DequeueWaiterFor(c.Key);
-                if (handTo is null)
+                var next = FirstWaiterFor(c.Key);
+                if (next is null)
                 {
                     AddAcquired(bucket, -1);
                     AddIdle(c);
                 }
-                else
+                else if (c.TryReacquire())
                 {
-                    c.TryReacquire();
+                    handTo = Dequeue(next);
                     c.LeasedAlone = false;
                     _leased.Add(c);
+                }
+                else
+                {
+                    // Closed by its holder just after its Release (Close takes no lock): a dead connection must not
+                    // reach the waiter, whose slot would then never come back. The slot is freed and the waiter,
+                    // still first in line, is woken below to open one.
+                    Unacquire(bucket);
                 }
             }
             AssertInvariants();

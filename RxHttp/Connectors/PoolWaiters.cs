@@ -38,16 +38,18 @@ public abstract partial class BaseConnector
         return false;
     }
 
-    private Waiter? DequeueWaiterFor(ConnectionKey key)
+    private LinkedListNode<Waiter>? FirstWaiterFor(ConnectionKey key)
     {
         for (var n = _waiters.First; n is not null; n = n.Next)
-        {
-            if (n.Value.Key != key) continue;
-            _waiters.Remove(n);
-            n.Value.Node = null;
-            return n.Value;
-        }
+            if (n.Value.Key == key) return n;
         return null;
+    }
+
+    private Waiter Dequeue(LinkedListNode<Waiter> node)
+    {
+        _waiters.Remove(node);
+        node.Value.Node = null;
+        return node.Value;
     }
 
     // Slots freed: let queued requests proceed in FIFO order, each taking an idle connection or opening one.

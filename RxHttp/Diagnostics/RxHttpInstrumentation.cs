@@ -45,23 +45,24 @@ internal static class Telemetry
     private static readonly double[] ShortSeconds = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
     private static readonly double[] LongSeconds = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 
-    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
-        "http.client.request.duration", "s", "Duration of HTTP client requests.",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ShortSeconds });
+    // Seconds, with the advised bucket boundaries.
+    private static Histogram<double> Seconds(string name, string description, double[] buckets) =>
+        Meter.CreateHistogram<double>(name, "s", description, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+
+    public static readonly Histogram<double> RequestDuration = Seconds(
+        "http.client.request.duration", "Duration of HTTP client requests.", ShortSeconds);
 
     public static readonly UpDownCounter<long> ActiveRequests = Meter.CreateUpDownCounter<long>(
         "http.client.active_requests", "{request}", "Number of outbound HTTP requests that are currently active on the client.");
 
-    public static readonly Histogram<double> TimeInQueue = Meter.CreateHistogram<double>(
-        "http.client.request.time_in_queue", "s", "The amount of time requests spent on a queue waiting for an available connection.",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ShortSeconds });
+    public static readonly Histogram<double> TimeInQueue = Seconds(
+        "http.client.request.time_in_queue", "The amount of time requests spent on a queue waiting for an available connection.", ShortSeconds);
 
     public static readonly UpDownCounter<long> OpenConnections = Meter.CreateUpDownCounter<long>(
         "http.client.open_connections", "{connection}", "Number of outbound HTTP connections that are currently active or idle on the client.");
 
-    public static readonly Histogram<double> ConnectionDuration = Meter.CreateHistogram<double>(
-        "http.client.connection.duration", "s", "The duration of successfully established outbound HTTP connections.",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LongSeconds });
+    public static readonly Histogram<double> ConnectionDuration = Seconds(
+        "http.client.connection.duration", "The duration of successfully established outbound HTTP connections.", LongSeconds);
 
     // RxHttp's own figures.
     public static readonly UpDownCounter<long> PoolWaiting = Meter.CreateUpDownCounter<long>(
