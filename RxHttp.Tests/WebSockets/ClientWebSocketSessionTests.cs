@@ -45,6 +45,28 @@ public class ClientWebSocketSessionTests
     }
 
     [Test]
+    public async Task Ws_through_a_plain_http_proxy_sends_the_absolute_form_with_the_proxys_headers_and_credentials()
+    {
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // The "proxy" answers the upgrade itself, so the request it received is what a forwarding proxy would read.
+        await using var proxy = WsServers.Raw(async ws =>
+        {
+            heads.Enqueue(ws.Request);
+            await ws.SendAsync(WsServers.CloseFrame(1000));
+        });
+        var settings = new ProxySettings(Url.Parse(proxy.Url()), new System.Net.NetworkCredential("alice", "s3cret"),
+            [new("X-Proxy-Tag", "blue")]);
+        await using var session = new ClientSession(new ClientSessionOptions { Proxy = settings });
+        await using var ws = await session.WsConnectAsync("ws://chat.example.test/room?x=1");
+
+        Assert.That(heads.TryDequeue(out var head), Is.True);
+        var lines = head!.Split("\r\n");
+        Assert.That(lines[0], Is.EqualTo("GET http://chat.example.test/room?x=1 HTTP/1.1"));
+        Assert.That(lines, Does.Contain("X-Proxy-Tag: blue"));
+        Assert.That(lines, Does.Contain("Proxy-Authorization: Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("alice:s3cret"))));
+    }
+
+    [Test]
     public async Task Handshake_follows_redirects_and_drops_credentials_across_origins()
     {
         await using var target = await WsServers.StartKestrelAsync();
