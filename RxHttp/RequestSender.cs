@@ -35,7 +35,7 @@ internal static class RequestSender
                 await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
                 tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
                 if (data.Length > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: data.Length);
-                Progress(request)?.OnNext(new TransferProgress(data.Length, data.Length));
+                request.Plan.UploadProgress?.OnNext(new TransferProgress(data.Length, data.Length));
                 break;
             default:
                 await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
@@ -54,7 +54,7 @@ internal static class RequestSender
         Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
         Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
         var bodyWriter = new ConnectionPayloadWriter(connection, sent.Framing.Body == RequestBodyFraming.Chunked, connection.Writer,
-            sent.Framing.DeclaredLength, Progress(request), headSent, onHead, onChunk);
+            sent.Framing.DeclaredLength, request.Plan.UploadProgress, headSent, onHead, onChunk);
         await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
         await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
     }
@@ -80,15 +80,10 @@ internal static class RequestSender
         if (framing.AbsoluteForm)
         {
             target = request.Url.ToString();
-            foreach (var (name, value) in key.ProxyHeaderPairs())
-                if (!headers.Contains(name)) headers.AddUnchecked(name, value);
-            if (key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) headers.AddUnchecked("Proxy-Authorization", proxyAuth);
+            foreach (var (name, value) in key.AbsoluteFormProxyHeaders(headers)) headers.AddUnchecked(name, value);
         }
 
         HttpRequestWriter.WriteHead(writer, request.Method, target, headers.Span);
         return new RequestInfo(request.Method, request.Url, headers.MakeReadOnly()) { RealUrl = request.OriginalUrl };
     }
-
-    private static IObserver<TransferProgress>? Progress(ClientRequest request) =>
-        request.Plan.UploadProgress;
 }

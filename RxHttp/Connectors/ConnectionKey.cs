@@ -36,4 +36,16 @@ public sealed record ConnectionKey(string Host, int Port, bool IsSsl, TlsOptions
             if (colon > 0) yield return new(line[..colon], line[(colon + 1)..].TrimStart());
         }
     }
+
+    /// <summary>
+    /// What a request sent in absolute form through this proxy adds to its headers: the proxy's own headers and
+    /// Proxy-Authorization, each unless <paramref name="given"/> already names it (checked as each is yielded, so
+    /// pairs added to <paramref name="given"/> meanwhile count).
+    /// </summary>
+    internal IEnumerable<KeyValuePair<string, string>> AbsoluteFormProxyHeaders(HeaderCollection given)
+    {
+        foreach (var pair in ProxyHeaderPairs())
+            if (!given.Contains(pair.Key)) yield return pair;
+        if (ProxyAuth is { } auth && !given.Contains("Proxy-Authorization")) yield return new("Proxy-Authorization", auth);
+    }
 }

@@ -67,9 +67,7 @@ public abstract partial class BaseConnector
                 for (var n = _waiters.First; n is not null; n = n.Next)
                 {
                     if (!TryAcquire(n.Value.Key, Acquire.Queued, out var bucket, out lease, out open, ref stale)) continue;
-                    w = n.Value;
-                    _waiters.Remove(n);
-                    w.Node = null;
+                    w = Dequeue(n);
                     w.Bucket = bucket!;
                     break;
                 }

@@ -199,9 +199,7 @@ public sealed partial class ClientSession
             // ws:// through an http proxy: absolute form with the http scheme the proxy understands (RFC 6455 §3).
             requestTarget = (target.Scheme == "ws" ? "http" : target.Scheme) + "://" + target.HostHeader + target.PathAndQuery;
             // The proxy's own headers and credentials, as an HTTP request through it sends them (RequestSender).
-            foreach (var (name, value) in connection.Key.ProxyHeaderPairs())
-                if (!headers.Contains(name)) sent.Add(new(name, value));
-            if (connection.Key.ProxyAuth is { } proxyAuth && !headers.Contains("Proxy-Authorization")) sent.Add(new("Proxy-Authorization", proxyAuth));
+            sent.AddRange(connection.Key.AbsoluteFormProxyHeaders(headers));
         }
         HttpRequestWriter.WriteHead(writer, "GET", requestTarget, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
