@@ -85,7 +85,7 @@ internal static class BodyBuffer
         /// </summary>
         public string? TryUtf8()
         {
-            var decoder = StrictUtf8.GetDecoder();
+            var decoder = StrictEncodings.Utf8.GetDecoder();
             try
             {
                 // Counted by decoding into a small scratch buffer: a decoder only carries a sequence split between two
@@ -118,6 +118,4 @@ internal static class BodyBuffer
             }
         }
     }
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

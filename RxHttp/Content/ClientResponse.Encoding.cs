@@ -5,9 +5,6 @@ namespace RxHttp;
 
 public sealed partial class ClientResponse
 {
-    // Strict: the U+FFFD a lenient UTF-8 decoder would put in is how "café" silently became "caf�".
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>The session's <see cref="ClientSessionOptions.FallbackCharsetResolver"/>, kept only when there is one.</summary>
     internal Func<ClientResponse, ReadOnlyMemory<byte>, Encoding>? CharsetResolver
     {
@@ -81,7 +78,7 @@ public sealed partial class ClientResponse
     }
 
     /// <summary>The encoding Lines() decodes with when given none: the declared charset, else strict UTF-8.</summary>
-    private Encoding LinesEncoding() => DeclaredEncoding() is { } declared and not UTF8Encoding ? declared : StrictUtf8;
+    private Encoding LinesEncoding() => DeclaredEncoding() is { } declared and not UTF8Encoding ? declared : StrictEncodings.Utf8;
 
     // The encoding of a charset parameter; UTF-8 when there is none or it is unknown (aiohttp falls back too).
     internal static Encoding EncodingOf(string? charset)

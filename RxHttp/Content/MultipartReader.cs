@@ -268,7 +268,7 @@ internal sealed class MultipartParser : IBodySplitter<ReceivedPart>
         string value;
         try
         {
-            value = new UTF8Encoding(false, true).GetString(raw);
+            value = StrictEncodings.Utf8.GetString(raw);
         }
         catch (DecoderFallbackException)
         {

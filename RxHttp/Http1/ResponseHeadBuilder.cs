@@ -125,7 +125,7 @@ internal static class KnownHeaders
     {
         try
         {
-            return new UTF8Encoding(false, true).GetString(value);
+            return StrictEncodings.Utf8.GetString(value);
         }
         catch (DecoderFallbackException)
         {
