@@ -75,11 +75,13 @@ internal static class WsScale
                 (rx ? result.RxHeap : result.HcHeap).Add(heap);
                 (rx ? result.RxRate : result.HcRate).Add(rate);
                 (rx ? result.RxCpu : result.HcCpu).Add(cpu);
-                Console.WriteLine($"websockets at scale: {(rx ? "RxHttp" : "ClientWebSocket")} {count:N0} open: {heap:0.0} KB managed heap each, {rate:N0} connections/s, {cpu:0} µs of this process's CPU per connect");
+                Console.WriteLine($"websockets at scale: {(rx ? "RxHttp" : "ClientWebSocket")} {count:N0} open: {heap:0.0} KB managed heap each, {rate:N0} connections/s, {cpu:0} µs of this process's CPU and {LastAllocated:N0} B allocated per connect");
             }
         }
         return result;
     }
+
+    private static long LastAllocated;
 
     // A side's teardown may go on after it returned (aborted sockets complete their pending reads with exceptions on
     // the thread pool): the next side must not be measured while it runs. Waits until the thread pool has been idle
@@ -115,6 +117,7 @@ internal static class WsScale
         var before = Heap();
         var sw = Stopwatch.StartNew();
         var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var a0 = GC.GetTotalAllocatedBytes(precise: true);
         await ForEachAsync(count, async i =>
         {
             var ws = await session.WsConnectAsync(target).ConfigureAwait(false);
@@ -127,6 +130,7 @@ internal static class WsScale
         }).ConfigureAwait(false);
         var rate = count / sw.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMicroseconds / count;
+        LastAllocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
         await allEchoed.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         var heap = (Heap() - before) / 1024.0 / count;
         foreach (var s in subscriptions) s.Dispose();
@@ -145,6 +149,7 @@ internal static class WsScale
         var before = Heap();
         var sw = Stopwatch.StartNew();
         var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var a0 = GC.GetTotalAllocatedBytes(precise: true);
         await ForEachAsync(count, async i =>
         {
             var ws = new System.Net.WebSockets.ClientWebSocket();
@@ -155,6 +160,7 @@ internal static class WsScale
         }).ConfigureAwait(false);
         var rate = count / sw.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMicroseconds / count;
+        LastAllocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
         await allEchoed.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         var heap = (Heap() - before) / 1024.0 / count;
         foreach (var ws in sockets) ws.Abort();
