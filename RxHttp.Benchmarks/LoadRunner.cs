@@ -223,7 +223,8 @@ internal sealed class LoadRunner(LoadOptions options)
         if (wsScale is not null) allMet &= wsScale.Print();
         if (floor is not null)
             Console.WriteLine("(″ rows: a raw socket client with a fixed request and no HTTP parsing, pool, timeouts or API, " +
-                              "measured in the same rounds: the most any client on .NET sockets could reach here.)");
+                              "measured in the same rounds: the most any client on .NET sockets could reach here; the floors that \"allocate each body\" " +
+                              "or \"decode each body\" do the API's own unavoidable work and nothing else.)");
         Console.WriteLine();
         Console.WriteLine($"total time {total.Elapsed.TotalSeconds:0.0} s; bars {(allMet ? "all met" : "NOT all met")}");
         return 0;
