@@ -60,6 +60,27 @@ internal static class Measure
         if (CollectBetweenSides) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
     }
 
+    /// <summary>
+    /// One round of interleaved sides: <paramref name="slices"/> passes over the <paramref name="sides"/>, the order
+    /// reversed from one pass to the next and between rounds (A B C, then C B A), so each side goes before each other
+    /// side equally often; returns the mean figure per side.
+    /// </summary>
+    public static async Task<double[]> AlternatingAsync(int sides, int slices, int round, Func<int, Task<double>> run)
+    {
+        var sums = new double[sides];
+        for (var i = 0; i < slices; i++)
+        {
+            for (var k = 0; k < sides; k++)
+            {
+                var j = (round + i) % 2 == 1 ? sides - 1 - k : k;
+                BetweenSides();
+                sums[j] += await run(j).ConfigureAwait(false);
+            }
+        }
+        for (var j = 0; j < sides; j++) sums[j] /= slices;
+        return sums;
+    }
+
     public static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
 
     public static async Task<double> TimedLoopAsync(TimeSpan duration, Func<Task> one)

@@ -54,19 +54,9 @@ internal sealed class Contest(string id, IReadOnlyList<Measurement> measurements
 
     public async Task RunRoundAsync(int round)
     {
-        var sums = new double[Measurements.Count];
         var slice = perRound / slices;
-        for (var i = 0; i < slices; i++)
-        {
-            var reverse = (round + i) % 2 == 1;
-            for (var k = 0; k < Measurements.Count; k++)
-            {
-                var j = reverse ? Measurements.Count - 1 - k : k;
-                Measure.BetweenSides();
-                sums[j] += await Measurements[j].Run(slice).ConfigureAwait(false);
-            }
-        }
-        for (var j = 0; j < sums.Length; j++) Measurements[j].Values.Add(sums[j] / slices);
+        var means = await Measure.AlternatingAsync(Measurements.Count, slices, round, j => Measurements[j].Run(slice)).ConfigureAwait(false);
+        for (var j = 0; j < means.Length; j++) Measurements[j].Values.Add(means[j]);
     }
 
     public string RoundSummary() => Id + ": " + string.Join(" ", Comparisons.Take(1).Select(c =>

@@ -237,18 +237,9 @@ internal sealed class LoadRunner(LoadOptions options)
     {
         var slice = options.Duration / Slices;
         var sides = new[] { rx, hc, floor, extra }.OfType<IClientSide>().ToArray();
-        var sums = new double[sides.Length];
-        for (var i = 0; i < Slices; i++)
-        {
-            var reverse = (round + i) % 2 == 1;
-            for (var k = 0; k < sides.Length; k++)
-            {
-                var j = reverse ? sides.Length - 1 - k : k;
-                Measure.BetweenSides();
-                sums[j] += row == 1 ? await sides[j].SequentialAsync(slice) : await sides[j].ConcurrentAsync(slice, options.Concurrency);
-            }
-        }
-        double? Mean(IClientSide? side) => side is null ? null : sums[Array.IndexOf(sides, side)] / Slices;
+        var means = await Measure.AlternatingAsync(sides.Length, Slices, round, j =>
+            row == 1 ? sides[j].SequentialAsync(slice) : sides[j].ConcurrentAsync(slice, options.Concurrency));
+        double? Mean(IClientSide? side) => side is null ? null : means[Array.IndexOf(sides, side)];
         return (Mean(rx), Mean(hc)!.Value, Mean(floor), Mean(extra));
     }
 
@@ -256,22 +247,8 @@ internal sealed class LoadRunner(LoadOptions options)
     // each round is order-balanced by itself for every pair of sides, the raw floors and curl included. Single
     // transfers swung by ±30% between rounds on this machine, and going second was worth about 10%.
     /// <summary>One round of a transfer row: <see cref="LoadOptions.TransferRepeats"/> transfers per side, the order reversed each time; mean MB/s per side.</summary>
-    private async Task<double[]> TransfersAsync(Func<Task<double>>[] sides, int round)
-    {
-        var repeats = options.TransferRepeats;
-        var sums = new double[sides.Length];
-        for (var i = 0; i < repeats; i++)
-        {
-            var reverse = (round + i) % 2 == 0;
-            for (var k = 0; k < sides.Length; k++)
-            {
-                var j = reverse ? sides.Length - 1 - k : k;
-                Measure.BetweenSides();
-                sums[j] += await sides[j]().ConfigureAwait(false);
-            }
-        }
-        return sums.Select(s => s / repeats).ToArray();
-    }
+    private Task<double[]> TransfersAsync(Func<Task<double>>[] sides, int round) =>
+        Measure.AlternatingAsync(sides.Length, options.TransferRepeats, round, j => sides[j]());
 
     private Task<double> Transfer(int row, IClientSide side) => row switch
     {
