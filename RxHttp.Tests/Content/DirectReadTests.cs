@@ -131,6 +131,71 @@ public class DirectReadTests
         await CheckTwiceOnOneConnection(server, body, reader);
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Content_of_a_large_plain_body_scatters_each_socket_read_into_several_fresh_arrays(bool contentLength)
+    {
+        var body = Body(1_000_003);
+        var head = Encoding.ASCII.GetBytes(contentLength
+            ? $"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"
+            : "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        // The whole response is written before the body is read, so the body's reads find plenty waiting.
+        var written = new TaskCompletionSource();
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null)
+            {
+                await c.WriteAsync(head.Concat(body).ToArray());
+                written.TrySetResult();
+                if (!contentLength) break;
+            }
+        });
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url());
+        await written.Task;
+        var chunks = await r.Content.ToList();
+        Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
+        Assert.That(chunks.Select(c => c.Length), Is.All.InRange(1, 64 * 1024));
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(0), "the chunks were read by scatter reads");
+        // (Until close, the last scatter read is the one that meets the end.)
+        Assert.That(r.Body.ScatterReads - (contentLength ? 0 : 1), Is.LessThan(chunks.Count), "one scatter read fills several chunks");
+        var arrays = chunks.Select(c => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(c, out var seg) ? seg.Array : null).ToList();
+        Assert.That(arrays, Is.Unique, "each chunk is an array of its own");
+        if (contentLength)
+        {
+            // Nothing past the body was read: the connection serves the next response intact.
+            var again = await session.Get(server.Url()).SelectMany(x => x.Read());
+            Assert.That(again.AsSpan().SequenceEqual(body), Is.True);
+            Assert.That(server.ConnectionCount, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Disposing_Content_during_a_scatter_read_closes_the_connection()
+    {
+        var body = Body(500_000);
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n");
+        // 200 KB of the body, then the server stalls: the reader waits in a scatter read when it is disposed.
+        var release = new TaskCompletionSource();
+        await using var server = new RawServer(async c =>
+        {
+            await c.ReadRequestAsync();
+            await c.WriteAsync(head.Concat(body[..200_000]).ToArray());
+            await release.Task;
+        });
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url());
+        var got = 0;
+        var first = new TaskCompletionSource();
+        var subscription = r.Content.Subscribe(c => { if ((got += c.Length) >= 200_000) first.TrySetResult(); });
+        await first.Task;
+        subscription.Dispose();
+        var connection = r.Body!.Connection;
+        await Wait.Until(() => r.Closed && connection.Closed, what: "the connection is closed, not pooled");
+        Assert.That(r.Body.Failed, Is.True, "the body ended unread, not complete");
+        release.SetResult();
+    }
+
     [Test]
     public async Task A_chunked_body_cut_inside_a_large_chunk_fails_with_ClientPayloadError()
     {
