@@ -339,4 +339,23 @@ public class PoolTests
         pool.Close();
         Assert.That(stream.CanWrite, Is.True, "closing the pool leaves a detached stream alone");
     }
+
+    [Test]
+    public async Task Detach_gives_an_empty_read_buffer_back_and_keeps_one_with_bytes_in_it()
+    {
+        var (_, pool) = Make(limit: 2);
+        using var _p = pool;
+        var empty = await Got(Take(pool, A));
+        Assert.That(empty.HoldsReadBuffer, Is.True);
+        using var s1 = empty.Detach();
+        Assert.That(empty.HoldsReadBuffer, Is.False, "nothing was buffered: the buffer went back to the array pool");
+
+        var full = await Got(Take(pool, A));
+        await Wait.Until(() => pool.Accepted.Count == 2, what: "the second connection accepted");
+        pool.Accepted[1].Send("abc"u8);
+        Assert.That(await full.FillAsync(null, CancellationToken.None), Is.GreaterThan(0));
+        using var s2 = full.Detach();
+        Assert.That(full.HoldsReadBuffer, Is.True, "buffered bytes stay until taken");
+        Assert.That(full.TakeBuffered(), Is.Not.Empty);
+    }
 }

@@ -110,8 +110,20 @@ public sealed partial class Connection : IDisposable
         DispatchCompletions();
         _metrics?.Ended();
         _owner?.OnLeaseEnded(this);
+        // The buffers go back to the pool unless bytes are still in them (TakeBuffered comes first) or a read may
+        // still write into it: a websocket keeps the stream for its life, and before this each handshake left its
+        // 16 KiB read buffer to the GC (half of what a connect allocated).
+        Writer.Dispose();
+        if (_end == _start && !_readAhead.InFlight && !_polling)
+        {
+            var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
+            if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        }
         return Stream;
     }
+
+    /// <summary>Whether the connection still holds a read buffer (tests).</summary>
+    internal bool HoldsReadBuffer => _buffer.Length > 0;
 
     /// <summary>Same as <see cref="Release"/>.</summary>
     public void Dispose() => Release();
