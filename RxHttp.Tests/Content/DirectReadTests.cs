@@ -151,9 +151,13 @@ public class DirectReadTests
             }
         });
         using var session = new ClientSession();
-        var r = await session.Get(server.Url());
-        await written.Task;
-        var chunks = await r.Content.ToList();
+        ClientResponse r = null!;
+        // Read inside the subscription that delivers the response: awaited alone, an unread body starts being kept.
+        var chunks = await session.Get(server.Url()).SelectMany(x =>
+        {
+            r = x;
+            return Observable.FromAsync(() => written.Task).SelectMany(_ => x.Content.ToList());
+        });
         Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
         Assert.That(chunks.Select(c => c.Length), Is.All.InRange(1, 64 * 1024));
         Assert.That(r.Body!.ScatterReads, Is.GreaterThan(0), "the chunks were read by scatter reads");
@@ -171,6 +175,25 @@ public class DirectReadTests
     }
 
     [Test]
+    public async Task Scatter_reads_of_a_trickling_body_reuse_the_arrays_they_did_not_fill()
+    {
+        var body = Body(200_000);
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n");
+        // The body in pieces of a few KB: most reads fill part of the first array and none of the others.
+        var cuts = Enumerable.Range(0, 40).Select(i => head.Length + 1 + i * 3_001).ToArray();
+        await using var server = Serve(head, body, cuts, keepServing: false);
+        using var session = new ClientSession();
+        ClientResponse r = null!;
+        var chunks = await session.Get(server.Url()).SelectMany(x => (r = x).Content.ToList());
+        Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
+        var full = chunks.Count(c => c.Length == 64 * 1024);
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(10), "the body came in many short reads");
+        // Every array allocated was either handed out whole or is one of the four the last read left: no read
+        // allocated arrays it did not fill.
+        Assert.That(r.Body.ScatterArraysAllocated, Is.LessThanOrEqualTo(full + ResponseBody.ScatterArrays));
+    }
+
+    [Test]
     public async Task Disposing_Content_during_a_scatter_read_closes_the_connection()
     {
         var body = Body(500_000);
@@ -184,11 +207,14 @@ public class DirectReadTests
             await release.Task;
         });
         using var session = new ClientSession();
-        var r = await session.Get(server.Url());
+        ClientResponse r = null!;
         var got = 0;
         var first = new TaskCompletionSource();
-        var subscription = r.Content.Subscribe(c => { if ((got += c.Length) >= 200_000) first.TrySetResult(); });
+        // Subscribed inside the response's own subscription, so no drain of an unread body reads ahead of it.
+        var subscription = session.Get(server.Url()).SelectMany(x => (r = x).Content)
+            .Subscribe(c => { if ((got += c.Length) >= 200_000) first.TrySetResult(); });
         await first.Task;
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(0));
         subscription.Dispose();
         var connection = r.Body!.Connection;
         await Wait.Until(() => r.Closed && connection.Closed, what: "the connection is closed, not pooled");

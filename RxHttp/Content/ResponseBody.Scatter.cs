@@ -10,23 +10,22 @@ internal sealed partial class ResponseBody
 {
     internal const int ScatterArrays = 4;
 
-    // Arrays one scatter read filled and not yet handed out, in order; the last holds _readyLastLength bytes.
-    private byte[][]? _ready;
+    // The arrays of the last scatter read: slots _readyNext.._readyCount-1 hold chunks not handed out yet (the last
+    // of them holds _readyLastLength bytes); a slot the read did not reach, or a partly filled last array (handed out
+    // as an exact copy), keeps its array for the next read, so a short read wastes no allocation.
+    private byte[]?[]? _scatter;
     private int _readyNext, _readyCount, _readyLastLength;
     private List<ArraySegment<byte>>? _segments;
 
     /// <summary>Scatter reads taken (tests).</summary>
     internal int ScatterReads { get; private set; }
 
-    private int ReadyBytes
-    {
-        get
-        {
-            if (_ready is null) return 0;
-            var full = _readyCount - _readyNext - 1;
-            return full * _ready[0].Length + _readyLastLength;
-        }
-    }
+    /// <summary>Arrays allocated for scatter reads (tests: a short read's untouched arrays serve the next read).</summary>
+    internal int ScatterArraysAllocated { get; private set; }
+
+    private bool HasReady => _readyNext < _readyCount;
+
+    private int ReadyBytes => HasReady ? (_readyCount - _readyNext - 1) * _scatter![_readyNext]!.Length + _readyLastLength : 0;
 
     // Only a plain socket body of known length (or until close) with nothing taken off the wire yet, read in
     // chunks big enough that several fit before its end; chunked and TLS bodies keep the single read.
@@ -36,20 +35,15 @@ internal sealed partial class ResponseBody
 
     private byte[] TakeReady()
     {
-        var ready = _ready!;
-        var chunk = ready[_readyNext];
-        ready[_readyNext] = null!;
-        if (++_readyNext == _readyCount)
+        var slot = _readyNext++;
+        var chunk = _scatter![slot]!;
+        if (_readyNext == _readyCount && _readyLastLength != chunk.Length)
         {
-            _ready = null;
-            _readyNext = _readyCount = 0;
-            if (_readyLastLength != chunk.Length)
-            {
-                var exact = GC.AllocateUninitializedArray<byte>(_readyLastLength);
-                chunk.AsSpan(0, _readyLastLength).CopyTo(exact);
-                chunk = exact;
-            }
+            var exact = GC.AllocateUninitializedArray<byte>(_readyLastLength);
+            chunk.AsSpan(0, _readyLastLength).CopyTo(exact);
+            return exact;
         }
+        _scatter[slot] = null; // the subscriber's now
         return chunk;
     }
 
@@ -59,13 +53,18 @@ internal sealed partial class ResponseBody
         // For a Content-Length body the arrays end where the body does, so no byte past it is read.
         var left = _framing == BodyFraming.ContentLength ? _remaining : long.MaxValue;
         var count = (int)Math.Min(ScatterArrays, (left + max - 1) / max);
-        var arrays = new byte[count][];
+        var arrays = _scatter ??= new byte[ScatterArrays][];
         var segments = _segments ??= new List<ArraySegment<byte>>(ScatterArrays);
         segments.Clear();
         for (var i = 0; i < count; i++)
         {
-            arrays[i] = GC.AllocateUninitializedArray<byte>((int)Math.Min(max, left - (long)i * max));
-            segments.Add(arrays[i]);
+            if (arrays[i] is not { } a || a.Length != max)
+            {
+                arrays[i] = a = GC.AllocateUninitializedArray<byte>(max);
+                ScatterArraysAllocated++;
+            }
+            // The last segment may stop short of its array (the body's end); that chunk is then handed out as an exact copy.
+            segments.Add(new ArraySegment<byte>(a, 0, (int)Math.Min(max, left - (long)i * max)));
         }
         int n;
         try
@@ -95,10 +94,9 @@ internal sealed partial class ResponseBody
         var lastLength = 0;
         for (var rest = n; rest > 0; filled++)
         {
-            lastLength = Math.Min(rest, arrays[filled].Length);
+            lastLength = Math.Min(rest, max);
             rest -= lastLength;
         }
-        _ready = arrays;
         _readyNext = 0;
         _readyCount = filled;
         _readyLastLength = lastLength;
