@@ -47,6 +47,40 @@ internal static class Measure
         return b;
     }
 
+    /// <summary>Whether <see cref="BetweenSides"/> collects (the run's <c>--gc-between</c>).</summary>
+    public static bool CollectBetweenSides { get; set; }
+
+    /// <summary>
+    /// Before each side's turn in a round: a blocking full collection, so no side inherits the garbage of the side
+    /// before it (a 256 MiB transfer through fresh arrays leaves hundreds of MiB, and the 1 MiB bodies of 3r land
+    /// on the large-object heap, whose budget brings full collections to whichever side happens to cross it).
+    /// </summary>
+    public static void BetweenSides()
+    {
+        if (CollectBetweenSides) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+    }
+
+    /// <summary>
+    /// One round of interleaved sides: <paramref name="slices"/> passes over the <paramref name="sides"/>, the order
+    /// reversed from one pass to the next and between rounds (A B C, then C B A), so each side goes before each other
+    /// side equally often; returns the mean figure per side.
+    /// </summary>
+    public static async Task<double[]> AlternatingAsync(int sides, int slices, int round, Func<int, Task<double>> run)
+    {
+        var sums = new double[sides];
+        for (var i = 0; i < slices; i++)
+        {
+            for (var k = 0; k < sides; k++)
+            {
+                var j = (round + i) % 2 == 1 ? sides - 1 - k : k;
+                BetweenSides();
+                sums[j] += await run(j).ConfigureAwait(false);
+            }
+        }
+        for (var j = 0; j < sides; j++) sums[j] /= slices;
+        return sums;
+    }
+
     public static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
 
     public static async Task<double> TimedLoopAsync(TimeSpan duration, Func<Task> one)
@@ -338,12 +372,18 @@ internal sealed class RawBaseline : IDisposable
         }
     }
 
-    /// <summary>GETs <paramref name="path"/> (a Content-Length body) and reads it through; returns the body size.</summary>
-    public async Task<long> DownloadAsync(string path)
+    private byte[]? _downloadBuffer;
+
+    /// <summary>
+    /// GETs <paramref name="path"/> (a Content-Length body) and reads it through; returns the body size.
+    /// <paramref name="freshChunks"/>: every read goes into a fresh 64 KiB array (what a reader handed chunks it may
+    /// keep costs at least); else into one reused buffer the size of BorrowedContent's chunks.
+    /// </summary>
+    public async Task<long> DownloadAsync(string path, bool freshChunks = false)
     {
         var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
         await _socket.SendAsync(request.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-        var buffer = new byte[Measure.BorrowedChunkSize];
+        var buffer = _downloadBuffer ??= new byte[Measure.BorrowedChunkSize];
         var have = 0;
         int end;
         while ((end = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8)) < 0)
@@ -356,7 +396,8 @@ internal sealed class RawBaseline : IDisposable
         long body = have - (end + 4);
         while (body < length)
         {
-            var n = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+            var into = freshChunks ? GC.AllocateUninitializedArray<byte>(Measure.ChunkSize) : buffer;
+            var n = await _socket.ReceiveAsync(into.AsMemory(), SocketFlags.None).ConfigureAwait(false);
             if (n == 0) throw new InvalidOperationException("server closed");
             body += n;
         }
@@ -401,12 +442,15 @@ internal sealed class RawSide(string httpBase, string bigBase, int connections) 
     // TCP receive window and made this "floor" slower than the clients it is meant to bound.
     private RawBaseline? _download;
 
-    /// <summary>GET /big on a kept-alive connection, read into one reused buffer the size of BorrowedContent's chunks (no chunk handed anywhere).</summary>
+    /// <summary>
+    /// GET /big on a kept-alive connection, read into one reused buffer the size of BorrowedContent's chunks (no
+    /// chunk handed anywhere), or with <paramref name="ownedChunks"/> into a fresh 64 KiB array per read.
+    /// </summary>
     public async Task<double> DownloadAsync(long expected, bool ownedChunks)
     {
         var c = _download ??= new RawBaseline(bigBase);
         var sw = Stopwatch.StartNew();
-        var total = await c.DownloadAsync("/big").ConfigureAwait(false);
+        var total = await c.DownloadAsync("/big", ownedChunks).ConfigureAwait(false);
         var elapsed = sw.Elapsed;
         if (total != expected) throw new InvalidOperationException($"downloaded {total} of {expected} bytes");
         return Measure.MBps(total, elapsed);

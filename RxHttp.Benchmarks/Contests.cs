@@ -32,7 +32,8 @@ internal sealed class Measurement(string name, Func<TimeSpan, Task<double>> run)
 }
 
 /// <summary>A printed row: <see cref="Subject"/> against <see cref="Peer"/>, as the median of paired-round ratios, against a bar.</summary>
-internal sealed record Comparison(string Label, string Unit, Measurement Subject, Measurement Peer, double Bar, bool HigherIsBetter = true, string? Note = null);
+/// <param name="Reference">Another side whose ratio to <paramref name="Peer"/> the label shows (HttpClient against a raw floor: how near the other library gets).</param>
+internal sealed record Comparison(string Label, string Unit, Measurement Subject, Measurement Peer, double Bar, bool HigherIsBetter = true, string? Note = null, Measurement? Reference = null);
 
 /// <summary>
 /// A group of measurements taken in the same rounds, in interleaved slices whose order alternates (as rows 1 and
@@ -53,18 +54,9 @@ internal sealed class Contest(string id, IReadOnlyList<Measurement> measurements
 
     public async Task RunRoundAsync(int round)
     {
-        var sums = new double[Measurements.Count];
         var slice = perRound / slices;
-        for (var i = 0; i < slices; i++)
-        {
-            var reverse = (round + i) % 2 == 1;
-            for (var k = 0; k < Measurements.Count; k++)
-            {
-                var j = reverse ? Measurements.Count - 1 - k : k;
-                sums[j] += await Measurements[j].Run(slice).ConfigureAwait(false);
-            }
-        }
-        for (var j = 0; j < sums.Length; j++) Measurements[j].Values.Add(sums[j] / slices);
+        var means = await Measure.AlternatingAsync(Measurements.Count, slices, round, j => Measurements[j].Run(slice)).ConfigureAwait(false);
+        for (var j = 0; j < means.Length; j++) Measurements[j].Values.Add(means[j]);
     }
 
     public string RoundSummary() => Id + ": " + string.Join(" ", Comparisons.Take(1).Select(c =>
@@ -79,7 +71,8 @@ internal sealed class Contest(string id, IReadOnlyList<Measurement> measurements
             var ratio = Stats.PairedRatio(c.Subject.Values, c.Peer.Values);
             var met = c.HigherIsBetter ? ratio >= c.Bar : ratio <= c.Bar;
             allMet &= met;
-            Console.WriteLine($"| {c.Label} | {c.Unit} | {Fmt(Stats.Median(c.Subject.Values))} | {c.Peer.Name} {Fmt(Stats.Median(c.Peer.Values))} | " +
+            var label = c.Reference is null ? c.Label : $"{c.Label} ({c.Reference.Name}: {Stats.PairedRatio(c.Reference.Values, c.Peer.Values):0.00} × this floor)";
+            Console.WriteLine($"| {label} | {c.Unit} | {Fmt(Stats.Median(c.Subject.Values))} | {c.Peer.Name} {Fmt(Stats.Median(c.Peer.Values))} | " +
                               $"{ratio:0.00} {Stats.Spread(c.Subject.Values, c.Peer.Values)} | {(c.HigherIsBetter ? "≥" : "≤")} {c.Bar:0.0#} | {(met ? "yes" : "no")} |");
             if (c.Note is not null) Console.WriteLine($"|   ({c.Note}) | | | | | | |");
         }
@@ -108,10 +101,14 @@ internal static class Stats
 
     public static double PairedRatio(List<double> a, List<double> b) => Median(PairRatios(a, b));
 
+    /// <summary>The run's <c>--verbose</c>: the spread column lists every pair's ratio too.</summary>
+    public static bool Verbose { get; set; }
+
     // The middle half of the pairs' ratios: how far one pair strays, so a bar met by a hair reads as such.
     public static string Spread(List<double> a, List<double> b)
     {
         var pairs = PairRatios(a, b).Order().ToArray();
+        if (Verbose) return "[" + string.Join(" ", pairs.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture))) + "]";
         return pairs.Length < 3 ? "" : string.Create(CultureInfo.InvariantCulture, $"({pairs[pairs.Length / 4]:0.00}–{pairs[(pairs.Length * 3 - 1) / 4]:0.00})");
     }
 

@@ -21,6 +21,10 @@ internal sealed record LoadOptions
     public HashSet<string> Groups { get; init; } = [.. ContestPlan.AllGroups, "ws"];
     public int WsCount { get; init; } = 10000;
     public bool NoFloor { get; init; }
+    /// <summary>A blocking full collection before every side's turn (see <see cref="Measure.BetweenSides"/>).</summary>
+    public bool GcBetween { get; init; }
+    /// <summary>Transfers per side per round on rows 3, 3b and 4, in alternating orders (even).</summary>
+    public int TransferRepeats { get; init; } = 4;
 
     public static LoadOptions Parse(string[] args)
     {
@@ -34,6 +38,9 @@ internal sealed record LoadOptions
             {
                 case "--quick": break;
                 case "--no-floor": o = o with { NoFloor = true }; break;
+                case "--gc-between": o = o with { GcBetween = true }; break;
+                case "--verbose": Stats.Verbose = true; break;
+                case "--transfers": o = o with { TransferRepeats = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--server": o = o with { Server = Next().ToLowerInvariant() }; break;
                 case "--rounds": o = o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--duration": o = o with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
@@ -51,11 +58,12 @@ internal sealed record LoadOptions
             }
         }
         if (o.Server is not ("kestrel" or "nginx")) throw new ArgumentException("--server is kestrel or nginx");
+        if (o.TransferRepeats < 2 || o.TransferRepeats % 2 != 0) throw new ArgumentException("--transfers must be even (each side goes first equally often), at least 2");
         if (o.Rounds < 2 || o.Rounds % 2 != 0) throw new ArgumentException("--rounds must be even (each client goes first equally often), at least 2");
         return o;
     }
 
-    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,8,3,7,4,5,6,2r,shapes,3r,switch,tls,ws] [--ws-count N] [--no-floor]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,8,3,7,4,5,6,2r,shapes,3r,switch,tls,ws] [--ws-count N] [--no-floor] [--gc-between] [--transfers N] [--verbose]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
 }
 
 /// <summary>
@@ -78,6 +86,8 @@ internal sealed class LoadRunner(LoadOptions options)
         public List<double> Hc { get; } = [];
         public List<double> Curl { get; } = [];
         public List<double> Floor { get; } = [];
+        /// <summary>Row 3b: the raw floor reading into a fresh 64 KiB array per read, the least `Content` can do.</summary>
+        public List<double> FreshFloor { get; } = [];
         public bool RxPending { get; set; }
         public string? Note { get; set; }
     }
@@ -88,6 +98,7 @@ internal sealed class LoadRunner(LoadOptions options)
         Console.WriteLine($"# RxHttp vs HttpClient: {(o.Quick ? "quick" : "full")} run, {o.Rounds} alternating rounds, {o.Duration.TotalSeconds:0.##} s per timed side, {o.TransferSize >> 20} MiB transfers");
         Console.WriteLine(MachineDescription());
         var total = Stopwatch.StartNew();
+        Measure.CollectBetweenSides = o.GcBetween;
 
         await using var kestrel = await KestrelBenchServer.StartAsync(o.TransferSize);
         await using var nginx = o.Server == "nginx" ? await NginxBenchServer.StartAsync(o.TransferSize) : null;
@@ -160,9 +171,20 @@ internal sealed class LoadRunner(LoadOptions options)
                     }
                     if (row.Id is 3 or 7 or 4)
                     {
-                        var (rxRate, hcRate) = await TransfersAsync(row.Id, rx, hc, round);
-                        row.Rx.Add(rxRate);
-                        row.Hc.Add(hcRate);
+                        // Every side of a transfer row, the raw floors and curl included, in the same rotation.
+                        var big = server.HttpBase + "big";
+                        var transfers = new List<(List<double> Into, Func<Task<double>> Run)>
+                        {
+                            (row.Rx, () => Transfer(row.Id, rx)),
+                            (row.Hc, () => Transfer(row.Id, hc)),
+                        };
+                        if (floor is not null && row.Id is 3 or 7) transfers.Add((row.Floor, () => floor.DownloadAsync(o.TransferSize, ownedChunks: false)));
+                        if (floor is not null && row.Id == 7) transfers.Add((row.FreshFloor, () => floor.DownloadAsync(o.TransferSize, ownedChunks: true)));
+                        if (rawUpload is not null && row.Id == 4) transfers.Add((row.Floor, () => rawUpload.UploadAsync(o.TransferSize)));
+                        if (row.Id == 3 && Curl.Available) transfers.Add((row.Curl, () => Curl.DownloadAsync(big)));
+                        if (row.Id == 4 && uploadFile is not null) transfers.Add((row.Curl, () => Curl.UploadAsync(kestrel.HttpBase + "upload", uploadFile)));
+                        var means = await TransfersAsync(transfers.Select(t => t.Run).ToArray(), round);
+                        for (var k = 0; k < transfers.Count; k++) transfers[k].Into.Add(means[k]);
                     }
                     else
                     {
@@ -179,10 +201,6 @@ internal sealed class LoadRunner(LoadOptions options)
                             (side == rx ? row.Rx : row.Hc).Add(value.Value);
                         }
                     }
-                    if (floor is not null && row.Id is 3 or 7) row.Floor.Add(await floor.DownloadAsync(o.TransferSize, ownedChunks: false));
-                    if (rawUpload is not null && row.Id == 4) row.Floor.Add(await rawUpload.UploadAsync(o.TransferSize));
-                    if (row.Id == 3 && Curl.Available) row.Curl.Add(await Curl.DownloadAsync(server.HttpBase + "big"));
-                    if (row.Id == 4 && uploadFile is not null) row.Curl.Add(await Curl.UploadAsync(kestrel.HttpBase + "upload", uploadFile));
                     if (row.Id == 5) row.Note = $"in-process server share of {baseline:0} B/req (measured with a zero-allocation raw socket client) subtracted";
                 }
                 foreach (var contest in plan.Contests) await contest.RunRoundAsync(round);
@@ -205,7 +223,8 @@ internal sealed class LoadRunner(LoadOptions options)
         if (wsScale is not null) allMet &= wsScale.Print();
         if (floor is not null)
             Console.WriteLine("(″ rows: a raw socket client with a fixed request and no HTTP parsing, pool, timeouts or API, " +
-                              "measured in the same rounds: the most any client on .NET sockets could reach here.)");
+                              "measured in the same rounds: the most any client on .NET sockets could reach here; the floors that \"allocate each body\" " +
+                              "or \"decode each body\" do the API's own unavoidable work and nothing else.)");
         Console.WriteLine();
         Console.WriteLine($"total time {total.Elapsed.TotalSeconds:0.0} s; bars {(allMet ? "all met" : "NOT all met")}");
         return 0;
@@ -218,45 +237,25 @@ internal sealed class LoadRunner(LoadOptions options)
     {
         var slice = options.Duration / Slices;
         var sides = new[] { rx, hc, floor, extra }.OfType<IClientSide>().ToArray();
-        var sums = new double[sides.Length];
-        for (var i = 0; i < Slices; i++)
-        {
-            var reverse = (round + i) % 2 == 1;
-            for (var k = 0; k < sides.Length; k++)
-            {
-                var j = reverse ? sides.Length - 1 - k : k;
-                sums[j] += row == 1 ? await sides[j].SequentialAsync(slice) : await sides[j].ConcurrentAsync(slice, options.Concurrency);
-            }
-        }
-        double? Mean(IClientSide? side) => side is null ? null : sums[Array.IndexOf(sides, side)] / Slices;
+        var means = await Measure.AlternatingAsync(sides.Length, Slices, round, j =>
+            row == 1 ? sides[j].SequentialAsync(slice) : sides[j].ConcurrentAsync(slice, options.Concurrency));
+        double? Mean(IClientSide? side) => side is null ? null : means[Array.IndexOf(sides, side)];
         return (Mean(rx), Mean(hc)!.Value, Mean(floor), Mean(extra));
     }
 
-    // Transfers per side per round: two, in opposite orders (A B, then B A), so each round is order-balanced by
-    // itself. Single transfers swung by ±30% between rounds on this machine.
-    private const int TransferRepeats = 2;
+    // Transfers per side per round: four by default, the order reversed after each (A B C, C B A, A B C, C B A), so
+    // each round is order-balanced by itself for every pair of sides, the raw floors and curl included. Single
+    // transfers swung by ±30% between rounds on this machine, and going second was worth about 10%.
+    /// <summary>One round of a transfer row: <see cref="LoadOptions.TransferRepeats"/> transfers per side, the order reversed each time; mean MB/s per side.</summary>
+    private Task<double[]> TransfersAsync(Func<Task<double>>[] sides, int round) =>
+        Measure.AlternatingAsync(sides.Length, options.TransferRepeats, round, j => sides[j]());
 
-    /// <summary>One round of a transfer row: <see cref="TransferRepeats"/> transfers per side, alternating which goes first; mean MB/s.</summary>
-    private async Task<(double Rx, double Hc)> TransfersAsync(int row, IClientSide rx, IClientSide hc, int round)
+    private Task<double> Transfer(int row, IClientSide side) => row switch
     {
-        double rxSum = 0, hcSum = 0;
-        for (var i = 0; i < TransferRepeats; i++)
-        {
-            var rxFirst = (round + i) % 2 == 1;
-            foreach (var side in rxFirst ? new[] { rx, hc } : new[] { hc, rx })
-            {
-                var rate = row switch
-                {
-                    3 => await side.DownloadAsync(options.TransferSize, ownedChunks: false),
-                    7 => await side.DownloadAsync(options.TransferSize, ownedChunks: true),
-                    _ => await side.UploadAsync(options.TransferSize),
-                };
-                if (side == rx) rxSum += rate;
-                else hcSum += rate;
-            }
-        }
-        return (rxSum / TransferRepeats, hcSum / TransferRepeats);
-    }
+        3 => side.DownloadAsync(options.TransferSize, ownedChunks: false),
+        7 => side.DownloadAsync(options.TransferSize, ownedChunks: true),
+        _ => side.UploadAsync(options.TransferSize),
+    };
 
     private async Task WarmUpAsync(IClientSide rx, IClientSide hc, RawBaseline raw)
     {
@@ -280,7 +279,8 @@ internal sealed class LoadRunner(LoadOptions options)
         var warm = WarmUpTime;
         if (options.Only.Contains(1)) await floor.SequentialAsync(warm);
         if (options.Only.Contains(2)) await floor.ConcurrentAsync(warm / 2, options.Concurrency);
-        if (options.Only.Contains(3)) await floor.DownloadAsync(options.TransferSize, ownedChunks: false);
+        if (options.Only.Contains(3) || options.Only.Contains(7)) await floor.DownloadAsync(options.TransferSize, ownedChunks: false);
+        if (options.Only.Contains(7)) await floor.DownloadAsync(options.TransferSize, ownedChunks: true);
     }
 
     private static bool PrintTable(Row[] rows, IBenchServer server, bool nginx)
@@ -325,6 +325,14 @@ internal sealed class LoadRunner(LoadOptions options)
                 allMet &= floorMet;
                 Console.WriteLine($"| {r.Label}″ raw-socket floor, same rounds (raw/HttpClient {Stats.PairedRatio(r.Floor, r.Hc):0.00}) | {r.Unit} | {Fmt(rx)} | raw {Fmt(f)} | {vsFloor:0.00} {Stats.Spread(r.Rx, r.Floor)} | " +
                                   (r.FloorBar is { } bar ? $"≥ {bar:0.0#} | {(floorMet ? "yes" : "no")} |" : " | |"));
+            }
+            if (r.FreshFloor.Count > 0)
+            {
+                var vsFresh = Stats.PairedRatio(r.Rx, r.FreshFloor);
+                var freshMet = vsFresh >= 0.95;
+                allMet &= freshMet;
+                Console.WriteLine($"| {r.Label}″ same, vs the raw floor reading into a fresh 64 KiB array per read (the least an API handing out chunks to keep can do; raw/HttpClient {Stats.PairedRatio(r.FreshFloor, r.Hc):0.00}) | {r.Unit} | {Fmt(rx)} | raw, fresh arrays {Fmt(Stats.Median(r.FreshFloor))} | " +
+                                  $"{vsFresh:0.00} {Stats.Spread(r.Rx, r.FreshFloor)} | ≥ 0.95 | {(freshMet ? "yes" : "no")} |");
             }
             if (r.Note is not null) Console.WriteLine($"|   ({r.Note}) | | | | | | |");
         }

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+
+namespace RxHttp.Benchmarks;
+
+/// <summary>
+/// "cpushape" mode: one RxHttp shape against nginx, after a warm-up long enough for tiered compilation to settle (in
+/// the first seconds of a process a request cost up to twice the CPU it costs later, which swamped the first
+/// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request, bytes and
+/// thread-pool work items per request, and their medians. Compare two builds by alternating their processes.
+/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// </summary>
+internal static class CpuShapeProbe
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        double Number(string name, string fallback) => double.Parse(Arg(name, fallback), System.Globalization.CultureInfo.InvariantCulture);
+        var rounds = (int)Number("--rounds", "10");
+        var slice = TimeSpan.FromSeconds(Number("--seconds", "1"));
+        var tls = args.Contains("--tls");
+        await using var nginx = await NginxBenchServer.StartAsync(1 << 20);
+        await using var c = new ShapeClients(tls ? nginx.TlsBase : nginx.HttpBase, tls: tls);
+        var shape = Arg("--shape", "merge");
+        Measurement side = shape switch
+        {
+            "merge" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
+            "mergetext" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Text)),
+            "mergejson" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Json)),
+            "workers" => new(shape, s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
+            "seq" => new(shape, c.RxSequentialAsync),
+            _ => throw new ArgumentException($"unknown --shape {shape}"),
+        };
+        var warmup = Stopwatch.StartNew();
+        while (warmup.Elapsed.TotalSeconds < Number("--warmup", "4")) await side.Run(slice);
+        var cpus = new List<double>();
+        var rates = new List<double>();
+        var bytes = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            using var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
+            var bytes0 = GC.GetTotalAllocatedBytes();
+            var items0 = ThreadPool.CompletedWorkItemCount;
+            var sw = Stopwatch.StartNew();
+            var rate = await side.Run(slice);
+            process.Refresh();
+            var n = rate * sw.Elapsed.TotalSeconds;
+            var us = (process.TotalProcessorTime - cpu0).TotalMicroseconds / n;
+            cpus.Add(us);
+            rates.Add(rate);
+            bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
+            Console.WriteLine($"{shape} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req");
+        }
+        Console.WriteLine($"{shape}{(tls ? " tls" : "")}: median {Stats.Median(cpus):0.00} µs CPU/req, {Stats.Median(rates):0} req/s, {Stats.Median(bytes):0} B/req");
+        return 0;
+    }
+}
