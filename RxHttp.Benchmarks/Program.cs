@@ -17,6 +17,7 @@ if (args.Length > 0 && args[0] == "cpushape") return await CpuShapeProbe.RunAsyn
 if (args.Length > 0 && args[0] == "fake") return FakeHttpProbe.Run(args);
 if (args.Length > 0 && args[0] == "cpu") return await AllocationProfile.LoopAsync(args);
 if (args.Length > 0 && args[0] == "download") return await DownloadVariants.RunAsync(args);
+if (args.Length > 0 && args[0] == "xfer") return await TransferProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "upload") return await UploadProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "latency") return await LatencyProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationProfile.RunAsync(args);

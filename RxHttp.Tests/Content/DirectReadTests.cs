@@ -131,6 +131,97 @@ public class DirectReadTests
         await CheckTwiceOnOneConnection(server, body, reader);
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Content_of_a_large_plain_body_scatters_each_socket_read_into_several_fresh_arrays(bool contentLength)
+    {
+        var body = Body(1_000_003);
+        var head = Encoding.ASCII.GetBytes(contentLength
+            ? $"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"
+            : "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        // The whole response is written before the body is read, so the body's reads find plenty waiting.
+        var written = new TaskCompletionSource();
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null)
+            {
+                await c.WriteAsync(head.Concat(body).ToArray());
+                written.TrySetResult();
+                if (!contentLength) break;
+            }
+        });
+        using var session = new ClientSession();
+        ClientResponse r = null!;
+        // Read inside the subscription that delivers the response: awaited alone, an unread body starts being kept.
+        var chunks = await session.Get(server.Url()).SelectMany(x =>
+        {
+            r = x;
+            return Observable.FromAsync(() => written.Task).SelectMany(_ => x.Content.ToList());
+        });
+        Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
+        Assert.That(chunks.Select(c => c.Length), Is.All.InRange(1, 64 * 1024));
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(0), "the chunks were read by scatter reads");
+        // (Until close, the last scatter read is the one that meets the end.)
+        Assert.That(r.Body.ScatterReads - (contentLength ? 0 : 1), Is.LessThan(chunks.Count), "one scatter read fills several chunks");
+        var arrays = chunks.Select(c => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(c, out var seg) ? seg.Array : null).ToList();
+        Assert.That(arrays, Is.Unique, "each chunk is an array of its own");
+        if (contentLength)
+        {
+            // Nothing past the body was read: the connection serves the next response intact.
+            var again = await session.Get(server.Url()).SelectMany(x => x.Read());
+            Assert.That(again.AsSpan().SequenceEqual(body), Is.True);
+            Assert.That(server.ConnectionCount, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Scatter_reads_of_a_trickling_body_reuse_the_arrays_they_did_not_fill()
+    {
+        var body = Body(200_000);
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n");
+        // The body in pieces of a few KB: most reads fill part of the first array and none of the others.
+        var cuts = Enumerable.Range(0, 40).Select(i => head.Length + 1 + i * 3_001).ToArray();
+        await using var server = Serve(head, body, cuts, keepServing: false);
+        using var session = new ClientSession();
+        ClientResponse r = null!;
+        var chunks = await session.Get(server.Url()).SelectMany(x => (r = x).Content.ToList());
+        Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
+        var full = chunks.Count(c => c.Length == 64 * 1024);
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(10), "the body came in many short reads");
+        // Every array allocated was either handed out whole or is one of the four the last read left: no read
+        // allocated arrays it did not fill.
+        Assert.That(r.Body.ScatterArraysAllocated, Is.LessThanOrEqualTo(full + ResponseBody.ScatterArrays));
+    }
+
+    [Test]
+    public async Task Disposing_Content_during_a_scatter_read_closes_the_connection()
+    {
+        var body = Body(500_000);
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n");
+        // 200 KB of the body, then the server stalls: the reader waits in a scatter read when it is disposed.
+        var release = new TaskCompletionSource();
+        await using var server = new RawServer(async c =>
+        {
+            await c.ReadRequestAsync();
+            await c.WriteAsync(head.Concat(body[..200_000]).ToArray());
+            await release.Task;
+        });
+        using var session = new ClientSession();
+        ClientResponse r = null!;
+        var got = 0;
+        var first = new TaskCompletionSource();
+        // Subscribed inside the response's own subscription, so no drain of an unread body reads ahead of it.
+        var subscription = session.Get(server.Url()).SelectMany(x => (r = x).Content)
+            .Subscribe(c => { if ((got += c.Length) >= 200_000) first.TrySetResult(); });
+        await first.Task;
+        Assert.That(r.Body!.ScatterReads, Is.GreaterThan(0));
+        subscription.Dispose();
+        var connection = r.Body!.Connection;
+        await Wait.Until(() => r.Closed && connection.Closed, what: "the connection is closed, not pooled");
+        Assert.That(r.Body.Failed, Is.True, "the body ended unread, not complete");
+        release.SetResult();
+    }
+
     [Test]
     public async Task A_chunked_body_cut_inside_a_large_chunk_fails_with_ClientPayloadError()
     {

@@ -64,6 +64,41 @@ public sealed partial class Connection
     internal ValueTask<int> ReadRawAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct) =>
         _readAhead.Pending ? ReadAheadIntoAsync(destination, timer, ct) : ReadCoreAsync(destination, readAhead: false, fill: false, timer, ct);
 
+    /// <summary>True when a read may scatter straight into several arrays: a plain socket with nothing buffered or pending.</summary>
+    internal bool CanScatter => Socket is not null && Stream is NetworkStream && !_readAhead.Pending && _end == _start;
+
+    /// <summary>One socket read scattered into <paramref name="buffers"/> in order (recvmsg), under the SockRead timer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<int> ReadScatterAsync(IList<ArraySegment<byte>> buffers, ReadTimer? timer, CancellationToken ct)
+    {
+        EnterRead();
+        timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
+        // The socket's scatter receive takes no token: cancelling aborts the connection, which ends the read.
+        var registration = ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this) : default;
+        try
+        {
+            return await Socket!.ReceiveAsync(buffers, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+        catch (Exception e) when (AbortReason is { } reason)
+        {
+            throw Wrap(reason, e);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
+        }
+        finally
+        {
+            registration.Dispose();
+            timer?.Disarm();
+            ExitRead();
+        }
+    }
+
     // The exchange reads the head (FillAsync) first, so a body read never meets a pending read-ahead; kept correct
     // all the same, since a second read on the socket would take the first one's bytes.
     private async ValueTask<int> ReadAheadIntoAsync(Memory<byte> destination, ReadTimer? timer, CancellationToken ct)

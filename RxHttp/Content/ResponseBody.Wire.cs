@@ -27,13 +27,21 @@ internal sealed partial class ResponseBody
         }
         catch (Exception e)
         {
-            Fail();
-            if (e is OperationCanceledException) throw;
-            if (_connection.AbortReason is ClientError reason) throw reason;
-            if (e is HttpParseException pe) throw new ClientPayloadError("Response payload is not completed: " + pe.Message, pe);
-            if (e is ServerDisconnectedError sd) throw new ClientPayloadError("Response payload is not completed: " + sd.Message, sd);
-            throw;
+            var failure = ReadFailure(e);
+            if (failure == e) throw;
+            throw failure;
         }
+    }
+
+    // A failed read ends the body (the connection is closed) and fails with the client's error for it.
+    private Exception ReadFailure(Exception e)
+    {
+        Fail();
+        if (e is OperationCanceledException) return e;
+        if (_connection.AbortReason is ClientError reason) return reason;
+        if (e is HttpParseException pe) return new ClientPayloadError("Response payload is not completed: " + pe.Message, pe);
+        if (e is ServerDisconnectedError sd) return new ClientPayloadError("Response payload is not completed: " + sd.Message, sd);
+        return e;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

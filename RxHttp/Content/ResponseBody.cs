@@ -83,7 +83,7 @@ internal sealed partial class ResponseBody
     /// <summary>True once a read failed or the body was released unread (as opposed to ended).</summary>
     public bool Failed => Volatile.Read(ref _state) == 2;
     /// <summary>True when nothing is left to read: the connection is done with and no kept bytes remain.</summary>
-    public bool AtEnd => IsDone && _drain is null && (_kept is null || _keptStart == _keptEnd);
+    public bool AtEnd => IsDone && _drain is null && (_kept is null || _keptStart == _keptEnd) && !HasReady;
 
     /// <summary>The connection the body is read from.</summary>
     public Connection Connection => _connection;
@@ -103,7 +103,7 @@ internal sealed partial class ResponseBody
     }
 
     /// <summary>Bytes still to come when the length is known (Content-Length framing), else null.</summary>
-    public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining + (_keptEnd - _keptStart) : null;
+    public long? RemainingLength => _framing == BodyFraming.ContentLength ? _remaining + (_keptEnd - _keptStart) + ReadyBytes : null;
 
     /// <summary>Body bytes taken off the wire so far.</summary>
     public long BytesRead { get; private set; }
@@ -130,6 +130,8 @@ internal sealed partial class ResponseBody
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<byte[]?> ReadChunkAsync(int max, CancellationToken ct)
     {
+        if (HasReady) return TakeReady();
+        if (CanScatter(max)) return await ReadScatterAsync(max, ct).ConfigureAwait(false);
         // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
         var avail = _kept is not null && _drain is null ? _keptEnd - _keptStart : _framing == BodyFraming.Chunked ? _pending : _connection.BufferedCount;
         var size = avail > 0 ? Math.Min(avail, max) : max;
