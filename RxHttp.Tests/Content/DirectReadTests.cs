@@ -191,6 +191,7 @@ public class DirectReadTests
         // Every array allocated was either handed out whole or is one of the four the last read left: no read
         // allocated arrays it did not fill.
         Assert.That(r.Body.ScatterArraysAllocated, Is.LessThanOrEqualTo(full + ResponseBody.ScatterArrays));
+        Assert.That(r.Body.HoldsScatterArrays, Is.False, "the body ended: the arrays kept for a next read are let go");
     }
 
     [Test]

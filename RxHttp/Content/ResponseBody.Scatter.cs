@@ -23,6 +23,9 @@ internal sealed partial class ResponseBody
     /// <summary>Arrays allocated for scatter reads (tests: a short read's untouched arrays serve the next read).</summary>
     internal int ScatterArraysAllocated { get; private set; }
 
+    /// <summary>Whether arrays are kept for a next scatter read (tests: none once the body has ended).</summary>
+    internal bool HoldsScatterArrays => _scatter is not null;
+
     private bool HasReady => _readyNext < _readyCount;
 
     private int ReadyBytes => HasReady ? (_readyCount - _readyNext - 1) * _scatter![_readyNext]!.Length + _readyLastLength : 0;
@@ -37,14 +40,24 @@ internal sealed partial class ResponseBody
     {
         var slot = _readyNext++;
         var chunk = _scatter![slot]!;
+        byte[] result;
         if (_readyNext == _readyCount && _readyLastLength != chunk.Length)
         {
-            var exact = GC.AllocateUninitializedArray<byte>(_readyLastLength);
-            chunk.AsSpan(0, _readyLastLength).CopyTo(exact);
-            return exact;
+            result = GC.AllocateUninitializedArray<byte>(_readyLastLength);
+            chunk.AsSpan(0, _readyLastLength).CopyTo(result);
         }
-        _scatter[slot] = null; // the subscriber's now
-        return chunk;
+        else
+        {
+            _scatter[slot] = null; // the subscriber's now
+            result = chunk;
+        }
+        // Once the body has ended, the arrays kept for a next read would only be held as long as the response is.
+        if (!HasReady && _state != 0)
+        {
+            _scatter = null;
+            _segments = null;
+        }
+        return result;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
