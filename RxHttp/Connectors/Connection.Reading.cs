@@ -68,36 +68,8 @@ public sealed partial class Connection
     internal bool CanScatter => Socket is not null && Stream is NetworkStream && !_readAhead.Pending && _end == _start;
 
     /// <summary>One socket read scattered into <paramref name="buffers"/> in order (recvmsg), under the SockRead timer.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<int> ReadScatterAsync(IList<ArraySegment<byte>> buffers, ReadTimer? timer, CancellationToken ct)
-    {
-        EnterRead();
-        timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
-        // The socket's scatter receive takes no token: cancelling aborts the connection, which ends the read.
-        var registration = ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this) : default;
-        try
-        {
-            return await Socket!.ReceiveAsync(buffers, SocketFlags.None).ConfigureAwait(false);
-        }
-        catch (Exception) when (ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
-        catch (Exception e) when (AbortReason is { } reason)
-        {
-            throw Wrap(reason, e);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            throw new ServerDisconnectedError("Server disconnected: " + e.Message, e);
-        }
-        finally
-        {
-            registration.Dispose();
-            timer?.Disarm();
-            ExitRead();
-        }
-    }
+    internal ValueTask<int> ReadScatterAsync(IList<ArraySegment<byte>> buffers, ReadTimer? timer, CancellationToken ct) =>
+        ReadCoreAsync(default, readAhead: false, fill: false, timer, ct, buffers);
 
     // The exchange reads the head (FillAsync) first, so a body read never meets a pending read-ahead; kept correct
     // all the same, since a second read on the socket would take the first one's bytes.
@@ -112,24 +84,30 @@ public sealed partial class Connection
 
     /// <summary>
     /// One socket read under the SockRead timer, with errors mapped to the client's: a new read into
-    /// <paramref name="destination"/>, or (<paramref name="readAhead"/>) the one TryStartReadAhead left waiting.
-    /// With <paramref name="fill"/> the bytes were read into the buffer's free end, which then grows by them.
+    /// <paramref name="destination"/> (or scattered into <paramref name="scatter"/>), or (<paramref name="readAhead"/>)
+    /// the one TryStartReadAhead left waiting. With <paramref name="fill"/> the bytes were read into the buffer's
+    /// free end, which then grows by them.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, bool fill, ReadTimer? timer, CancellationToken ct)
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool readAhead, bool fill, ReadTimer? timer, CancellationToken ct,
+        IList<ArraySegment<byte>>? scatter = null)
     {
         EnterRead();
         timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
-        // The read-ahead started without the request's token: cancelling aborts the connection, which ends it.
+        // The read-ahead started without the request's token, and the socket's scatter receive takes none: for
+        // those, cancelling aborts the connection, which ends the read.
+        var tokenless = readAhead || scatter is not null;
         var registration = default(CancellationTokenRegistration);
-        if (readAhead && ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);
+        if (tokenless && ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);
         try
         {
-            var n = await (readAhead ? _readAhead.Take() : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
+            var n = await (readAhead ? _readAhead.Take()
+                : scatter is not null ? new ValueTask<int>(Socket!.ReceiveAsync(scatter, SocketFlags.None))
+                : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
             if (fill) _end += n;
             return n;
         }
-        catch (Exception) when (readAhead && ct.IsCancellationRequested)
+        catch (Exception) when (tokenless && ct.IsCancellationRequested)
         {
             // Before the abort reason: that abort was the cancellation itself.
             throw new OperationCanceledException(ct);
@@ -148,11 +126,8 @@ public sealed partial class Connection
         }
         finally
         {
-            if (readAhead)
-            {
-                _readAhead.End();
-                registration.Dispose();
-            }
+            if (readAhead) _readAhead.End();
+            registration.Dispose();
             timer?.Disarm();
             ExitRead();
         }

@@ -114,7 +114,7 @@ public sealed partial class Connection : IDisposable
         // still write into it: a websocket keeps the stream for its life, and before this each handshake left its
         // 16 KiB read buffer to the GC (half of what a connect allocated).
         Writer.Dispose();
-        if (_end == _start && !_readAhead.InFlight && !_polling)
+        if (_end == _start && NoReadCanWriteBuffer)
         {
             var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
             if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
@@ -147,10 +147,12 @@ public sealed partial class Connection : IDisposable
         Writer.Dispose();
         if (keepBuffer) return;
         var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
-        // The buffer may still be referenced by a read in flight on another thread; returning it to the pool
-        // then would let two owners share it, so it is left to the GC once closed by an abort.
-        if (b.Length > 0 && _abortReason is null && !_readAhead.InFlight && !_polling) ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0 && NoReadCanWriteBuffer) ArrayPool<byte>.Shared.Return(b);
     }
+
+    // The buffer may still be referenced by a read in flight on another thread (an abort ends the connection under
+    // it); returning it to the pool then would let two owners share it, so it is left to the GC instead.
+    private bool NoReadCanWriteBuffer => _abortReason is null && !_readAhead.InFlight && !_polling;
 
     // Drops a stale connection the pool holds the slot of: closes it once, even if Close() races with it.
     internal void Discard()
