@@ -70,18 +70,16 @@ internal static class WsScale
         {
             foreach (var rx in pair % 2 == 0 ? new[] { true, false } : [false, true])
             {
-                var (heap, rate, cpu) = rx ? await RxAsync(url, count) : await HcAsync(url, count);
+                var (heap, rate, cpu, allocated) = rx ? await RxAsync(url, count) : await HcAsync(url, count);
                 await SettleAsync();
                 (rx ? result.RxHeap : result.HcHeap).Add(heap);
                 (rx ? result.RxRate : result.HcRate).Add(rate);
                 (rx ? result.RxCpu : result.HcCpu).Add(cpu);
-                Console.WriteLine($"websockets at scale: {(rx ? "RxHttp" : "ClientWebSocket")} {count:N0} open: {heap:0.0} KB managed heap each, {rate:N0} connections/s, {cpu:0} µs of this process's CPU and {LastAllocated:N0} B allocated per connect");
+                Console.WriteLine($"websockets at scale: {(rx ? "RxHttp" : "ClientWebSocket")} {count:N0} open: {heap:0.0} KB managed heap each, {rate:N0} connections/s, {cpu:0} µs of this process's CPU and {allocated:N0} B allocated per connect");
             }
         }
         return result;
     }
-
-    private static long LastAllocated;
 
     // A side's teardown may go on after it returned (aborted sockets complete their pending reads with exceptions on
     // the thread pool): the next side must not be measured while it runs. Waits until the thread pool has been idle
@@ -106,7 +104,7 @@ internal static class WsScale
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    private static async Task<(double HeapKb, double Rate, double CpuUs)> RxAsync(string url, int count)
+    private static async Task<(double HeapKb, double Rate, double CpuUs, long BytesPerConnect)> RxAsync(string url, int count)
     {
         await using var session = new ClientSession(new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 0 }) });
         var target = Url.Parse(url);
@@ -130,16 +128,16 @@ internal static class WsScale
         }).ConfigureAwait(false);
         var rate = count / sw.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMicroseconds / count;
-        LastAllocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
+        var allocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
         await allEchoed.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         var heap = (Heap() - before) / 1024.0 / count;
         foreach (var s in subscriptions) s.Dispose();
         foreach (var ws in sockets) ws.Abort();
         GC.KeepAlive(sockets);
-        return (heap, rate, cpu);
+        return (heap, rate, cpu, allocated);
     }
 
-    private static async Task<(double HeapKb, double Rate, double CpuUs)> HcAsync(string url, int count)
+    private static async Task<(double HeapKb, double Rate, double CpuUs, long BytesPerConnect)> HcAsync(string url, int count)
     {
         var target = new Uri(url);
         var sockets = new System.Net.WebSockets.ClientWebSocket[count];
@@ -160,13 +158,13 @@ internal static class WsScale
         }).ConfigureAwait(false);
         var rate = count / sw.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMicroseconds / count;
-        LastAllocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
+        var allocated = (GC.GetTotalAllocatedBytes(precise: true) - a0) / count;
         await allEchoed.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         var heap = (Heap() - before) / 1024.0 / count;
         foreach (var ws in sockets) ws.Abort();
         foreach (var ws in sockets) ws.Dispose();
         try { await Task.WhenAll(listeners).ConfigureAwait(false); } catch (Exception) { /* aborted */ }
-        return (heap, rate, cpu);
+        return (heap, rate, cpu, allocated);
 
         async Task ListenAsync(System.Net.WebSockets.ClientWebSocket ws)
         {
