@@ -28,10 +28,11 @@ internal static class ResponsePolling
     public static bool Worth(long windowTicks, long answerTicks) => windowTicks != 0 && answerTicks != 0 && answerTicks < windowTicks;
 
     /// <summary>
-    /// Polls <paramref name="socket"/> for up to <paramref name="windowTicks"/>; once readable, receives into
+    /// Polls <paramref name="socket"/> (through <paramref name="quiet"/>'s FIONREAD when its low-water mark is raised)
+    /// for up to <paramref name="windowTicks"/>; once readable, receives into
     /// <paramref name="destination"/> unless <paramref name="records"/> (TLS), without blocking: bytes or EOF are there.
     /// </summary>
-    public static Outcome Wait(Socket socket, Span<byte> destination, bool records, long windowTicks, CancellationToken ct, out int received)
+    public static Outcome Wait(Socket socket, LowWaterStream? quiet, Span<byte> destination, bool records, long windowTicks, CancellationToken ct, out int received)
     {
         received = 0;
         try
@@ -39,7 +40,8 @@ internal static class ResponsePolling
             var start = Stopwatch.GetTimestamp();
             do
             {
-                if (!socket.Poll(0, SelectMode.SelectRead)) continue;
+                // Under a raised low-water mark FIONREAD sees every byte, and Poll only a FIN.
+                if (!(quiet is not null && quiet.Available() > 0) && !socket.Poll(0, SelectMode.SelectRead)) continue;
                 if (records) return Outcome.Readable;
                 received = socket.Receive(destination, SocketFlags.None, out var error);
                 // An error is the socket engine's read's to report, mapped as usual.
