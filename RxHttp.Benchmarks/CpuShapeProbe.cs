@@ -37,10 +37,14 @@ internal static class CpuShapeProbe
         var rates = new List<double>();
         var bytes = new List<double>();
         var ab = args.Contains("--ab-lowwater");
+        var abPoll = args.Contains("--ab-poll");
+        var pollTicks = c.Rx.Connector.ResponsePollTicks;
         for (var round = 0; round < rounds; round++)
         {
             // A/B of the raised receive low-water mark in the same process: even rounds with it, odd ones without.
             if (ab) Transport.LowWaterStream.Enabled = round % 2 == 0;
+            // A/B of polling for lone responses: even rounds poll, odd ones wait through the socket engine.
+            if (abPoll) c.Rx.Connector.ResponsePollTicks = round % 2 == 0 ? pollTicks : 0;
             using var process = Process.GetCurrentProcess();
             var cpu0 = process.TotalProcessorTime;
             var bytes0 = GC.GetTotalAllocatedBytes();
@@ -56,7 +60,7 @@ internal static class CpuShapeProbe
             cpus.Add(us);
             rates.Add(rate);
             bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
-            Console.WriteLine($"{shape}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req");
+            Console.WriteLine($"{shape}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req");
         }
         Console.WriteLine($"{shape}{(tls ? " tls" : "")}: median {Stats.Median(cpus):0.00} µs CPU/req, {Stats.Median(rates):0} req/s, {Stats.Median(bytes):0} B/req");
         return 0;

@@ -65,6 +65,9 @@ public sealed partial class Connection
     // moving average; 0 until the first answer.
     private long _answerTicks;
 
+    // Lone requests that did not poll since the last one that did (ResponsePolling.ShouldPoll).
+    private int _unpolled;
+
     // True while PollForResponse may be receiving into the buffer: a Close() from another thread (the session closing)
     // must not return the buffer to the pool meanwhile.
     private volatile bool _polling;
@@ -83,7 +86,7 @@ public sealed partial class Connection
     {
         if (!LeasedAlone || _owner is null || Socket is not { } socket) return -1;
         var window = _owner.ResponsePollTicks;
-        if (!ResponsePolling.Worth(window, _answerTicks)) return -1;
+        if (!ResponsePolling.ShouldPoll(window, _answerTicks, ref _unpolled)) return -1;
         EnterRead();
         _polling = true;
         try
