@@ -38,11 +38,12 @@ internal static class AllocationProfile
             {
                 var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
                 var items0 = ThreadPool.CompletedWorkItemCount;
+                var sys0 = SystemCpu.Read();
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 var rate = concurrent ? await side.ConcurrentAsync(TimeSpan.FromSeconds(seconds), 64) : await side.SequentialAsync(TimeSpan.FromSeconds(seconds));
                 var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0;
                 var n = rate * sw.Elapsed.TotalSeconds;
-                Console.WriteLine($"{side.Name,-10}: {rate,8:0} {(concurrent ? "concurrent" : "sequential")} req/s over {seconds} s, {cpu.TotalMicroseconds / n,6:0.0} µs CPU per request (process, {server.Name}), {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items per request");
+                Console.WriteLine($"{side.Name,-10}: {rate,8:0} {(concurrent ? "concurrent" : "sequential")} req/s over {seconds} s, {cpu.TotalMicroseconds / n,6:0.0} µs CPU per request (process, {server.Name}), {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items per request; {SystemCpu.Read().PerRequest(sys0, n)}");
             }
         }
         return 0;

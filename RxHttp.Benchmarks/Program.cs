@@ -12,6 +12,7 @@ if (args.Length > 0 && args[0] == "micro")
 }
 using var listeners = TelemetryListeners.StartIfAsked();
 if (args.Length > 0 && args[0] == "ws-server") return await WsScale.ServeAsync();
+if (args.Length > 0 && args[0] == "wsconnect") return await WsScale.ProbeAsync(args);
 if (args.Length > 0 && args[0] == "rx") return await RxShapeProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "cpushape") return await CpuShapeProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "fake") return FakeHttpProbe.Run(args);

@@ -81,6 +81,28 @@ internal static class WsScale
         return result;
     }
 
+    /// <summary>
+    /// "wsconnect" mode: one side's 8 row alone, <c>--rounds N</c> times (default 5) after one warm-up, to run under
+    /// <c>perf</c>: <c>wsconnect [--cws] [--count N] [--rounds N]</c>.
+    /// </summary>
+    public static async Task<int> ProbeAsync(string[] args)
+    {
+        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        RaiseFileLimit();
+        using var server = await EchoServerProcess.StartAsync();
+        var url = $"ws://127.0.0.1:{server.Port}/ws";
+        var count = int.Parse(Arg("--count", "10000"), System.Globalization.CultureInfo.InvariantCulture);
+        var cws = args.Contains("--cws");
+        var rounds = int.Parse(Arg("--rounds", "5"), System.Globalization.CultureInfo.InvariantCulture);
+        for (var round = 0; round <= rounds; round++)
+        {
+            var (heap, rate, cpu, allocated) = cws ? await HcAsync(url, count) : await RxAsync(url, count);
+            await SettleAsync();
+            Console.WriteLine($"{(round == 0 ? "warm-up " : "")}{(cws ? "ClientWebSocket" : "RxHttp")}: {heap:0.0} KB heap each, {rate:N0} conn/s, {cpu:0} µs CPU and {allocated:N0} B per connect");
+        }
+        return 0;
+    }
+
     // A side's teardown may go on after it returned (aborted sockets complete their pending reads with exceptions on
     // the thread pool): the next side must not be measured while it runs. Waits until the thread pool has been idle
     // for a while, the same for both sides.

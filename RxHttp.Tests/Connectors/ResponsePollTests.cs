@@ -64,6 +64,83 @@ public class ResponsePollTests
         Assert.That(session.Connector.PolledResponses, Is.GreaterThan(0), "fast answers brought it under the window");
     }
 
+    private static async Task<Connection> LeaseAsync(ClientSession session, RawServer server) =>
+        await session.Connector.Connect(new ConnectionKey("127.0.0.1", server.Port, false)).FirstAsync();
+
+    [Test]
+    public async Task A_polled_plain_connection_keeps_its_receive_low_water_mark_raised_between_requests()
+    {
+        // Raised, the responses wake nobody but the polling thread (not the socket engine's epoll thread).
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var session = Session(Wide);
+        for (var i = 0; i < 5; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        var c = await LeaseAsync(session, server);
+        Assert.That(c.LowWater, Is.Not.Null);
+        Assert.That(c.LowWater!.Raised, Is.True);
+        c.Release();
+        Assert.That(server.ConnectionCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_response_slower_than_the_window_still_arrives_on_a_connection_whose_mark_was_raised()
+    {
+        // The sixth answer takes 300 ms and the window is 100 ms: the poll gives up and the read that waits through
+        // the socket engine must lower the mark first, or two bytes of body would wake it never.
+        var answered = 0;
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null)
+            {
+                if (Interlocked.Increment(ref answered) == 6) await Task.Delay(300);
+                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        await using var session = Session(TimeSpan.FromMilliseconds(100));
+        for (var i = 0; i < 5; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        var c = await LeaseAsync(session, server);
+        Assert.That(c.LowWater!.Raised, Is.True, "the fast answers were polled for");
+        c.Release();
+        var slow = session.Get(server.Url()).SelectMany(r => r.Text()).ToTask();
+        Assert.That(await slow.WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("ok"));
+        Assert.That(c.LowWater.Raised, Is.False);
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_stray_byte_on_an_idle_connection_whose_mark_is_raised_makes_it_stale()
+    {
+        // Poll does not see a byte under the mark: the check before reuse asks FIONREAD too.
+        var sendStray = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var straySent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answered = 0;
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null)
+            {
+                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                if (Interlocked.Increment(ref answered) != 3) continue;
+                await sendStray.Task;
+                await c.WriteAsync("X");
+                straySent.SetResult();
+            }
+        });
+        await using var session = Session(Wide);
+        for (var i = 0; i < 3; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        var c = await LeaseAsync(session, server);
+        Assert.That(c.LowWater!.Raised, Is.True);
+        c.Release();
+        sendStray.SetResult();
+        await straySent.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Wait.Until(() => c.Socket!.Available == 1, what: "the stray byte to arrive");
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(2), "the connection with a stray byte was dropped, not reused");
+        Assert.That(c.Closed, Is.True);
+    }
+
     [Test]
     public async Task A_connection_handed_to_a_waiting_request_is_not_polled()
     {

@@ -59,6 +59,8 @@ public class ClientWebSocketSessionTests
         await using var session = new ClientSession(new ClientSessionOptions { Proxy = settings });
         await using var ws = await session.WsConnectAsync("ws://chat.example.test/room?x=1");
 
+        // The raw server answers the handshake before its script runs: the head is recorded just after.
+        await Wait.Until(() => !heads.IsEmpty, what: "the proxy to record the request head");
         Assert.That(heads.TryDequeue(out var head), Is.True);
         var lines = head!.Split("\r\n");
         Assert.That(lines[0], Is.EqualTo("GET http://chat.example.test/room?x=1 HTTP/1.1"));

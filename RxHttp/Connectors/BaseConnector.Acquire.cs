@@ -147,7 +147,8 @@ public abstract partial class BaseConnector
         }
         try
         {
-            return c.Socket is { } s && s.Poll(0, SelectMode.SelectRead);
+            // Under a raised low-water mark Poll sees a FIN but not a stray byte; FIONREAD does.
+            return c.Socket is { } s && (s.Poll(0, SelectMode.SelectRead) || c.LowWater is { Raised: true } lw && lw.Available() > 0);
         }
         catch
         {

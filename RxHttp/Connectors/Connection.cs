@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Net.Sockets;
 using RxHttp.Http1;
+using RxHttp.Transport;
 
 namespace RxHttp;
 
@@ -32,6 +33,7 @@ public sealed partial class Connection : IDisposable
         Key = key;
         Socket = socket;
         Stream = stream;
+        LowWater = stream as LowWaterStream;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         if (owner is not null) _metrics = ConnectionMetrics.Open(key, socket);
     }
@@ -52,6 +54,9 @@ public sealed partial class Connection : IDisposable
 
     internal Socket? Socket { get; }
     internal Stream Stream { get; }
+
+    /// <summary><see cref="Stream"/> when it is a plain TCP socket's, whose low-water mark can be raised.</summary>
+    internal LowWaterStream? LowWater { get; }
     internal Http1.PooledBufferWriter Writer { get; } = new();
 
     /// <summary>Header strings of the last response on this connection, reused when the next one repeats them.</summary>

@@ -48,8 +48,10 @@ public class ConnectorOptions
     /// the socket on its own thread, when the server has lately answered within that time (a moving average). On
     /// loopback this takes the epoll thread and a thread-pool dispatch out of each round trip, about 15% of it. Such
     /// a response arrives on the thread that subscribed, possibly before <c>Subscribe</c> returns; on TLS the poll
-    /// waits for the records and the stream then reads them on that thread. Slower servers and concurrent requests
-    /// are never polled. Default 64 µs; <see cref="TimeSpan.Zero"/>
+    /// waits for the records and the stream then reads them on that thread. On a plain socket the receive low-water
+    /// mark is raised meanwhile (Linux), so the response wakes neither the socket engine nor the thread pool; a read
+    /// that must wait lowers it first. Concurrent requests are never polled, and slower servers only every 16th
+    /// request, to time their answer again. Default 64 µs; <see cref="TimeSpan.Zero"/>
     /// turns it off. It bounds a busy wait measured on the wall clock, not a timer, so it ignores the scheduler.
     /// </summary>
     public TimeSpan ResponsePollWindow { get; init; } = TimeSpan.FromMicroseconds(64);

@@ -84,7 +84,7 @@ public class TcpConnector : BaseConnector
     {
         if (key.Proxy is not null) return await ConnectThroughProxyAsync(key, timeout, cancellationToken).ConfigureAwait(false);
         var socket = await ConnectSocketAsync(key.Host, key.Port, timeout, cancellationToken).ConfigureAwait(false);
-        return await FinishAsync(key, socket, new NetworkStream(socket, ownsSocket: true), cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(key, socket, new LowWaterStream(socket), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, CancellationToken ct)
@@ -117,7 +117,7 @@ public class TcpConnector : BaseConnector
         {
             throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Cannot connect to proxy " + proxy + ": " + e.Message, e.InnerException ?? e);
         }
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        var stream = new LowWaterStream(socket);
         if (!key.IsSsl) return NewConnection(key, socket, stream);
         try
         {

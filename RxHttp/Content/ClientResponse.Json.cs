@@ -33,16 +33,25 @@ public sealed partial class ClientResponse
     public IObservable<T?> Json<T>(JsonTypeInfo<T> typeInfo, string? contentType = "application/json")
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return RxAsync.FromValueTask(async ct =>
+        return RxAsync.FromValueTask((Response: this, TypeInfo: typeInfo, ContentType: contentType),
+            static (s, ct) => s.Response.JsonAsync(s.TypeInfo, s.ContentType, ct));
+    }
+
+    // No closure, and no state machine when the body is already buffered (a small document arrives with its head).
+    private ValueTask<T?> JsonAsync<T>(JsonTypeInfo<T> typeInfo, string? contentType, CancellationToken ct)
+    {
+        if (contentType is not null && !IsJsonType(contentType))
         {
-            if (contentType is not null && !IsJsonType(contentType))
-            {
-                Release();
-                throw ContentTypeMismatch($"Attempt to decode JSON with unexpected mimetype: {ContentType}");
-            }
-            var bytes = JsonUtf8(await ReadAllAsync(ct).ConfigureAwait(false));
-            return Deserialize(bytes, typeInfo, "Response body");
-        });
+            Release();
+            throw ContentTypeMismatch($"Attempt to decode JSON with unexpected mimetype: {ContentType}");
+        }
+        var read = ReadAllAsync(ct);
+        return read.IsCompletedSuccessfully
+            ? new ValueTask<T?>(Deserialize(JsonUtf8(read.Result), typeInfo, "Response body"))
+            : Awaited(this, read, typeInfo);
+
+        static async ValueTask<T?> Awaited(ClientResponse r, ValueTask<byte[]> read, JsonTypeInfo<T> typeInfo) =>
+            Deserialize(r.JsonUtf8(await read.ConfigureAwait(false)), typeInfo, "Response body");
     }
 
     /// <summary>The session's JSON settings as this response was made with them.</summary>

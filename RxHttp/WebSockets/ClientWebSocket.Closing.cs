@@ -153,7 +153,7 @@ public sealed partial class ClientWebSocket
         Finish(WsMessage.ClosedMessage, null);
     }
 
-    // ---- timers (all on WsConnectOptions.Scheduler, else the session's) ----
+    // ---- timers (all on WsConnectOptions.Scheduler, else the session's; the ceiled ones through its timer wheel) ----
 
     /// <summary>aiohttp's heartbeat: any inbound data restarts the wait; when it runs out a PING goes and half the heartbeat is left for an answer.</summary>
     private void ResetHeartbeat()
@@ -165,7 +165,10 @@ public sealed partial class ClientWebSocket
             _pongTimer?.Dispose();
             _pongTimer = null;
             _heartbeatTimer?.Dispose();
-            _heartbeatTimer = _scheduler.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat, _ceilThreshold), () => SendHeartbeat(heartbeat));
+            // Restarted by every inbound message: on the wheel, the replaced timer is unlinked at once. On the scheduler
+            // itself each one stayed queued until its deadline (Rx keeps cancelled absolute-time work), a dead entry
+            // per message for a whole heartbeat.
+            _heartbeatTimer = _wheel.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat, _ceilThreshold), (Socket: this, Heartbeat: heartbeat), static s => s.Socket.SendHeartbeat(s.Heartbeat));
         }
     }
 
@@ -175,8 +178,8 @@ public sealed partial class ClientWebSocket
         {
             if (_dropped) return;
             _pongTimer?.Dispose();
-            _pongTimer = _scheduler.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat / 2, _ceilThreshold), () =>
-                Fail(new ServerTimeoutError($"No data received within {(heartbeat / 2).TotalSeconds:0.###} s after a heartbeat PING"), (int)WsCloseCode.AbnormalClosure));
+            _pongTimer = _wheel.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat / 2, _ceilThreshold), (Socket: this, Wait: heartbeat / 2), static s =>
+                s.Socket.Fail(new ServerTimeoutError($"No data received within {s.Wait.TotalSeconds:0.###} s after a heartbeat PING"), (int)WsCloseCode.AbnormalClosure));
         }
         ObserveFault(SendFrameAsync(WsMsgType.Ping, ReadOnlyMemory<byte>.Empty, false, CancellationToken.None));
     }

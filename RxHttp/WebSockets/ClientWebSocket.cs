@@ -35,6 +35,7 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
     private readonly WsFrameReader _reader;
     private readonly WsFrameWriter _writer;
     private readonly IScheduler _scheduler;
+    private readonly Transport.TimerWheel _wheel;
     private readonly TimeSpan _ceilThreshold;
     private readonly WsConnectOptions _options;
     private readonly Func<object?, string> _jsonSerialize;
@@ -78,6 +79,7 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
         Compress = deflate is not null;
         _options = options;
         _scheduler = scheduler;
+        _wheel = Transport.TimerWheel.For(scheduler);
         _virtualClock = Transport.TimerWheel.IsVirtualTime(scheduler);
         _loopDone = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _ceilThreshold = ceilThreshold;

@@ -1,0 +1,83 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.WebSockets;
+
+/// <summary>
+/// Rx keeps work scheduled at an absolute time queued until that time even once it is cancelled, so a timer per
+/// handshake or per message that goes straight to the scheduler leaves a dead entry behind for its whole length (300 s
+/// for the total timeout, a heartbeat for each message). These timers go through the timer wheel: the scheduler sees
+/// one action per whole second, however many connects or messages arm them.
+/// </summary>
+[TestFixture]
+public class WsTimerQueueTests
+{
+    private KestrelServer _server = null!;
+    private string WsUrl(string path) => _server.Url(path).Replace("http://", "ws://");
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await WsServers.StartKestrelAsync();
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    /// <summary>A real clock that counts what is scheduled at an absolute time.</summary>
+    private sealed class CountingScheduler : IScheduler
+    {
+        private readonly IScheduler _inner = DefaultScheduler.Instance;
+        private int _absolute;
+
+        public int Absolute => Volatile.Read(ref _absolute);
+
+        public DateTimeOffset Now => _inner.Now;
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) => _inner.Schedule(state, (_, s) => action(this, s));
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            _inner.Schedule(state, dueTime, (_, s) => action(this, s));
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
+        {
+            Interlocked.Increment(ref _absolute);
+            return _inner.Schedule(state, dueTime, (_, s) => action(this, s));
+        }
+    }
+
+    [Test]
+    public async Task Twenty_handshakes_schedule_their_total_and_sock_connect_deadlines_once_per_second_not_once_each()
+    {
+        var clock = new CountingScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
+        var started = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 20; i++)
+        {
+            await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+            await ws.SendStr("x");
+            Assert.That((await ws.ReceiveAsync()).Text, Is.EqualTo("x"));
+        }
+        // Both deadlines (Total 300 s, SockConnect 30 s) are ceiled to whole seconds: one action per timeout and second.
+        var seconds = (int)Math.Ceiling((DateTimeOffset.UtcNow - started).TotalSeconds) + 1;
+        Assert.That(clock.Absolute, Is.LessThanOrEqualTo(2 * seconds), "twenty handshakes scheduled one deadline each");
+        Assert.That(clock.Absolute, Is.GreaterThan(0), "the deadlines are on this clock");
+    }
+
+    [Test]
+    public async Task A_hundred_messages_restart_the_heartbeat_without_scheduling_a_hundred_actions()
+    {
+        var clock = new CountingScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
+        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
+        var before = clock.Absolute;
+        var started = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 100; i++)
+        {
+            await ws.SendStr("m" + i);
+            Assert.That((await ws.ReceiveAsync()).Text, Is.EqualTo("m" + i));
+        }
+        var seconds = (int)Math.Ceiling((DateTimeOffset.UtcNow - started).TotalSeconds) + 1;
+        Assert.That(clock.Absolute - before, Is.LessThanOrEqualTo(seconds), "each message re-armed the heartbeat on the scheduler itself");
+        Assert.That(ws.Closed, Is.False);
+    }
+}
