@@ -14,15 +14,6 @@ namespace RxHttp.Tests.WebSockets;
 [TestFixture]
 public class WsTimerQueueTests
 {
-    private KestrelServer _server = null!;
-    private string WsUrl(string path) => _server.Url(path).Replace("http://", "ws://");
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await WsServers.StartKestrelAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     /// <summary>A real clock that counts what is scheduled at an absolute time.</summary>
     private sealed class CountingScheduler : IScheduler
     {
@@ -48,12 +39,13 @@ public class WsTimerQueueTests
     [Test]
     public async Task Twenty_handshakes_schedule_their_total_and_sock_connect_deadlines_once_per_second_not_once_each()
     {
+        await using var server = await WsServers.StartKestrelAsync();
         var clock = new CountingScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
         var started = DateTimeOffset.UtcNow;
         for (var i = 0; i < 20; i++)
         {
-            await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+            await using var ws = await session.WsConnectAsync(server.Url("ws/echo").Replace("http://", "ws://"));
             await ws.SendStr("x");
             Assert.That((await ws.ReceiveAsync()).Text, Is.EqualTo("x"));
         }
@@ -66,9 +58,10 @@ public class WsTimerQueueTests
     [Test]
     public async Task A_hundred_messages_restart_the_heartbeat_without_scheduling_a_hundred_actions()
     {
+        await using var server = await WsServers.StartKestrelAsync();
         var clock = new CountingScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
-        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
+        await using var ws = await session.WsConnectAsync(server.Url("ws/echo").Replace("http://", "ws://"), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
         var before = clock.Absolute;
         var started = DateTimeOffset.UtcNow;
         for (var i = 0; i < 100; i++)
