@@ -20,6 +20,33 @@ public class CookieJarTests
 
     private static void Set(AbstractCookieJar jar, string url, params string[] headers) => jar.UpdateCookies(headers, U(url));
 
+    // ---- the empty jar every request asks about ----
+
+    /// <summary>A clock that counts its reads.</summary>
+    private sealed class CountingClock : System.Reactive.Concurrency.IScheduler
+    {
+        public int Reads;
+        public DateTimeOffset Now { get { Reads++; return DateTimeOffset.UtcNow; } }
+        public IDisposable Schedule<TState>(TState state, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action) => throw new NotSupportedException();
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action) => throw new NotSupportedException();
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action) => throw new NotSupportedException();
+    }
+
+    [Test]
+    public void A_jar_that_never_held_a_cookie_counts_none_without_expiring_anything_and_one_that_did_counts_as_before()
+    {
+        // Every request asks Count: an API client's jar, which never held a cookie, answers without its lock or clock.
+        var clock = new CountingClock();
+        var jar = new CookieJar(scheduler: clock);
+        for (var i = 0; i < 10; i++) Assert.That(jar.Count, Is.Zero);
+        Assert.That(clock.Reads, Is.Zero, "an empty jar expired its cookies on every request");
+        jar.UpdateCookies(new[] { "a=1; Max-Age=60" }, U("http://example.com/"));
+        Assert.That(jar.Count, Is.EqualTo(1));
+        jar.UpdateCookies(new[] { "a=; Max-Age=0" }, U("http://example.com/"));
+        Assert.That(jar.Count, Is.Zero);
+        Assert.That(clock.Reads, Is.GreaterThan(0), "a jar that held cookies checks their expiry");
+    }
+
     // ---- host-only and domain cookies ----
 
     [Test]

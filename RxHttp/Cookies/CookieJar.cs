@@ -61,6 +61,9 @@ public sealed partial class CookieJar : AbstractCookieJar
     {
         get
         {
+            // Every request asks: a jar that never held a cookie (an API client's) answers without the lock, which
+            // concurrent requests contended for, and without reading the clock.
+            if (!_held) return 0;
             lock (_gate)
             {
                 Expire();
@@ -238,8 +241,12 @@ public sealed partial class CookieJar : AbstractCookieJar
         Insert(stored);
     }
 
+    // Set by the first cookie ever stored; never reset (an emptied jar takes the locked path, as before).
+    private volatile bool _held;
+
     private void Insert(Cookie cookie)
     {
+        _held = true;
         if (!_byDomain.TryGetValue(cookie.Domain, out var domainCookies))
             _byDomain[cookie.Domain] = domainCookies = new Dictionary<(string, string), Entry>();
         var key = (cookie.Path, cookie.Name);

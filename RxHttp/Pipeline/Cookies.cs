@@ -42,8 +42,9 @@ public static class CookiesOperator
         // The request's own (RequestOptions.Cookies), which a cross-origin redirect has dropped from its plan.
         var own = request.Plan.Cookies;
         // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
-        if (own is null && jar.Count == 0) return request;
-        var pairs = jar.Count == 0
+        var empty = jar.Count == 0;
+        if (own is null && empty) return request;
+        var pairs = empty
             ? new List<KeyValuePair<string, string>>()
             : new List<KeyValuePair<string, string>>(jar.FilterCookies(request.Url.ToUri()));
         if (own is not null)
