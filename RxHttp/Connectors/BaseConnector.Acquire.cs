@@ -147,8 +147,8 @@ public abstract partial class BaseConnector
         }
         try
         {
-            // Under a raised low-water mark Poll sees a FIN but not a stray byte; FIONREAD does.
-            return c.Socket is { } s && (s.Poll(0, SelectMode.SelectRead) || c.LowWater is { Raised: true } lw && lw.Available() > 0);
+            // A stray byte under a raised low-water mark counts too (HasInput asks FIONREAD as well as Poll).
+            return c.Socket is { } s && Transport.LowWaterStream.HasInput(s, c.LowWater);
         }
         catch
         {

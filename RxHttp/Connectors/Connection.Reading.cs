@@ -94,9 +94,9 @@ public sealed partial class Connection
     {
         EnterRead();
         timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
+        if (scatter is not null) LowWater?.BeforeRead(); // the socket's own receive, past the stream
         // The read-ahead started without the request's token, and the socket's scatter receive takes none: for
         // those, cancelling aborts the connection, which ends the read.
-        if (scatter is not null) LowWater?.BeforeRead(); // the socket's own receive, past the stream
         var tokenless = readAhead || scatter is not null;
         var registration = default(CancellationTokenRegistration);
         if (tokenless && ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);

@@ -96,11 +96,9 @@ public sealed partial class Connection
             // TLS: the socket's bytes are records, which only the stream can read; the poll waits for them, and the
             // stream's read then finds them there (completing on this thread, without the socket engine's dispatch).
             var records = Stream is not NetworkStream;
-            // Raised for as long as responses come within the window: they then wake nobody but this thread. Plain
-            // sockets only: over TLS the mark cut the CPU per request by a quarter but not the time (see LowWaterStream).
-            if (!records) LowWater?.Raise();
-            var quiet = LowWater is { Raised: true } raised ? raised : null;
-            switch (ResponsePolling.Wait(socket, quiet, buffer.AsSpan(_end), records, window, ct, out var n))
+            // Raised for as long as responses come within the window: they then wake nobody but this thread.
+            LowWater?.Raise();
+            switch (ResponsePolling.Wait(socket, LowWater, buffer.AsSpan(_end), records, window, ct, out var n))
             {
                 case ResponsePolling.Outcome.Received:
                     _end += n;

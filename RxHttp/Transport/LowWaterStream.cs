@@ -56,6 +56,13 @@ internal sealed class LowWaterStream(Socket socket) : NetworkStream(socket, owns
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="socket"/> has bytes or its end to read. Under a raised mark of its
+    /// <paramref name="lowWater"/> stream, Poll sees only a FIN and FIONREAD sees every byte.
+    /// </summary>
+    public static bool HasInput(Socket socket, LowWaterStream? lowWater) =>
+        (lowWater is { Raised: true } && lowWater.Available() > 0) || socket.Poll(0, SelectMode.SelectRead);
+
     /// <summary>Bytes waiting to be read (FIONREAD); 0 when the socket is gone.</summary>
     public int Available()
     {

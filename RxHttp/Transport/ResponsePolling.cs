@@ -49,11 +49,11 @@ internal static class ResponsePolling
     }
 
     /// <summary>
-    /// Polls <paramref name="socket"/> (through <paramref name="quiet"/>'s FIONREAD when its low-water mark is raised)
+    /// Polls <paramref name="socket"/> (also through <paramref name="lowWater"/>'s FIONREAD when its mark is raised)
     /// for up to <paramref name="windowTicks"/>; once readable, receives into
     /// <paramref name="destination"/> unless <paramref name="records"/> (TLS), without blocking: bytes or EOF are there.
     /// </summary>
-    public static Outcome Wait(Socket socket, LowWaterStream? quiet, Span<byte> destination, bool records, long windowTicks, CancellationToken ct, out int received)
+    public static Outcome Wait(Socket socket, LowWaterStream? lowWater, Span<byte> destination, bool records, long windowTicks, CancellationToken ct, out int received)
     {
         received = 0;
         try
@@ -61,8 +61,7 @@ internal static class ResponsePolling
             var start = Stopwatch.GetTimestamp();
             do
             {
-                // Under a raised low-water mark FIONREAD sees every byte, and Poll only a FIN.
-                if (!(quiet is not null && quiet.Available() > 0) && !socket.Poll(0, SelectMode.SelectRead)) continue;
+                if (!LowWaterStream.HasInput(socket, lowWater)) continue;
                 if (records) return Outcome.Readable;
                 received = socket.Receive(destination, SocketFlags.None, out var error);
                 // An error is the socket engine's read's to report, mapped as usual.
