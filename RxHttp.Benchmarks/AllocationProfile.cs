@@ -19,8 +19,7 @@ internal static class AllocationProfile
     public static async Task<int> LoopAsync(string[] args)
     {
         var useHttpClient = args.Contains("--httpclient");
-        var i = Array.IndexOf(args, "--seconds");
-        var seconds = i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        var seconds = ModeArgs.Number(args, "--seconds", 10);
         var concurrent = args.Contains("--concurrent");
         await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
         await using var nginx = (args.Contains("nginx") || args.Contains("--nginx")) ? await NginxBenchServer.StartAsync(1 << 20) : null;

@@ -13,14 +13,12 @@ internal static class CpuShapeProbe
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        double Number(string name, string fallback) => double.Parse(Arg(name, fallback), System.Globalization.CultureInfo.InvariantCulture);
-        var rounds = (int)Number("--rounds", "10");
-        var slice = TimeSpan.FromSeconds(Number("--seconds", "1"));
+        var rounds = ModeArgs.Int(args, "--rounds", 10);
+        var slice = TimeSpan.FromSeconds(ModeArgs.Number(args, "--seconds", 1));
         var tls = args.Contains("--tls");
         await using var nginx = await NginxBenchServer.StartAsync(1 << 20);
         await using var c = new ShapeClients(tls ? nginx.TlsBase : nginx.HttpBase, tls: tls);
-        var shape = Arg("--shape", "merge");
+        var shape = ModeArgs.Text(args, "--shape", "merge");
         Measurement side = shape switch
         {
             "merge" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
@@ -31,8 +29,9 @@ internal static class CpuShapeProbe
             "hcseq" => new(shape, c.HcSequentialAsync),
             _ => throw new ArgumentException($"unknown --shape {shape}"),
         };
+        var warmupSeconds = ModeArgs.Number(args, "--warmup", 4);
         var warmup = Stopwatch.StartNew();
-        while (warmup.Elapsed.TotalSeconds < Number("--warmup", "4")) await side.Run(slice);
+        while (warmup.Elapsed.TotalSeconds < warmupSeconds) await side.Run(slice);
         var cpus = new List<double>();
         var rates = new List<double>();
         var bytes = new List<double>();

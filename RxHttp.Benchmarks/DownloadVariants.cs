@@ -15,13 +15,8 @@ internal static class DownloadVariants
     public static async Task<int> RunAsync(string[] args)
     {
         const long size = 256L << 20;
-        var rounds = 3;
-        string? filter = null;
-        for (var i = 1; i < args.Length - 1; i++)
-        {
-            if (args[i] == "--rounds") rounds = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
-            if (args[i] == "--filter") filter = args[i + 1];
-        }
+        var rounds = ModeArgs.Int(args, "--rounds", 3);
+        var filter = ModeArgs.Text(args, "--filter");
         await using var server = await KestrelBenchServer.StartAsync(size);
         using var session = new ClientSession();
         using var client = new HttpClient();

@@ -12,9 +12,8 @@ internal static class RxShapeProbe
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        var rounds = int.Parse(Arg("--rounds", "6"), System.Globalization.CultureInfo.InvariantCulture);
-        var seconds = double.Parse(Arg("--seconds", "1"), System.Globalization.CultureInfo.InvariantCulture);
+        var rounds = ModeArgs.Int(args, "--rounds", 6);
+        var seconds = ModeArgs.Number(args, "--seconds", 1);
         await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
         await using var nginx = args.Contains("--nginx") || args.Contains("--tls") ? await NginxBenchServer.StartAsync(1 << 20) : null;
         var baseUrl = args.Contains("--tls") ? nginx!.TlsBase : nginx?.HttpBase ?? kestrel.HttpBase;
@@ -28,7 +27,7 @@ internal static class RxShapeProbe
             return await AlternateAsync([new("RxHttp", f.RxSequentialAsync), new("HttpClient", f.HcSequentialAsync)], rounds, slice);
         }
         // --body read|text|json: what each request of the Merge and worker sides reads.
-        var body = Enum.Parse<ShapeClients.Body>(Arg("--body", "read"), ignoreCase: true);
+        var body = Enum.Parse<ShapeClients.Body>(ModeArgs.Text(args, "--body", "read"), ignoreCase: true);
         var sides = new List<Measurement>
         {
             Measurement.Counted("RxHttp Merge(64)", n => c.RxMergeAsync(n, body)),
@@ -43,9 +42,9 @@ internal static class RxShapeProbe
             new("HttpClient 64 workers", s => c.HcWorkersAsync(s, body)),
             Measurement.Counted("HttpClient Merge(64)", n => c.HcMergeAsync(n, body)),
         };
-        if (Arg("--only", "") == "merge") sides = sides.Take(1).ToList();
+        if (ModeArgs.Text(args, "--only") == "merge") sides = sides.Take(1).ToList();
         // --side NAME: that side alone, to run under perf or dotnet-trace.
-        if (Arg("--side", "") is { Length: > 0 } side) sides = sides.Where(s => s.Name.Equals(side, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (ModeArgs.Text(args, "--side") is { Length: > 0 } side) sides = sides.Where(s => s.Name.Equals(side, StringComparison.OrdinalIgnoreCase)).ToList();
         if (args.Contains("--allocs"))
         {
             // What each side allocates, by type (sampled GC AllocationTick events, about one per 100 KB).

@@ -13,15 +13,9 @@ internal static class TransferProbe
     public static async Task<int> RunAsync(string[] args)
     {
         const long size = 256L << 20;
-        var rounds = 5;
-        var repeat = 1;
-        string? filter = null;
-        for (var i = 1; i < args.Length - 1; i++)
-        {
-            if (args[i] == "--rounds") rounds = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
-            if (args[i] == "--repeat") repeat = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
-            if (args[i] == "--filter") filter = args[i + 1];
-        }
+        var rounds = ModeArgs.Int(args, "--rounds", 5);
+        var repeat = ModeArgs.Int(args, "--repeat", 1);
+        var filter = ModeArgs.Text(args, "--filter");
         await using var nginx = await NginxBenchServer.StartAsync(size);
         await using var plain = new ShapeClients(nginx.HttpBase);
         await using var tls = new ShapeClients(nginx.TlsBase, tls: true);

@@ -11,11 +11,11 @@ internal static class UploadProbe
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var pairs = Arg(args, "--pairs", 10);
+        var pairs = ModeArgs.Int(args, "--pairs", 10);
         // --idle-seconds: a pause before each pair, as the full run's other rows make (its rounds take ~20 s). Past a
         // pool's keep-alive timeout (RxHttp 15 s, HttpClient 60 s by default) that client opens a new connection.
-        var idle = TimeSpan.FromSeconds(Arg(args, "--idle-seconds", 0));
-        var size = (long)Arg(args, "--size-mib", 256) << 20;
+        var idle = TimeSpan.FromSeconds(ModeArgs.Int(args, "--idle-seconds", 0));
+        var size = (long)ModeArgs.Int(args, "--size-mib", 256) << 20;
         await using var kestrel = await KestrelBenchServer.StartAsync(1 << 20);
         // --fresh: a new connection per upload on both sides (a pooled one idle past the keep-alive timeout is closed
         // by the pool, and a new one starts with cold TCP buffers).
@@ -45,10 +45,4 @@ internal static class UploadProbe
     }
 
     private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -87,13 +87,12 @@ internal static class WsScale
     /// </summary>
     public static async Task<int> ProbeAsync(string[] args)
     {
-        string Arg(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         RaiseFileLimit();
         using var server = await EchoServerProcess.StartAsync();
         var url = $"ws://127.0.0.1:{server.Port}/ws";
-        var count = int.Parse(Arg("--count", "10000"), System.Globalization.CultureInfo.InvariantCulture);
+        var count = ModeArgs.Int(args, "--count", 10000);
         var cws = args.Contains("--cws");
-        var rounds = int.Parse(Arg("--rounds", "5"), System.Globalization.CultureInfo.InvariantCulture);
+        var rounds = ModeArgs.Int(args, "--rounds", 5);
         for (var round = 0; round <= rounds; round++)
         {
             var (heap, rate, cpu, allocated) = cws ? await HcAsync(url, count) : await RxAsync(url, count);
