@@ -41,20 +41,26 @@ public class ResponsePollTests
         Assert.That(session.Connector.CurrentState, Has.Property("Idle").EqualTo(1).And.Property("InUse").EqualTo(0));
     }
 
+    // Answers "ok" at once, except the slow-th request of the server's life, which waits 300 ms.
+    private static RawServer AnswersOkWithOneSlow(int slow)
+    {
+        var answered = 0;
+        return new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null)
+            {
+                if (Interlocked.Increment(ref answered) == slow) await Task.Delay(300);
+                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+    }
+
     [Test]
     public async Task After_an_answer_slower_than_the_window_requests_wait_through_the_socket_engine_until_answers_are_fast_again()
     {
         // The first answer takes 300 ms, the rest come at once; the window is 100 ms. The answer time is a moving
         // average (a quarter of each new answer), so it falls under 100 ms only after several fast answers.
-        var answered = 0;
-        await using var server = new RawServer(async c =>
-        {
-            while (await c.ReadRequestAsync() is not null)
-            {
-                if (Interlocked.Increment(ref answered) == 1) await Task.Delay(300);
-                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
+        await using var server = AnswersOkWithOneSlow(1);
         await using var session = Session(TimeSpan.FromMilliseconds(100));
         for (var i = 0; i < 5; i++)
             Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
@@ -87,15 +93,7 @@ public class ResponsePollTests
     {
         // The sixth answer takes 300 ms and the window is 100 ms: the poll gives up and the read that waits through
         // the socket engine must lower the mark first, or two bytes of body would wake it never.
-        var answered = 0;
-        await using var server = new RawServer(async c =>
-        {
-            while (await c.ReadRequestAsync() is not null)
-            {
-                if (Interlocked.Increment(ref answered) == 6) await Task.Delay(300);
-                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
+        await using var server = AnswersOkWithOneSlow(6);
         await using var session = Session(TimeSpan.FromMilliseconds(100));
         for (var i = 0; i < 5; i++)
             Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));

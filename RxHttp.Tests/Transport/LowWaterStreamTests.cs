@@ -15,16 +15,30 @@ namespace RxHttp.Tests.Transport;
 [Platform("Linux")]
 public class LowWaterStreamTests
 {
-    private static async Task<(LowWaterStream Client, Socket Peer)> PairAsync() => await PairWithSocketAsync() is var (c, _, p) ? (c, p) : default;
+    /// <summary>A connected loopback pair: the client's socket, its stream, and the peer that writes to it.</summary>
+    private sealed class Pair : IAsyncDisposable
+    {
+        public required LowWaterStream Client { get; init; }
+        public required Socket Socket { get; init; }
+        public required Socket Peer { get; init; }
 
-    private static async Task<(LowWaterStream Client, Socket ClientSocket, Socket Peer)> PairWithSocketAsync()
+        public void Deconstruct(out LowWaterStream client, out Socket socket, out Socket peer) => (client, socket, peer) = (Client, Socket, Peer);
+
+        public async ValueTask DisposeAsync()
+        {
+            Peer.Dispose();
+            await Client.DisposeAsync();
+        }
+    }
+
+    private static async Task<Pair> PairAsync()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var accept = listener.AcceptSocketAsync();
-        await client.ConnectAsync(listener.LocalEndpoint);
-        return (new LowWaterStream(client), client, await accept);
+        await socket.ConnectAsync(listener.LocalEndpoint);
+        return new Pair { Client = new LowWaterStream(socket), Socket = socket, Peer = await accept };
     }
 
     private static int Mark(Socket s) => (int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater)!;
@@ -32,9 +46,8 @@ public class LowWaterStreamTests
     [Test]
     public async Task Raised_a_few_bytes_make_the_socket_readable_to_FIONREAD_only_and_a_FIN_to_Poll_too()
     {
-        var (client, socket, peer) = await PairWithSocketAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, socket, peer) = pair;
         client.Raise();
         Assert.That(client.Raised, Is.True);
         peer.Send("abc"u8);
@@ -47,9 +60,8 @@ public class LowWaterStreamTests
     [Test]
     public async Task The_mark_is_at_most_a_quarter_of_the_receive_buffer_which_it_leaves_as_it_was()
     {
-        var (client, socket, peer) = await PairWithSocketAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, socket, peer) = pair;
         var buffer = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer)!;
         client.Raise();
         Assert.That(Mark(socket), Is.EqualTo(Math.Min(LowWaterStream.MaxMark, buffer / 4)));
@@ -60,9 +72,8 @@ public class LowWaterStreamTests
     [Test]
     public async Task A_read_with_bytes_there_keeps_the_mark_raised()
     {
-        var (client, socket, peer) = await PairWithSocketAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, socket, peer) = pair;
         client.Raise();
         peer.Send("hello"u8);
         await Wait.Until(() => client.Available() == 5, what: "the bytes to arrive");
@@ -75,9 +86,8 @@ public class LowWaterStreamTests
     [Test]
     public async Task An_async_read_that_must_wait_lowers_the_mark_and_completes_on_the_next_bytes()
     {
-        var (client, socket, peer) = await PairWithSocketAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, socket, peer) = pair;
         client.Raise();
         var read = client.ReadAsync(new byte[16]).AsTask();
         Assert.That(client.Raised, Is.False);
@@ -90,9 +100,8 @@ public class LowWaterStreamTests
     public async Task A_zero_byte_read_that_must_wait_lowers_the_mark_too()
     {
         // A websocket's idle wait, and SslStream's before it rents its buffer.
-        var (client, peer) = await PairAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, _, peer) = pair;
         client.Raise();
         var wait = client.ReadAsync(Memory<byte>.Empty).AsTask();
         peer.Send("z"u8);
@@ -103,9 +112,8 @@ public class LowWaterStreamTests
     [Test]
     public async Task A_synchronous_read_that_must_wait_lowers_the_mark_too()
     {
-        var (client, peer) = await PairAsync();
-        using var _ = peer;
-        await using var __ = client;
+        await using var pair = await PairAsync();
+        var (client, _, peer) = pair;
         client.Raise();
         var read = Task.Run(() => client.Read(new byte[16], 0, 16));
         await Wait.Until(() => !client.Raised, what: "the read to lower the mark");
