@@ -218,7 +218,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
                 while ((n = await ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                 {
                     observer.OnNext(buffer.AsMemory(0, n));
-                    await checkpoint.AfterItem().ConfigureAwait(false);
+                    await checkpoint.AfterItem();
                 }
                 completed = true;
             }

@@ -67,4 +67,30 @@ public class StreamingSubscribeTests
         Assert.That(lines, Is.GreaterThan(StreamingObservable.Checkpoint.ItemsInsideSubscribe));
         await AssertSubscribeReturnsEarly(r.Lines(System.Text.Encoding.Latin1), total: lines); // a binary pattern: not UTF-8
     }
+
+    [Test]
+    public async Task At_the_bound_the_loop_itself_moves_to_the_pool_and_nothing_completes_that_would_let_it_go_on_inline()
+    {
+        // CI once saw all 40 chunks delivered inside Subscribe: the hop was an async method awaited by the loop, and a
+        // pool thread finished it before the loop looked, so the loop went on inline. The hop must be the loop's own
+        // continuation, with no completion of its own for the loop to find.
+        var checkpoint = new StreamingObservable.Checkpoint();
+        for (var i = 1; i < StreamingObservable.Checkpoint.ItemsInsideSubscribe; i++)
+            Assert.That(checkpoint.AfterItem().GetAwaiter().IsCompleted, Is.True, $"item {i} goes on at once");
+        var awaiter = checkpoint.AfterItem().GetAwaiter();
+        Assert.That(awaiter.IsCompleted, Is.False, "the item at the bound yields");
+        var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        awaiter.UnsafeOnCompleted(() => ran.TrySetResult(Thread.CurrentThread.IsThreadPoolThread));
+        Assert.That(await ran.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True, "the continuation runs on the pool");
+        Assert.That(awaiter.IsCompleted, Is.False, "after the hop ran, a loop checking it would still have to wait for it");
+        Assert.That(checkpoint.AfterItem().GetAwaiter().IsCompleted, Is.True, "it yields once, not per bound");
+    }
+
+    [Test]
+    public void Once_Subscribe_has_returned_no_item_yields()
+    {
+        var checkpoint = new StreamingObservable.Checkpoint { Returned = true };
+        for (var i = 1; i <= 2 * StreamingObservable.Checkpoint.ItemsInsideSubscribe; i++)
+            Assert.That(checkpoint.AfterItem().GetAwaiter().IsCompleted, Is.True, $"item {i}");
+    }
 }

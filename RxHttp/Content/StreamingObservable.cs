@@ -27,7 +27,7 @@ internal static class StreamingObservable
             await foreach (var item in items(ct).WithCancellation(ct).ConfigureAwait(false))
             {
                 observer.OnNext(item);
-                await checkpoint.AfterItem().ConfigureAwait(false);
+                await checkpoint.AfterItem();
             }
             observer.OnCompleted();
         });
@@ -40,19 +40,24 @@ internal static class StreamingObservable
 
         internal volatile bool Returned;
 
-        /// <summary>Called after each item: completes at once unless the loop is still inside Subscribe past the bound.</summary>
-        public ValueTask AfterItem() => !Returned && ++_items == ItemsInsideSubscribe ? YieldAsync() : default;
-
-        // Not Task.Yield: that posts to the caller's SynchronizationContext or TaskScheduler when there is one, and a
-        // context that runs posts inline would keep the loop inside Subscribe after all.
-        private static async ValueTask YieldAsync() => await new ThreadPoolHop();
+        /// <summary>
+        /// Awaited after each item: completes at once unless the loop is still inside Subscribe past the bound, and then
+        /// the loop's own continuation goes to the thread pool.
+        /// </summary>
+        // The awaiter itself is the hop, not an async method awaiting one: a pool thread finishing such a method before
+        // the loop looks at it would let the loop go on inline, inside Subscribe, for the rest of the body.
+        public ThreadPoolHop AfterItem() => new(!Returned && ++_items == ItemsInsideSubscribe);
     }
 
-    /// <summary>An awaitable that always continues on the thread pool, whatever context the caller runs in.</summary>
-    private readonly struct ThreadPoolHop : System.Runtime.CompilerServices.ICriticalNotifyCompletion
+    /// <summary>
+    /// An awaitable that, when it hops, always continues on the thread pool, whatever context the caller runs in (not
+    /// Task.Yield: that posts to the caller's SynchronizationContext or TaskScheduler, and one that runs posts inline
+    /// would keep the loop inside Subscribe after all).
+    /// </summary>
+    internal readonly struct ThreadPoolHop(bool hop) : System.Runtime.CompilerServices.ICriticalNotifyCompletion
     {
         public ThreadPoolHop GetAwaiter() => this;
-        public bool IsCompleted => false;
+        public bool IsCompleted => !hop;
         public void GetResult() { }
         public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
         public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
