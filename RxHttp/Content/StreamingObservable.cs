@@ -44,22 +44,8 @@ internal static class StreamingObservable
         /// Awaited after each item: completes at once unless the loop is still inside Subscribe past the bound, and then
         /// the loop's own continuation goes to the thread pool.
         /// </summary>
-        // The awaiter itself is the hop, not an async method awaiting one: a pool thread finishing such a method before
-        // the loop looks at it would let the loop go on inline, inside Subscribe, for the rest of the body.
+        // The hop itself, not an async method awaiting one (see ThreadPoolHop): CI once saw a loop that went on inline,
+        // inside Subscribe, for the rest of the body.
         public ThreadPoolHop AfterItem() => new(!Returned && ++_items == ItemsInsideSubscribe);
-    }
-
-    /// <summary>
-    /// An awaitable that, when it hops, always continues on the thread pool, whatever context the caller runs in (not
-    /// Task.Yield: that posts to the caller's SynchronizationContext or TaskScheduler, and one that runs posts inline
-    /// would keep the loop inside Subscribe after all).
-    /// </summary>
-    internal readonly struct ThreadPoolHop(bool hop) : System.Runtime.CompilerServices.ICriticalNotifyCompletion
-    {
-        public ThreadPoolHop GetAwaiter() => this;
-        public bool IsCompleted => !hop;
-        public void GetResult() { }
-        public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
-        public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }
 }

@@ -57,7 +57,9 @@ internal sealed class DnsCache(IResolver resolver, Func<IScheduler> clock)
 
     private async Task<IReadOnlyList<IPAddress>> LookupAsync((string Host, int Port) key, AddressFamily family)
     {
-        await Task.Yield(); // leave the lock before the resolver runs
+        // Leave the lock before the resolver runs, and before this task is stored as in flight: a look-up that ended
+        // first would remove its entry before it was added, and the finished task would answer for the key forever.
+        await ThreadPoolHop.Always;
         try
         {
             Interlocked.Increment(ref Lookups);

@@ -116,7 +116,7 @@ public sealed partial class ClientWebSocket
     private async Task CloseCoreAsync(byte[] payload)
     {
         // Yield so the task is stored before anything below can observe _closeTask (CloseTask stores it first on a virtual clock).
-        if (!_virtualClock) await Task.Yield();
+        await new ThreadPoolHop(!_virtualClock);
         bool peerClosed;
         lock (_gate) peerClosed = _closeCode is not null && !_dropped;
         try
