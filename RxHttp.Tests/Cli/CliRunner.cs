@@ -60,6 +60,22 @@ public sealed class CliRunner
 
     public static Process Start(string? stdin, params string[] args) => StartIn(null, stdin, args);
 
+    /// <summary>
+    /// Whether this test process runs with SIGINT ignored: a POSIX shell starts a background job (<c>./test.sh &amp;</c>,
+    /// nohup) that way, children inherit it, and the runtime keeps an inherited SIG_IGN, so the CLI would never see
+    /// the tests' Ctrl-C. Then the CLI is started through a one-line exec that restores the default first, as a
+    /// terminal's shell would have it.
+    /// </summary>
+    private static readonly bool SigIntIgnored = OperatingSystem.IsLinux() && ReadSigIgn() is { } ignored && (ignored & (1UL << (2 - 1))) != 0;
+
+    private static ulong? ReadSigIgn()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+                return ulong.Parse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        return null;
+    }
+
     /// <summary>Starts the CLI with its stdin left open, as a terminal's would be while nobody types.</summary>
     public static Process StartWithOpenInput(params string[] args) => StartIn(null, null, args, closeInput: false);
 
@@ -67,7 +83,7 @@ public sealed class CliRunner
 
     private static Process StartIn(string? workingDirectory, string? stdin, string[] args, bool closeInput)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(SigIntIgnored ? "python3" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -75,6 +91,11 @@ public sealed class CliRunner
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        if (SigIntIgnored)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('dotnet', ['dotnet'] + sys.argv[1:])");
+        }
         psi.ArgumentList.Add(DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
