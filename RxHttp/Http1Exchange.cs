@@ -202,7 +202,7 @@ internal sealed class Http1Exchange : IExchange
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
         {
             var due = Ceiling.Deadline(scheduler.Now, connect, timeout.CeilThreshold);
-            source = source.Timeout(due, Observable.Throw<Connection>(new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}")), scheduler);
+            source = new LeaseDeadline(source, due, scheduler, () => new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port}"));
         }
         return LeaseBridge.FirstLeaseValueAsync(source, ct, inline: Transport.TimerWheel.IsVirtualTime(scheduler));
     }

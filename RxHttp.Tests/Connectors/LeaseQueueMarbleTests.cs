@@ -156,4 +156,37 @@ public class LeaseQueueMarbleTests : ReactiveTest
         res.Messages.AssertEqual(OnError<int>(220 + S(2), e => e is ConnectionTimeoutError));
         Assert.That(waiting, Is.EqualTo(new[] { 1, 0 }));
     }
+
+    [Test]
+    public void A_lease_on_its_way_as_the_Connect_deadline_passes_goes_back_to_the_pool()
+    {
+        var pool = new Pool(limit: 1);
+        pool.Lease(200);
+        var deadline = 300 + S(2);
+        // A grant that had already left the pool when the deadline fired (on another thread, in real time): it
+        // arrives at the deadline's tick, after the deadline, and disposing does not call it back.
+        var onItsWay = new LateGrant(pool, deadline);
+        var states = new List<(int InUse, int Idle)>();
+        pool.At(deadline - 1, () => states.Add((pool.Connector.CurrentState.InUse, pool.Connector.CurrentState.Idle)));
+        pool.At(deadline + 1, () => states.Add((pool.Connector.CurrentState.InUse, pool.Connector.CurrentState.Idle)));
+
+        var res = pool.Scheduler.Start(
+            () => new LeaseDeadline(onItsWay, new DateTimeOffset(deadline, TimeSpan.Zero), pool.Scheduler,
+                () => new ConnectionTimeoutError("Connection timeout")).Select(_ => 0),
+            100, 300, S(10));
+
+        res.Messages.AssertEqual(OnError<int>(deadline, e => e is ConnectionTimeoutError));
+        Assert.That(states, Is.EqualTo(new[] { (1, 0), (0, 1) }), "the late lease went back to the pool instead of holding its slot");
+    }
+
+    // Not Observable.Create: its observer wrapper drops what comes after disposal, which is what a grant racing the
+    // deadline on another thread does not do.
+    private sealed class LateGrant(Pool pool, long at) : IObservable<Connection>
+    {
+        public IDisposable Subscribe(IObserver<Connection> observer)
+        {
+            pool.At(at, () => observer.OnNext(pool.Leased[0]));
+            return System.Reactive.Disposables.Disposable.Empty;
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
@@ -14,33 +13,11 @@ namespace RxHttp.Tests.WebSockets;
 [TestFixture]
 public class WsTimerQueueTests
 {
-    /// <summary>A real clock that counts what is scheduled at an absolute time.</summary>
-    private sealed class CountingScheduler : IScheduler
-    {
-        private readonly IScheduler _inner = DefaultScheduler.Instance;
-        private int _absolute;
-
-        public int Absolute => Volatile.Read(ref _absolute);
-
-        public DateTimeOffset Now => _inner.Now;
-
-        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) => _inner.Schedule(state, (_, s) => action(this, s));
-
-        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action) =>
-            _inner.Schedule(state, dueTime, (_, s) => action(this, s));
-
-        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
-        {
-            Interlocked.Increment(ref _absolute);
-            return _inner.Schedule(state, dueTime, (_, s) => action(this, s));
-        }
-    }
-
     [Test]
     public async Task Twenty_handshakes_schedule_their_total_and_sock_connect_deadlines_once_per_second_not_once_each()
     {
         await using var server = await WsServers.StartKestrelAsync();
-        var clock = new CountingScheduler();
+        var clock = new AbsoluteCountingScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
         var started = DateTimeOffset.UtcNow;
         for (var i = 0; i < 20; i++)
@@ -59,7 +36,7 @@ public class WsTimerQueueTests
     public async Task A_hundred_messages_restart_the_heartbeat_without_scheduling_a_hundred_actions()
     {
         await using var server = await WsServers.StartKestrelAsync();
-        var clock = new CountingScheduler();
+        var clock = new AbsoluteCountingScheduler();
         await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
         await using var ws = await session.WsConnectAsync(server.Url("ws/echo").Replace("http://", "ws://"), new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
         var before = clock.Absolute;
