@@ -28,13 +28,19 @@ public class ResponsePollTests
         return session;
     }
 
+    // `times` GETs of the server's "ok", one after the other, each checked.
+    private static async Task GetOk(ClientSession session, RawServer server, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+    }
+
     [Test]
     public async Task A_lone_request_on_a_server_that_answers_within_the_window_polls_for_its_response()
     {
         await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await using var session = Session(Wide);
-        for (var i = 0; i < 5; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 5);
         // The first request had no answer time to go by; the four after it polled.
         Assert.That(session.Connector.PolledResponses, Is.EqualTo(4));
         Assert.That(server.ConnectionCount, Is.EqualTo(1));
@@ -62,11 +68,9 @@ public class ResponsePollTests
         // average (a quarter of each new answer), so it falls under 100 ms only after several fast answers.
         await using var server = AnswersOkWithOneSlow(1);
         await using var session = Session(TimeSpan.FromMilliseconds(100));
-        for (var i = 0; i < 5; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 5);
         Assert.That(session.Connector.PolledResponses, Is.Zero, "at least 300, 225, 169, 127 ms going into requests 2 to 5: all over the window");
-        for (var i = 0; i < 10; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 10);
         Assert.That(session.Connector.PolledResponses, Is.GreaterThan(0), "fast answers brought it under the window");
     }
 
@@ -79,8 +83,7 @@ public class ResponsePollTests
         // Raised, the responses wake nobody but the polling thread (not the socket engine's epoll thread).
         await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await using var session = Session(Wide);
-        for (var i = 0; i < 5; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 5);
         var c = await LeaseAsync(session, server);
         Assert.That(c.LowWater, Is.Not.Null);
         Assert.That(c.LowWater!.Raised, Is.True);
@@ -95,15 +98,14 @@ public class ResponsePollTests
         // the socket engine must lower the mark first, or two bytes of body would wake it never.
         await using var server = AnswersOkWithOneSlow(6);
         await using var session = Session(TimeSpan.FromMilliseconds(100));
-        for (var i = 0; i < 5; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 5);
         var c = await LeaseAsync(session, server);
         Assert.That(c.LowWater!.Raised, Is.True, "the fast answers were polled for");
         c.Release();
         var slow = session.Get(server.Url()).SelectMany(r => r.Text()).ToTask();
         Assert.That(await slow.WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("ok"));
         Assert.That(c.LowWater.Raised, Is.False);
-        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server);
         Assert.That(server.ConnectionCount, Is.EqualTo(1));
     }
 
@@ -126,15 +128,14 @@ public class ResponsePollTests
             }
         });
         await using var session = Session(Wide);
-        for (var i = 0; i < 3; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 3);
         var c = await LeaseAsync(session, server);
         Assert.That(c.LowWater!.Raised, Is.True);
         c.Release();
         sendStray.SetResult();
         await straySent.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await Wait.Until(() => c.Socket!.Available == 1, what: "the stray byte to arrive");
-        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server);
         Assert.That(server.ConnectionCount, Is.EqualTo(2), "the connection with a stray byte was dropped, not reused");
         Assert.That(c.Closed, Is.True);
     }
@@ -163,7 +164,7 @@ public class ResponsePollTests
             }
         });
         await using var session = Session(Wide, limit: 1);
-        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server);
         // Alone, so it may poll (on the subscribing thread, for up to the window: not the test's).
         var second = Task.Run(() => session.Get(server.Url()).SelectMany(r => r.Text()).ToTask());
         await secondArrived.Task.WaitAsync(TimeSpan.FromSeconds(5));
@@ -184,8 +185,7 @@ public class ResponsePollTests
     {
         await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await using var session = Session(TimeSpan.Zero);
-        for (var i = 0; i < 5; i++)
-            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server, 5);
         Assert.That(session.Connector.PolledResponses, Is.Zero);
     }
 
@@ -205,8 +205,7 @@ public class ResponsePollTests
         var held = await session.Connector.Connect(new ConnectionKey("127.0.0.1", other.Port, false)).FirstAsync();
         try
         {
-            for (var i = 0; i < 5; i++)
-                Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+            await GetOk(session, server, 5);
             Assert.That(session.Connector.PolledResponses, Is.Zero, "the CPU belongs to the other requests");
         }
         finally
@@ -256,8 +255,8 @@ public class ResponsePollTests
     {
         await using var server = ClosesOnItsSecondRequest();
         await using var session = Session(Wide);
-        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
-        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        await GetOk(session, server);
+        await GetOk(session, server);
         Assert.That(server.ConnectionCount, Is.EqualTo(2), "retried once on a fresh connection");
         Assert.That(session.Connector.PolledResponses, Is.EqualTo(1), "the EOF was picked up by the poll, not after the window");
         Assert.That(session.Connector.CurrentState, Has.Property("Idle").EqualTo(1).And.Property("InUse").EqualTo(0));
