@@ -52,12 +52,15 @@ internal sealed partial class ResponseBody
             result = chunk;
         }
         // Once the body has ended, the arrays kept for a next read would only be held as long as the response is.
-        if (!HasReady && _state != 0)
-        {
-            _scatter = null;
-            _segments = null;
-        }
+        if (!HasReady && _state != 0) DropScatterArrays();
         return result;
+    }
+
+    // The arrays kept for a next scatter read, let go once no scatter read can follow.
+    private void DropScatterArrays()
+    {
+        _scatter = null;
+        _segments = null;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

@@ -134,8 +134,7 @@ internal sealed partial class ResponseBody
         if (CanScatter(max)) return await ReadScatterAsync(max, ct).ConfigureAwait(false);
         // The body's tail (or a body that never scattered) goes through one read: arrays kept for scatter reads are
         // not needed again and would otherwise live as long as the response.
-        _scatter = null;
-        _segments = null;
+        DropScatterArrays();
         // Size the array to what is already buffered when there is some, so small bodies cost one exact copy.
         var avail = _kept is not null && _drain is null ? _keptEnd - _keptStart : _framing == BodyFraming.Chunked ? _pending : _connection.BufferedCount;
         var size = avail > 0 ? Math.Min(avail, max) : max;

@@ -88,7 +88,7 @@ public sealed partial class ClientSession
         using var totalTimer = ClientTimeout.Active(timeout.Total) is { } total
             // On the wheel, as a request's total deadline: Rx keeps cancelled absolute-time work queued until its
             // deadline, a dead 300 s entry per handshake.
-            ? Transport.TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, total, timeout.CeilThreshold), 0, _ =>
+            ? Transport.TimerWheel.For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, total, timeout.CeilThreshold), () =>
             {
                 Volatile.Write(ref timedOut, 1);
                 cts.Cancel();

@@ -116,7 +116,7 @@ internal sealed class HappyEyeballs
             // On the wheel: attempts of the same second share one scheduled action, and a timer cancelled by a
             // connect is unlinked at once (Rx keeps cancelled absolute-time work queued until its deadline: a dead
             // 30 s entry per new connection).
-            timer = TimerWheel.For(_scheduler).Schedule(due, 0, _ =>
+            timer = TimerWheel.For(_scheduler).Schedule(due, () =>
             {
                 Volatile.Write(ref timedOut, 1);
                 // The timer may fire just as the attempt ends and disposes its source (disposing the timer does not

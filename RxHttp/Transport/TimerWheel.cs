@@ -49,6 +49,9 @@ internal sealed class TimerWheel
         return entry;
     }
 
+    /// <summary>As <see cref="Schedule{TState}"/> for an action that carries its own state (a closure).</summary>
+    public IDisposable Schedule(DateTimeOffset due, Action action) => Schedule(due, action, static a => a());
+
     /// <summary>
     /// Runs <paramref name="timer"/> at <paramref name="due"/> unless it is cancelled first: for an owner that is
     /// its own timer (one allocation fewer per request), or that reuses one timer object. A timer is on the wheel at
