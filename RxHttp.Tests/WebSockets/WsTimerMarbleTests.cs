@@ -86,6 +86,39 @@ public class WsTimerMarbleTests : ReactiveTest
     }
 
     [Test]
+    public void Data_in_the_pong_wait_answers_the_ping_and_the_heartbeat_restarts_from_it()
+    {
+        var scheduler = new TestScheduler();
+        var server = scheduler.CreateColdObservable(OnNext(S(2.4), Text("x")));
+        var peer = new Peer(scheduler, server, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(2) });
+
+        var res = scheduler.Start(peer.Messages, 100, 200, S(60));
+
+        // PING at 2 s; "x" at 2.4 s is an answer, though not a PONG: the next PING at 4.4 s, unanswered by 5.4 s.
+        res.Messages.AssertEqual(OnNext(200 + S(2.4), "Text x"), OnNext(200 + S(5.4), "Error"), OnError<string>(200 + S(5.4), e => e is ServerTimeoutError));
+        Assert.That(peer.Sent, Is.EqualTo(new[] { (200 + S(2), 9), (200 + S(4.4), 9) }));
+        server.Subscriptions.AssertEqual(Subscribe(200, 200 + S(5.4)));
+    }
+
+    [Test]
+    public void Receive_timeout_counts_from_the_last_message_and_fails_at_its_exact_tick()
+    {
+        var scheduler = new TestScheduler();
+        var server = scheduler.CreateColdObservable(OnNext(S(1), Text("a")), OnNext(S(2.5), Text("b")), OnNext(S(4), Text("c")));
+        var peer = new Peer(scheduler, server, new WsConnectOptions { Timeout = new WsTimeout { WsReceive = TimeSpan.FromSeconds(2) } });
+
+        var res = scheduler.Start(peer.Messages, 100, 200, S(60));
+
+        // Each message starts the 2 s over (not ceiled, as aiohttp's receive timeout): the last at 4 s, so 6 s.
+        res.Messages.AssertEqual(
+            OnNext(200 + S(1), "Text a"), OnNext(200 + S(2.5), "Text b"), OnNext(200 + S(4), "Text c"),
+            OnNext(200 + S(6), "Error"), OnError<string>(200 + S(6), e => e is ServerTimeoutError));
+        Assert.That(peer.Sent, Is.Empty, "failed, not closed: no CLOSE");
+        Assert.That(peer.Socket!.CloseCode, Is.EqualTo(1006));
+        server.Subscriptions.AssertEqual(Subscribe(200, 200 + S(6)));
+    }
+
+    [Test]
     public void Close_sends_CLOSE_at_once_and_completes_when_the_server_answers()
     {
         var scheduler = new TestScheduler();

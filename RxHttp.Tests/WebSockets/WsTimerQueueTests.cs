@@ -50,4 +50,26 @@ public class WsTimerQueueTests
         Assert.That(clock.Absolute - before, Is.LessThanOrEqualTo(seconds), "each message re-armed the heartbeat on the scheduler itself");
         Assert.That(ws.Closed, Is.False);
     }
+
+    [Test]
+    public async Task A_hundred_messages_under_a_receive_timeout_and_a_heartbeat_set_no_timer_per_message()
+    {
+        await using var server = await WsServers.StartKestrelAsync();
+        var clock = new AbsoluteCountingScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = clock });
+        var options = new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30), Timeout = new WsTimeout { WsReceive = TimeSpan.FromSeconds(3) } };
+        await using var ws = await session.WsConnectAsync(server.Url("ws/echo").Replace("http://", "ws://"), options);
+        var before = clock.Absolute + clock.Relative;
+        var started = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 100; i++)
+        {
+            await ws.SendStr("m" + i);
+            Assert.That((await ws.ReceiveAsync()).Text, Is.EqualTo("m" + i));
+        }
+        // Each timer goes back on the clock only when it comes due and finds its deadline moved: for the 3 s receive
+        // timeout, about once per 3 s; the 30 s heartbeat not at all in this time.
+        var seconds = (int)Math.Ceiling((DateTimeOffset.UtcNow - started).TotalSeconds) + 1;
+        Assert.That(clock.Absolute + clock.Relative - before, Is.LessThanOrEqualTo(seconds), "each message re-armed a timer");
+        Assert.That(ws.Closed, Is.False);
+    }
 }

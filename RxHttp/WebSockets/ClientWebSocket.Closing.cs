@@ -55,9 +55,9 @@ public sealed partial class ClientWebSocket
             if (_dropped) return;
             _dropped = true;
             disposeReader = !_loopStarted;
-            _heartbeatTimer?.Dispose();
+            _heartbeat?.Stop();
             _pongTimer?.Dispose();
-            _receiveTimer?.Dispose();
+            _receiveDeadline?.Stop();
             _closeCode ??= (int)WsCloseCode.AbnormalClosure;
         }
         _loopCts.Cancel();
@@ -155,46 +155,42 @@ public sealed partial class ClientWebSocket
 
     // ---- timers (all on WsConnectOptions.Scheduler, else the session's; the ceiled ones through its timer wheel) ----
 
-    /// <summary>aiohttp's heartbeat: any inbound data restarts the wait; when it runs out a PING goes and half the heartbeat is left for an answer.</summary>
-    private void ResetHeartbeat()
+    /// <summary>
+    /// aiohttp's heartbeat: any inbound data restarts the wait (<see cref="Transport.IdleDeadline.Touch"/> on each
+    /// read); when it runs out a PING goes and half the heartbeat is left for an answer. Null when off.
+    /// </summary>
+    private Transport.IdleDeadline? StartHeartbeat()
     {
-        if (ClientTimeout.Active(_options.Heartbeat) is not { } heartbeat) return;
-        lock (_gate)
-        {
-            if (_dropped) return;
-            _pongTimer?.Dispose();
-            _pongTimer = null;
-            _heartbeatTimer?.Dispose();
-            // Restarted by every inbound message: on the wheel, the replaced timer is unlinked at once. On the scheduler
-            // itself each one stayed queued until its deadline (Rx keeps cancelled absolute-time work), a dead entry
-            // per message for a whole heartbeat.
-            _heartbeatTimer = _wheel.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat, _ceilThreshold), (Socket: this, Heartbeat: heartbeat), static s => s.Socket.SendHeartbeat(s.Heartbeat));
-        }
+        if (ClientTimeout.Active(_options.Heartbeat) is not { } heartbeat) return null;
+        Transport.IdleDeadline? deadline = null;
+        deadline = new Transport.IdleDeadline(_scheduler, heartbeat, _ceilThreshold, () => SendHeartbeat(deadline!, heartbeat));
+        deadline.Start();
+        return deadline;
     }
 
-    private void SendHeartbeat(TimeSpan heartbeat)
+    private void SendHeartbeat(Transport.IdleDeadline deadline, TimeSpan heartbeat)
     {
+        var pingAt = _scheduler.Now;
         lock (_gate)
         {
             if (_dropped) return;
-            _pongTimer?.Dispose();
-            _pongTimer = _wheel.Schedule(Ceiling.Deadline(_scheduler.Now, heartbeat / 2, _ceilThreshold), (Socket: this, Wait: heartbeat / 2), static s =>
-                s.Socket.Fail(new ServerTimeoutError($"No data received within {s.Wait.TotalSeconds:0.###} s after a heartbeat PING"), (int)WsCloseCode.AbnormalClosure));
+            // Whatever comes in after the PING is an answer: the check then resumes the heartbeat from the latest read,
+            // where aiohttp cancels the check at each read and restarts the heartbeat.
+            _pongTimer = _wheel.Schedule(Ceiling.Deadline(pingAt, heartbeat / 2, _ceilThreshold), (Socket: this, Deadline: deadline, PingAt: pingAt, Wait: heartbeat / 2), static s =>
+            {
+                if (s.Deadline.LastActivity >= s.PingAt) s.Deadline.Resume();
+                else s.Socket.Fail(new ServerTimeoutError($"No data received within {s.Wait.TotalSeconds:0.###} s after a heartbeat PING"), (int)WsCloseCode.AbnormalClosure);
+            });
         }
         ObserveFault(SendFrameAsync(WsMsgType.Ping, ReadOnlyMemory<byte>.Empty, false, CancellationToken.None));
     }
 
-    private void ArmReceiveTimer()
-    {
-        if (ClientTimeout.Active(_options.Timeout.WsReceive) is not { } wait) return;
-        lock (_gate)
-        {
-            if (_dropped) return;
-            _receiveTimer?.Dispose();
-            _receiveTimer = _scheduler.Schedule(wait, () =>
-                Fail(new ServerTimeoutError($"No message received within {wait.TotalSeconds:0.###} s"), (int)WsCloseCode.AbnormalClosure));
-        }
-    }
+    /// <summary>aiohttp's <c>receive_timeout</c>: exact, not ceiled, as aiohttp's. Null when off.</summary>
+    private Transport.IdleDeadline? CreateReceiveDeadline() =>
+        ClientTimeout.Active(_options.Timeout.WsReceive) is { } wait
+            ? new Transport.IdleDeadline(_scheduler, wait, TimeSpan.MaxValue, () =>
+                Fail(new ServerTimeoutError($"No message received within {wait.TotalSeconds:0.###} s"), (int)WsCloseCode.AbnormalClosure))
+            : null;
 
     private static void ObserveFault(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -88,7 +88,7 @@ public sealed partial class ClientWebSocket
         var zeroByteReads = _stream is NetworkStream or System.Net.Security.SslStream;
         try
         {
-            ArmReceiveTimer();
+            _receiveDeadline?.Start(); // the wait for a message starts with reading
             while (true)
             {
                 while (end > start)
@@ -127,7 +127,7 @@ public sealed partial class ClientWebSocket
                     return;
                 }
                 end += n;
-                ResetHeartbeat();
+                _heartbeat?.Touch();
             }
         }
         catch (WebSocketProtocolException e)
@@ -170,7 +170,7 @@ public sealed partial class ClientWebSocket
     /// <returns>false when the loop must stop.</returns>
     private async ValueTask<bool> OnMessageAsync(WsMessage message, CancellationToken ct)
     {
-        ArmReceiveTimer();
+        _receiveDeadline?.Touch();
         switch (message.Type)
         {
             case WsMsgType.Ping when _options.Autoping:

@@ -59,9 +59,9 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
     private Task? _closeTask;
     private Channel<WsMessage>? _inbox;
     private WsMessage? _undeliveredTerminal;
-    private IDisposable? _heartbeatTimer;
+    private readonly Transport.IdleDeadline? _heartbeat;
     private IDisposable? _pongTimer;
-    private IDisposable? _receiveTimer;
+    private readonly Transport.IdleDeadline? _receiveDeadline;
     private int? _closeCode;
     private Exception? _exception;
 
@@ -93,7 +93,8 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
             EnsureReading();
             return subscription;
         });
-        ResetHeartbeat();
+        _receiveDeadline = CreateReceiveDeadline();
+        _heartbeat = StartHeartbeat();
         _metrics = WebSocketMetrics.Open(url);
     }
 
