@@ -51,6 +51,7 @@ internal static class CpuShapeProbe
             var polled0 = c.Rx.Connector.PolledResponses;
             var raises0 = Transport.LowWaterStream.Raises;
             var lowers0 = Transport.LowWaterStream.Lowers;
+            var sys0 = SystemCpu.Read();
             var sw = Stopwatch.StartNew();
             var rate = await side.Run(slice);
             process.Refresh();
@@ -59,7 +60,7 @@ internal static class CpuShapeProbe
             cpus.Add(us);
             rates.Add(rate);
             bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
-            Console.WriteLine($"{shape}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req");
+            Console.WriteLine($"{shape}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req; {SystemCpu.Read().PerRequest(sys0, n)}");
         }
         Console.WriteLine($"{shape}{(tls ? " tls" : "")}: median {Stats.Median(cpus):0.00} µs CPU/req, {Stats.Median(rates):0} req/s, {Stats.Median(bytes):0} B/req");
         return 0;
