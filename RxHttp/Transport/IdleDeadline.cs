@@ -5,11 +5,11 @@ namespace RxHttp.Transport;
 /// <summary>
 /// A wait that activity starts over: the websocket's heartbeat and receive timeout, which every inbound read or
 /// message restarts. Activity only records its time (one clock read). The one timer, on the wheel, finds the
-/// deadline moved when it comes due and goes back on the wheel for the new one, as the reconnecting websocket's
-/// watchdog does. Re-arming a timer per message cost a lock and an allocation each, and for the receive timeout
+/// deadline moved when it comes due and goes back on the wheel for the new one. Also the reconnecting websocket's
+/// watchdog (<c>NoMessageTimeout</c>). Re-arming a timer per message cost a lock and an allocation each, and for the receive timeout
 /// a timer on the scheduler itself per message.
 /// </summary>
-internal sealed class IdleDeadline : TimerWheel.Timer
+internal sealed class IdleDeadline : TimerWheel.Timer, IDisposable
 {
     private readonly IScheduler _scheduler;
     private readonly TimerWheel _wheel;
@@ -60,6 +60,9 @@ internal sealed class IdleDeadline : TimerWheel.Timer
         _stopped = true;
         Cancel();
     }
+
+    /// <summary>As <see cref="Stop"/>.</summary>
+    public void Dispose() => Stop();
 
     protected internal override void Run()
     {

@@ -46,9 +46,8 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
     private IDisposable? _attempt;   // the WsConnect subscription: disposing it closes the socket
     private IDisposable? _receiving; // the socket's Messages
     private IDisposable? _hook;      // OnConnected's subscription
-    private IDisposable? _watchdog;
+    private Transport.IdleDeadline? _watchdog; // NoMessageTimeout: each message touches it
     private IDisposable? _wait;      // the backoff wait
-    private DateTimeOffset _lastMessage;
     private int _failures; // consecutive failed attempts, for MaxAttempts
     private int _waits;    // waits in the current streak, for the backoff
     private ReconnectionType _nextType = ReconnectionType.Initial;
@@ -181,13 +180,12 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         {
             if (generation != _generation) return; // superseded: disposing the attempt closes ws
             _socket = ws;
-            _lastMessage = _scheduler.Now;
         }
         // Reading starts now, so a reply to what OnConnected sends is delivered too. A socket that ends at once
         // (inline, on a scripted connection) has already been replaced when Subscribe returns.
         var receiving = ws.Messages.Subscribe(m => Received(generation, m), e => Lost(generation, ws, e), () => Lost(generation, ws, null));
         if (!Keep(generation, ref _receiving, receiving)) return;
-        ArmWatchdog(generation);
+        StartWatchdog(generation);
         if (_reconnect.OnConnected is not { } hook)
         {
             Ready(generation, ws);
@@ -230,7 +228,7 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (generation != _generation) return;
-            _lastMessage = _scheduler.Now;
+            _watchdog?.Touch();
         }
         _messages.OnNext(message);
     }
@@ -241,28 +239,20 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         Disconnect(generation, byServer ? DisconnectionType.ByServer : DisconnectionType.Lost, error ?? ws.Exception, reconnectAtOnce: false, countsAsFailure: false);
     }
 
-    // The watchdog fires when the last message is NoMessageTimeout old; each message only moves _lastMessage, so a
-    // busy socket costs no timer per message.
-    private void ArmWatchdog(int generation)
+    // The watchdog fires when the last message is NoMessageTimeout old; each message only touches it, so a busy
+    // socket costs no timer per message.
+    private void StartWatchdog(int generation)
     {
         if (_reconnect.NoMessageTimeout is not { } silence) return;
-        DateTimeOffset due;
+        var watchdog = new Transport.IdleDeadline(_scheduler, silence, TimeSpan.MaxValue,
+            () => Disconnect(generation, DisconnectionType.NoMessageReceived, null, reconnectAtOnce: true, countsAsFailure: false));
         lock (_gate)
         {
-            if (generation != _generation) return;
-            due = _lastMessage + silence;
+            if (generation != _generation || _disposed) return;
+            _watchdog = watchdog;
+            // Started under the lock, so this generation's messages touch it only once it is running.
+            watchdog.Start();
         }
-        Keep(generation, ref _watchdog, _scheduler.Schedule(due, () =>
-        {
-            bool quiet;
-            lock (_gate)
-            {
-                if (generation != _generation) return;
-                quiet = _scheduler.Now - _lastMessage >= silence;
-            }
-            if (quiet) Disconnect(generation, DisconnectionType.NoMessageReceived, null, reconnectAtOnce: true, countsAsFailure: false);
-            else ArmWatchdog(generation);
-        }));
     }
 
     /// <summary>Ends generation <paramref name="generation"/> (closing its socket) and reconnects at once or after the backoff.</summary>
@@ -349,7 +339,8 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         _queue.SetTarget(null);
         var others = new CompositeDisposable(new[] { _wait, _watchdog, _hook, _receiving }.OfType<IDisposable>());
         var attempt = _attempt;
-        _attempt = _wait = _watchdog = _hook = _receiving = null;
+        _attempt = _wait = _hook = _receiving = null;
+        _watchdog = null;
         return (socket, attempt, others);
     }
 }
