@@ -4,10 +4,10 @@ namespace RxHttp.Transport;
 
 /// <summary>
 /// A wait that activity starts over: the websocket's heartbeat and receive timeout, which every inbound read or
-/// message restarts. Activity only records its time (one clock read). The one timer, on the wheel, finds the
-/// deadline moved when it comes due and goes back on the wheel for the new one. Also the reconnecting websocket's
-/// watchdog (<c>NoMessageTimeout</c>). Re-arming a timer per message cost a lock and an allocation each, and for the receive timeout
-/// a timer on the scheduler itself per message.
+/// message restarts, and the reconnecting websocket's watchdog (<c>NoMessageTimeout</c>). Activity only records its
+/// time (one clock read). The one timer, on the wheel, finds the deadline moved when it comes due and goes back on
+/// the wheel for the new one. Re-arming a timer per message cost a lock and an allocation each, and for the receive
+/// timeout a timer on the scheduler itself per message.
 /// </summary>
 internal sealed class IdleDeadline : TimerWheel.Timer, IDisposable
 {
