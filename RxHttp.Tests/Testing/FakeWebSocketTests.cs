@@ -69,4 +69,27 @@ public class FakeWebSocketTests : ReactiveTest
         Assert.That(error, Is.InstanceOf<WebSocketProtocolException>().Or.InstanceOf<ClientError>());
         Assert.That(http.WebSockets.Single().Received.Select(f => f.CloseCode), Is.EqualTo(new int?[] { 1002 }), "the client's 1002 close, sent inline");
     }
+
+    [Test]
+    public void A_receive_timeout_and_a_heartbeat_run_on_the_test_clock()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        // Messages every 400 ticks keep a 700-tick receive timeout and a 600-tick heartbeat quiet. After the last
+        // (1200) the heartbeat pings at 1800, and the receive timeout fails at 1900, before the PONG wait would (2100).
+        http.WhenWebSocket(Ws).SendText(TimeSpan.FromTicks(400), "a").SendText(TimeSpan.FromTicks(800), "b").SendText(TimeSpan.FromTicks(1200), "c");
+        using var session = http.CreateSession(scheduler);
+        var options = new WsConnectOptions { Heartbeat = TimeSpan.FromTicks(600), Timeout = new WsTimeout { WsReceive = TimeSpan.FromTicks(700) } };
+        ClientWebSocket? socket = null;
+        session.WsConnect(Ws, options).Subscribe(ws => socket = ws);
+        var messages = scheduler.CreateObserver<string>();
+        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        scheduler.AdvanceBy(5000);
+
+        messages.Messages.AssertEqual(OnNext(400, "Text a"), OnNext(800, "Text b"), OnNext(1200, "Text c"),
+            OnNext(1900, "Error"), OnError<string>(1900, e => e is ServerTimeoutError && e.Message.StartsWith("No message received")));
+        Assert.That(http.WebSockets.Single().Received.Select(f => (f.Time.UtcTicks, f.Opcode)), Is.EqualTo(new[] { (1800L, 9) }),
+            "one PING, 600 ticks after the last message; none while messages came");
+        Assert.That(socket.CloseCode, Is.EqualTo(1006));
+    }
 }
