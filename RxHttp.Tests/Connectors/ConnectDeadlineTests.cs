@@ -22,11 +22,11 @@ public class ConnectDeadlineTests
             Connector = new TcpConnector(new TcpConnectorOptions { ForceClose = true, Scheduler = clock }),
             Timeout = new ClientTimeout { Total = TimeSpan.FromSeconds(300), Connect = TimeSpan.FromSeconds(10), SockConnect = TimeSpan.FromSeconds(30) },
         });
-        var started = DateTimeOffset.UtcNow;
+        var started = clock.Now;
         for (var i = 0; i < 20; i++)
             Assert.That(await session.Get(server.Url("hello")).SelectMany(r => r.Text()), Is.EqualTo(KestrelServer.Hello));
         // Total, Connect and SockConnect are each ceiled to a whole second: one action per timeout and second.
-        var seconds = (int)Math.Ceiling((DateTimeOffset.UtcNow - started).TotalSeconds) + 1;
+        var seconds = clock.SecondsSince(started);
         Assert.That(clock.Absolute, Is.LessThanOrEqualTo(3 * seconds), "twenty connections scheduled a Connect deadline each");
         Assert.That(clock.Absolute, Is.GreaterThan(0), "the deadlines are on this clock");
     }

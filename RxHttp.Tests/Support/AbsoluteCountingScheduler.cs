@@ -21,6 +21,12 @@ public sealed class AbsoluteCountingScheduler : IScheduler
 
     public DateTimeOffset Now => _inner.Now;
 
+    /// <summary>
+    /// The whole seconds since <paramref name="started"/>, plus one: how many whole-second deadlines of one timeout the
+    /// timer wheel may have scheduled meanwhile.
+    /// </summary>
+    public int SecondsSince(DateTimeOffset started) => (int)Math.Ceiling((Now - started).TotalSeconds) + 1;
+
     public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) => _inner.Schedule(state, (_, s) => action(this, s));
 
     public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)

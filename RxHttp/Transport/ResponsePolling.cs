@@ -25,7 +25,7 @@ internal static class ResponsePolling
     public static long Average(long average, long sample) => average == 0 ? sample : (3 * average + sample) / 4;
 
     /// <summary>True when a server answering in <paramref name="answerTicks"/> (0: unknown) is worth polling for under <paramref name="windowTicks"/>.</summary>
-    public static bool Worth(long windowTicks, long answerTicks) => windowTicks != 0 && answerTicks != 0 && answerTicks < windowTicks;
+    private static bool Worth(long windowTicks, long answerTicks) => windowTicks != 0 && answerTicks != 0 && answerTicks < windowTicks;
 
     /// <summary>Every how many lone requests one polls although the server's answer time says it is not worth it.</summary>
     public const int ProbeEvery = 16;

@@ -153,7 +153,7 @@ public sealed partial class ClientWebSocket
         Finish(WsMessage.ClosedMessage, null);
     }
 
-    // ---- timers (all on WsConnectOptions.Scheduler, else the session's; the ceiled ones through its timer wheel) ----
+    // ---- timers (all on WsConnectOptions.Scheduler, else the session's; all but the close wait through its timer wheel) ----
 
     /// <summary>
     /// aiohttp's heartbeat: any inbound data restarts the wait (<see cref="Transport.IdleDeadline.Touch"/> on each
