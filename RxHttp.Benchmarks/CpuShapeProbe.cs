@@ -7,7 +7,9 @@ namespace RxHttp.Benchmarks;
 /// the first seconds of a process a request cost up to twice the CPU it costs later, which swamped the first
 /// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request, bytes and
 /// thread-pool work items per request, and their medians. Compare two builds by alternating their processes.
-/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// (--vs: a second shape in the same process, round about, and the median of the paired ratios: the benchmark's
+/// contests, for two shapes alone).
 /// </summary>
 internal static class CpuShapeProbe
 {
@@ -19,27 +21,33 @@ internal static class CpuShapeProbe
         await using var nginx = await NginxBenchServer.StartAsync(1 << 20);
         await using var c = new ShapeClients(tls ? nginx.TlsBase : nginx.HttpBase, tls: tls);
         var shape = ModeArgs.Text(args, "--shape", "merge");
-        Measurement side = shape switch
+        var vs = ModeArgs.Text(args, "--vs", "");
+        Measurement Side(string name) => name switch
         {
-            "merge" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
-            "mergetext" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Text)),
-            "mergejson" => Measurement.Counted(shape, n => c.RxMergeAsync(n, ShapeClients.Body.Json)),
-            "workers" => new(shape, s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
-            "seq" => new(shape, c.RxSequentialAsync),
-            "hcseq" => new(shape, c.HcSequentialAsync),
-            _ => throw new ArgumentException($"unknown --shape {shape}"),
+            "merge" => Measurement.Counted(name, n => c.RxMergeAsync(n, ShapeClients.Body.Read)),
+            "mergetext" => Measurement.Counted(name, n => c.RxMergeAsync(n, ShapeClients.Body.Text)),
+            "mergejson" => Measurement.Counted(name, n => c.RxMergeAsync(n, ShapeClients.Body.Json)),
+            "workers" => new(name, s => c.RxWorkersAsync(s, ShapeClients.Body.Read)),
+            "seq" => new(name, c.RxSequentialAsync),
+            "hcseq" => new(name, c.HcSequentialAsync),
+            "hcworkers" => new(name, s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
+            _ => throw new ArgumentException($"unknown shape {name}"),
         };
+        // With --vs, a second shape takes every other round in the same process, as the benchmark's contests do.
+        var sides = vs.Length == 0 ? new[] { Side(shape) } : new[] { Side(shape), Side(vs) };
         var warmupSeconds = ModeArgs.Number(args, "--warmup", 4);
         var warmup = Stopwatch.StartNew();
-        while (warmup.Elapsed.TotalSeconds < warmupSeconds) await side.Run(slice);
-        var cpus = new List<double>();
-        var rates = new List<double>();
-        var bytes = new List<double>();
+        while (warmup.Elapsed.TotalSeconds < warmupSeconds) foreach (var w in sides) await w.Run(slice);
+        var cpuOf = sides.Select(_ => new List<double>()).ToArray();
+        var rateOf = sides.Select(_ => new List<double>()).ToArray();
+        var bytesOf = sides.Select(_ => new List<double>()).ToArray();
         var ab = args.Contains("--ab-lowwater");
         var abPoll = args.Contains("--ab-poll");
         var pollTicks = c.Rx.Connector.ResponsePollTicks;
-        for (var round = 0; round < rounds; round++)
+        for (var round = 0; round < rounds * sides.Length; round++)
         {
+            var side = sides[round % sides.Length];
+            var (cpus, rates, bytes) = (cpuOf[round % sides.Length], rateOf[round % sides.Length], bytesOf[round % sides.Length]);
             // A/B of the raised receive low-water mark in the same process: even rounds with it, odd ones without.
             if (ab) Transport.LowWaterStream.Enabled = round % 2 == 0;
             // A/B of polling for lone responses: even rounds poll, odd ones wait through the socket engine.
@@ -60,9 +68,17 @@ internal static class CpuShapeProbe
             cpus.Add(us);
             rates.Add(rate);
             bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
-            Console.WriteLine($"{shape}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req; {SystemCpu.Read().PerRequest(sys0, n)}");
+            Console.WriteLine($"{side.Name}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req, {ThreadPool.ThreadCount} pool threads; {SystemCpu.Read().PerRequest(sys0, n)}");
         }
-        Console.WriteLine($"{shape}{(tls ? " tls" : "")}: median {Stats.Median(cpus):0.00} µs CPU/req, {Stats.Median(rates):0} req/s, {Stats.Median(bytes):0} B/req");
+        for (var i = 0; i < sides.Length; i++)
+            Console.WriteLine($"{sides[i].Name}{(tls ? " tls" : "")}: median {Stats.Median(cpuOf[i]):0.00} µs CPU/req, {Stats.Median(rateOf[i]):0} req/s, {Stats.Median(bytesOf[i]):0} B/req");
+        if (sides.Length == 2)
+        {
+            // Paired as the benchmark pairs them: each round of the first shape with the round of the second after it.
+            var rate = rateOf[0].Zip(rateOf[1], (a, b) => a / b).Order().ToList();
+            var cpu = cpuOf[0].Zip(cpuOf[1], (a, b) => a / b).ToList();
+            Console.WriteLine($"{shape}/{vs}: rate {Stats.Median(rate):0.000} (middle half {rate[rate.Count / 4]:0.000}-{rate[3 * rate.Count / 4]:0.000}), CPU per request {Stats.Median(cpu):0.000}");
+        }
         return 0;
     }
 }
