@@ -50,7 +50,7 @@ internal static class WsScale
         }
     }
 
-    /// <summary>Three pairs (RxHttp first, then ClientWebSocket first, then RxHttp first), after a full-size warm-up of each.</summary>
+    /// <summary>Four pairs (RxHttp first, then ClientWebSocket first, in turn), after two full-size warm-ups of each.</summary>
     public static async Task<Result> RunAsync(int count, bool quick)
     {
         RaiseFileLimit();
@@ -59,14 +59,20 @@ internal static class WsScale
         var url = $"ws://127.0.0.1:{server.Port}/ws";
         // Warm-up at full scale, both sides: the first thousands of connections also grow the server process's heap,
         // thread pool and accept queue (and this process's), which cost whichever side was measured first 15-20% of
-        // its rate; a JIT-only warm-up of 200 left that to the first measured side.
-        await RxAsync(url, count);
-        await SettleAsync();
-        await HcAsync(url, count);
-        await SettleAsync();
-        // Three pairs: which side goes first (and what the previous side left to the server to tear down) moved a
-        // single pair's ratio by 15-20% either way.
-        for (var pair = 0; pair < (quick ? 1 : 3); pair++)
+        // its rate; a JIT-only warm-up of 200 left that to the first measured side. Twice each: in rounds of 5,000
+        // connects (the `wsconnect` mode) both sides' rates still climbed until about the fourth round, from about
+        // 2,600 to 5,000-6,000 conn/s, as tiered compilation reached the connect path (this process's and the
+        // server's); after one round of 10,000 each, the first measured pair was still climbing.
+        for (var warm = 0; warm < (quick ? 1 : 2); warm++)
+        {
+            await RxAsync(url, count);
+            await SettleAsync();
+            await HcAsync(url, count);
+            await SettleAsync();
+        }
+        // Four pairs, two with each side first: which side goes first (and what the previous side left to the server
+        // to tear down) moved a single pair's ratio by 15-20% either way.
+        for (var pair = 0; pair < (quick ? 1 : 4); pair++)
         {
             foreach (var rx in pair % 2 == 0 ? new[] { true, false } : [false, true])
             {
