@@ -54,7 +54,7 @@ internal sealed class ShapeClients : IAsyncDisposable
 
     // ---- bodies, checked so a wrong answer cannot pass as a fast one ----
 
-    private static void Check(int got, int expected)
+    internal static void Check(int got, int expected)
     {
         if (got != expected) throw new InvalidOperationException($"body of {got} bytes, expected {expected}");
     }
