@@ -63,7 +63,7 @@ internal sealed record LoadOptions
         return o;
     }
 
-    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,8,3,7,4,5,6,2r,shapes,3r,switch,tls,ws] [--ws-count N] [--no-floor] [--gc-between] [--transfers N] [--verbose]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N].";
+    public const string Usage = "Options: [--quick] [--server kestrel|nginx] [--rounds N] [--duration SECONDS] [--size-mib N] [--only 1,2,8,3,7,4,5,6,2r,shapes,3r,switch,tls,ws] [--ws-count N] [--no-floor] [--gc-between] [--transfers N] [--verbose]; or 'micro' [BenchmarkDotNet args]; 'cpu' [--both] [--raw] [--concurrent] [--nginx] [--seconds N]; 'allocs'; 'download'; 'latency' [--nginx] [--raw] [--raw-full]; 'upload' [--pairs N] [--size-mib N] [--fresh] [--idle-seconds N]; 'cold' [--rounds N].";
 }
 
 /// <summary>

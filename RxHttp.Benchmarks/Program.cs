@@ -1,5 +1,10 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using RxHttp.Benchmarks;
+
+// First, so that a cold-start child's figures count from the start of Main.
+var sinceMain = Stopwatch.StartNew();
+if (args.Length > 0 && args[0] == "cold-once") return await ColdStartProbe.OnceAsync(args, sinceMain);
 
 // Side-by-side load run (default) or BenchmarkDotNet micro-benchmarks ("micro").
 //   dotnet run -c Release --project RxHttp.Benchmarks -- [--quick] [--server nginx]
@@ -13,6 +18,7 @@ if (args.Length > 0 && args[0] == "micro")
 using var listeners = TelemetryListeners.StartIfAsked();
 if (args.Length > 0 && args[0] == "ws-server") return await WsScale.ServeAsync();
 if (args.Length > 0 && args[0] == "wsconnect") return await WsScale.ProbeAsync(args);
+if (args.Length > 0 && args[0] == "cold") return await ColdStartProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "rx") return await RxShapeProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "cpushape") return await CpuShapeProbe.RunAsync(args);
 if (args.Length > 0 && args[0] == "fake") return FakeHttpProbe.Run(args);
