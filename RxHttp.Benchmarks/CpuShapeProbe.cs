@@ -8,7 +8,7 @@ namespace RxHttp.Benchmarks;
 /// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request, bytes and
 /// thread-pool work items per request, and their medians. Compare two builds by alternating their processes.
 /// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
-/// (--vs: a second shape in the same process, round about, and the median of the paired ratios: the benchmark's
+/// (--vs: a second shape in the same process, in turns whose order alternates, and the median of the paired ratios: the benchmark's
 /// contests, for two shapes alone).
 /// </summary>
 internal static class CpuShapeProbe
@@ -46,12 +46,16 @@ internal static class CpuShapeProbe
         var pollTicks = c.Rx.Connector.ResponsePollTicks;
         for (var round = 0; round < rounds * sides.Length; round++)
         {
-            var side = sides[round % sides.Length];
-            var (cpus, rates, bytes) = (cpuOf[round % sides.Length], rateOf[round % sides.Length], bytesOf[round % sides.Length]);
-            // A/B of the raised receive low-water mark in the same process: even rounds with it, odd ones without.
-            if (ab) Transport.LowWaterStream.Enabled = round % 2 == 0;
-            // A/B of polling for lone responses: even rounds poll, odd ones wait through the socket engine.
-            if (abPoll) c.Rx.Connector.ResponsePollTicks = round % 2 == 0 ? pollTicks : 0;
+            // A pass runs each side once; with two sides, every other pass runs them in the opposite order, so that
+            // neither always goes second.
+            var pass = round / sides.Length;
+            var index = sides.Length == 2 && pass % 2 == 1 ? 1 - round % 2 : round % sides.Length;
+            var side = sides[index];
+            var (cpus, rates, bytes) = (cpuOf[index], rateOf[index], bytesOf[index]);
+            // A/B of the raised receive low-water mark in the same process: even passes with it, odd ones without.
+            if (ab) Transport.LowWaterStream.Enabled = pass % 2 == 0;
+            // A/B of polling for lone responses: even passes poll, odd ones wait through the socket engine.
+            if (abPoll) c.Rx.Connector.ResponsePollTicks = pass % 2 == 0 ? pollTicks : 0;
             using var process = Process.GetCurrentProcess();
             var cpu0 = process.TotalProcessorTime;
             var bytes0 = GC.GetTotalAllocatedBytes();
@@ -68,13 +72,13 @@ internal static class CpuShapeProbe
             cpus.Add(us);
             rates.Add(rate);
             bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
-            Console.WriteLine($"{side.Name}{(ab ? (round % 2 == 0 ? " low-water" : " plain") : abPoll ? (round % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req, {ThreadPool.ThreadCount} pool threads; {SystemCpu.Read().PerRequest(sys0, n)}");
+            Console.WriteLine($"{side.Name}{(ab ? (pass % 2 == 0 ? " low-water" : " plain") : abPoll ? (pass % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req, {ThreadPool.ThreadCount} pool threads; {SystemCpu.Read().PerRequest(sys0, n)}");
         }
         for (var i = 0; i < sides.Length; i++)
             Console.WriteLine($"{sides[i].Name}{(tls ? " tls" : "")}: median {Stats.Median(cpuOf[i]):0.00} µs CPU/req, {Stats.Median(rateOf[i]):0} req/s, {Stats.Median(bytesOf[i]):0} B/req");
         if (sides.Length == 2)
         {
-            // Paired as the benchmark pairs them: each round of the first shape with the round of the second after it.
+            // Paired as the benchmark pairs them: each pass's round of the first shape with its round of the second.
             var rate = rateOf[0].Zip(rateOf[1], (a, b) => a / b).Order().ToList();
             var cpu = cpuOf[0].Zip(cpuOf[1], (a, b) => a / b).ToList();
             Console.WriteLine($"{shape}/{vs}: rate {Stats.Median(rate):0.000} (middle half {rate[rate.Count / 4]:0.000}-{rate[3 * rate.Count / 4]:0.000}), CPU per request {Stats.Median(cpu):0.000}");
