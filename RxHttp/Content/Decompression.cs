@@ -23,7 +23,7 @@ internal static class Decompression
             decoded = codings[i].ToLowerInvariant() switch
             {
                 "identity" => decoded,
-                "gzip" or "x-gzip" => new GZipStream(source, CompressionMode.Decompress),
+                "gzip" or "x-gzip" => new GZipStream(new GzipMemberFeed(source), CompressionMode.Decompress),
                 "deflate" => new ZlibOrRawDeflateStream(source),
                 "br" => new BrotliStream(source, CompressionMode.Decompress),
                 "zstd" => ZstdCoding.Decoder(source),
