@@ -6,7 +6,7 @@ public static class AllTargets
     public static IReadOnlyList<FuzzTarget> Create() =>
     [
         new HeadTarget(), new ChunkedTarget(), new FramingTarget(),
-        new DecompressionTarget("gzip"), new DecompressionTarget("deflate"), new DecompressionTarget("br"),
+        new DecompressionTarget("gzip"), new DecompressionTarget("deflate"), new DecompressionTarget("br"), new DecompressionTarget("zstd"),
         new WebSocketTarget(deflate: false), new WebSocketTarget(deflate: true),
         new SetCookieTarget(), new CookieDateTarget(), new UrlTarget(), new MultipartTarget(), new LinkTarget(), new ContentDispositionTarget(),
     ];

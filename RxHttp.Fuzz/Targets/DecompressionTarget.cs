@@ -22,7 +22,7 @@ public sealed class DecompressionTarget(string coding) : FuzzTarget
         Encode(B("hello, world")), Encode([]), Encode(new byte[100_000]),
         Encode(Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray()),
         Encode(B("abc"))[..^3],
-        .. coding == "gzip" ? [Encode(B("one")).Concat(Encode(B("two"))).ToArray()] : Array.Empty<byte[]>(),
+        .. coding is "gzip" or "zstd" ? [Encode(B("one")).Concat(Encode(B("two"))).ToArray()] : Array.Empty<byte[]>(),
         .. coding == "deflate" ? [Raw(B("raw deflate, no zlib header"))] : Array.Empty<byte[]>(),
     ];
 
@@ -33,6 +33,7 @@ public sealed class DecompressionTarget(string coding) : FuzzTarget
         {
             "gzip" => new GZipStream(ms, CompressionLevel.Optimal),
             "deflate" => new ZLibStream(ms, CompressionLevel.Optimal),
+            "zstd" => ZstdCoding.Encoder(ms, CompressionLevel.Optimal),
             _ => new BrotliStream(ms, CompressionLevel.Optimal),
         }) s.Write(data);
         return ms.ToArray();

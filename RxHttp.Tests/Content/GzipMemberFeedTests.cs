@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using NUnit.Framework;
+using RxHttp.Tests.Support;
 
 namespace RxHttp.Tests.Content;
 
@@ -23,7 +24,7 @@ public class GzipMemberFeedTests
     {
         try
         {
-            using var decoded = Decompression.Wrap("gzip", new Pieces(body, pieces))!;
+            using var decoded = Decompression.Wrap("gzip", new PiecewiseStream(body, pieces))!;
             using var text = new MemoryStream();
             decoded.CopyTo(text, 5);
             return "ok:" + Encoding.UTF8.GetString(text.ToArray());
@@ -82,36 +83,5 @@ public class GzipMemberFeedTests
         Assert.That(body.Count(b => b == 0x1F), Is.GreaterThan(20), "the compressed body should hold many 0x1F bytes");
         var sizes = Enumerable.Range(0, body.Length).Select(_ => random.Next(1, 9));
         Assert.That(Decode(body, sizes), Is.EqualTo("ok:" + text));
-    }
-
-    /// <summary>A body delivered in the given pieces (the last one repeated), as reads of a socket.</summary>
-    private sealed class Pieces(byte[] data, IEnumerable<int> sizes) : Stream
-    {
-        private readonly IEnumerator<int> _sizes = sizes.GetEnumerator();
-        private int _pos, _left, _last = 1;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _pos; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_pos == data.Length || buffer.IsEmpty) return 0;
-            if (_left == 0) _left = _last = _sizes.MoveNext() ? _sizes.Current : _last;
-            var n = Math.Min(Math.Min(buffer.Length, _left), data.Length - _pos);
-            data.AsSpan(_pos, n).CopyTo(buffer);
-            _pos += n;
-            _left -= n;
-            return n;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
     }
 }

@@ -15,7 +15,7 @@ public class FuzzPassTests
     // Sized to about 1.5 s per target on a 2-core machine.
     private static readonly Dictionary<string, long> Iterations = new()
     {
-        ["head"] = 1_500, ["chunked"] = 1_500, ["framing"] = 20_000, ["gzip"] = 1_000, ["deflate"] = 400, ["br"] = 3_000,
+        ["head"] = 1_500, ["chunked"] = 1_500, ["framing"] = 20_000, ["gzip"] = 1_000, ["deflate"] = 400, ["br"] = 3_000, ["zstd"] = 1_000,
         ["websocket"] = 6_000, ["websocket-deflate"] = 2_000, ["set-cookie"] = 10_000, ["cookie-date"] = 100_000,
         ["url"] = 20_000, ["multipart"] = 2_500, ["link"] = 25_000, ["content-disposition"] = 25_000,
     };
