@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using NUnit.Framework;
-using RxHttp.Tests.Support;
+using RxHttp.Fuzz;
 
 namespace RxHttp.Tests.Content;
 

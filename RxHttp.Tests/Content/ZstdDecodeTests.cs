@@ -1,6 +1,6 @@
 using System.Text;
 using NUnit.Framework;
-using RxHttp.Tests.Support;
+using RxHttp.Fuzz;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
 

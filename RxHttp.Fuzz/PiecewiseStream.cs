@@ -1,7 +1,10 @@
-namespace RxHttp.Tests.Support;
+namespace RxHttp.Fuzz;
 
-/// <summary>A body delivered in the given pieces (the last one repeated), as reads of a socket.</summary>
-internal sealed class PiecewiseStream(byte[] data, IEnumerable<int> sizes) : Stream
+/// <summary>
+/// A body delivered in the given pieces (the last size repeated), as reads of a socket: the decompression target
+/// splits bodies with it, and the decoding tests deliver them byte by byte or at every offset.
+/// </summary>
+public sealed class PiecewiseStream(byte[] data, IEnumerable<int> sizes) : Stream
 {
     private readonly IEnumerator<int> _sizes = sizes.GetEnumerator();
     private int _pos, _left, _last = 1;
