@@ -14,7 +14,7 @@ internal static class ZstdCoding
     /// </summary>
     public const int MaxWindowLog = 23;
 
-    public static Stream Decoder(Stream raw) => new DecodeErrors(raw);
+    public static Stream Decoder(Stream raw) => new DecodingStream(raw);
 
     public static Stream Encoder(Stream sink, CompressionLevel level) => new CompressionStream(sink, level switch
     {
@@ -30,7 +30,7 @@ internal static class ZstdCoding
     // Fuzz/Regressions/zstd). ZstdFrameSizes adds up what the frames declare, and the body's end checks it.
     // Corrupt input, an oversized window, a body that ends inside a frame and a size that does not match are
     // InvalidDataException, which the response turns into ClientPayloadError as for gzip, deflate and br.
-    private sealed class DecodeErrors : ReadOnlyStreamBase
+    private sealed class DecodingStream : ReadOnlyStreamBase
     {
         private const int InputSize = 128 * 1024;
         private readonly Stream _raw;
@@ -42,7 +42,7 @@ internal static class ZstdCoding
         private readonly ZstdFrameSizes _sizes = new();
         private long _decoded;
 
-        public DecodeErrors(Stream raw)
+        public DecodingStream(Stream raw)
         {
             _raw = raw;
             _decoder.SetParameter(ZSTD_dParameter.ZSTD_d_windowLogMax, MaxWindowLog);
