@@ -67,6 +67,14 @@ public class ZstdDecodeTests
     }
 
     [Test]
+    public void After_a_frame_that_declares_no_size_a_frame_that_declares_more_than_it_holds_still_fails_every_way()
+    {
+        // The second input the zstd target found: an empty frame without a declared size, then the frame above.
+        var body = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzz", "Regressions", "zstd", "undeclared-frame-then-declared-size-empty-last-block.bin"));
+        Assert.That(EveryWay(body), Is.All.EqualTo("E:InvalidData"));
+    }
+
+    [Test]
     public void Frames_with_and_without_declared_sizes_checksums_and_skippable_frames_decode_every_way()
     {
         var body = Frame("declared, ").Concat(Skippable(5)).Concat(StreamedFrame("streamed, ")).Concat(Frame("checked", checksum: true)).ToArray();

@@ -77,8 +77,7 @@ internal static class ZstdCoding
                 if (got == 0)
                 {
                     if (_inFrame) throw new InvalidDataException("zstd: the body ended inside a frame.");
-                    if (_sizes.Declared is { } declared && declared != _decoded)
-                        throw new InvalidDataException($"zstd: the frames' headers declare {declared} bytes of content, and they decoded to {_decoded}.");
+                    if (_sizes.Mismatch(_decoded) is { } mismatch) throw new InvalidDataException(mismatch);
                     return 0;
                 }
                 _sizes.Walk(input.AsSpan(_end, got));

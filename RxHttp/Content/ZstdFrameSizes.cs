@@ -7,7 +7,7 @@ namespace RxHttp;
 /// adding up the content sizes their headers declare. The decoder checks a frame's declared size when it decodes
 /// the frame in one pass, but not when it decodes it piece by piece and the frame ends with an empty last block:
 /// the same bytes failed as corrupt when they came in one read and gave a short body when split. The body's end
-/// compares what the frames declared with what was decoded.
+/// compares what the frames declared with what was decoded (a frame that declares nothing may hold anything).
 /// </summary>
 internal sealed class ZstdFrameSizes
 {
@@ -24,8 +24,19 @@ internal sealed class ZstdFrameSizes
     private bool _lastBlock;
     private int _checksum;
 
-    /// <summary>The content sizes the frames walked so far declared, or null once one declared none (or the walk lost its way).</summary>
+    /// <summary>The content sizes the frames walked so far declared (those that declare one), or null once the walk lost its way.</summary>
     public long? Declared { get; private set; } = 0;
+
+    /// <summary>Whether every frame walked so far declared its size (then the body must decode to exactly <see cref="Declared"/>).</summary>
+    public bool EveryFrameDeclared { get; private set; } = true;
+
+    /// <summary>
+    /// The error for a body that decoded to <paramref name="decoded"/> bytes, or null when it matches: exactly what
+    /// the frames declared, or, when some declared nothing, at least what the others did.
+    /// </summary>
+    public string? Mismatch(long decoded) => Declared is not { } declared ? null
+        : EveryFrameDeclared ? (decoded == declared ? null : $"zstd: the frames' headers declare {declared} bytes of content, and they decoded to {decoded}.")
+        : decoded >= declared ? null : $"zstd: frames' headers declare {declared} bytes of content, and the body decoded to {decoded}.";
 
     /// <summary>Feeds the next compressed bytes.</summary>
     public void Walk(ReadOnlySpan<byte> bytes)
@@ -128,7 +139,8 @@ internal sealed class ZstdFrameSizes
             4 => BinaryPrimitives.ReadUInt32LittleEndian(fcs),
             _ => BinaryPrimitives.ReadUInt64LittleEndian(fcs) is var v && v <= long.MaxValue ? (long)v : null,
         };
-        Declared = size is { } s && Declared is { } d ? d + s : null;
+        if (size is { } s) Declared += s;
+        else EveryFrameDeclared = false;
         _checksum = (descriptor & 4) != 0 ? 4 : 0;
         _lastBlock = false;
         Expect(Stage.BlockHeader, 3);
