@@ -139,7 +139,8 @@ internal sealed class ZstdFrameSizes
             4 => BinaryPrimitives.ReadUInt32LittleEndian(fcs),
             _ => BinaryPrimitives.ReadUInt64LittleEndian(fcs) is var v && v <= long.MaxValue ? (long)v : null,
         };
-        if (size is { } s) Declared += s;
+        // Sizes that add up past what a long holds are no body anyone can receive: the check stands down.
+        if (size is { } s) Declared = Declared is { } d && s <= long.MaxValue - d ? d + s : null;
         else EveryFrameDeclared = false;
         _checksum = (descriptor & 4) != 0 ? 4 : 0;
         _lastBlock = false;
