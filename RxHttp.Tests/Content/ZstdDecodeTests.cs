@@ -9,8 +9,8 @@ namespace RxHttp.Tests.Content;
 /// <summary>
 /// A zstd body decodes the same however the network splits it and whatever the read size. The decoder checks a
 /// frame's declared content size only when it decodes the frame in one pass, so a frame declaring 88 bytes whose
-/// only block is an empty last one failed whole and decoded to an empty body split (Fuzz/Regressions/zstd); the
-/// frames' declared sizes are now checked at the body's end, without rejecting frames that declare none.
+/// only block is an empty last one failed whole and decoded to an empty body split (Fuzz/Regressions/zstd); each
+/// frame's declared size is now checked at the frame's end, without rejecting frames that declare none.
 /// </summary>
 public class ZstdDecodeTests
 {
@@ -71,6 +71,16 @@ public class ZstdDecodeTests
     {
         // The second input the zstd target found: an empty frame without a declared size, then the frame above.
         var body = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzz", "Regressions", "zstd", "undeclared-frame-then-declared-size-empty-last-block.bin"));
+        Assert.That(EveryWay(body), Is.All.EqualTo("E:InvalidData"));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_frame_that_declares_no_size_cannot_make_up_for_one_that_declares_more_than_it_holds(bool undeclaredFirst)
+    {
+        // A sum over the body let 100 undeclared bytes cover the 88 the other frame declared and did not hold.
+        var undeclared = StreamedFrame(new string('u', 100));
+        var body = (undeclaredFirst ? undeclared.Concat(DeclaresMoreThanItHolds) : DeclaresMoreThanItHolds.Concat(undeclared)).ToArray();
         Assert.That(EveryWay(body), Is.All.EqualTo("E:InvalidData"));
     }
 

@@ -27,7 +27,7 @@ internal static class ZstdCoding
     // frame in its input and room for all of it in the output): a frame declaring 88 bytes whose only block is an
     // empty last one failed as corrupt in one read, and decoded to an empty body when its header and block came in
     // separate reads or the reads were small (found by the fuzzer's whole-versus-split check,
-    // Fuzz/Regressions/zstd). ZstdFrameSizes adds up what the frames declare, and the body's end checks it.
+    // Fuzz/Regressions/zstd). ZstdFrameSizes queues what each frame's header declares, and each frame's end checks it.
     // Corrupt input, an oversized window, a body that ends inside a frame and a size that does not match are
     // InvalidDataException, which the response turns into ClientPayloadError as for gzip, deflate and br.
     private sealed class DecodingStream : ReadOnlyStreamBase
@@ -37,10 +37,11 @@ internal static class ZstdCoding
         private readonly Decompressor _decoder = new();
         private byte[]? _input = System.Buffers.ArrayPool<byte>.Shared.Rent(InputSize);
         private int _start, _end; // compressed bytes read and not yet taken by the decoder
+        private long _taken; // compressed bytes the decoder took, all told: where input[_start] is in the body
         private bool _inFrame; // the decoder took bytes of a frame it has not finished
         private bool _flush; // the last call filled the output: the decoder may hold more
         private readonly ZstdFrameSizes _sizes = new();
-        private long _decoded;
+        private long _frameDecoded; // output of the frame being decoded (the decoder stops at each frame's end)
 
         public DecodingStream(Stream raw)
         {
@@ -57,11 +58,7 @@ internal static class ZstdCoding
                 if (_start < _end || _flush)
                 {
                     var (written, status) = Decode(input, buffer.Span);
-                    if (written > 0)
-                    {
-                        _decoded += written;
-                        return written;
-                    }
+                    if (written > 0) return written;
                     // The next frame's bytes are already here, or the decoder still holds output.
                     if (status != System.Buffers.OperationStatus.NeedMoreData) continue;
                 }
@@ -77,7 +74,6 @@ internal static class ZstdCoding
                 if (got == 0)
                 {
                     if (_inFrame) throw new InvalidDataException("zstd: the body ended inside a frame.");
-                    if (_sizes.Mismatch(_decoded) is { } mismatch) throw new InvalidDataException(mismatch);
                     return 0;
                 }
                 _sizes.Walk(input.AsSpan(_end, got));
@@ -91,13 +87,17 @@ internal static class ZstdCoding
             int consumed, written;
             try
             {
-                status = _decoder.UnwrapStream(input.AsSpan(_start, _end - _start), output, out consumed, out written);
+                // One frame at a time: given more, the decoder runs on into the next frame and its output mixes.
+                var length = _end - _start;
+                if (_sizes.CurrentFrameEnd is { } frameEnd) length = (int)Math.Min(length, frameEnd - _taken);
+                status = _decoder.UnwrapStream(input.AsSpan(_start, length), output, out consumed, out written);
             }
             catch (ZstdException e)
             {
                 throw new InvalidDataException("zstd: " + e.Message, e);
             }
             _start += consumed;
+            _taken += consumed;
             _flush = status == System.Buffers.OperationStatus.DestinationTooSmall;
             switch (status)
             {
@@ -105,11 +105,15 @@ internal static class ZstdCoding
                     throw new InvalidDataException("zstd: the compressed data is corrupt.");
                 case System.Buffers.OperationStatus.Done:
                     _inFrame = false;
-                    break;
+                    var frame = _frameDecoded + written;
+                    _frameDecoded = 0;
+                    if (_sizes.FrameEnded(frame) is { } mismatch) throw new InvalidDataException(mismatch);
+                    return (written, status);
                 default:
                     if (consumed > 0 || written > 0) _inFrame = true;
                     break;
             }
+            _frameDecoded += written;
             return (written, status);
         }
 

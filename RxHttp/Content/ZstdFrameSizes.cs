@@ -3,11 +3,13 @@ using System.Buffers.Binary;
 namespace RxHttp;
 
 /// <summary>
-/// Walks the frames of a zstd body as its bytes go to the decoder (RFC 8878 §3.1: frame and block headers only),
-/// adding up the content sizes their headers declare. The decoder checks a frame's declared size when it decodes
-/// the frame in one pass, but not when it decodes it piece by piece and the frame ends with an empty last block:
-/// the same bytes failed as corrupt when they came in one read and gave a short body when split. The body's end
-/// compares what the frames declared with what was decoded (a frame that declares nothing may hold anything).
+/// Walks the frames of a zstd body as its bytes go to the decoder (RFC 8878 §3.1: frame and block headers only) and
+/// queues, frame by frame, the content size each header declares. The decoder checks a frame's declared size when it
+/// decodes the frame in one pass, but not when it decodes it piece by piece and the frame ends with an empty last
+/// block: the same bytes failed as corrupt when they came in one read and gave a short body when split. The walker
+/// also records where each frame ends, so the decoder can be given one frame at a time (left to itself it runs on
+/// into the next frame within one call); then the output since the previous frame's end is this frame's, and it is
+/// checked against what its header declared (a frame that declares nothing may hold anything).
 /// </summary>
 internal sealed class ZstdFrameSizes
 {
@@ -24,29 +26,40 @@ internal sealed class ZstdFrameSizes
     private bool _lastBlock;
     private int _checksum;
 
-    /// <summary>The content sizes the frames walked so far declared (those that declare one), or null once the walk lost its way.</summary>
-    public long? Declared { get; private set; } = 0;
-
-    /// <summary>Whether every frame walked so far declared its size (then the body must decode to exactly <see cref="Declared"/>).</summary>
-    public bool EveryFrameDeclared { get; private set; } = true;
+    // One entry per frame whose header was walked and whose end the decoder has not reported yet: its declared
+    // content size, or -1 for a frame that declares none (skippable frames included, which hold no content).
+    private readonly Queue<long> _frames = new();
+    private readonly Queue<long> _ends = new(); // where those frames end, for those the walk has passed
+    private long _walked;
+    private bool _lost;
 
     /// <summary>
-    /// The error for a body that decoded to <paramref name="decoded"/> bytes, or null when it matches: exactly what
-    /// the frames declared, or, when some declared nothing, at least what the others did.
+    /// Where, counted from the body's first compressed byte, the frame the decoder is in ends; null when the walk has
+    /// not got there (then every byte walked belongs to it) or lost its way.
     /// </summary>
-    public string? Mismatch(long decoded) => Declared is not { } declared ? null
-        : EveryFrameDeclared ? (decoded == declared ? null : $"zstd: the frames' headers declare {declared} bytes of content, and they decoded to {decoded}.")
-        : decoded >= declared ? null : $"zstd: frames' headers declare {declared} bytes of content, and the body decoded to {decoded}.";
+    public long? CurrentFrameEnd => !_lost && _ends.TryPeek(out var end) ? end : null;
+
+    /// <summary>
+    /// Called when the decoder finished a frame that decoded to <paramref name="decoded"/> bytes: the error when the
+    /// frame's header declared another size, else null (also when the walk lost its way: the decoder reports that).
+    /// </summary>
+    public string? FrameEnded(long decoded)
+    {
+        _ends.TryDequeue(out _);
+        if (_lost || !_frames.TryDequeue(out var declared) || declared < 0 || declared == decoded) return null;
+        return $"zstd: a frame's header declares {declared} bytes of content, and it decoded to {decoded}.";
+    }
 
     /// <summary>Feeds the next compressed bytes.</summary>
     public void Walk(ReadOnlySpan<byte> bytes)
     {
-        while (!bytes.IsEmpty && Declared is not null)
+        while (!bytes.IsEmpty && !_lost)
         {
             if (_stage == Stage.Skip)
             {
                 var n = (int)Math.Min(_skip, bytes.Length);
                 _skip -= n;
+                _walked += n;
                 bytes = bytes[n..];
                 if (_skip == 0) AfterSkip();
                 continue;
@@ -54,6 +67,7 @@ internal sealed class ZstdFrameSizes
             var take = Math.Min(_need - _have, bytes.Length);
             bytes[..take].CopyTo(_field.AsSpan(_have));
             _have += take;
+            _walked += take;
             bytes = bytes[take..];
             if (_have == _need) OnField();
         }
@@ -84,6 +98,7 @@ internal sealed class ZstdFrameSizes
         }
         else
         {
+            _ends.Enqueue(_walked);
             _lastBlock = false;
             Expect(Stage.Magic, 4);
         }
@@ -97,9 +112,10 @@ internal sealed class ZstdFrameSizes
                 var magic = BinaryPrimitives.ReadUInt32LittleEndian(_field);
                 if (magic == FrameMagic) Expect(Stage.FrameHeader, 1);
                 else if ((magic & SkippableMagicMask) == SkippableMagic) Expect(Stage.SkippableSize, 4);
-                else Declared = null; // not a frame: the decoder reports it
+                else _lost = true; // not a frame: the decoder reports it
                 break;
             case Stage.SkippableSize:
+                _frames.Enqueue(-1);
                 _lastBlock = true; // a skippable frame's data ends it
                 SkipThen(BinaryPrimitives.ReadUInt32LittleEndian(_field));
                 break;
@@ -111,7 +127,7 @@ internal sealed class ZstdFrameSizes
                 _lastBlock = (header & 1) != 0;
                 var type = (header >> 1) & 3;
                 var size = header >> 3;
-                if (type == 3) Declared = null; // reserved: the decoder reports it
+                if (type == 3) _lost = true; // reserved: the decoder reports it
                 else SkipThen(type == 1 ? 1 : size); // an RLE block carries one byte
                 break;
         }
@@ -131,17 +147,16 @@ internal sealed class ZstdFrameSizes
             return;
         }
         var fcs = _field.AsSpan(length - fcsBytes, fcsBytes);
-        long? size = fcsBytes switch
+        var size = fcsBytes switch
         {
-            0 => null,
+            0 => -1,
             1 => fcs[0],
             2 => BinaryPrimitives.ReadUInt16LittleEndian(fcs) + 256,
             4 => BinaryPrimitives.ReadUInt32LittleEndian(fcs),
-            _ => BinaryPrimitives.ReadUInt64LittleEndian(fcs) is var v && v <= long.MaxValue ? (long)v : null,
+            // Past what a long holds is no body anyone can receive: such a frame is checked as one that declares nothing.
+            _ => BinaryPrimitives.ReadUInt64LittleEndian(fcs) is var v && v <= long.MaxValue ? (long)v : -1,
         };
-        // Sizes that add up past what a long holds are no body anyone can receive: the check stands down.
-        if (size is { } s) Declared = Declared is { } d && s <= long.MaxValue - d ? d + s : null;
-        else EveryFrameDeclared = false;
+        _frames.Enqueue(size);
         _checksum = (descriptor & 4) != 0 ? 4 : 0;
         _lastBlock = false;
         Expect(Stage.BlockHeader, 3);
