@@ -91,6 +91,19 @@ public class ZstdDecodeTests
         Assert.That(EveryWay(body), Is.All.EqualTo("ok:declared, streamed, checked"));
     }
 
+    [TestCase(8)]
+    [TestCase(9)]
+    [TestCase(10)]
+    public void Reads_that_a_frame_fills_exactly_still_see_each_frame_end(int readSize)
+    {
+        // A read filled to its last byte by a frame's last bytes must not hide that frame's end from the size check.
+        var body = Frame("12345678").Concat(Frame("abcdefgh")).Concat(StreamedFrame("streamed")).Concat(DeclaresMoreThanItHolds).ToArray();
+        Assert.That(Decode(body, [body.Length], readSize), Is.EqualTo("E:InvalidData"));
+        var good = Frame("12345678").Concat(Frame("abcdefgh")).Concat(StreamedFrame("streamed")).ToArray();
+        Assert.That(Decode(good, [good.Length], readSize), Is.EqualTo("ok:12345678abcdefghstreamed"));
+        Assert.That(Decode(good, Enumerable.Repeat(1, good.Length), readSize), Is.EqualTo("ok:12345678abcdefghstreamed"));
+    }
+
     [Test]
     public void A_frame_whose_declared_size_is_two_bytes_long_decodes_every_way()
     {
