@@ -18,7 +18,7 @@ internal sealed class ContestPlan : IAsyncDisposable
         var perRound = o.Quick ? TimeSpan.FromSeconds(0.25) : TimeSpan.FromSeconds(0.6);
         var slices = o.Quick ? 1 : 2;
         var c = plan.Own(new ShapeClients(server.HttpBase));
-        if (o.Groups.Contains("2r")) plan.Contests.Add(Concurrent("2r", c, perRound, slices, "", json: true));
+        if (o.Groups.Contains("2r")) plan.Contests.Add(Concurrent("2r", c, perRound, slices, "", json: true, plan.Own(new RawMergeShape(server.HttpBase))));
         if (o.Groups.Contains("shapes")) plan.Contests.Add(OtherShapes(c, perRound / 2, slices));
         if (o.Groups.Contains("3r")) plan.Contests.Add(Buffered("3r", c, plan.Own(new RawStreamClient(server.HttpBase)), chunked: true, o.Quick));
         if (o.Groups.Contains("switch")) plan.Contests.Add(SearchAsYouType(plan.Own(new ShapeClients(kestrel.HttpBase)), kestrel, o.Quick ? 300 : 1000, slices));
@@ -48,7 +48,7 @@ internal sealed class ContestPlan : IAsyncDisposable
         return disposable;
     }
 
-    private static Contest Concurrent(string id, ShapeClients c, TimeSpan perRound, int slices, string suffix, bool json)
+    private static Contest Concurrent(string id, ShapeClients c, TimeSpan perRound, int slices, string suffix, bool json, RawMergeShape? raw = null)
     {
         const string shape = "`Range(...).Select(_ => Get(u).SelectMany(r => r.Read())).Merge(64)`";
         var rxRead = Measurement.Counted("RxHttp", n => c.RxMergeAsync(n, ShapeClients.Body.Read));
@@ -62,6 +62,14 @@ internal sealed class ContestPlan : IAsyncDisposable
             new($"{id} same, vs HttpClient in the same `Merge(64)` over `Observable.FromAsync`", "req/s", rxRead, hcMerge, 1.1),
             new($"{id} same, vs RxHttp's own row 2 (64 `async` workers)", "req/s", rxRead, rxWorkers, 0.95),
         };
+        if (raw is not null)
+        {
+            // Row 2's floor in 2r's shape: the most any client could reach in Merge(64) here, with row 2's bar.
+            var floor = Measurement.Counted("raw, same Merge(64)", n => raw.MergeAsync(n, queued: true));
+            ms.Add(floor);
+            rows.Add(new($"{id}″ same, vs the raw-socket floor in the same `Merge(64)` (each request the least observable over row 2″'s client, started on the thread pool)",
+                "req/s", rxRead, floor, 0.9, Reference: hcWorkers));
+        }
         if (json)
         {
             // Row 5 for the Merge shape: what the process allocates per request (nginx: the client's own).

@@ -7,7 +7,8 @@ namespace RxHttp.Benchmarks;
 /// the first seconds of a process a request cost up to twice the CPU it costs later, which swamped the first
 /// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request, bytes and
 /// thread-pool work items per request, and their medians. Compare two builds by alternating their processes.
-/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers|hcmerge|rawworkers|rawmerge|rawmergeq] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// (raw*: the raw-socket floor of row 2″, as 64 workers or in row 2r's Merge(64) shape, started inline or queued)
 /// (--vs: a second shape in the same process, in turns whose order alternates, and the median of the paired ratios: the benchmark's
 /// contests, for two shapes alone).
 /// </summary>
@@ -20,6 +21,7 @@ internal static class CpuShapeProbe
         var tls = args.Contains("--tls");
         await using var nginx = await NginxBenchServer.StartAsync(1 << 20);
         await using var c = new ShapeClients(tls ? nginx.TlsBase : nginx.HttpBase, tls: tls);
+        using var raw = new RawMergeShape(nginx.HttpBase);
         var shape = ModeArgs.Text(args, "--shape", "merge");
         var vs = ModeArgs.Text(args, "--vs", "");
         Measurement Side(string name) => name switch
@@ -31,6 +33,10 @@ internal static class CpuShapeProbe
             "seq" => new(name, c.RxSequentialAsync),
             "hcseq" => new(name, c.HcSequentialAsync),
             "hcworkers" => new(name, s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
+            "hcmerge" => Measurement.Counted(name, n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
+            "rawworkers" => new(name, raw.WorkersAsync),
+            "rawmerge" => Measurement.Counted(name, n => raw.MergeAsync(n, queued: false)),
+            "rawmergeq" => Measurement.Counted(name, n => raw.MergeAsync(n, queued: true)),
             _ => throw new ArgumentException($"unknown shape {name}"),
         };
         // With --vs, a second shape takes every other round in the same process, as the benchmark's contests do.
