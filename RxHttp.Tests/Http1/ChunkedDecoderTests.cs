@@ -302,6 +302,40 @@ public class ChunkedDecoderTests
     }
 
     [Test]
+    public void A_bad_byte_past_max_line_size_is_reported_as_too_long_whole_split_anywhere_and_byte_by_byte()
+    {
+        // Found by the fuzzer: checked only at the line's end, the whole line reported its bad byte and the same line
+        // split before that byte reported its length.
+        var limits = new HttpParserLimits { MaxLineSize = 20 };
+        foreach (var bad in new[] { "\f", "\u007f", "\"", "(" })
+        {
+            byte[] line = Bytes.Of("3;" + new string('e', 20) + bad + "e\r\nabc\r\n0\r\n\r\n");
+            var ways = new List<IEnumerable<byte[]>> { new[] { line }, line.Select(b => new[] { b }) };
+            for (var cut = 1; cut < line.Length; cut++) ways.Add(new[] { line[..cut], line[cut..] });
+            foreach (var pieces in ways)
+            {
+                var ex = Assert.Throws<HttpParseException>(() => Run(new ChunkedDecoder(limits), pieces));
+                Assert.That(ex!.Message, Is.EqualTo("Chunk size line is too long: limit 20 bytes"), $"bad byte {(int)bad[0]:X2}");
+            }
+        }
+        // Before the limit, the bad byte is what is reported, however the line comes.
+        byte[] early = Bytes.Of("3;e\fe\r\nabc\r\n0\r\n\r\n");
+        foreach (var pieces in new[] { new[] { early }, early.Select(b => new[] { b }) })
+            Assert.That(Assert.Throws<HttpParseException>(() => Run(new ChunkedDecoder(limits), pieces))!.Message, Is.EqualTo("Invalid control character 0x0C in chunk extension"));
+    }
+
+    [Test]
+    public void One_trailer_too_many_is_reported_before_its_length_however_it_comes()
+    {
+        var limits = new HttpParserLimits { MaxHeaders = 1, MaxFieldSize = 8 };
+        byte[] body = Bytes.Of("0\r\nA: 1\r\nB: 123456789\r\n\r\n");
+        var ways = new List<IEnumerable<byte[]>> { new[] { body }, body.Select(b => new[] { b }) };
+        for (var cut = 1; cut < body.Length; cut++) ways.Add(new[] { body[..cut], body[cut..] });
+        foreach (var pieces in ways)
+            Assert.That(Assert.Throws<HttpParseException>(() => Run(new ChunkedDecoder(limits), pieces))!.Message, Is.EqualTo("Too many trailers: limit 1"));
+    }
+
+    [Test]
     public void Whitespace_after_the_size_counts_towards_max_line_size()
     {
         var limits = new HttpParserLimits { MaxLineSize = 5 };
