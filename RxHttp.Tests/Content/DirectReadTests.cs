@@ -152,11 +152,14 @@ public class DirectReadTests
         });
         using var session = new ClientSession();
         ClientResponse r = null!;
-        // Read inside the subscription that delivers the response: awaited alone, an unread body starts being kept.
-        var chunks = await session.Get(server.Url()).SelectMany(x =>
+        // StreamResponse: the body stays on the connection until the reader comes, after the whole response was
+        // written. Without it, a reader that came after the delivering subscription ended found the body already
+        // being kept in memory (when the server's write completed late, as once in CI), and read no socket at all.
+        var chunks = await session.Get(server.Url(), new RequestOptions { StreamResponse = true }).SelectMany(x =>
         {
             r = x;
-            return Observable.FromAsync(() => written.Task).SelectMany(_ => x.Content.ToList());
+            // The bound only turns a hang into a failure (the write cannot complete if the socket buffers cannot hold it).
+            return Observable.FromAsync(() => written.Task.WaitAsync(TimeSpan.FromSeconds(30))).SelectMany(_ => x.Content.ToList());
         });
         Assert.That(chunks.SelectMany(c => c.ToArray()).ToArray().AsSpan().SequenceEqual(body), Is.True, "bytes differ");
         Assert.That(chunks.Select(c => c.Length), Is.All.InRange(1, 64 * 1024));
