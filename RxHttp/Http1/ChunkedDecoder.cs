@@ -220,7 +220,6 @@ internal sealed class ChunkedDecoder
         while (pos < input.Length)
         {
             byte b = input[pos];
-            if (pos - start >= allowance && b != '\r' && b != '\n') CountSizeLineBytes(pos - start + 1);
             if (b == '\r' || b == '\n')
             {
                 CountSizeLineBytes(pos - start);
@@ -238,6 +237,7 @@ internal sealed class ChunkedDecoder
                 else EndSizeLine();
                 return pos;
             }
+            if (pos - start >= allowance) CountSizeLineBytes(pos - start + 1);
             _ext = NextExt(_ext, b);
             pos++;
         }
