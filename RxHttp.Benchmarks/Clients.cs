@@ -430,7 +430,8 @@ internal sealed class RawSide(string httpBase, string bigBase, int connections) 
 
     public string Name => "raw socket";
 
-    private async Task OneAsync()
+    /// <summary>One GET on an idle raw connection, given back after (also row 2r″'s requests, <see cref="RawMergeShape"/>).</summary>
+    public async Task OneAsync()
     {
         if (!_idle.TryTake(out var c)) throw new InvalidOperationException("more workers than raw connections");
         await c.GetAsync().ConfigureAwait(false);

@@ -21,7 +21,7 @@ internal static class CpuShapeProbe
         var tls = args.Contains("--tls");
         await using var nginx = await NginxBenchServer.StartAsync(1 << 20);
         await using var c = new ShapeClients(tls ? nginx.TlsBase : nginx.HttpBase, tls: tls);
-        using var raw = new RawMergeShape(nginx.HttpBase);
+        await using var raw = new RawMergeShape(nginx.HttpBase);
         var shape = ModeArgs.Text(args, "--shape", "merge");
         var vs = ModeArgs.Text(args, "--vs", "");
         Measurement Side(string name) => name switch

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 
@@ -10,13 +9,12 @@ namespace RxHttp.Benchmarks;
 /// wrapped in the least observable that can carry it. Against HttpClient's 64 <c>Task</c> workers it shows what the
 /// <c>Merge(64)</c> shape leaves of the most any client on .NET sockets could reach here, the bound on 2r's first bar.
 /// </summary>
-internal sealed class RawMergeShape : IDisposable, IAsyncDisposable
+internal sealed class RawMergeShape : IAsyncDisposable
 {
     private const int Concurrency = 64;
-    private readonly ConcurrentBag<RawBaseline> _idle;
+    private readonly RawSide _raw;
 
-    public RawMergeShape(string httpBase) =>
-        _idle = new(Enumerable.Range(0, Concurrency).Select(_ => new RawBaseline(httpBase, fullHeaders: true)));
+    public RawMergeShape(string httpBase) => _raw = new RawSide(httpBase, httpBase, Concurrency);
 
     /// <summary>
     /// <paramref name="n"/> requests through <c>Merge(64)</c>. <paramref name="queued"/>: each request starts on the
@@ -27,14 +25,7 @@ internal sealed class RawMergeShape : IDisposable, IAsyncDisposable
         await Observable.Range(0, n).Select(_ => (IObservable<int>)new RawRequest(this, queued)).Merge(Concurrency).Count();
 
     /// <summary>Row 2″'s own shape: 64 <c>async</c> workers, for the same rounds.</summary>
-    public Task<double> WorkersAsync(TimeSpan slice) => Measure.ConcurrentLoopAsync(slice, Concurrency, OneAsync);
-
-    private async Task OneAsync()
-    {
-        if (!_idle.TryTake(out var c)) throw new InvalidOperationException("more requests out than raw connections");
-        await c.GetAsync().ConfigureAwait(false);
-        _idle.Add(c);
-    }
+    public Task<double> WorkersAsync(TimeSpan slice) => _raw.ConcurrentAsync(slice, Concurrency);
 
     private sealed class RawRequest(RawMergeShape shape, bool queued) : IObservable<int>
     {
@@ -50,7 +41,7 @@ internal sealed class RawMergeShape : IDisposable, IAsyncDisposable
     {
         try
         {
-            await OneAsync().ConfigureAwait(false);
+            await _raw.OneAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -61,14 +52,5 @@ internal sealed class RawMergeShape : IDisposable, IAsyncDisposable
         observer.OnCompleted();
     }
 
-    public void Dispose()
-    {
-        foreach (var c in _idle) c.Dispose();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _raw.DisposeAsync();
 }
