@@ -5,8 +5,8 @@ namespace RxHttp.Benchmarks;
 /// <summary>
 /// "cpushape" mode: one RxHttp shape against nginx, after a warm-up long enough for tiered compilation to settle (in
 /// the first seconds of a process a request cost up to twice the CPU it costs later, which swamped the first
-/// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request, bytes and
-/// thread-pool work items per request, and their medians. Compare two builds by alternating their processes.
+/// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request (and its user-mode part), bytes,
+/// thread-pool work items and lock contentions per request, and their medians. Compare two builds by alternating their processes.
 /// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers|hcmerge|rawworkers|rawmerge|rawmergeq] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
 /// (raw*: the raw-socket floor of row 2″, as 64 workers or in row 2r's Merge(64) shape, started inline or queued)
 /// (--vs: a second shape in the same process, in turns whose order alternates, and the median of the paired ratios: the benchmark's
@@ -47,6 +47,8 @@ internal static class CpuShapeProbe
         var cpuOf = sides.Select(_ => new List<double>()).ToArray();
         var rateOf = sides.Select(_ => new List<double>()).ToArray();
         var bytesOf = sides.Select(_ => new List<double>()).ToArray();
+        // User-mode CPU apart: the kernel's share (the syscalls, the same for every client here) hides what a client's own code costs.
+        var userOf = sides.Select(_ => new List<double>()).ToArray();
         var ab = args.Contains("--ab-lowwater");
         var abPoll = args.Contains("--ab-poll");
         var pollTicks = c.Rx.Connector.ResponsePollTicks;
@@ -57,15 +59,17 @@ internal static class CpuShapeProbe
             var pass = round / sides.Length;
             var index = sides.Length == 2 && pass % 2 == 1 ? 1 - round % 2 : round % sides.Length;
             var side = sides[index];
-            var (cpus, rates, bytes) = (cpuOf[index], rateOf[index], bytesOf[index]);
+            var (cpus, rates, bytes, users) = (cpuOf[index], rateOf[index], bytesOf[index], userOf[index]);
             // A/B of the raised receive low-water mark in the same process: even passes with it, odd ones without.
             if (ab) Transport.LowWaterStream.Enabled = pass % 2 == 0;
             // A/B of polling for lone responses: even passes poll, odd ones wait through the socket engine.
             if (abPoll) c.Rx.Connector.ResponsePollTicks = pass % 2 == 0 ? pollTicks : 0;
             using var process = Process.GetCurrentProcess();
             var cpu0 = process.TotalProcessorTime;
+            var user0 = process.UserProcessorTime;
             var bytes0 = GC.GetTotalAllocatedBytes();
             var items0 = ThreadPool.CompletedWorkItemCount;
+            var locks0 = Monitor.LockContentionCount;
             var polled0 = c.Rx.Connector.PolledResponses;
             var raises0 = Transport.LowWaterStream.Raises;
             var lowers0 = Transport.LowWaterStream.Lowers;
@@ -75,13 +79,15 @@ internal static class CpuShapeProbe
             process.Refresh();
             var n = rate * sw.Elapsed.TotalSeconds;
             var us = (process.TotalProcessorTime - cpu0).TotalMicroseconds / n;
+            var userUs = (process.UserProcessorTime - user0).TotalMicroseconds / n;
             cpus.Add(us);
+            users.Add(userUs);
             rates.Add(rate);
             bytes.Add((GC.GetTotalAllocatedBytes() - bytes0) / n);
-            Console.WriteLine($"{side.Name}{(ab ? (pass % 2 == 0 ? " low-water" : " plain") : abPoll ? (pass % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req, {ThreadPool.ThreadCount} pool threads; {SystemCpu.Read().PerRequest(sys0, n)}");
+            Console.WriteLine($"{side.Name}{(ab ? (pass % 2 == 0 ? " low-water" : " plain") : abPoll ? (pass % 2 == 0 ? " poll" : " nopoll") : "")} {rate,8:0} req/s {us,6:0.00} µs CPU/req (user {userUs:0.00}) {bytes[^1],6:0} B/req {(ThreadPool.CompletedWorkItemCount - items0) / n:0.00} work items/req, {(c.Rx.Connector.PolledResponses - polled0) / n:0.00} responses polled/req, raises {(Transport.LowWaterStream.Raises - raises0) / n:0.000}/req, lowers {(Transport.LowWaterStream.Lowers - lowers0) / n:0.000}/req, {ThreadPool.ThreadCount} pool threads, {(Monitor.LockContentionCount - locks0) / n:0.0000} contentions/req; {SystemCpu.Read().PerRequest(sys0, n)}");
         }
         for (var i = 0; i < sides.Length; i++)
-            Console.WriteLine($"{sides[i].Name}{(tls ? " tls" : "")}: median {Stats.Median(cpuOf[i]):0.00} µs CPU/req, {Stats.Median(rateOf[i]):0} req/s, {Stats.Median(bytesOf[i]):0} B/req");
+            Console.WriteLine($"{sides[i].Name}{(tls ? " tls" : "")}: median {Stats.Median(cpuOf[i]):0.00} µs CPU/req (user {Stats.Median(userOf[i]):0.00}), {Stats.Median(rateOf[i]):0} req/s, {Stats.Median(bytesOf[i]):0} B/req");
         if (sides.Length == 2)
         {
             // Paired as the benchmark pairs them: each pass's round of the first shape with its round of the second.

@@ -161,14 +161,14 @@ internal sealed class Http1Exchange : IExchange
         ReadTimer? readTimer, RequestTracer? tracer)
     {
         var headers = head.Headers;
-        var framing = HttpFraming.Decide(request.Method, head.Status, headers.GetAll("Transfer-Encoding"), headers.GetAll("Content-Length"), out var length);
+        var framing = HttpFraming.Decide(request.Method, head.Status, headers.Values("Transfer-Encoding"), headers.Values("Content-Length"), out var length);
         // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
         // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
         var untilClose = framing == BodyFraming.UntilClose;
         if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
         // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
         // another request, since the server may still be waiting for (or skipping) those bytes.
-        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.GetAll("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
         connection.KeepAlive = keepAlive;
         connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
@@ -198,6 +198,13 @@ internal sealed class Http1Exchange : IExchange
     internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
     {
         if (_connector.TryLeaseIdle(key) is { } idle) return new ValueTask<Connection>(idle);
+        return AcquireSlowAsync(key, timeout, scheduler, ct);
+    }
+
+    // Apart from the fast path: its timeout lambda captures the key, and a captured parameter costs its closure at
+    // the method's entry, on every request, even those that took an idle connection.
+    private ValueTask<Connection> AcquireSlowAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
+    {
         var source = _connector.Connect(key, timeout, scheduler);
         if (ClientTimeout.Active(timeout.Connect) is { } connect)
         {

@@ -49,8 +49,12 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var context = ExecutionContext.Capture();
-        UnsafeOnCompleted(context is null ? continuation : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation));
+        UnsafeOnCompleted(context is null ? continuation : RunIn(context, continuation));
     }
+
+    // A method of its own, as PostTo: the captured parameters would otherwise cost a closure on every call.
+    private static Action RunIn(ExecutionContext context, Action continuation) =>
+        () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation);
 
     /// <summary>Schedules <paramref name="continuation"/> for when the sequence ends.</summary>
     public void UnsafeOnCompleted(Action continuation)

@@ -68,6 +68,19 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
         return (IReadOnlyList<string>?)list ?? (first is null ? Array.Empty<string>() : new[] { first });
     }
 
+    /// <summary>Every value of <paramref name="name"/> in order, without copying them (see <see cref="HeaderValues"/>).</summary>
+    internal HeaderValues Values(string name)
+    {
+        int first = -1, count = 0;
+        var items = Span;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (!string.Equals(items[i].Key, name, StringComparison.OrdinalIgnoreCase)) continue;
+            if (count++ == 0) first = i;
+        }
+        return new HeaderValues(this, name, first, count);
+    }
+
     /// <summary>Whether any value of <paramref name="name"/> exists.</summary>
     public bool Contains(string name) => IndexOf(name, 0) >= 0;
 

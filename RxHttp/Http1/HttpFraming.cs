@@ -15,14 +15,16 @@ internal static class HttpFraming
     /// <summary>
     /// Decides how the body of a response is delimited. <paramref name="contentLength"/> is the length for
     /// <see cref="BodyFraming.ContentLength"/>, 0 for <see cref="BodyFraming.None"/> and -1 otherwise.
-    /// Header values are passed as received (one entry per header line; each may be a comma list).
+    /// Header values are passed as received (one entry per header line; each may be a comma list); generic, so
+    /// that the response path's <see cref="HeaderValues"/> is not boxed.
     /// </summary>
-    public static BodyFraming Decide(string requestMethod, int status, IReadOnlyList<string> transferEncodingValues,
-        IReadOnlyList<string> contentLengthValues, out long contentLength)
+    public static BodyFraming Decide<TValues>(string requestMethod, int status, TValues transferEncodingValues,
+        TValues contentLengthValues, out long contentLength) where TValues : IReadOnlyList<string>
     {
         ArgumentNullException.ThrowIfNull(requestMethod);
-        ArgumentNullException.ThrowIfNull(transferEncodingValues);
-        ArgumentNullException.ThrowIfNull(contentLengthValues);
+        // Not ThrowIfNull: its object parameter would box a struct.
+        if (transferEncodingValues is null) throw new ArgumentNullException(nameof(transferEncodingValues));
+        if (contentLengthValues is null) throw new ArgumentNullException(nameof(contentLengthValues));
 
         // These responses never carry a body whatever their headers claim (a HEAD response's Content-Length
         // describes the GET body), so their framing headers are not inspected at all.
@@ -62,9 +64,9 @@ internal static class HttpFraming
     /// HTTP/1.1 and later: persistent unless Connection lists "close". HTTP/1.0 and earlier: persistent only if
     /// Connection lists "keep-alive" (and not "close").
     /// </summary>
-    public static bool IsKeepAlive(int versionMajor, int versionMinor, IReadOnlyList<string> connectionValues)
+    public static bool IsKeepAlive<TValues>(int versionMajor, int versionMinor, TValues connectionValues) where TValues : IReadOnlyList<string>
     {
-        ArgumentNullException.ThrowIfNull(connectionValues);
+        if (connectionValues is null) throw new ArgumentNullException(nameof(connectionValues));
         bool close = false, keepAlive = false;
         // Indexed rather than foreach: enumerating an IReadOnlyList allocates an enumerator, on every response.
         for (int i = 0; i < connectionValues.Count; i++)
@@ -101,7 +103,7 @@ internal static class HttpFraming
     // RFC 9112 §6.3 item 4: chunked must be the final coding for the length to come from chunking; when some other
     // coding follows it (or it is absent) the body of a response runs until the server closes. Chunked twice is
     // rejected whatever comes last: a sender must not apply it more than once (§6.1), so such a list is garbage.
-    private static bool FinalCodingIsChunked(IReadOnlyList<string> values)
+    private static bool FinalCodingIsChunked<TValues>(TValues values) where TValues : IReadOnlyList<string>
     {
         bool lastIsChunked = false, any = false;
         int chunkedCount = 0;
@@ -131,7 +133,7 @@ internal static class HttpFraming
 
     // RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of identical values (from duplicated headers or a proxy
     // joining them) may be treated as one value; anything else makes the framing untrustworthy.
-    private static long ParseContentLength(IReadOnlyList<string> values)
+    private static long ParseContentLength<TValues>(TValues values) where TValues : IReadOnlyList<string>
     {
         long result = -1;
         for (int i = 0; i < values.Count; i++)
