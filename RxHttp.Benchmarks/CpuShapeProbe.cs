@@ -7,7 +7,8 @@ namespace RxHttp.Benchmarks;
 /// the first seconds of a process a request cost up to twice the CPU it costs later, which swamped the first
 /// rounds of the <c>rx</c> mode), then N slices, each with its rate, process CPU µs per request (and its user-mode part), bytes,
 /// thread-pool work items and lock contentions per request, and their medians. Compare two builds by alternating their processes.
-/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers|hcmerge|rawworkers|rawmerge|rawmergeq] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// <c>cpushape [--shape merge|mergetext|mergejson|workers|seq|hcseq|hcworkers|hcmerge|urls|hcurls|rawworkers|rawmerge|rawmergeq] [--vs SHAPE] [--tls] [--rounds N] [--seconds S] [--warmup S]</c>
+/// (urls, hcurls: row s3's URL list through <c>ToObservable().Select(...).Merge(8)</c>)
 /// (raw*: the raw-socket floor of row 2″, as 64 workers or in row 2r's Merge(64) shape, started inline or queued)
 /// (--vs: a second shape in the same process, in turns whose order alternates, and the median of the paired ratios: the benchmark's
 /// contests, for two shapes alone).
@@ -34,6 +35,8 @@ internal static class CpuShapeProbe
             "hcseq" => new(name, c.HcSequentialAsync),
             "hcworkers" => new(name, s => c.HcWorkersAsync(s, ShapeClients.Body.Read)),
             "hcmerge" => Measurement.Counted(name, n => c.HcMergeAsync(n, ShapeClients.Body.Read)),
+            "urls" => Measurement.Counted(name, c.RxUrlListAsync),
+            "hcurls" => Measurement.Counted(name, c.HcUrlListAsync),
             "rawworkers" => new(name, raw.WorkersAsync),
             "rawmerge" => Measurement.Counted(name, n => raw.MergeAsync(n, queued: false)),
             "rawmergeq" => Measurement.Counted(name, n => raw.MergeAsync(n, queued: true)),
