@@ -19,7 +19,7 @@ internal sealed class ContestPlan : IAsyncDisposable
         var slices = o.Quick ? 1 : 2;
         var c = plan.Own(new ShapeClients(server.HttpBase));
         if (o.Groups.Contains("2r")) plan.Contests.Add(Concurrent("2r", c, perRound, slices, "", json: true, plan.Own(new RawMergeShape(server.HttpBase))));
-        if (o.Groups.Contains("shapes")) plan.Contests.Add(OtherShapes(c, perRound / 2, slices));
+        if (o.Groups.Contains("shapes")) plan.Contests.Add(OtherShapes(c, perRound, slices));
         if (o.Groups.Contains("3r")) plan.Contests.Add(Buffered("3r", c, plan.Own(new RawStreamClient(server.HttpBase)), chunked: true, o.Quick));
         if (o.Groups.Contains("switch")) plan.Contests.Add(SearchAsYouType(plan.Own(new ShapeClients(kestrel.HttpBase)), kestrel, o.Quick ? 300 : 1000, slices));
         if (o.Groups.Contains("tls") && nginx is not null)
