@@ -55,29 +55,22 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
     /// <summary>Every value of <paramref name="name"/> in order.</summary>
     public IReadOnlyList<string> GetAll(string name)
     {
-        // The framing headers are read on every response and almost always occur once: a one-element array
-        // then, a list only for the rare repeated header.
-        string? first = null;
-        List<string>? list = null;
-        foreach (var kv in Span)
-        {
-            if (!string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)) continue;
-            if (first is null) first = kv.Value;
-            else (list ??= new List<string> { first }).Add(kv.Value);
-        }
-        return (IReadOnlyList<string>?)list ?? (first is null ? Array.Empty<string>() : new[] { first });
+        // Almost always once, or not at all: a one-element array then, a list only for a repeated header.
+        var first = IndexOf(name, 0);
+        if (first < 0) return Array.Empty<string>();
+        var next = IndexOf(name, first + 1);
+        if (next < 0) return new[] { _items[first].Value };
+        var all = new List<string> { _items[first].Value };
+        for (; next >= 0; next = IndexOf(name, next + 1)) all.Add(_items[next].Value);
+        return all;
     }
 
     /// <summary>Every value of <paramref name="name"/> in order, without copying them (see <see cref="HeaderValues"/>).</summary>
     internal HeaderValues Values(string name)
     {
-        int first = -1, count = 0;
-        var items = Span;
-        for (var i = 0; i < items.Length; i++)
-        {
-            if (!string.Equals(items[i].Key, name, StringComparison.OrdinalIgnoreCase)) continue;
-            if (count++ == 0) first = i;
-        }
+        var first = IndexOf(name, 0);
+        var count = 0;
+        for (var i = first; i >= 0; i = IndexOf(name, i + 1)) count++;
         return new HeaderValues(this, name, first, count);
     }
 
@@ -201,7 +194,8 @@ public sealed class HeaderCollection : IEnumerable<KeyValuePair<string, string>>
         _shared = true;
     }
 
-    private int IndexOf(string name, int start)
+    /// <summary>Where <paramref name="name"/> next occurs from <paramref name="start"/> on, or -1.</summary>
+    internal int IndexOf(string name, int start)
     {
         var items = _items;
         for (var i = start; i < _count; i++)

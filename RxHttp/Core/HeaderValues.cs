@@ -12,7 +12,6 @@ internal readonly struct HeaderValues : IReadOnlyList<string>
 {
     private readonly HeaderCollection? _owner;
     private readonly string _name;
-    private readonly string? _first;
     private readonly int _firstIndex;
 
     internal HeaderValues(HeaderCollection owner, string name, int firstIndex, int count)
@@ -20,7 +19,6 @@ internal readonly struct HeaderValues : IReadOnlyList<string>
         _owner = owner;
         _name = name;
         _firstIndex = firstIndex;
-        _first = count > 0 ? owner.Span[firstIndex].Value : null;
         Count = count;
     }
 
@@ -33,11 +31,10 @@ internal readonly struct HeaderValues : IReadOnlyList<string>
         get
         {
             if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
-            if (index == 0) return _first!;
-            var items = _owner!.Span;
-            for (var i = _firstIndex + 1; i < items.Length; i++)
-                if (string.Equals(items[i].Key, _name, StringComparison.OrdinalIgnoreCase) && --index == 0) return items[i].Value;
-            throw new InvalidOperationException("The headers changed while their values were read.");
+            var at = _firstIndex;
+            while (index-- > 0 && at >= 0) at = _owner!.IndexOf(_name, at + 1);
+            if (at < 0) throw new InvalidOperationException("The headers changed while their values were read.");
+            return _owner!.Span[at].Value;
         }
     }
 
