@@ -53,7 +53,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
         RequestInfo requestInfo, Connection? connection, ResponseBody? body, bool autoDecompress, JsonSerializerOptions jsonOptions,
-        UnreleasedResponseGuard.Report? unreleased = null)
+        UnreleasedResponseGuard.Report? unreleased = null, string? transferCodings = null)
     {
         Status = status;
         Reason = reason;
@@ -65,10 +65,18 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
-        if (body is not null && autoDecompress && !body.AtEnd && headers.Get("Content-Encoding") is { } encoding)
-            GetExtras().Decoded = Decompression.Wrap(encoding, new ResponseBodyStream(body));
+        if (body is not null && !body.AtEnd && (transferCodings is not null || autoDecompress && headers.Get("Content-Encoding") is not null))
+            GetExtras().Decoded = Decoders(body, transferCodings, autoDecompress ? headers.Get("Content-Encoding") : null);
         // Only a body still on its connection needs the safety net (and only it pays for a finalizable object).
         if (body is { IsDone: false } && unreleased is not null) GetExtras().Guard = new UnreleasedResponseGuard(body, requestInfo, unreleased);
+    }
+
+    // Transfer codings were applied last, so they come off first; then the content codings.
+    private static Stream? Decoders(ResponseBody body, string? transferCodings, string? contentEncoding)
+    {
+        Stream raw = new ResponseBodyStream(body);
+        var unframed = Decompression.Wrap(transferCodings, raw, transfer: true) ?? raw;
+        return Decompression.Wrap(contentEncoding, unframed) ?? (ReferenceEquals(unframed, raw) ? null : unframed);
     }
 
     private Extras GetExtras() => _extras ?? Interlocked.CompareExchange(ref _extras, new Extras(), null) ?? _extras;

@@ -161,7 +161,8 @@ internal sealed class Http1Exchange : IExchange
         ReadTimer? readTimer, RequestTracer? tracer)
     {
         var headers = head.Headers;
-        var framing = HttpFraming.Decide(request.Method, head.Status, headers.Values("Transfer-Encoding"), headers.Values("Content-Length"), out var length);
+        var transferEncoding = headers.Values("Transfer-Encoding");
+        var framing = HttpFraming.Decide(request.Method, head.Status, transferEncoding, headers.Values("Content-Length"), out var length);
         // aiohttp's read_until_eof=False: a body that would run until close is taken as empty; the connection
         // still closes below (UntilClose framing is never kept alive), since what follows cannot be framed.
         var untilClose = framing == BodyFraming.UntilClose;
@@ -180,8 +181,10 @@ internal sealed class Http1Exchange : IExchange
             var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
             body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
         }
+        // Codings besides chunked (which a server may apply only when asked, so rarely) are framing, undone always.
+        var transferCodings = framing is BodyFraming.Chunked or BodyFraming.UntilClose && transferEncoding.Count > 0 ? HttpFraming.TransferCodings(transferEncoding) : null;
         return new ClientResponse(head.Status, head.Reason, head.Version, headers, info,
-            connection, body, request.AutoDecompress, _jsonOptions, Unreleased)
+            connection, body, request.AutoDecompress, _jsonOptions, Unreleased, transferCodings)
         {
             Tracer = tracer,
             MaxBodySize = request.MaxBodySize,

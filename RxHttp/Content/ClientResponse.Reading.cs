@@ -23,7 +23,7 @@ public sealed partial class ClientResponse
         catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
         {
             Abort();
-            throw DecodeErrors.Translate(Headers.Get("Content-Encoding"), e);
+            throw DecodeErrors.Translate(Headers.Get("Content-Encoding") ?? Headers.Get("Transfer-Encoding"), e);
         }
         catch
         {

@@ -6,13 +6,21 @@ namespace RxHttp;
 /// Picks the decoders for a Content-Encoding: gzip, deflate, br and zstd, stacked codings undone last first
 /// (RFC 9110 §8.4 lists them in the order they were applied), "identity" ignored. A coding it cannot undo gives a
 /// body that fails with <see cref="ClientPayloadError"/> when read, rather than bytes that silently are not what
-/// the headers say (turn AutoDecompress off to read them raw).
+/// the headers say (turn AutoDecompress off to read them raw). The same decoders undo the transfer codings a
+/// server applied besides chunked (RFC 9112 §7), which are part of the framing and so are undone whatever
+/// AutoDecompress says.
 /// </summary>
 internal static class Decompression
 {
     public const string AcceptEncoding = "gzip, deflate, br, zstd";
 
-    public static Stream? Wrap(string? contentEncoding, Stream raw)
+    public static Stream? Wrap(string? contentEncoding, Stream raw) => Wrap(contentEncoding, raw, transfer: false);
+
+    /// <summary>
+    /// The decoders for <paramref name="contentEncoding"/>; <paramref name="transfer"/>: they are Transfer-Encoding's, with the
+    /// final chunked already taken off by the framing (a chunked elsewhere in the list cannot be undone here).
+    /// </summary>
+    public static Stream? Wrap(string? contentEncoding, Stream raw, bool transfer)
     {
         if (string.IsNullOrWhiteSpace(contentEncoding)) return null;
         var codings = contentEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -27,7 +35,7 @@ internal static class Decompression
                 "deflate" => new ZlibOrRawDeflateStream(source),
                 "br" => new BrotliStream(source, CompressionMode.Decompress),
                 "zstd" => ZstdCoding.Decoder(source),
-                _ => new Undecodable(contentEncoding),
+                _ => new Undecodable(contentEncoding, transfer),
             };
         }
         return decoded is null || ReferenceEquals(decoded, raw) ? decoded : new ToBodyEnd(decoded, raw);
@@ -75,12 +83,13 @@ internal static class Decompression
         }
     }
 
-    private sealed class Undecodable(string contentEncoding) : ReadOnlyStreamBase
+    private sealed class Undecodable(string codings, bool transfer) : ReadOnlyStreamBase
     {
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            ValueTask.FromException<int>(new ClientPayloadError(
-                $"Cannot decode a body with Content-Encoding '{contentEncoding}' (RxHttp decodes gzip, deflate, br and zstd); " +
-                "set AutoDecompress = false to read the encoded bytes."));
+            ValueTask.FromException<int>(new ClientPayloadError(transfer
+                ? $"Cannot decode a body with the transfer codings '{codings}' (RxHttp undoes chunked as the final one, gzip, deflate, br and zstd)."
+                : $"Cannot decode a body with Content-Encoding '{codings}' (RxHttp decodes gzip, deflate, br and zstd); " +
+                  "set AutoDecompress = false to read the encoded bytes."));
     }
 }
 

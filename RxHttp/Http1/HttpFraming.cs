@@ -100,6 +100,27 @@ internal static class HttpFraming
         return null;
     }
 
+    /// <summary>
+    /// The transfer codings a response's body still carries once its framing is undone (RFC 9112 §7): the
+    /// Transfer-Encoding list without its final chunked, or null when there is none (the usual plain "chunked").
+    /// Only for a list <see cref="Decide"/> accepted.
+    /// </summary>
+    public static string? TransferCodings<TValues>(TValues values) where TValues : IReadOnlyList<string>
+    {
+        if (values is null) throw new ArgumentNullException(nameof(values));
+        if (values.Count == 0 || values.Count == 1 && values[0].AsSpan().Trim(" \t").Equals("chunked", StringComparison.OrdinalIgnoreCase)) return null;
+        var codings = new List<string>();
+        for (int i = 0; i < values.Count; i++)
+            foreach (var element in values[i].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                // A coding's parameters (none is registered for gzip or deflate) do not change how it is undone.
+                int semicolon = element.IndexOf(';');
+                codings.Add(semicolon >= 0 ? element[..semicolon].TrimEnd(' ', '\t') : element);
+            }
+        if (codings.Count > 0 && codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase)) codings.RemoveAt(codings.Count - 1);
+        return codings.Count == 0 ? null : string.Join(", ", codings);
+    }
+
     // RFC 9112 §6.3 item 4: chunked must be the final coding for the length to come from chunking; when some other
     // coding follows it (or it is absent) the body of a response runs until the server closes. Chunked twice is
     // rejected whatever comes last: a sender must not apply it more than once (§6.1), so such a list is garbage.
