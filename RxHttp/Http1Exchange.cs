@@ -91,7 +91,9 @@ internal sealed class Http1Exchange : IExchange
                 connection.ResponseStarted = false;
                 var sent = await RequestSender.SendAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
-                var bodyHeld = sent.Framing.HoldBody;
+                // A body whose write failed was not all sent: whatever the answer, the connection cannot carry another request.
+                var writeError = sent.WriteError;
+                var bodyHeld = sent.Framing.HoldBody || writeError is not null;
                 // The server's answer time, which decides whether the next lone request polls for its response.
                 var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var awaiting = true;
@@ -99,34 +101,42 @@ internal sealed class Http1Exchange : IExchange
                 // The head, after any 1xx informational ones (100 Continue, 103 Early Hints; 101 is final). Read here
                 // rather than in a method of its own: each response then resumes one state machine fewer.
                 var head = connection.HeadBuilder;
-                do
+                try
                 {
-                    head.Reset();
-                    var reader = new ResponseHeadReader(head, _limits);
-                    while (!reader.TryParse(connection.Buffered))
+                    do
                     {
-                        var n = await connection.FillAsync(readTimer, ct, reader.MaxBuffer, awaiting).ConfigureAwait(false);
-                        if (awaiting)
+                        head.Reset();
+                        var reader = new ResponseHeadReader(head, _limits);
+                        while (!reader.TryParse(connection.Buffered))
                         {
-                            awaiting = false;
-                            connection.NoteAnswerTime(System.Diagnostics.Stopwatch.GetTimestamp() - sentAt);
-                        }
-                        if (!reader.Received(n))
-                        {
-                            throw reader.Started
-                                ? new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head")
-                                : new ServerDisconnectedError("Server disconnected");
+                            var n = await connection.FillAsync(readTimer, ct, reader.MaxBuffer, awaiting).ConfigureAwait(false);
+                            if (awaiting)
+                            {
+                                awaiting = false;
+                                connection.NoteAnswerTime(System.Diagnostics.Stopwatch.GetTimestamp() - sentAt);
+                            }
+                            if (!reader.Received(n))
+                            {
+                                throw reader.Started
+                                    ? new ClientResponseError(info, null, 400, "Server disconnected in the middle of the response head")
+                                    : new ServerDisconnectedError("Server disconnected");
+                            }
+                            connection.ResponseStarted = true;
                         }
                         connection.ResponseStarted = true;
-                    }
-                    connection.ResponseStarted = true;
-                    connection.Consume(reader.Consumed);
-                    if (head.Status == 100 && bodyHeld)
-                    {
-                        bodyHeld = false;
-                        await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
-                    }
-                } while (head.Status is >= 100 and < 200 && head.Status != 101);
+                        connection.Consume(reader.Consumed);
+                        if (head.Status == 100 && bodyHeld && writeError is null)
+                        {
+                            bodyHeld = false;
+                            await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
+                        }
+                    } while (head.Status is >= 100 and < 200 && head.Status != 101);
+                }
+                catch (Exception) when (writeError is not null && !ct.IsCancellationRequested)
+                {
+                    // No whole answer came before the reset: the failed write is what happened.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writeError);
+                }
 
                 return BuildResponse(request, connection, head, info, bodyHeld, readTimer, tracer);
             }

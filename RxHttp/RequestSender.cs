@@ -3,8 +3,14 @@ using RxHttp.Http1;
 
 namespace RxHttp;
 
-/// <summary>What went out in the head: the request as sent, and how its body is framed (and whether it waits for 100).</summary>
-internal readonly record struct SentRequest(RequestInfo Info, RequestFraming Framing);
+/// <summary>
+/// What went out in the head: the request as sent, and how its body is framed (and whether it waits for 100).
+/// <see cref="WriteError"/>: writing the body failed, maybe because the server answered and closed without reading it.
+/// </summary>
+internal readonly record struct SentRequest(RequestInfo Info, RequestFraming Framing)
+{
+    public ClientOSError? WriteError { get; init; }
+}
 
 /// <summary>
 /// The writing half of an exchange: builds the head from the request and its <see cref="RequestFraming"/>, and sends
@@ -12,7 +18,7 @@ internal readonly record struct SentRequest(RequestInfo Info, RequestFraming Fra
 /// </summary>
 internal static class RequestSender
 {
-    /// <summary>Writes the head and, unless it waits for 100 Continue, the body.</summary>
+    /// <summary>Writes the head and, unless it waits for 100 Continue, the body; a failed body write is in the result.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<SentRequest> SendAsync(Connection connection, ClientRequest request, RequestTracer? tracer, CancellationToken ct)
     {
@@ -22,26 +28,42 @@ internal static class RequestSender
         var writer = connection.Writer;
         writer.Clear();
         var sent = new SentRequest(WriteHead(writer, request, connection.Key, framing), framing);
-        switch (framing.Send)
+        if (framing.Send == RequestSend.HeadOnly)
         {
-            case RequestSend.HeadOnly:
-                await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-                tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
-                break;
-            case RequestSend.HeadWithBody:
-                var data = ((BytesPayload)body!).Data;
-                data.Span.CopyTo(writer.GetSpan(data.Length));
-                writer.Advance(data.Length);
-                await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
-                tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
-                if (data.Length > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: data.Length);
-                request.Plan.UploadProgress?.OnNext(new TransferProgress(data.Length, data.Length));
-                break;
-            default:
-                await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
-                break;
+            await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+            tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
+            return sent;
+        }
+        try
+        {
+            await WriteWithBodyAsync(connection, request, sent, tracer, ct).ConfigureAwait(false);
+        }
+        catch (ClientOSError e) when (connection.AbortReason is null)
+        {
+            // A server that refuses a body (413, 401) may answer at once and close without reading the rest; the
+            // reset then fails the write while its answer waits in the receive buffer (RFC 9112 §9.5: a client
+            // watches for that answer). The caller looks for it before it reports this error.
+            return sent with { WriteError = e };
         }
         return sent;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask WriteWithBodyAsync(Connection connection, ClientRequest request, SentRequest sent, RequestTracer? tracer, CancellationToken ct)
+    {
+        if (sent.Framing.Send != RequestSend.HeadWithBody)
+        {
+            await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
+            return;
+        }
+        var writer = connection.Writer;
+        var data = ((BytesPayload)request.Body!).Data;
+        data.Span.CopyTo(writer.GetSpan(data.Length));
+        writer.Advance(data.Length);
+        await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+        tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
+        if (data.Length > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: data.Length);
+        request.Plan.UploadProgress?.OnNext(new TransferProgress(data.Length, data.Length));
     }
 
     /// <summary>

@@ -1,0 +1,104 @@
+using System.Net.Sockets;
+using System.Reactive.Linq;
+using System.Text;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.Http1;
+
+/// <summary>
+/// A server that refuses an upload (413, 401) often answers as soon as it has the head and closes without reading
+/// the body; its kernel then resets the connection, and the client's next write fails while the answer waits in the
+/// client's receive buffer. RFC 9112 §9.5 asks a client to watch for that answer; curl shows it. RxHttp used to report
+/// "Cannot write request: Connection reset by peer" instead; it now reads what the server said.
+/// </summary>
+[TestFixture]
+public class EarlyResponseTests
+{
+    // Well past what the two sockets' buffers hold on loopback, so the upload is still going when the reset comes.
+    private const int BodySize = 64 << 20;
+
+    private static RawServer Refusing(string? answer) => new(async c =>
+    {
+        var head = new List<byte>();
+        var buffer = new byte[16384];
+        while (!Encoding.Latin1.GetString(head.ToArray()).Contains("\r\n\r\n"))
+        {
+            var n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+            if (n == 0) return;
+            head.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+        if (answer is not null) await c.Socket.SendAsync(Encoding.ASCII.GetBytes(answer), SocketFlags.None);
+        // Closed with the body unread: the kernel answers the client's next segment with a reset.
+        c.Socket.Close();
+    });
+
+    private static Payload Body(string kind) => kind switch
+    {
+        "bytes" => new BytesPayload(new byte[BodySize]),
+        "stream" => new StreamPayload(new MemoryStream(new byte[BodySize])),
+        _ => new StreamPayload(new MemoryStream(new byte[BodySize])),
+    };
+
+    [TestCase("bytes")]
+    [TestCase("stream")]
+    [TestCase("chunked")]
+    public async Task An_answer_sent_before_the_body_was_read_is_the_response(string kind)
+    {
+        await using var server = Refusing("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large");
+        using var session = new ClientSession();
+        var options = new RequestOptions { Data = Body(kind), Chunked = kind == "chunked" };
+        var (status, text) = await session.Post(server.Url("/upload"), options).SelectMany(r => r.Text().Select(t => (r.Status, t)));
+        Assert.That(status, Is.EqualTo(413));
+        Assert.That(text, Is.EqualTo("too large"));
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection to be closed, not pooled");
+    }
+
+    [Test]
+    public async Task An_early_error_status_still_raises_when_asked()
+    {
+        await using var server = Refusing("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        using var session = new ClientSession();
+        var error = Assert.ThrowsAsync<ClientResponseError>(async () =>
+            await session.Post(server.Url("/upload"), new RequestOptions { Data = Body("bytes"), RaiseForStatus = true }));
+        Assert.That(error!.Status, Is.EqualTo(401));
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection not to be pooled: its body was cut short");
+    }
+
+    [TestCase("bytes")]
+    [TestCase("stream")]
+    public async Task A_reset_with_no_answer_is_still_the_write_error(string kind)
+    {
+        await using var server = Refusing(null);
+        using var session = new ClientSession();
+        var error = Assert.ThrowsAsync<ClientOSError>(async () => await session.Post(server.Url("/upload"), new RequestOptions { Data = Body(kind) }));
+        Assert.That(error!.Message, Does.StartWith("Cannot write request"));
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection to be closed");
+    }
+
+    [Test]
+    public async Task A_failure_of_the_callers_own_body_source_is_not_taken_for_a_reset()
+    {
+        await using var server = Refusing("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+        using var session = new ClientSession();
+        var mine = new IOException("the caller's disk failed");
+        var error = Assert.ThrowsAsync<IOException>(async () =>
+            await session.Post(server.Url("/upload"), new RequestOptions { Data = new StreamPayload(new FailingStream(mine)) }));
+        Assert.That(error, Is.SameAs(mine));
+    }
+
+    private sealed class FailingStream(Exception error) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw error;
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(error);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
