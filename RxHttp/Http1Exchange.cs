@@ -101,6 +101,10 @@ internal sealed class Http1Exchange : IExchange
                 // The head, after any 1xx informational ones (100 Continue, 103 Early Hints; 101 is final). Read here
                 // rather than in a method of its own: each response then resumes one state machine fewer.
                 var head = connection.HeadBuilder;
+                // Held for 100 Continue, the body goes anyway once the wait is over, while the head is still awaited.
+                var held = bodyHeld && writeError is null && request.Plan.Expect100Timeout != Timeout.InfiniteTimeSpan
+                    ? new HeldBody(() => RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct), scheduler, request.Plan.Expect100Timeout)
+                    : null;
                 try
                 {
                     do
@@ -125,10 +129,28 @@ internal sealed class Http1Exchange : IExchange
                         }
                         connection.ResponseStarted = true;
                         connection.Consume(reader.Consumed);
-                        if (head.Status == 100 && bodyHeld && writeError is null)
+                        if (bodyHeld && writeError is null && (head.Status == 100 || head.Status >= 200 || head.Status == 101))
                         {
-                            bodyHeld = false;
-                            await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
+                            if (held is not null && !held.TryClaim())
+                            {
+                                // The wait ran out first and the body went on its own; how it ended decides whether
+                                // the connection can carry another request.
+                                try
+                                {
+                                    await held.Sending.ConfigureAwait(false);
+                                    bodyHeld = false;
+                                }
+                                catch (ClientOSError) when (head.Status != 100)
+                                {
+                                    // A final answer, then a reset: the answer stands, and the connection closes after it.
+                                }
+                            }
+                            else if (head.Status == 100)
+                            {
+                                bodyHeld = false;
+                                await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
+                            }
+                            held = null;
                         }
                     } while (head.Status is >= 100 and < 200 && head.Status != 101);
                 }
@@ -136,6 +158,11 @@ internal sealed class Http1Exchange : IExchange
                 {
                     // No whole answer came before the reset: the failed write is what happened.
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writeError);
+                }
+                catch (Exception) when (held is not null)
+                {
+                    held.Abandon();
+                    throw;
                 }
 
                 return BuildResponse(request, connection, head, info, bodyHeld, readTimer, tracer);

@@ -60,9 +60,20 @@ public sealed class RequestOptions
 
     /// <summary>
     /// Send <c>Expect: 100-continue</c> and hold the body back until the server answers 100 Continue; a final
-    /// status instead (417, 401, 413, …) is returned without the body ever being sent.
+    /// status instead (417, 401, 413, …) is returned without the body ever being sent. A server that says neither
+    /// within <see cref="Expect100Timeout"/> gets the body anyway (RFC 9110 §10.1.1: a client should not wait
+    /// indefinitely, since many servers and HTTP/1.0 proxies never send 100).
     /// </summary>
     public bool Expect100 { get; init; }
+
+    /// <summary>This request's <see cref="ClientSessionOptions.Expect100Timeout"/>.</summary>
+    public TimeSpan? Expect100Timeout
+    {
+        get => _expect100Timeout;
+        init => _expect100Timeout = value is { } v ? ClientSessionOptions.CheckExpect100Timeout(v) : null;
+    }
+
+    private TimeSpan? _expect100Timeout;
 
     /// <summary>
     /// Receives upload progress (bytes written so far and the total when known) as the body is written; a
@@ -216,6 +227,25 @@ public sealed class ClientSessionOptions
 
     /// <summary>Most redirects to follow (default 10).</summary>
     public int MaxRedirects { get; init; } = 10;
+
+    /// <summary>
+    /// How long a request sent with <see cref="RequestOptions.Expect100"/> waits for the server's 100 Continue (or
+    /// final answer) before it sends the body anyway: 1 second by default, as HttpClient's
+    /// <c>Expect100ContinueTimeout</c> and curl's; <see cref="Timeout.InfiniteTimeSpan"/> waits for the answer. Timed on
+    /// the request's scheduler.
+    /// </summary>
+    public TimeSpan Expect100Timeout
+    {
+        get => _expect100Timeout;
+        init => _expect100Timeout = CheckExpect100Timeout(value);
+    }
+
+    private TimeSpan _expect100Timeout = TimeSpan.FromSeconds(1);
+
+    internal static TimeSpan CheckExpect100Timeout(TimeSpan value) =>
+        value >= TimeSpan.Zero || value == System.Threading.Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "Expect100Timeout must be zero or positive, or Timeout.InfiniteTimeSpan.");
 
     /// <summary>Limits for response heads (line 8190 bytes, field 8190, 128 headers, as aiohttp).</summary>
     public int MaxLineSize { get; init; } = 8190;

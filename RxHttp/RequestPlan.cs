@@ -19,6 +19,9 @@ internal sealed record RequestPlan
     /// <summary><see cref="RequestOptions.Expect100"/>: the exchange adds <c>Expect: 100-continue</c> and holds the body back.</summary>
     public bool Expect100 { get; init; }
 
+    /// <summary>How long the held body waits for the server's answer before it goes anyway (infinite: until the answer).</summary>
+    public TimeSpan Expect100Timeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary><see cref="RequestOptions.UploadProgress"/>.</summary>
     public IObserver<TransferProgress>? UploadProgress { get; init; }
 

@@ -164,7 +164,12 @@ public sealed class FramingTarget : FuzzTarget
         if (framing == BodyFraming.ContentLength && length < 0) throw new InvariantViolation($"negative length {length}");
         if ((method == "HEAD" || status is 204 or 304) && framing != BodyFraming.None) throw new InvariantViolation($"{method} {status} framed as {framing}");
         if (framing == BodyFraming.Chunked && te.Count == 0) throw new InvariantViolation("chunked without Transfer-Encoding");
-        return $"{framing}:{keepAlive}";
+        // The codings left for the body's decoders: never chunked last when the framing took it, never empty.
+        var codings = framing is BodyFraming.Chunked or BodyFraming.UntilClose && te.Count > 0 ? HttpFraming.TransferCodings(te) : null;
+        if (codings is { Length: 0 }) throw new InvariantViolation("empty transfer codings");
+        if (framing == BodyFraming.Chunked && codings is not null && codings.Split(',')[^1].Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase))
+            throw new InvariantViolation($"chunked framing left chunked in '{codings}'");
+        return $"{framing}:{keepAlive}:{codings}";
     }
 
     private sealed class Collector(Dictionary<string, List<string>> headers) : IHttpResponseHeadHandler

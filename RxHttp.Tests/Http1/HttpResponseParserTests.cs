@@ -77,6 +77,8 @@ public class HttpResponseParserTests
         ("HTTP/1.1 200 OK\r\nHost : x\r\n\r\n", "Whitespace between header name and colon"),
         ("HTTP/1.1 200 OK\r\nHost\t: x\r\n\r\n", "Whitespace between header name and colon"),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n", "Whitespace between header name and colon"),
+        ("HTTP/1.1 200 OK\r\nX A: v\r\n\r\n", "Whitespace in header name"),
+        ("HTTP/1.1 200 OK\r\nX \t A : v\r\n\r\n", "Whitespace in header name"),
         ("HTTP/1.1 200 OK\r\n: x\r\n\r\n", "Empty header name"),
         ("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "no colon"),
         ("HTTP/1.1 200 OK\r\nBad[Name]: x\r\n\r\n", "Invalid character 0x5B in header name"),

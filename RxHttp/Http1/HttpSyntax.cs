@@ -53,7 +53,13 @@ internal static class HttpSyntax
         if (stop != ':')
         {
             if (stop == ' ' || stop == '\t')
-                return "Whitespace between header name and colon is not allowed: " + Excerpt(line);
+            {
+                // RFC 9112 §5.1 names the first case; the second is a name that is not a token at all.
+                int next = line[colon..].IndexOfAnyExcept((byte)' ', (byte)'\t');
+                return next >= 0 && line[colon + next] == ':'
+                    ? "Whitespace between header name and colon is not allowed: " + Excerpt(line)
+                    : "Whitespace in header name: " + Excerpt(line);
+            }
             if (stop == '\r')
                 return "Bare CR in header name: " + Excerpt(line);
             return $"Invalid character 0x{stop:X2} in header name: " + Excerpt(line);

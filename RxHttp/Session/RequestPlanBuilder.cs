@@ -97,6 +97,7 @@ internal sealed class RequestPlanBuilder
             {
                 Proxy = proxy,
                 Expect100 = options.Expect100,
+                Expect100Timeout = options.Expect100Timeout ?? _options.Expect100Timeout,
                 UploadProgress = options.UploadProgress,
                 SkipContentType = skipContentType,
                 Auth = auth,

@@ -1,0 +1,65 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+
+namespace RxHttp;
+
+/// <summary>
+/// A body held back behind <c>Expect: 100-continue</c> for at most a while: RFC 9110 §10.1.1 asks a client not to wait
+/// indefinitely, since many servers (and every HTTP/1.0 proxy) never send 100 and wait for the body instead. When the
+/// wait runs out on the request's scheduler the body starts while the head is still awaited; when the server answers
+/// first the exchange takes the body over. Whichever comes first claims it, the other finds it taken.
+/// </summary>
+internal sealed class HeldBody
+{
+    private readonly TaskCompletionSource<Task> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Func<Task> _send;
+    private readonly IDisposable _timer;
+    private int _state; // 0 held, 1 started by the timer, 2 claimed by the server's answer
+
+    public HeldBody(Func<Task> send, IScheduler scheduler, TimeSpan wait)
+    {
+        _send = send;
+        _timer = scheduler.Schedule(this, wait, static (_, self) =>
+        {
+            self.OnWaitOver();
+            return Disposable.Empty;
+        });
+    }
+
+    private void OnWaitOver()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
+        Task sending;
+        try
+        {
+            sending = _send();
+        }
+        catch (Exception e)
+        {
+            sending = Task.FromException(e);
+        }
+        _started.SetResult(sending);
+    }
+
+    /// <summary>
+    /// The server answered: true when the body is still held (the caller now decides what becomes of it), false when
+    /// the wait ran out first and <see cref="Sending"/> carries the body.
+    /// </summary>
+    public bool TryClaim()
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 0) != 0) return false;
+        _timer.Dispose();
+        return true;
+    }
+
+    /// <summary>The body the timer started; only after <see cref="TryClaim"/> returned false.</summary>
+    public Task Sending => _started.Task.Unwrap();
+
+    /// <summary>The exchange failed: the timer must not start the body, and a body it started must not fail unobserved.</summary>
+    public void Abandon()
+    {
+        if (TryClaim()) return;
+        Sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+}
