@@ -12,13 +12,22 @@ namespace RxHttp;
 internal sealed class HeldBody
 {
     private readonly TaskCompletionSource<Task> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Func<Task> _send;
+    private readonly Connection _connection;
+    private readonly ClientRequest _request;
+    private readonly SentRequest _sent;
+    private readonly RequestTracer? _tracer;
+    private readonly CancellationToken _ct;
     private readonly IDisposable _timer;
     private int _state; // 0 held, 1 started by the timer, 2 claimed by the server's answer
 
-    public HeldBody(Func<Task> send, IScheduler scheduler, TimeSpan wait)
+    // Fields rather than a lambda: a closure over the exchange's parameters would be allocated on every request, held or not.
+    public HeldBody(Connection connection, ClientRequest request, SentRequest sent, RequestTracer? tracer, IScheduler scheduler, TimeSpan wait, CancellationToken ct)
     {
-        _send = send;
+        _connection = connection;
+        _request = request;
+        _sent = sent;
+        _tracer = tracer;
+        _ct = ct;
         _timer = scheduler.Schedule(this, wait, static (_, self) =>
         {
             self.OnWaitOver();
@@ -32,7 +41,7 @@ internal sealed class HeldBody
         Task sending;
         try
         {
-            sending = _send();
+            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _ct);
         }
         catch (Exception e)
         {

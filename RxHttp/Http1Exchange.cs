@@ -103,7 +103,7 @@ internal sealed class Http1Exchange : IExchange
                 var head = connection.HeadBuilder;
                 // Held for 100 Continue, the body goes anyway once the wait is over, while the head is still awaited.
                 var held = bodyHeld && writeError is null && request.Plan.Expect100Timeout != Timeout.InfiniteTimeSpan
-                    ? new HeldBody(() => RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct), scheduler, request.Plan.Expect100Timeout)
+                    ? new HeldBody(connection, request, sent, tracer, scheduler, request.Plan.Expect100Timeout, ct)
                     : null;
                 try
                 {
