@@ -11,7 +11,7 @@ namespace RxHttp;
 /// </summary>
 internal sealed class HeldBody
 {
-    private readonly TaskCompletionSource<Task> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Task<bool>> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Connection _connection;
     private readonly ClientRequest _request;
     private readonly SentRequest _sent;
@@ -38,14 +38,15 @@ internal sealed class HeldBody
     private void OnWaitOver()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
-        Task sending;
+        Task<bool> sending;
         try
         {
-            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _ct);
+            // Not watching for an early answer: the exchange is reading the connection for the head meanwhile.
+            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _ct, watch: false);
         }
         catch (Exception e)
         {
-            sending = Task.FromException(e);
+            sending = Task.FromException<bool>(e);
         }
         _started.SetResult(sending);
     }
@@ -61,8 +62,8 @@ internal sealed class HeldBody
         return true;
     }
 
-    /// <summary>The body the timer started; only after <see cref="TryClaim"/> returned false.</summary>
-    public Task Sending => _started.Task.Unwrap();
+    /// <summary>The body the timer started (false: cut short by the server's answer); only after <see cref="TryClaim"/> returned false.</summary>
+    public Task<bool> Sending => _started.Task.Unwrap();
 
     /// <summary>The exchange failed: the timer must not start the body, and a body it started must not fail unobserved.</summary>
     public void Abandon()

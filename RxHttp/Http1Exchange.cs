@@ -91,9 +91,10 @@ internal sealed class Http1Exchange : IExchange
                 connection.ResponseStarted = false;
                 var sent = await RequestSender.SendAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;
-                // A body whose write failed was not all sent: whatever the answer, the connection cannot carry another request.
+                // A body whose write failed, or that the server's early answer cut short, was not all sent: whatever the
+                // answer, the connection cannot carry another request.
                 var writeError = sent.WriteError;
-                var bodyHeld = sent.Framing.HoldBody || writeError is not null;
+                var bodyHeld = sent.Framing.HoldBody || writeError is not null || sent.BodyCut;
                 // The server's answer time, which decides whether the next lone request polls for its response.
                 var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var awaiting = true;
@@ -102,7 +103,8 @@ internal sealed class Http1Exchange : IExchange
                 // rather than in a method of its own: each response then resumes one state machine fewer.
                 var head = connection.HeadBuilder;
                 // Held for 100 Continue, the body goes anyway once the wait is over, while the head is still awaited.
-                var held = bodyHeld && writeError is null && request.Plan.Expect100Timeout != Timeout.InfiniteTimeSpan
+                var awaitingContinue = sent.Framing.HoldBody;
+                var held = awaitingContinue && request.Plan.Expect100Timeout != Timeout.InfiniteTimeSpan
                     ? new HeldBody(connection, request, sent, tracer, scheduler, request.Plan.Expect100Timeout, ct)
                     : null;
                 try
@@ -129,16 +131,16 @@ internal sealed class Http1Exchange : IExchange
                         }
                         connection.ResponseStarted = true;
                         connection.Consume(reader.Consumed);
-                        if (bodyHeld && writeError is null && (head.Status == 100 || head.Status >= 200 || head.Status == 101))
+                        if (awaitingContinue && (head.Status == 100 || head.Status >= 200 || head.Status == 101))
                         {
+                            awaitingContinue = false;
                             if (held is not null && !held.TryClaim())
                             {
                                 // The wait ran out first and the body went on its own; how it ended decides whether
                                 // the connection can carry another request.
                                 try
                                 {
-                                    await held.Sending.ConfigureAwait(false);
-                                    bodyHeld = false;
+                                    bodyHeld = !await held.Sending.ConfigureAwait(false);
                                 }
                                 catch (ClientOSError) when (head.Status != 100)
                                 {
@@ -147,8 +149,7 @@ internal sealed class Http1Exchange : IExchange
                             }
                             else if (head.Status == 100)
                             {
-                                bodyHeld = false;
-                                await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
+                                bodyHeld = !await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                             }
                             held = null;
                         }

@@ -10,6 +10,9 @@ namespace RxHttp;
 internal readonly record struct SentRequest(RequestInfo Info, RequestFraming Framing)
 {
     public ClientOSError? WriteError { get; init; }
+
+    /// <summary>The server answered and began closing before the body ended, so the rest of it was not sent.</summary>
+    public bool BodyCut { get; init; }
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ internal static class RequestSender
         }
         try
         {
-            await WriteWithBodyAsync(connection, request, sent, tracer, ct).ConfigureAwait(false);
+            if (!await WriteWithBodyAsync(connection, request, sent, tracer, ct).ConfigureAwait(false)) return sent with { BodyCut = true };
         }
         catch (ClientOSError e) when (connection.AbortReason is null)
         {
@@ -48,14 +51,12 @@ internal static class RequestSender
         return sent;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask WriteWithBodyAsync(Connection connection, ClientRequest request, SentRequest sent, RequestTracer? tracer, CancellationToken ct)
+    // False when the server's early answer cut the body short.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> WriteWithBodyAsync(Connection connection, ClientRequest request, SentRequest sent, RequestTracer? tracer, CancellationToken ct)
     {
         if (sent.Framing.Send != RequestSend.HeadWithBody)
-        {
-            await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
-            return;
-        }
+            return await SendBodyAsync(connection, request, sent, headSent: false, tracer, ct).ConfigureAwait(false);
         var writer = connection.Writer;
         var data = ((BytesPayload)request.Body!).Data;
         data.Span.CopyTo(writer.GetSpan(data.Length));
@@ -64,21 +65,34 @@ internal static class RequestSender
         tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
         if (data.Length > 0) tracer?.Emit(TraceEventKind.RequestChunkSent, request, chunk: data.Length);
         request.Plan.UploadProgress?.OnNext(new TransferProgress(data.Length, data.Length));
+        return true;
     }
 
     /// <summary>
     /// Writes the body framed as <paramref name="sent"/> says: behind a head still in the connection's writer, or
-    /// (<paramref name="headSent"/>) after the server's 100 Continue.
+    /// (<paramref name="headSent"/>) after the server's 100 Continue. False when the server answered and began closing
+    /// before the body ended, which stopped it (<see cref="ConnectionPayloadWriter.Cut"/>).
     /// </summary>
-    public static async Task SendBodyAsync(Connection connection, ClientRequest request, SentRequest sent, bool headSent, RequestTracer? tracer, CancellationToken ct)
+    public static async Task<bool> SendBodyAsync(Connection connection, ClientRequest request, SentRequest sent, bool headSent, RequestTracer? tracer, CancellationToken ct,
+        bool watch = true)
     {
         if (headSent) connection.Writer.Clear();
         Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
         Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
         var bodyWriter = new ConnectionPayloadWriter(connection, sent.Framing.Body == RequestBodyFraming.Chunked, connection.Writer,
-            sent.Framing.DeclaredLength, request.Plan.UploadProgress, headSent, onHead, onChunk);
-        await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
+            sent.Framing.DeclaredLength, request.Plan.UploadProgress, headSent, onHead, onChunk, watch);
+        try
+        {
+            await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);
+        }
+        // Whatever the payload made of the cut (rethrown, wrapped, swallowed and written on): the writer knows.
+        catch (Exception) when (bodyWriter.Cut)
+        {
+            return false;
+        }
+        if (bodyWriter.Cut) return false;
         await bodyWriter.CompleteAsync(ct).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Writes the head into <paramref name="writer"/>; returns the request as sent.</summary>

@@ -10,7 +10,8 @@ namespace RxHttp.Tests.Http1;
 /// A server that refuses an upload (413, 401) often answers as soon as it has the head and closes without reading
 /// the body; its kernel then resets the connection, and the client's next write fails while the answer waits in the
 /// client's receive buffer. RFC 9112 §9.5 asks a client to watch for that answer; curl shows it. RxHttp used to report
-/// "Cannot write request: Connection reset by peer" instead; it now reads what the server said.
+/// "Cannot write request: Connection reset by peer" instead; it now reads what the server said. A server that answers
+/// and closes but still reads (nginx) used to get the whole body first; the upload now stops at the answer.
 /// </summary>
 [TestFixture]
 public class EarlyResponseTests
@@ -85,6 +86,91 @@ public class EarlyResponseTests
         var error = Assert.ThrowsAsync<IOException>(async () =>
             await session.Post(server.Url("/upload"), new RequestOptions { Data = new StreamPayload(new FailingStream(mine)) }));
         Assert.That(error, Is.SameAs(mine));
+    }
+
+    /// <summary>Answers after the head with <paramref name="early"/>, then reads what the client still sends until it
+    /// closes or the announced body is in, then answers <paramref name="late"/> if any; the bytes read are counted.</summary>
+    private sealed class Answering(string early, string? late = null) : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource<long> _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private RawServer? _server;
+
+        public Task<long> Drained => _drained.Task;
+
+        public string Url => (_server ??= Start()).Url("/upload");
+
+        private RawServer Start() => new(async c =>
+        {
+            var head = new List<byte>();
+            var buffer = new byte[65536];
+            long drained = 0;
+            while (true)
+            {
+                var text = Encoding.Latin1.GetString(head.ToArray());
+                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end >= 0)
+                {
+                    drained = head.Count - end - 4;
+                    break;
+                }
+                var n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+                if (n == 0) return;
+                head.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+            await c.Socket.SendAsync(Encoding.ASCII.GetBytes(early), SocketFlags.None);
+            try
+            {
+                while (drained < BodySize)
+                {
+                    var n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+                    if (n == 0) break;
+                    drained += n;
+                }
+            }
+            catch (SocketException)
+            {
+            }
+            _drained.TrySetResult(drained);
+            if (late is not null) await c.Socket.SendAsync(Encoding.ASCII.GetBytes(late), SocketFlags.None);
+            await c.WaitForCloseAsync();
+        });
+
+        public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+
+    // nginx answers 413 over client_max_body_size and then reads and discards what still comes, for up to 30 s.
+    [TestCase("bytes")]
+    [TestCase("stream")]
+    [TestCase("chunked")]
+    public async Task A_final_answer_that_closes_the_connection_stops_the_upload(string kind)
+    {
+        await using var server = new Answering("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large");
+        using var session = new ClientSession();
+        var options = new RequestOptions { Data = Body(kind), Chunked = kind == "chunked" };
+        var (status, text) = await session.Post(server.Url, options).SelectMany(r => r.Text().Select(t => (r.Status, t)));
+        Assert.That((status, text), Is.EqualTo((413, "too large")));
+        Assert.That(await server.Drained.WaitAsync(TimeSpan.FromSeconds(20)), Is.LessThan(BodySize / 2), "the rest of the body was not sent");
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection to be closed, not pooled");
+    }
+
+    [Test]
+    public async Task An_early_answer_that_keeps_the_connection_lets_the_body_go_on()
+    {
+        await using var server = new Answering("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok");
+        using var session = new ClientSession();
+        var text = await session.Post(server.Url, new RequestOptions { Data = Body("stream") }).SelectMany(r => r.Text());
+        Assert.That(text, Is.EqualTo("ok"));
+        Assert.That(await server.Drained.WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo(BodySize));
+    }
+
+    [Test]
+    public async Task An_unasked_100_continue_lets_the_body_go_on()
+    {
+        await using var server = new Answering("HTTP/1.1 100 Continue\r\n\r\n", late: "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+        using var session = new ClientSession();
+        var text = await session.Post(server.Url, new RequestOptions { Data = Body("bytes") }).SelectMany(r => r.Text());
+        Assert.That(text, Is.EqualTo("done"));
+        Assert.That(await server.Drained, Is.EqualTo(BodySize));
     }
 
     private sealed class FailingStream(Exception error) : Stream

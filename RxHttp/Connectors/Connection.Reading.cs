@@ -29,6 +29,47 @@ public sealed partial class Connection
         return copy;
     }
 
+    /// <summary>
+    /// Takes into the buffer whatever the server has sent so far, without waiting: while a body is still going out,
+    /// bytes from the server are its answer come early. Plain connections only (over TLS, bytes on the socket may be
+    /// the protocol's own, and reading them would wait for data that is not coming). True when anything is buffered.
+    /// </summary>
+    internal bool TryTakeAvailable(int maxBuffer)
+    {
+        if (Socket is not { } socket || Stream is not (NetworkStream or Transport.LowWaterStream) || _readAhead.Pending) return false;
+        int available;
+        try
+        {
+            available = socket.Available;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+        if (available > 0)
+        {
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            if (_end == _buffer.Length && _buffer.Length < maxBuffer)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
+                Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+            if (_end < _buffer.Length)
+            {
+                var n = socket.Receive(_buffer.AsSpan(_end, Math.Min(available, _buffer.Length - _end)), SocketFlags.None, out var error);
+                if (error == SocketError.Success && n > 0) _end += n;
+            }
+        }
+        return _end > _start;
+    }
+
     // Not async itself: the buffer is prepared synchronously and the read core's task returned, so a response head
     // resumes one state machine fewer per read.
     /// <summary>
