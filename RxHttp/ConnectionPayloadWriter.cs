@@ -15,8 +15,11 @@ namespace RxHttp;
 internal sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head, long? declared,
     IObserver<TransferProgress>? progress, bool headSent, Action? onHeadSent, Action<int>? onChunkSent, bool watch = true) : PayloadWriter
 {
-    /// <summary>How many body bytes go out between two looks at the socket (one FIONREAD each).</summary>
-    internal const int WatchEvery = 64 * 1024;
+    /// <summary>
+    /// How many body bytes go out between two looks at the socket (one FIONREAD each): at 64 KiB the looks cost an
+    /// upload about 2% (row 4), at 1 MiB nothing measurable, and the socket buffers hold more than that anyway.
+    /// </summary>
+    internal const int WatchEvery = 1 << 20;
 
     private bool _headSent = headSent;
     private long _written;
@@ -77,7 +80,7 @@ internal sealed class ConnectionPayloadWriter(Connection connection, bool chunke
     private ValueTask WriteDataAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         watch && data.Length > SliceSize ? WriteSlicedAsync(data, cancellationToken) : connection.WriteAsync(data, cancellationToken);
 
-    private const int SliceSize = 1 << 20;
+    private const int SliceSize = WatchEvery;
 
     private async ValueTask WriteSlicedAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
