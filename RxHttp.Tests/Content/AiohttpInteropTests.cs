@@ -35,6 +35,12 @@ async def raw(request):
     return web.json_response({"length": len(body), "sha256": hashlib.sha256(body).hexdigest().upper(),
                                "encoding": request.headers.get("Content-Encoding")})
 
+async def limited(request):
+    # Refused on its head, the body never read: aiohttp answers and then closes or lingers over the rest.
+    if request.content_length is None or request.content_length > 1024 * 1024:
+        raise web.HTTPRequestEntityTooLarge(max_size=1024 * 1024, actual_size=request.content_length or 0)
+    return web.Response(text=str(len(await request.read())))
+
 async def multipart_out(request):
     # aiohttp's own writer, with content that holds most of the delimiter.
     with aiohttp.MultipartWriter("mixed", boundary="rx-boundary-7") as mp:
@@ -52,6 +58,7 @@ async def main():
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/form", form)
     app.router.add_post("/raw", raw)
+    app.router.add_post("/limited", limited)
     app.router.add_get("/multipart-out", multipart_out)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -124,6 +131,17 @@ asyncio.run(main())
         using var session = new ClientSession(_base);
         var r = (await session.Post("raw", new() { Data = data, Compress = "deflate" }).SelectMany(x => x.Json<RawDto>()))!;
         Assert.That((r.Length, r.Sha256, r.Encoding), Is.EqualTo(((long)data.Length, Sha(data), "deflate")));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task An_upload_aiohttp_refuses_on_its_head_gets_its_413(bool chunked)
+    {
+        using var session = new ClientSession(_base);
+        var body = new MemoryStream(new byte[48 << 20]);
+        var status = await session.Post("limited", new() { Data = new StreamPayload(body), Chunked = chunked }).Select(r => r.Status);
+        Assert.That(status, Is.EqualTo(413));
+        Assert.That(await session.Post("limited", new() { Data = new byte[1000] }).SelectMany(r => r.Text()), Is.EqualTo("1000"), "the session goes on");
     }
 
     [Test]
