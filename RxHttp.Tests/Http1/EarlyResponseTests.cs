@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using System.Text;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
@@ -151,6 +152,69 @@ public class EarlyResponseTests
         Assert.That((status, text), Is.EqualTo((413, "too large")));
         Assert.That(await server.Drained.WaitAsync(TimeSpan.FromSeconds(20)), Is.LessThan(BodySize / 2), "the rest of the body was not sent");
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection to be closed, not pooled");
+    }
+
+    // A POST that leases an idle connection while other requests are out has its response read started before its
+    // head goes (a read-ahead, as HttpClient does): the early answer lands in that read, not on the socket.
+    [Test]
+    public async Task A_reused_connection_with_its_response_read_started_stops_the_upload_too()
+    {
+        var warmHeads = 0;
+        var bothWarm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var drained = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new RawServer(async c =>
+        {
+            var buffer = new byte[65536];
+            var pending = new List<byte>();
+            while (true)
+            {
+                int end;
+                while ((end = Encoding.Latin1.GetString(pending.ToArray()).IndexOf("\r\n\r\n", StringComparison.Ordinal)) < 0)
+                {
+                    var n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+                    if (n == 0) return;
+                    pending.AddRange(buffer.AsSpan(0, n).ToArray());
+                }
+                var head = Encoding.Latin1.GetString(pending.ToArray(), 0, end);
+                long got = pending.Count - end - 4;
+                pending.Clear();
+                if (head.StartsWith("GET /warm"))
+                {
+                    if (Interlocked.Increment(ref warmHeads) == 2) bothWarm.TrySetResult();
+                    await bothWarm.Task;
+                    await c.Socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"u8.ToArray(), SocketFlags.None);
+                }
+                else if (head.StartsWith("GET /hold"))
+                {
+                    await c.WaitForCloseAsync();
+                    return;
+                }
+                else
+                {
+                    await c.Socket.SendAsync("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None);
+                    try
+                    {
+                        while (got < BodySize && await c.Socket.ReceiveAsync(buffer, SocketFlags.None) is var n and > 0) got += n;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+                    drained.TrySetResult(got);
+                    await c.WaitForCloseAsync();
+                    return;
+                }
+            }
+        });
+        using var session = new ClientSession();
+        // Two idle connections: two requests the server answers only once both are in.
+        await Task.WhenAll(session.Get(server.Url("/warm")).SelectMany(r => r.Read()).ToTask(), session.Get(server.Url("/warm")).SelectMany(r => r.Read()).ToTask());
+        using var hold = session.Get(server.Url("/hold")).Subscribe(_ => { }, _ => { });
+        await Wait.Until(() => session.Connector.CurrentState.InUse == 1, what: "the held request to be out");
+        var readAheads = session.Connector.ReadAheads;
+        var status = await session.Post(server.Url("/upload"), new RequestOptions { Data = Body("stream") }).Select(r => r.Status);
+        Assert.That(status, Is.EqualTo(413));
+        Assert.That(session.Connector.ReadAheads, Is.EqualTo(readAheads + 1), "the upload's response read was started before its head went");
+        Assert.That(await drained.Task.WaitAsync(TimeSpan.FromSeconds(20)), Is.LessThan(BodySize / 2), "the rest of the body was not sent");
     }
 
     [Test]

@@ -36,7 +36,15 @@ public sealed partial class Connection
     /// </summary>
     internal bool TryTakeAvailable(int maxBuffer)
     {
-        if (Socket is not { } socket || Stream is not (NetworkStream or Transport.LowWaterStream) || _readAhead.Pending) return false;
+        if (Socket is not { } socket || Stream is not (NetworkStream or Transport.LowWaterStream)) return false;
+        // A reused connection may have its response read started already (a read-ahead, into the buffer's start):
+        // what it got is the answer's first bytes; until it has some, the socket has none either.
+        if (_readAhead.Pending)
+        {
+            if (_readAhead.TakeIfDone() is not { } got) return false;
+            _end += got;
+            if (got == 0) return _end > _start;
+        }
         int available;
         try
         {

@@ -46,6 +46,19 @@ internal struct ReadAhead
         return _read;
     }
 
+    /// <summary>
+    /// The started read's count when it is over and succeeded (then it is taken and ended), else null and the read
+    /// stays where it is, for the reader who awaits it.
+    /// </summary>
+    public int? TakeIfDone()
+    {
+        if (!Pending || !_read.IsCompletedSuccessfully) return null;
+        var count = _read.Result;
+        Pending = false;
+        End();
+        return count;
+    }
+
     public void End()
     {
         _read = default;
