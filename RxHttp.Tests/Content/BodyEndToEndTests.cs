@@ -281,17 +281,6 @@ public class BodyEndToEndTests
         Assert.That(await received.Task.Within(10), Is.Zero, "not one body byte followed the head");
     }
 
-    private sealed class SpyPayload(byte[] data) : Payload
-    {
-        public int Writes;
-        public override long? Length => data.Length;
-        public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref Writes);
-            return writer.WriteAsync(data, cancellationToken);
-        }
-    }
-
     [Test]
     public async Task Upload_progress_reports_bytes_and_total_up_to_the_end()
     {

@@ -126,17 +126,6 @@ public class Expect100TimeoutTests : ReactiveTest
         Assert.That(spy.Writes, Is.Zero, "the timer of a failed request does not send its body");
     }
 
-    private sealed class SpyPayload(byte[] data) : Payload
-    {
-        public int Writes;
-        public override long? Length => data.Length;
-        public override ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref Writes);
-            return writer.WriteAsync(data, cancellationToken);
-        }
-    }
-
     [Test]
     public void The_wait_cannot_be_negative()
     {
