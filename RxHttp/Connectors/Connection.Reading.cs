@@ -71,8 +71,15 @@ public sealed partial class Connection
             }
             if (_end < _buffer.Length)
             {
-                var n = socket.Receive(_buffer.AsSpan(_end, Math.Min(available, _buffer.Length - _end)), SocketFlags.None, out var error);
-                if (error == SocketError.Success && n > 0) _end += n;
+                try
+                {
+                    var n = socket.Receive(_buffer.AsSpan(_end, Math.Min(available, _buffer.Length - _end)), SocketFlags.None, out var error);
+                    if (error == SocketError.Success && n > 0) _end += n;
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Closed meanwhile (a cancel): the body's next write reports it.
+                }
             }
         }
         return _end > _start;
