@@ -18,6 +18,7 @@ internal sealed class HeldBody
     private readonly RequestTracer? _tracer;
     private readonly CancellationToken _ct;
     private readonly IDisposable _timer;
+    private CancellationTokenSource? _cut; // the started body's own token, so a closing answer can stop it
     private int _state; // 0 held, 1 started by the timer, 2 claimed by the server's answer
 
     // Fields rather than a lambda: a closure over the exchange's parameters would be allocated on every request, held or not.
@@ -41,8 +42,13 @@ internal sealed class HeldBody
         Task<bool> sending;
         try
         {
-            // Not watching for an early answer: the exchange is reading the connection for the head meanwhile.
-            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _ct, watch: false);
+            // Not watching for an early answer: the exchange is reading the connection for the head meanwhile, and
+            // stops the body through its token instead (CutShort).
+            _cut = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _cut.Token, watch: false);
+            // Its link to the request's token goes once the body has ended.
+            sending.ContinueWith(static (_, cut) => ((CancellationTokenSource)cut!).Dispose(), _cut, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (Exception e)
         {
@@ -64,6 +70,22 @@ internal sealed class HeldBody
 
     /// <summary>The body the timer started (false: cut short by the server's answer); only after <see cref="TryClaim"/> returned false.</summary>
     public Task<bool> Sending => _started.Task.Unwrap();
+
+    /// <summary>
+    /// The server's final answer closes the connection while the body the timer started is still going (RFC 9112
+    /// §9.5): stop it; <see cref="Sending"/> then ends with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public void CutShort()
+    {
+        try
+        {
+            _cut?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The body had already ended.
+        }
+    }
 
     /// <summary>The exchange failed: the timer must not start the body, and a body it started must not fail unobserved.</summary>
     public void Abandon()

@@ -137,14 +137,16 @@ internal sealed class Http1Exchange : IExchange
                             if (held is not null && !held.TryClaim())
                             {
                                 // The wait ran out first and the body went on its own; how it ended decides whether
-                                // the connection can carry another request.
+                                // the connection can carry another request. A final answer that closes it stops the body.
+                                if (head.Status != 100 && !HttpFraming.IsKeepAlive(head.Major, head.Minor, head.Headers.Values("Connection")))
+                                    held.CutShort();
                                 try
                                 {
                                     bodyHeld = !await held.Sending.ConfigureAwait(false);
                                 }
-                                catch (ClientOSError) when (head.Status != 100)
+                                catch (Exception e) when (head.Status != 100 && (e is ClientOSError || e is OperationCanceledException && !ct.IsCancellationRequested))
                                 {
-                                    // A final answer, then a reset: the answer stands, and the connection closes after it.
+                                    // A final answer, then a reset or the cut: the answer stands, and the connection closes after it.
                                 }
                             }
                             else if (head.Status == 100)

@@ -75,6 +75,34 @@ public class Expect100TimeoutTests : ReactiveTest
         Assert.That(server.ConnectionCount, Is.EqualTo(1), "the whole body went, so the connection stayed usable");
     }
 
+    // A server that ignores Expect and, once the body is coming, refuses it and stops reading: the body the timer
+    // started fills the socket buffers and would wait there for good; the closing answer stops it instead.
+    [Test]
+    public async Task A_closing_answer_stops_the_body_the_wait_started()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new RawServer(async c =>
+        {
+            if (await IgnoringServer.ReadHeadAsync(c.Socket) is null) return;
+            var buffer = new byte[65536];
+            for (long got = 0; got < 1 << 20;) got += await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+            await c.Socket.SendAsync("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None);
+            await release.Task; // reads nothing more
+        });
+        using var session = new ClientSession(new ClientSessionOptions { Expect100Timeout = TimeSpan.FromMilliseconds(20) });
+        try
+        {
+            var status = await session.Post(server.Url(), new RequestOptions { Data = new StreamPayload(new MemoryStream(new byte[256 << 20])), Expect100 = true })
+                .Select(r => r.Status).Timeout(TimeSpan.FromSeconds(20));
+            Assert.That(status, Is.EqualTo(413));
+            await Wait.Until(() => session.Connector.CurrentState is { InUse: 0, Idle: 0, Opening: 0 }, what: "the connection to be closed");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
     [Test]
     public async Task The_wait_is_timed_on_the_requests_scheduler()
     {
