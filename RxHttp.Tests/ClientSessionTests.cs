@@ -127,6 +127,23 @@ public class ClientSessionTests : KestrelFixture
         Assert.That(server.ConnectionCount, Is.EqualTo(2));
     }
 
+    // RFC 9112 §9.6: a client that sent "close" must not send another request on that connection, even when the
+    // server's answer does not say close (this one answers every request as keep-alive and never closes first).
+    [TestCase("close")]
+    [TestCase("keep-alive, Close")]
+    public async Task Connection_close_from_the_request_is_not_reused(string connection)
+    {
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        using var session = new ClientSession();
+        var options = new RequestOptions { Headers = [new("Connection", connection)] };
+        Assert.That(await session.Get(server.Url(), options).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(await session.Get(server.Url(), options).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(2));
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo("ok"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(3), "without it, the connection is kept");
+    }
+
     [Test]
     public async Task Chunked_response_is_reassembled()
     {

@@ -209,7 +209,9 @@ internal sealed class Http1Exchange : IExchange
         if (untilClose && !request.ReadUntilEof) framing = BodyFraming.None;
         // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
         // another request, since the server may still be waiting for (or skipping) those bytes.
-        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && head.Status != 101 && !bodyHeld;
+        // A request that said "Connection: close" is the last on its connection whatever the answer says (RFC 9112 §9.6).
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && head.Status != 101 && !bodyHeld
+                        && HttpFraming.IsKeepAlive(1, 1, request.Headers.Values("Connection"));
         connection.KeepAlive = keepAlive;
         connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
