@@ -65,8 +65,9 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         if (!ReferenceEquals(jsonOptions, JsonDefaults.Web)) GetExtras().JsonOptions = jsonOptions;
         // Without a body (101 Switching Protocols) the connection stays with the response for the caller to take.
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
-        if (body is not null && !body.AtEnd && (transferCodings is not null || autoDecompress && headers.Get("Content-Encoding") is not null))
-            GetExtras().Decoded = Decoders(body, transferCodings, autoDecompress ? headers.Get("Content-Encoding") : null);
+        if (body is not null && !body.AtEnd && (autoDecompress ? headers.Get("Content-Encoding") : null) is var contentEncoding
+            && (transferCodings is not null || contentEncoding is not null))
+            GetExtras().Decoded = Decoders(body, transferCodings, contentEncoding);
         // Only a body still on its connection needs the safety net (and only it pays for a finalizable object).
         if (body is { IsDone: false } && unreleased is not null) GetExtras().Guard = new UnreleasedResponseGuard(body, requestInfo, unreleased);
     }

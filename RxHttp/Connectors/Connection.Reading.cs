@@ -56,20 +56,7 @@ public sealed partial class Connection
         }
         if (available > 0)
         {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            if (_end == _buffer.Length && _buffer.Length < maxBuffer)
-            {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
-                Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = bigger;
-            }
-            if (_end < _buffer.Length)
+            if (MakeRoom(maxBuffer))
             {
                 try
                 {
@@ -85,6 +72,28 @@ public sealed partial class Connection
         return _end > _start;
     }
 
+    /// <summary>
+    /// Room after the buffered bytes for a read: they move to the buffer's start when they sit past its middle or
+    /// reach its end, and a full buffer is swapped for one twice its size, up to <paramref name="maxBuffer"/>. False:
+    /// full at that size.
+    /// </summary>
+    private bool MakeRoom(int maxBuffer)
+    {
+        if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end < _buffer.Length) return true;
+        if (_buffer.Length >= maxBuffer) return false;
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
+        Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+        return true;
+    }
+
     // Not async itself: the buffer is prepared synchronously and the read core's task returned, so a response head
     // resumes one state machine fewer per read.
     /// <summary>
@@ -98,20 +107,7 @@ public sealed partial class Connection
         if (_readAhead.Pending) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
         Debug.Assert(0 <= _start && _start <= _end && _end <= _buffer.Length, "buffer window out of range");
         Debug.Assert(Volatile.Read(ref _state) != 1, "a released (idle) connection is read only through its read-ahead");
-        if (_start > 0 && (_end == _buffer.Length || _start > _buffer.Length / 2))
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-        if (_end == _buffer.Length)
-        {
-            if (_buffer.Length >= maxBuffer) throw new InvalidOperationException("Read buffer limit reached.");
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
-            Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
+        if (!MakeRoom(maxBuffer)) throw new InvalidOperationException("Read buffer limit reached.");
         if (awaitingResponse && PollForResponse(ct) is var polled and >= 0) return new ValueTask<int>(polled);
         return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: false, fill: true, timer, ct);
     }

@@ -111,12 +111,15 @@ internal static class HttpFraming
         if (values.Count == 0 || values.Count == 1 && values[0].AsSpan().Trim(" \t").Equals("chunked", StringComparison.OrdinalIgnoreCase)) return null;
         var codings = new List<string>();
         for (int i = 0; i < values.Count; i++)
-            foreach (var element in values[i].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string value = values[i];
+            foreach (Range r in value.AsSpan().Split(','))
             {
                 // A coding's parameters (none is registered for gzip or deflate) do not change how it is undone.
-                int semicolon = element.IndexOf(';');
-                codings.Add(semicolon >= 0 ? element[..semicolon].TrimEnd(' ', '\t') : element);
+                ReadOnlySpan<char> coding = Coding(value.AsSpan()[r], out _);
+                if (!coding.IsEmpty) codings.Add(coding.ToString());
             }
+        }
         if (codings.Count > 0 && codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase)) codings.RemoveAt(codings.Count - 1);
         return codings.Count == 0 ? null : string.Join(", ", codings);
     }
@@ -133,13 +136,11 @@ internal static class HttpFraming
             string value = values[i];
             foreach (Range r in value.AsSpan().Split(','))
             {
-                ReadOnlySpan<char> element = value.AsSpan()[r];
-                int semicolon = element.IndexOf(';');
-                ReadOnlySpan<char> coding = (semicolon >= 0 ? element[..semicolon] : element).Trim(" \t");
+                ReadOnlySpan<char> coding = Coding(value.AsSpan()[r], out bool hasParameters);
                 if (coding.IsEmpty)
                 {
                     // RFC 9110 §5.6.1: empty list elements are ignored, but a parameter with no coding is garbage.
-                    if (semicolon >= 0) throw new HttpParseException("Transfer-Encoding has a parameter without a coding: '" + value + "'");
+                    if (hasParameters) throw new HttpParseException("Transfer-Encoding has a parameter without a coding: '" + value + "'");
                     continue;
                 }
                 any = true;
@@ -150,6 +151,14 @@ internal static class HttpFraming
         }
         if (!any) throw new HttpParseException("Transfer-Encoding is present but lists no coding");
         return lastIsChunked;
+    }
+
+    // One element of a Transfer-Encoding list: the coding's name without its parameters or the OWS around it.
+    private static ReadOnlySpan<char> Coding(ReadOnlySpan<char> element, out bool hasParameters)
+    {
+        int semicolon = element.IndexOf(';');
+        hasParameters = semicolon >= 0;
+        return (hasParameters ? element[..semicolon] : element).Trim(" \t");
     }
 
     // RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of identical values (from duplicated headers or a proxy
