@@ -278,10 +278,12 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     public IObservable<byte[]> Read() => RxAsync.FromValueTask(this, static (r, ct) => r.ReadAllAsync(ct));
 
     /// <summary>
-    /// The body decoded as text with <paramref name="encoding"/>, else as <see cref="GetEncoding"/> says: the charset of
-    /// Content-Type, else UTF-8, strictly (aiohttp's <c>text()</c>): a body that is not valid UTF-8 fails with
-    /// <see cref="TextDecodeError"/> unless <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks another
-    /// encoding for it (a body without a charset), rather than decoding to U+FFFD.
+    /// The body decoded as text with <paramref name="encoding"/>, else as <see cref="GetEncoding"/> says: the encoding
+    /// a leading byte order mark names, else the charset of Content-Type, else UTF-8, strictly (aiohttp's
+    /// <c>text()</c>): a body that is not valid UTF-8 fails with <see cref="TextDecodeError"/> unless
+    /// <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks another encoding for it (a body without a
+    /// charset), rather than decoding to U+FFFD. The mark is not part of the text (as HttpClient and browsers decode;
+    /// aiohttp keeps it); with <paramref name="encoding"/> given, only a mark of that encoding is left out.
     /// </summary>
     public IObservable<string> Text(Encoding? encoding = null) =>
         RxAsync.FromValueTask((Response: this, Encoding: encoding), static (s, ct) => s.Response.TextAsync(s.Encoding, ct));
@@ -299,7 +301,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
             r.Decode(await read.ConfigureAwait(false), encoding);
     }
 
-    private string Decode(byte[] body, Encoding? encoding) => encoding is null ? DecodeText(body) : encoding.GetString(body);
+    private string Decode(byte[] body, Encoding? encoding) => encoding is null ? DecodeText(body) : DecodeAs(body, encoding);
 
     /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
     public void Release()

@@ -65,6 +65,9 @@ internal static class BodyBuffer
         /// <summary>The body's length.</summary>
         public int Length => length;
 
+        /// <summary>Whether the body starts with a byte order mark (all in the first segment, which is filled first).</summary>
+        public bool StartsWithMark => ByteOrderMark.Sniff(parts[0].Array.AsSpan(0, parts[0].Count), out _) is not null;
+
         /// <summary>The body in one exact array.</summary>
         public byte[] ToArray()
         {
@@ -81,7 +84,7 @@ internal static class BodyBuffer
 
         /// <summary>
         /// The body decoded as strict UTF-8 straight from the segments (one string, no array of the body); null when it
-        /// is not valid UTF-8. A BOM is kept, as <c>Encoding.UTF8.GetString</c> keeps it.
+        /// is not valid UTF-8. A BOM is kept, as <c>Encoding.UTF8.GetString</c> keeps it (Text() does not come here for a marked body).
         /// </summary>
         public string? TryUtf8()
         {

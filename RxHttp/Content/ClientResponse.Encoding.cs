@@ -20,11 +20,15 @@ public sealed partial class ClientResponse
     /// it names a known one; UTF-8 for <c>application/json</c> and <c>application/rdap+json</c> (RFC 8259); otherwise
     /// UTF-8 when the body is valid UTF-8, or what <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks for a
     /// body that is not (UTF-8 when there is no resolver; <c>Text()</c> then fails with <see cref="TextDecodeError"/>).
+    /// A body read already that starts with a byte order mark (UTF-8, UTF-16LE or UTF-16BE) is in the mark's encoding,
+    /// whatever the charset says, as browsers and HttpClient decode it; <c>Text()</c> and <c>Json&lt;T&gt;()</c>
+    /// leave the mark out.
     /// </summary>
     /// <exception cref="InvalidOperationException">The answer depends on the body (no charset, a resolver is set) and it
     /// was not read yet (aiohttp raises the same): read it with <see cref="Read"/> or <see cref="Text"/> first.</exception>
     public Encoding GetEncoding()
     {
+        if (_cached is { } read && ByteOrderMark.Sniff(read, out _) is { } marked) return marked is UTF8Encoding ? Encoding.UTF8 : marked;
         if (DeclaredEncoding() is { } declared) return declared;
         if (CharsetResolver is null) return Encoding.UTF8;
         if (_cached is not { } body)
@@ -57,9 +61,18 @@ public sealed partial class ClientResponse
     // The resolver's answer for a body that is not UTF-8 (the user's exceptions pass through as they are).
     private Encoding? Resolve(byte[] body) => CharsetResolver?.Invoke(this, body);
 
-    /// <summary>Text() without an explicit encoding: UTF-8 strictly, else the declared charset, else the resolver's.</summary>
+    /// <summary>
+    /// Text() without an explicit encoding: a byte order mark's encoding, else UTF-8 strictly, else the declared
+    /// charset, else the resolver's.
+    /// </summary>
     private string DecodeText(byte[] body)
     {
+        if (ByteOrderMark.Sniff(body, out var mark) is { } marked)
+        {
+            var text = body.AsSpan(mark);
+            if (marked is not UTF8Encoding) return marked.GetString(text);
+            return Utf8.IsValid(text) ? Encoding.UTF8.GetString(text) : throw TextDecodeError.Utf8AfterMark(body);
+        }
         var declared = DeclaredEncoding();
         if (declared is not null and not UTF8Encoding) return declared.GetString(body);
         if (Utf8.IsValid(body)) return Encoding.UTF8.GetString(body);
@@ -67,9 +80,17 @@ public sealed partial class ClientResponse
         throw TextDecodeError.Utf8(body, declared is not null);
     }
 
-    /// <summary>The body as UTF-8 for the JSON reader: transcoded from a declared or resolved other charset.</summary>
-    private byte[] JsonUtf8(byte[] body)
+    /// <summary>Text(encoding): the caller's encoding, without a leading mark of that encoding.</summary>
+    private static string DecodeAs(byte[] body, Encoding encoding) => encoding.GetString(body.AsSpan(ByteOrderMark.LengthFor(body, encoding)));
+
+    /// <summary>
+    /// The body as UTF-8 for the JSON reader, without a byte order mark (RFC 8259 lets a parser ignore one, and
+    /// System.Text.Json's span reader does not): transcoded from a marked, declared or resolved other encoding.
+    /// </summary>
+    private ReadOnlySpan<byte> JsonUtf8(byte[] body)
     {
+        if (ByteOrderMark.Sniff(body, out var mark) is { } marked)
+            return marked is UTF8Encoding ? body.AsSpan(mark) : Encoding.UTF8.GetBytes(marked.GetString(body.AsSpan(mark)));
         var declared = DeclaredEncoding();
         if (declared is not null and not UTF8Encoding) return Encoding.UTF8.GetBytes(declared.GetString(body));
         // Invalid UTF-8 with a UTF-8 charset is left to the JSON reader, which reports it as invalid JSON.

@@ -27,7 +27,7 @@ public sealed partial class ClientResponse
     /// NativeAOT-safe. The Content-Type check is <see cref="Json{T}(string?, JsonSerializerOptions?)"/>'s. A body in
     /// a declared charset other than UTF-8, or one <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks for
     /// a body without charset that is not UTF-8, is transcoded to UTF-8 first (aiohttp decodes with
-    /// <c>get_encoding()</c>).
+    /// <c>get_encoding()</c>). A leading byte order mark is ignored, as RFC 8259 §8.1 allows, its encoding used.
     /// </summary>
     /// <exception cref="ClientPayloadError">The body is not valid JSON for <typeparamref name="T"/>.</exception>
     public IObservable<T?> Json<T>(JsonTypeInfo<T> typeInfo, string? contentType = "application/json")

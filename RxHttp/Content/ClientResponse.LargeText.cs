@@ -37,14 +37,14 @@ public sealed partial class ClientResponse
         try
         {
             var (text, bytes) = await BodyBuffer.ReadToEndAsync(ReadAsync, MaxBodySize, int.MaxValue,
-                static body => body.TryUtf8() is { } t ? (t, (byte[]?)null) : (null, body.ToArray()), ct).ConfigureAwait(false);
+                static body => !body.StartsWithMark && body.TryUtf8() is { } t ? (t, (byte[]?)null) : (null, body.ToArray()), ct).ConfigureAwait(false);
             if (text is not null)
             {
                 GetExtras().CachedText = text;
                 return text;
             }
             _cached = bytes!;
-            return encoding is null ? DecodeText(_cached) : encoding.GetString(_cached);
+            return Decode(_cached, encoding);
         }
         catch
         {
@@ -70,10 +70,11 @@ public sealed partial class ClientResponse
             }
             if (got < length) throw new ClientPayloadError("Response payload is not completed.");
             var bytes = buffer.AsSpan(0, length);
-            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            // A marked body caches its bytes too: its text lacks the mark, so re-encoding it would not give them back.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes) || ByteOrderMark.Sniff(bytes, out _) is not null)
             {
                 _cached = bytes.ToArray();
-                return encoding is null ? DecodeText(_cached) : encoding.GetString(_cached);
+                return Decode(_cached, encoding);
             }
             var text = Encoding.UTF8.GetString(bytes);
             GetExtras().CachedText = text;

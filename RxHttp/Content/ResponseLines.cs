@@ -12,7 +12,8 @@ public sealed partial class ClientResponse
     /// The body as lines of text, as they arrive: what aiohttp's <c>async for line in resp.content</c> and
     /// <c>readline()</c> give, for NDJSON, server-sent events or logs that stream. Lines are split on LF; a CR right
     /// before the LF is removed and no terminator is kept; a last line without LF comes too, an empty body gives no
-    /// line. Decoded with <paramref name="encoding"/>, else the charset of Content-Type, else UTF-8 strictly (a character
+    /// line. Decoded with <paramref name="encoding"/>, else the encoding a leading byte order mark names (the mark is no
+    /// text), else the charset of Content-Type, else UTF-8 strictly (a character
     /// split between chunks decodes whole; bytes that are not UTF-8 fail with <see cref="TextDecodeError"/>, since lines
     /// are decoded as they stream, before a <see cref="ClientSessionOptions.FallbackCharsetResolver"/> could see the body). Cold and single-use like <see cref="Content"/>: disposing mid-body closes the
     /// connection. A line of more than <paramref name="maxLineLength"/> characters fails with
@@ -28,28 +29,60 @@ public sealed partial class ClientResponse
     public IAsyncEnumerable<string> IterLines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return IterSplit(new LineSplitter(encoding ?? LinesEncoding(), maxLineLength), limit: 0, cancellationToken);
+        return IterSplit(new LineSplitter(encoding ?? LinesEncoding(), maxLineLength, sniff: encoding is null), limit: 0, cancellationToken);
     }
 }
 
 /// <summary>
 /// Splits decoded text into lines on LF (dropping a CR right before it), across any split of the bytes: the decoder
-/// keeps a partial character and the line buffer a partial line between pushes.
+/// keeps a partial character and the line buffer a partial line between pushes. A byte order mark leading the body
+/// is not text (<see cref="ByteOrderMark"/>); with <paramref name="sniff"/> (no encoding chosen by the caller) it
+/// also picks the decoder.
 /// </summary>
-internal sealed class LineSplitter(Encoding encoding, int maxLineLength) : IBodySplitter<string>
+internal sealed class LineSplitter(Encoding encoding, int maxLineLength, bool sniff = false) : IBodySplitter<string>
 {
-    private readonly Decoder _decoder = encoding.GetDecoder();
+    private Encoding _encoding = encoding;
+    private Decoder _decoder = encoding.GetDecoder();
     private readonly char[] _chars = new char[4096];
     private char[] _line = new char[256];
     private int _length;
+    private byte[]? _head = new byte[3]; // the first bytes, held until they show whether a mark leads; null after
+    private int _headCount;
 
-    public void Push(ReadOnlySpan<byte> bytes, List<string> output) => Decode(bytes, flush: false, output);
+    public void Push(ReadOnlySpan<byte> bytes, List<string> output)
+    {
+        if (_head is not null)
+        {
+            var take = Math.Min(_head.Length - _headCount, bytes.Length);
+            bytes[..take].CopyTo(_head.AsSpan(_headCount));
+            _headCount += take;
+            bytes = bytes[take..];
+            if (_headCount < _head.Length && ByteOrderMark.IsPartial(_head.AsSpan(0, _headCount))) return;
+            DecodeHead(output);
+        }
+        Decode(bytes, flush: false, output);
+    }
 
     /// <summary>The body ended: flushes the decoder and hands out the last line if it had no LF.</summary>
     public void Complete(List<string> output)
     {
+        if (_head is not null) DecodeHead(output);
         Decode(ReadOnlySpan<byte>.Empty, flush: true, output);
         if (_length > 0) output.Add(Take(_length));
+    }
+
+    private void DecodeHead(List<string> output)
+    {
+        var head = _head.AsSpan(0, _headCount);
+        _head = null;
+        int mark;
+        if (!sniff) mark = ByteOrderMark.LengthFor(head, _encoding);
+        else if (ByteOrderMark.Sniff(head, out mark) is { } marked)
+        {
+            _encoding = marked;
+            _decoder = marked.GetDecoder();
+        }
+        Decode(head[mark..], flush: false, output);
     }
 
     private void Decode(ReadOnlySpan<byte> bytes, bool flush, List<string> output)
@@ -67,8 +100,8 @@ internal sealed class LineSplitter(Encoding encoding, int maxLineLength) : IBody
             }
             catch (DecoderFallbackException e)
             {
-                throw new TextDecodeError(encoding.WebName, -1,
-                    $"A line of the body is not valid {encoding.WebName}: pass the encoding to Lines(), or have the server declare its charset.", e);
+                throw new TextDecodeError(_encoding.WebName, -1,
+                    $"A line of the body is not valid {_encoding.WebName}: pass the encoding to Lines(), or have the server declare its charset.", e);
             }
             bytes = bytes[used..];
             Split(_chars.AsSpan(0, produced), output);

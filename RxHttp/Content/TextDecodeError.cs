@@ -32,6 +32,12 @@ public class TextDecodeError : ClientPayloadError
             : $"The {what} is not valid UTF-8 and its Content-Type names no charset (first invalid byte at offset {offset}): {advice}.");
     }
 
+    internal static TextDecodeError Utf8AfterMark(ReadOnlySpan<byte> body)
+    {
+        var offset = FirstInvalidUtf8(body);
+        return new TextDecodeError("utf-8", offset, $"The body is not valid UTF-8 as its byte order mark declares (first invalid byte at offset {offset}).");
+    }
+
     internal static long FirstInvalidUtf8(ReadOnlySpan<byte> body)
     {
         var offset = 0L;
