@@ -128,7 +128,8 @@ public class CliTransferTests : CliTestBase
 
         var refused = await new CliRunner { Stdin = "" }.RunAsync("ws", U("hello"));
         Assert.That(refused.Code, Is.EqualTo(1));
-        Assert.That(refused.Stderr, Does.StartWith("rxhttp: error: websocket handshake failed"));
+        // The error's own message leads with the status: once, not twice.
+        Assert.That(refused.Stderr, Does.Match(@"^rxhttp: error: websocket handshake failed: \d{3}, message='"));
     }
 
     [Test]
@@ -187,6 +188,16 @@ public class CliTransferTests : CliTestBase
         var r = await CliRunner.Run("get", "http://origin.invalid/x", "--proxy", proxy.Url(""));
         Assert.That((r.Code, r.Out), Is.EqualTo((0, "via proxy")), r.ToString());
         Assert.That(proxy.Requests.Single(), Does.StartWith("GET http://origin.invalid/x HTTP/1.1\r\n"));
+    }
+
+    [Test]
+    public async Task A_tunnel_the_proxy_refuses_is_reported_with_its_status_once()
+    {
+        await using var proxy = RawServer.Respond("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n");
+        var r = await CliRunner.Run("get", "https://origin.invalid/x", "--proxy", proxy.Url(""));
+        Assert.That(r.Code, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Stderr, Does.Match(@"^rxhttp: error: the proxy refused: 407, message='Proxy Authentication Required'"));
+        Assert.That(proxy.Requests.Single(), Does.StartWith("CONNECT origin.invalid:443 HTTP/1.1\r\n"));
     }
 
     [Test]
