@@ -12,7 +12,7 @@ namespace RxHttp.Samples;
 /// The demo's own local server (Kestrel on 127.0.0.1), so the quickstart, README's runnable blocks and the UI sample
 /// work offline. Endpoints: <c>hello</c>, <c>json</c>, <c>echo</c>, <c>items</c>, <c>upload</c>, <c>note</c>,
 /// <c>search?q=</c> (a JSON API; "flaky" fails once with 503, "fail" always), <c>big</c>, <c>bytes/{n}</c>,
-/// <c>download/{name}?size=&amp;rate=</c> (paced, for progress bars), <c>stream/{n}</c>, <c>events</c>,
+/// <c>download/{name}?size=&amp;rate=</c> (paced, for progress bars), <c>stream/{n}</c>, <c>events</c>, <c>sse</c>,
 /// <c>redirect</c>, <c>status/{code}</c>, websockets <c>ws</c> (echo) and <c>ticks</c> (pushes a message every
 /// <c>interval</c> ms).
 /// </summary>
@@ -90,6 +90,18 @@ public sealed class DemoServer : IAsyncDisposable
             for (var i = 1; i <= 3; i++)
             {
                 await c.Response.WriteAsync($"{{\"event\":{i}}}\n");
+                await c.Response.Body.FlushAsync();
+            }
+        });
+        app.MapGet("/sse", async (HttpContext c) =>
+        {
+            // Three server-sent events a connection, numbered on from the Last-Event-ID a reconnecting client sends.
+            var next = int.TryParse(c.Request.Headers["Last-Event-ID"], out var last) ? last + 1 : 1;
+            c.Response.ContentType = "text/event-stream";
+            await c.Response.WriteAsync("retry: 50\n\n");
+            for (var i = next; i < next + 3; i++)
+            {
+                await c.Response.WriteAsync($"id: {i}\ndata: tick {i}\n\n");
                 await c.Response.Body.FlushAsync();
             }
         });

@@ -8,7 +8,7 @@ namespace RxHttp;
 /// Per-request arguments (aiohttp's keyword arguments of <c>session.request</c>). Everything left null
 /// falls back to the session's defaults.
 /// </summary>
-public sealed class RequestOptions
+public sealed record RequestOptions
 {
     /// <summary>Query parameters merged after any query already in the URL.</summary>
     public QueryParams? Params { get; init; }

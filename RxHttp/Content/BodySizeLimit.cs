@@ -4,7 +4,8 @@ namespace RxHttp;
 /// A buffered read (<see cref="ClientResponse.Read"/>, <c>Text</c>, <c>Json</c>, <c>Multipart</c>) met more body bytes,
 /// counted after decompression, than <see cref="ClientSessionOptions.MaxBodySize"/> or
 /// <see cref="RequestOptions.MaxBodySize"/> allows, or a Content-Length announcing more. The response is released
-/// (its connection closed unless the whole body had already arrived).
+/// (its connection closed unless the whole body had already arrived). Also a line or event of an event stream over
+/// its limit (<see cref="ClientResponse.Events"/>).
 /// </summary>
 public class ClientPayloadTooLargeError : ClientPayloadError
 {
@@ -17,6 +18,9 @@ public class ClientPayloadTooLargeError : ClientPayloadError
         Limit = limit;
         AnnouncedLength = announced;
     }
+
+    /// <summary>Creates the error for another limit than MaxBodySize, which <paramref name="message"/> names.</summary>
+    public ClientPayloadTooLargeError(long limit, string message) : base(message) => Limit = limit;
 
     private const string Advice = "Raise ClientSessionOptions.MaxBodySize or RequestOptions.MaxBodySize (0 turns the limit off), " +
         "or stream the body with Content, BorrowedContent, IterChunked or GetStream().";

@@ -22,6 +22,8 @@ public sealed partial class ClientSession
     public ResponseObservable Patch(Uri uri, RequestOptions? options = null) => Patch(ToUrl(uri), options);
     /// <summary>Opens a websocket to a <see cref="Uri"/> (ws, wss, http or https); see <see cref="WsConnect(Url, WsConnectOptions?)"/>.</summary>
     public IObservable<ClientWebSocket> WsConnect(Uri uri, WsConnectOptions? options = null) => WsConnect(ToUrl(uri), options);
+    /// <summary>A server-sent event stream from a <see cref="Uri"/>; see <see cref="EventSource(Url, EventSourceOptions?)"/>.</summary>
+    public IObservable<ServerSentEvent> EventSource(Uri uri, EventSourceOptions? options = null) => EventSource(ToUrl(uri), options);
     /// <summary>Task form of <see cref="WsConnect(Uri, WsConnectOptions?)"/>.</summary>
     public Task<ClientWebSocket> WsConnectAsync(Uri uri, WsConnectOptions? options = null, CancellationToken cancellationToken = default) =>
         WsConnectAsync(ToUrl(uri), options, cancellationToken);

@@ -1,0 +1,132 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+
+namespace RxHttp;
+
+public sealed partial class ClientSession
+{
+    /// <summary>
+    /// A server-sent event stream that stays open, as a browser's <c>EventSource</c> (WHATWG HTML §9.2): a GET with
+    /// <c>Accept: text/event-stream</c>, whose events come as <see cref="ClientResponse.Events"/> parses them. When
+    /// the stream ends or the connection fails, it reconnects after the reconnection time (<see
+    /// cref="EventSourceOptions.Retry"/>, then what the stream's <c>retry</c> field sets), on the request's scheduler, sending the
+    /// last event ID as <c>Last-Event-ID</c> so the server can resume. A 204 response completes it (the server's way
+    /// to say stop); any other status than 200 fails it with <see cref="ClientResponseError"/>, and a Content-Type
+    /// other than <c>text/event-stream</c> with <see cref="ContentTypeError"/>, without reconnecting. Cold: each
+    /// subscription opens its own stream; disposing closes it and cancels a pending reconnect.
+    /// </summary>
+    /// <param name="url">The stream's URL, relative to <see cref="BaseUrl"/> when relative.</param>
+    /// <param name="options">Reconnection and request settings.</param>
+    public IObservable<ServerSentEvent> EventSource(Url url, EventSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        options ??= new EventSourceOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Retry, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventSize, 1, nameof(options));
+        if (options.MaxReconnects is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxReconnects, "MaxReconnects cannot be negative.");
+        return Observable.Create<ServerSentEvent>(observer => new EventSourceRun(this, url, options, observer).Start());
+    }
+
+    /// <summary>One subscription's stream: its last event ID, reconnection time, and the attempt or wait in progress.</summary>
+    private sealed class EventSourceRun(ClientSession session, Url url, EventSourceOptions options, IObserver<ServerSentEvent> observer)
+    {
+        private readonly SerialDisposable _current = new();
+        private readonly IScheduler _scheduler = options.Request?.Scheduler ?? session.Scheduler;
+        private string _lastEventId = options.LastEventId;
+        private TimeSpan _retry = options.Retry;
+        private int _fruitless; // reconnects in a row that brought no event
+
+        public IDisposable Start()
+        {
+            Connect();
+            return _current;
+        }
+
+        private void Connect()
+        {
+            var parser = new EventStreamParser(options.MaxEventSize, _lastEventId, _retry);
+            var stopped = false; // a 204: the server asks not to reconnect
+            // Assigned before subscribing: an attempt that ends inside Subscribe replaces it with the wait.
+            var attempt = new SingleAssignmentDisposable();
+            _current.Disposable = attempt;
+            attempt.Disposable = session.Get(url, RequestFor(_lastEventId))
+                .SelectMany(response =>
+                {
+                    if (response.Status == 204)
+                    {
+                        response.Release();
+                        stopped = true;
+                        return Observable.Empty<ServerSentEvent>();
+                    }
+                    Check(response);
+                    return StreamingObservable.From(ct => response.IterEvents(parser, ct));
+                })
+                .Subscribe(
+                    e =>
+                    {
+                        _fruitless = 0;
+                        observer.OnNext(e);
+                    },
+                    error =>
+                    {
+                        Keep(parser);
+                        if (Reconnectable(error) && MayReconnect()) Wait();
+                        else observer.OnError(error);
+                    },
+                    () =>
+                    {
+                        Keep(parser);
+                        if (!stopped && MayReconnect()) Wait();
+                        else observer.OnCompleted();
+                    });
+        }
+
+        private void Keep(EventStreamParser parser)
+        {
+            _lastEventId = parser.LastEventId;
+            _retry = parser.Retry ?? _retry;
+        }
+
+        private bool MayReconnect() => options.MaxReconnects is not { } most || _fruitless++ < most;
+
+        private void Wait() => _current.Disposable = _scheduler.Schedule(_retry, Connect);
+
+        private RequestOptions RequestFor(string lastEventId)
+        {
+            var own = options.Request ?? new RequestOptions();
+            var headers = own.Headers is null ? new HeaderCollection() : new HeaderCollection(own.Headers);
+            if (!headers.Contains("Accept")) headers.Add("Accept", "text/event-stream");
+            if (!headers.Contains("Cache-Control")) headers.Add("Cache-Control", "no-cache");
+            headers.Remove("Last-Event-ID");
+            if (lastEventId.Length > 0) headers.Add("Last-Event-ID", lastEventId);
+            return own with { Headers = headers, Timeout = own.Timeout ?? session.Timeout with { Total = null } };
+        }
+
+        // Not 200, or not an event stream: the standard fails the source rather than reconnect to it.
+        private static void Check(ClientResponse response)
+        {
+            if (response.Status != 200)
+            {
+                response.Release();
+                throw new ClientResponseError(response.RequestInfo, response.History, response.Status,
+                    $"An event stream needs a 200 response, not {response.Status} {response.Reason}", response.Headers);
+            }
+            if (!string.Equals(response.ContentType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Release();
+                throw new ContentTypeError(response.RequestInfo, response.History, response.Status,
+                    $"An event stream needs Content-Type text/event-stream, not {response.ContentType}", response.Headers);
+            }
+        }
+
+        // The network's failures reconnect, as a browser's do; the server's answers and RxHttp's own limits do not.
+        private static bool Reconnectable(Exception error) => error switch
+        {
+            ClientSslError or ServerFingerprintMismatch or SessionClosedError => false,
+            ClientPayloadTooLargeError or TextDecodeError => false,
+            ClientConnectionError or ClientPayloadError => true,
+            _ => false,
+        };
+    }
+}
