@@ -146,6 +146,25 @@ public sealed class FakeResponse
     /// <summary>A UTF-8 text slice of a chunked body, sent <paramref name="at"/> after the request arrived.</summary>
     public FakeResponse Chunk(TimeSpan at, string text) => Chunk(at, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>
+    /// A server-sent event as a slice of a <c>text/event-stream</c> body (the first one sets that Content-Type), sent
+    /// <paramref name="at"/> after the request arrived: <paramref name="data"/> split into one <c>data</c> line per
+    /// line, after an <c>event</c>, <c>id</c> and <c>retry</c> line when given. The stream ends after the last slice
+    /// unless <see cref="NeverEnds"/>; a reconnecting client then asks again.
+    /// </summary>
+    public FakeResponse Event(TimeSpan at, string data, string? eventType = null, string? id = null, TimeSpan? retry = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if ((eventType + id).AsSpan().IndexOfAny("\r\n") >= 0) throw new ArgumentException("An event type or id is one line.", nameof(eventType));
+        if (_slices.Count == 0) ContentType("text/event-stream");
+        var text = new StringBuilder();
+        if (eventType is not null) text.Append("event: ").Append(eventType).Append('\n');
+        if (id is not null) text.Append("id: ").Append(id).Append('\n');
+        if (retry is { } r) text.Append("retry: ").Append((long)r.TotalMilliseconds).Append('\n');
+        foreach (var line in data.ReplaceLineEndings("\n").Split('\n')) text.Append("data: ").Append(line).Append('\n');
+        return Chunk(at, text.Append('\n').ToString());
+    }
+
     /// <summary>Sends the head <paramref name="delay"/> after the request arrived (virtual time).</summary>
     public FakeResponse After(TimeSpan delay)
     {

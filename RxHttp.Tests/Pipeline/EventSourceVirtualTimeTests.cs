@@ -132,6 +132,26 @@ public class EventSourceVirtualTimeTests : ReactiveTest
     }
 
     [Test]
+    public void A_scripted_event_stream_reads_back_as_sent()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url).Respond(FakeResponse.Status(200)
+            .Event(TimeSpan.FromSeconds(1), "two\nlines", eventType: "note", id: "a", retry: TimeSpan.FromSeconds(9))
+            .Event(TimeSpan.FromSeconds(2), "")
+            .NeverEnds());
+        using var session = Session(http, scheduler);
+        var events = scheduler.CreateObserver<ServerSentEvent>();
+        session.EventSource(Url).Subscribe(events);
+        scheduler.AdvanceTo(S(5));
+        Assert.That(events.Messages, Is.EqualTo(new[]
+        {
+            OnNext(S(1), new ServerSentEvent("note", "two\nlines", "a", TimeSpan.FromSeconds(9))),
+            OnNext(S(2), new ServerSentEvent("message", "", "a", TimeSpan.FromSeconds(9))),
+        }));
+    }
+
+    [Test]
     public void The_session_total_timeout_does_not_cut_the_stream_but_the_requests_own_does()
     {
         var scheduler = new TestScheduler();
