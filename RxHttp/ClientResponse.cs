@@ -303,12 +303,25 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
 
     private string Decode(byte[] body, Encoding? encoding) => encoding is null ? DecodeText(body) : DecodeAs(body, encoding);
 
-    /// <summary>Frees the connection: back to the pool if the body was fully read, closed otherwise.</summary>
+    /// <summary>
+    /// Frees the connection: back to the pool if the body was fully read, closed otherwise (always closed after a 101
+    /// Switching Protocols the caller did not take with <see cref="Connection.Detach"/>).
+    /// </summary>
     public void Release()
     {
-        if (_body is null || _body.IsDone || _body.TryDrainBuffered()) return;
+        if (_body is null)
+        {
+            CloseUpgraded();
+            return;
+        }
+        if (_body.IsDone || _body.TryDrainBuffered()) return;
         Abort();
     }
+
+    // A 101 left its connection with the response for the caller to detach (Connection.Detach); released, or its
+    // empty body read, it is closed, since it speaks another protocol now (aiohttp closes it too). Before, nothing
+    // closed it: each 101 to a request that then read or disposed the response held a pool slot for good.
+    private void CloseUpgraded() => _extras?.Upgraded?.CloseLease();
 
     /// <summary>Same as <see cref="Release"/>.</summary>
     public void Dispose() => Release();

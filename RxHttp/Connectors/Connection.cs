@@ -108,13 +108,24 @@ public sealed partial class Connection : IDisposable
         else if (previous == 1) _owner?.OnIdleClosed(this);
     }
 
+    /// <summary>Closes the connection if it is still leased: one the caller detached (or that ended) is left alone.</summary>
+    internal void CloseLease()
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 0) != 0) return;
+        CloseCore(keepBuffer: true);
+        _owner?.OnLeaseEnded(this);
+    }
+
     /// <summary>
-    /// Takes the stream out of the pool: the pool no longer counts it and will never reuse or close it.
-    /// The caller owns the returned stream (and any bytes already buffered, see <see cref="TakeBuffered"/>).
+    /// Takes the stream out of the pool: the pool no longer counts it and will never reuse or close it. The caller
+    /// owns the returned stream, which reads first any bytes the connection had already buffered (what a server sent
+    /// right behind a 101 Switching Protocols head), then the socket's.
     /// </summary>
     public Stream Detach()
     {
         if (Interlocked.CompareExchange(ref _state, 3, 0) != 0) throw new InvalidOperationException("Only a leased connection can be detached.");
+        // Internal callers take the buffered bytes first (TakeBuffered) and get the socket's stream itself.
+        var leftover = _end > _start ? TakeBuffered() : null;
         DispatchCompletions();
         _metrics?.Ended();
         _owner?.OnLeaseEnded(this);
@@ -127,7 +138,7 @@ public sealed partial class Connection : IDisposable
             var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
             if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
         }
-        return Stream;
+        return leftover is null ? Stream : new PrefixedDuplexStream(leftover, Stream);
     }
 
     /// <summary>Whether the connection still holds a read buffer (tests).</summary>

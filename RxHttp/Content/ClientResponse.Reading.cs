@@ -9,7 +9,11 @@ public sealed partial class ClientResponse
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
     {
-        if (_body is null) return 0;
+        if (_body is null)
+        {
+            CloseUpgraded();
+            return 0;
+        }
         try
         {
             var decoded = Decoded;
@@ -35,7 +39,11 @@ public sealed partial class ClientResponse
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<byte[]?> ReadChunkAsync(int size, CancellationToken ct)
     {
-        if (_body is null) return null;
+        if (_body is null)
+        {
+            CloseUpgraded();
+            return null;
+        }
         if (Decoded is null)
         {
             try
@@ -65,6 +73,7 @@ public sealed partial class ClientResponse
             byte[] result;
             if (_body is null || _body.AtEnd)
             {
+                if (_body is null) CloseUpgraded();
                 result = Array.Empty<byte>();
             }
             else if (Decoded is null && _body.TakeWhole() is { } whole)
