@@ -19,6 +19,8 @@ public class WireTests
         yield return new TestCaseData("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", "until the end", false).SetName("read_until_eof");
         yield return new TestCaseData("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc", "abc", false).SetName("http10_closes_by_default");
         yield return new TestCaseData("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc", "abc", true).SetName("http10_keep_alive");
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing; read it, then close.
+        yield return new TestCaseData("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "abc", false).SetName("http10_chunked_is_never_kept");
         yield return new TestCaseData("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true).SetName("informational_responses_skipped");
         yield return new TestCaseData("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", "", true).SetName("no_content_has_no_body");
         yield return new TestCaseData("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", "", true).SetName("not_modified_has_no_body");

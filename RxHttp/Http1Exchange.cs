@@ -210,8 +210,10 @@ internal sealed class Http1Exchange : IExchange
         // A final answer to Expect: 100-continue leaves the announced body unsent: the connection cannot carry
         // another request, since the server may still be waiting for (or skipping) those bytes.
         // A request that said "Connection: close" is the last on its connection whatever the answer says (RFC 9112 §9.6).
+        // Transfer-Encoding in an HTTP/1.0 answer is faulty framing: read as it says, then closed (RFC 9112 §6.1).
         var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && head.Status != 101 && !bodyHeld
-                        && HttpFraming.IsKeepAlive(1, 1, request.Headers.Values("Connection"));
+                        && HttpFraming.IsKeepAlive(1, 1, request.Headers.Values("Connection"))
+                        && !(transferEncoding.Count > 0 && head.Major == 1 && head.Minor == 0);
         connection.KeepAlive = keepAlive;
         connection.ServerKeepAlive = HttpFraming.KeepAliveTimeout(headers.Get("Keep-Alive"));
         connection.RequestCount++;
