@@ -5,8 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 need=()
-# clang and zlib1g-dev: the NativeAOT publish of RxHttp.AotSmoke (Aot/NativeAotTests) links with them.
-for pkg in tinyproxy tmux python3-websockets python3-aiohttp clang zlib1g-dev; do
+# clang and zlib1g-dev: the NativeAOT publish of RxHttp.AotSmoke (Aot/NativeAotTests) links with them; microsocks: the
+# SOCKS5 peer of Connectors/SocksProxyTests.
+for pkg in tinyproxy microsocks tmux python3-websockets python3-aiohttp clang zlib1g-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

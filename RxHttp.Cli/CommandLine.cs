@@ -17,7 +17,7 @@ internal sealed class CommandLine
     private readonly Option<string> Auth = Text("--auth", "-a", "USER:PASS", "Credentials (Basic unless --auth-type digest).");
     private readonly Option<string> AuthType = Text("--auth-type", "-A", "basic|digest", "The scheme for --auth.");
     private readonly Option<string> Bearer = Text("--bearer", null, "TOKEN", "Send Authorization: Bearer TOKEN.");
-    private readonly Option<string> Proxy = Text("--proxy", null, "URL", "An http:// proxy (https goes through a CONNECT tunnel).");
+    private readonly Option<string> Proxy = Text("--proxy", null, "URL", "An http:// proxy (https goes through a CONNECT tunnel), or socks5://, socks5h://, socks4://, socks4a:// (h, a: the proxy resolves the host).");
     private readonly Option<string> UnixSocket = Text("--unix-socket", null, "PATH", "Connect to this Unix socket; the URL's host only fills Host.");
     private readonly Option<double?> Timeout = Number("--timeout", "SECONDS", "Fail when the server is silent this long (connecting or reading).");
     private readonly Option<double?> ConnectTimeout = Number("--connect-timeout", "SECONDS", "Most time to get a connection.");

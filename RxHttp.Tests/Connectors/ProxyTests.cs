@@ -200,7 +200,8 @@ public class ProxyEnvironmentTests
         Assert.That(For("https://a.test/", ("HTTP_PROXY", "http://up:1")), Is.Null);
         Assert.That(For("https://a.test/", ("HTTPS_PROXY", "http://s:3"))?.Url.Port, Is.EqualTo(3));
         Assert.That(For("wss://a.test/", ("WSS_PROXY", "http://w:4"))?.Url.Port, Is.EqualTo(4));
-        Assert.That(For("http://a.test/", ("HTTP_PROXY", "socks5://s:5")), Is.Null, "only http proxies are used");
+        Assert.That(For("http://a.test/", ("HTTP_PROXY", "socks5://s:5"))?.Url.ToString(), Is.EqualTo("socks5://s:5/"), "SOCKS proxies are used too");
+        Assert.That(For("http://a.test/", ("HTTP_PROXY", "ftp://s:5")), Is.Null, "a scheme RxHttp does not speak is ignored");
         Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://u:p@up:1"))?.Auth?.Password, Is.EqualTo("p"));
     }
 

@@ -6,10 +6,10 @@ namespace RxHttp;
 /// </summary>
 /// <param name="Host">The server host (ASCII, IDNA form). Through a <see cref="UnixConnector"/> only the Host header uses it.</param>
 /// <param name="Port">The server port.</param>
-/// <param name="IsSsl">Whether the connection is wrapped in TLS (inside a CONNECT tunnel when <paramref name="Proxy"/> is set).</param>
+/// <param name="IsSsl">Whether the connection is wrapped in TLS (inside a CONNECT tunnel or over a SOCKS connection when <paramref name="Proxy"/> is set).</param>
 /// <param name="Tls">The TLS settings in force (compared by reference: one settings object, one pool bucket).</param>
-/// <param name="Proxy">The http:// proxy URL (without credentials), when the connection goes through one.</param>
-/// <param name="ProxyAuth">The proxy's Proxy-Authorization value, part of the key so credentials never mix.</param>
+/// <param name="Proxy">The proxy URL (http://, socks5://, socks5h://, socks4:// or socks4a://, without credentials), when the connection goes through one.</param>
+/// <param name="ProxyAuth">The proxy's Proxy-Authorization value (a SOCKS5 proxy gets the user name and password in it), part of the key so credentials never mix.</param>
 public sealed record ConnectionKey(string Host, int Port, bool IsSsl, TlsOptions? Tls = null, string? Proxy = null, string? ProxyAuth = null)
 {
     /// <summary>Extra headers for the proxy as <c>Name: value</c> lines joined by CRLF (validated), or null.</summary>
@@ -18,11 +18,14 @@ public sealed record ConnectionKey(string Host, int Port, bool IsSsl, TlsOptions
     /// <summary>The name used for SNI and certificate checks: the TLS override or the host.</summary>
     public string ServerName => Tls?.ServerHostname ?? Host;
 
-    /// <summary>True for a tunnel (CONNECT) through a proxy, false for a direct or absolute-form proxied connection.</summary>
-    public bool IsTunnel => Proxy is not null && IsSsl;
+    /// <summary>True for a tunnel (CONNECT) through an HTTP proxy, false for a direct, absolute-form or SOCKS connection.</summary>
+    public bool IsTunnel => Proxy is not null && IsSsl && !IsSocks;
 
-    /// <summary>True when requests on this connection go to a proxy in absolute form (plain http through a proxy).</summary>
-    public bool IsAbsoluteForm => Proxy is not null && !IsSsl;
+    /// <summary>True when requests on this connection go to an HTTP proxy in absolute form (plain http through it).</summary>
+    public bool IsAbsoluteForm => Proxy is not null && !IsSsl && !IsSocks;
+
+    /// <summary>True through a SOCKS proxy: after its handshake the connection is the origin's, as a direct one.</summary>
+    public bool IsSocks => Proxy is { } proxy && proxy.StartsWith("socks", StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override string ToString() => $"{(IsSsl ? "https" : "http")}://{Host}:{Port}{(Proxy is null ? "" : " via " + Proxy)}";

@@ -4,21 +4,29 @@ using System.Text;
 namespace RxHttp;
 
 /// <summary>
-/// An HTTP proxy: its URL (http:// only, as aiohttp), optional Basic credentials sent as
-/// <c>Proxy-Authorization</c>, and extra headers for the proxy. Plain http requests go to the proxy in
-/// absolute form; https and wss requests open a <c>CONNECT</c> tunnel and run TLS to the origin inside it.
+/// A proxy: its URL, optional credentials, and extra headers for an HTTP proxy. Through an <c>http://</c> proxy plain
+/// http requests go in absolute form with the credentials as Basic <c>Proxy-Authorization</c>, and https and wss
+/// requests open a <c>CONNECT</c> tunnel and run TLS to the origin inside it. Through a SOCKS proxy
+/// (<c>socks5://</c>, <c>socks5h://</c>, <c>socks4://</c>, <c>socks4a://</c>, port 1080 unless named; the <c>h</c>
+/// and <c>a</c> forms let the proxy resolve the host name) every request runs over the connection its handshake
+/// opens, as over a direct one; SOCKS5 sends the credentials as username and password (RFC 1929), SOCKS4 the user
+/// name as its user id. aiohttp takes http:// proxies only; HttpClient and curl take these SOCKS forms too.
 /// </summary>
 public sealed class ProxySettings
 {
     /// <summary>Creates the settings. Credentials in <paramref name="url"/> are used when <paramref name="auth"/> is null.</summary>
-    /// <exception cref="ArgumentException">The URL is not an absolute http:// URL.</exception>
+    /// <exception cref="ArgumentException">The URL is not an absolute http://, socks5://, socks5h://, socks4:// or socks4a:// URL.</exception>
     public ProxySettings(Url url, NetworkCredential? auth = null, IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(url);
-        if (!url.IsAbsolute || url.Scheme != "http" || url.Host.Length == 0)
-            throw new ArgumentException($"Only http:// proxies are supported: '{url}'.", nameof(url));
+        var socks = SocksHandshake.IsSocks(url.Scheme);
+        if (!url.IsAbsolute || (url.Scheme != "http" && !socks) || url.Host.Length == 0)
+            throw new ArgumentException($"Only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported: '{url}'.", nameof(url));
         if (auth is null && url.User is not null) auth = new NetworkCredential(url.User, url.Password ?? "");
-        Url = url.WithoutCredentials();
+        url = url.WithoutCredentials();
+        // A SOCKS URL without a port means the protocol's own (an http:// one has 80 already).
+        if (socks && url.Port == 0) url = Url.Parse($"{url.Scheme}://{(url.Host.Contains(':') ? "[" + url.Host + "]" : url.Host)}:{SocksHandshake.DefaultPort}/");
+        Url = url;
         Auth = auth;
         // HeaderCollection validates names and values, so nothing can smuggle a CRLF into the CONNECT head.
         Headers = headers is null ? new HeaderCollection().MakeReadOnly() : new HeaderCollection(headers).MakeReadOnly();
@@ -49,15 +57,18 @@ public sealed class ProxySettings
     public override string ToString() => Url.ToString();
 }
 
-/// <summary>aiohttp's <c>trust_env</c>: proxies from <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>WS_PROXY</c>, <c>WSS_PROXY</c> and <c>NO_PROXY</c>.</summary>
+/// <summary>
+/// aiohttp's <c>trust_env</c>: proxies from <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>WS_PROXY</c>, <c>WSS_PROXY</c>,
+/// else <c>ALL_PROXY</c> (as curl and HttpClient read it; a SOCKS URL is the usual value there), and <c>NO_PROXY</c>.
+/// </summary>
 internal static class ProxyEnvironment
 {
-    /// <summary>The proxy for <paramref name="url"/> from <paramref name="env"/>, or null (unset, bypassed or not http://).</summary>
+    /// <summary>The proxy for <paramref name="url"/> from <paramref name="env"/>, or null (unset, bypassed or of a scheme RxHttp does not speak).</summary>
     public static ProxySettings? For(Url url, Func<string, string?> env)
     {
         // Lower case wins over upper case, as in Python's urllib.getproxies_environment.
         string? Get(string name) => NonEmpty(env(name.ToLowerInvariant())) ?? NonEmpty(env(name.ToUpperInvariant()));
-        var value = Get(url.Scheme + "_proxy");
+        var value = Get(url.Scheme + "_proxy") ?? Get("all_proxy");
         if (value is null || Bypass(url, Get("no_proxy"))) return null;
         try
         {

@@ -118,10 +118,12 @@ public class TcpConnector : BaseConnector
             throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Cannot connect to proxy " + proxy + ": " + e.Message, e.InnerException ?? e);
         }
         var stream = new LowWaterStream(socket);
-        if (!key.IsSsl) return NewConnection(key, socket, stream);
+        var socks = key.IsSocks;
+        if (!key.IsSsl && !socks) return NewConnection(key, socket, stream);
         try
         {
-            await ProxyTunnel.OpenAsync(stream, key, proxy, ct).ConfigureAwait(false);
+            if (socks) await SocksHandshake.OpenAsync(stream, key, proxy, (host, c) => ResolveAsync(host, key.Port, c), ct).ConfigureAwait(false);
+            else await ProxyTunnel.OpenAsync(stream, key, proxy, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -129,7 +131,7 @@ public class TcpConnector : BaseConnector
             socket.Dispose();
             throw;
         }
-        return await FinishAsync(key, socket, stream, ct).ConfigureAwait(false);
+        return key.IsSsl ? await FinishAsync(key, socket, stream, ct).ConfigureAwait(false) : NewConnection(key, socket, stream);
     }
 
     /// <summary>Resolves <paramref name="host"/> and races its addresses; SockConnect applies to each attempt.</summary>
