@@ -9,6 +9,7 @@ public static class AllTargets
         new DecompressionTarget("gzip"), new DecompressionTarget("deflate"), new DecompressionTarget("br"), new DecompressionTarget("zstd"),
         new WebSocketTarget(deflate: false), new WebSocketTarget(deflate: true),
         new SetCookieTarget(), new CookieDateTarget(), new UrlTarget(), new MultipartTarget(), new LinkTarget(), new ContentDispositionTarget(),
+        new EventStreamTarget(), new SocksTarget(),
     ];
 
     public static FuzzTarget Get(string name) =>

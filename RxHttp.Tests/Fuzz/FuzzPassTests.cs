@@ -18,6 +18,7 @@ public class FuzzPassTests
         ["head"] = 1_500, ["chunked"] = 1_500, ["framing"] = 20_000, ["gzip"] = 1_000, ["deflate"] = 400, ["br"] = 3_000, ["zstd"] = 1_000,
         ["websocket"] = 6_000, ["websocket-deflate"] = 2_000, ["set-cookie"] = 10_000, ["cookie-date"] = 100_000,
         ["url"] = 20_000, ["multipart"] = 2_500, ["link"] = 25_000, ["content-disposition"] = 25_000,
+        ["eventstream"] = 20_000, ["socks"] = 25_000,
     };
 
     public static IEnumerable<string> Targets => AllTargets.Create().Select(t => t.Name);
