@@ -11,48 +11,25 @@ namespace RxHttp.Tests.Connectors;
 /// <summary>A real tinyproxy (Debian package <c>tinyproxy</c>), one open and one with Basic auth.</summary>
 internal sealed class Tinyproxy : IDisposable
 {
-    private readonly Process _process;
+    private readonly LocalDaemon _daemon;
     private readonly string _dir;
 
     public Tinyproxy(string? basicAuth = null)
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = LocalDaemon.FreePort();
         _dir = Directory.CreateTempSubdirectory("rxhttp-tinyproxy").FullName;
         var conf = Path.Combine(_dir, "tinyproxy.conf");
-        File.WriteAllText(conf, $"Port {Port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 200\nAllow 127.0.0.1\nLogLevel Critical\n"
+        File.WriteAllText(conf, $"Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 200\nAllow 127.0.0.1\nLogLevel Critical\n"
                                 + (basicAuth is null ? "" : $"BasicAuth {basicAuth}\n"));
-        _process = Process.Start(new ProcessStartInfo("tinyproxy", $"-d -c {conf}") { RedirectStandardError = true, RedirectStandardOutput = true })
-                   ?? throw new InvalidOperationException("tinyproxy did not start (apt-get install tinyproxy)");
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.OutputDataReceived += (_, _) => { };
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                s.Connect(IPAddress.Loopback, Port);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-                Thread.Sleep(20);
-            }
-        }
+        _daemon = new LocalDaemon("tinyproxy", $"-d -c {conf}", port);
     }
 
-    public int Port { get; }
+    public int Port => _daemon.Port;
     public string Url => $"http://127.0.0.1:{Port}";
 
     public void Dispose()
     {
-        try { _process.Kill(); _process.WaitForExit(2000); } catch (InvalidOperationException) { }
-        _process.Dispose();
+        _daemon.Dispose();
         Directory.Delete(_dir, true);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Linq;
@@ -12,48 +11,21 @@ using RxHttp.Tests.WebSockets;
 namespace RxHttp.Tests.Connectors;
 
 /// <summary>A real microsocks (Debian package <c>microsocks</c>): a SOCKS5 proxy, open or with a user and password.</summary>
-internal sealed class Microsocks : IDisposable
+internal sealed class Microsocks(string? user = null, string? password = null, string? bind = null) : IDisposable
 {
-    private readonly Process _process;
+    private readonly LocalDaemon _daemon = Start(user, password, bind);
 
-    public Microsocks(string? user = null, string? password = null, string? bind = null)
+    private static LocalDaemon Start(string? user, string? password, string? bind)
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var args = $"-i 127.0.0.1 -p {Port}" + (user is null ? "" : $" -u {user} -P {password}") + (bind is null ? "" : $" -b {bind}");
-        _process = Process.Start(new ProcessStartInfo("microsocks", args) { RedirectStandardError = true, RedirectStandardOutput = true })
-                   ?? throw new InvalidOperationException("microsocks did not start (apt-get install microsocks)");
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.OutputDataReceived += (_, _) => { };
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                s.Connect(IPAddress.Loopback, Port);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-                Thread.Sleep(20);
-            }
-        }
+        var port = LocalDaemon.FreePort();
+        return new LocalDaemon("microsocks", $"-i 127.0.0.1 -p {port}" + (user is null ? "" : $" -u {user} -P {password}") + (bind is null ? "" : $" -b {bind}"), port);
     }
 
-    public int Port { get; }
+    public int Port => _daemon.Port;
 
     public string Url(string scheme = "socks5", string? credentials = null) => $"{scheme}://{(credentials is null ? "" : credentials + "@")}127.0.0.1:{Port}";
 
-    public void Dispose()
-    {
-        try { _process.Kill(); _process.WaitForExit(2000); } catch (InvalidOperationException) { }
-        _process.Dispose();
-    }
+    public void Dispose() => _daemon.Dispose();
 }
 
 /// <summary>

@@ -17,17 +17,7 @@ public class ByteOrderMarkTests
 
     private static byte[] Marked(Encoding encoding, string text) => [.. encoding.GetPreamble(), .. encoding.GetBytes(text)];
 
-    private static RawServer Serve(string contentType, byte[] body, bool chunked = false, bool dribble = false) => new(async c =>
-    {
-        while (await c.ReadRequestAsync() is not null)
-        {
-            var head = chunked
-                ? $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\n{body.Length:x}\r\n"
-                : $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n\r\n";
-            var tail = chunked ? "\r\n0\r\n\r\n" : "";
-            await c.WriteAsync([.. Encoding.Latin1.GetBytes(head), .. body, .. Encoding.Latin1.GetBytes(tail)], dribble);
-        }
-    });
+    private static RawServer Serve(string contentType, byte[] body, bool chunked = false, bool dribble = false) => RawServer.Body(contentType, body, chunked, dribble);
 
     [TestCase("text/plain", false, false)]
     [TestCase("text/plain", true, false)]

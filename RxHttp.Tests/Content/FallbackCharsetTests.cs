@@ -20,17 +20,7 @@ public class FallbackCharsetTests
 {
     private static readonly byte[] Cafe = Encoding.Latin1.GetBytes("café"); // 63 61 66 E9: not UTF-8
 
-    private static RawServer Serve(string contentType, byte[] body, bool chunked = false) => new(async c =>
-    {
-        while (await c.ReadRequestAsync() is not null)
-        {
-            var head = chunked
-                ? $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\n{body.Length:x}\r\n"
-                : $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n\r\n";
-            var tail = chunked ? "\r\n0\r\n\r\n" : "";
-            await c.WriteAsync(Encoding.Latin1.GetBytes(head).Concat(body).Concat(Encoding.Latin1.GetBytes(tail)).ToArray());
-        }
-    });
+    private static RawServer Serve(string contentType, byte[] body, bool chunked = false) => RawServer.Body(contentType, body, chunked);
 
     [TestCase(false)]
     [TestCase(true)]

@@ -24,6 +24,22 @@ public sealed class RawServer : IAsyncDisposable
         _tasks.Add(AcceptLoop());
     }
 
+    /// <summary>
+    /// A server answering every request with a 200 of <paramref name="contentType"/> and <paramref name="body"/>, framed
+    /// by Content-Length or as one chunk, written at once or one byte per send.
+    /// </summary>
+    public static RawServer Body(string contentType, byte[] body, bool chunked = false, bool dribble = false) => new(async c =>
+    {
+        while (await c.ReadRequestAsync() is not null)
+        {
+            var head = chunked
+                ? $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\n{body.Length:x}\r\n"
+                : $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n\r\n";
+            var tail = chunked ? "\r\n0\r\n\r\n" : "";
+            await c.WriteAsync([.. Encoding.Latin1.GetBytes(head), .. body, .. Encoding.Latin1.GetBytes(tail)], dribble);
+        }
+    });
+
     /// <summary>A server answering every request on a connection with <paramref name="response"/>.</summary>
     public static RawServer Respond(string response, bool dribble = false, bool closeAfter = false) =>
         new(async c =>
