@@ -78,4 +78,8 @@ await using (var ws = await session.WsConnectAsync(wsUrl))
     Console.WriteLine($"   closed with {ws.CloseCode}");
 }
 
+// 10. Server-sent events: the stream reconnects when it ends, resuming from the last event id.
+var ticks = await session.EventSource("sse").Take(5).Select(e => $"{e.Id}:{e.Data}").ToList();
+Console.WriteLine($"10. EventSource -> {string.Join(", ", ticks)} (two streams, the second from Last-Event-ID 3)");
+
 Console.WriteLine("Done.");
