@@ -205,6 +205,29 @@ public class SocksProxyTests
             Is.EqualTo("through"), "the bound address was read whole: nothing of it was taken for the response");
     }
 
+    [TestCase("socks5h", "127.0.0.1", new byte[] { 1, 127, 0, 0, 1 })]
+    [TestCase("socks5", "[::1]", new byte[] { 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 })]
+    [TestCase("socks5", "localhost", new byte[] { 1, 127, 0, 0, 1 })] // resolved here: socks5 without h
+    public async Task Socks5_sends_an_address_as_its_type_and_a_name_only_with_h(string scheme, string host, byte[] address)
+    {
+        byte[]? seen = null;
+        await using var proxy = Raw(async c =>
+        {
+            await Read(c, 3);
+            await c.WriteAsync([5, 0]);
+            seen = await Read(c, 3 + address.Length + 2);
+            await c.WriteAsync([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+            return true;
+        });
+        await using var session = new ClientSession(new ClientSessionOptions
+        {
+            Connector = new TcpConnector(new TcpConnectorOptions { Family = AddressFamily.InterNetwork }),
+        });
+        Assert.That(await session.Get($"http://{host}:8080/", new RequestOptions { Proxy = $"{scheme}://127.0.0.1:{proxy.Port}" }).SelectMany(r => r.Text()), Is.EqualTo("through"));
+        byte[] expected = [5, 1, 0, .. address, 0x1F, 0x90];
+        Assert.That(seen, Is.EqualTo(expected));
+    }
+
     [TestCase(new byte[] { 4, 0 }, "version 4")]
     [TestCase(new byte[] { 5, 0xFF }, "requires authentication")]
     [TestCase(new byte[] { 5, 2 }, "chose authentication method 2, which was not offered")]
