@@ -40,6 +40,20 @@ public class EventStreamTests
             // Two events a connection, then the server ends the stream: the client reconnects at once (retry 0).
             await c.Response.WriteAsync($"retry: 0\nid: {next}\ndata: {next}\n\nid: {next + 1}\ndata: {next + 1}\n\n");
         });
+        app.MapGet("/aborting", async (HttpContext c) =>
+        {
+            var last = c.Request.Headers["Last-Event-ID"].FirstOrDefault();
+            c.Response.ContentType = "text/event-stream";
+            if (last is null)
+            {
+                // The first stream breaks off mid-event: the connection is reset, the chunked body cut short.
+                await c.Response.WriteAsync("retry: 0\nid: 1\ndata: one\n\ndata: lost");
+                await c.Response.Body.FlushAsync();
+                c.Abort();
+                return;
+            }
+            await c.Response.WriteAsync($"data: resumed after {last}\n\n");
+        });
     });
 
     [OneTimeTearDown]
@@ -64,6 +78,15 @@ public class EventStreamTests
         var ids = await session.EventSource(_server.Url("/numbers")).Take(5).Select(e => (e.Id, e.Data)).ToList();
         Assert.That(ids, Is.EqualTo(new[] { ("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5") }));
         Assert.That(_resumedFrom.Take(3), Is.EqualTo(new[] { null, "2", "4" }));
+    }
+
+    [Test]
+    public async Task EventSource_reconnects_after_the_server_breaks_the_connection_mid_event()
+    {
+        using var session = new ClientSession();
+        var events = await session.EventSource(_server.Url("/aborting")).Take(2).Select(e => e.Data).ToList();
+        Assert.That(events, Is.EqualTo(new[] { "one", "resumed after 1" }), "the event cut off was dropped");
+        await Wait.Until(() => session.Connector.CurrentState is { InUse: 0 }, what: "the second stream's connection to be released");
     }
 
     [Test]
