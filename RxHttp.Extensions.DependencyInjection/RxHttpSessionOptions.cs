@@ -38,6 +38,12 @@ public sealed class RxHttpSessionOptions
     /// <summary>How long an idle pooled connection is kept (default 15 s); must be positive.</summary>
     public TimeSpan? KeepaliveTimeout { get; set; }
 
+    /// <summary>
+    /// How long a pooled connection may be reused after it opened; unset: no limit. Set it (a few minutes) so a
+    /// long-lived session follows DNS changes, where IHttpClientFactory rotated its handlers; must be positive.
+    /// </summary>
+    public TimeSpan? PooledConnectionLifetime { get; set; }
+
     /// <summary>Raise <see cref="ClientResponseError"/> for 4xx/5xx.</summary>
     public bool? RaiseForStatus { get; set; }
 
@@ -86,6 +92,7 @@ public sealed class RxHttpSessionOptions
         Positive(ConnectTimeout, nameof(ConnectTimeout));
         Positive(SockReadTimeout, nameof(SockReadTimeout));
         Positive(KeepaliveTimeout, nameof(KeepaliveTimeout));
+        Positive(PooledConnectionLifetime, nameof(PooledConnectionLifetime));
         NotNegative(Limit, nameof(Limit));
         NotNegative(LimitPerHost, nameof(LimitPerHost));
         NotNegative(MaxRedirects, nameof(MaxRedirects));
@@ -112,6 +119,7 @@ public sealed class RxHttpSessionOptions
             Limit = Limit ?? 100,
             LimitPerHost = LimitPerHost ?? 0,
             KeepaliveTimeout = KeepaliveTimeout ?? TimeSpan.FromSeconds(15),
+            PooledConnectionLifetime = PooledConnectionLifetime,
         });
         var defaults = new ClientSessionOptions();
         var options = new ClientSessionOptions

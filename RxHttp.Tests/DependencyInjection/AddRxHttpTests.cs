@@ -90,12 +90,14 @@ public class AddRxHttpTests
             ["RxHttp:good:BaseUrl"] = _server.BaseUrl,
             ["RxHttp:good:Timeout"] = "00:00:07",
             ["RxHttp:good:LimitPerHost"] = "2",
+            ["RxHttp:good:PooledConnectionLifetime"] = "00:02:00",
             ["RxHttp:good:ReadBufferSize"] = "4096",
             ["RxHttp:good:RequoteRedirectUrl"] = "false",
             ["RxHttp:good:SkipAutoHeaders:0"] = "User-Agent",
             ["RxHttp:bad:BaseUrl"] = "/relative/",
             ["RxHttp:bad:LimitPerHost"] = "-5",
             ["RxHttp:bad:ReadBufferSize"] = "0",
+            ["RxHttp:bad:PooledConnectionLifetime"] = "-00:00:01",
         }).Build();
         var services = new ServiceCollection();
         services.AddRxHttp("good", _ => { }).Bind(config.GetSection("RxHttp:good"));
@@ -105,10 +107,12 @@ public class AddRxHttpTests
         var good = factory.GetSession("good");
         Assert.That(good.Timeout.Total, Is.EqualTo(TimeSpan.FromSeconds(7)));
         Assert.That(good.Connector.LimitPerHost, Is.EqualTo(2));
+        Assert.That(good.Connector.Options.PooledConnectionLifetime, Is.EqualTo(TimeSpan.FromMinutes(2)));
         Assert.That((good.SessionOptions.ReadBufferSize, good.SessionOptions.RequoteRedirectUrl, good.SessionOptions.SkipAutoHeaders),
             Is.EqualTo((4096, false, new[] { "User-Agent" })));
         var e = Assert.Throws<OptionsValidationException>(() => factory.GetSession("bad"));
-        Assert.That(e!.Message, Does.Contain("BaseUrl '/relative/'").And.Contain("LimitPerHost must not be negative").And.Contain("ReadBufferSize"));
+        Assert.That(e!.Message, Does.Contain("BaseUrl '/relative/'").And.Contain("LimitPerHost must not be negative").And.Contain("ReadBufferSize")
+            .And.Contain("PooledConnectionLifetime must be positive"));
     }
 
     [Test]

@@ -36,7 +36,7 @@ public abstract partial class BaseConnector
         {
             var wasLeased = _leased.Remove(c);
             Debug.Assert(wasLeased, "a connection released that the pool did not lease out (released twice?)");
-            if (_closed || ForceClose || !c.KeepAlive || c.Closed)
+            if (_closed || ForceClose || !c.KeepAlive || c.Closed || (c.ReuseUntil is { } until && until <= _scheduler.Now))
             {
                 closeIt = true;
                 Unacquire(bucket);

@@ -35,8 +35,15 @@ public sealed partial class Connection : IDisposable
         Stream = stream;
         LowWater = stream as LowWaterStream;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-        if (owner is not null) _metrics = ConnectionMetrics.Open(key, socket);
+        if (owner is not null)
+        {
+            _metrics = ConnectionMetrics.Open(key, socket);
+            if (owner.Options.PooledConnectionLifetime is { } lifetime) ReuseUntil = owner.Scheduler.Now + lifetime;
+        }
     }
+
+    /// <summary>When the pool stops reusing this connection (its PooledConnectionLifetime ends); null: never.</summary>
+    internal DateTimeOffset? ReuseUntil { get; }
 
     private readonly ConnectionMetrics? _metrics; // null unless a listener was on when it opened
 

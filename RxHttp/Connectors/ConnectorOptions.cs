@@ -31,6 +31,14 @@ public class ConnectorOptions
     // aiohttp rejects force_close together with an explicit keepalive_timeout, so "explicit" must be known.
     internal bool KeepaliveTimeoutSet { get; private init; }
 
+    /// <summary>
+    /// How long a connection may be reused after it opened (HttpClient's <c>PooledConnectionLifetime</c>): one older
+    /// than this is closed when its response is done instead of going back to the pool, and an idle one as it reaches
+    /// it, timed on <see cref="Scheduler"/>. Set it in a long-lived session so new connections follow DNS changes and
+    /// a load balancer's new members. Null (default): no limit; it must be positive.
+    /// </summary>
+    public TimeSpan? PooledConnectionLifetime { get; init; }
+
     /// <summary>Close every connection after its response instead of pooling it.</summary>
     public bool ForceClose { get; init; }
 

@@ -2,7 +2,10 @@ using RxHttp.Transport;
 
 namespace RxHttp;
 
-/// <summary>Keep-alive expiry: an idle connection is closed once it has been idle for the keep-alive timeout.</summary>
+/// <summary>
+/// Keep-alive expiry: an idle connection is closed once it has been idle for the keep-alive timeout, or when its
+/// PooledConnectionLifetime ends, whichever comes first.
+/// </summary>
 public abstract partial class BaseConnector
 {
     // Under the gate, as the connection goes idle. The shorter of ours and the server's Keep-Alive timeout applies.
@@ -10,9 +13,10 @@ public abstract partial class BaseConnector
     {
         var keep = Options.KeepaliveTimeout;
         if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
-        if (keep is null) return;
+        if (keep is null && c.ReuseUntil is null) return;
         // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
-        var due = Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
+        var due = keep is null ? DateTimeOffset.MaxValue : Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
+        if (c.ReuseUntil < due) due = c.ReuseUntil.Value;
         // One expiry object per connection, rescheduled on every release instead of a new wheel entry each time.
         var expiry = c.IdleExpiry as IdleExpiryTimer ?? new IdleExpiryTimer(this, c);
         c.IdleExpiry = expiry;
