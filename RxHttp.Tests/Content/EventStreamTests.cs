@@ -18,6 +18,7 @@ public class EventStreamTests
     private KestrelServer _server = null!;
     private readonly TaskCompletionSource _firstSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<string?> _resumedFrom = new();
+    private readonly TaskCompletionSource _oneSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [OneTimeSetUp]
     public async Task Start() => _server = await KestrelServer.StartAsync(app =>
@@ -46,9 +47,12 @@ public class EventStreamTests
             c.Response.ContentType = "text/event-stream";
             if (last is null)
             {
-                // The first stream breaks off mid-event: the connection is reset, the chunked body cut short.
+                // The first stream breaks off mid-event: the connection is reset, the chunked body cut short. Only
+                // once the client has the first event: a reset discards what the client's kernel had not yet
+                // delivered, which would turn this into a request that never got an answer.
                 await c.Response.WriteAsync("retry: 0\nid: 1\ndata: one\n\ndata: lost");
                 await c.Response.Body.FlushAsync();
+                await _oneSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
                 c.Abort();
                 return;
             }
@@ -84,7 +88,9 @@ public class EventStreamTests
     public async Task EventSource_reconnects_after_the_server_breaks_the_connection_mid_event()
     {
         using var session = new ClientSession();
-        var events = await session.EventSource(_server.Url("/aborting")).Take(2).Select(e => e.Data).ToList();
+        var events = await session.EventSource(_server.Url("/aborting"))
+            .Do(e => { if (e.Data == "one") _oneSeen.TrySetResult(); })
+            .Take(2).Select(e => e.Data).ToList();
         Assert.That(events, Is.EqualTo(new[] { "one", "resumed after 1" }), "the event cut off was dropped");
         await Wait.Until(() => session.Connector.CurrentState is { InUse: 0 }, what: "the second stream's connection to be released");
     }

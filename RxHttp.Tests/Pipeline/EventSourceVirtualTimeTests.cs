@@ -132,6 +132,38 @@ public class EventSourceVirtualTimeTests : ReactiveTest
     }
 
     [Test]
+    public void States_tell_a_UI_each_attempt_the_open_stream_the_wait_and_the_end()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url)
+            .Respond(Stream().Event(TimeSpan.FromSeconds(1), "a", retry: TimeSpan.FromSeconds(2)).CloseConnection())
+            .Fail(FakeFault.ConnectionRefused)
+            .Respond(Stream().After(TimeSpan.FromSeconds(1)).Event(TimeSpan.FromSeconds(1), "b").NeverEnds());
+        using var session = Session(http, scheduler);
+        var states = scheduler.CreateObserver<EventSourceState>();
+        var subscription = session.EventSource(Url, new EventSourceOptions { States = states }).Subscribe(_ => { });
+        scheduler.AdvanceTo(S(10));
+        subscription.Dispose();
+        subscription.Dispose();
+        // A stream that ends at 1 s, a refusal at 3 s, a head at 6 s after a 1 s wait for it, then disposed at 10 s.
+        Assert.That(states.Messages, Is.EqualTo(new[]
+        {
+            OnNext(0, EventSourceState.Connecting), OnNext(0, EventSourceState.Open), OnNext(S(1), EventSourceState.Waiting),
+            OnNext(S(3), EventSourceState.Connecting), OnNext(S(3), EventSourceState.Waiting),
+            OnNext(S(5), EventSourceState.Connecting), OnNext(S(6), EventSourceState.Open),
+            OnNext(S(10), EventSourceState.Closed), OnCompleted<EventSourceState>(S(10)),
+        }));
+
+        var failed = scheduler.CreateObserver<EventSourceState>();
+        http.When("GET", Url + "/gone").Respond(404);
+        session.EventSource(Url + "/gone", new EventSourceOptions { States = failed }).Subscribe(_ => { }, _ => { });
+        scheduler.AdvanceBy(1);
+        Assert.That(failed.Messages.Select(m => m.Value.Kind == System.Reactive.NotificationKind.OnNext ? m.Value.Value.ToString() : "end"),
+            Is.EqualTo(new[] { "Connecting", "Closed", "end" }));
+    }
+
+    [Test]
     public void A_scripted_event_stream_reads_back_as_sent()
     {
         var scheduler = new TestScheduler();

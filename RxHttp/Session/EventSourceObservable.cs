@@ -37,14 +37,26 @@ public sealed partial class ClientSession
         private TimeSpan _retry = options.Retry;
         private int _fruitless; // reconnects in a row that brought no event
 
+        private int _closed; // 1 once Closed was reported
+
         public IDisposable Start()
         {
             Connect();
-            return _current;
+            return new CompositeDisposable(_current, Disposable.Create(Close));
+        }
+
+        private void Report(EventSourceState state) => options.States?.OnNext(state);
+
+        private void Close()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0 || options.States is not { } states) return;
+            states.OnNext(EventSourceState.Closed);
+            states.OnCompleted();
         }
 
         private void Connect()
         {
+            Report(EventSourceState.Connecting);
             var parser = new EventStreamParser(options.MaxEventSize, _lastEventId, _retry);
             var stopped = false; // a 204: the server asks not to reconnect
             // Assigned before subscribing: an attempt that ends inside Subscribe replaces it with the wait.
@@ -60,6 +72,7 @@ public sealed partial class ClientSession
                         return Observable.Empty<ServerSentEvent>();
                     }
                     Check(response);
+                    Report(EventSourceState.Open);
                     return StreamingObservable.From(ct => response.IterEvents(parser, ct));
                 })
                 .Subscribe(
@@ -72,13 +85,21 @@ public sealed partial class ClientSession
                     {
                         Keep(parser);
                         if (Reconnectable(error) && MayReconnect()) Wait();
-                        else observer.OnError(error);
+                        else
+                        {
+                            Close();
+                            observer.OnError(error);
+                        }
                     },
                     () =>
                     {
                         Keep(parser);
                         if (!stopped && MayReconnect()) Wait();
-                        else observer.OnCompleted();
+                        else
+                        {
+                            Close();
+                            observer.OnCompleted();
+                        }
                     });
         }
 
@@ -90,7 +111,11 @@ public sealed partial class ClientSession
 
         private bool MayReconnect() => options.MaxReconnects is not { } most || _fruitless++ < most;
 
-        private void Wait() => _current.Disposable = _scheduler.Schedule(_retry, Connect);
+        private void Wait()
+        {
+            Report(EventSourceState.Waiting);
+            _current.Disposable = _scheduler.Schedule(_retry, Connect);
+        }
 
         private RequestOptions RequestFor(string lastEventId)
         {

@@ -24,6 +24,28 @@ public sealed record EventSourceOptions
     /// </summary>
     public RequestOptions? Request { get; init; }
 
+    /// <summary>
+    /// Told where the source stands, as a browser's <c>readyState</c> with the wait apart: each attempt
+    /// <see cref="EventSourceState.Connecting"/>, <see cref="EventSourceState.Open"/> once the stream's head is
+    /// accepted, <see cref="EventSourceState.Waiting"/> until the next attempt, and <see cref="EventSourceState.Closed"/>
+    /// then completed when the source ends, fails or is disposed. For a UI's "reconnecting…"; called on the
+    /// threads the source runs on, so a UI observes it on its own scheduler.
+    /// </summary>
+    public IObserver<EventSourceState>? States { get; init; }
+
     /// <summary>The largest line or event data accepted (<see cref="ClientResponse.DefaultMaxEventSize"/>).</summary>
     public int MaxEventSize { get; init; } = ClientResponse.DefaultMaxEventSize;
+}
+
+/// <summary>Where an <see cref="ClientSession.EventSource(Url, EventSourceOptions?)"/> stands (<see cref="EventSourceOptions.States"/>).</summary>
+public enum EventSourceState
+{
+    /// <summary>A request for the stream is out.</summary>
+    Connecting,
+    /// <summary>The stream is open: events may come.</summary>
+    Open,
+    /// <summary>The stream ended or failed; the next attempt waits for the reconnection time.</summary>
+    Waiting,
+    /// <summary>The source ended, failed or was disposed: no more attempts.</summary>
+    Closed,
 }
