@@ -37,6 +37,37 @@ internal static class ByteOrderMark
         Sniff(bytes, out var length) is { } named && named.CodePage == encoding.CodePage ? length : 0;
 
     /// <summary>Whether <paramref name="bytes"/> may be the start of a mark but are not a whole one (more must come to tell; none yet included).</summary>
-    public static bool IsPartial(ReadOnlySpan<byte> bytes) =>
+    private static bool IsPartial(ReadOnlySpan<byte> bytes) =>
         bytes is [] or [0xEF] or [0xEF, 0xBB] or [0xFF] or [0xFE];
+
+    /// <summary>
+    /// The first bytes of a body pushed in pieces, held until they show whether a mark leads it, so that a mark split
+    /// over pushes is still seen whole (the line and event stream splitters). A mutable struct: keep it in a field.
+    /// </summary>
+    internal struct Lead
+    {
+        private byte[]? _held;
+        private int _count;
+
+        /// <summary>Whether the start was seen: every later byte is the body's own.</summary>
+        public bool Decided { get; private set; }
+
+        /// <summary>
+        /// Holds bytes of <paramref name="bytes"/> that may belong to a mark and advances past them. False: they may
+        /// still be one, more must come. True (always when <paramref name="final"/>): <paramref name="head"/> is the
+        /// body's first bytes, up to three, a mark included if one leads, and the rest of <paramref name="bytes"/> follows them.
+        /// </summary>
+        public bool TryTake(ref ReadOnlySpan<byte> bytes, bool final, out ReadOnlySpan<byte> head)
+        {
+            _held ??= new byte[3];
+            var take = Math.Min(_held.Length - _count, bytes.Length);
+            bytes[..take].CopyTo(_held.AsSpan(_count));
+            _count += take;
+            bytes = bytes[take..];
+            head = _held.AsSpan(0, _count);
+            if (!final && _count < _held.Length && IsPartial(head)) return false;
+            Decided = true;
+            return true;
+        }
+    }
 }

@@ -13,12 +13,10 @@ namespace RxHttp;
 /// </summary>
 internal sealed class EventStreamParser(int maxEventSize, string lastEventId = "", TimeSpan? retry = null) : IBodySplitter<ServerSentEvent>
 {
-    private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
-
     private byte[] _line = new byte[256];
     private int _length;
     private bool _afterCr; // the last byte pushed ended a line with CR: an LF next belongs to it
-    private int _bomSeen; // bytes of a leading BOM matched so far; -1 once past the start
+    private ByteOrderMark.Lead _lead;
     private readonly StringBuilder _data = new();
     private bool _hasData;
     private string? _eventType;
@@ -32,7 +30,17 @@ internal sealed class EventStreamParser(int maxEventSize, string lastEventId = "
 
     public void Push(ReadOnlySpan<byte> bytes, List<ServerSentEvent> output)
     {
-        if (_bomSeen >= 0) bytes = SkipBom(bytes);
+        if (!_lead.Decided)
+        {
+            if (!_lead.TryTake(ref bytes, final: false, out var head)) return;
+            // The stream is UTF-8 whatever it says, so only a UTF-8 mark is one; the bytes of another are text.
+            PushText(head[(ByteOrderMark.Sniff(head, out var mark) is UTF8Encoding ? mark : 0)..], output);
+        }
+        PushText(bytes, output);
+    }
+
+    private void PushText(ReadOnlySpan<byte> bytes, List<ServerSentEvent> output)
+    {
         while (!bytes.IsEmpty)
         {
             if (_afterCr)
@@ -65,26 +73,6 @@ internal sealed class EventStreamParser(int maxEventSize, string lastEventId = "
         _data.Clear();
         _hasData = false;
         _eventType = null;
-    }
-
-    // Holds back the bytes that may be a BOM split over pushes; they are text after all when the BOM does not complete.
-    private ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> bytes)
-    {
-        while (!bytes.IsEmpty && _bomSeen < Bom.Length && bytes[0] == Bom[_bomSeen])
-        {
-            _bomSeen++;
-            bytes = bytes[1..];
-        }
-        if (_bomSeen == Bom.Length)
-        {
-            _bomSeen = -1;
-            return bytes;
-        }
-        if (bytes.IsEmpty) return bytes; // all of it may still be the BOM's start
-        // Not a BOM: the bytes matched so far are the start of the first line.
-        Append(Bom.AsSpan(0, _bomSeen));
-        _bomSeen = -1;
-        return bytes;
     }
 
     private void Append(ReadOnlySpan<byte> part)

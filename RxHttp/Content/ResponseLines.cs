@@ -46,19 +46,14 @@ internal sealed class LineSplitter(Encoding encoding, int maxLineLength, bool sn
     private readonly char[] _chars = new char[4096];
     private char[] _line = new char[256];
     private int _length;
-    private byte[]? _head = new byte[3]; // the first bytes, held until they show whether a mark leads; null after
-    private int _headCount;
+    private ByteOrderMark.Lead _lead;
 
     public void Push(ReadOnlySpan<byte> bytes, List<string> output)
     {
-        if (_head is not null)
+        if (!_lead.Decided)
         {
-            var take = Math.Min(_head.Length - _headCount, bytes.Length);
-            bytes[..take].CopyTo(_head.AsSpan(_headCount));
-            _headCount += take;
-            bytes = bytes[take..];
-            if (_headCount < _head.Length && ByteOrderMark.IsPartial(_head.AsSpan(0, _headCount))) return;
-            DecodeHead(output);
+            if (!_lead.TryTake(ref bytes, final: false, out var head)) return;
+            DecodeHead(head, output);
         }
         Decode(bytes, flush: false, output);
     }
@@ -66,15 +61,14 @@ internal sealed class LineSplitter(Encoding encoding, int maxLineLength, bool sn
     /// <summary>The body ended: flushes the decoder and hands out the last line if it had no LF.</summary>
     public void Complete(List<string> output)
     {
-        if (_head is not null) DecodeHead(output);
+        var none = ReadOnlySpan<byte>.Empty;
+        if (!_lead.Decided && _lead.TryTake(ref none, final: true, out var head)) DecodeHead(head, output);
         Decode(ReadOnlySpan<byte>.Empty, flush: true, output);
         if (_length > 0) output.Add(Take(_length));
     }
 
-    private void DecodeHead(List<string> output)
+    private void DecodeHead(ReadOnlySpan<byte> head, List<string> output)
     {
-        var head = _head.AsSpan(0, _headCount);
-        _head = null;
         int mark;
         if (!sniff) mark = ByteOrderMark.LengthFor(head, _encoding);
         else if (ByteOrderMark.Sniff(head, out mark) is { } marked)
