@@ -156,20 +156,17 @@ internal static class SocksHandshake
         public async Task<byte[]> ReadAsync(int count)
         {
             var buffer = new byte[count];
-            var got = 0;
-            while (got < count)
+            try
             {
-                int n;
-                try
-                {
-                    n = await stream.ReadAsync(buffer.AsMemory(got), ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or SocketException)
-                {
-                    throw Error("closed the connection during the handshake: " + e.Message, e);
-                }
-                if (n == 0) throw Error("closed the connection during the handshake");
-                got += n;
+                await stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException)
+            {
+                throw Error("closed the connection during the handshake");
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                throw Error("closed the connection during the handshake: " + e.Message, e);
             }
             return buffer;
         }
