@@ -114,24 +114,9 @@ internal sealed class ZlibOrRawDeflateStream(Stream raw) : ReadOnlyStreamBase
                 got += n;
             }
             var isZlib = got == 2 && (head[0] & 0x0F) == 8 && (head[0] >> 4) <= 7 && ((head[0] << 8) | head[1]) % 31 == 0;
-            var source = new PrefixedStream(head.AsMemory(0, got), raw);
+            var source = new Transport.PrefixedDuplexStream(head.AsMemory(0, got), raw, leaveOpen: true);
             _inner = isZlib ? new ZLibStream(source, CompressionMode.Decompress) : new DeflateStream(source, CompressionMode.Decompress);
         }
         return await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-    }
-
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : ReadOnlyStreamBase
-    {
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (!prefix.IsEmpty)
-            {
-                var n = Math.Min(prefix.Length, buffer.Length);
-                prefix[..n].CopyTo(buffer);
-                prefix = prefix[n..];
-                return n;
-            }
-            return await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
     }
 }

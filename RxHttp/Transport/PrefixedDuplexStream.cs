@@ -1,30 +1,32 @@
 namespace RxHttp.Transport;
 
 /// <summary>
-/// A detached connection's stream that first reads the bytes its connection had already buffered (what a server sent
-/// right behind a 101 head, in the same segment), then the socket's; writes go straight through. Disposing it
-/// disposes the socket's stream.
+/// A stream that first reads <paramref name="prefix"/>, bytes already taken off <paramref name="inner"/>, then
+/// <paramref name="inner"/>'s own; writes go straight through. A detached connection's stream, reading first what its
+/// connection had buffered (what a server sent right behind a 101 head, in the same segment); and a decompressor's
+/// source, reading first the bytes sniffed to pick the format (<paramref name="leaveOpen"/>: the body stays its
+/// owner's). Disposing it disposes <paramref name="inner"/> unless <paramref name="leaveOpen"/>.
 /// </summary>
-internal sealed class PrefixedDuplexStream(byte[] prefix, Stream inner) : Stream
+internal sealed class PrefixedDuplexStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen = false) : Stream
 {
-    private int _offset;
+    private ReadOnlyMemory<byte> _prefix = prefix;
 
-    private int Remaining => prefix.Length - _offset;
+    private int Remaining => _prefix.Length;
 
     private int TakePrefix(Span<byte> buffer)
     {
-        var n = Math.Min(Remaining, buffer.Length);
-        prefix.AsSpan(_offset, n).CopyTo(buffer);
-        _offset += n;
+        var n = Math.Min(_prefix.Length, buffer.Length);
+        _prefix.Span[..n].CopyTo(buffer);
+        _prefix = _prefix[n..];
         return n;
     }
 
-    public override int Read(Span<byte> buffer) => Remaining > 0 && !buffer.IsEmpty ? TakePrefix(buffer) : inner.Read(buffer);
+    public override int Read(Span<byte> buffer) => Remaining > 0 ? TakePrefix(buffer) : inner.Read(buffer);
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Remaining > 0 && !buffer.IsEmpty ? new ValueTask<int>(TakePrefix(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
+        Remaining > 0 ? new ValueTask<int>(TakePrefix(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -59,13 +61,13 @@ internal sealed class PrefixedDuplexStream(byte[] prefix, Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) inner.Dispose();
+        if (disposing && !leaveOpen) inner.Dispose();
         base.Dispose(disposing);
     }
 
     public override ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
-        return inner.DisposeAsync();
+        return leaveOpen ? ValueTask.CompletedTask : inner.DisposeAsync();
     }
 }
