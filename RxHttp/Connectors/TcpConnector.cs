@@ -118,12 +118,11 @@ public class TcpConnector : BaseConnector
             throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Cannot connect to proxy " + proxy + ": " + e.Message, e.InnerException ?? e);
         }
         var stream = new LowWaterStream(socket);
-        var socks = key.IsSocks;
-        if (!key.IsSsl && !socks) return NewConnection(key, socket, stream);
         try
         {
-            if (socks) await SocksHandshake.OpenAsync(stream, key, proxy, (host, c) => ResolveAsync(host, key.Port, c), ct).ConfigureAwait(false);
-            else await ProxyTunnel.OpenAsync(stream, key, proxy, ct).ConfigureAwait(false);
+            // A plain-HTTP proxy needs no handshake: requests go to it in absolute form.
+            if (key.IsSocks) await SocksHandshake.OpenAsync(stream, key, proxy, (host, c) => ResolveAsync(host, key.Port, c), ct).ConfigureAwait(false);
+            else if (key.IsTunnel) await ProxyTunnel.OpenAsync(stream, key, proxy, ct).ConfigureAwait(false);
         }
         catch
         {
