@@ -14,11 +14,8 @@ public class ConnectionLifetimeTests : ReactiveTest
     private const string Url = "https://api.example.test/item";
     private static long S(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
 
-    private static (FakeHttp Http, ClientSession Session) Make(TestScheduler scheduler, TimeSpan? lifetime)
-    {
-        var http = new FakeHttp(new ConnectorOptions { PooledConnectionLifetime = lifetime, KeepaliveTimeout = TimeSpan.FromMinutes(5), Scheduler = scheduler });
-        return (http, http.CreateSession(scheduler));
-    }
+    private static FakeHttp Fake(TestScheduler scheduler, TimeSpan? lifetime) =>
+        new(new ConnectorOptions { PooledConnectionLifetime = lifetime, KeepaliveTimeout = TimeSpan.FromMinutes(5), Scheduler = scheduler });
 
     private static void GetAt(TestScheduler scheduler, ClientSession session, double seconds) =>
         scheduler.ScheduleAbsolute(S(seconds), () => { session.Get(Url).SelectMany(r => r.Text()).Subscribe(_ => { }); });
@@ -27,9 +24,8 @@ public class ConnectionLifetimeTests : ReactiveTest
     public void An_idle_connection_is_closed_as_its_lifetime_ends_and_the_next_request_opens_another()
     {
         var scheduler = new TestScheduler();
-        var (http, session) = Make(scheduler, TimeSpan.FromSeconds(10));
-        using var fake = http;
-        using var client = session;
+        using var http = Fake(scheduler, TimeSpan.FromSeconds(10));
+        using var session = http.CreateSession(scheduler);
         http.When("GET", Url).Respond(200, "ok");
         GetAt(scheduler, session, 0);
         GetAt(scheduler, session, 9);
@@ -47,9 +43,8 @@ public class ConnectionLifetimeTests : ReactiveTest
     public void A_connection_busy_when_its_lifetime_ends_is_closed_after_its_response()
     {
         var scheduler = new TestScheduler();
-        var (http, session) = Make(scheduler, TimeSpan.FromSeconds(10));
-        using var fake = http;
-        using var client = session;
+        using var http = Fake(scheduler, TimeSpan.FromSeconds(10));
+        using var session = http.CreateSession(scheduler);
         http.When("GET", Url).Respond(200, "fast").Respond(FakeResponse.Status(200).Text("slow").After(TimeSpan.FromSeconds(3)));
         GetAt(scheduler, session, 0);
         GetAt(scheduler, session, 9);
@@ -63,9 +58,8 @@ public class ConnectionLifetimeTests : ReactiveTest
     public void Without_a_lifetime_the_keep_alive_alone_decides_and_a_lifetime_must_be_positive()
     {
         var scheduler = new TestScheduler();
-        var (http, session) = Make(scheduler, null);
-        using var fake = http;
-        using var client = session;
+        using var http = Fake(scheduler, null);
+        using var session = http.CreateSession(scheduler);
         http.When("GET", Url).Respond(200, "ok");
         GetAt(scheduler, session, 0);
         GetAt(scheduler, session, 200);
