@@ -22,6 +22,32 @@ public class ClientWebSocketSessionTests
         Assert.That(session.CookieJar.FilterCookies(new Uri(server.BaseUrl)).Select(c => c.Key), Does.Contain("from101"));
     }
 
+    /// <summary>A server that answers a handshake to a path starting with "/hop" with <paramref name="redirect"/> and anything else with 403.</summary>
+    private static RawServer RedirectingServer(string redirect) => new(async c =>
+    {
+        while (await c.ReadRequestAsync() is { } request)
+        {
+            var hop = request.StartsWith("GET /hop", StringComparison.Ordinal);
+            await c.WriteAsync(hop ? redirect : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+
+    private static string? CookieHeaderOf(RawServer server, int index)
+    {
+        lock (server.Requests)
+            return server.Requests[index].Split("\r\n").FirstOrDefault(l => l.StartsWith("Cookie:", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Test]
+    public async Task A_cookie_set_by_a_handshake_redirect_goes_out_with_the_next_hop()
+    {
+        await using var server = RedirectingServer("HTTP/1.1 302 Found\r\nLocation: /next\r\nSet-Cookie: hop=1; Path=/\r\nContent-Length: 0\r\n\r\n");
+        await using var session = new ClientSession(new ClientSessionOptions { CookieJar = new CookieJar(allowIpHosts: true) });
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(server.Url("/hop").Replace("http", "ws")));
+        Assert.That(CookieHeaderOf(server, 1), Is.EqualTo("Cookie: hop=1"), "aiohttp stores every hop's cookies before following it");
+        Assert.That(session.CookieJar.Select(c => c.Name), Is.EqualTo(new[] { "hop" }));
+    }
+
     [Test]
     public async Task Wss_goes_through_a_proxy_connect_tunnel()
     {

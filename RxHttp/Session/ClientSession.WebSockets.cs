@@ -227,8 +227,10 @@ public sealed partial class ClientSession
         }
         connection.Consume(reader.Consumed);
         var responseHeaders = head.Headers.MakeReadOnly();
-        var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
+        // Before validation: a redirect's or a refusal's cookies are kept too, as aiohttp's request loop keeps every
+        // response's, so the next hop sends what a 3xx set.
         if (responseHeaders.GetAll("Set-Cookie") is { Count: > 0 } setCookies) CookieJar.UpdateCookies(setCookies, target.ToUri());
+        var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
 
         // The server may have sent frames right behind the 101 head; they belong to the frame reader.
         var socket = connection.Socket;
