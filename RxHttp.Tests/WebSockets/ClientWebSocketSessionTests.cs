@@ -49,6 +49,19 @@ public class ClientWebSocketSessionTests
     }
 
     [Test]
+    public async Task An_explicit_cookie_header_is_sent_with_the_jars_cookies_appended_as_for_http()
+    {
+        await using var server = RedirectingServer("");
+        await using var session = new ClientSession(new ClientSessionOptions { CookieJar = new CookieJar(allowIpHosts: true) });
+        session.CookieJar.UpdateCookies(new[] { "sid=abc; Path=/" }, new Uri(server.Url()));
+        var options = new WsConnectOptions { Headers = new Dictionary<string, string> { ["Cookie"] = "mine=1" } };
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(server.Url("/ws").Replace("http", "ws"), options));
+        using (await session.Get(server.Url("/http"), new RequestOptions { Headers = options.Headers }).Timeout(TimeSpan.FromSeconds(20))) { }
+        Assert.That(CookieHeaderOf(server, 0), Is.EqualTo("Cookie: mine=1; sid=abc"));
+        Assert.That(CookieHeaderOf(server, 1), Is.EqualTo(CookieHeaderOf(server, 0)), "an HTTP request with the same header sends the same");
+    }
+
+    [Test]
     public async Task Wss_goes_through_a_proxy_connect_tunnel()
     {
         await using var server = await WsServers.StartKestrelAsync(KestrelServer.MakeCertificate());

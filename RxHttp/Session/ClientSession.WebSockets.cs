@@ -109,10 +109,13 @@ public sealed partial class ClientSession
                     headers.Remove("Authorization");
                     headers.MakeReadOnly();
                 }
-                if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies && !headers.Contains("Cookie"))
+                if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies)
                 {
+                    // Appended to an explicit Cookie header, as for HTTP requests (aiohttp merges both on ws_connect too).
                     headers = headers.Clone();
-                    headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
+                    var jarCookies = string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}"));
+                    var existing = headers.Get("Cookie");
+                    headers.Set("Cookie", string.IsNullOrEmpty(existing) ? jarCookies : existing + "; " + jarCookies);
                     headers.MakeReadOnly();
                 }
                 var target = full.WithoutCredentials();
