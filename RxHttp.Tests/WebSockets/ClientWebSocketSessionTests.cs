@@ -62,6 +62,18 @@ public class ClientWebSocketSessionTests
     }
 
     [Test]
+    public async Task A_cross_origin_handshake_redirect_drops_the_explicit_cookie_header()
+    {
+        await using var target = RedirectingServer("");
+        await using var front = RedirectingServer($"HTTP/1.1 302 Found\r\nLocation: {target.Url("/ws")}\r\nContent-Length: 0\r\n\r\n");
+        await using var session = new ClientSession();
+        var options = new WsConnectOptions { Headers = new Dictionary<string, string> { ["Cookie"] = "mine=1" } };
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(front.Url("/hop").Replace("http", "ws"), options));
+        Assert.That(CookieHeaderOf(front, 0), Is.EqualTo("Cookie: mine=1"));
+        Assert.That(CookieHeaderOf(target, 0), Is.Null, "another port is another origin: the Cookie header stays behind, as for HTTP redirects");
+    }
+
+    [Test]
     public async Task Wss_goes_through_a_proxy_connect_tunnel()
     {
         await using var server = await WsServers.StartKestrelAsync(KestrelServer.MakeCertificate());

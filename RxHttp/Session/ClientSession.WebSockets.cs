@@ -102,11 +102,12 @@ public sealed partial class ClientSession
             {
                 var wsKey = WsHandshake.NewKey();
                 var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
-                if (crossOrigin && headers.Contains("Authorization") && full.User is null)
+                if (crossOrigin && ((headers.Contains("Authorization") && full.User is null) || headers.Contains("Cookie")))
                 {
-                    // As for HTTP redirects: credentials stay with the origin they were given for.
+                    // As for HTTP redirects: credentials and an explicit Cookie header stay with the origin they were given for.
                     headers = headers.Clone();
-                    headers.Remove("Authorization");
+                    if (full.User is null) headers.Remove("Authorization");
+                    headers.Remove("Cookie");
                     headers.MakeReadOnly();
                 }
                 if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies)
