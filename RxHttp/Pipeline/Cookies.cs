@@ -52,7 +52,7 @@ public static class CookiesOperator
             foreach (var (name, value) in own)
             {
                 pairs.RemoveAll(kv => kv.Key == name);
-                pairs.Add(new(name, jar.QuoteCookie ? QuoteIfNeeded(value) : value));
+                pairs.Add(new(name, CodedValue(value, jar.QuoteCookie)));
             }
         }
         if (pairs.Count == 0) return request;
@@ -114,9 +114,13 @@ public static class CookiesOperator
         return new ResponseCookies(result);
     }
 
-    // Python's SimpleCookie quotes values that are not plain tokens; the jar does the same for preloaded values.
-    private static string QuoteIfNeeded(string value) =>
-        value.Length == 0 || value.All(c => c > 0x20 && c < 0x7f && c is not ('"' or ',' or ';' or '\\'))
-            ? value
-            : "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    // The jar's rule for preloaded values (Python's SimpleCookie quoting), so a value goes out the same whether it
+    // is preloaded or per request; unquoted, a ';' or a control would end the pair and inject cookies of its own.
+    private static string CodedValue(string value, bool quote)
+    {
+        if (quote) return CookieJar.Quote(value);
+        if (!SetCookieParser.IsValidValue(value))
+            throw new ArgumentException("A per-request cookie value holds ';' or a control character, which the jar's QuoteCookie = false cannot send.", "options");
+        return value;
+    }
 }

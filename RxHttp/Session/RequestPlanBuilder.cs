@@ -59,6 +59,13 @@ internal sealed class RequestPlanBuilder
 
         // update_cookies: the request's own; the jar's are added per hop, for each hop's URL.
         var cookies = options.Cookies?.ToList();
+        if (cookies is not null)
+        {
+            // SimpleCookie refuses such keys (CookieError) rather than send a name that splits the Cookie header.
+            foreach (var (name, value) in cookies)
+                if (name is null || value is null || !SetCookieParser.IsValidName(name))
+                    throw new ArgumentException($"'{name}' is not a valid cookie name, or its value is null.", nameof(options));
+        }
         var encoding = ContentEncoding(headers, options);
         var auth = SelectAuth(full, headers, options);
         var proxy = options.Proxy is { } proxyUrl ? new ProxySettings(proxyUrl, options.ProxyAuth, options.ProxyHeaders) : null;
