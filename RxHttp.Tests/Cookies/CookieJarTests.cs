@@ -170,6 +170,29 @@ public class CookieJarTests
         Assert.That((c.Value, c.HostOnly), Is.EqualTo(("2", false)));
     }
 
+    // ---- cookie name prefixes (RFC 6265bis §4.1.3, §5.7) ----
+
+    [TestCase("__Secure-a=1", false)]
+    [TestCase("__Secure-a=1; Secure", true)]
+    [TestCase("__secure-a=1", false)]
+    [TestCase("__Secure-a=1; Secure; Domain=example.com", true)]
+    [TestCase("__Host-a=1; Secure; Path=/", true)]
+    [TestCase("__HOST-a=1; Secure; Path=/", true)]
+    [TestCase("__Host-a=1; Path=/", false)]
+    [TestCase("__Host-a=1; Secure", false)]
+    [TestCase("__Host-a=1; Secure; Path=/x", false)]
+    [TestCase("__Host-a=1; Secure; Path=/; Domain=www.example.com", false)]
+    [TestCase("__Host-a=1; Secure; Path=/; Domain=example.com", false)]
+    [TestCase("__Hostile=1", true)]
+    public void Prefixed_names_are_kept_only_with_the_attributes_their_prefix_promises(string header, bool kept)
+    {
+        // A server reading __Host-sid trusts it was set by its own host, securely, for the whole host: a sibling
+        // subdomain's Domain=example.com cookie of that name must not reach it (cookie tossing).
+        var jar = Jar();
+        Set(jar, "https://www.example.com/", header);
+        Assert.That(jar.Count, Is.EqualTo(kept ? 1 : 0));
+    }
+
     // ---- IP-address hosts ----
 
     [TestCase("http://127.0.0.1/")]

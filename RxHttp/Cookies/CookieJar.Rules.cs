@@ -45,6 +45,18 @@ public sealed partial class CookieJar
         return true;
     }
 
+    /// <summary>
+    /// RFC 6265bis §5.7 steps 20-21 (names matched case-insensitively): what the prefix promises the server that reads
+    /// the cookie. Without it a sibling subdomain could plant a <c>__Host-</c> cookie for the parent domain.
+    /// </summary>
+    private static bool PrefixAllows(ParsedSetCookie cookie, bool hostOnly, string defaultPath)
+    {
+        if (cookie.Name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase)) return cookie.Secure;
+        if (cookie.Name.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase))
+            return cookie.Secure && hostOnly && cookie.RawPath is not null && (cookie.Path ?? defaultPath) == "/";
+        return true;
+    }
+
     /// <summary>§5.1.3 for host names: <paramref name="host"/> is <paramref name="domain"/> or a subdomain of it.</summary>
     private static bool DomainMatches(string host, string domain) =>
         host == domain ||

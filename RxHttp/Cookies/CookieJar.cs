@@ -12,7 +12,8 @@ namespace RxHttp;
 /// private sections, wildcard and exception rules, as browsers use it; "com", "co.uk", "github.io", any single
 /// label such as "localhost") is rejected unless it equals the response host, in which case the cookie becomes
 /// host-only (RFC 6265 §5.3 step 5). A Domain that does not domain-match the host, a trailing dot included, makes
-/// the cookie ignored (step 6).
+/// the cookie ignored (step 6). As in browsers (RFC 6265bis §5.7), a <c>__Secure-</c> name needs Secure, and a
+/// <c>__Host-</c> name needs Secure, no Domain and <c>Path=/</c>; otherwise the cookie is ignored.
 /// </remarks>
 public sealed partial class CookieJar : AbstractCookieJar
 {
@@ -89,6 +90,7 @@ public sealed partial class CookieJar : AbstractCookieJar
                 var parsed = SetCookieParser.Parse(header);
                 if (parsed is null) continue;
                 if (!TryResolveDomain(parsed.Domain, host, isIp, out var domain, out var hostOnly)) continue;
+                if (!PrefixAllows(parsed, hostOnly, defaultPath)) continue;
 
                 Store(now, new Cookie(parsed.Name, parsed.Value)
                 {
