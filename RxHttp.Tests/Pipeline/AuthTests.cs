@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using NUnit.Framework;
+using RxHttp.Tests.Content;
 using RxHttp.Tests.Support;
 
 namespace RxHttp.Tests.Pipeline;
@@ -26,6 +27,14 @@ public class AuthTests
             var header = c.Request.Headers.Authorization.ToString();
             if (DigestCheck.Accepts(header, "GET", "bob", "test@rx", "hunter2", algorithm)) return Results.Text("digest ok");
             c.Response.Headers.WWWAuthenticate = DigestCheck.Challenge("test@rx", algorithm, $"n0nce-{algorithm}");
+            return Results.StatusCode(401);
+        });
+        app.MapPost("/digest-post", async (HttpContext c) =>
+        {
+            Interlocked.Increment(ref _digestHits);
+            var body = await new StreamReader(c.Request.Body).ReadToEndAsync();
+            if (DigestCheck.Accepts(c.Request.Headers.Authorization.ToString(), "POST", "bob", "test@rx", "hunter2", "MD5")) return Results.Text("got " + body);
+            c.Response.Headers.WWWAuthenticate = DigestCheck.Challenge("test@rx", "MD5", "n0nce-post");
             return Results.StatusCode(401);
         });
     });
@@ -106,5 +115,24 @@ public class AuthTests
         var denied = await session.Get(_server.Url($"digest/{algorithm}"), new RequestOptions { Middlewares = new[] { wrong.Middleware } });
         Assert.That(denied.Status, Is.EqualTo(401));
         Assert.That(Volatile.Read(ref _digestHits) - before, Is.EqualTo(2), "retried once only");
+    }
+
+    [Test]
+    public async Task Digest_does_not_answer_with_a_stream_body_it_already_sent()
+    {
+        var digest = new DigestAuth("bob", "hunter2");
+        using var session = new ClientSession(new ClientSessionOptions { Middlewares = new[] { digest.Middleware } });
+        var replayable = await session.Post(_server.Url("digest-post"), new RequestOptions { Data = "payload" }).SelectMany(r => r.Text());
+        Assert.That(replayable, Is.EqualTo("got payload"), "a body that can be sent twice is sent with the answer");
+
+        var fresh = new DigestAuth("bob", "hunter2");
+        var before = Volatile.Read(ref _digestHits);
+        var e = Assert.ThrowsAsync<ClientPayloadError>(async () => await session.Post(_server.Url("digest-post"), new RequestOptions
+        {
+            Data = new NonSeekableStream("payload"u8.ToArray()),
+            Middlewares = new[] { fresh.Middleware },
+        }));
+        Assert.That(e!.Message, Does.Contain("cannot be sent twice"));
+        Assert.That(Volatile.Read(ref _digestHits) - before, Is.EqualTo(1), "no answer went out with an empty body");
     }
 }

@@ -36,7 +36,8 @@ public sealed class DigestAuth
 
     /// <summary>
     /// Sends the request (with an Authorization header when a challenge from this origin is known); on a 401
-    /// carrying a Digest challenge, releases it and sends once more with the answer.
+    /// carrying a Digest challenge, releases it and sends once more with the answer. A body that cannot be sent
+    /// twice (a stream that cannot seek) makes that answer a <see cref="ClientPayloadError"/>, as a 307 does.
     /// </summary>
     public IObservable<ClientResponse> Handle(ClientRequest request, Func<ClientRequest, IObservable<ClientResponse>> next)
     {
@@ -62,6 +63,10 @@ public sealed class DigestAuth
                     _nonceCount = 0;
                 }
                 response.Release();
+                // The first send consumed it: a resend would carry an empty body under valid credentials.
+                if (request.Body is { IsReplayable: false })
+                    return Observable.Throw<ClientResponse>(new ClientPayloadError(
+                        $"Cannot answer the Digest challenge of {request.Url}: the request body is a stream that cannot be sent twice."));
                 return next(WithAnswer(request, challenge));
             });
         });
