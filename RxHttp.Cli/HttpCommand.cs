@@ -158,7 +158,16 @@ internal static partial class HttpCommand
     {
         var colon = auth.IndexOf(':');
         if (colon < 0) throw new UsageException("--auth takes USER:PASSWORD");
-        return new BasicAuth(auth[..colon], auth[(colon + 1)..]);
+        var (user, password) = (auth[..colon], auth[(colon + 1)..]);
+        try
+        {
+            return new BasicAuth(user, password);
+        }
+        catch (ArgumentException)
+        {
+            // Beyond Latin-1: UTF-8, as httpie encodes credentials.
+            return new BasicAuth(user, password, System.Text.Encoding.UTF8);
+        }
     }
 
     private static Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> Digest(string auth)

@@ -74,6 +74,19 @@ public class AuthTests
     }
 
     [Test]
+    public void Credentials_the_encoding_cannot_carry_are_refused_rather_than_sent_as_question_marks()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new BasicAuth("bob", "\u043f\u0430\u0440\u043e\u043b\u044c"));
+        Assert.That(e!.ParamName, Is.EqualTo("password"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new BasicAuth("\u0431\u043e\u0431"))!.ParamName, Is.EqualTo("login"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new BasicAuth("bob", "\ud800", Encoding.UTF8))!.ParamName, Is.EqualTo("password"), "a lone surrogate");
+        Assert.That(new BasicAuth("bob", "\u043f\u0430\u0440\u043e\u043b\u044c", Encoding.UTF8).Encode(),
+            Is.EqualTo("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:\u043f\u0430\u0440\u043e\u043b\u044c"))));
+        byte[] latin1 = [.. "bob:s3cr"u8, 0xE9, (byte)'t'];
+        Assert.That(new BasicAuth("bob", "s3cr\u00e9t").Encode(), Is.EqualTo("Basic " + Convert.ToBase64String(latin1)), "U+00E9 is Latin-1's byte E9");
+    }
+
+    [Test]
     public void Basic_auth_round_trips()
     {
         var auth = new BasicAuth("user", "p:w");

@@ -56,6 +56,15 @@ public class NetrcTests
     }
 
     [Test]
+    public async Task A_password_beyond_latin1_is_sent_as_the_files_utf8_not_as_question_marks()
+    {
+        WriteNetrc("machine 127.0.0.1 login alice password \u043f\u0430\u0440\u043e\u043b\u044c\n");
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        using var session = new ClientSession(new ClientSessionOptions { TrustEnv = true });
+        Assert.That(await SentAuthorization(session, server.Url(), server: server), Is.EqualTo(Basic("alice", "\u043f\u0430\u0440\u043e\u043b\u044c")));
+    }
+
+    [Test]
     public async Task The_default_entry_answers_for_any_other_host_and_macdef_bodies_are_skipped()
     {
         WriteNetrc("macdef init\ncd /pub\nmachine 127.0.0.1 login trap password trap\n\nmachine other.example login x password y\ndefault login anon password guest\n");

@@ -9,6 +9,9 @@ public sealed record BasicAuth
     /// <param name="login">The user name.</param>
     /// <param name="password">The password (empty allowed).</param>
     /// <param name="encoding">How both are turned into bytes before Base64 (default Latin-1, as aiohttp).</param>
+    /// <exception cref="ArgumentException">The login contains ':', or <paramref name="encoding"/> cannot encode a
+    /// character of the login or password (with the default Latin-1: any character above U+00FF; pass
+    /// <see cref="Encoding.UTF8"/> for those).</exception>
     public BasicAuth(string login, string password = "", Encoding? encoding = null)
     {
         ArgumentNullException.ThrowIfNull(login);
@@ -17,6 +20,33 @@ public sealed record BasicAuth
         Login = login;
         Password = password;
         Encoding = encoding ?? Encoding.Latin1;
+        // .NET encoders replace what they cannot encode with '?', which would send other credentials than these
+        // without a word; aiohttp's str.encode raises instead.
+        RequireEncodable(login, Encoding, nameof(login));
+        RequireEncodable(password, Encoding, nameof(password));
+    }
+
+    /// <summary>Whether <paramref name="encoding"/> turns every character of <paramref name="value"/> into bytes of its own.</summary>
+    internal static bool CanEncode(string value, Encoding encoding)
+    {
+        var strict = (Encoding)encoding.Clone();
+        strict.EncoderFallback = EncoderFallback.ExceptionFallback;
+        try
+        {
+            strict.GetByteCount(value);
+            return true;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static void RequireEncodable(string value, Encoding encoding, string paramName)
+    {
+        if (!CanEncode(value, encoding))
+            throw new ArgumentException(
+                $"The {paramName} has characters that {encoding.WebName} cannot encode; pass an encoding that can (Encoding.UTF8).", paramName);
     }
 
     /// <summary>The user name.</summary>

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace RxHttp;
 
 /// <summary>
@@ -22,7 +24,10 @@ internal static class Netrc
         if (hosts is null) return null;
         if (!hosts.TryGetValue(host, out var entry) && !hosts.TryGetValue("", out entry)) return null;
         var user = !string.IsNullOrEmpty(entry.Login) || entry.Account is null ? entry.Login ?? "" : entry.Account;
-        return new BasicAuth(user, entry.Password ?? "");
+        var password = entry.Password ?? "";
+        // Latin-1 as any BasicAuth; a file written with characters beyond it sends them as UTF-8, as curl sends the file's bytes.
+        var encoding = BasicAuth.CanEncode(user, Encoding.Latin1) && BasicAuth.CanEncode(password, Encoding.Latin1) ? Encoding.Latin1 : Encoding.UTF8;
+        return new BasicAuth(user, password, encoding);
     }
 
     private static string? PathFrom(Func<string, string?> environment)
