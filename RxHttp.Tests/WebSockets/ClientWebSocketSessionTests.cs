@@ -152,4 +152,28 @@ public class ClientWebSocketSessionTests
         Assert.That(e!.Status, Is.EqualTo(302));
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
     }
+
+    [Test]
+    public async Task A_cross_origin_redirect_drops_cookie_and_proxy_authorization_headers_as_http_redirects_do()
+    {
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var target = WsServers.Raw(async ws =>
+        {
+            heads.Enqueue(ws.Request);
+            await ws.SendAsync(WsServers.CloseFrame(1000));
+        });
+        await using var front = RawServer.Respond($"HTTP/1.1 307 Temporary Redirect\r\nLocation: {target.Url("/ws")}\r\nContent-Length: 0\r\n\r\n", closeAfter: true);
+        await using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(front.Url("/ws").Replace("http", "ws"), new WsConnectOptions
+        {
+            Headers = new Dictionary<string, string> { ["Cookie"] = "sid=secret", ["Proxy-Authorization"] = "Basic eA==", ["X-Test"] = "kept" },
+        });
+
+        await Wait.Until(() => !heads.IsEmpty, what: "the target to record the request head");
+        Assert.That(front.Requests[0], Does.Contain("Cookie: sid=secret").And.Contain("Proxy-Authorization: Basic eA=="), "the first origin had them");
+        Assert.That(heads.TryDequeue(out var head), Is.True);
+        var lines = head!.Split("\r\n");
+        Assert.That(lines, Does.Contain("X-Test: kept"));
+        Assert.That(lines.Where(l => l.StartsWith("Cookie:", StringComparison.OrdinalIgnoreCase) || l.StartsWith("Proxy-Authorization:", StringComparison.OrdinalIgnoreCase)), Is.Empty);
+    }
 }

@@ -102,12 +102,14 @@ public sealed partial class ClientSession
             {
                 var wsKey = WsHandshake.NewKey();
                 var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
-                if (crossOrigin && ((headers.Contains("Authorization") && full.User is null) || headers.Contains("Cookie")))
+                if (crossOrigin && (headers.Contains("Cookie") || headers.Contains("Proxy-Authorization") || (headers.Contains("Authorization") && full.User is null)))
                 {
-                    // As for HTTP redirects: credentials and an explicit Cookie header stay with the origin they were given for.
+                    // As for HTTP redirects: credentials and cookies given as headers stay with the origin they were given
+                    // for (the jar's cookies for the new origin are added below).
                     headers = headers.Clone();
                     if (full.User is null) headers.Remove("Authorization");
                     headers.Remove("Cookie");
+                    headers.Remove("Proxy-Authorization");
                     headers.MakeReadOnly();
                 }
                 if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies)
