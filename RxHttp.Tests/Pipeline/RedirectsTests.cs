@@ -124,6 +124,21 @@ public class RedirectsTests
         Assert.That((await session.Get(_a.Url("r/302"), new RequestOptions { AllowRedirects = false })).Status, Is.EqualTo(302));
     }
 
+    [Test]
+    public async Task An_empty_location_makes_the_3xx_final_instead_of_a_loop()
+    {
+        await using var server = RawServer.Respond("HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 0\r\n\r\n");
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url("/start"));
+        Assert.That(r.Status, Is.EqualTo(302));
+        Assert.That(server.Requests, Has.Count.EqualTo(1), "the same URL was not requested again");
+
+        await using var ws = RawServer.Respond("HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 0\r\n\r\n");
+        var e = Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(ws.Url("/start").Replace("http", "ws")));
+        Assert.That(e!.Status, Is.EqualTo(302));
+        Assert.That(ws.Requests, Has.Count.EqualTo(1), "the handshake was not sent again either");
+    }
+
     [TestCase("ftp://example.com/x", typeof(NonHttpUrlRedirectClientError))]
     [TestCase("http://[bad", typeof(InvalidUrlRedirectClientError))]
     public async Task Bad_locations_raise_typed_errors(string location, Type error)

@@ -18,7 +18,7 @@ public static class RedirectsOperator
     /// Follows redirects the way aiohttp does: 303 becomes GET (HEAD stays HEAD), 301/302 turn POST into GET
     /// without its body, 307/308 keep method and body (a body that cannot be sent twice is a
     /// <see cref="ClientPayloadError"/>). A relative Location is joined; a non-http(s) one raises
-    /// <see cref="NonHttpUrlRedirectClientError"/>; a missing one makes the 3xx final. On a cross-origin hop,
+    /// <see cref="NonHttpUrlRedirectClientError"/>; a missing or empty one makes the 3xx final. On a cross-origin hop,
     /// Authorization, Cookie and Proxy-Authorization are dropped together with the per-request auth and cookies;
     /// credentials in the Location URL are used for the next hop. The final response's History lists the hops;
     /// more than <see cref="RedirectOptions.MaxRedirects"/> raises <see cref="TooManyRedirects"/> carrying them.
@@ -51,7 +51,9 @@ public static class RedirectsOperator
     {
         nextRequest = null;
         if (response.Status is not (301 or 302 or 303 or 307 or 308)) return null;
-        var location = response.Headers.Get("Location") ?? response.Headers.Get("URI");
+        // An empty Location counts as none (aiohttp's "Location or URI", HttpClient): taken as the empty reference it
+        // would send the same request again until MaxRedirects.
+        var location = NonEmpty(response.Headers.Get("Location")) ?? NonEmpty(response.Headers.Get("URI"));
         if (location is null) return null;
 
         history ??= new List<ClientResponse>();
@@ -113,4 +115,6 @@ public static class RedirectsOperator
         if (crossOrigin) nextRequest.Plan = nextRequest.Plan.CrossOrigin();
         return null;
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

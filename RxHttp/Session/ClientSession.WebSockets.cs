@@ -132,7 +132,7 @@ public sealed partial class ClientSession
                 {
                     return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, cts.Token).ConfigureAwait(false);
                 }
-                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers?.Get("Location") is { } location)
+                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers?.Get("Location") is { } location && !string.IsNullOrWhiteSpace(location))
                 {
                     connection.Close();
                     if (hops >= SessionOptions.MaxRedirects)
