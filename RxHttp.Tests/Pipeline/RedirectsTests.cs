@@ -139,6 +139,24 @@ public class RedirectsTests
         Assert.That(ws.Requests, Has.Count.EqualTo(1), "the handshake was not sent again either");
     }
 
+    [Test]
+    public async Task A_location_without_a_fragment_inherits_the_requests()
+    {
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is { } request)
+                await c.WriteAsync(request.StartsWith("GET /a ") ? "HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n"
+                    : request.StartsWith("GET /b ") ? "HTTP/1.1 301 Moved Permanently\r\nLocation: /c?x=1\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        });
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url("/a#top"));
+        Assert.That(r.RealUrl.ToString(), Is.EqualTo(server.Url("/c?x=1#top")), "RFC 9110 §10.2.2, over every hop");
+        Assert.That(r.History.Select(h => h.RealUrl.ToString()), Is.EqualTo(new[] { server.Url("/a#top"), server.Url("/b#top") }));
+        Assert.That(r.Url.ToString(), Is.EqualTo(server.Url("/c?x=1")));
+        Assert.That(server.Requests.Select(q => q.Split("\r\n")[0]), Is.EqualTo(new[] { "GET /a HTTP/1.1", "GET /b HTTP/1.1", "GET /c?x=1 HTTP/1.1" }), "never sent");
+    }
+
     [TestCase("ftp://example.com/x", typeof(NonHttpUrlRedirectClientError))]
     [TestCase("http://[bad", typeof(InvalidUrlRedirectClientError))]
     public async Task Bad_locations_raise_typed_errors(string location, Type error)

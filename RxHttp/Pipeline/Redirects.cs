@@ -20,7 +20,8 @@ public static class RedirectsOperator
     /// <see cref="ClientPayloadError"/>). A relative Location is joined; a non-http(s) one raises
     /// <see cref="NonHttpUrlRedirectClientError"/>; a missing or empty one makes the 3xx final. On a cross-origin hop,
     /// Authorization, Cookie and Proxy-Authorization are dropped together with the per-request auth and cookies;
-    /// credentials in the Location URL are used for the next hop. The final response's History lists the hops;
+    /// credentials in the Location URL are used for the next hop. A Location without a fragment keeps the request's
+    /// (RFC 9110 §10.2.2), which <see cref="ClientResponse.RealUrl"/> shows. The final response's History lists the hops;
     /// more than <see cref="RedirectOptions.MaxRedirects"/> raises <see cref="TooManyRedirects"/> carrying them.
     /// </summary>
     public static RequestHandler FollowRedirects(this RequestHandler hop, RedirectOptions options)
@@ -75,6 +76,8 @@ public static class RedirectsOperator
                 return new NonHttpUrlRedirectClientError(location);
             }
             withFragment = request.Url.Join(target);
+            // RFC 9110 §10.2.2: a Location without a fragment inherits the one of the URL that was redirected.
+            if (target.RawFragment is null && request.OriginalUrl.RawFragment is { } inherited) withFragment = withFragment.WithRawFragment(inherited);
             next = withFragment.WithoutFragment();
             next.RequireHttp(allowWebSocket: false);
         }

@@ -75,6 +75,10 @@ public sealed partial class Url
         ? this
         : Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, null);
 
+    // The same URL with another fragment (already encoded), or none.
+    internal Url WithRawFragment(string? rawFragment) =>
+        Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, rawFragment);
+
     /// <summary>This URL without user and password, for the request line, logs and Referer-like uses.</summary>
     public Url WithoutCredentials() => _rawUser is null && _rawPassword is null
         ? this
