@@ -84,6 +84,31 @@ public class RedirectsTests
         Assert.That(r.History[0].Method, Is.EqualTo(method));
     }
 
+    [TestCase(303)]
+    [TestCase(302)]
+    public async Task A_post_turned_get_loses_every_content_specific_header(int status)
+    {
+        using var session = new ClientSession();
+        var (r, echo) = await Send(session, "POST", _a.Url($"r/{status}"), new RequestOptions
+        {
+            Data = "payload",
+            Headers = new Dictionary<string, string>
+            {
+                ["Content-Encoding"] = "identity", ["Content-Language"] = "en", ["Content-Location"] = "/draft",
+                ["Digest"] = "sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=", ["Last-Modified"] = "Tue, 15 Nov 1994 12:45:26 GMT",
+                ["X-Keep"] = "yes",
+            },
+        });
+        Assert.That(echo.GetProperty("method").GetString(), Is.EqualTo("GET"));
+        Assert.Multiple(() =>
+        {
+            foreach (var name in new[] { "Content-Encoding", "Content-Language", "Content-Location", "Digest", "Last-Modified", "Content-Type", "Content-Length" })
+                Assert.That(Header(echo, name), Is.Null, name + " described the body that was dropped (RFC 9110 §15.4)");
+            Assert.That(Header(echo, "X-Keep"), Is.EqualTo("yes"));
+        });
+        Assert.That(r.History[0].RequestInfo.Headers.Get("Content-Language"), Is.EqualTo("en"), "the POST had them");
+    }
+
     [Test]
     public async Task Head_303_stays_head_and_head_does_not_follow_by_default()
     {

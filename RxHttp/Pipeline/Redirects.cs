@@ -14,6 +14,14 @@ public static class RedirectsOperator
 {
     private static readonly string[] CrossOriginDrop = { "Authorization", "Cookie", "Proxy-Authorization" };
 
+    // RFC 9110 §15.4 step 5: a request turned into GET loses the content-specific fields with its body (its list,
+    // the framing fields, and RFC 9530's successors of Digest).
+    private static readonly string[] BodyHeaders =
+    {
+        "Content-Length", "Content-Type", "Transfer-Encoding", "Content-Encoding", "Content-Language", "Content-Location",
+        "Digest", "Last-Modified", "Content-Digest", "Repr-Digest",
+    };
+
     /// <summary>
     /// Follows redirects the way aiohttp does: 303 becomes GET (HEAD stays HEAD), 301/302 turn POST into GET
     /// without its body, 307/308 keep method and body (a body that cannot be sent twice is a
@@ -95,9 +103,7 @@ public static class RedirectsOperator
         {
             method = "GET";
             dropBody = true;
-            headers.Remove("Content-Length");
-            headers.Remove("Content-Type");
-            headers.Remove("Transfer-Encoding");
+            foreach (var h in BodyHeaders) headers.Remove(h);
         }
         else if (body is not null && !body.IsReplayable)
         {
