@@ -131,6 +131,41 @@ public class AuthTests
     }
 
     [Test]
+    public void Requests_that_met_the_same_challenge_at_once_answer_with_their_own_nonce_counts()
+    {
+        var challenged = new List<System.Reactive.Subjects.AsyncSubject<ClientResponse>>();
+        var answers = new List<string>();
+        IObservable<ClientResponse> Next(ClientRequest r)
+        {
+            if (r.Headers.Get("Authorization") is { } answer)
+            {
+                answers.Add(answer);
+                return Observable.Return(Marble.Head(r.Url.ToString(), 200));
+            }
+            var pending = new System.Reactive.Subjects.AsyncSubject<ClientResponse>();
+            challenged.Add(pending);
+            return pending;
+        }
+        var digest = new DigestAuth("bob", "hunter2", cnonce: () => "c0ffee");
+        var statuses = new List<int>();
+        // Both go out before any challenge is known, so both meet the 401; the second 401 arrives after the first answer.
+        using var a = digest.Handle(new ClientRequest("GET", Url.Parse("http://h/a")), Next).Subscribe(r => statuses.Add(r.Status));
+        using var b = digest.Handle(new ClientRequest("GET", Url.Parse("http://h/b")), Next).Subscribe(r => statuses.Add(r.Status));
+        Assert.That(challenged, Has.Count.EqualTo(2));
+        foreach (var pending in challenged)
+        {
+            pending.OnNext(Marble.Head("http://h/", 401, ("WWW-Authenticate", DigestCheck.Challenge("test@rx", "MD5", "same-nonce"))));
+            pending.OnCompleted();
+        }
+
+        Assert.That(statuses, Is.EqualTo(new[] { 200, 200 }));
+        Assert.That(answers.Select(h => System.Text.RegularExpressions.Regex.Match(h, "nc=([0-9a-f]{8})").Groups[1].Value),
+            Is.EqualTo(new[] { "00000001", "00000002" }), "one nonce, two answers: two counts (RFC 7616 §3.4)");
+        using var c = digest.Handle(new ClientRequest("GET", Url.Parse("http://h/c")), Next).Subscribe(r => statuses.Add(r.Status));
+        Assert.That(answers[^1], Does.Contain("nc=00000003"), "and the next preemptive answer goes on counting");
+    }
+
+    [Test]
     public async Task Digest_does_not_answer_with_a_stream_body_it_already_sent()
     {
         var digest = new DigestAuth("bob", "hunter2");

@@ -16,6 +16,7 @@ public sealed class DigestAuth
     private readonly Func<string> _cnonce;
     private readonly object _gate = new();
     private Challenge? _challenge;
+    private string? _countedNonce; // the nonce _nonceCount counts answers to
     private int _nonceCount;
 
     /// <summary>Creates the authenticator.</summary>
@@ -57,11 +58,7 @@ public sealed class DigestAuth
                 // A second 401 for an answer to a fresh challenge means bad credentials: hand it to the caller.
                 // Our answer to this very nonce was refused and the server does not call it stale: wrong credentials.
                 if (challenge is null || (first != request && known!.Nonce == challenge.Nonce && !challenge.Stale)) return Observable.Return(response);
-                lock (_gate)
-                {
-                    _challenge = challenge;
-                    _nonceCount = 0;
-                }
+                lock (_gate) _challenge = challenge;
                 response.Release();
                 // The first send consumed it: a resend would carry an empty body under valid credentials.
                 if (request.Body is { IsReplayable: false })
@@ -75,7 +72,17 @@ public sealed class DigestAuth
     private ClientRequest WithAnswer(ClientRequest request, Challenge challenge)
     {
         int nc;
-        lock (_gate) nc = ++_nonceCount;
+        // Counted per nonce, as aiohttp does: requests that met the same challenge at once each get their own count,
+        // where a count restarted per 401 would send nc=00000001 twice, which a server checking replays refuses.
+        lock (_gate)
+        {
+            if (_countedNonce != challenge.Nonce)
+            {
+                _countedNonce = challenge.Nonce;
+                _nonceCount = 0;
+            }
+            nc = ++_nonceCount;
+        }
         var headers = request.Headers.Clone();
         headers.Set("Authorization", Answer(challenge, request.Method, request.Url.PathAndQuery, nc, _cnonce()));
         return request.With(headers: headers);
