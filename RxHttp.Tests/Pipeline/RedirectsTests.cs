@@ -182,6 +182,29 @@ public class RedirectsTests
         Assert.That(server.Requests.Select(q => q.Split("\r\n")[0]), Is.EqualTo(new[] { "GET /a HTTP/1.1", "GET /b HTTP/1.1", "GET /c?x=1 HTTP/1.1" }), "never sent");
     }
 
+    [Test]
+    public async Task A_callers_host_header_stays_with_its_host()
+    {
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is { } request)
+                await c.WriteAsync(request.StartsWith("GET /other ") ? $"HTTP/1.1 302 Found\r\nLocation: http://back.test:{((System.Net.IPEndPoint)c.Socket.LocalEndPoint!).Port}/end\r\nContent-Length: 0\r\n\r\n"
+                    : request.StartsWith("GET /same ") ? "HTTP/1.1 307 Temporary Redirect\r\nLocation: /end\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        });
+        var connector = new TcpConnector(new TcpConnectorOptions { Resolver = new RxHttp.Tests.Connectors.FakeResolver(System.Net.IPAddress.Loopback) });
+        using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
+        var options = new RequestOptions { Headers = new Dictionary<string, string> { ["Host"] = "vhost.test" } };
+        string HostOf(string request) => request.Split("\r\n").Single(l => l.StartsWith("Host:", StringComparison.OrdinalIgnoreCase))[5..].Trim();
+
+        await session.Get($"http://front.test:{server.Port}/same", options);
+        Assert.That(server.Requests.Select(HostOf), Is.EqualTo(new[] { "vhost.test", "vhost.test" }), "the same host keeps it");
+
+        server.Requests.Clear();
+        await session.Get($"http://front.test:{server.Port}/other", options);
+        Assert.That(server.Requests.Select(HostOf), Is.EqualTo(new[] { "vhost.test", $"back.test:{server.Port}" }), "another host gets its own");
+    }
+
     [TestCase("ftp://example.com/x", typeof(NonHttpUrlRedirectClientError))]
     [TestCase("http://[bad", typeof(InvalidUrlRedirectClientError))]
     public async Task Bad_locations_raise_typed_errors(string location, Type error)

@@ -27,10 +27,11 @@ public static class RedirectsOperator
     /// without its body, 307/308 keep method and body (a body that cannot be sent twice is a
     /// <see cref="ClientPayloadError"/>). A relative Location is joined; a non-http(s) one raises
     /// <see cref="NonHttpUrlRedirectClientError"/>; a missing or empty one makes the 3xx final. On a cross-origin hop,
-    /// Authorization, Cookie and Proxy-Authorization are dropped together with the per-request auth and cookies;
-    /// credentials in the Location URL are used for the next hop. A Location without a fragment keeps the request's
-    /// (RFC 9110 §10.2.2), which <see cref="ClientResponse.RealUrl"/> shows. The final response's History lists the hops;
-    /// more than <see cref="RedirectOptions.MaxRedirects"/> raises <see cref="TooManyRedirects"/> carrying them.
+    /// Authorization, Cookie and Proxy-Authorization are dropped together with the per-request auth and cookies, and on
+    /// a hop to another host a Host header given by the caller; credentials in the Location URL are used for the next
+    /// hop. A Location without a fragment keeps the request's (RFC 9110 §10.2.2), which
+    /// <see cref="ClientResponse.RealUrl"/> shows. The final response's History lists the hops; more than
+    /// <see cref="RedirectOptions.MaxRedirects"/> raises <see cref="TooManyRedirects"/> carrying them.
     /// </summary>
     public static RequestHandler FollowRedirects(this RequestHandler hop, RedirectOptions options)
     {
@@ -116,6 +117,9 @@ public static class RedirectsOperator
         {
             foreach (var h in CrossOriginDrop) headers.Remove(h);
         }
+        // A caller's Host names the first host (a virtual host reached by address, say); sent to another host it would
+        // name the wrong one, so that hop gets its own (curl drops a custom Host the same way).
+        if (!string.Equals(next.Host, request.Url.Host, StringComparison.OrdinalIgnoreCase)) headers.Remove("Host");
         request.Plan.Tracer?.Emit(TraceEventKind.RequestRedirect, request, response);
         response.Release();
         nextRequest = request.With(method, next, headers, dropBody: dropBody);
