@@ -251,6 +251,24 @@ public class RedirectsTests
         Assert.That(r.Url.User, Is.Null, "credentials never show up in the URL sent or reported");
     }
 
+    [TestCase("absolute")]
+    [TestCase("scheme-relative")]
+    [TestCase("relative")]
+    public async Task Url_credentials_follow_a_same_origin_hop_whatever_the_location_form(string form)
+    {
+        using var session = new ClientSession();
+        var location = form switch
+        {
+            "absolute" => _a.Url("echo"),
+            "scheme-relative" => $"//127.0.0.1:{_a.Port}/echo",
+            _ => "/echo",
+        };
+        var (r, echo) = await Send(session, "GET", $"http://user:pass@127.0.0.1:{_a.Port}/r/302?to={Uri.EscapeDataString(location)}");
+        Assert.That(Header(echo, "Authorization"), Is.EqualTo(new BasicAuth("user", "pass").Encode()));
+        Assert.That(r.Url.User, Is.Null, "still never in the URL sent or reported");
+        Assert.That(r.RealUrl.User, Is.Null);
+    }
+
     [Test]
     public async Task Every_hop_stores_its_cookies_and_response_cookies_are_its_own()
     {

@@ -113,6 +113,9 @@ public static class RedirectsOperator
                 $"Cannot follow the {response.Status} redirect to {next}: the request body is a stream that cannot be sent twice.");
         }
         var crossOrigin = !next.IsSameOrigin(request.Url);
+        // Credentials given in the URL are the request's, as an Auth is: a same-origin hop keeps them whether the
+        // Location is relative (the join keeps them) or absolute (it has none of its own), unless it brings its own.
+        if (!crossOrigin && next.User is null && request.Url.User is not null) next = next.WithCredentialsOf(request.Url);
         if (crossOrigin)
         {
             foreach (var h in CrossOriginDrop) headers.Remove(h);

@@ -75,6 +75,10 @@ public sealed partial class Url
         ? this
         : Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, null);
 
+    // The same URL with the user and password of another (none when it has none).
+    internal Url WithCredentialsOf(Url other) =>
+        Build(Scheme, other._rawUser, other._rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, RawFragment);
+
     // The same URL with another fragment (already encoded), or none.
     internal Url WithRawFragment(string? rawFragment) =>
         Build(Scheme, _rawUser, _rawPassword, _hasAuthority, Host, ExplicitPort, Path, _hasQuery, Query, rawFragment);
