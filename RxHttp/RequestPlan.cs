@@ -37,6 +37,19 @@ internal sealed record RequestPlan
     /// <summary>Where the request reports what happens to it; null while nothing listens.</summary>
     public RequestTracer? Tracer { get; init; }
 
-    /// <summary>The plan of a hop that left the first origin: per-request credentials and cookies stay behind (as aiohttp's).</summary>
-    public RequestPlan CrossOrigin() => Auth is null && Cookies is null ? this : this with { Auth = null, Cookies = null };
+    /// <summary>
+    /// <see cref="ClientSessionOptions.TrustEnv"/>'s netrc look-up (host to credentials): a hop to another origin takes
+    /// its host's entry, as aiohttp looks one up for every request it sends, redirected ones included. Null: none.
+    /// </summary>
+    public Func<string, BasicAuth?>? NetrcFor { get; init; }
+
+    /// <summary>
+    /// The plan of a hop that left the first origin for <paramref name="next"/>: per-request credentials and cookies stay
+    /// behind (as aiohttp's); with <see cref="NetrcFor"/> the new host's netrc entry, if any, stands in.
+    /// </summary>
+    public RequestPlan CrossOrigin(Url next)
+    {
+        var netrc = NetrcFor?.Invoke(next.Host);
+        return Auth is null && Cookies is null && netrc is null ? this : this with { Auth = netrc, Cookies = null };
+    }
 }

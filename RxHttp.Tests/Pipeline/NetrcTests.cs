@@ -56,6 +56,24 @@ public class NetrcTests
     }
 
     [Test]
+    public async Task A_redirect_to_another_host_sends_that_hosts_entry_not_the_first_ones()
+    {
+        WriteNetrc("machine front.test login alice password one\nmachine back.test login bob password two\n");
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is { } request)
+                await c.WriteAsync(request.StartsWith("GET /start ")
+                    ? $"HTTP/1.1 302 Found\r\nLocation: http://back.test:{((System.Net.IPEndPoint)c.Socket.LocalEndPoint!).Port}/end\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        });
+        var connector = new TcpConnector(new TcpConnectorOptions { Resolver = new RxHttp.Tests.Connectors.FakeResolver(System.Net.IPAddress.Loopback) });
+        using var session = new ClientSession(new ClientSessionOptions { TrustEnv = true, Connector = connector });
+        await session.Get($"http://front.test:{server.Port}/start").Select(r => r.Status);
+        var sent = server.Requests.Select(r => r.Split("\r\n").FirstOrDefault(l => l.StartsWith("Authorization:", StringComparison.OrdinalIgnoreCase))?[14..].Trim());
+        Assert.That(sent, Is.EqualTo(new[] { Basic("alice", "one"), Basic("bob", "two") }), "looked up per host, as aiohttp per request");
+    }
+
+    [Test]
     public async Task A_password_beyond_latin1_is_sent_as_the_files_utf8_not_as_question_marks()
     {
         WriteNetrc("machine 127.0.0.1 login alice password \u043f\u0430\u0440\u043e\u043b\u044c\n");

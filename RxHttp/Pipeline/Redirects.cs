@@ -128,7 +128,7 @@ public static class RedirectsOperator
         nextRequest = request.With(method, next, headers, dropBody: dropBody);
         nextRequest.SetOriginalUrl(withFragment);
         // Per-request credentials and cookies were meant for the first origin only (aiohttp drops auth too).
-        if (crossOrigin) nextRequest.Plan = nextRequest.Plan.CrossOrigin();
+        if (crossOrigin) nextRequest.Plan = nextRequest.Plan.CrossOrigin(next);
         return null;
     }
 

@@ -98,7 +98,8 @@ internal sealed class RequestPlanBuilder
 
         // update_expect_continue, with the rest of what the headers cannot carry; most requests have none of it.
         var skipContentType = skip is not null && skip.Contains("Content-Type");
-        if (proxy is not null || options.Expect100 || options.UploadProgress is not null || skipContentType || auth is not null || cookies is not null)
+        if (proxy is not null || options.Expect100 || options.UploadProgress is not null || skipContentType || auth is not null || cookies is not null
+            || _options.TrustEnv)
         {
             request.Plan = new RequestPlan
             {
@@ -109,6 +110,7 @@ internal sealed class RequestPlanBuilder
                 SkipContentType = skipContentType,
                 Auth = auth,
                 Cookies = cookies,
+                NetrcFor = _options.TrustEnv ? NetrcLookup : null,
             };
         }
         if (options.Properties is not null)
@@ -127,6 +129,8 @@ internal sealed class RequestPlanBuilder
         headers.Set("Content-Encoding", encoding);
         return encoding;
     }
+
+    private static readonly Func<string, BasicAuth?> NetrcLookup = host => Netrc.For(host, Environment.GetEnvironmentVariable);
 
     // aiohttp's rules: URL credentials, else the request's auth, else the session's for its base origin; never two.
     private BasicAuth? SelectAuth(Url url, HeaderCollection headers, RequestOptions options)
