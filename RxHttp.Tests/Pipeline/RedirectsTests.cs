@@ -110,6 +110,20 @@ public class RedirectsTests
     }
 
     [Test]
+    public async Task A_callers_expect_100_continue_does_not_go_on_to_the_get_without_content()
+    {
+        using var session = new ClientSession();
+        var (r, echo) = await Send(session, "POST", _a.Url("r/303"), new RequestOptions
+        {
+            Data = "payload",
+            Headers = new Dictionary<string, string> { ["Expect"] = "100-continue" },
+        });
+        Assert.That(echo.GetProperty("method").GetString(), Is.EqualTo("GET"));
+        Assert.That(Header(echo, "Expect"), Is.Null, "RFC 9110 §10.1.1: no 100-continue without content");
+        Assert.That(r.History[0].RequestInfo.Headers.Get("Expect"), Is.EqualTo("100-continue"));
+    }
+
+    [Test]
     public async Task Head_303_stays_head_and_head_does_not_follow_by_default()
     {
         using var session = new ClientSession();

@@ -105,6 +105,9 @@ public static class RedirectsOperator
             method = "GET";
             dropBody = true;
             foreach (var h in BodyHeaders) headers.Remove(h);
+            // RFC 9110 §10.1.1: a client MUST NOT send 100-continue without content (the caller's own header; the
+            // Expect100 option is decided per hop by the body).
+            if (headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase)) headers.Remove("Expect");
         }
         else if (body is not null && !body.IsReplayable)
         {
