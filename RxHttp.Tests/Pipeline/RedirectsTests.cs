@@ -221,6 +221,7 @@ public class RedirectsTests
 
     [TestCase("ftp://example.com/x", typeof(NonHttpUrlRedirectClientError))]
     [TestCase("http://[bad", typeof(InvalidUrlRedirectClientError))]
+    [TestCase("http://a%3Ab:pw@127.0.0.1:1/x", typeof(InvalidUrlRedirectClientError))]
     public async Task Bad_locations_raise_typed_errors(string location, Type error)
     {
         using var session = new ClientSession();

@@ -89,6 +89,10 @@ public static class RedirectsOperator
             if (target.RawFragment is null && request.OriginalUrl.RawFragment is { } inherited) withFragment = withFragment.WithRawFragment(inherited);
             next = withFragment.WithoutFragment();
             next.RequireHttp(allowWebSocket: false);
+            // The server's credentials would become BasicAuth on the next hop, which refuses a ':' in the login (RFC 7617)
+            // with an ArgumentException: for a Location that is the server's error, so it is reported as one.
+            if (target.User is { } user && user.Contains(':'))
+                throw new InvalidUrlClientError(location, "a ':' in the user name cannot be sent as Basic credentials (RFC 7617)");
         }
         catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
         {
