@@ -4,6 +4,8 @@ namespace RxHttp.Cli;
 internal sealed class CliSettings
 {
     public string Method { get; set; } = "GET";
+    /// <summary>No method was typed: GET, turned into POST once a body turns up (items, --raw, @file or stdin).</summary>
+    public bool MethodGuessed { get; set; }
     public bool WebSocket { get; set; }
     public string Url { get; set; } = "";
     public List<string> Items { get; } = new();

@@ -82,6 +82,7 @@ internal sealed class CommandLine
     /// </summary>
     private IReadOnlyList<string> Normalise(IReadOnlyList<string> args)
     {
+        _guessed = false;
         var first = -1;
         for (var i = 0; i < args.Count; i++)
         {
@@ -100,8 +101,11 @@ internal sealed class CommandLine
         var hasData = args.Skip(first + 1).Any(a => !a.StartsWith('-') && RequestItems.IsDataItem(a));
         var list = args.ToList();
         list.Insert(first, hasData ? "post" : "get");
+        _guessed = true;
         return list;
     }
+
+    private bool _guessed;
 
     private bool TakesValue(string option)
     {
@@ -137,6 +141,7 @@ internal sealed class CommandLine
         {
             WebSocket = command.Name == "ws",
             Method = command.Name.ToUpperInvariant(),
+            MethodGuessed = _guessed,
             Url = result.GetValue(UrlArgument) ?? throw new UsageException("a URL is required"),
             Auth = result.GetValue(Auth),
             AuthType = (result.GetValue(AuthType) ?? "basic").ToLowerInvariant(),

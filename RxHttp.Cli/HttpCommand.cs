@@ -16,6 +16,8 @@ internal static partial class HttpCommand
         var items = RequestItems.Parse(s.Items);
         var implied = new List<KeyValuePair<string, string>>();
         var body = RequestBody.Build(s, items, io, implied);
+        // httpie's guess counts every body, not only data items: `echo x | rxhttp URL` and `rxhttp --raw x URL` POST.
+        if (s.MethodGuessed && body is not null) s.Method = "POST";
         var download = s.Download || s.Output is not null;
         var plan = download ? Download.Plan(s, url) : null;
 

@@ -60,6 +60,19 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Shorthand_with_a_piped_or_raw_body_is_a_post_as_in_httpie()
+    {
+        var piped = Echo(await new CliRunner { Stdin = "{\"piped\":1}" }.RunAsync(U("echo")));
+        Assert.That((piped.GetProperty("method").GetString(), piped.GetProperty("body").GetString()), Is.EqualTo(("POST", "{\"piped\":1}")));
+        var raw = Echo(await CliRunner.Run("--raw", "text", U("echo")));
+        Assert.That((raw.GetProperty("method").GetString(), raw.GetProperty("body").GetString()), Is.EqualTo(("POST", "text")));
+        var empty = Echo(await new CliRunner { Stdin = "" }.RunAsync(U("echo")));
+        Assert.That(empty.GetProperty("method").GetString(), Is.EqualTo("GET"), "an empty pipe is no body");
+        var typed = Echo(await new CliRunner { Stdin = "x" }.RunAsync("get", U("echo")));
+        Assert.That(typed.GetProperty("method").GetString(), Is.EqualTo("GET"), "a method typed is kept");
+    }
+
+    [Test]
     public async Task Form_and_multipart_bodies()
     {
         var form = Echo(await CliRunner.Run("post", U("echo"), "--form", "name=rx", "x=a b&c"));
