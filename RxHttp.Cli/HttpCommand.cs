@@ -40,7 +40,8 @@ internal static partial class HttpCommand
             Params = items.Query.Count > 0 ? new QueryParams(items.Query) : null,
             Headers = headers,
             Data = body,
-            AllowRedirects = s.Follow,
+            // httpie's --download implies --follow: a release link or CDN URL answers with a redirect to the file.
+            AllowRedirects = s.Follow || download,
             MaxRedirects = s.MaxRedirects,
             Auth = s.Auth is { } a && s.AuthType == "basic" ? Basic(a) : null,
             Middlewares = s.Auth is { } d && s.AuthType == "digest" ? new[] { Digest(d) } : null,

@@ -53,6 +53,17 @@ public class CliTransferTests : CliTestBase
     }
 
     [Test]
+    public async Task A_download_follows_redirects_as_in_httpie()
+    {
+        var r = await CliRunner.Run("get", U("redirect/2"), "-o", F("moved.txt"));
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(await File.ReadAllTextAsync(F("moved.txt")), Is.EqualTo("done"));
+        var tooMany = await CliRunner.Run("get", U("redirect/3"), "-o", F("far.txt"), "--max-redirects", "1");
+        Assert.That(tooMany.Code, Is.EqualTo(6), tooMany.ToString());
+        Assert.That(File.Exists(F("far.txt")), Is.False);
+    }
+
+    [Test]
     public async Task A_failed_download_writes_nothing()
     {
         var r = await CliRunner.Run("get", U("status/404"), "-o", F("missing.bin"));
