@@ -78,11 +78,16 @@ internal static partial class HttpCommand
             if (s.Stream || (!colors && !format))
             {
                 // Raw bytes as they arrive: piped output streams in constant memory, and --stream flushes each chunk.
-                await response.BorrowedContent.ForEachAsync(chunk =>
+                // A terminal gets no binary (httpie): the first chunk holding a NUL ends the body with the note instead.
+                var binary = false;
+                await response.BorrowedContent.TakeWhile(chunk =>
                 {
+                    if (io.OutIsTerminal && Printer.IsBinary(chunk.Span)) return !(binary = true);
                     printer.Raw(chunk.Span);
                     if (s.Stream) printer.Flush();
-                }, ct).ConfigureAwait(false);
+                    return true;
+                }).ForEachAsync(_ => { }, ct).ConfigureAwait(false);
+                if (binary) printer.BinaryNote();
             }
             else
             {

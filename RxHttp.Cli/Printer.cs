@@ -55,14 +55,15 @@ internal sealed class Printer(Stream sink, bool colors, bool format)
     /// <summary>A whole body: formatted JSON when asked and valid, a note instead of binary on a terminal, else as is.</summary>
     public void Body(byte[] body, string? contentType, bool terminal)
     {
+        // httpie's rule: binary never reaches a terminal, whatever --pretty says (raw control bytes garble it).
+        if (terminal && IsBinary(body))
+        {
+            BinaryNote();
+            return;
+        }
         if (!colors && !format)
         {
             Raw(body);
-            return;
-        }
-        if (terminal && IsBinary(body))
-        {
-            Text("+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n");
             return;
         }
         var looksJson = contentType is { } t && t.Contains("json", StringComparison.OrdinalIgnoreCase)
@@ -79,4 +80,7 @@ internal sealed class Printer(Stream sink, bool colors, bool format)
     }
 
     public static bool IsBinary(ReadOnlySpan<byte> body) => body.IndexOf((byte)0) >= 0;
+
+    public void BinaryNote() =>
+        Text("+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n");
 }

@@ -218,6 +218,20 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task A_terminal_never_gets_binary_even_raw_or_streamed()
+    {
+        foreach (var args in new[] { new[] { "--pretty", "none" }, new[] { "--stream" }, new[] { "--stream", "--pretty", "none" } })
+        {
+            var r = await new CliRunner { Terminal = true }.RunAsync(new[] { "get", U("bytes/1000"), "--body" }.Concat(args).ToArray());
+            Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+            Assert.That(r.Out, Does.Contain("binary data not shown"), string.Join(' ', args));
+            Assert.That(r.Stdout.Contains((byte)0), Is.False, string.Join(' ', args));
+        }
+        var piped = await CliRunner.Run("get", U("bytes/1000"), "--stream");
+        Assert.That(piped.Stdout, Is.EqualTo(KestrelServer.Pattern(1000)), "a pipe still gets the bytes");
+    }
+
+    [Test]
     public async Task Offline_prints_the_request_byte_for_byte_and_sends_nothing()
     {
         var r = await CliRunner.Run("post", "http://example.invalid/x?y=1", "a=1", "n:=2", "X-A:b", "--offline");
