@@ -70,8 +70,14 @@ internal static partial class HttpCommand
 
         if (plan is not null) return await Download.RunAsync(plan, response, s, io, ct).ConfigureAwait(false);
 
-        if (print.Contains('H')) printer.RequestHead(response.RequestInfo, Target(response.RequestInfo));
-        if (print.Contains('B') && body is not null) await PrintRequestBody(printer, body, io.OutIsTerminal, ct).ConfigureAwait(false);
+        // With --follow each hop is shown from the request typed on, as httpie does (-v implies its --all: the
+        // redirects' heads too; their bodies were dropped unread).
+        foreach (var hop in response.History)
+        {
+            await PrintRequest(printer, hop.RequestInfo, print, body, io.OutIsTerminal, ct).ConfigureAwait(false);
+            if (s.Verbose && print.Contains('h')) printer.ResponseHead(hop);
+        }
+        await PrintRequest(printer, response.RequestInfo, print, body, io.OutIsTerminal, ct).ConfigureAwait(false);
         if (print.Contains('h')) printer.ResponseHead(response);
         if (print.Contains('b') && s.Method != "HEAD")
         {
@@ -134,6 +140,14 @@ internal static partial class HttpCommand
         printer.Text("\n");
         if (split >= 0 && split + 4 < sent.Length)
             printer.Body(sent[(split + 4)..], body?.ContentType, terminal: true);
+    }
+
+    private static async Task PrintRequest(Printer printer, RequestInfo info, string print, Payload? body, bool terminal, CancellationToken ct)
+    {
+        if (print.Contains('H')) printer.RequestHead(info, Target(info));
+        // A 303, or a 301/302 after a POST, drops the body for the next hop and its framing headers with it.
+        var carried = info.Headers.Contains("Content-Length") || info.Headers.Contains("Transfer-Encoding");
+        if (print.Contains('B') && body is not null && carried) await PrintRequestBody(printer, body, terminal, ct).ConfigureAwait(false);
     }
 
     private static async Task PrintRequestBody(Printer printer, Payload body, bool terminal, CancellationToken ct)

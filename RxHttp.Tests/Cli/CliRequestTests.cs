@@ -202,6 +202,28 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Verbose_with_follow_shows_each_hop_and_the_body_only_where_it_was_sent()
+    {
+        await using var raw = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is { } request)
+                await c.WriteAsync(request.StartsWith("POST /form ", StringComparison.Ordinal)
+                    ? "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        });
+        var r = await CliRunner.Run("post", raw.Url("/form"), "a=1", "-v", "--follow");
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        var post = r.Out.IndexOf("POST /form HTTP/1.1\n", StringComparison.Ordinal);
+        var see = r.Out.IndexOf("HTTP/1.1 303 See Other\n", StringComparison.Ordinal);
+        var get = r.Out.IndexOf("GET /done HTTP/1.1\n", StringComparison.Ordinal);
+        Assert.That(post, Is.GreaterThanOrEqualTo(0), r.Out);
+        Assert.That(new[] { post, see, get }, Is.Ordered.And.Unique, "POST, its 303, then the GET");
+        Assert.That(r.Out[post..see], Does.Contain("{\"a\":\"1\"}"), "the POST carried the body");
+        Assert.That(r.Out[get..], Does.Not.Contain("{\"a\":\"1\"}"), "the GET after the 303 did not");
+        Assert.That(r.Out, Does.EndWith("HTTP/1.1 200 OK\nContent-Length: 2\n\nok"));
+    }
+
+    [Test]
     public async Task Pretty_overrides_what_the_terminal_decides()
     {
         var none = await new CliRunner { Terminal = true }.RunAsync("get", U("json"), "--pretty", "none", "--body");
