@@ -88,10 +88,32 @@ internal sealed class RequestItems
             }
             foreach (var sep in Separators)
                 if (string.CompareOrdinal(item, i, sep, 0, sep.Length) == 0)
-                    return (key.ToString(), sep, item[(i + sep.Length)..]);
+                    return (key.ToString(), sep, Unescape(item, i + sep.Length));
             key.Append(item[i]);
         }
         return null;
+    }
+
+    /// <summary>
+    /// httpie's rule for the value: a backslash before a separator character (<c>:;=@</c>) makes it literal and goes;
+    /// before anything else it stays (<c>C:\dir</c>).
+    /// </summary>
+    private static void Escape(StringBuilder to, char escaped)
+    {
+        if (":;=@".IndexOf(escaped) < 0) to.Append('\\');
+        to.Append(escaped);
+    }
+
+    private static string Unescape(string item, int from)
+    {
+        if (item.IndexOf('\\', from) < 0) return item[from..];
+        var value = new StringBuilder(item.Length - from);
+        for (var i = from; i < item.Length; i++)
+        {
+            if (item[i] == '\\' && i + 1 < item.Length) Escape(value, item[++i]);
+            else value.Append(item[i]);
+        }
+        return value.ToString();
     }
 
     private static string ReadFile(string path, string item)

@@ -51,6 +51,15 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task A_backslash_escapes_separators_in_values_too_and_stays_before_other_characters()
+    {
+        var e = Echo(await CliRunner.Run("post", U("echo"), "a\\=b=c", "x=1\\=2", "t=\\@home", "p=C:\\dir\\n", "X-A:b\\:c", "q==k\\=v"));
+        Assert.That(e.GetProperty("body").GetString(), Is.EqualTo("{\"a=b\":\"c\",\"x\":\"1=2\",\"t\":\"@home\",\"p\":\"C:\\\\dir\\\\n\"}"));
+        Assert.That(e.GetProperty("headers").GetProperty("X-A").GetString(), Is.EqualTo("b:c"));
+        Assert.That(e.GetProperty("query").GetString(), Is.EqualTo("?q=k%3Dv"));
+    }
+
+    [Test]
     public async Task Shorthand_without_a_method_is_get_or_post_with_data()
     {
         var port = Server.Port;
