@@ -47,7 +47,7 @@ internal static class RequestBody
 
         impliedHeaders.Add(new("Content-Type", "application/json"));
         impliedHeaders.Add(new("Accept", JsonAccept));
-        return new JsonPayload(JsonObject(items.Fields));
+        return new JsonPayload(NestedJson.Build(items.Fields));
     }
 
     private static Payload Typed(Payload body, CliSettings s, List<KeyValuePair<string, string>> implied, string? guess = null)
@@ -70,23 +70,6 @@ internal static class RequestBody
             return buffer.ToArray();
         }
         return Encoding.UTF8.GetBytes(io.In.ReadToEnd());
-    }
-
-    private static string JsonObject(List<(string Name, string? Text, string? Json)> fields)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            foreach (var (name, text, json) in fields)
-            {
-                w.WritePropertyName(name);
-                if (json is not null) w.WriteRawValue(json);
-                else w.WriteStringValue(text);
-            }
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static string? GuessType(string path) => Path.GetExtension(path).ToLowerInvariant() switch

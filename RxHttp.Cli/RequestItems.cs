@@ -83,7 +83,7 @@ internal sealed class RequestItems
         {
             if (item[i] == '\\' && i + 1 < item.Length)
             {
-                key.Append(item[++i]);
+                Escape(key, item[++i]);
                 continue;
             }
             foreach (var sep in Separators)
@@ -95,8 +95,8 @@ internal sealed class RequestItems
     }
 
     /// <summary>
-    /// httpie's rule for the value: a backslash before a separator character (<c>:;=@</c>) makes it literal and goes;
-    /// before anything else it stays (<c>C:\dir</c>).
+    /// httpie's rule, in the name and the value alike: a backslash before a separator character (<c>:;=@</c>) makes it
+    /// literal and goes; before anything else it stays (<c>C:\dir</c>, and <c>a\[b\]</c> for <see cref="NestedJson"/>).
     /// </summary>
     private static void Escape(StringBuilder to, char escaped)
     {

@@ -51,6 +51,24 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Field_names_are_httpie_nested_json_paths_and_a_later_field_wins()
+    {
+        var e = Echo(await CliRunner.Run("post", U("echo"), "a[b]=1", "a[c][]:=2", "a[c][]:=3", "x=1", "l[2]=z", "x=2", "a\\[b\\]=lit", "p\\q:=null"));
+        Assert.That(e.GetProperty("body").GetString(),
+            Is.EqualTo("{\"a\":{\"b\":\"1\",\"c\":[2,3]},\"x\":\"2\",\"l\":[null,null,\"z\"],\"a[b]\":\"lit\",\"p\\\\q\":null}"),
+            "one name once (the last value, in the first place), brackets nest, \\[ is literal, \\q keeps its backslash");
+        var array = Echo(await CliRunner.Run("post", U("echo"), "[]:=1", "[]=two", "[0]:=0"));
+        Assert.That(array.GetProperty("body").GetString(), Is.EqualTo("[0,\"two\"]"), "a path starting with [ makes a top-level array");
+
+        var clash = await CliRunner.Run("post", U("echo"), "a=1", "a[b]=2");
+        Assert.That((clash.Code, clash.Stderr), Is.EqualTo((1, "rxhttp: error: 'a[b]': 'a' is a string, and this path needs an object there\n")));
+        var syntax = await CliRunner.Run("post", U("echo"), "a[b]c=1");
+        Assert.That(syntax.Stderr, Does.StartWith("rxhttp: error: 'a[b]c': expected '['"));
+        var form = Echo(await CliRunner.Run("post", U("echo"), "--form", "a[b]=1"));
+        Assert.That(form.GetProperty("body").GetString(), Is.EqualTo("a%5Bb%5D=1"), "a form field keeps its name as typed");
+    }
+
+    [Test]
     public async Task A_backslash_escapes_separators_in_values_too_and_stays_before_other_characters()
     {
         var e = Echo(await CliRunner.Run("post", U("echo"), "a\\=b=c", "x=1\\=2", "t=\\@home", "p=C:\\dir\\n", "X-A:b\\:c", "q==k\\=v"));
