@@ -83,19 +83,22 @@ internal sealed class CommandLine
     private IReadOnlyList<string> Normalise(IReadOnlyList<string> args)
     {
         _guessed = false;
-        var first = -1;
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i].StartsWith('-')) { if (TakesValue(args[i])) i++; continue; }
-            first = i;
-            break;
-        }
+        _custom = null;
+        var first = Positional(args, 0);
         if (first < 0) return args;
         var word = args[first];
-        if (word == "ws" || Array.IndexOf(Methods, word.ToLowerInvariant()) >= 0)
+        if (word.Equals("ws", StringComparison.OrdinalIgnoreCase) || Array.IndexOf(Methods, word.ToLowerInvariant()) >= 0)
         {
             var copy = args.ToArray();
             copy[first] = word.ToLowerInvariant();
+            return copy;
+        }
+        if (IsCustomMethod(word, Positional(args, first + 1) is var next and >= 0 ? args[next] : null))
+        {
+            // Any other method (PURGE, PROPFIND, QUERY...) runs as the get command with its own name, uppercased as httpie does.
+            var copy = args.ToArray();
+            copy[first] = "get";
+            _custom = word.ToUpperInvariant();
             return copy;
         }
         var hasData = args.Skip(first + 1).Any(a => !a.StartsWith('-') && RequestItems.IsDataItem(a));
@@ -106,6 +109,26 @@ internal sealed class CommandLine
     }
 
     private bool _guessed;
+    private string? _custom;
+
+    private int Positional(IReadOnlyList<string> args, int from)
+    {
+        for (var i = from; i < args.Count; i++)
+        {
+            if (args[i].StartsWith('-')) { if (TakesValue(args[i])) i++; continue; }
+            return i;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// httpie takes any word of letters before the URL as the method. A word of letters is also a host name
+    /// (<c>rxhttp myhost X-A:1</c>), so here it is a method when it is all capitals, or when what follows is plainly
+    /// a URL (<c>:8080/x</c>, <c>http://...</c>).
+    /// </summary>
+    private static bool IsCustomMethod(string word, string? next) =>
+        next is not null && word.Length > 0 && word.All(char.IsAsciiLetter)
+        && (word.All(char.IsAsciiLetterUpper) || next.StartsWith(':') || next.Contains("://", StringComparison.Ordinal));
 
     private bool TakesValue(string option)
     {
@@ -140,7 +163,7 @@ internal sealed class CommandLine
         var s = new CliSettings
         {
             WebSocket = command.Name == "ws",
-            Method = command.Name.ToUpperInvariant(),
+            Method = _custom ?? command.Name.ToUpperInvariant(),
             MethodGuessed = _guessed,
             Url = result.GetValue(UrlArgument) ?? throw new UsageException("a URL is required"),
             Auth = result.GetValue(Auth),

@@ -87,6 +87,17 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Any_method_word_is_sent_uppercased_as_in_httpie()
+    {
+        Assert.That(Echo(await CliRunner.Run("PURGE", U("echo"))).GetProperty("method").GetString(), Is.EqualTo("PURGE"));
+        var propfind = Echo(await CliRunner.Run("propfind", U("echo"), "Depth:1", "a=1"));
+        Assert.That(propfind.GetProperty("method").GetString(), Is.EqualTo("PROPFIND"), "a lower-case word before a full URL");
+        Assert.That(propfind.GetProperty("body").GetString(), Is.EqualTo("{\"a\":\"1\"}"));
+        var host = await CliRunner.Run("myhost", "X-A:1", "--offline");
+        Assert.That(Encoding.Latin1.GetString(host.Stdout), Does.StartWith("GET / HTTP/1.1\r\nHost: myhost\r\n"), "a lower-case word before an item is still the URL");
+    }
+
+    [Test]
     public async Task Shorthand_with_a_piped_or_raw_body_is_a_post_as_in_httpie()
     {
         var piped = Echo(await new CliRunner { Stdin = "{\"piped\":1}" }.RunAsync(U("echo")));
