@@ -61,8 +61,15 @@ internal static partial class HttpCommand
         if (offline is not null)
         {
             var sent = offline.Sent;
-            if (colors || format) PrintOffline(printer, sent, body);
-            else printer.Raw(sent);
+            var split = sent.AsSpan().IndexOf("\r\n\r\n"u8);
+            var headLength = split < 0 ? sent.Length : split + 4;
+            // --print picks the parts here too: httpie's --offline -p B is the body alone, -p H the head alone.
+            if (colors || format) PrintOffline(printer, sent, headLength, body, print);
+            else
+            {
+                if (print.Contains('H')) printer.Raw(sent.AsSpan(0, headLength));
+                if (print.Contains('B')) printer.Raw(sent.AsSpan(headLength));
+            }
             printer.Flush();
             return Failure.Ok;
         }
@@ -125,21 +132,22 @@ internal static partial class HttpCommand
 
     private static string Target(RequestInfo info) => info.Url.PathAndQuery;
 
-    private static void PrintOffline(Printer printer, byte[] sent, Payload? body)
+    private static void PrintOffline(Printer printer, byte[] sent, int headLength, Payload? body, string print)
     {
-        var split = sent.AsSpan().IndexOf("\r\n\r\n"u8);
-        var head = split < 0 ? sent : sent.AsSpan(0, split + 4).ToArray();
-        var lines = System.Text.Encoding.Latin1.GetString(head).Split("\r\n");
-        printer.Text(lines[0] + "\n", "\u001b[1;32m");
-        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        if (print.Contains('H'))
         {
-            var colon = line.IndexOf(':');
-            printer.Text(line[..colon], "\u001b[36m");
-            printer.Text(line[colon..] + "\n");
+            var lines = System.Text.Encoding.Latin1.GetString(sent, 0, headLength).Split("\r\n");
+            printer.Text(lines[0] + "\n", "\u001b[1;32m");
+            foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+            {
+                var colon = line.IndexOf(':');
+                printer.Text(line[..colon], "\u001b[36m");
+                printer.Text(line[colon..] + "\n");
+            }
+            printer.Text("\n");
         }
-        printer.Text("\n");
-        if (split >= 0 && split + 4 < sent.Length)
-            printer.Body(sent[(split + 4)..], body?.ContentType, terminal: true);
+        if (print.Contains('B') && headLength < sent.Length)
+            printer.Body(sent[headLength..], body?.ContentType, terminal: true);
     }
 
     private static async Task PrintRequest(Printer printer, RequestInfo info, string print, Payload? body, bool terminal, CancellationToken ct)

@@ -302,6 +302,18 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Offline_prints_the_parts_print_asks_for()
+    {
+        string[] args = { "post", "http://example.invalid/x", "a=1", "--offline", "--print" };
+        var body = await CliRunner.Run(args.Append("B").ToArray());
+        Assert.That((body.Code, body.Out), Is.EqualTo((0, "{\"a\":\"1\"}")), body.ToString());
+        var head = await CliRunner.Run(args.Append("H").ToArray());
+        Assert.That(head.Out, Does.StartWith("POST /x HTTP/1.1\r\n").And.EndWith("Content-Length: 9\r\n\r\n"));
+        var formatted = await new CliRunner { Terminal = true }.RunAsync(args.Append("B").ToArray());
+        Assert.That(formatted.Out, Is.EqualTo("{\n    \u001b[94m\"a\"\u001b[0m: \u001b[33m\"1\"\u001b[0m\n}\n"));
+    }
+
+    [Test]
     public async Task Offline_output_is_what_the_library_then_sends()
     {
         await using var raw = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
