@@ -5,13 +5,14 @@ namespace RxHttp.Cli;
 
 /// <summary>
 /// httpie's request items, split on the first separator (the longest at that position; <c>\</c> escapes one):
-/// <c>Header:value</c>, <c>Header;</c> (empty), <c>Header:</c> (remove), <c>name==value</c> (query),
+/// <c>Header:value</c>, <c>Header;</c> (empty), <c>Header:</c> (remove), <c>Header:@file</c> (value from a file),
+/// <c>name==value</c> (query), <c>name==@file</c>,
 /// <c>field=text</c>, <c>field:=json</c>, <c>field=@file</c> (text of a file), <c>field:=@file</c> (JSON of a file),
 /// <c>field@file[;type=mime]</c> (a file upload) and <c>@file</c> (the whole body from a file).
 /// </summary>
 internal sealed class RequestItems
 {
-    private static readonly string[] Separators = { ":=@", "==", ":=", "=@", "=", "@", ":", ";" };
+    private static readonly string[] Separators = { ":=@", "==@", "==", ":=", "=@", ":@", "=", "@", ":", ";" };
 
     public List<KeyValuePair<string, string>> Headers { get; } = new();
     public List<string> RemovedHeaders { get; } = new();
@@ -43,8 +44,15 @@ internal sealed class RequestItems
                     if (value.Length != 0) throw new UsageException($"'{item}': use Header:value, or Header; for an empty value");
                     r.Headers.Add(new(key, ""));
                     break;
+                case ":@":
+                    // As httpie's process_embed_header_arg: the file's text without its final newlines.
+                    r.Headers.Add(new(key, ReadFile(value, item).TrimEnd('\n')));
+                    break;
                 case "==":
                     r.Query.Add((key, value));
+                    break;
+                case "==@":
+                    r.Query.Add((key, ReadFile(value, item).TrimEnd('\n')));
                     break;
                 case "=":
                     r.Fields.Add((key, value, null));

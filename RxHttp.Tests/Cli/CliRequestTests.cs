@@ -156,6 +156,20 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task Header_and_query_values_can_come_from_files()
+    {
+        var token = Path.Combine(Dir, "token.txt");
+        await File.WriteAllTextAsync(token, "s3cret\n");
+        var e = Echo(await CliRunner.Run("get", U("echo"), $"X-Token:@{token}", $"q==@{token}", "X-Handle:\\@me"));
+        Assert.That(e.GetProperty("headers").GetProperty("X-Token").GetString(), Is.EqualTo("s3cret"), "without the final newline");
+        Assert.That(e.GetProperty("query").GetString(), Is.EqualTo("?q=s3cret"));
+        Assert.That(e.GetProperty("headers").GetProperty("X-Handle").GetString(), Is.EqualTo("@me"), "\\@ is a literal @");
+        var missing = await CliRunner.Run("get", U("echo"), "X-Token:@/no/such/file");
+        Assert.That(missing.Code, Is.EqualTo(1));
+        Assert.That(missing.Stderr, Does.StartWith("rxhttp: error: 'X-Token:@/no/such/file': cannot read /no/such/file"));
+    }
+
+    [Test]
     public async Task Header_items_remove_and_empty_headers_and_bearer_adds_authorization()
     {
         var e = Echo(await CliRunner.Run("get", U("echo"), "User-Agent:", "X-Empty;", "--bearer", "t0k"));
