@@ -15,7 +15,7 @@ internal sealed class CommandLine
     private readonly Option<bool> Form = Flag("--form", "-f", "Send the data items URL-encoded (multipart when a file is attached).");
     private readonly Option<bool> Multipart = Flag("--multipart", null, "Send the data items as multipart/form-data.");
     private readonly Option<string> Auth = Text("--auth", "-a", "USER:PASS", "Credentials (Basic unless --auth-type digest).");
-    private readonly Option<string> AuthType = Text("--auth-type", "-A", "basic|digest", "The scheme for --auth.");
+    private readonly Option<string> AuthType = Text("--auth-type", "-A", "basic|digest|bearer", "The scheme for --auth (bearer: --auth is the token).");
     private readonly Option<string> Bearer = Text("--bearer", null, "TOKEN", "Send Authorization: Bearer TOKEN.");
     private readonly Option<string> Proxy = Text("--proxy", null, "URL", "An http:// proxy (https goes through a CONNECT tunnel), or socks5://, socks5h://, socks4://, socks4a:// (h, a: the proxy resolves the host).");
     private readonly Option<string> UnixSocket = Text("--unix-socket", null, "PATH", "Connect to this Unix socket; the URL's host only fills Host.");
@@ -205,12 +205,14 @@ internal sealed class CommandLine
         if (kinds > 1) throw new UsageException("--json, --form and --multipart exclude each other");
         s.BodyKindGiven = kinds == 1;
         s.Body = result.GetValue(Multipart) ? BodyKind.Multipart : result.GetValue(Form) ? BodyKind.Form : BodyKind.Json;
-        if (s.AuthType is not ("basic" or "digest")) throw new UsageException($"--auth-type must be basic or digest, not '{s.AuthType}'");
+        if (s.AuthType is not ("basic" or "digest" or "bearer")) throw new UsageException($"--auth-type must be basic, digest or bearer, not '{s.AuthType}'");
         if (s.Pretty is not (null or "all" or "colors" or "format" or "none")) throw new UsageException($"--pretty must be all, colors, format or none, not '{s.Pretty}'");
         if (s.Print is { } p && p.Any(c => "HBhb".IndexOf(c) < 0)) throw new UsageException($"--print takes letters of HBhb, not '{p}'");
         if (s.MaxRedirects < 0) throw new UsageException("--max-redirects cannot be negative");
         if (s.Continue && s.Output is null && !s.Download) throw new UsageException("--continue needs --output FILE or --download");
         if (s.Auth is not null && s.Bearer is not null) throw new UsageException("--auth and --bearer exclude each other");
+        // httpie 3's -A bearer -a TOKEN is this CLI's --bearer TOKEN.
+        if (s.AuthType == "bearer") (s.Bearer, s.Auth) = (s.Auth ?? throw new UsageException("--auth-type bearer needs --auth TOKEN"), null);
         return s;
     }
 

@@ -177,6 +177,8 @@ public class CliRequestTests : CliTestBase
         Assert.That(headers.TryGetProperty("User-Agent", out _), Is.False, "Header: removes a default header");
         Assert.That(headers.GetProperty("X-Empty").GetString(), Is.EqualTo(""));
         Assert.That(headers.GetProperty("Authorization").GetString(), Is.EqualTo("Bearer t0k"));
+        var httpieStyle = Echo(await CliRunner.Run("get", U("echo"), "-A", "bearer", "-a", "t0k"));
+        Assert.That(httpieStyle.GetProperty("headers").GetProperty("Authorization").GetString(), Is.EqualTo("Bearer t0k"), "httpie 3's -A bearer -a TOKEN");
     }
 
     [Test]
