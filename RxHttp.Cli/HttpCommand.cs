@@ -114,7 +114,9 @@ internal static partial class HttpCommand
         }
         printer.Flush();
 
-        var code = s.CheckStatus ? Failure.ForStatus(response.Status) : Failure.Ok;
+        // As httpie's http_status_to_exit_status: exit 3 means "a redirect not followed"; with --follow, a 3xx that
+        // ends the chain (304, or no Location) is the answer itself.
+        var code = !s.CheckStatus || (s.Follow && response.Status is >= 300 and < 400) ? Failure.Ok : Failure.ForStatus(response.Status);
         if (code != Failure.Ok) io.Error.WriteLine($"rxhttp: warning: HTTP {response.Status} {response.Reason}");
         return code;
     }

@@ -233,6 +233,9 @@ public class CliRequestTests : CliTestBase
         var shown = await CliRunner.Run("get", U("redirect/2"), "--headers");
         Assert.That(shown.Out, Does.StartWith("HTTP/1.1 302 Found\n").And.Contain("Location: /redirect/1"));
         Assert.That((await CliRunner.Run("get", U("redirect/2"), "--check-status")).Code, Is.EqualTo(3));
+        Assert.That((await CliRunner.Run("get", U("status/304"), "--check-status")).Code, Is.EqualTo(3));
+        var final304 = await CliRunner.Run("get", U("status/304"), "--check-status", "--follow");
+        Assert.That((final304.Code, final304.Stderr), Is.EqualTo((0, "")), "with --follow a 3xx that ends the chain is no unfollowed redirect (httpie)");
         var followed = await CliRunner.Run("get", U("redirect/2"), "--follow", "--check-status");
         Assert.That((followed.Code, followed.Out), Is.EqualTo((0, "done")));
         var tooMany = await CliRunner.Run("get", U("redirect/5"), "-F", "--max-redirects", "2");
