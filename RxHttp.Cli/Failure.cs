@@ -17,7 +17,8 @@ internal static class Failure
         {
             OperationCanceledException when interrupted => (Interrupted, "interrupted"),
             UsageException => (Error, e.Message),
-            TooManyRedirects t => (TooManyRedirects, $"too many redirects ({t.History.Count} followed; raise --max-redirects)"),
+            // History ends with the redirect that was refused, so one fewer was followed.
+            TooManyRedirects t => (TooManyRedirects, $"too many redirects ({t.History.Count - 1} followed, the limit; raise --max-redirects)"),
             ServerTimeoutError => (Timeout, $"timed out: {e.Message}"),
             ClientConnectorDnsError d => (Error, $"cannot resolve host '{d.Host}': {Inner(e)}"),
             ServerFingerprintMismatch => (Error, $"TLS failure: {e.Message}"),

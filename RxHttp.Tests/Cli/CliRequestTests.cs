@@ -240,7 +240,7 @@ public class CliRequestTests : CliTestBase
         Assert.That((followed.Code, followed.Out), Is.EqualTo((0, "done")));
         var tooMany = await CliRunner.Run("get", U("redirect/5"), "-F", "--max-redirects", "2");
         Assert.That(tooMany.Code, Is.EqualTo(6));
-        Assert.That(tooMany.Stderr, Does.StartWith("rxhttp: error: too many redirects"));
+        Assert.That(tooMany.Stderr, Does.StartWith("rxhttp: error: too many redirects (2 followed, the limit;"));
     }
 
     [Test]
