@@ -75,7 +75,10 @@ internal static class Download
         var path = plan.Path;
         if (!plan.Named && !s.Continue)
         {
-            if (response.ContentDisposition?.FileName is { Length: > 0 } fromServer && System.IO.Path.GetFileName(fromServer) is { Length: > 0 } safe) path = safe;
+            // The server names the file, so no directory part and no leading dot: a hidden .bashrc or .npmrc dropped into
+            // the working directory would be read by the next shell or tool (httpie strips them too).
+            if (response.ContentDisposition?.FileName is { Length: > 0 } fromServer
+                && System.IO.Path.GetFileName(fromServer).Trim().TrimStart('.') is { Length: > 0 } safe) path = safe;
             path = Unique(path);
         }
         var start = append ? offset : 0;

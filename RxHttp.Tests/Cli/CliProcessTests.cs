@@ -57,6 +57,12 @@ public class CliProcessTests : CliTestBase
             }
             Assert.That(await File.ReadAllBytesAsync(Path.Combine(dir, "data.bin")), Is.EqualTo(CliServer.File), "Content-Disposition names it");
             Assert.That(await File.ReadAllBytesAsync(Path.Combine(dir, "data.bin-1")), Is.EqualTo(CliServer.File), "a second run picks a new name");
+
+            using var dot = CliRunner.StartIn(dir, null, "get", Server.Url("dotfile"), "--download");
+            var d = await CliRunner.Finish(dot);
+            Assert.That(d.Code, Is.EqualTo(0), d.ToString());
+            Assert.That(File.Exists(Path.Combine(dir, ".profile")), Is.False, "a server cannot drop a hidden file");
+            Assert.That(await File.ReadAllTextAsync(Path.Combine(dir, "profile")), Is.EqualTo("export X=1\n"));
         }
         finally
         {

@@ -59,6 +59,7 @@ internal static class CliServer
             routes.LastRange = c.Request.Headers.Range.ToString();
             return Results.Bytes(File, "application/octet-stream", fileDownloadName: "data.bin", enableRangeProcessing: true);
         });
+        app.MapGet("/dotfile", () => Results.Bytes("export X=1\n"u8.ToArray(), "text/plain", fileDownloadName: ".profile"));
         app.MapGet("/file-norange", (HttpContext c) =>
         {
             routes.LastRange = c.Request.Headers.Range.ToString();
