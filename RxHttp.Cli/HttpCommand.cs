@@ -93,10 +93,12 @@ internal static partial class HttpCommand
                 // Raw bytes as they arrive: piped output streams in constant memory, and --stream flushes each chunk.
                 // A terminal gets no binary (httpie): the first chunk holding a NUL ends the body with the note instead.
                 var binary = false;
+                var decoder = io.OutIsTerminal ? Printer.TerminalDecoder(response.GetEncoding()) : null;
                 await response.BorrowedContent.TakeWhile(chunk =>
                 {
                     if (io.OutIsTerminal && Printer.IsBinary(chunk.Span)) return !(binary = true);
-                    printer.Raw(chunk.Span);
+                    if (decoder is not null) printer.Decoded(decoder, chunk.Span);
+                    else printer.Raw(chunk.Span);
                     if (s.Stream) printer.Flush();
                     return true;
                 }).ForEachAsync(_ => { }, ct).ConfigureAwait(false);
@@ -105,7 +107,7 @@ internal static partial class HttpCommand
             else
             {
                 var bytes = await response.Read().ToTask(ct).ConfigureAwait(false);
-                printer.Body(bytes, response.Headers.Get("Content-Type"), io.OutIsTerminal);
+                printer.Body(bytes, response.Headers.Get("Content-Type"), io.OutIsTerminal, response.GetEncoding());
             }
         }
         else

@@ -53,8 +53,10 @@ internal sealed class Printer(Stream sink, bool colors, bool format)
     }
 
     /// <summary>A whole body: formatted JSON when asked and valid, a note instead of binary on a terminal, else as is.</summary>
-    public void Body(byte[] body, string? contentType, bool terminal)
+    public void Body(byte[] body, string? contentType, bool terminal, Encoding? encoding = null)
     {
+        // A terminal shows text, so a body in another charset is decoded for it (httpie too); a pipe gets the bytes.
+        if (terminal && TerminalDecoder(encoding) is not null) body = Utf8.GetBytes(encoding!.GetString(body));
         // httpie's rule: binary never reaches a terminal, whatever --pretty says (raw control bytes garble it).
         if (terminal && IsBinary(body))
         {
@@ -80,6 +82,18 @@ internal sealed class Printer(Stream sink, bool colors, bool format)
     }
 
     public static bool IsBinary(ReadOnlySpan<byte> body) => body.IndexOf((byte)0) >= 0;
+
+    /// <summary>A decoder for a body whose charset is not UTF-8 (nor its ASCII subset), else null: the bytes go as they are.</summary>
+    public static Decoder? TerminalDecoder(Encoding? encoding) =>
+        encoding is null or UTF8Encoding || encoding.CodePage == Encoding.ASCII.CodePage ? null : encoding.GetDecoder();
+
+    /// <summary>One chunk of a streamed body, decoded; the decoder keeps a character split between chunks.</summary>
+    public void Decoded(Decoder decoder, ReadOnlySpan<byte> chunk)
+    {
+        var chars = new char[decoder.GetCharCount(chunk, flush: false)];
+        var n = decoder.GetChars(chunk, chars, flush: false);
+        Text(new string(chars, 0, n));
+    }
 
     public void BinaryNote() =>
         Text("+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n");

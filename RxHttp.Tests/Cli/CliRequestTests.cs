@@ -311,6 +311,19 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task A_terminal_gets_a_body_in_another_charset_decoded_and_a_pipe_its_bytes()
+    {
+        await using var raw = RawServer.Body("text/plain; charset=iso-8859-1", [(byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)'\n']);
+        foreach (var extra in new[] { "--body", "--stream", "--pretty=none" })
+        {
+            var shown = await new CliRunner { Terminal = true }.RunAsync("get", raw.Url(), "--body", extra);
+            Assert.That(shown.Out, Is.EqualTo("caf\u00e9\n"), extra);
+        }
+        var piped = await CliRunner.Run("get", raw.Url());
+        Assert.That(piped.Stdout, Is.EqualTo(new byte[] { (byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)'\n' }));
+    }
+
+    [Test]
     public async Task Offline_prints_the_request_byte_for_byte_and_sends_nothing()
     {
         var r = await CliRunner.Run("post", "http://example.invalid/x?y=1", "a=1", "n:=2", "X-A:b", "--offline");
