@@ -23,7 +23,7 @@ internal sealed class CommandLine
     private readonly Option<double?> ConnectTimeout = Number("--connect-timeout", "SECONDS", "Most time to get a connection.");
     private readonly Option<double?> MaxTime = Number("--max-time", "SECONDS", "Most time for the whole exchange, body included.");
     private readonly Option<bool> Follow = Flag("--follow", "-F", "Follow redirects.");
-    private readonly Option<int?> MaxRedirects = new("--max-redirects") { HelpName = "N", Description = "Most redirects to follow with --follow (default 30)." };
+    private readonly Option<int?> MaxRedirects = new("--max-redirects") { HelpName = "N", Description = "Most redirects to follow with --follow (default 30).", CustomParser = r => Parsed<int>(r, System.Globalization.NumberStyles.Integer, "a whole number") };
     private readonly Option<string> Verify = Text("--verify", null, "yes|no|CA_FILE", "Check the server's TLS certificate (default yes).");
     private readonly Option<string> CaCert = Text("--cacert", null, "FILE", "Trust the CA certificates in this PEM file.");
     private readonly Option<string> Cert = Text("--cert", null, "FILE", "Client certificate (PEM with its key, or PKCS#12).");
@@ -235,5 +235,19 @@ internal sealed class CommandLine
     }
 
     private static Option<double?> Number(string name, string helpName, string description) =>
-        new(name) { HelpName = helpName, Description = description };
+        new(name) { HelpName = helpName, Description = description, CustomParser = r => Parsed<double>(r, System.Globalization.NumberStyles.Float, "a number of seconds") };
+
+    /// <summary>
+    /// The option's number, or an error in words: System.CommandLine's own names the CLR type
+    /// (System.Nullable`1[System.Double]), and its parse allows thousands separators (1,5 was 15 seconds).
+    /// </summary>
+    private static T? Parsed<T>(System.CommandLine.Parsing.ArgumentResult result, System.Globalization.NumberStyles styles, string what)
+        where T : struct, System.Numerics.INumberBase<T>
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (T.TryParse(text, styles, System.Globalization.CultureInfo.InvariantCulture, out var value)) return value;
+        var option = (result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "the option";
+        result.AddError($"{option} takes {what}, not '{text}'");
+        return null;
+    }
 }
