@@ -156,6 +156,8 @@ internal sealed class CommandLine
         {
             // An unknown option explains a missing command or argument better than the other way round.
             var best = result.Errors.FirstOrDefault(e => e.Message.Contains("nrecognized", StringComparison.Ordinal)) ?? result.Errors[0];
+            // No word at all is left for the URL (the method is optional, so "command" means nothing to the user).
+            if (best.Message.StartsWith("Required command", StringComparison.Ordinal)) throw new UsageException("a URL is required: rxhttp [METHOD] URL [ITEM...]");
             throw new UsageException(best.Message + " (rxhttp --help lists the options)");
         }
 

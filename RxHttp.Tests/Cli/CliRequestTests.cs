@@ -371,6 +371,7 @@ public class CliRequestTests : CliTestBase
             (new[] { "get", U("hello"), "n:=nope" }, "rxhttp: error: 'n:=nope': not JSON"),
             (new[] { "get", U("hello"), "--timeout", "-1" }, "rxhttp: error: --timeout must be a positive number of seconds"),
             (new[] { "get", U("hello"), "--connect-timeout", "0" }, "rxhttp: error: --connect-timeout must be a positive number of seconds"),
+            (new[] { "-v", "--timeout", "5" }, "rxhttp: error: a URL is required: rxhttp [METHOD] URL [ITEM...]"),
             (new[] { "get", U("hello"), "--timeout", "abc" }, "rxhttp: error: --timeout takes a number of seconds, not 'abc'"),
             (new[] { "get", U("hello"), "--max-time", "1,5" }, "rxhttp: error: --max-time takes a number of seconds, not '1,5'"),
             (new[] { "get", U("hello"), "--max-redirects", "x" }, "rxhttp: error: --max-redirects takes a whole number, not 'x'"),
