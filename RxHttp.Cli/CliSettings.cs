@@ -28,6 +28,7 @@ internal sealed class CliSettings
     public string? Session { get; set; }
     public bool Offline { get; set; }
     public bool Verbose { get; set; }
+    public bool Quiet { get; set; }
     public bool HeadersOnly { get; set; }
     public bool BodyOnly { get; set; }
     public string? Print { get; set; }

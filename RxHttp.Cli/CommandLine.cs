@@ -31,6 +31,7 @@ internal sealed class CommandLine
     private readonly Option<string> Session = Text("--session", null, "NAME|PATH", "Keep cookies in this session file between runs.");
     private readonly Option<bool> Offline = Flag("--offline", null, "Print the request that would be sent, byte for byte, and send nothing.");
     private readonly Option<bool> Verbose = Flag("--verbose", "-v", "Print the request and response heads (and the request body).");
+    private readonly Option<bool> Quiet = Flag("--quiet", "-q", "Print nothing but errors and warnings (a download still saves its file).");
     private readonly Option<bool> Headers = Flag("--headers", "-h", "Print only the response head.");
     private readonly Option<bool> Body = Flag("--body", "-b", "Print only the response body.");
     private readonly Option<string> Print = Text("--print", "-p", "HBhb", "What to print: H request head, B request body, h response head, b response body.");
@@ -47,7 +48,7 @@ internal sealed class CommandLine
     private Option[] All => new Option[]
     {
         Json, Form, Multipart, Auth, AuthType, Bearer, Proxy, UnixSocket, Timeout, ConnectTimeout, MaxTime, Follow, MaxRedirects,
-        Verify, CaCert, Cert, CertKey, Session, Offline, Verbose, Headers, Body, Print, Output, Download, Continue, Stream,
+        Verify, CaCert, Cert, CertKey, Session, Offline, Verbose, Quiet, Headers, Body, Print, Output, Download, Continue, Stream,
         CheckStatus, Pretty, Debug, IgnoreStdin, Raw,
     };
 
@@ -185,6 +186,7 @@ internal sealed class CommandLine
             Session = result.GetValue(Session),
             Offline = result.GetValue(Offline),
             Verbose = result.GetValue(Verbose),
+            Quiet = result.GetValue(Quiet),
             HeadersOnly = result.GetValue(Headers),
             BodyOnly = result.GetValue(Body),
             Print = result.GetValue(Print),

@@ -34,8 +34,8 @@ internal static class Download
     public static async Task<int> RunAsync(Target plan, ClientResponse response, CliSettings s, CliIO io, CancellationToken ct)
     {
         var heads = new Printer(new TextWriterStream(io.Error), colors: io.ErrorIsTerminal, format: false);
-        if (s.Verbose) heads.RequestHead(response.RequestInfo, response.RequestInfo.Url.PathAndQuery);
-        if (s.Verbose || s.HeadersOnly) heads.ResponseHead(response);
+        if (s.Verbose && !s.Quiet) heads.RequestHead(response.RequestInfo, response.RequestInfo.Url.PathAndQuery);
+        if ((s.Verbose || s.HeadersOnly) && !s.Quiet) heads.ResponseHead(response);
 
         var offset = plan.Offset;
         if (response.Status == 416 && offset > 0)
@@ -94,7 +94,7 @@ internal static class Download
                 written += chunk.Length;
             }, ct);
 
-            if (io.ErrorIsTerminal) await WithProgressBar(io, path, response, start, total, Copy).ConfigureAwait(false);
+            if (io.ErrorIsTerminal && !s.Quiet) await WithProgressBar(io, path, response, start, total, Copy).ConfigureAwait(false);
             else await Copy().ConfigureAwait(false);
             await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
@@ -107,7 +107,7 @@ internal static class Download
         }
         await file.DisposeAsync().ConfigureAwait(false);
         var seconds = Math.Max(watch.Elapsed.TotalSeconds, 1e-3);
-        io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        if (!s.Quiet) io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rxhttp: saved {path}: {written} bytes ({written - start} received in {seconds:0.###} s, {Human((written - start) / seconds)}/s)"));
         return Failure.Ok;
     }

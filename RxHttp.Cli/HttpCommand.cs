@@ -126,6 +126,8 @@ internal static partial class HttpCommand
     /// <summary>httpie's --print letters: what a terminal, a pipe, -v, --headers and --body show.</summary>
     private static string What(CliSettings s, CliIO io)
     {
+        // httpie's -q: nothing on stdout, whatever else was asked; errors and the --check-status warning still go to stderr.
+        if (s.Quiet) return "";
         if (s.Print is { } p) return p;
         if (s.Offline) return "HB";
         if (s.Verbose) return "HBhb";

@@ -192,6 +192,8 @@ public class CliRequestTests : CliTestBase
         Assert.That((await CliRunner.Run("get", U("basic"))).Code, Is.EqualTo(0), "without --check-status a 401 is a success");
         Assert.That((await CliRunner.Run("get", U("status/503"), "--check-status")).Code, Is.EqualTo(5));
         Assert.That((await CliRunner.Run("get", U("status/201"), "--check-status")).Code, Is.EqualTo(0));
+        var quiet = await new CliRunner { Terminal = true }.RunAsync("get", U("basic"), "-q", "-v", "--check-status");
+        Assert.That((quiet.Code, quiet.Out, quiet.Stderr), Is.EqualTo((4, "", "rxhttp: warning: HTTP 401 Unauthorized\n")), "httpie's -q: only the warning");
     }
 
     [Test]

@@ -23,6 +23,9 @@ public class CliTransferTests : CliTestBase
         Assert.That(r.Stderr, Does.Contain("rxhttp: saved").And.Contain("300000 bytes"));
         var quiet = await CliRunner.Run("get", U("bytes/1000"), "-o", F("small.bin"));
         Assert.That(quiet.Stderr, Does.Not.Contain("%"), "no bar when stderr is not a terminal");
+        var silent = await new CliRunner { ErrorTerminal = true }.RunAsync("get", U("bytes/1000"), "-o", F("silent.bin"), "--quiet");
+        Assert.That((silent.Code, silent.Stderr), Is.EqualTo((0, "")), "-q: no bar, no 'saved' line");
+        Assert.That(await File.ReadAllBytesAsync(F("silent.bin")), Is.EqualTo(KestrelServer.Pattern(1000)));
     }
 
     [Test]
