@@ -32,10 +32,18 @@ internal static class RequestBody
         {
             // A text field given as a payload makes FormData multipart even without a file: --multipart means multipart.
             var form = new FormData();
-            foreach (var (name, text, json) in items.Fields)
-                if (json is not null) form.AddField(name, json, "application/json");
-                else form.AddField(name, new StringPayload(text!));
-            foreach (var (name, path, type) in items.Files) form.AddField(name, new FileInfo(path), type);
+            foreach (var (file, index) in items.Order)
+            {
+                if (file)
+                {
+                    var (name, path, type) = items.Files[index];
+                    form.AddField(name, new FileInfo(path), type);
+                    continue;
+                }
+                var (field, text, json) = items.Fields[index];
+                if (json is not null) form.AddField(field, json, "application/json");
+                else form.AddField(field, new StringPayload(text!));
+            }
             return form;
         }
         if (s.Body == BodyKind.Form)

@@ -20,6 +20,8 @@ internal sealed class RequestItems
     /// <summary>Data fields in order: Text is a string value, Json raw JSON text.</summary>
     public List<(string Name, string? Text, string? Json)> Fields { get; } = new();
     public List<(string Name, string Path, string? Type)> Files { get; } = new();
+    /// <summary>Fields and files as typed (an index into either list): a multipart body keeps this order, as httpie's.</summary>
+    public List<(bool File, int Index)> Order { get; } = new();
     public string? BodyFile { get; private set; }
 
     public bool HasData => Fields.Count > 0 || Files.Count > 0 || BodyFile is not null;
@@ -55,15 +57,19 @@ internal sealed class RequestItems
                     r.Query.Add((key, ReadFile(value, item).TrimEnd('\n')));
                     break;
                 case "=":
+                    r.Order.Add((false, r.Fields.Count));
                     r.Fields.Add((key, value, null));
                     break;
                 case "=@":
+                    r.Order.Add((false, r.Fields.Count));
                     r.Fields.Add((key, ReadFile(value, item), null));
                     break;
                 case ":=":
+                    r.Order.Add((false, r.Fields.Count));
                     r.Fields.Add((key, null, CheckJson(value, item)));
                     break;
                 case ":=@":
+                    r.Order.Add((false, r.Fields.Count));
                     r.Fields.Add((key, null, CheckJson(ReadFile(value, item), item)));
                     break;
                 case "@" when key.Length == 0:
@@ -77,6 +83,7 @@ internal sealed class RequestItems
                     var semi = value.LastIndexOf(";type=", StringComparison.Ordinal);
                     if (semi >= 0) (path, type) = (value[..semi], value[(semi + 6)..]);
                     if (!File.Exists(path)) throw new UsageException($"'{path}': no such file");
+                    r.Order.Add((true, r.Files.Count));
                     r.Files.Add((key, path, type));
                     break;
             }

@@ -124,6 +124,10 @@ public class CliRequestTests : CliTestBase
         var body = multi.GetProperty("body").GetString();
         Assert.That(body, Does.Contain("name=\"title\"").And.Contain("report").And.Contain("filename=\"note.txt\"").And.Contain("file contents"));
 
+        var ordered = Echo(await CliRunner.Run("post", U("echo"), "--form", "a=1", $"doc@{file}", "z=2")).GetProperty("body").GetString()!;
+        var parts = new[] { "name=\"a\"", "name=\"doc\"", "name=\"z\"" }.Select(n => ordered.IndexOf(n, StringComparison.Ordinal)).ToArray();
+        Assert.That(parts[0], Is.GreaterThanOrEqualTo(0), ordered);
+        Assert.That(parts, Is.Ordered.And.Unique, "parts in the order typed, the file between the fields (httpie)");
         var plain = Echo(await CliRunner.Run("post", U("echo"), "--multipart", "only=text"));
         Assert.That(plain.GetProperty("headers").GetProperty("Content-Type").GetString(), Does.StartWith("multipart/form-data"), "--multipart without files is still multipart");
 
