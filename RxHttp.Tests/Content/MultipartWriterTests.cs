@@ -139,4 +139,24 @@ public class FormDataTests
         _ = form.Length;
         Assert.Throws<InvalidOperationException>(() => form.AddField("b", "2"));
     }
+
+    [Test]
+    public async Task Bytes_given_as_an_object_are_a_file_part_not_their_type_name()
+    {
+        // aiohttp's add_field(name, b"..."): a file part whose filename is the field name.
+        var form = new FormData("B").AddField("raw", (object)new byte[] { 65, 66 }).AddField("mem", (object)new ReadOnlyMemory<byte>("C"u8.ToArray()));
+        Assert.That(form.IsMultipart, Is.True);
+        Assert.That(Encoding.UTF8.GetString(await CollectingWriter.WriteAsync(form)), Is.EqualTo(
+            "--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name=\"raw\"; filename=\"raw\"\r\n\r\nAB\r\n" +
+            "--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name=\"mem\"; filename=\"mem\"\r\n\r\nC\r\n" +
+            "--B--\r\n"));
+    }
+
+    [Test]
+    public async Task A_sequence_given_as_an_object_adds_one_field_per_item()
+    {
+        // aiohttp's urlencode(doseq=True) of a list value.
+        var form = new FormData().AddField("t", new[] { "a", "b" }).AddField("n", new List<int> { 1, 2 });
+        Assert.That(Encoding.ASCII.GetString(await CollectingWriter.WriteAsync(form)), Is.EqualTo("t=a&t=b&n=1&n=2"));
+    }
 }

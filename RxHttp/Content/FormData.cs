@@ -36,14 +36,26 @@ public sealed class FormData : Payload
         return Add(new Field(Check(name), null, value, contentType, filename), contentType is not null || filename is not null);
     }
 
-    /// <summary>Adds a field formatted invariantly (numbers, booleans as true/false, dates in ISO 8601).</summary>
+    /// <summary>
+    /// Adds a field formatted invariantly (numbers, booleans as true/false, dates in ISO 8601). A stream, a file or a
+    /// payload is added as by its own overload; bytes become a file part named after the field, as in aiohttp; any
+    /// other sequence adds one field per item, as aiohttp's <c>urlencode(doseq=True)</c> does.
+    /// </summary>
     public FormData AddField(string name, object? value) => value switch
     {
         Stream s => AddField(name, s),
         FileInfo f => AddField(name, f),
         Payload p => AddField(name, p),
+        byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte> => AddField(name, From(value), filename: name),
+        System.Collections.IEnumerable many and not string => AddEach(name, many),
         _ => AddField(name, QueryParams.Format(name, value)),
     };
+
+    private FormData AddEach(string name, System.Collections.IEnumerable values)
+    {
+        foreach (var v in values) AddField(name, v);
+        return this;
+    }
 
     /// <summary>Adds a file read from <paramref name="stream"/> (not disposed); the filename defaults to the field name, as in aiohttp.</summary>
     public FormData AddField(string name, Stream stream, string? contentType = null, string? filename = null)
