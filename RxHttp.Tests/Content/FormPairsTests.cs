@@ -1,3 +1,4 @@
+using System.Text;
 using NUnit.Framework;
 
 namespace RxHttp.Tests.Content;
@@ -34,6 +35,30 @@ public class FormPairsTests
     {
         var e = Assert.Throws<ArgumentException>(() => Payload.From(new List<KeyValuePair<string, Guid>> { new("g", Guid.Empty) }));
         Assert.That(e!.Message, Does.Contain("Guid values cannot be read"));
+    }
+
+    [Test]
+    public async Task A_form_with_a_file_among_its_values_is_multipart_as_in_aiohttp()
+    {
+        // aiohttp's data={"title": "t", "doc": open(...)} goes through FormData: multipart, the file's bytes sent.
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            await File.WriteAllTextAsync(file.FullName, "file body");
+            var form = Payload.From(new Dictionary<string, object> { ["title"] = "t", ["doc"] = file, ["blob"] = new byte[] { 65 } });
+            Assert.That(form, Is.TypeOf<FormData>());
+            Assert.That(form.ContentType, Does.StartWith("multipart/form-data; boundary="));
+            var text = Encoding.UTF8.GetString(await CollectingWriter.WriteAsync(form));
+            Assert.That(text, Does.Contain("name=\"title\"\r\n\r\nt\r\n"));
+            Assert.That(text, Does.Contain($"name=\"doc\"; filename=\"{file.Name}\"\r\n\r\nfile body\r\n"));
+            Assert.That(text, Does.Contain("name=\"blob\"; filename=\"blob\"\r\n\r\nA\r\n"));
+            Assert.That(text, Does.Not.Contain(file.DirectoryName!), "the local path is not sent");
+            Assert.That(Payload.From(new[] { ("s", (object)new MemoryStream("S"u8.ToArray())) }), Is.TypeOf<FormData>());
+        }
+        finally
+        {
+            file.Delete();
+        }
     }
 
     [Test]

@@ -62,16 +62,35 @@ public sealed class FormUrlEncodedPayload : Payload
     }
 
     /// <summary>
-    /// Reads a dictionary, a list of pairs (KeyValuePair or tuple) or a dictionary of lists into text pairs,
-    /// or returns null when <paramref name="data"/> is none of those. Pairs are recognised by type tests, not
-    /// reflection, so forms work the same in trimmed and NativeAOT apps.
+    /// The body for a dictionary, a list of pairs (KeyValuePair or tuple) or a dictionary of lists, as aiohttp's
+    /// <c>FormData(data)</c> makes it: urlencoded, or multipart/form-data when a value is a file (a stream, a
+    /// <see cref="FileInfo"/>, a payload or bytes), which text would only name. Null when <paramref name="data"/> is none of those.
     /// </summary>
     /// <exception cref="ArgumentException">A list of <c>KeyValuePair&lt;string, T&gt;</c> with a value type it cannot read.</exception>
-    internal static List<KeyValuePair<string, string>>? TryGetPairs(object data)
+    internal static Payload? TryCreate(object data)
     {
-        if (data is QueryParams qp) return qp.ToList();
+        if (TryGetPairs(data) is not { } pairs) return null;
+        if (!pairs.Exists(p => IsFile(p.Value)))
+            return new FormUrlEncodedPayload(pairs.Select(p => new KeyValuePair<string, string>(p.Key, QueryParams.Format(p.Key, p.Value))));
+        var form = new FormData();
+        foreach (var (k, v) in pairs) form.AddField(k, v);
+        return form;
+    }
+
+    private static bool IsFile(object? value) =>
+        value is Stream or FileInfo or Payload or byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte>;
+
+    /// <summary>
+    /// Reads a dictionary, a list of pairs (KeyValuePair or tuple) or a dictionary of lists into pairs of a name and
+    /// a value (a list's items each in a pair of its own), or returns null when <paramref name="data"/> is none of
+    /// those. Pairs are recognised by type tests, not reflection, so forms work the same in trimmed and NativeAOT apps.
+    /// </summary>
+    /// <exception cref="ArgumentException">A list of <c>KeyValuePair&lt;string, T&gt;</c> with a value type it cannot read.</exception>
+    private static List<KeyValuePair<string, object?>>? TryGetPairs(object data)
+    {
+        if (data is QueryParams qp) return qp.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)).ToList();
         if (data is string || data is not IEnumerable items) return null;
-        var list = new List<KeyValuePair<string, string>>();
+        var list = new List<KeyValuePair<string, object?>>();
         if (data is IDictionary dictionary)
         {
             // Every Dictionary<string, T> is also a non-generic IDictionary, whatever T is.
@@ -92,12 +111,12 @@ public sealed class FormUrlEncodedPayload : Payload
         return any || IsPairType(ElementTypeOf(data.GetType())) ? list : null;
     }
 
-    private static void Add(List<KeyValuePair<string, string>> list, string? key, object? value)
+    private static void Add(List<KeyValuePair<string, object?>> list, string? key, object? value)
     {
         ArgumentNullException.ThrowIfNull(key, "form field name");
-        if (value is IEnumerable many and not string)
-            foreach (var v in many) list.Add(new(key, QueryParams.Format(key, v)));
-        else list.Add(new(key, QueryParams.Format(key, value)));
+        if (value is IEnumerable many and not string && !IsFile(value))
+            foreach (var v in many) list.Add(new(key, v));
+        else list.Add(new(key, value));
     }
 
     private static bool TryPair(object? item, out string? key, out object? value)

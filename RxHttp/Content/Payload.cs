@@ -25,7 +25,8 @@ public abstract class Payload
     /// The payload for a request's <c>Data</c>, as aiohttp picks one: a <see cref="Payload"/> (including
     /// <see cref="FormData"/> and <see cref="MultipartWriter"/>) as is; bytes as application/octet-stream; a string
     /// as text/plain; charset=utf-8; a dictionary, a list of pairs or tuples, a dictionary of lists or
-    /// <see cref="QueryParams"/> as application/x-www-form-urlencoded; a <see cref="Stream"/> streamed (with
+    /// <see cref="QueryParams"/> as application/x-www-form-urlencoded, or as multipart/form-data (a <see cref="FormData"/>)
+    /// when one of its values is a stream, a file, a payload or bytes; a <see cref="Stream"/> streamed (with
     /// Content-Length when it can seek); a <see cref="FileInfo"/> streamed from disk; an
     /// <see cref="IAsyncEnumerable{T}"/> or <see cref="IObservable{T}"/> of chunks sent chunked; another
     /// <see cref="ClientResponse"/> whose body is piped through.
@@ -48,7 +49,7 @@ public abstract class Payload
         IObservable<ReadOnlyMemory<byte>> o => new ObservablePayload(o),
         IObservable<byte[]> o => new ObservablePayload(System.Reactive.Linq.Observable.Select(o, b => (ReadOnlyMemory<byte>)b)),
         _ => FromOther(data)
-             ?? (FormUrlEncodedPayload.TryGetPairs(data) is { } pairs ? new FormUrlEncodedPayload(pairs) : null)
+             ?? FormUrlEncodedPayload.TryCreate(data)
              ?? throw new ArgumentException($"Cannot send a {data.GetType().Name} as a request body.", nameof(data)),
     };
 
