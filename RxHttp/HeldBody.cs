@@ -54,8 +54,26 @@ internal sealed class HeldBody
         {
             sending = Task.FromException<bool>(e);
         }
+        sending.ContinueWith(static (t, self) => ((HeldBody)self!).OnBodyFailed(t.Exception!.InnerException!), this, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _started.SetResult(sending);
     }
+
+    // The exchange may be waiting for a head the server will never send, since the body it waits for stopped half-way
+    // (the payload threw, or ended short of its Content-Length): end that wait, so the body's own error is what the
+    // request fails with rather than a timeout minutes later. A failed write (the server reset) or a cut leaves the
+    // wait alone: the server's answer may be on its way or already read.
+    private void OnBodyFailed(Exception e)
+    {
+        if (e is ClientOSError or OperationCanceledException) return;
+        Volatile.Write(ref _bodyError, e);
+        _connection.Abort(e);
+    }
+
+    private Exception? _bodyError;
+
+    /// <summary>The error the body the timer started failed with on its own (not a write error, not a cut), or null.</summary>
+    public Exception? BodyError => Volatile.Read(ref _bodyError);
 
     /// <summary>
     /// The server answered: true when the body is still held (the caller now decides what becomes of it), false when

@@ -165,6 +165,8 @@ internal sealed class Http1Exchange : IExchange
                 catch (Exception) when (held is not null)
                 {
                     held.Abandon();
+                    // The body the timer started failed and ended the wait for the head: its error is what happened.
+                    if (held.BodyError is { } bodyError) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(bodyError);
                     throw;
                 }
 

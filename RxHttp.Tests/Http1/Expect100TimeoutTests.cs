@@ -154,6 +154,60 @@ public class Expect100TimeoutTests : ReactiveTest
         Assert.That(spy.Writes, Is.Zero, "the timer of a failed request does not send its body");
     }
 
+    // A server that ignores Expect waits for the whole body before it answers; a body the timer started that then
+    // fails (the payload throws, or ends short of its Content-Length) will never be whole, so waiting for the head
+    // would last until a timeout (Total, 300 s by default) and report that instead of the body's own error.
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_body_the_wait_started_that_fails_fails_the_request_with_its_own_error(bool shortOfItsLength)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new RawServer(async c =>
+        {
+            if (await IgnoringServer.ReadHeadAsync(c.Socket) is null) return;
+            var buffer = new byte[65536];
+            while (await c.Socket.ReceiveAsync(buffer, SocketFlags.None) > 0) { } // reads, never answers
+            release.TrySetResult();
+        });
+        using var session = new ClientSession(new ClientSessionOptions { Expect100Timeout = TimeSpan.FromMilliseconds(20) });
+        object data = shortOfItsLength ? new StreamPayload(new ShortStream(declared: 10, produces: 4)) : FailingBody();
+        var request = session.Post(server.Url(), new RequestOptions { Data = data, Expect100 = true }).Timeout(TimeSpan.FromSeconds(20));
+        if (shortOfItsLength)
+            Assert.That(async () => await request, Throws.TypeOf<ClientPayloadError>().With.Message.Contains("4 of the 10 bytes"));
+        else
+            Assert.That(async () => await request, Throws.TypeOf<InvalidDataException>().With.Message.EqualTo("payload failed"));
+        await release.Task.WaitAsync(TimeSpan.FromSeconds(10)); // and the connection was closed
+
+        static async IAsyncEnumerable<ReadOnlyMemory<byte>> FailingBody()
+        {
+            yield return "first"u8.ToArray();
+            await Task.Yield();
+            throw new InvalidDataException("payload failed");
+        }
+    }
+
+    /// <summary>A seekable stream whose Length promises more than it gives.</summary>
+    private sealed class ShortStream(long declared, int produces) : Stream
+    {
+        private int _given;
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => declared;
+        public override long Position { get => _given; set { } }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(count, produces - _given);
+            buffer.AsSpan(offset, n).Fill((byte)'x');
+            _given += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => _given;
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Test]
     public void The_wait_cannot_be_negative()
     {
