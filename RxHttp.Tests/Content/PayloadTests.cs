@@ -162,6 +162,24 @@ public class PayloadTests
         Assert.That(back.ToArray(), Is.EqualTo(data));
     }
 
+    // No bytes at all is not a zlib or gzip stream (RFC 1950 §2.2, RFC 1952 §2.2): zlib.decompress(b"") fails, and so
+    // does Go's gzip.NewReader. aiohttp's compressobj flushes a whole empty stream; .NET's encoders write nothing.
+    [TestCase("deflate", "789C", "00000001")]
+    [TestCase("gzip", "1F8B08", "0000000000000000")]
+    public async Task An_empty_body_compresses_to_a_whole_empty_stream(string encoding, string magic, string checksum)
+    {
+        var bytes = await CollectingWriter.WriteAsync(new CompressedPayload(new BytesPayload(Array.Empty<byte>()), encoding));
+        var hex = Convert.ToHexString(bytes);
+        Assert.That(hex, Does.StartWith(magic), "the header");
+        Assert.That(hex, Does.EndWith(checksum), "the checksum of nothing (and gzip's size, 0)");
+        using var ms = new MemoryStream(bytes);
+        using Stream z = encoding == "gzip"
+            ? new System.IO.Compression.GZipStream(ms, System.IO.Compression.CompressionMode.Decompress)
+            : new System.IO.Compression.ZLibStream(ms, System.IO.Compression.CompressionMode.Decompress);
+        Assert.That(z.ReadByte(), Is.EqualTo(-1));
+        Assert.That(ms.Position, Is.EqualTo(bytes.Length), "the decoder took every byte");
+    }
+
     [Test]
     public void Transfer_progress_fraction()
     {

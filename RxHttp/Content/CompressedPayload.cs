@@ -32,13 +32,28 @@ public sealed class CompressedPayload : Payload
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
     {
+        var start = writer.BytesWritten;
         var sink = new WriterStream(writer, cancellationToken);
         var z = Create(sink);
         await using (z.ConfigureAwait(false))
         {
             await _inner.WriteToAsync(new StreamPayloadWriter(z), cancellationToken).ConfigureAwait(false);
         }
+        // .NET's deflate and gzip encoders write nothing at all for an empty input, and no bytes are no zlib or gzip
+        // stream (RFC 1950, 1952: a header, a last block, a checksum), which a strict decoder refuses; zlib's own
+        // encoder (aiohttp's) sends the empty stream, as this does.
+        if (writer.BytesWritten == start && EmptyStream(Encoding) is { } empty) await writer.WriteAsync(empty, cancellationToken).ConfigureAwait(false);
     }
+
+    private static readonly byte[] EmptyZlib = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+    private static readonly byte[] EmptyGzip = [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0xFF, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    private static byte[]? EmptyStream(string encoding) => encoding switch
+    {
+        "deflate" => EmptyZlib,
+        "gzip" => EmptyGzip,
+        _ => null,
+    };
 
     internal static string Normalize(string encoding)
     {
