@@ -229,7 +229,8 @@ public sealed class ClientSessionOptions
     public int MaxRedirects { get; init; } = 10;
 
     /// <summary>
-    /// How long a request sent with <see cref="RequestOptions.Expect100"/> waits for the server's 100 Continue (or
+    /// How long a request sent with <see cref="RequestOptions.Expect100"/> (or its own <c>Expect: 100-continue</c>
+    /// header) waits for the server's 100 Continue (or
     /// final answer) before it sends the body anyway: 1 second by default, as HttpClient's
     /// <c>Expect100ContinueTimeout</c> and curl's; <see cref="Timeout.InfiniteTimeSpan"/> waits for the answer. Timed on
     /// the request's scheduler.

@@ -75,6 +75,16 @@ public class Expect100TimeoutTests : ReactiveTest
         Assert.That(server.ConnectionCount, Is.EqualTo(1), "the whole body went, so the connection stayed usable");
     }
 
+    // The caller's own header holds the body just as Expect100 does, so it is not held for good either.
+    [Test]
+    public async Task A_callers_own_expect_header_waits_no_longer_than_the_option()
+    {
+        await using var server = new IgnoringServer();
+        using var session = new ClientSession(new ClientSessionOptions { Expect100Timeout = TimeSpan.FromMilliseconds(50) });
+        var options = new RequestOptions { Data = new byte[1000], Headers = new Dictionary<string, string> { ["Expect"] = "100-Continue" } };
+        Assert.That(await session.Post(server.Url, options).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)), Is.EqualTo("got 1000"));
+    }
+
     // A server that ignores Expect and, once the body is coming, refuses it and stops reading: the body the timer
     // started fills the socket buffers and would wait there for good; the closing answer stops it instead.
     [Test]

@@ -98,7 +98,9 @@ internal sealed class RequestPlanBuilder
 
         // update_expect_continue, with the rest of what the headers cannot carry; most requests have none of it.
         var skipContentType = skip is not null && skip.Contains("Content-Type");
-        if (proxy is not null || options.Expect100 || options.UploadProgress is not null || skipContentType || auth is not null || cookies is not null
+        // A caller's own "Expect: 100-continue" holds the body as Expect100 does (RequestFraming), so it is timed the same.
+        var expectsContinue = options.Expect100 || headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase);
+        if (proxy is not null || expectsContinue || options.UploadProgress is not null || skipContentType || auth is not null || cookies is not null
             || _options.TrustEnv)
         {
             request.Plan = new RequestPlan
