@@ -60,6 +60,18 @@ public class PayloadTests
         Assert.That(p.IsReplayable, Is.True);
     }
 
+    // aiohttp's FormData(charset="latin-1") says "application/x-www-form-urlencoded; charset=latin-1": without it a
+    // server that reads the parameter (aiohttp's request.post()) decodes the percent-encoded bytes as UTF-8.
+    [Test]
+    public void A_form_in_another_encoding_names_its_charset()
+    {
+        var pairs = new[] { new KeyValuePair<string, string>("k", "café") };
+        var latin1 = new FormUrlEncodedPayload(pairs, Encoding.Latin1);
+        Assert.That(latin1.ToString(), Is.EqualTo("k=caf%E9"));
+        Assert.That(latin1.ContentType, Is.EqualTo("application/x-www-form-urlencoded; charset=iso-8859-1"));
+        Assert.That(new FormUrlEncodedPayload(pairs, new UTF8Encoding(true)).ContentType, Is.EqualTo("application/x-www-form-urlencoded"));
+    }
+
     [Test]
     public void Form_values_that_are_not_finite_are_refused()
     {

@@ -13,13 +13,21 @@ public sealed class FormUrlEncodedPayload : Payload
 {
     private readonly byte[] _bytes;
 
-    /// <summary>Creates the body from <paramref name="pairs"/>, in order.</summary>
+    /// <summary>
+    /// Creates the body from <paramref name="pairs"/>, in order, percent-encoding their <paramref name="encoding"/>
+    /// bytes (UTF-8 by default); another encoding is named in the Content-Type's charset.
+    /// </summary>
     public FormUrlEncodedPayload(IEnumerable<KeyValuePair<string, string>> pairs, Encoding? encoding = null)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         Pairs = pairs.ToList();
-        _bytes = Encoding.ASCII.GetBytes(Encode(Pairs, encoding ?? Encoding.UTF8));
-        ContentType = "application/x-www-form-urlencoded";
+        encoding ??= Encoding.UTF8;
+        _bytes = Encoding.ASCII.GetBytes(Encode(Pairs, encoding));
+        // The bytes say nothing of their charset, so another one is named, as aiohttp's FormData(charset=…) does:
+        // servers that read the parameter (aiohttp's request.post()) would take them for UTF-8.
+        ContentType = encoding.CodePage == Encoding.UTF8.CodePage
+            ? "application/x-www-form-urlencoded"
+            : "application/x-www-form-urlencoded; charset=" + encoding.WebName;
     }
 
     /// <summary>The fields as given, in order.</summary>
