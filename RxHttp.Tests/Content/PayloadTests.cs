@@ -72,6 +72,22 @@ public class PayloadTests
         Assert.That(new FormUrlEncodedPayload(pairs, new UTF8Encoding(true)).ContentType, Is.EqualTo("application/x-www-form-urlencoded"));
     }
 
+    // aiohttp's StringPayload takes its encoding from the content type's charset: the bytes are what the header says.
+    [Test]
+    public async Task Text_is_encoded_in_the_charset_its_content_type_declares()
+    {
+        var latin1 = new StringPayload("café", "text/html; charset=ISO-8859-1");
+        Assert.That(await CollectingWriter.WriteAsync(latin1), Is.EqualTo(new byte[] { 0x63, 0x61, 0x66, 0xE9 }));
+        Assert.That(latin1.ContentType, Is.EqualTo("text/html; charset=ISO-8859-1"));
+        Assert.That(await CollectingWriter.WriteAsync(new StringPayload("é", "text/html")), Is.EqualTo("é"u8.ToArray()), "UTF-8 without a charset");
+        Assert.That(await CollectingWriter.WriteAsync(new StringPayload("é", "text/plain; charset=iso-8859-1", Encoding.UTF8)), Is.EqualTo("é"u8.ToArray()),
+            "an encoding given wins");
+        Assert.Throws<ArgumentException>(() => _ = new StringPayload("x", "text/plain; charset=x-no-such-charset"));
+
+        var form = new FormData("B").AddField("f", "café", contentType: "text/plain; charset=iso-8859-1");
+        Assert.That(Encoding.Latin1.GetString(await CollectingWriter.WriteAsync(form)), Does.Contain("\r\n\r\ncaf\u00e9\r\n--B--"));
+    }
+
     [Test]
     public void Form_values_that_are_not_finite_are_refused()
     {

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace RxHttp;
 
 /// <summary>
@@ -129,7 +127,7 @@ public sealed class FormData : Payload
             foreach (var f in _fields)
             {
                 // Plain fields carry no Content-Type, as browsers send them (RFC 7578 §4.4 defaults to text/plain).
-                var body = f.Body ?? new StringPayload(f.Text!, f.ContentType ?? "text/plain; charset=utf-8", Encoding.UTF8);
+                var body = f.Body ?? new StringPayload(f.Text!, f.ContentType ?? "text/plain; charset=utf-8");
                 var headers = new HeaderCollection();
                 if (f.Body is not null || f.ContentType is not null || f.Filename is not null)
                     headers.Add("Content-Type", f.ContentType ?? body.ContentType ?? "application/octet-stream");

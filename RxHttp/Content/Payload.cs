@@ -102,12 +102,35 @@ public sealed class StringPayload : Payload
 {
     private readonly byte[] _bytes;
 
-    /// <summary>Creates the payload, encoding <paramref name="text"/> with <paramref name="encoding"/> (UTF-8 by default).</summary>
+    /// <summary>
+    /// Creates the payload, encoding <paramref name="text"/> with <paramref name="encoding"/>; without one, with the
+    /// charset of <paramref name="contentType"/> (as aiohttp's <c>StringPayload</c>), else UTF-8.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="contentType"/> names a charset .NET does not know and no encoding is given.</exception>
     public StringPayload(string text, string? contentType = null, Encoding? encoding = null)
     {
-        encoding ??= Encoding.UTF8;
+        encoding ??= CharsetOf(contentType) ?? Encoding.UTF8;
         _bytes = encoding.GetBytes(text);
         ContentType = contentType ?? $"text/plain; charset={encoding.WebName}";
+    }
+
+    // The bytes must be in the charset the header declares, or the server decodes them into something else.
+    private static Encoding? CharsetOf(string? contentType)
+    {
+        var semi = contentType?.IndexOf(';') ?? -1;
+        if (semi < 0) return null;
+        var parameters = new List<KeyValuePair<string, string>>();
+        HeaderParameters.Parse(contentType!, semi, parameters, stopAtComma: false);
+        var charset = parameters.Find(p => p.Key == "charset").Value;
+        if (string.IsNullOrEmpty(charset)) return null;
+        try
+        {
+            return Encoding.GetEncoding(charset);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Cannot encode text as '{charset}' (from '{contentType}'): pass its Encoding.", nameof(contentType), e);
+        }
     }
 
     /// <inheritdoc />
