@@ -157,6 +157,19 @@ public class BodyEndToEndTests
         Assert.That((piped.Length, piped.Sha256, piped.ContentLength, piped.TransferEncoding), Is.EqualTo((500_000L, Sha(data), (string?)null, "chunked")));
     }
 
+    // As aiohttp and HttpClient: a caller who knows the length of a stream that cannot seek (a pipe, a download)
+    // gets it sent, for servers that refuse chunked uploads; a compressed body still goes chunked, its length unknown.
+    [Test]
+    public async Task A_callers_Content_Length_frames_a_stream_of_unknown_length()
+    {
+        var data = KestrelServer.Pattern(200_000);
+        var length = new Dictionary<string, string> { ["Content-Length"] = "200000" };
+        var piped = await PostSink(new NonSeekableStream(data), new RequestOptions { Headers = length });
+        Assert.That((piped.Length, piped.Sha256, piped.ContentLength, piped.TransferEncoding), Is.EqualTo((200_000L, Sha(data), "200000", (string?)null)));
+        var compressed = await PostSink(new NonSeekableStream(data), new RequestOptions { Headers = length, Compress = "gzip" }, "sink?decompress=1");
+        Assert.That((compressed.Length, compressed.Sha256, compressed.ContentLength, compressed.TransferEncoding), Is.EqualTo((200_000L, Sha(data), (string?)null, "chunked")));
+    }
+
     [Test]
     public async Task Async_sequence_and_observable_are_sent_chunked()
     {

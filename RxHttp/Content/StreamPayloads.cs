@@ -7,7 +7,8 @@ namespace RxHttp;
 /// <summary>
 /// A body read from a <see cref="Stream"/> in 64 KiB pieces, never whole into memory. A seekable stream is sent
 /// with Content-Length (from its position to its end) and rewound for a 307/308 resend; any other stream is sent
-/// chunked, once. The stream is not disposed: whoever opened it closes it.
+/// once, chunked unless the request's own Content-Length header gives its length. The stream is not disposed:
+/// whoever opened it closes it.
 /// </summary>
 public sealed class StreamPayload : Payload
 {

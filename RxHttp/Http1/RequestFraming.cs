@@ -80,9 +80,10 @@ internal readonly record struct RequestFraming(RequestBodyFraming Body, long? De
             body = RequestBodyFraming.Chunked;
             edits = FramingHeaders.RemoveContentLength;
         }
-        else if (chunkedRequested || bodyLength is null)
+        else if (chunkedRequested || bodyLength is null && !HasNumericLength(headers))
         {
-            // A length nobody knows is chunked (HTTP/1.1 only, and every request here is HTTP/1.1).
+            // A length nobody knows is chunked (HTTP/1.1 only, and every request here is HTTP/1.1); a caller who knows
+            // it (a pipe's upload to a server that refuses chunked, S3's presigned PUT) says so in Content-Length.
             body = RequestBodyFraming.Chunked;
             edits = FramingHeaders.RemoveContentLength | FramingHeaders.AddChunked;
         }
@@ -120,6 +121,9 @@ internal readonly record struct RequestFraming(RequestBodyFraming Body, long? De
             headers.AddUnchecked("Content-Length", DeclaredLength is { } n and > 0 ? n.ToString(CultureInfo.InvariantCulture) : "0");
         if ((Headers & FramingHeaders.AddExpect) != 0) headers.AddUnchecked("Expect", "100-continue");
     }
+
+    private static bool HasNumericLength(HeaderCollection headers) =>
+        headers.Get("Content-Length") is { } value && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _);
 
     // The methods whose requests define no meaning for content (RFC 9110 §9.3), and requests the caller framed itself.
     private static bool BodilessNeedsNoLength(string method, HeaderCollection headers) =>

@@ -129,6 +129,8 @@ internal sealed class RequestPlanBuilder
             throw new ArgumentException("Compress cannot be combined with an explicit Content-Encoding header.", nameof(options));
         if (options.Data is null && options.Json is null) return null;
         headers.Set("Content-Encoding", encoding);
+        // A caller's Content-Length measures the body before it is compressed; the compressed one goes chunked.
+        headers.Remove("Content-Length");
         return encoding;
     }
 
