@@ -170,6 +170,18 @@ public class BodyEndToEndTests
         Assert.That((compressed.Length, compressed.Sha256, compressed.ContentLength, compressed.TransferEncoding), Is.EqualTo((200_000L, Sha(data), (string?)null, "chunked")));
     }
 
+    // A cold request sent again (Retry(), a second subscription) must not upload what is left of a consumed stream
+    // (nothing) as if it were the body; HttpClient's StreamContent refuses the same way.
+    [Test]
+    public async Task A_stream_that_cannot_seek_is_not_sent_empty_by_a_second_subscription()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var data = KestrelServer.Pattern(10_000);
+        var request = session.Post("sink", new() { Data = new NonSeekableStream(data) }).SelectMany(r => r.Json<Sink>());
+        Assert.That((await request)!.Sha256, Is.EqualTo(Sha(data)));
+        Assert.That(async () => await request, Throws.TypeOf<ClientPayloadError>());
+    }
+
     [Test]
     public async Task Async_sequence_and_observable_are_sent_chunked()
     {

@@ -114,6 +114,8 @@ public class PayloadTests
         Assert.That(p.Length, Is.Null);
         Assert.That(p.IsReplayable, Is.False);
         Assert.That(await CollectingWriter.WriteAsync(p), Is.EqualTo(data));
+        Assert.That(async () => await CollectingWriter.WriteAsync(p), Throws.TypeOf<ClientPayloadError>().With.Message.Contains("cannot be sent twice"),
+            "what is left of the stream is not the body");
     }
 
     [Test]

@@ -34,9 +34,17 @@ public sealed class StreamPayload : Payload
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
     {
+        // A request observable is cold: Retry() or a second subscription writes the body again (through a new payload
+        // when Data is the stream itself), and what is left of a stream that cannot rewind (nothing, usually) would go
+        // out as if it were the body, an empty upload that succeeds. So the stream, not the payload, remembers it was sent.
+        if (!_stream.CanSeek && !Sent.TryAdd(_stream, Sent))
+            throw new ClientPayloadError("The request body is a stream that cannot seek and was already sent: it cannot be sent twice.");
         if (_stream.CanSeek && _stream.Position != _start) _stream.Position = _start;
         await CopyAsync(_stream, writer, Length, cancellationToken).ConfigureAwait(false);
     }
+
+    // Weak keys: a stream is forgotten with its last reference.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Stream, object> Sent = new();
 
     internal static async ValueTask CopyAsync(Stream source, PayloadWriter writer, long? length, CancellationToken ct)
     {
