@@ -76,6 +76,11 @@ public class ResponseHeaderViewsTests
         Assert.That(Of("INLINE; FILENAME= \"a\\\"b.txt\"") is { Type: "inline", FileName: "a\"b.txt" });
         Assert.That(Of("attachment; filename*0=\"foo.\"; filename*1=\"html\"").FileName, Is.EqualTo("foo.html"), "RFC 2231 continuations");
         Assert.That(Of("attachment; filename*0*=UTF-8''%E2%82%AC; filename*1=\"-1\"").FileName, Is.EqualTo("€-1"));
+        // The segments are one value: a character's bytes may be split between them, and *0*'s charset is the whole's.
+        Assert.That(Of("attachment; filename*0*=UTF-8''%E2%82; filename*1*=%AC.txt").FileName, Is.EqualTo("€.txt"), "a character split over two segments");
+        Assert.That(Of("attachment; filename*1*=%E9.txt; filename*0*=iso-8859-1''caf").FileName, Is.EqualTo("café.txt"), "*0*'s charset, segments out of order");
+        Assert.That(Of("attachment; filename*0*=UTF-8''a; filename*2=c").FileName, Is.EqualTo("a"), "a missing segment ends the value");
+        Assert.That(Of("attachment; filename*1*=%E2%8; filename*0*=UTF-8''a; filename=\"x\"").FileName, Is.EqualTo("x"), "a malformed segment drops the value for the plain one");
         Assert.That(Of("attachment; filename=foo bar.txt").FileName, Is.EqualTo("foo bar.txt"), "unquoted, with a space, as browsers accept it");
         Assert.That(Of("attachment; filename*=koi8-r''%C1; filename=\"fallback.txt\"").FileName, Is.EqualTo("fallback.txt"), "an unknown charset is dropped");
         Assert.That(Of("attachment; filename*=UTF-8''%E2%8").FileName, Is.Null, "a malformed extended value is dropped");

@@ -51,19 +51,53 @@ public sealed class ContentDisposition
             var decoded = name.EndsWith('*') ? HeaderParameters.DecodeExtended(value) : value;
             if (decoded is not null) parameters.TryAdd(name, decoded);
         }
-        return new ContentDisposition(type, parameters, FileNameOf(parameters));
+        return new ContentDisposition(type, parameters, FileNameOf(parameters, list));
     }
 
-    private static string? FileNameOf(Dictionary<string, string> parameters)
+    private static string? FileNameOf(Dictionary<string, string> parameters, List<KeyValuePair<string, string>> raw)
     {
         if (parameters.TryGetValue("filename*", out var extended)) return extended;
-        if (parameters.ContainsKey("filename*0") || parameters.ContainsKey("filename*0*"))
+        return JoinContinuations(raw, "filename*") ?? parameters.GetValueOrDefault("filename");
+    }
+
+    /// <summary>
+    /// RFC 2231 §3-4: the segments <c>name*0</c>, <c>name*1*</c>, … are one value cut in pieces, so the encoded ones are
+    /// percent-decoded to bytes first and the whole is decoded once, in the charset <c>name*0*</c> names. Decoded piece
+    /// by piece, a character whose bytes a server split over two segments would come out as two replacement characters.
+    /// </summary>
+    private static string? JoinContinuations(List<KeyValuePair<string, string>> raw, string prefix)
+    {
+        var segments = new Dictionary<int, (bool Encoded, string Value)>();
+        foreach (var (key, value) in raw)
         {
-            var sb = new StringBuilder();
-            for (var n = 0; parameters.TryGetValue($"filename*{n}", out var part) || parameters.TryGetValue($"filename*{n}*", out part); n++) sb.Append(part);
-            return sb.ToString();
+            if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var number = key.AsSpan(prefix.Length);
+            var encoded = number.EndsWith("*");
+            if (encoded) number = number[..^1];
+            if (number.Length is 0 or > 4 || (number.Length > 1 && number[0] == '0')) continue;
+            if (!int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)) continue;
+            segments.TryAdd(n, (encoded, value));
         }
-        return parameters.GetValueOrDefault("filename");
+        if (!segments.ContainsKey(0)) return null;
+        var encoding = Encoding.UTF8;
+        var bytes = new List<byte>();
+        for (var n = 0; segments.TryGetValue(n, out var segment); n++)
+        {
+            var value = segment.Value;
+            if (!segment.Encoded)
+            {
+                bytes.AddRange(encoding.GetBytes(value));
+                continue;
+            }
+            if (n == 0 && HeaderParameters.SplitCharset(value) is { } split)
+            {
+                if (split.Charset is null) return null;
+                encoding = split.Charset;
+                value = split.Value;
+            }
+            if (!HeaderParameters.TryPercentDecode(value, bytes)) return null;
+        }
+        return encoding.GetString(bytes.ToArray());
     }
 
     /// <inheritdoc />
@@ -175,35 +209,46 @@ internal static class HeaderParameters
     /// </summary>
     public static string? DecodeExtended(string value)
     {
+        var encoding = Encoding.UTF8;
+        if (SplitCharset(value) is { } split)
+        {
+            if (split.Charset is null) return null;
+            encoding = split.Charset;
+            value = split.Value;
+        }
+        var bytes = new List<byte>(value.Length);
+        return TryPercentDecode(value, bytes) ? encoding.GetString(bytes.ToArray()) : null;
+    }
+
+    /// <summary>
+    /// The <c>charset'language'</c> prefix of an ext-value and what follows it; null when there is no prefix, a null
+    /// encoding when the charset is neither UTF-8 nor ISO-8859-1.
+    /// </summary>
+    public static (Encoding? Charset, string Value)? SplitCharset(string value)
+    {
         var first = value.IndexOf('\'');
         var second = first < 0 ? -1 : value.IndexOf('\'', first + 1);
-        Encoding encoding;
-        string encoded;
-        if (second < 0)
-        {
-            encoding = Encoding.UTF8;
-            encoded = value;
-        }
-        else
-        {
-            var charset = value[..first];
-            if (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) encoding = Encoding.UTF8;
-            else if (charset.Equals("iso-8859-1", StringComparison.OrdinalIgnoreCase)) encoding = Encoding.Latin1;
-            else return null;
-            encoded = value[(second + 1)..];
-        }
-        var bytes = new List<byte>(encoded.Length);
+        if (second < 0) return null;
+        var charset = value[..first];
+        Encoding? encoding = charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8
+            : charset.Equals("iso-8859-1", StringComparison.OrdinalIgnoreCase) ? Encoding.Latin1 : null;
+        return (encoding, value[(second + 1)..]);
+    }
+
+    /// <summary>Appends the bytes of <paramref name="encoded"/>'s ASCII and <c>%XX</c> escapes; false when it has anything else.</summary>
+    public static bool TryPercentDecode(string encoded, List<byte> bytes)
+    {
         for (var i = 0; i < encoded.Length; i++)
         {
             if (encoded[i] == '%')
             {
-                if (i + 2 >= encoded.Length || !byte.TryParse(encoded.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var b)) return null;
+                if (i + 2 >= encoded.Length || !byte.TryParse(encoded.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var b)) return false;
                 bytes.Add(b);
                 i += 2;
             }
             else if (encoded[i] < 128) bytes.Add((byte)encoded[i]);
-            else return null;
+            else return false;
         }
-        return encoding.GetString(bytes.ToArray());
+        return true;
     }
 }
