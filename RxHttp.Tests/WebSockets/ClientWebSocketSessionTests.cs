@@ -61,6 +61,49 @@ public class ClientWebSocketSessionTests
         Assert.That(CookieHeaderOf(server, 1), Is.EqualTo(CookieHeaderOf(server, 0)), "an HTTP request with the same header sends the same");
     }
 
+    private static string HeadLine(RawServer server, int index, string prefix)
+    {
+        lock (server.Requests)
+            return server.Requests[index].Split("\r\n").First(l => l.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Test]
+    public async Task A_handshake_redirect_given_as_uri_is_followed_and_requoted_as_the_sessions_http_redirects_are()
+    {
+        await using var server = RedirectingServer("HTTP/1.1 302 Found\r\nURI: /n%7eext\r\nContent-Length: 0\r\n\r\n");
+        await using var requoting = new ClientSession();
+        await using var verbatim = new ClientSession(new ClientSessionOptions { RequoteRedirectUrl = false });
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await requoting.WsConnectAsync(server.Url("/hop").Replace("http", "ws")));
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await verbatim.WsConnectAsync(server.Url("/hop").Replace("http", "ws")));
+        Assert.That(HeadLine(server, 1, "GET "), Is.EqualTo("GET /n~ext HTTP/1.1"), "URI stands in for a missing Location, requoted");
+        Assert.That(HeadLine(server, 3, "GET "), Is.EqualTo("GET /n%7eext HTTP/1.1"), "RequoteRedirectUrl = false: byte for byte");
+    }
+
+    [Test]
+    public async Task Url_credentials_follow_a_same_origin_handshake_redirect_and_a_callers_host_stays_with_its_host()
+    {
+        var redirect = "";
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is { } request)
+                await c.WriteAsync(request.StartsWith("GET /hop", StringComparison.Ordinal) ? redirect : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        });
+        await using var session = new ClientSession();
+
+        // An absolute Location to the same origin: the URL's credentials go on, as for a relative one.
+        redirect = $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {server.Url("/same")}\r\nContent-Length: 0\r\n\r\n";
+        var withCredentials = server.Url("/hop").Replace("http://", "ws://u:p@");
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(withCredentials));
+        Assert.That(HeadLine(server, 1, "Authorization:"), Is.EqualTo("Authorization: Basic dTpw"));
+
+        // Another host name (the same server): the caller's Host header named the first one.
+        redirect = $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {server.Url("/other").Replace("127.0.0.1", "localhost")}\r\nContent-Length: 0\r\n\r\n";
+        var options = new WsConnectOptions { Headers = new Dictionary<string, string> { ["Host"] = "vhost.test" } };
+        Assert.ThrowsAsync<WsServerHandshakeError>(async () => await session.WsConnectAsync(server.Url("/hop").Replace("http", "ws"), options));
+        Assert.That(HeadLine(server, 2, "Host:"), Is.EqualTo("Host: vhost.test"));
+        Assert.That(HeadLine(server, 3, "Host:"), Is.EqualTo($"Host: localhost:{new Uri(server.Url()).Port}"));
+    }
+
     [Test]
     public async Task A_cross_origin_handshake_redirect_drops_the_explicit_cookie_header()
     {

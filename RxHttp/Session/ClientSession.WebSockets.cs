@@ -98,6 +98,7 @@ public sealed partial class ClientSession
         {
             // aiohttp's ws_connect goes through request(), so a 3xx answer to the upgrade is followed like any redirect.
             var crossOrigin = false;
+            var firstHost = full.Host;
             for (var hops = 0; ; hops++)
             {
                 var wsKey = WsHandshake.NewKey();
@@ -110,6 +111,13 @@ public sealed partial class ClientSession
                     if (full.User is null) headers.Remove("Authorization");
                     headers.Remove("Cookie");
                     headers.Remove("Proxy-Authorization");
+                    headers.MakeReadOnly();
+                }
+                if (!string.Equals(full.Host, firstHost, StringComparison.OrdinalIgnoreCase) && headers.Contains("Host"))
+                {
+                    // A caller's Host names the first host, as on HTTP redirects.
+                    headers = headers.Clone();
+                    headers.Remove("Host");
                     headers.MakeReadOnly();
                 }
                 if (CookieJar.Count > 0 && CookieJar.FilterCookies(full.WithoutCredentials().ToUri()) is { Count: > 0 } cookies)
@@ -132,13 +140,16 @@ public sealed partial class ClientSession
                 {
                     return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, cts.Token).ConfigureAwait(false);
                 }
-                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers?.Get("Location") is { } location && !string.IsNullOrWhiteSpace(location))
+                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && RedirectLocation(e.Headers) is { } location)
                 {
                     connection.Close();
                     if (hops >= SessionOptions.MaxRedirects)
                         throw new TooManyRedirects(info, Array.Empty<ClientResponse>(), e.Status, "Too many redirects during the websocket handshake", e.Headers);
-                    var next = RedirectTarget(full, location);
-                    crossOrigin |= !next.IsSameOrigin(full);
+                    var next = RedirectTarget(full, location, SessionOptions.RequoteRedirectUrl);
+                    var sameOrigin = next.IsSameOrigin(full);
+                    // URL credentials follow a same-origin hop whatever the Location's form, as on HTTP redirects.
+                    if (sameOrigin && next.User is null && full.User is not null) next = next.WithCredentialsOf(full);
+                    crossOrigin |= !sameOrigin;
                     full = next;
                 }
                 catch
@@ -155,12 +166,17 @@ public sealed partial class ClientSession
     }
 
     // Location may use http(s); the upgrade continues as ws(s) on the same security level.
-    private static Url RedirectTarget(Url current, string location)
+    // The HTTP redirect step's choice: Location, else URI; an empty one makes the 3xx final.
+    private static string? RedirectLocation(HeaderCollection? headers) =>
+        headers?.Get("Location") is { } location && !string.IsNullOrWhiteSpace(location) ? location
+        : headers?.Get("URI") is { } uri && !string.IsNullOrWhiteSpace(uri) ? uri : null;
+
+    private static Url RedirectTarget(Url current, string location, bool requote)
     {
         Url next;
         try
         {
-            next = current.Join(Url.Parse(location)).WithoutFragment();
+            next = current.Join(Url.Parse(location, encoded: !requote)).WithoutFragment();
         }
         catch (InvalidUrl e)
         {
