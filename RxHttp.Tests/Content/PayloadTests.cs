@@ -192,6 +192,49 @@ public class PayloadTests
         Assert.That(back.ToArray(), Is.EqualTo(data));
     }
 
+    private sealed class BodyFailure() : Exception("the caller's body failed");
+
+    /// <summary>A connection that breaks when <see cref="Broken"/> is set: every write after that fails.</summary>
+    private sealed class BreakingWriter : PayloadWriter
+    {
+        public bool Broken;
+        public int WritesAfterBreak;
+        public override long BytesWritten => 0;
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            if (!Broken) return ValueTask.CompletedTask;
+            WritesAfterBreak++;
+            throw new IOException("Broken pipe");
+        }
+    }
+
+    /// <summary>A body that writes some text, then fails as the connection breaks (a peer that gave up on it).</summary>
+    private sealed class FailingPayload(BreakingWriter connection) : Payload
+    {
+        public override long? Length => null;
+
+        public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
+        {
+            await writer.WriteAsync(Encoding.UTF8.GetBytes("partial body"), cancellationToken);
+            connection.Broken = true;
+            throw new BodyFailure();
+        }
+    }
+
+    [TestCase("gzip")]
+    [TestCase("deflate")]
+    [TestCase("br")]
+    [TestCase("zstd")]
+    public void A_compressed_body_that_fails_fails_with_its_own_exception_and_flushes_nothing_more(string encoding)
+    {
+        // The compressor holds what was written so far; flushed on the way out, it met the broken connection, and the
+        // IOException took the place of the body's own exception.
+        var connection = new BreakingWriter();
+        Assert.ThrowsAsync<BodyFailure>(async () => await new CompressedPayload(new FailingPayload(connection), encoding).WriteToAsync(connection, default));
+        Assert.That(connection.WritesAfterBreak, Is.Zero, "nothing of a failed body is compressed onto the wire after its failure");
+    }
+
     // No bytes at all is not a zlib or gzip stream (RFC 1950 §2.2, RFC 1952 §2.2): zlib.decompress(b"") fails, and so
     // does Go's gzip.NewReader. aiohttp's compressobj flushes a whole empty stream; .NET's encoders write nothing.
     [TestCase("deflate", "789C", "00000001")]

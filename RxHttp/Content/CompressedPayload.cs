@@ -35,10 +35,19 @@ public sealed class CompressedPayload : Payload
         var start = writer.BytesWritten;
         var sink = new WriterStream(writer, cancellationToken);
         var z = Create(sink);
-        await using (z.ConfigureAwait(false))
+        try
         {
             await _inner.WriteToAsync(new StreamPayloadWriter(z), cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            // The body failed: the compressor's last block would end a body that is cut short anyway, and a write of it
+            // that failed too (the connection is often why) would replace the payload's own exception.
+            sink.Discarding = true;
+            await z.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        await z.DisposeAsync().ConfigureAwait(false);
         // .NET's deflate and gzip encoders write nothing at all for an empty input, and no bytes are no zlib or gzip
         // stream (RFC 1950, 1952: a header, a last block, a checksum), which a strict decoder refuses; zlib's own
         // encoder (aiohttp's) sends the empty stream, as this does.
@@ -92,6 +101,9 @@ public sealed class CompressedPayload : Payload
     /// <summary>Compressor → connection. The compressors only call the async members when used asynchronously.</summary>
     private sealed class WriterStream(PayloadWriter writer, CancellationToken ct) : Stream
     {
+        /// <summary>Set once the body failed: what the compressor still flushes goes nowhere.</summary>
+        public bool Discarding { get; set; }
+
         public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => true;
@@ -104,11 +116,13 @@ public sealed class CompressedPayload : Payload
         public override void SetLength(long value) => throw new NotSupportedException();
 
         // Synchronous writes only happen if a compressor is disposed synchronously; block rather than lose bytes.
-        public override void Write(byte[] buffer, int offset, int count) =>
-            writer.WriteAsync(buffer.AsMemory(offset, count).ToArray(), ct).AsTask().GetAwaiter().GetResult();
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (!Discarding) writer.WriteAsync(buffer.AsMemory(offset, count).ToArray(), ct).AsTask().GetAwaiter().GetResult();
+        }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            writer.WriteAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : ct);
+            Discarding ? ValueTask.CompletedTask : writer.WriteAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : ct);
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
