@@ -26,4 +26,11 @@ public abstract class CliTestBase
 
     protected string U(string path) => Server.Url(path);
     protected string F(string name) => Path.Combine(Dir, name);
+
+    /// <summary>The echo route's JSON view of the request, after checking the command succeeded.</summary>
+    protected static System.Text.Json.JsonElement Echo(CliResult r)
+    {
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        return System.Text.Json.JsonDocument.Parse(r.Stdout).RootElement;
+    }
 }
