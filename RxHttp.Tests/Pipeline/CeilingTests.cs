@@ -32,4 +32,21 @@ public class CeilingTests
         Assert.That(a, Is.EqualTo(b));
         Assert.That(Ticks(a), Is.EqualTo(T(1031)));
     }
+
+    [TestCase(0.0, TestName = "TimeSpan.MaxValue from the clock's start saturates at DateTimeOffset.MaxValue")]
+    [TestCase(1000.3, TestName = "TimeSpan.MaxValue from 1000.3 s saturates at DateTimeOffset.MaxValue")]
+    public void A_delay_past_the_calendar_saturates_instead_of_throwing(double now)
+    {
+        Assert.That(Ceiling.Deadline(At(now), TimeSpan.MaxValue, S(5)), Is.EqualTo(DateTimeOffset.MaxValue));
+        Assert.That(Ceiling.Deadline(At(now), TimeSpan.MaxValue, TimeSpan.MaxValue), Is.EqualTo(DateTimeOffset.MaxValue), "exact too");
+    }
+
+    [Test]
+    public void Ceiling_within_the_last_second_of_the_calendar_saturates()
+    {
+        var now = DateTimeOffset.MaxValue.AddSeconds(-10).AddTicks(-5);
+        // Lands half a second before the end: rounding up to the next whole second would pass it.
+        var due = Ceiling.Deadline(now, TimeSpan.FromSeconds(9.5), S(5));
+        Assert.That(due, Is.EqualTo(DateTimeOffset.MaxValue));
+    }
 }

@@ -74,6 +74,21 @@ public class TotalTimeoutTests : ReactiveTest
     }
 
     [Test]
+    public async Task TimeSpan_MaxValue_for_every_timeout_means_never_rather_than_failing_the_request()
+    {
+        var scheduler = new SocketTestScheduler();
+        await using var server = new SteppedServer();
+        var never = TimeSpan.MaxValue;
+        using var session = Session(scheduler, new ClientTimeout { Total = never, Connect = never, SockConnect = never, SockRead = never });
+        var (observer, _) = await SubscribeAt(scheduler, 1000.3, session.Get(server.Url()), server);
+        Assert.That(observer.Messages, Is.Empty, "the request was sent, not failed while arming its timers");
+
+        await server.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await Wait.Until(() => observer.Messages.Count == 2, what: "the response");
+        Assert.That(await observer.Messages[0].Value.Value.Text(), Is.EqualTo("ok"));
+    }
+
+    [Test]
     public async Task Total_covers_reading_the_body_and_aborts_it_at_the_deadline()
     {
         var scheduler = new SocketTestScheduler();
