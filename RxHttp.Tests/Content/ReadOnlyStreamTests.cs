@@ -55,6 +55,23 @@ public class ReadOnlyStreamTests
         Assert.That(response.Closed, Is.True, "reading to the end released the connection");
     }
 
+    [TestCase(false, TestName = "A GetStream read after Dispose throws ObjectDisposedException, whatever the body holds")]
+    [TestCase(true, TestName = "A GetStream read after reading to the end and Dispose throws ObjectDisposedException")]
+    public async Task GetStream_reads_after_Dispose_throw_ObjectDisposedException(bool readToEnd)
+    {
+        using var releaseBuffer = ReadBufferSize.Release(); // so the body may come with its head and be kept
+        using var session = new ClientSession(_server.BaseUrl);
+        var response = await session.Get("plain");
+        var stream = response.GetStream();
+        if (readToEnd) await stream.CopyToAsync(Stream.Null);
+        await stream.DisposeAsync();
+
+        Assert.That(stream.CanRead, Is.False);
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await stream.ReadAsync(new byte[16]));
+        Assert.Throws<ObjectDisposedException>(() => stream.ReadByte());
+        Assert.That(response.Closed, Is.True, "disposing released the connection");
+    }
+
     [TestCase("zlib")]
     [TestCase("raw")]
     public async Task Deflate_bodies_are_decoded_through_the_sniffing_stream_with_sync_and_async_reads(string kind)

@@ -130,12 +130,27 @@ public sealed partial class ClientResponse
 
     private sealed class ResponseReadStream(ClientResponse response) : ReadOnlyStreamBase
     {
+        private volatile bool _disposed;
+
+        public override bool CanRead => !_disposed;
         public override long Length => response.ContentLength ?? throw new NotSupportedException();
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => response.ReadAsync(buffer, cancellationToken);
+
+        // Disposed, the stream is done with whatever the body still holds: without this check a read after Dispose
+        // handed out a body that had come with its head, returned 0 after a complete one, and failed with
+        // ClientPayloadError otherwise, where Stream's contract (and HttpClient's content stream) says ObjectDisposedException.
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return response.ReadAsync(buffer, cancellationToken);
+        }
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) response.Release();
+            if (disposing)
+            {
+                _disposed = true;
+                response.Release();
+            }
             base.Dispose(disposing);
         }
     }
