@@ -326,9 +326,15 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     /// <summary>Same as <see cref="Release"/>.</summary>
     public void Dispose() => Release();
 
-    /// <summary>The body as a read-only stream (decompressed when enabled), for piping into another request.</summary>
+    /// <summary>
+    /// The body as a read-only stream (decompressed when enabled), for piping into another request. After
+    /// <see cref="Read"/> it reads the cached body, as <see cref="Content"/> replays it.
+    /// </summary>
     public Stream GetStream()
     {
+        // The body is off the wire by then: reading the connection's side would give an empty stream, and a response
+        // piped into another request after Read() would send none of the Content-Length it announces.
+        if (_cached is { } cached) return new MemoryStream(cached, writable: false);
         BeginConsume();
         return new ResponseReadStream(this);
     }

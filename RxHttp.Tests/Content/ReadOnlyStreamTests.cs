@@ -19,6 +19,12 @@ public class ReadOnlyStreamTests
     public async Task Start() => _server = await KestrelServer.StartAsync(app =>
     {
         app.MapGet("/plain", () => Results.Bytes(Text, "text/plain"));
+        app.MapPost("/echo", async (HttpContext ctx) =>
+        {
+            using var body = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(body);
+            return Results.Bytes(body.ToArray(), "application/octet-stream");
+        });
         app.MapGet("/deflate/{kind}", (HttpContext ctx, string kind) =>
         {
             using var ms = new MemoryStream();
@@ -70,6 +76,24 @@ public class ReadOnlyStreamTests
         Assert.ThrowsAsync<ObjectDisposedException>(async () => await stream.ReadAsync(new byte[16]));
         Assert.Throws<ObjectDisposedException>(() => stream.ReadByte());
         Assert.That(response.Closed, Is.True, "disposing released the connection");
+    }
+
+    [Test]
+    public async Task After_Read_GetStream_reads_the_cached_body_and_the_response_can_still_be_piped()
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var response = await session.Get("plain");
+        Assert.That(await response.Read(), Is.EqualTo(Text));
+
+        using (var stream = response.GetStream())
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.That(copy.ToArray(), Is.EqualTo(Text), "the cached body, not the exhausted connection's nothing");
+        }
+        // Piping goes through GetStream: before, it announced the Content-Length and then sent no byte of it.
+        var echoed = await session.Post("echo", new RequestOptions { Data = response }).SelectMany(r => r.Read());
+        Assert.That(echoed, Is.EqualTo(Text));
     }
 
     [TestCase("zlib")]
