@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace RxHttp.Testing;
 
 /// <summary>
@@ -47,10 +49,15 @@ public sealed class CallAssertion
         Narrow(c => Query(c.Url).Any(p => p.Key == name && (value is null || p.Value == value)),
             $"with query parameter {name}{(value is null ? "" : "=" + value)}");
 
-    /// <summary>Keeps the calls whose body, as UTF-8, matches <paramref name="pattern"/> (<c>*</c> wildcards).</summary>
+    /// <summary>
+    /// Keeps the calls whose body, as UTF-8, matches <paramref name="pattern"/>: <c>*</c> matches any run of
+    /// characters, line breaks included; the rest must match exactly, case included.
+    /// </summary>
     public CallAssertion WithRequestBody(string pattern)
     {
-        var regex = UrlPattern.ToRegex(pattern);
+        // A body is data, not a URL: its case matters (a JSON property "Q" is not "q"), and a multipart or indented
+        // body spans lines, which "*" must cross.
+        var regex = UrlPattern.ToRegex(pattern, RegexOptions.Singleline | RegexOptions.CultureInvariant);
         return Narrow(c => regex.IsMatch(c.BodyText), "with body " + pattern);
     }
 

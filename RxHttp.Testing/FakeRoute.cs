@@ -99,8 +99,8 @@ internal static class UrlPattern
                 "so a pattern starts with http://, https://, ws://, wss:// or *, as in \"https://api.example.com/items/*\".", paramName);
     }
 
-    public static Regex ToRegex(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace("\\*", ".*") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+    public static Regex ToRegex(string pattern, RegexOptions options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant) =>
+        new("^" + Regex.Escape(pattern).Replace("\\*", ".*") + "$", options);
 
     // The scheme and authority part of a pattern, matched at connect time against a connection's origin.
     public static Regex? OriginRegex(string pattern)

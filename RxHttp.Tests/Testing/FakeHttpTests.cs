@@ -40,6 +40,23 @@ public class FakeHttpTests : ReactiveTest
         http.ShouldHaveCalled(Api + "/echo").WithVerb("POST").WithHeader("Content-Type", "application/json*").WithRequestBody("{\"q\":\"x\"}");
     }
 
+    [Test]
+    public void A_body_pattern_spans_lines_and_keeps_case()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("POST", Api + "/upload").Respond(201);
+        using var session = http.CreateSession(scheduler);
+        var form = new FormData().AddField("name", "rx").AddField("note", "hello rx", "text/plain", "note.txt");
+
+        scheduler.Start(() => session.Post(Api + "/upload", new RequestOptions { Data = form })
+            .Concat(session.Post(Api + "/upload", new RequestOptions { Json = new { q = "rx" } })).Select(r => r.Status));
+
+        http.ShouldHaveCalled(Api + "/upload").WithRequestBody("*name=\"note\"; filename=\"note.txt\"*hello rx*").Times(1);
+        http.ShouldHaveCalled(Api + "/upload").WithRequestBody("{\"q\":*}").Times(1);
+        Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled(Api + "/upload").WithRequestBody("{\"Q\":*}"), "a JSON property's case matters");
+    }
+
     private sealed record Person(string Name, int Age);
 
     [Test]
