@@ -38,7 +38,10 @@ public sealed class FakeCall
     /// <summary>True when no script matched: the request failed with <see cref="UnscriptedRequestException"/>.</summary>
     public bool Unmatched => Response is null;
 
-    /// <summary>True when the client closed the connection before the response was completely sent (a cancelled request).</summary>
+    /// <summary>
+    /// True when the client closed the connection before the response was completely sent (a cancelled or timed-out
+    /// request); not when the script itself reset it (<see cref="FakeFault.Reset"/>, <see cref="FakeResponse.ResetMidBody"/>).
+    /// </summary>
     public bool Aborted { get; internal set; }
 
     /// <summary>True once the whole response was sent.</summary>

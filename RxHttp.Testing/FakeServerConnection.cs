@@ -17,6 +17,7 @@ internal sealed class FakeServerConnection
     private FakeCall? _current;
     private bool _continued;
     private bool _closed;
+    private bool _resetByServer; // the script cut the connection: its closing is not the client abandoning the call
 
     public FakeServerConnection(FakeHttp http, ConnectionKey key)
     {
@@ -54,7 +55,7 @@ internal sealed class FakeServerConnection
             _closed = true;
             timers = _timers.ToList();
             _timers.Clear();
-            current = _current;
+            current = _resetByServer ? null : _current;
         }
         foreach (var t in timers) t.Dispose();
         if (current is { Completed: false }) current.Aborted = true;
@@ -70,7 +71,7 @@ internal sealed class FakeServerConnection
             case FakeFault.Stall:
                 return;
             case FakeFault.Reset:
-                Stream.DeliverFault(FakeStream.Reset());
+                ResetByServer();
                 return;
         }
         var steps = new List<(TimeSpan At, Action Send)>
@@ -87,7 +88,7 @@ internal sealed class FakeServerConnection
                 foreach (var (at, data) in response.Slices) steps.Add((at, () => Stream.Deliver(ChunkOf(data))));
                 if (response.ResetsMidBody)
                 {
-                    steps.Add((LastAt(steps), () => Stream.DeliverFault(FakeStream.Reset())));
+                    steps.Add((LastAt(steps), ResetByServer));
                     Run(steps, scheduler);
                     return;
                 }
@@ -124,6 +125,12 @@ internal sealed class FakeServerConnection
             if (!closed) _timers.Add(timer);
         }
         if (closed) timer.Dispose();
+    }
+
+    private void ResetByServer()
+    {
+        lock (_gate) _resetByServer = true;
+        Stream.DeliverFault(FakeStream.Reset());
     }
 
     private static TimeSpan LastAt(List<(TimeSpan At, Action Send)> steps) => steps[^1].At;

@@ -96,6 +96,28 @@ public class FakeFaultTests : ReactiveTest
     }
 
     [Test]
+    public void A_reset_by_the_server_is_not_recorded_as_the_clients_abort()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When(Api + "/reset").Fail(FakeFault.Reset);
+        http.When(Api + "/cut").Respond(FakeResponse.Status(200).Chunk(TimeSpan.FromTicks(10), "part").ResetMidBody());
+        using var session = http.CreateSession(scheduler);
+        var errors = new List<Exception>();
+        IObservable<string> Failed(Exception e)
+        {
+            errors.Add(e);
+            return Observable.Empty<string>();
+        }
+        scheduler.Start(() => session.Get(Api + "/reset").SelectMany(r => r.Text()).Catch<string, Exception>(Failed)
+            .Concat(session.Get(Api + "/cut").SelectMany(r => r.Text()).Catch<string, Exception>(Failed)));
+
+        Assert.That(errors, Has.Count.EqualTo(2).And.All.InstanceOf<ClientError>());
+        Assert.That(http.Calls.Select(c => (c.Aborted, c.Completed)), Is.EqualTo(new[] { (false, false), (false, false) }));
+        Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled().Aborted(), "the client gave up on neither call");
+    }
+
+    [Test]
     public void A_refused_first_connect_then_a_retry_succeeds()
     {
         var scheduler = new TestScheduler();
