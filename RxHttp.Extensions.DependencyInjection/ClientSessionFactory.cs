@@ -13,7 +13,10 @@ namespace RxHttp.Extensions.DependencyInjection;
 /// </summary>
 public interface IClientSessionFactory
 {
-    /// <summary>The session registered as <paramref name="name"/> (<see cref="Options.DefaultName"/>, "", for <c>AddRxHttp()</c>).</summary>
+    /// <summary>
+    /// The session registered as <paramref name="name"/> (<see cref="Options.DefaultName"/>, "", for <c>AddRxHttp()</c>).
+    /// It is shared: do not dispose it (the container does). If it was closed anyway, a new one is made.
+    /// </summary>
     /// <exception cref="InvalidOperationException">No session of that name was registered.</exception>
     /// <exception cref="OptionsValidationException">Its settings are invalid.</exception>
     ClientSession GetSession(string name);
@@ -48,7 +51,15 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
         if (!_names.Contains(name))
             throw new InvalidOperationException(
                 $"No RxHttp session named '{name}' is registered. Registered: {_names.Describe()}. Call services.AddRxHttp(\"{name}\", o => ...).");
-        return _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => Create(n))).Value;
+        while (true)
+        {
+            var entry = _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => Create(n)));
+            if (!entry.Value.Closed) return entry.Value;
+            // A consumer disposed the shared session (the `using` habit from HttpClient, whose factory shrugs it off):
+            // the name gets a new session rather than a dead one for the container's lifetime.
+            _sessions.TryRemove(new KeyValuePair<string, Lazy<ClientSession>>(name, entry));
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        }
     }
 
     private ClientSession Create(string name)

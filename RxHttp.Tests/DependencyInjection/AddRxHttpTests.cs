@@ -46,6 +46,25 @@ public class AddRxHttpTests
     }
 
     [Test]
+    public async Task A_session_a_consumer_disposed_is_replaced_not_handed_out_closed()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp("local", o => o.BaseUrl = _server.BaseUrl);
+        ClientSession second;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var factory = provider.GetRequiredService<IClientSessionFactory>();
+            using (var first = factory.GetSession("local")) { } // as `using var client = factory.CreateClient()` is written
+
+            second = factory.GetSession("local");
+            Assert.That(second.Closed, Is.False);
+            Assert.That(factory.GetSession("local"), Is.SameAs(second));
+            using (var response = await second.Get("echo")) Assert.That(response.Status, Is.EqualTo(200));
+        }
+        Assert.That(second.Closed, Is.True, "the replacement closes with the container");
+    }
+
+    [Test]
     public void The_default_session_resolves_as_ClientSession()
     {
         var services = new ServiceCollection();
