@@ -86,7 +86,7 @@ public sealed record FakeWebSocketFrame(int Opcode, byte[] Payload, DateTimeOffs
     public int? CloseCode => Opcode == 8 && Payload.Length >= 2 ? Payload[0] << 8 | Payload[1] : null;
 
     /// <inheritdoc />
-    public override string ToString() => Opcode switch { 1 => "text " + Text, 2 => $"binary {Payload.Length} B", 8 => $"close {CloseCode}", 9 => "ping", 10 => "pong", _ => "opcode " + Opcode };
+    public override string ToString() => Opcode switch { 1 => "text " + Text, 2 => $"binary {Payload.Length} B", 8 => $"close {CloseCode}", 9 => "ping", 10 => "pong", 0 => $"continuation {Payload.Length} B", _ => "opcode " + Opcode };
 }
 
 /// <summary>One scripted websocket session as the server saw it: the upgrade request and what the client sent.</summary>
@@ -105,8 +105,28 @@ public sealed class FakeWebSocketSession
         get { lock (_received) return _received.ToList(); }
     }
 
-    /// <summary>The text messages the client sent.</summary>
-    public IReadOnlyList<string> ReceivedTexts => Received.Where(f => f.Opcode == 1).Select(f => f.Text).ToList();
+    /// <summary>The text messages the client sent, each joined from its frames (see <see cref="WsConnectOptions.MaxFrameSize"/>).</summary>
+    public IReadOnlyList<string> ReceivedTexts
+    {
+        get
+        {
+            // A message split into frames is a text frame then continuations (opcode 0), maybe with control frames
+            // between them; its bytes are decoded once joined, as a character may straddle two frames.
+            var texts = new List<string>();
+            List<byte>? text = null; // the text message being joined; null in a binary message
+            foreach (var f in Received)
+            {
+                if (f.Opcode is 1 or 2)
+                {
+                    if (text is not null) texts.Add(Encoding.UTF8.GetString(text.ToArray()));
+                    text = f.Opcode == 1 ? new List<byte>(f.Payload) : null;
+                }
+                else if (f.Opcode == 0) text?.AddRange(f.Payload);
+            }
+            if (text is not null) texts.Add(Encoding.UTF8.GetString(text.ToArray()));
+            return texts;
+        }
+    }
 
     /// <summary>True once the client closed the connection.</summary>
     public bool ClientDisconnected { get; internal set; }

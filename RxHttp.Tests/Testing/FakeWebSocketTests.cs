@@ -47,6 +47,23 @@ public class FakeWebSocketTests : ReactiveTest
     }
 
     [Test]
+    public void A_message_the_client_splits_into_frames_is_recorded_whole()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws);
+        using var session = http.CreateSession(scheduler);
+        ClientWebSocket? socket = null;
+        session.WsConnect(Ws, new WsConnectOptions { MaxFrameSize = 3 }).Subscribe(ws => socket = ws);
+        socket!.SendStr("héllo wörld").Subscribe();
+        socket.SendBytes(new byte[] { 1, 2, 3, 4 }).Subscribe();
+        socket.SendStr("ok").Subscribe();
+
+        Assert.That(http.WebSockets.Single().Received.Select(f => f.Opcode), Is.EqualTo(new[] { 1, 0, 0, 0, 0, 2, 0, 1 }), "split at 3 bytes");
+        Assert.That(http.WebSockets.Single().ReceivedTexts, Is.EqualTo(new[] { "héllo wörld", "ok" }), "the ö straddles two frames");
+    }
+
+    [Test]
     public async Task A_protocol_violation_fails_the_client_with_a_websocket_error()
     {
         var scheduler = new TestScheduler();
