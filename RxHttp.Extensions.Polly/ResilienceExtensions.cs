@@ -1,4 +1,5 @@
 using System.Reactive.Linq;
+using System.Runtime.ExceptionServices;
 using Polly;
 
 namespace RxHttp.Extensions.Polly;
@@ -53,6 +54,10 @@ public static class ResilienceExtensions
         return (request, next) => ((RequestHandler)(r => next(r))).WithResilience(pipeline)(request);
     }
 
+    /// <summary>Where an observer's exception thrown after Subscribe returned goes (tests replace it; default: the thread pool, unhandled).</summary>
+    internal static Action<ExceptionDispatchInfo> Unhandled { get; set; } =
+        static fault => ThreadPool.UnsafeQueueUserWorkItem(static f => f.Throw(), fault, preferLocal: false);
+
     // Cold: each subscription is one execution of the pipeline.
     private static IObservable<ClientResponse> Run(Execution template, Func<Execution, CancellationToken, ValueTask<ClientResponse>> execute) =>
         Observable.Create<ClientResponse>(observer =>
@@ -61,14 +66,21 @@ public static class ResilienceExtensions
             var cts = new CancellationTokenSource();
             var gate = new object();
             var disposed = false;
-            _ = DeliverAsync();
+            var delivery = DeliverAsync();
+            // Only the observer can fault the delivery, and its exception is its own, as from any producer (and as
+            // RxHttp's responses do): thrown out of Subscribe when the outcome came inside it, else on the thread
+            // pool, unhandled. Left in the task, it vanished.
+            if (delivery.IsFaulted) delivery.GetAwaiter().GetResult();
+            else if (!delivery.IsCompleted)
+                delivery.ContinueWith(static t => Unhandled(ExceptionDispatchInfo.Capture(t.Exception!.InnerException!)), CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return System.Reactive.Disposables.Disposable.Create(() =>
             {
                 lock (gate) disposed = true;
                 cts.Cancel();
             });
 
-            // Never faults: every outcome goes to the observer, or is disposed when nobody listens any more.
+            // Every outcome goes to the observer, or is disposed when nobody listens any more.
             async Task DeliverAsync()
             {
                 ClientResponse? response = null;

@@ -129,6 +129,40 @@ public class ResiliencePipelineTests : ReactiveTest
     }
 
     [Test]
+    public void An_exception_the_observer_throws_is_thrown_out_of_Subscribe_or_left_unhandled_not_swallowed()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url).Respond(200).Respond(FakeResponse.Status(200).After(TimeSpan.FromSeconds(1)));
+        using var session = http.CreateSession(scheduler);
+        var pipeline = new ResiliencePipelineBuilder<ClientResponse> { TimeProvider = scheduler.AsTimeProvider() }.AddRetry(RetryOn503()).Build();
+        var mine = new ApplicationException("the observer's bug");
+        void Throw(ClientResponse r)
+        {
+            r.Dispose();
+            throw mine;
+        }
+
+        // Inside Subscribe, as session.Get(Url).Subscribe(Throw) does.
+        Assert.That(Assert.Throws<ApplicationException>(() => session.Get(Url).WithResilience(pipeline).Subscribe(Throw)), Is.SameAs(mine));
+
+        var unhandled = new List<Exception>();
+        var original = ResilienceExtensions.Unhandled;
+        ResilienceExtensions.Unhandled = fault => unhandled.Add(fault.SourceException);
+        try
+        {
+            session.Get(Url).WithResilience(pipeline).Subscribe(Throw);
+            Assert.That(unhandled, Is.Empty);
+            scheduler.AdvanceTo(S(1));
+            Assert.That(unhandled, Is.EqualTo(new[] { mine }), "later, it is unhandled where any producer's would be");
+        }
+        finally
+        {
+            ResilienceExtensions.Unhandled = original;
+        }
+    }
+
+    [Test]
     public void As_a_middleware_a_one_shot_body_is_not_sent_twice()
     {
         var scheduler = new TestScheduler();
