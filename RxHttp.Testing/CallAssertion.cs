@@ -77,15 +77,19 @@ public sealed class CallAssertion
 
     internal CallAssertion Assert()
     {
-        if (_matching.Count == 0) Fail($"Expected a call {Describe()}, but none was made.");
+        if (_matching.Count == 0) Fail($"Expected a call {Describe()}, but {(_all.Count == 0 ? "none was made" : "none matched")}.");
         return this;
     }
 
     private CallAssertion Narrow(Func<FakeCall, bool> keep, string condition)
     {
+        var before = _matching.Count;
         _matching.RemoveAll(c => !keep(c));
         _conditions.Add(condition);
-        return Assert();
+        // Say which condition left nothing: "none was made" was false when calls had been made.
+        if (_matching.Count == 0)
+            Fail($"Expected a call {Describe()}, but none matched: {before} call{(before == 1 ? "" : "s")} met the conditions before \"{condition}\".");
+        return this;
     }
 
     private string Describe() => _conditions.Count == 0 ? "to any URL" : "to " + string.Join(" ", _conditions);

@@ -175,6 +175,8 @@ public class FakeHttpTests : ReactiveTest
 
         var e = Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled(Api + "/b").WithVerb("PUT"))!;
         Assert.That(e.Message, Does.Contain("with verb PUT").And.Contain("1. GET " + Api + "/a").And.Contain("2. POST " + Api + "/b"));
+        Assert.That(e.Message, Does.Contain("but none matched: 1 call met the conditions before \"with verb PUT\"").And.Not.Contain("none was made"));
+        Assert.That(Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled(Api + "/c"))!.Message, Does.Contain("but none matched."));
         Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled(Api + "/a").Times(2));
         Assert.Throws<HttpCallAssertionException>(() => http.ShouldNotHaveMadeAnyCalls());
         Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled("https://unknown.test/*"));
