@@ -27,6 +27,29 @@ public class TimerWheelTests
     }
 
     [Test]
+    public void A_deadline_past_the_longest_wait_is_reached_in_steps_no_real_timer_would_refuse()
+    {
+        // System.Threading.Timer refuses more than 49.7 days, and EventLoopScheduler hands it an absolute due time
+        // on its own thread: a 60-day or TimeSpan.MaxValue timeout must never reach it whole.
+        var s = new TrackingTestScheduler();
+        var wheel = TimerWheel.For(s);
+        var step = TimerWheel.LongestWait.Ticks;
+        var fired = new List<long>();
+        wheel.Schedule(At(3 * step + 5), 0, _ => fired.Add(s.Clock));
+        var never = wheel.Schedule(DateTimeOffset.MaxValue, 0, _ => fired.Add(-1));
+        Assert.That(s.PendingDueTimes(), Is.EquivalentTo(new[] { step, step }), "each waits one step at most");
+
+        s.AdvanceTo(3 * step + 4);
+        Assert.That(fired, Is.Empty);
+        Assert.That(s.PendingDueTimes(), Is.EquivalentTo(new[] { 3 * step + 5, 4 * step }));
+        s.AdvanceTo(3 * step + 5);
+        Assert.That(fired, Is.EqualTo(new[] { 3 * step + 5 }), "on its tick, not a step later");
+
+        never.Dispose();
+        Assert.That(s.PendingDueTimes(), Is.Empty, "cancelling a stepped timer cancels its current step");
+    }
+
+    [Test]
     public void A_cancelled_timer_does_not_fire_and_an_emptied_bucket_cancels_its_action()
     {
         var s = new TrackingTestScheduler();

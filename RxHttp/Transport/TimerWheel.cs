@@ -74,12 +74,28 @@ internal sealed class TimerWheel
             bucket.Add(entry);
         }
         // Scheduling outside the lock: a virtual-time scheduler may run due work synchronously.
-        if (created is not null)
-            created.Handle.Disposable = _scheduler.Schedule(created, due, static (_, b) =>
-            {
-                b.Fire();
-                return Disposable.Empty;
-            });
+        if (created is not null) Arm(created, due);
+    }
+
+    /// <summary>
+    /// The longest single wait handed to the scheduler. Rx's real schedulers end in a <see cref="System.Threading.Timer"/>,
+    /// which refuses more than about 49.7 days (Scheduler.Default for a relative time, EventLoopScheduler even for an
+    /// absolute one, on its own thread, which takes the process down); a timeout of TimeSpan.MaxValue ("never") or
+    /// of 60 days is legal, so a longer deadline waits in steps of this.
+    /// </summary>
+    internal static readonly TimeSpan LongestWait = TimeSpan.FromDays(30);
+
+    private void Arm(Bucket bucket, DateTimeOffset due)
+    {
+        var now = _scheduler.Now;
+        var step = due.UtcTicks - now.UtcTicks > LongestWait.Ticks;
+        bucket.Handle.Disposable = _scheduler.Schedule((Bucket: bucket, Due: due, Step: step), step ? now + LongestWait : due, static (_, x) =>
+        {
+            // Only a step looks at the clock again: a timer at its own deadline fires as the scheduler says.
+            if (x.Step) x.Bucket.Wheel.Arm(x.Bucket, x.Due);
+            else x.Bucket.Fire();
+            return Disposable.Empty;
+        });
     }
 
     /// <summary>How many timers are waiting for <paramref name="due"/> (an emptied bucket may stay scheduled).</summary>
@@ -124,7 +140,10 @@ internal sealed class TimerWheel
 
         public int Count => _count;
 
-        public readonly SingleAssignmentDisposable Handle = new();
+        // Serial: a deadline past LongestWait is scheduled again at each step.
+        public readonly SerialDisposable Handle = new();
+
+        public TimerWheel Wheel => wheel;
 
         // Called under the wheel's lock.
         public void Add(Timer e)
