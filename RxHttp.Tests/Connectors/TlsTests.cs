@@ -40,6 +40,18 @@ public class TlsTests
     }
 
     [Test]
+    public async Task A_custom_root_is_trusted_through_the_intermediate_the_server_sends()
+    {
+        var root = KestrelServer.MakeCertificate("Test Root", isCa: true);
+        var intermediate = KestrelServer.MakeCertificate("Test Intermediate", issuer: root, isCa: true);
+        var leaf = KestrelServer.MakeCertificate("localhost", issuer: intermediate);
+        await using var server = await KestrelServer.StartAsync(certificate: leaf, configure: k => k.ConfigureHttpsDefaults(o =>
+            o.ServerCertificateChain = new X509Certificate2Collection(X509CertificateLoader.LoadCertificate(intermediate.RawData))));
+        var tls = new TlsOptions { TrustedRoots = new X509Certificate2Collection(X509CertificateLoader.LoadCertificate(root.RawData)) };
+        Assert.That(await GetText(server, tls), Is.EqualTo(KestrelServer.Hello), "the root is reached through the intermediate in the handshake");
+    }
+
+    [Test]
     public async Task Pinning_accepts_the_matching_fingerprint_and_rejects_another()
     {
         var cert = KestrelServer.MakeCertificate();

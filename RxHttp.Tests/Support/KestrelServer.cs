@@ -204,7 +204,10 @@ public sealed class KestrelServer : IAsyncDisposable
         else
         {
             var serial = RandomNumberGenerator.GetBytes(8);
-            using var pub = req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), serial);
+            // Never past the issuer's end: an intermediate made a second earlier would otherwise end before its leaf.
+            var notAfter = DateTimeOffset.UtcNow.AddDays(29);
+            if (notAfter > issuer.NotAfter) notAfter = issuer.NotAfter;
+            using var pub = req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), notAfter, serial);
             cert = pub.CopyWithPrivateKey(key);
         }
         // Kestrel on Linux needs an exportable key loaded from PKCS#12.

@@ -58,7 +58,7 @@ internal static class SocketFactory
                 if (IPAddress.TryParse(serverName, out var ip) && cert is not null) errors = CheckIpName(cert, ip, errors);
                 if (errors == SslPolicyErrors.None) return true;
                 if (tls.TrustedRoots is { Count: > 0 } roots && cert is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == 0)
-                    return ChainsTo(new X509Certificate2(cert), roots);
+                    return ChainsTo(new X509Certificate2(cert), chain, roots);
                 return false;
             },
         };
@@ -100,9 +100,16 @@ internal static class SocketFactory
         _ => throw new ArgumentException($"A fingerprint of {length} bytes matches no supported hash (SHA-256: 32, SHA-1: 20, MD5: 16)."),
     };
 
-    private static bool ChainsTo(X509Certificate2 cert, X509Certificate2Collection roots)
+    // The intermediates the server sent are in the handshake's chain; without them a leaf issued by an
+    // intermediate of a custom root cannot reach it (nothing here fetches missing issuers).
+    private static bool ChainsTo(X509Certificate2 cert, X509Chain? presented, X509Certificate2Collection roots)
     {
         using var chain = new X509Chain();
+        if (presented is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
+            foreach (var element in presented.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
