@@ -60,6 +60,18 @@ public class ConnectTunnelTests
         Assert.That((refusal.Status, refusal.StatusMessage, refusal.Headers?.Get("X-Why")), Is.EqualTo((403, "Forbidden", "policy")));
     }
 
+    [Test]
+    public async Task Interim_1xx_answers_before_the_CONNECT_answer_are_skipped()
+    {
+        // RFC 9110 §15.2: a client must parse 1xx responses before the final one; aiohttp skips them here too.
+        // The 403 after them shows the final answer was the one read.
+        await using var proxy = RawServer.Respond("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                                                  + "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", dribble: true, closeAfter: true);
+        var e = await TunnelError(proxy);
+        Assert.That(e, Is.TypeOf<ClientHttpProxyError>());
+        Assert.That(((ClientHttpProxyError)e).Status, Is.EqualTo(403));
+    }
+
     [TestCase("HTTP/1.1 200 Connection est", "Proxy closed the connection during CONNECT.")]
     [TestCase("", "Proxy closed the connection during CONNECT.")]
     [TestCase("HTTP/1.1 2x0 Nope\r\n\r\n", "Invalid response to CONNECT: ")]

@@ -42,7 +42,16 @@ internal static class ProxyTunnel
             {
                 throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Invalid response to CONNECT: " + e.Message, e);
             }
-            if (parsed) break;
+            if (parsed)
+            {
+                // RFC 9110 §15.2: interim 1xx answers (101 is final) come before the real one; drop them, as aiohttp does.
+                if (handler.Status is not (>= 100 and < 200) || handler.Status == 101) break;
+                filled -= reader.Consumed;
+                Buffer.BlockCopy(buffer, reader.Consumed, buffer, 0, filled);
+                handler.Reset();
+                reader = new ResponseHeadReader(handler, HttpParserLimits.Default);
+                continue;
+            }
             if (filled == buffer.Length) throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "The proxy's CONNECT response head is too large.");
             int n;
             try
