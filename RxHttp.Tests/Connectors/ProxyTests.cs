@@ -182,6 +182,17 @@ public class ProxyEnvironmentTests
         Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://u:p@up:1"))?.Auth?.Password, Is.EqualTo("p"));
     }
 
+    [TestCase("REQUEST_METHOD")]
+    [TestCase("GATEWAY_INTERFACE")]
+    public void Under_cgi_upper_case_HTTP_PROXY_is_ignored(string cgiVariable)
+    {
+        // httpoxy (CVE-2016-1000110): a CGI server puts a request's "Proxy:" header in HTTP_PROXY.
+        Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://evil:1"), (cgiVariable, "GET")), Is.Null);
+        Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://evil:1"), ("http_proxy", "http://low:2"), (cgiVariable, "GET"))?.Url.Host, Is.EqualTo("low"));
+        Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://evil:1"), ("ALL_PROXY", "http://all:3"), (cgiVariable, "GET"))?.Url.Host, Is.EqualTo("all"));
+        Assert.That(For("https://a.test/", ("HTTPS_PROXY", "http://s:3"), (cgiVariable, "GET"))?.Url.Port, Is.EqualTo(3), "no header maps to HTTPS_PROXY");
+    }
+
     [TestCase("a.test", "http://a.test/", true)]
     [TestCase("test", "http://a.test/", true)]
     [TestCase(".test", "http://a.test/", true)]

@@ -60,6 +60,7 @@ public sealed class ProxySettings
 /// <summary>
 /// aiohttp's <c>trust_env</c>: proxies from <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>WS_PROXY</c>, <c>WSS_PROXY</c>,
 /// else <c>ALL_PROXY</c> (as curl and HttpClient read it; a SOCKS URL is the usual value there), and <c>NO_PROXY</c>.
+/// Under CGI (<c>REQUEST_METHOD</c> or <c>GATEWAY_INTERFACE</c> set) upper-case <c>HTTP_PROXY</c> is ignored.
 /// </summary>
 internal static class ProxyEnvironment
 {
@@ -68,7 +69,11 @@ internal static class ProxyEnvironment
     {
         // Lower case wins over upper case, as in Python's urllib.getproxies_environment.
         string? Get(string name) => NonEmpty(env(name.ToLowerInvariant())) ?? NonEmpty(env(name.ToUpperInvariant()));
-        var value = Get(url.Scheme + "_proxy") ?? Get("all_proxy");
+        // httpoxy (CVE-2016-1000110): under CGI the client's "Proxy:" header arrives as HTTP_PROXY, so there only
+        // the lower-case name counts, as in urllib (aiohttp reads it), HttpClient and curl.
+        var cgi = env("REQUEST_METHOD") is not null || env("GATEWAY_INTERFACE") is not null;
+        var own = cgi && url.Scheme == "http" ? NonEmpty(env("http_proxy")) : Get(url.Scheme + "_proxy");
+        var value = own ?? Get("all_proxy");
         if (value is null || Bypass(url, Get("no_proxy"))) return null;
         try
         {
