@@ -182,6 +182,17 @@ public class ProxyEnvironmentTests
         Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://u:p@up:1"))?.Auth?.Password, Is.EqualTo("p"));
     }
 
+    [TestCase("proxy.corp:3128", "proxy.corp", 3128)]
+    [TestCase("10.0.0.1:8080", "10.0.0.1", 8080)]
+    [TestCase("u:p@proxy.corp:3128", "proxy.corp", 3128)]
+    [TestCase("proxy.corp", "proxy.corp", 80)]
+    public void A_proxy_without_a_scheme_is_an_http_proxy(string value, string host, int port)
+    {
+        // curl and HttpClient read "host:port" as http://host:port; ignoring it would send the requests direct.
+        var proxy = For("https://a.test/", ("HTTPS_PROXY", value));
+        Assert.That((proxy?.Url.Scheme, proxy?.Url.Host, proxy?.Url.Port), Is.EqualTo(((string?)"http", (string?)host, (int?)port)));
+    }
+
     [TestCase("REQUEST_METHOD")]
     [TestCase("GATEWAY_INTERFACE")]
     public void Under_cgi_upper_case_HTTP_PROXY_is_ignored(string cgiVariable)

@@ -77,7 +77,8 @@ internal static class ProxyEnvironment
         if (value is null || Bypass(url, Get("no_proxy"))) return null;
         try
         {
-            return new ProxySettings(Url.Parse(value));
+            // "host:port" with no scheme is an http proxy to curl and HttpClient; read as a URL it would be ignored.
+            return new ProxySettings(Url.Parse(value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value));
         }
         catch (Exception e) when (e is ArgumentException or InvalidUrl)
         {
