@@ -193,6 +193,32 @@ public class ProxyEnvironmentTests
         Assert.That((proxy?.Url.Scheme, proxy?.Url.Host, proxy?.Url.Port), Is.EqualTo(((string?)"http", (string?)host, (int?)port)));
     }
 
+    [Test]
+    public void A_proxy_without_credentials_takes_them_from_netrc()
+    {
+        // aiohttp's proxies_from_env looks the proxy's host up in netrc when its URL carries no credentials.
+        static ProxySettings? For(string url, params (string Name, string Value)[] env)
+        {
+            var d = env.ToDictionary(e => e.Name, e => e.Value);
+            return ClientSession.EnvironmentProxy(Url.Parse(url), n => d.GetValueOrDefault(n));
+        }
+
+        var dir = Directory.CreateTempSubdirectory("rxhttp-proxy-netrc").FullName;
+        try
+        {
+            var netrc = Path.Combine(dir, "netrc");
+            File.WriteAllText(netrc, "machine proxy.corp login alice password s3cret\n");
+            Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://proxy.corp:3128"), ("NETRC", netrc))?.AuthorizationHeader,
+                Is.EqualTo("Basic " + Convert.ToBase64String("alice:s3cret"u8.ToArray())));
+            Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://bob:pw@proxy.corp:3128"), ("NETRC", netrc))?.Auth?.UserName, Is.EqualTo("bob"), "the URL's own win");
+            Assert.That(For("http://a.test/", ("HTTP_PROXY", "http://other.corp:3128"), ("NETRC", netrc))?.Auth, Is.Null);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [TestCase("REQUEST_METHOD")]
     [TestCase("GATEWAY_INTERFACE")]
     public void Under_cgi_upper_case_HTTP_PROXY_is_ignored(string cgiVariable)

@@ -60,12 +60,16 @@ public sealed class ProxySettings
 /// <summary>
 /// aiohttp's <c>trust_env</c>: proxies from <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>WS_PROXY</c>, <c>WSS_PROXY</c>,
 /// else <c>ALL_PROXY</c> (as curl and HttpClient read it; a SOCKS URL is the usual value there), and <c>NO_PROXY</c>.
+/// A proxy URL without credentials takes the ones <c>credentialsFor</c> finds (netrc, as in aiohttp).
 /// Under CGI (<c>REQUEST_METHOD</c> or <c>GATEWAY_INTERFACE</c> set) upper-case <c>HTTP_PROXY</c> is ignored.
 /// </summary>
 internal static class ProxyEnvironment
 {
     /// <summary>The proxy for <paramref name="url"/> from <paramref name="env"/>, or null (unset, bypassed or of a scheme RxHttp does not speak).</summary>
-    public static ProxySettings? For(Url url, Func<string, string?> env)
+    /// <param name="url">The request's URL.</param>
+    /// <param name="env">Reads an environment variable.</param>
+    /// <param name="credentialsFor">Credentials for a proxy host whose URL names none (the session's netrc look-up), or null.</param>
+    public static ProxySettings? For(Url url, Func<string, string?> env, Func<string, NetworkCredential?>? credentialsFor = null)
     {
         // Lower case wins over upper case, as in Python's urllib.getproxies_environment.
         string? Get(string name) => NonEmpty(env(name.ToLowerInvariant())) ?? NonEmpty(env(name.ToUpperInvariant()));
@@ -78,7 +82,11 @@ internal static class ProxyEnvironment
         try
         {
             // "host:port" with no scheme is an http proxy to curl and HttpClient; read as a URL it would be ignored.
-            return new ProxySettings(Url.Parse(value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value));
+            var proxy = new ProxySettings(Url.Parse(value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value));
+            // aiohttp's proxies_from_env: an http proxy named without credentials takes its host's netrc entry.
+            if (proxy.Auth is null && proxy.Url.Scheme == "http" && credentialsFor?.Invoke(proxy.Url.Host) is { } found)
+                proxy = new ProxySettings(proxy.Url, found);
+            return proxy;
         }
         catch (Exception e) when (e is ArgumentException or InvalidUrl)
         {

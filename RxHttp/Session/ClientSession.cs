@@ -145,5 +145,9 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     private ProxySettings? DefaultProxyFor(Url url) =>
         SessionOptions.Proxy
         ?? Connector.DefaultProxy
-        ?? (SessionOptions.TrustEnv ? ProxyEnvironment.For(url, Environment.GetEnvironmentVariable) : null);
+        ?? (SessionOptions.TrustEnv ? EnvironmentProxy(url, Environment.GetEnvironmentVariable) : null);
+
+    /// <summary>The environment's proxy for <paramref name="url"/>, with the proxy host's netrc credentials when its URL has none (as aiohttp).</summary>
+    internal static ProxySettings? EnvironmentProxy(Url url, Func<string, string?> env) =>
+        ProxyEnvironment.For(url, env, host => Netrc.For(host, env) is { } netrc ? new System.Net.NetworkCredential(netrc.Login, netrc.Password) : null);
 }
