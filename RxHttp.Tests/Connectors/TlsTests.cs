@@ -28,6 +28,15 @@ public class TlsTests
     }
 
     [Test]
+    public async Task An_ip_literal_matching_an_ip_san_is_not_reported_as_a_name_mismatch()
+    {
+        // The server is reached as 127.0.0.1, which the certificate names: only its chain is wrong.
+        await using var server = await KestrelServer.StartAsync(certificate: KestrelServer.MakeCertificate());
+        var e = Assert.ThrowsAsync<ClientConnectorCertificateError>(() => GetText(server, TlsOptions.Default));
+        Assert.That(e!.Message, Does.Contain("RemoteCertificateChainErrors").And.Not.Contain("NameMismatch"));
+    }
+
+    [Test]
     public async Task A_custom_root_is_trusted()
     {
         var ca = KestrelServer.MakeCertificate("Test Root", isCa: true);

@@ -55,7 +55,8 @@ internal static class SocketFactory
                 seenErrors = errors;
                 if (baseOptions?.RemoteCertificateValidationCallback is { } custom) return custom(_, cert, chain, errors);
                 if (!tls.VerifyCertificate) return true;
-                if (IPAddress.TryParse(serverName, out var ip) && cert is not null) errors = CheckIpName(cert, ip, errors);
+                // The runtime's own verdict on an IP literal says name mismatch whatever the IP SANs hold; report ours.
+                if (IPAddress.TryParse(serverName, out var ip) && cert is not null) seenErrors = errors = CheckIpName(cert, ip, errors);
                 if (errors == SslPolicyErrors.None) return true;
                 if (tls.TrustedRoots is { Count: > 0 } roots && cert is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == 0)
                     return ChainsTo(new X509Certificate2(cert), chain, roots);
