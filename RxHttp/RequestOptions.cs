@@ -223,7 +223,7 @@ public sealed class ClientSessionOptions
     public IScheduler? Scheduler { get; init; }
 
     /// <summary>The User-Agent header sent unless skipped or overridden.</summary>
-    public string UserAgent { get; init; } = "RxHttp/0.1.0";
+    public string UserAgent { get; init; } = Http1.HttpRequestWriter.DefaultUserAgent;
 
     /// <summary>Most redirects to follow (default 10).</summary>
     public int MaxRedirects { get; init; } = 10;

@@ -25,7 +25,22 @@ public class ConnectTunnelTests
         Assert.That(head, Does.Contain("Host: origin.test:8443"));
         Assert.That(head, Does.Contain("Proxy-Authorization: Basic " + Convert.ToBase64String("alice:s3cret"u8.ToArray())));
         Assert.That(head, Does.Contain("X-Proxy-Token: t1"));
+        Assert.That(head, Does.Contain("User-Agent: " + new ClientSessionOptions().UserAgent), "as aiohttp, curl and HttpClient send one");
         Assert.That(session.Connector.CurrentState.Open, Is.Zero, "the refused tunnel's socket is closed");
+    }
+
+    [Test]
+    public async Task A_user_agent_among_the_proxy_headers_replaces_the_default_one()
+    {
+        await using var proxy = RawServer.Respond("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", closeAfter: true);
+        await using var session = new ClientSession();
+        Assert.ThrowsAsync<ClientHttpProxyError>(async () => await session.Get("https://origin.test/x", new RequestOptions
+        {
+            Proxy = proxy.Url(),
+            ProxyHeaders = new Dictionary<string, string> { ["user-agent"] = "corp-agent/1" },
+        }).Timeout(TimeSpan.FromSeconds(20)));
+        var head = proxy.Requests.Single().Split("\r\n");
+        Assert.That(head.Where(l => l.StartsWith("user-agent:", StringComparison.OrdinalIgnoreCase)), Is.EqualTo(new[] { "user-agent: corp-agent/1" }));
     }
 
     [Test]

@@ -14,6 +14,8 @@ internal static class ProxyTunnel
         headers.Add("Host", authority);
         foreach (var (name, value) in key.ProxyHeaderPairs())
             if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase)) headers.Add(name, value);
+        // aiohttp, curl and HttpClient all name themselves to the proxy, and some proxies refuse a CONNECT without it.
+        if (!headers.Contains("User-Agent")) headers.Add("User-Agent", HttpRequestWriter.DefaultUserAgent);
         if (key.ProxyAuth is { } auth) headers.Set("Proxy-Authorization", auth);
         var head = new System.Buffers.ArrayBufferWriter<byte>(256);
         HttpRequestWriter.WriteHead(head, "CONNECT", authority, headers.Span);

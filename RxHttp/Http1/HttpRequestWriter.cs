@@ -10,6 +10,9 @@ namespace RxHttp.Http1;
 /// </summary>
 internal static class HttpRequestWriter
 {
+    /// <summary>The library's own User-Agent: the session default, and what a proxy's CONNECT (no session header reaches it) sends.</summary>
+    public const string DefaultUserAgent = "RxHttp/0.1.0";
+
     private static ReadOnlySpan<byte> Http11Crlf => " HTTP/1.1\r\n"u8;
     private static ReadOnlySpan<byte> ColonSpace => ": "u8;
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
