@@ -73,7 +73,7 @@ public class ReadOnlyStreamTests
         await stream.DisposeAsync();
 
         Assert.That(stream.CanRead, Is.False);
-        Assert.ThrowsAsync<ObjectDisposedException>(async () => await stream.ReadAsync(new byte[16]));
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => _ = await stream.ReadAsync(new byte[16]));
         Assert.Throws<ObjectDisposedException>(() => stream.ReadByte());
         Assert.That(response.Closed, Is.True, "disposing released the connection");
     }

@@ -174,9 +174,13 @@ public sealed partial class Url : IEquatable<Url>
         return this;
     }
 
-    /// <summary>Parses <paramref name="url"/>, so string literals can be passed wherever a URL is expected.</summary>
+    /// <summary>
+    /// Parses <paramref name="url"/>, so string literals can be passed wherever a URL is expected. A null string is a
+    /// null URL, so an optional one (<c>Proxy = Environment.GetEnvironmentVariable("PROXY")</c>) can be left unset.
+    /// </summary>
     /// <exception cref="InvalidUrl">See <see cref="Parse"/>.</exception>
-    public static implicit operator Url(string url) => Parse(url);
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(url))]
+    public static implicit operator Url?(string? url) => url is null ? null : Parse(url);
 
     /// <summary>Converts a <see cref="System.Uri"/>; an absolute one is taken in its escaped form and requoted.</summary>
     public static Url FromUri(Uri uri)
