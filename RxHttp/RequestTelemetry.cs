@@ -129,7 +129,9 @@ internal sealed class RequestTelemetry(Activity? parent)
         _waitStarted = 0;
         var request = hop.Request;
         int? status = response?.Status;
-        var errorType = HttpSemantics.ErrorType(status, error);
+        // A hop cut short (disposal, Total timeout) is an error too, as .NET 10's HttpClient reports a cancelled
+        // SendAsync on its metric and its span alike.
+        var errorType = HttpSemantics.ErrorType(status, error) ?? (cancelled ? Cancelled : null);
         var version = response is null ? null : HttpSemantics.ProtocolVersion(response.Version);
         // The duration is recorded before the span stops, as HttpClient does (so exemplars can link to it).
         if (Telemetry.RequestDuration.Enabled)
@@ -140,7 +142,7 @@ internal sealed class RequestTelemetry(Activity? parent)
                 tags.Add("http.response.status_code", HttpSemantics.Boxed(status!.Value));
                 tags.Add("network.protocol.version", version);
             }
-            if ((errorType ?? (cancelled ? Cancelled : null)) is { } type) tags.Add("error.type", type);
+            if (errorType is not null) tags.Add("error.type", errorType);
             Telemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(hop.Started).TotalSeconds, tags);
         }
         if (hop.CountedActive) Telemetry.ActiveRequests.Add(-1, BaseTags(request));
@@ -152,7 +154,6 @@ internal sealed class RequestTelemetry(Activity? parent)
                 span.SetTag("http.response.status_code", HttpSemantics.Boxed(status!.Value));
                 span.SetTag("network.protocol.version", version);
             }
-            // A cancelled hop is no error on the span, as HttpClient's OperationCanceledException is not.
             if (errorType is not null)
             {
                 span.SetTag("error.type", errorType);

@@ -144,7 +144,7 @@ public class SpanTests : KestrelFixture
     }
 
     [Test]
-    public async Task A_disposed_request_ends_its_span_without_an_error()
+    public async Task A_disposed_request_ends_its_span_as_a_cancellation_error()
     {
         using var session = new ClientSession();
         using var root = TestSource.StartActivity("test")!;
@@ -154,8 +154,9 @@ public class SpanTests : KestrelFixture
         subscription.Dispose();
         var span = SpansOf(root).Single();
         Assert.That(span.IsStopped, Is.True);
-        Assert.That(Tag(span, "error.type"), Is.Null);
-        Assert.That(span.Status, Is.EqualTo(ActivityStatusCode.Unset));
+        // As .NET 10's HttpClient reports a cancelled SendAsync: an error span, typed as the duration metric is.
+        Assert.That(Tag(span, "error.type"), Is.EqualTo("System.OperationCanceledException"));
+        Assert.That(span.Status, Is.EqualTo(ActivityStatusCode.Error));
     }
 
     [Test]
