@@ -112,11 +112,12 @@ internal sealed class RequestTelemetry(Activity? parent)
         if (hop is not null) Telemetry.PoolWaiting.Add(-1, ServerTags(hop));
     }
 
-    // HttpClient records time_in_queue for a request that had no idle connection to take: from then until it has one.
+    // HttpClient records time_in_queue for a request that had no idle connection to take: from then until it has one,
+    // or until the wait fails or is cancelled (its pool records it in a finally). Exchanged: a hop's end may race
+    // the connector's event.
     private void RecordWait(ClientRequest? hop)
     {
-        var started = _waitStarted;
-        _waitStarted = 0;
+        var started = Interlocked.Exchange(ref _waitStarted, 0);
         if (started == 0 || hop is null || !Telemetry.TimeInQueue.Enabled) return;
         var tags = BaseTags(hop);
         tags.Add("network.protocol.version", "1.1");
@@ -126,7 +127,7 @@ internal sealed class RequestTelemetry(Activity? parent)
     internal void EndHop(HopTelemetry hop, ClientResponse? response, Exception? error, bool cancelled)
     {
         LeaveQueue(hop.Request);
-        _waitStarted = 0;
+        RecordWait(hop.Request);
         var request = hop.Request;
         int? status = response?.Status;
         // A hop cut short (disposal, Total timeout) is an error too, as .NET 10's HttpClient reports a cancelled

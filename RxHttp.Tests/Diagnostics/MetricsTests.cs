@@ -105,4 +105,22 @@ public class MetricsTests : KestrelFixture
         Assert.That(queued.Select(m => m.Tag("network.protocol.version")), Is.All.EqualTo("1.1"));
         Assert.That(_recorder.Sum("rxhttp.pool.reused_connections"), Is.EqualTo(1));
     }
+
+    [Test]
+    public void A_connection_that_fails_to_open_still_records_the_time_in_queue()
+    {
+        // A port nothing listens on, this test's own, so only its measurements are read.
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        using var recorder = new MeterRecorder(port);
+        using var session = new ClientSession();
+        Assert.ThrowsAsync<ClientConnectorError>(async () => await session.Get($"http://127.0.0.1:{port}/"));
+        // As HttpClient's pool records the wait in a finally: a dashboard of queue time sees failed connects too.
+        var queued = recorder.Of("http.client.request.time_in_queue");
+        Assert.That(queued, Has.Count.EqualTo(1));
+        Assert.That(queued[0].Tag("http.request.method"), Is.EqualTo("GET"));
+        Assert.That(queued[0].Tag("network.protocol.version"), Is.EqualTo("1.1"));
+    }
 }
