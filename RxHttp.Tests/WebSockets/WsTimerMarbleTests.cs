@@ -151,6 +151,39 @@ public class WsTimerMarbleTests : ReactiveTest
     }
 
     [Test]
+    public void Close_stops_the_heartbeat_so_only_WsClose_bounds_the_wait_for_the_server()
+    {
+        var scheduler = new TestScheduler();
+        var server = scheduler.CreateColdObservable<string>();
+        var peer = new Peer(scheduler, server, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(2), Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(4) } });
+        var ws = peer.Open(); // at tick 0
+
+        var res = scheduler.Start(() => ws.Close().Select(_ => "closed"), 50, 100, S(60));
+
+        // As aiohttp's close(): no PING after our CLOSE, so no missing PONG to fail on at 3 s; dropped at 4 s instead.
+        res.Messages.AssertEqual(OnNext(100 + S(4), "closed"), OnCompleted<string>(100 + S(4)));
+        Assert.That(peer.Sent, Is.EqualTo(new[] { (100L, 8) }));
+        Assert.That(ws.CloseCode, Is.EqualTo(1006));
+        Assert.That(ws.Exception, Is.Null, "closed by the user, not failed");
+    }
+
+    [Test]
+    public void Close_stops_the_receive_timeout_so_only_WsClose_bounds_the_wait_for_the_server()
+    {
+        var scheduler = new TestScheduler();
+        var server = scheduler.CreateColdObservable(OnNext(S(3), CloseOk));
+        var peer = new Peer(scheduler, server, new WsConnectOptions { Timeout = new WsTimeout { WsReceive = TimeSpan.FromSeconds(1), WsClose = TimeSpan.FromSeconds(4) } });
+        var ws = peer.Open(); // at tick 0
+
+        var res = scheduler.Start(() => ws.Close().Select(_ => "closed"), 50, 100, S(60));
+
+        // The answer at 3 s is within WsClose: a clean close with the server's code, not a receive timeout at 1 s.
+        res.Messages.AssertEqual(OnNext(S(3), "closed"), OnCompleted<string>(S(3)));
+        Assert.That(ws.CloseCode, Is.EqualTo(1000));
+        Assert.That(ws.Exception, Is.Null);
+    }
+
+    [Test]
     public void A_CLOSE_from_the_server_is_echoed_at_its_tick_and_ends_the_messages()
     {
         var scheduler = new TestScheduler();

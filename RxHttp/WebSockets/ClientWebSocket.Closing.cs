@@ -118,7 +118,15 @@ public sealed partial class ClientWebSocket
         // Yield so the task is stored before anything below can observe _closeTask (CloseTask stores it first on a virtual clock).
         await new ThreadPoolHop(!_virtualClock);
         bool peerClosed;
-        lock (_gate) peerClosed = _closeCode is not null && !_dropped;
+        lock (_gate)
+        {
+            peerClosed = _closeCode is not null && !_dropped;
+            // As aiohttp's close(): WsClose alone bounds the wait for the answer. A heartbeat PING cannot follow our
+            // CLOSE (RFC 6455 5.5.1), so its missing PONG, or a receive timeout, would fail a close the user asked for.
+            _heartbeat?.Stop();
+            _pongTimer?.Dispose();
+            _receiveDeadline?.Stop();
+        }
         try
         {
             await SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true).ConfigureAwait(false);
@@ -173,7 +181,7 @@ public sealed partial class ClientWebSocket
         var pingAt = _scheduler.Now;
         lock (_gate)
         {
-            if (_dropped) return;
+            if (_dropped || _closeTask is not null) return; // closing: CloseCoreAsync stops the heartbeat
             // Whatever comes in after the PING is an answer: the check then resumes the heartbeat from the latest read,
             // where aiohttp cancels the check at each read and restarts the heartbeat.
             _pongTimer = _wheel.Schedule(Ceiling.Deadline(pingAt, heartbeat / 2, _ceilThreshold), (Socket: this, Deadline: deadline, PingAt: pingAt, Wait: heartbeat / 2), static s =>

@@ -93,7 +93,7 @@ public sealed record WsTimeout
     /// <summary>
     /// The longest wait for the next message (any frame, pings and pongs included) while the socket is being
     /// read. On expiry the connection fails: close code 1006, an ERROR message with <see cref="ServerTimeoutError"/>,
-    /// socket dropped. Null or zero = none (default).
+    /// socket dropped. After <see cref="ClientWebSocket.Close(int, string?)"/> only <see cref="WsClose"/> applies, as the heartbeat stops. Null or zero = none (default).
     /// </summary>
     public TimeSpan? WsReceive { get; init; }
 
