@@ -183,6 +183,27 @@ public class WsTimerMarbleTests : ReactiveTest
         Assert.That(ws.Exception, Is.Null);
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void With_autoclose_off_the_servers_CLOSE_stops_the_timers_and_its_code_stays(bool heartbeat)
+    {
+        var scheduler = new TestScheduler();
+        var server = scheduler.CreateColdObservable(OnNext(50, CloseOk));
+        var peer = new Peer(scheduler, server, heartbeat
+            ? new WsConnectOptions { Autoclose = false, Heartbeat = TimeSpan.FromSeconds(2) }
+            : new WsConnectOptions { Autoclose = false, Timeout = new WsTimeout { WsReceive = TimeSpan.FromSeconds(1) } });
+
+        var res = scheduler.Start(peer.Messages, 100, 200, S(60));
+
+        // Nothing is read after the CLOSE, so no PONG could ever count: a PING and its timeout would only replace the
+        // server's code with 1006 and fail a socket the user is about to close.
+        res.Messages.AssertEqual(OnNext(250, "Close"), OnCompleted<string>(250));
+        Assert.That(peer.Sent, Is.Empty);
+        Assert.That(peer.Socket!.CloseCode, Is.EqualTo(1000));
+        Assert.That(peer.Socket.Exception, Is.Null);
+        Assert.That(peer.Socket.Closed, Is.False, "open until Close() answers the server");
+    }
+
     [Test]
     public void A_CLOSE_from_the_server_is_echoed_at_its_tick_and_ends_the_messages()
     {

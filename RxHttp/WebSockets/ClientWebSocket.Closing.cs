@@ -181,7 +181,7 @@ public sealed partial class ClientWebSocket
         var pingAt = _scheduler.Now;
         lock (_gate)
         {
-            if (_dropped || _closeTask is not null) return; // closing: CloseCoreAsync stops the heartbeat
+            if (_dropped || _closeTask is not null || _closeCode is not null) return; // closing: the timers are stopped
             // Whatever comes in after the PING is an answer: the check then resumes the heartbeat from the latest read,
             // where aiohttp cancels the check at each read and restarts the heartbeat.
             _pongTimer = _wheel.Schedule(Ceiling.Deadline(pingAt, heartbeat / 2, _ceilThreshold), (Socket: this, Deadline: deadline, PingAt: pingAt, Wait: heartbeat / 2), static s =>
