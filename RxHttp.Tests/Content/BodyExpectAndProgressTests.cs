@@ -1,13 +1,9 @@
 using System.Diagnostics;
-using System.IO.Compression;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Reactive.Subjects;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
 
