@@ -57,10 +57,16 @@ public static class CookiesOperator
         }
         if (pairs.Count == 0) return request;
         var headers = request.Headers.Clone();
+        AppendCookieHeader(headers, pairs);
+        return request.With(headers: headers);
+    }
+
+    /// <summary>Appends <paramref name="pairs"/> to the Cookie header a caller may have set (HTTP requests and websocket handshakes alike).</summary>
+    internal static void AppendCookieHeader(HeaderCollection headers, IEnumerable<KeyValuePair<string, string>> pairs)
+    {
         var cookie = string.Join("; ", pairs.Select(kv => kv.Key + "=" + kv.Value));
         var existing = headers.Get("Cookie");
         headers.Set("Cookie", string.IsNullOrEmpty(existing) ? cookie : existing + "; " + cookie);
-        return request.With(headers: headers);
     }
 
     // Stores each response's Set-Cookie headers in the jar (against the hop's URL) before passing it on.

@@ -63,7 +63,7 @@ public static class RedirectsOperator
         if (response.Status is not (301 or 302 or 303 or 307 or 308)) return null;
         // An empty Location counts as none (aiohttp's "Location or URI", HttpClient): taken as the empty reference it
         // would send the same request again until MaxRedirects.
-        var location = NonEmpty(response.Headers.Get("Location")) ?? NonEmpty(response.Headers.Get("URI"));
+        var location = LocationOf(response.Headers);
         if (location is null) return null;
 
         history ??= new List<ClientResponse>();
@@ -122,7 +122,7 @@ public static class RedirectsOperator
         var crossOrigin = !next.IsSameOrigin(request.Url);
         // Credentials given in the URL are the request's, as an Auth is: a same-origin hop keeps them whether the
         // Location is relative (the join keeps them) or absolute (it has none of its own), unless it brings its own.
-        if (!crossOrigin && next.User is null && request.Url.User is not null) next = next.WithCredentialsOf(request.Url);
+        if (!crossOrigin) next = WithSameOriginCredentials(next, request.Url);
         if (crossOrigin)
         {
             foreach (var h in CrossOriginDrop) headers.Remove(h);
@@ -138,6 +138,13 @@ public static class RedirectsOperator
         if (crossOrigin) nextRequest.Plan = nextRequest.Plan.CrossOrigin(next);
         return null;
     }
+
+    /// <summary>Where a 3xx points: Location, else URI; null when both are missing or empty (the 3xx is then final).</summary>
+    internal static string? LocationOf(HeaderCollection headers) => NonEmpty(headers.Get("Location")) ?? NonEmpty(headers.Get("URI"));
+
+    /// <summary><paramref name="next"/>, a hop on the origin of <paramref name="from"/>, with its URL credentials unless it brings its own.</summary>
+    internal static Url WithSameOriginCredentials(Url next, Url from) =>
+        next.User is null && from.User is not null ? next.WithCredentialsOf(from) : next;
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

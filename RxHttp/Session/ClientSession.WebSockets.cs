@@ -124,9 +124,7 @@ public sealed partial class ClientSession
                 {
                     // Appended to an explicit Cookie header, as for HTTP requests (aiohttp merges both on ws_connect too).
                     headers = headers.Clone();
-                    var jarCookies = string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}"));
-                    var existing = headers.Get("Cookie");
-                    headers.Set("Cookie", string.IsNullOrEmpty(existing) ? jarCookies : existing + "; " + jarCookies);
+                    CookiesOperator.AppendCookieHeader(headers, cookies);
                     headers.MakeReadOnly();
                 }
                 var target = full.WithoutCredentials();
@@ -140,7 +138,7 @@ public sealed partial class ClientSession
                 {
                     return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, cts.Token).ConfigureAwait(false);
                 }
-                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && RedirectLocation(e.Headers) is { } location)
+                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers is { } answer && RedirectsOperator.LocationOf(answer) is { } location)
                 {
                     connection.Close();
                     if (hops >= SessionOptions.MaxRedirects)
@@ -148,7 +146,7 @@ public sealed partial class ClientSession
                     var next = RedirectTarget(full, location, SessionOptions.RequoteRedirectUrl);
                     var sameOrigin = next.IsSameOrigin(full);
                     // URL credentials follow a same-origin hop whatever the Location's form, as on HTTP redirects.
-                    if (sameOrigin && next.User is null && full.User is not null) next = next.WithCredentialsOf(full);
+                    if (sameOrigin) next = RedirectsOperator.WithSameOriginCredentials(next, full);
                     crossOrigin |= !sameOrigin;
                     full = next;
                 }
@@ -166,11 +164,6 @@ public sealed partial class ClientSession
     }
 
     // Location may use http(s); the upgrade continues as ws(s) on the same security level.
-    // The HTTP redirect step's choice: Location, else URI; an empty one makes the 3xx final.
-    private static string? RedirectLocation(HeaderCollection? headers) =>
-        headers?.Get("Location") is { } location && !string.IsNullOrWhiteSpace(location) ? location
-        : headers?.Get("URI") is { } uri && !string.IsNullOrWhiteSpace(uri) ? uri : null;
-
     private static Url RedirectTarget(Url current, string location, bool requote)
     {
         Url next;
