@@ -47,6 +47,14 @@ public sealed partial class ClientWebSocket
     }
 
     /// <summary>Closes the socket now; idempotent.</summary>
+    // Under _gate: the heartbeat, its PONG check and the receive deadline, which no socket that is dropped or closing needs.
+    private void StopTimers()
+    {
+        _heartbeat?.Stop();
+        _pongTimer?.Dispose();
+        _receiveDeadline?.Stop();
+    }
+
     private void Drop()
     {
         bool disposeReader;
@@ -55,9 +63,7 @@ public sealed partial class ClientWebSocket
             if (_dropped) return;
             _dropped = true;
             disposeReader = !_loopStarted;
-            _heartbeat?.Stop();
-            _pongTimer?.Dispose();
-            _receiveDeadline?.Stop();
+            StopTimers();
             _closeCode ??= (int)WsCloseCode.AbnormalClosure;
         }
         _loopCts.Cancel();
@@ -123,9 +129,7 @@ public sealed partial class ClientWebSocket
             peerClosed = _closeCode is not null && !_dropped;
             // As aiohttp's close(): WsClose alone bounds the wait for the answer. A heartbeat PING cannot follow our
             // CLOSE (RFC 6455 5.5.1), so its missing PONG, or a receive timeout, would fail a close the user asked for.
-            _heartbeat?.Stop();
-            _pongTimer?.Dispose();
-            _receiveDeadline?.Stop();
+            StopTimers();
         }
         try
         {

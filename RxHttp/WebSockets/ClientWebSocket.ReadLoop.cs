@@ -193,9 +193,7 @@ public sealed partial class ClientWebSocket
                     weClosed = _closeSent || _closeTask is not null;
                     // Nothing is read after the server's CLOSE: with autoclose off a heartbeat's PONG could never count
                     // and a receive timeout could only fire, either replacing the server's code with 1006.
-                    _heartbeat?.Stop();
-                    _pongTimer?.Dispose();
-                    _receiveDeadline?.Stop();
+                    StopTimers();
                 }
                 if (!weClosed && _options.Autoclose)
                 {
