@@ -103,7 +103,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     {
         get
         {
-            ParseContentType(Headers.Get("Content-Type"), out var type, out _);
+            ContentTypeHeader.Parse(Headers.Get("Content-Type"), out var type, out _);
             return type;
         }
     }
@@ -113,7 +113,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     {
         get
         {
-            ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
+            ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
             return charset;
         }
     }

@@ -1,8 +1,6 @@
-using System.Text;
-
 namespace RxHttp;
 
-/// <summary>The Content-Type header taken apart as aiohttp does: media type and charset.</summary>
+/// <summary>Whether the Content-Type is the JSON one a reader expects (its <c>+json</c> forms included), as aiohttp's json() checks.</summary>
 public sealed partial class ClientResponse
 {
     private bool IsJsonType(string expected)
@@ -10,38 +8,5 @@ public sealed partial class ClientResponse
         var type = ContentType;
         return string.Equals(type, expected, StringComparison.OrdinalIgnoreCase) ||
             (expected == "application/json" && type.StartsWith("application/", StringComparison.Ordinal) && type.EndsWith("+json", StringComparison.Ordinal));
-    }
-
-    private static readonly string[] CommonMediaTypes =
-        ["application/json", "text/plain", "text/html", "application/octet-stream", "application/xml", "text/xml", "application/x-www-form-urlencoded"];
-
-    // Span-based so a typical "text/plain; charset=utf-8" costs no intermediate strings; same result as
-    // splitting on ';', trimming, lower-casing the type and taking the last charset parameter.
-    internal static void ParseContentType(string? header, out string mediaType, out string? charset)
-    {
-        mediaType = "application/octet-stream";
-        charset = null;
-        if (string.IsNullOrWhiteSpace(header)) return;
-        var rest = header.AsSpan();
-        var semi = rest.IndexOf(';');
-        var type = (semi < 0 ? rest : rest[..semi]).Trim();
-        if (type.Length > 0) mediaType = MediaType(type);
-        while (semi >= 0)
-        {
-            rest = rest[(semi + 1)..];
-            semi = rest.IndexOf(';');
-            var part = semi < 0 ? rest : rest[..semi];
-            var eq = part.IndexOf('=');
-            if (eq < 0 || !part[..eq].Trim().Equals("charset", StringComparison.OrdinalIgnoreCase)) continue;
-            var value = part[(eq + 1)..].Trim().Trim('"');
-            charset = value.Length == 0 ? null : value.Equals("utf-8", StringComparison.Ordinal) ? "utf-8" : value.ToString();
-        }
-    }
-
-    private static string MediaType(ReadOnlySpan<char> type)
-    {
-        foreach (var known in CommonMediaTypes)
-            if (type.Length == known.Length && Ascii.EqualsIgnoreCase(type, known)) return known;
-        return type.ToString().ToLowerInvariant();
     }
 }

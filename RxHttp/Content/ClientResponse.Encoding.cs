@@ -42,7 +42,7 @@ public sealed partial class ClientResponse
     // The charset of Content-Type when it is a known one; UTF-8 for JSON media types; null when the body decides.
     private Encoding? DeclaredEncoding()
     {
-        ParseContentType(Headers.Get("Content-Type"), out var type, out var charset);
+        ContentTypeHeader.Parse(Headers.Get("Content-Type"), out var type, out var charset);
         if (charset is not null)
         {
             if (charset == "utf-8") return Encoding.UTF8;

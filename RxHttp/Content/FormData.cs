@@ -44,10 +44,13 @@ public sealed class FormData : Payload
         Stream s => AddField(name, s),
         FileInfo f => AddField(name, f),
         Payload p => AddField(name, p),
-        byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte> => AddField(name, From(value), filename: name),
+        _ when IsBytes(value) => AddField(name, From(value!), filename: name),
         System.Collections.IEnumerable many and not string => AddEach(name, many),
         _ => AddField(name, QueryParams.Format(name, value)),
     };
+
+    /// <summary>The byte buffers a field takes as a file part (and a form given as pairs takes for a file).</summary>
+    internal static bool IsBytes(object? value) => value is byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte>;
 
     private FormData AddEach(string name, System.Collections.IEnumerable values)
     {

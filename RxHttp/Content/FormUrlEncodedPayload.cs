@@ -86,7 +86,7 @@ public sealed class FormUrlEncodedPayload : Payload
     }
 
     private static bool IsFile(object? value) =>
-        value is Stream or FileInfo or Payload or byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte>;
+        value is Stream or FileInfo or Payload || FormData.IsBytes(value);
 
     /// <summary>
     /// Reads a dictionary, a list of pairs (KeyValuePair or tuple) or a dictionary of lists into pairs of a name and

@@ -38,7 +38,7 @@ public sealed class ReceivedPart
         {
             var header = Headers.Get("Content-Type");
             if (string.IsNullOrWhiteSpace(header) || header.TrimStart().StartsWith(';')) return "text/plain"; // no media type: RFC 2046's default
-            ClientResponse.ParseContentType(header, out var type, out _);
+            ContentTypeHeader.Parse(header, out var type, out _);
             return type;
         }
     }
@@ -50,7 +50,7 @@ public sealed class ReceivedPart
     public string Text(Encoding? encoding = null)
     {
         if (encoding is not null) return encoding.GetString(Content);
-        ClientResponse.ParseContentType(Headers.Get("Content-Type"), out _, out var charset);
+        ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
         var own = ClientResponse.EncodingOf(charset);
         if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(Content)) throw TextDecodeError.Utf8(Content, declared: charset is not null, "part", "pass its encoding to Text()");
         return own.GetString(Content);

@@ -117,12 +117,9 @@ public sealed class StringPayload : Payload
     // The bytes must be in the charset the header declares, or the server decodes them into something else.
     private static Encoding? CharsetOf(string? contentType)
     {
-        var semi = contentType?.IndexOf(';') ?? -1;
-        if (semi < 0) return null;
-        var parameters = new List<KeyValuePair<string, string>>();
-        HeaderParameters.Parse(contentType!, semi, parameters, stopAtComma: false);
-        var charset = parameters.Find(p => p.Key == "charset").Value;
-        if (string.IsNullOrEmpty(charset)) return null;
+        // Read as a response's Content-Type is, so a header names the same charset on both sides.
+        ContentTypeHeader.Parse(contentType, out _, out var charset);
+        if (charset is null) return null;
         try
         {
             return Encoding.GetEncoding(charset);
