@@ -22,7 +22,9 @@ export RXHTTP_UNOBSERVED_REPORT="$PWD/TestResults/unobserved.txt"
 # Release unless the caller names a configuration (./test.sh -c Debug runs the tiny-read-buffer Debug build).
 config=(-c Release)
 for a in "$@"; do case "$a" in -c|--configuration|-c=*|--configuration=*) config=() ;; esac; done
-dotnet test RxHttp.Tests/RxHttp.Tests.csproj "${config[@]}" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+# A test host that hangs is stopped after 5 minutes without a finished test, and the blame collector's sequence file
+# (TestResults/*/Sequence_*.xml) names the test that was running: a hang becomes a named failure, not a CI timeout.
+dotnet test RxHttp.Tests/RxHttp.Tests.csproj "${config[@]}" --blame-hang-timeout 5m --blame-hang-dump-type none --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
   --results-directory TestResults "$@"
 rc=$?
 

@@ -38,10 +38,10 @@ public class AiohttpSessionOptionsTests : KestrelFixture
     public async Task Session_SkipAutoHeaders_applies_to_the_websocket_handshake()
     {
         var handshake = new TaskCompletionSource<string>();
-        await using var server = WebSockets.WsServers.Raw(c =>
+        await using var server = WebSockets.WsServers.Raw(async c =>
         {
             handshake.TrySetResult(c.Request);
-            return Task.CompletedTask;
+            await c.EchoCloseAsync();
         });
         using var session = new ClientSession(new ClientSessionOptions { SkipAutoHeaders = new[] { "User-Agent" } });
         await using var ws = await session.WsConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/chat"));

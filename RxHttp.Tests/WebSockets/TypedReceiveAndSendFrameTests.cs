@@ -29,6 +29,7 @@ public class TypedReceiveAndSendFrameTests
             await c.SendAsync(Frame(WsMsgType.Binary, new byte[] { 1, 2, 3 }));
             await c.SendAsync(Text("{\"x\":1,\"y\":2}"));
             await c.SendAsync(Text("{\"x\":3,\"y\":4}"));
+            await c.EchoCloseAsync();
         });
         using var session = new ClientSession();
         await using var ws = await session.WsConnectAsync(WsUrl(server));
@@ -73,6 +74,7 @@ public class TypedReceiveAndSendFrameTests
             var got = new List<(bool, WsMsgType, byte[], bool)>();
             for (var i = 0; i < 4; i++) got.Add((await c.ReadFrameAsync())!.Value);
             frames.TrySetResult(got);
+            await c.EchoCloseAsync();
         });
         using var session = new ClientSession();
         await using var ws = await session.WsConnectAsync(WsUrl(server));
@@ -95,7 +97,7 @@ public class TypedReceiveAndSendFrameTests
     [Test]
     public async Task SendFrame_checks_its_arguments_before_sending()
     {
-        await using var server = Raw(async c => await c.ReadUntilEofAsync());
+        await using var server = Raw(async c => await c.EchoCloseAsync());
         using var session = new ClientSession();
         await using var ws = await session.WsConnectAsync(WsUrl(server));
         Assert.Throws<ArgumentException>(() => ws.SendFrame(default, WsMsgType.Close));
