@@ -1,4 +1,5 @@
 using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using System.Text;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
@@ -65,6 +66,48 @@ public class WireTests
             var again = await session.Get(server.Url()).SelectMany(x => x.Read()).Timeout(TimeSpan.FromSeconds(20));
             Assert.That(server.ConnectionCount, Is.EqualTo(reusable ? 1 : 2), dribble ? "dribbled" : "whole");
         }
+    }
+
+    // Bytes behind a complete response answer nothing this client sent: the connection is closed at once, never
+    // handed to the next request, also not to one queued for the pool's only slot (which got no idle-connection check).
+    [TestCase(false, TestName = "bytes_after_a_response_with_nobody_waiting")]
+    [TestCase(true, TestName = "bytes_after_a_response_with_a_request_waiting")]
+    public async Task Bytes_after_a_complete_response_are_never_read_as_the_next_response(bool waiting)
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connections = 0;
+        await using var server = new RawServer(async c =>
+        {
+            var first = Interlocked.Increment(ref connections) == 1;
+            while (await c.ReadRequestAsync() is not null)
+            {
+                if (!first)
+                {
+                    await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+                    continue;
+                }
+                await answer.Task;
+                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+                first = false;
+            }
+        });
+        using var session = new ClientSession(new ClientSessionOptions { Connector = new TcpConnector(new TcpConnectorOptions { Limit = 1 }) });
+        var one = session.Get(server.Url()).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)).ToTask();
+        Task<string>? two = null;
+        if (waiting)
+        {
+            two = session.Get(server.Url()).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)).ToTask();
+            await Wait.Until(() => session.Connector.CurrentState.Waiting == 1, what: "the second request to queue for the slot");
+        }
+        answer.SetResult();
+        Assert.That(await one, Is.EqualTo("ok"));
+        if (!waiting)
+        {
+            Assert.That(session.Connector.CurrentState.Idle, Is.Zero, "closed when released, not kept idle");
+            two = session.Get(server.Url()).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)).ToTask();
+        }
+        Assert.That(await two!, Is.EqualTo("good"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(2));
     }
 
     private static IEnumerable<TestCaseData> HeadErrors()

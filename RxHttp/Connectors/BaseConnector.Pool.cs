@@ -36,7 +36,9 @@ public abstract partial class BaseConnector
         {
             var wasLeased = _leased.Remove(c);
             Debug.Assert(wasLeased, "a connection released that the pool did not lease out (released twice?)");
-            if (_closed || ForceClose || !c.KeepAlive || c.Closed || (c.ReuseUntil is { } until && until <= _scheduler.Now))
+            // Bytes left behind a complete response answer nothing this client asked: handed to the next request (a
+            // waiter gets it without the idle check for them), they would be read as its response.
+            if (_closed || ForceClose || !c.KeepAlive || c.Closed || c.BufferedCount > 0 || (c.ReuseUntil is { } until && until <= _scheduler.Now))
             {
                 closeIt = true;
                 Unacquire(bucket);
