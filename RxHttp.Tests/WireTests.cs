@@ -186,6 +186,19 @@ public class WireTests
         }
     }
 
+    // A limit lifted to int.MaxValue: a 100 KB header is accepted, not "Read buffer limit reached" (an overflow made
+    // the head's buffer cap 64 KiB) as a bare InvalidOperationException.
+    [Test]
+    public async Task A_limit_lifted_to_int_max_value_accepts_a_long_header()
+    {
+        var value = new string('v', 100_000);
+        await using var server = RawServer.Respond($"HTTP/1.1 200 OK\r\nX-Big: {value}\r\nContent-Length: 2\r\n\r\nok");
+        using var session = new ClientSession(new ClientSessionOptions { MaxFieldSize = int.MaxValue });
+        var r = await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(r.Headers["X-Big"], Is.EqualTo(value));
+        Assert.That(await r.Text().Timeout(TimeSpan.FromSeconds(20)), Is.EqualTo("ok"));
+    }
+
     [Test]
     public async Task Server_closing_before_any_byte_is_ServerDisconnectedError()
     {

@@ -106,4 +106,27 @@ public class ResponseHeadReaderTests
     public void The_buffer_may_grow_to_the_limits_head_buffer()
         => Assert.That(new ResponseHeadReader(new RecordingHeadHandler(), new HttpParserLimits { MaxFieldSize = 100, MaxHeaders = 10 }).MaxBuffer,
             Is.EqualTo(64 * 1024));
+
+    // The largest head the limits accept: empty lines before the status line up to MaxLineSize, the status line and
+    // every header line at their limits. A status-line limit above the field limit used to be left out of the room.
+    [TestCase(8190, 8190, 128)]
+    [TestCase(200_000, 100, 2)]
+    [TestCase(100, 50_000, 3)]
+    public void The_buffer_holds_the_largest_head_the_limits_accept(int lineSize, int fieldSize, int headers)
+    {
+        var limits = new HttpParserLimits { MaxLineSize = lineSize, MaxFieldSize = fieldSize, MaxHeaders = headers };
+        var head = new StringBuilder(new string('\n', lineSize));
+        head.Append("HTTP/1.1 200 ").Append('r', lineSize - 13).Append("\r\n");
+        for (var i = 0; i < headers; i++) head.Append($"X-{i:D4}: ").Append('v', fieldSize - 8).Append("\r\n");
+        var bytes = Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
+        Assert.That(HttpResponseParser.TryParseHead(bytes, new RecordingHeadHandler(), limits, out var consumed), Is.True);
+        Assert.That(consumed, Is.EqualTo(bytes.Length));
+        Assert.That(new ResponseHeadReader(new RecordingHeadHandler(), limits).MaxBuffer, Is.GreaterThanOrEqualTo(bytes.Length));
+    }
+
+    // int.MaxValue is how a caller lifts a limit; the product used to overflow into a 64 KiB buffer.
+    [Test]
+    public void Limits_raised_to_int_max_value_do_not_overflow_into_a_small_buffer()
+        => Assert.That(new ResponseHeadReader(new RecordingHeadHandler(), new HttpParserLimits { MaxFieldSize = int.MaxValue }).MaxBuffer,
+            Is.EqualTo(Array.MaxLength));
 }

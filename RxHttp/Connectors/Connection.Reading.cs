@@ -87,7 +87,7 @@ public sealed partial class Connection
         }
         if (_end < _buffer.Length) return true;
         if (_buffer.Length >= maxBuffer) return false;
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBuffer, _buffer.Length * 2));
+        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBuffer, _buffer.Length * 2L));
         Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;

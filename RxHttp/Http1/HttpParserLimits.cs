@@ -13,10 +13,12 @@ internal sealed class HttpParserLimits
     public int MaxHeaders { get; init; } = 128;
 
     /// <summary>
-    /// How large the read buffer may grow while a head is incomplete: room for every header line at its limit,
-    /// and never less than 64 KiB.
+    /// How large the read buffer may grow while a head is incomplete: room for the empty lines skipped before the
+    /// status line and the status line at <see cref="MaxLineSize"/>, every header line at its limit, and never less
+    /// than 64 KiB. In long, capped at the largest array: a limit raised towards int.MaxValue (to lift it) used to
+    /// overflow into a small buffer, and a head the limits accept then failed with "Read buffer limit reached".
     /// </summary>
-    public int MaxHeadBuffer => Math.Max(64 * 1024, (MaxFieldSize + 2) * (MaxHeaders + 2));
+    public int MaxHeadBuffer => (int)Math.Clamp(2L * MaxLineSize + 4 + MaxHeaders * (MaxFieldSize + 2L), 64 * 1024, Array.MaxLength);
 
     public static readonly HttpParserLimits Default = new();
 }
