@@ -32,6 +32,22 @@ public class ResponseRawFieldsTests
             Is.EqualTo(raw.Select(h => (Encoding.Latin1.GetString(h.Name), Encoding.Latin1.GetString(h.Value)))));
     }
 
+    // As aiohttp decodes its status line, and as header values are: UTF-8, else Latin-1 (the reason was Latin-1 only).
+    [TestCase(new byte[] { 0xC3, 0x89, (byte)'t', 0xC3, 0xA9 }, "\u00C9t\u00E9", TestName = "utf8_reason")]
+    [TestCase(new byte[] { (byte)'c', (byte)'a', (byte)'f', 0xE9 }, "caf\u00E9", TestName = "latin1_reason")]
+    [TestCase(new byte[] { (byte)'N', (byte)'o', (byte)'p', (byte)'e' }, "Nope", TestName = "ascii_reason")]
+    public async Task Reason_is_decoded_as_header_values_are(byte[] reason, string expected)
+    {
+        var head = Encoding.ASCII.GetBytes("HTTP/1.1 200 ").Concat(reason).Concat("\r\nContent-Length: 0\r\n\r\n"u8.ToArray()).ToArray();
+        await using var server = new RawServer(async c =>
+        {
+            while (await c.ReadRequestAsync() is not null) await c.WriteAsync(head);
+        });
+        using var session = new ClientSession();
+        var r = await session.Get(server.Url()).Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(r.Reason, Is.EqualTo(expected));
+    }
+
     [Test]
     public async Task RealUrl_keeps_the_fragment_Url_is_sent_without_it()
     {

@@ -27,7 +27,9 @@ internal sealed class ResponseHeadBuilder(HeaderStringCache? cache = null) : IHt
         Major = versionMajor;
         Minor = versionMinor;
         Status = status;
-        Reason = reason.SequenceEqual("OK"u8) ? "OK" : Encoding.Latin1.GetString(reason);
+        // Decoded as header values are (UTF-8, else Latin-1), as aiohttp decodes its status line: Latin-1 alone
+        // turned a UTF-8 reason ("Été") into mojibake.
+        Reason = reason.SequenceEqual("OK"u8) ? "OK" : KnownHeaders.Text(reason);
     }
 
     // The parser reports the count before the first header, so the list is allocated once at its final size.
@@ -117,9 +119,11 @@ internal static class KnownHeaders
             foreach (var known in Values)
                 if (known.Length == value.Length && Ascii.Equals(value, known)) return known;
         }
-        // Header values are opaque bytes; UTF-8 as aiohttp decodes them (with Latin-1 for invalid sequences).
-        return Ascii.IsValid(value) ? Encoding.ASCII.GetString(value) : Utf8OrLatin1(value);
+        return Text(value);
     }
+
+    /// <summary>Header values and reason phrases are opaque bytes; UTF-8 as aiohttp decodes them, with Latin-1 for invalid sequences.</summary>
+    public static string Text(ReadOnlySpan<byte> value) => Ascii.IsValid(value) ? Encoding.ASCII.GetString(value) : Utf8OrLatin1(value);
 
     private static string Utf8OrLatin1(ReadOnlySpan<byte> value)
     {
