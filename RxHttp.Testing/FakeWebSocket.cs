@@ -12,6 +12,22 @@ public sealed class FakeWebSocketScript
     /// <summary>The subprotocol the server accepts (null: none).</summary>
     public string? Protocol { get; private set; }
 
+    /// <summary>
+    /// True when the server leaves the client's PINGs unanswered (see <see cref="IgnorePings"/>); by default it answers
+    /// each with a PONG at once, as RFC 6455 §5.5.2 requires of every endpoint.
+    /// </summary>
+    public bool IgnoresPings { get; private set; }
+
+    /// <summary>
+    /// The server never answers the client's PINGs: a peer that is gone without closing, which a client's
+    /// <see cref="WsConnectOptions.Heartbeat"/> detects. Without it a heartbeat's PING gets its PONG, as from a live server.
+    /// </summary>
+    public FakeWebSocketScript IgnorePings()
+    {
+        IgnoresPings = true;
+        return this;
+    }
+
     /// <summary>Accepts the subprotocol <paramref name="protocol"/> in the handshake.</summary>
     public FakeWebSocketScript AcceptProtocol(string protocol)
     {
@@ -179,6 +195,8 @@ internal sealed class FakeWebSocketServer(FakeServerConnection connection, FakeW
         foreach (var f in frames)
         {
             Session.Add(f);
+            // A live server answers a PING (a client's heartbeat) with a PONG of the same payload, until it closes.
+            if (f.Opcode == 9 && !_closeSent && !script.IgnoresPings) connection.Stream.Deliver(FakeWebSocketScript.Frame(10, f.Payload));
             // The server's half of the closing handshake: echo the client's close, then end the connection.
             if (f.Opcode == 8)
             {

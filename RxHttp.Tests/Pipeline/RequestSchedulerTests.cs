@@ -160,7 +160,7 @@ public class RequestSchedulerTests : ReactiveTest
     {
         var (http, sessionClock, wsClock) = Fake();
         using var _ = http;
-        http.WhenWebSocket("wss://api.example.test/ws", new FakeWebSocketScript());
+        http.WhenWebSocket("wss://api.example.test/ws", new FakeWebSocketScript().IgnorePings());
         using var session = http.CreateSession(sessionClock);
         var ws = session.WsConnectAsync("wss://api.example.test/ws",
             new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(2), Scheduler = wsClock }).GetAwaiter().GetResult();

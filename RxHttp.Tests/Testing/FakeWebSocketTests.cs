@@ -94,7 +94,7 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         // Messages every 400 ticks keep a 700-tick receive timeout and a 600-tick heartbeat quiet. After the last
         // (1200) the heartbeat pings at 1800, and the receive timeout fails at 1900, before the PONG wait would (2100).
-        http.WhenWebSocket(Ws).SendText(TimeSpan.FromTicks(400), "a").SendText(TimeSpan.FromTicks(800), "b").SendText(TimeSpan.FromTicks(1200), "c");
+        http.WhenWebSocket(Ws).IgnorePings().SendText(TimeSpan.FromTicks(400), "a").SendText(TimeSpan.FromTicks(800), "b").SendText(TimeSpan.FromTicks(1200), "c");
         using var session = http.CreateSession(scheduler);
         var options = new WsConnectOptions { Heartbeat = TimeSpan.FromTicks(600), Timeout = new WsTimeout { WsReceive = TimeSpan.FromTicks(700) } };
         ClientWebSocket? socket = null;
@@ -107,6 +107,46 @@ public class FakeWebSocketTests : ReactiveTest
             OnNext(1900, "Error"), OnError<string>(1900, e => e is ServerTimeoutError && e.Message.StartsWith("No message received")));
         Assert.That(http.WebSockets.Single().Received.Select(f => (f.Time.UtcTicks, f.Opcode)), Is.EqualTo(new[] { (1800L, 9) }),
             "one PING, 600 ticks after the last message; none while messages came");
+        Assert.That(socket.CloseCode, Is.EqualTo(1006));
+    }
+
+    [Test]
+    public void A_heartbeat_on_a_quiet_feed_gets_its_pongs_and_the_socket_stays_open()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws).SendText(TimeSpan.FromSeconds(1), "tick");
+        using var session = http.CreateSession(scheduler);
+        ClientWebSocket? socket = null;
+        session.WsConnect(Ws, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) }).Subscribe(ws => socket = ws);
+        var messages = scheduler.CreateObserver<string>();
+        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        scheduler.AdvanceBy(TimeSpan.FromMinutes(2).Ticks);
+
+        // A live server answers each PING at once, so the heartbeat pings every 30 s of silence and never gives up.
+        messages.Messages.AssertEqual(OnNext(TimeSpan.FromSeconds(1).Ticks, "Text tick"));
+        Assert.That(http.WebSockets.Single().Received.Select(f => (f.Time.UtcTicks / TimeSpan.TicksPerSecond, f.Opcode)),
+            Is.EqualTo(new[] { (31L, 9), (61L, 9), (91L, 9) }), "a PING 30 s after the tick, then 30 s after each PONG");
+        Assert.That(socket.Closed, Is.False);
+        Assert.That(socket.CloseCode, Is.Null);
+    }
+
+    [Test]
+    public void A_server_that_ignores_pings_is_a_dead_peer_to_the_heartbeat()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws).IgnorePings().SendText(TimeSpan.FromSeconds(1), "tick");
+        using var session = http.CreateSession(scheduler);
+        ClientWebSocket? socket = null;
+        session.WsConnect(Ws, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) }).Subscribe(ws => socket = ws);
+        var messages = scheduler.CreateObserver<string>();
+        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        scheduler.AdvanceBy(TimeSpan.FromMinutes(2).Ticks);
+
+        // The PING at 31 s goes unanswered; half the heartbeat later (15 s ≥ CeilThreshold, 46 s is whole) it fails.
+        messages.Messages.AssertEqual(OnNext(TimeSpan.FromSeconds(1).Ticks, "Text tick"), OnNext(TimeSpan.FromSeconds(46).Ticks, "Error"),
+            OnError<string>(TimeSpan.FromSeconds(46).Ticks, e => e is ServerTimeoutError));
         Assert.That(socket.CloseCode, Is.EqualTo(1006));
     }
 }
