@@ -149,4 +149,52 @@ public class ReconnectingWebSocketTimingTests : ReactiveTest
         scheduler.AdvanceTo(100_000);
         Assert.That(http.WebSockets, Has.Count.EqualTo(2));
     }
+
+    [Test]
+    public void The_backoff_runs_on_the_websocket_options_clock()
+    {
+        var sessionClock = new TestScheduler();
+        var wsClock = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws).Close(TimeSpan.Zero, 1001); // each connection is closed by the server at once
+        using var session = http.CreateSession(sessionClock);
+        var ws = session.WsReconnecting(Ws, new WsConnectOptions { Scheduler = wsClock }, Ticks(1000));
+        var losses = Losses(wsClock, ws);
+        ws.Start();
+
+        sessionClock.AdvanceBy(1000);
+        Assert.That(http.WebSockets, Has.Count.EqualTo(1), "nothing waits on the session's clock");
+        wsClock.AdvanceTo(999);
+        Assert.That(http.WebSockets, Has.Count.EqualTo(1));
+        wsClock.AdvanceTo(1000);
+        Assert.That(http.WebSockets, Has.Count.EqualTo(2), "the 1000-tick backoff on the websocket's clock");
+        Assert.That(losses.Messages, Is.EqualTo(new[] { OnNext(0, DisconnectionType.ByServer), OnNext(1000, DisconnectionType.ByServer) }));
+    }
+
+    [Test]
+    public void The_watchdog_runs_on_the_websocket_options_clock()
+    {
+        var sessionClock = new TestScheduler();
+        var wsClock = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws);
+        using var session = http.CreateSession(sessionClock);
+        var ws = session.WsReconnecting(Ws, new WsConnectOptions { Scheduler = wsClock }, Ticks(1000) with { NoMessageTimeout = TimeSpan.FromTicks(500) });
+        var losses = Losses(wsClock, ws);
+        ws.Start();
+
+        sessionClock.AdvanceBy(500);
+        Assert.That(losses.Messages, Is.Empty, "nothing waits on the session's clock");
+        wsClock.AdvanceTo(500);
+        Assert.That(losses.Messages, Is.EqualTo(new[] { OnNext(500, DisconnectionType.NoMessageReceived) }));
+        Assert.That(http.WebSockets, Has.Count.EqualTo(2));
+    }
+
+    private static ITestableObserver<DisconnectionType> Losses(TestScheduler clock, ReconnectingWebSocket ws)
+    {
+        var losses = clock.CreateObserver<DisconnectionType>();
+        ws.Disconnected.Select(d => d.Type).Subscribe(losses);
+        return losses;
+    }
 }
+

@@ -9,8 +9,8 @@ using RxHttp.WebSockets;
 namespace RxHttp;
 
 /// <summary>
-/// A websocket that reconnects when its connection is lost, with exponential backoff and jitter on the session's
-/// scheduler (what Websocket.Client users rely on). <see cref="Messages"/> is hot and spans reconnections: it carries
+/// A websocket that reconnects when its connection is lost, with exponential backoff and jitter on the websocket's
+/// clock (<see cref="WsConnectOptions.Scheduler"/>, else the session's scheduler; what Websocket.Client users rely on). <see cref="Messages"/> is hot and spans reconnections: it carries
 /// every message of whichever socket is current, and completes only when the wrapper is disposed (or fails when
 /// <see cref="ReconnectOptions.MaxAttempts"/> is exhausted). Sends wait in a bounded, ordered queue
 /// (<see cref="ReconnectOptions.SendQueueLimit"/>) that survives reconnections, and complete when their frame is
@@ -58,7 +58,9 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         _url = url;
         _options = options;
         _reconnect = reconnect;
-        _scheduler = session.Scheduler;
+        // The sockets' own timers run on WsConnectOptions.Scheduler; the backoff and the watchdog between them must
+        // too, or a test driving that clock sees the heartbeat fire but waits for reconnections on the real one.
+        _scheduler = options?.Scheduler ?? session.Scheduler;
         _queue = new WsSendQueue(reconnect.SendQueueLimit, reconnect.SendQueueFullMode);
     }
 
@@ -349,7 +351,8 @@ public sealed partial class ClientSession
 {
     /// <summary>
     /// A websocket to <paramref name="url"/> that reconnects on loss with exponential backoff and jitter, queues
-    /// sends across reconnections and can watch for silence (all on this session's scheduler). Subscribe to its
+    /// sends across reconnections and can watch for silence (all on <see cref="WsConnectOptions.Scheduler"/>, else this
+    /// session's scheduler). Subscribe to its
     /// streams, then call <see cref="ReconnectingWebSocket.Start"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An option of <paramref name="reconnect"/> is out of range (checked here, not on the first reconnection).</exception>

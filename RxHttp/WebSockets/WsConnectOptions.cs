@@ -57,7 +57,8 @@ public sealed class WsConnectOptions
 
     /// <summary>
     /// The clock of this websocket's timers, over the session's: the handshake's timeouts, the heartbeat and its
-    /// pong wait, the receive timeout and the wait for the server's CLOSE. Null: the session's scheduler.
+    /// pong wait, the receive timeout and the wait for the server's CLOSE; for <see cref="ClientSession.WsReconnecting"/>
+    /// also the reconnection backoff and <see cref="ReconnectOptions.NoMessageTimeout"/>. Null: the session's scheduler.
     /// </summary>
     public IScheduler? Scheduler { get; init; }
 
