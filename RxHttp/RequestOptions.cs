@@ -207,7 +207,10 @@ public sealed class ClientSessionOptions
     /// <summary>Raise <see cref="ClientResponseError"/> for the responses this picks (wins over <see cref="RaiseForStatus"/>).</summary>
     public Func<ClientResponse, bool>? RaiseForStatusWhen { get; init; }
 
-    /// <summary>The cookie store (default: a new <see cref="CookieJar"/> on the session's scheduler). Pass a <see cref="DummyCookieJar"/> to keep none.</summary>
+    /// <summary>
+    /// The cookie store (default: a new <see cref="CookieJar"/> on the session's scheduler; a <see cref="CookieJar"/> made
+    /// without a scheduler takes the session's too). Pass a <see cref="DummyCookieJar"/> to keep none.
+    /// </summary>
     public AbstractCookieJar? CookieJar { get; init; }
 
     /// <summary>Cookies preloaded into the jar as shared cookies, sent to every host.</summary>

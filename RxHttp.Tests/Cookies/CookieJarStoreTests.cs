@@ -29,6 +29,38 @@ public class CookieJarStoreTests : CookieJarTestBase
     }
 
     [Test]
+    public void A_jar_made_without_a_scheduler_expires_on_the_clock_of_the_session_it_is_given_to()
+    {
+        // README's own advice for IP hosts, in a user's virtual-time test: the jar must follow the session's clock.
+        using var http = new RxHttp.Testing.FakeHttp();
+        http.When("GET", "http://127.0.0.1/login").Respond(RxHttp.Testing.FakeResponse.Status(200).SetCookie("sid=1; Max-Age=60"));
+        http.When("GET", "http://127.0.0.1/me").Respond(200);
+        var jar = new CookieJar(allowIpHosts: true);
+        using var session = new ClientSession(new ClientSessionOptions { Connector = http.Connector, ConnectorOwner = false, Scheduler = _scheduler, CookieJar = jar });
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(5).Ticks);
+        session.Get("http://127.0.0.1/login").Subscribe(r => r.Release());
+        Assert.That(jar.Single().Expires, Is.EqualTo(_scheduler.Now + TimeSpan.FromSeconds(60)), "Max-Age counted from the session's clock");
+
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(65).Ticks - 1);
+        session.Get("http://127.0.0.1/me").Subscribe(r => r.Release());
+        _scheduler.AdvanceTo(TimeSpan.FromSeconds(65).Ticks);
+        session.Get("http://127.0.0.1/me").Subscribe(r => r.Release());
+        Assert.That(http.Calls.Skip(1).Select(c => c.Header("Cookie")), Is.EqualTo(new[] { "sid=1", null }));
+        Assert.That(jar.Count, Is.Zero);
+    }
+
+    [Test]
+    public void A_jar_given_its_own_scheduler_keeps_it()
+    {
+        var own = new TestScheduler();
+        var jar = new CookieJar(scheduler: own);
+        using var session = new ClientSession(new ClientSessionOptions { Scheduler = _scheduler, CookieJar = jar });
+        own.AdvanceTo(TimeSpan.FromSeconds(100).Ticks);
+        Set(jar, "http://example.com/", "a=1; Max-Age=10");
+        Assert.That(jar.Single().Expires, Is.EqualTo(own.Now + TimeSpan.FromSeconds(10)));
+    }
+
+    [Test]
     public void Expires_attribute_is_compared_with_the_scheduler_clock()
     {
         var jar = Jar();

@@ -13,6 +13,9 @@ public abstract class AbstractCookieJar : IEnumerable<Cookie>
     /// <param name="responseUrl">The absolute URL of the response that carried them.</param>
     public abstract void UpdateCookies(IEnumerable<string> setCookieHeaderValues, Uri responseUrl);
 
+    // A jar made without a clock takes the session's, as a connector does (CookieJar overrides it).
+    internal virtual void AdoptScheduler(System.Reactive.Concurrency.IScheduler scheduler) { }
+
     /// <summary>
     /// Stores preloaded name/value cookies (a session's <c>cookies</c> argument). With a URL they are host-only
     /// cookies of its host; with null they are shared cookies, sent to every URL.

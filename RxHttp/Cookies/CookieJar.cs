@@ -18,7 +18,10 @@ namespace RxHttp;
 public sealed partial class CookieJar : AbstractCookieJar
 {
     private readonly object _gate = new();
-    private readonly IScheduler _scheduler;
+    private IScheduler _scheduler;
+    // Made without a scheduler: the first session it is given to lends it its clock, so a session on a virtual
+    // clock expires Max-Age cookies in virtual time rather than by the wall clock.
+    private bool _adoptsClock;
     private readonly bool _quoteCookie;
     private readonly HashSet<(string Scheme, string Host, int Port)> _secureOrigins = new();
     // Keyed by domain first so FilterCookies looks up only the request host's parent domains, like aiohttp.
@@ -34,12 +37,16 @@ public sealed partial class CookieJar : AbstractCookieJar
     /// <param name="allowIpHosts">aiohttp's <c>unsafe</c>: accept and send cookies for IP-address hosts.</param>
     /// <param name="treatAsSecureOrigin">Origins (scheme, host, port) that get Secure cookies although they are not https/wss, e.g. <c>http://127.0.0.1:8080</c>.</param>
     /// <param name="quoteCookie">Double-quote preloaded values that are not plain tokens, as Python's SimpleCookie does.</param>
-    /// <param name="scheduler">The clock for creation and expiry; <see cref="Scheduler.Default"/> when null.</param>
+    /// <param name="scheduler">
+    /// The clock for creation and expiry. When null, the scheduler of the first <see cref="ClientSession"/> the jar is
+    /// given to (<see cref="ClientSessionOptions.CookieJar"/>), and <see cref="Scheduler.Default"/> until then.
+    /// </param>
     public CookieJar(bool allowIpHosts = false, IEnumerable<Uri>? treatAsSecureOrigin = null, bool quoteCookie = true, IScheduler? scheduler = null)
     {
         Unsafe = allowIpHosts;
         _quoteCookie = quoteCookie;
         _scheduler = scheduler ?? Scheduler.Default;
+        _adoptsClock = scheduler is null;
         if (treatAsSecureOrigin is not null)
         {
             foreach (var origin in treatAsSecureOrigin)
@@ -48,6 +55,16 @@ public sealed partial class CookieJar : AbstractCookieJar
                     throw new ArgumentException("Secure origins must be absolute URLs such as http://127.0.0.1:8080.", nameof(treatAsSecureOrigin));
                 _secureOrigins.Add(Origin(origin));
             }
+        }
+    }
+
+    internal override void AdoptScheduler(IScheduler scheduler)
+    {
+        lock (_gate)
+        {
+            if (!_adoptsClock) return;
+            _adoptsClock = false;
+            _scheduler = scheduler;
         }
     }
 

@@ -63,6 +63,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
             Unreleased = new UnreleasedResponseGuard.Report(Scheduler, ReportUnreleased),
         };
         CookieJar = SessionOptions.CookieJar ?? new CookieJar(scheduler: Scheduler);
+        CookieJar.AdoptScheduler(Scheduler);
         if (SessionOptions.Cookies is not null) CookieJar.UpdateCookies(SessionOptions.Cookies);
     }
 
