@@ -32,8 +32,8 @@ internal static class Decompression
             {
                 "identity" => decoded,
                 "gzip" or "x-gzip" => new GZipStream(new GzipMemberFeed(source), CompressionMode.Decompress),
-                "deflate" => new ZlibOrRawDeflateStream(source),
-                "br" => new BrotliStream(source, CompressionMode.Decompress),
+                "deflate" => EndChecked.Over(source, static s => new ZlibOrRawDeflateStream(s)),
+                "br" => EndChecked.Over(source, static s => new BrotliStream(s, CompressionMode.Decompress)),
                 "zstd" => ZstdCoding.Decoder(source),
                 _ => new Undecodable(contentEncoding, transfer),
             };
@@ -80,6 +80,57 @@ internal static class Decompression
         {
             if (disposing) decoded.Dispose();
             base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>
+    /// DeflateStream, ZLibStream and BrotliStream return 0 when their input ends before the compressed stream does
+    /// (System.IO.Compression checks that only under a process-wide switch), so a body cut short inside its framing
+    /// (a server that died mid-stream and closed a body without length, or sent the last chunk anyway) read as a
+    /// shorter, complete one. Once finished, these decoders do not ask their input for more, so a decoder that ends
+    /// after its input did, having had some, stopped inside its stream: that is an error, as aiohttp's "deflate"
+    /// ContentEncodingError and zstd here. An empty body stays an empty body (aiohttp accepts it too). Not for gzip:
+    /// GZipStream reads on past each member's end to look for another, finished or not.
+    /// </summary>
+    private sealed class EndChecked : ReadOnlyStreamBase
+    {
+        private readonly Stream _decoder;
+        private long _input;
+        private bool _inputEnded;
+
+        private EndChecked(Stream source, Func<Stream, Stream> decoder) => _decoder = decoder(new Watch(source, this));
+
+        public static Stream Over(Stream source, Func<Stream, Stream> decoder) => new EndChecked(source, decoder);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await _decoder.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (n == 0 && !buffer.IsEmpty && _inputEnded && _input > 0)
+                throw new InvalidDataException("The body ends inside its compressed stream (truncated).");
+            return n;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _decoder.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private sealed class Watch(Stream source, EndChecked owner) : ReadOnlyStreamBase
+        {
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                var n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                owner._input += n;
+                if (n == 0 && !buffer.IsEmpty) owner._inputEnded = true;
+                return n;
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) source.Dispose();
+                base.Dispose(disposing);
+            }
         }
     }
 
