@@ -115,4 +115,24 @@ public class FallbackCharsetTests
         Assert.That(notes.Where(n => n.HasValue).Select(n => n.Value), Has.None.Contains('\uFFFD'));
         Assert.That(await session.Get(server.Url()).SelectMany(r => r.Lines(Encoding.Latin1)).ToList(), Is.EqualTo(new[] { "one", "café" }));
     }
+
+    // .NET's own lookup knows only Unicode, ASCII and Latin-1, so "windows-1252" was an unknown charset: the body
+    // fell back to strict UTF-8 and Text() failed with "names no charset". aiohttp decodes these as declared.
+    [TestCase("windows-1252", "café: 5 €")]
+    [TestCase("iso-8859-15", "café: 5 €")]
+    [TestCase("koi8-r", "привет")]
+    [TestCase("shift_jis", "こんにちは")]
+    public async Task A_code_page_charset_is_decoded_as_declared(string charset, string text)
+    {
+        var codePage = System.Text.CodePagesEncodingProvider.Instance.GetEncoding(charset)!;
+        var body = codePage.GetBytes(text + "\n" + text);
+        await using var server = Serve($"text/plain; charset={charset}", body);
+        using var session = new ClientSession();
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()), Is.EqualTo(text + "\n" + text));
+        Assert.That(await session.Get(server.Url()).SelectMany(r => r.Lines()).ToList(), Is.EqualTo(new[] { text, text }));
+        Assert.That(await session.Get(server.Url()).Select(r => r.GetEncoding().WebName), Is.EqualTo(codePage.WebName));
+        var part = MultipartReader.Parse(Encoding.Latin1.GetBytes($"--b\r\nContent-Type: text/plain; charset={charset}\r\n\r\n")
+            .Concat(body).Concat("\r\n--b--\r\n"u8.ToArray()).ToArray(), "multipart/mixed; boundary=b").Single();
+        Assert.That(part.Text(), Is.EqualTo(text + "\n" + text));
+    }
 }

@@ -83,6 +83,8 @@ public class PayloadTests
         Assert.That(await CollectingWriter.WriteAsync(new StringPayload("é", "text/plain; charset=iso-8859-1", Encoding.UTF8)), Is.EqualTo("é"u8.ToArray()),
             "an encoding given wins");
         Assert.Throws<ArgumentException>(() => _ = new StringPayload("x", "text/plain; charset=x-no-such-charset"));
+        Assert.That(await CollectingWriter.WriteAsync(new StringPayload("€", "text/plain; charset=windows-1252")), Is.EqualTo(new byte[] { 0x80 }),
+            "a code page .NET knows only through CodePagesEncodingProvider");
 
         var form = new FormData("B").AddField("f", "café", contentType: "text/plain; charset=iso-8859-1");
         Assert.That(Encoding.Latin1.GetString(await CollectingWriter.WriteAsync(form)), Does.Contain("\r\n\r\ncaf\u00e9\r\n--B--"));

@@ -46,14 +46,8 @@ public sealed partial class ClientResponse
         if (charset is not null)
         {
             if (charset == "utf-8") return Encoding.UTF8;
-            try
-            {
-                return Encoding.GetEncoding(charset);
-            }
-            catch (ArgumentException)
-            {
-                // Unknown: aiohttp ignores it and falls through to the rules below.
-            }
+            // Unknown: aiohttp ignores it and falls through to the rules below.
+            if (ContentTypeHeader.EncodingNamed(charset) is { } named) return named;
         }
         return type is "application/json" or "application/rdap+json" ? Encoding.UTF8 : null;
     }
@@ -102,19 +96,6 @@ public sealed partial class ClientResponse
     private Encoding LinesEncoding() => DeclaredEncoding() is { } declared and not UTF8Encoding ? declared : StrictEncodings.Utf8;
 
     // The encoding of a charset parameter; UTF-8 when there is none or it is unknown (aiohttp falls back too).
-    internal static Encoding EncodingOf(string? charset)
-    {
-        if (charset is not null)
-        {
-            try
-            {
-                return Encoding.GetEncoding(charset);
-            }
-            catch (ArgumentException)
-            {
-                // Unknown: UTF-8 below.
-            }
-        }
-        return Encoding.UTF8;
-    }
+    internal static Encoding EncodingOf(string? charset) =>
+        charset is not null && ContentTypeHeader.EncodingNamed(charset) is { } named ? named : Encoding.UTF8;
 }

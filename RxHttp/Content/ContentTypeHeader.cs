@@ -34,6 +34,26 @@ internal static class ContentTypeHeader
         }
     }
 
+    /// <summary>
+    /// The encoding a charset name stands for, or null when neither .NET nor its code pages know it. .NET alone knows
+    /// only the Unicode encodings, ASCII and Latin-1; the code pages servers still declare (windows-1252,
+    /// iso-8859-15, koi8-r, shift_jis, gb2312, …) come with .NET's <see cref="CodePagesEncodingProvider"/>, which
+    /// only an application should register for the whole process, so it is asked here directly. Python knows them
+    /// all, so aiohttp decodes such a body where a lookup without them called the charset unknown and fell back to
+    /// strict UTF-8.
+    /// </summary>
+    public static Encoding? EncodingNamed(string charset)
+    {
+        try
+        {
+            return Encoding.GetEncoding(charset);
+        }
+        catch (ArgumentException)
+        {
+            return CodePagesEncodingProvider.Instance.GetEncoding(charset);
+        }
+    }
+
     private static string MediaType(ReadOnlySpan<char> type)
     {
         foreach (var known in CommonMediaTypes)

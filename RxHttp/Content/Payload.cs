@@ -120,14 +120,8 @@ public sealed class StringPayload : Payload
         // Read as a response's Content-Type is, so a header names the same charset on both sides.
         ContentTypeHeader.Parse(contentType, out _, out var charset);
         if (charset is null) return null;
-        try
-        {
-            return Encoding.GetEncoding(charset);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Cannot encode text as '{charset}' (from '{contentType}'): pass its Encoding.", nameof(contentType), e);
-        }
+        return ContentTypeHeader.EncodingNamed(charset)
+            ?? throw new ArgumentException($"Cannot encode text as '{charset}' (from '{contentType}'): pass its Encoding.", nameof(contentType));
     }
 
     /// <inheritdoc />
