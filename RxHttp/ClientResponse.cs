@@ -212,7 +212,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     public IObservable<ReadOnlyMemory<byte>> BorrowedContent =>
         StreamingObservable.Create<ReadOnlyMemory<byte>>(async (observer, checkpoint, ct) =>
         {
-            if (_cached is { } cached)
+            if (CachedBody is { } cached)
             {
                 if (cached.Length > 0) observer.OnNext(cached);
                 observer.OnCompleted();
@@ -246,7 +246,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> IterChunked(int size = 64 * 1024, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        if (_cached is { } cached)
+        if (CachedBody is { } cached)
         {
             for (var i = 0; i < cached.Length; i += size) yield return cached.AsMemory(i, Math.Min(size, cached.Length - i));
             yield break;
@@ -334,7 +334,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     {
         // The body is off the wire by then: reading the connection's side would give an empty stream, and a response
         // piped into another request after Read() would send none of the Content-Length it announces.
-        if (_cached is { } cached) return new MemoryStream(cached, writable: false);
+        if (CachedBody is { } cached) return new MemoryStream(cached, writable: false);
         BeginConsume();
         return new ResponseReadStream(this);
     }

@@ -65,8 +65,7 @@ public sealed partial class ClientResponse
 
     private async ValueTask<byte[]> ReadAllAsync(CancellationToken ct)
     {
-        if (_cached is { } c) return c;
-        if (_extras?.CachedText is { } text) return _cached = Encoding.UTF8.GetBytes(text);
+        if (CachedBody is { } c) return c;
         BeginConsume();
         try
         {
@@ -117,6 +116,13 @@ public sealed partial class ClientResponse
             throw;
         }
     }
+
+    /// <summary>
+    /// The body a whole read kept, for the readers that replay it: Read()'s bytes, or the string of a large UTF-8
+    /// Text() (which keeps no array) encoded back into them when a later reader asks; valid UTF-8 re-encodes to the
+    /// same bytes. Null before any whole read.
+    /// </summary>
+    private byte[]? CachedBody => _cached ?? (_extras?.CachedText is { } text ? _cached = Encoding.UTF8.GetBytes(text) : null);
 
     private void BeginConsume()
     {

@@ -18,7 +18,7 @@ public sealed partial class ClientResponse
     private async IAsyncEnumerable<T> IterSplit<T>(IBodySplitter<T> splitter, long limit, [EnumeratorCancellation] CancellationToken ct)
     {
         var items = new List<T>();
-        if (_cached is { } cached)
+        if (CachedBody is { } cached)
         {
             splitter.Push(cached, items);
             splitter.Complete(items);
