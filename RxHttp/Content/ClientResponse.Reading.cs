@@ -70,7 +70,9 @@ public sealed partial class ClientResponse
         try
         {
             byte[] result;
-            if (_body is null || _body.AtEnd)
+            // A body that ended by failing (released unread, its connection closed) is no empty body: the reads below
+            // fail as Content's do, instead of Read() and Text() handing out nothing as if it had ended.
+            if (_body is null || _body.AtEnd && !_body.Failed)
             {
                 if (_body is null) CloseUpgraded();
                 result = Array.Empty<byte>();
