@@ -122,9 +122,24 @@ public class FallbackCharsetTests
     [TestCase("iso-8859-15", "café: 5 €")]
     [TestCase("koi8-r", "привет")]
     [TestCase("shift_jis", "こんにちは")]
-    public async Task A_code_page_charset_is_decoded_as_declared(string charset, string text)
+    public async Task A_code_page_charset_is_decoded_as_declared(string charset, string text) =>
+        await Decodes(charset, System.Text.CodePagesEncodingProvider.Instance.GetEncoding(charset)!, text);
+
+    // Python's codecs take names with any separators; .NET's table has one spelling. "latin-1" is what aiohttp's own
+    // FormData(charset="latin-1") declares, and fell back to strict UTF-8 here.
+    [TestCase("latin-1", "iso-8859-1", "café")]
+    [TestCase("euc_jp", "euc-jp", "こんにちは")]
+    [TestCase("US_ASCII", "us-ascii", "plain")]
+    public async Task A_charset_spelled_as_Python_spells_it_is_decoded_as_declared(string charset, string dotnetName, string text) =>
+        await Decodes(charset, dotnetName switch
+        {
+            "iso-8859-1" => Encoding.Latin1,
+            "us-ascii" => Encoding.ASCII,
+            _ => System.Text.CodePagesEncodingProvider.Instance.GetEncoding(dotnetName)!,
+        }, text);
+
+    private static async Task Decodes(string charset, Encoding codePage, string text)
     {
-        var codePage = System.Text.CodePagesEncodingProvider.Instance.GetEncoding(charset)!;
         var body = codePage.GetBytes(text + "\n" + text);
         await using var server = Serve($"text/plain; charset={charset}", body);
         using var session = new ClientSession();

@@ -42,15 +42,22 @@ internal static class ContentTypeHeader
     /// all, so aiohttp decodes such a body where a lookup without them called the charset unknown and fell back to
     /// strict UTF-8.
     /// </summary>
-    public static Encoding? EncodingNamed(string charset)
+    public static Encoding? EncodingNamed(string charset) =>
+        Lookup(charset) ?? (charset.Contains('_') ? Lookup(charset.Replace('_', '-')) : null) ??
+        (charset.AsSpan().ContainsAny('-', '_') ? Lookup(charset.Replace("-", "").Replace("_", "")) : null);
+
+    // Python spells names more ways than .NET's table does: separators are free there ("latin-1", which aiohttp's own
+    // FormData(charset="latin-1") declares, or "euc_jp"), so those spellings are tried too, as .NET's "latin1" and
+    // "euc-jp".
+    private static Encoding? Lookup(string name)
     {
         try
         {
-            return Encoding.GetEncoding(charset);
+            return Encoding.GetEncoding(name);
         }
         catch (ArgumentException)
         {
-            return CodePagesEncodingProvider.Instance.GetEncoding(charset);
+            return CodePagesEncodingProvider.Instance.GetEncoding(name);
         }
     }
 
