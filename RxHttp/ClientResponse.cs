@@ -37,6 +37,10 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     private sealed class Extras
     {
         public Stream? Decoded;
+        // The decoders hold native zlib/brotli/zstd state and pooled buffers: disposed at the body's end (or on a
+        // release before any read) rather than left to their finalizers. Only from the reader's own flow, never
+        // under a read in flight: a DeflateStream disposed mid-read returns its buffer to the pool while it is written.
+        public bool DecodedDisposed;
         public JsonSerializerOptions? JsonOptions;
         public Connection? Upgraded;
         public RequestTracer? Tracer;
@@ -314,9 +318,21 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
             CloseUpgraded();
             return;
         }
+        // Nobody reads it now, so no read is in flight on the decoders.
+        if (Volatile.Read(ref _consuming) == 0) DisposeDecoders();
         if (_body.IsDone || _body.TryDrainBuffered()) return;
         Abort();
     }
+
+    private void DisposeDecoders()
+    {
+        if (_extras is not { Decoded: { } decoded, DecodedDisposed: false } extras) return;
+        extras.DecodedDisposed = true;
+        decoded.Dispose();
+    }
+
+    /// <summary>True once the decoders were disposed (tests).</summary>
+    internal bool DecodersDisposed => _extras?.DecodedDisposed ?? false;
 
     // A 101 left its connection with the response for the caller to detach (Connection.Detach); released, or its
     // empty body read, it is closed, since it speaks another protocol now (aiohttp closes it too). Before, nothing

@@ -88,6 +88,29 @@ public class ContentCodingTests
         Assert.That(_server.ConnectionCount - before, Is.EqualTo(1));
     }
 
+    // The decoders hold native zlib/brotli/zstd state: freed when the body ends, or when an unread body is released,
+    // instead of by their finalizers some GC later (HttpClient disposes its decoders with the content stream).
+    [TestCase("compressed/gzip")]
+    [TestCase("compressed/deflate")]
+    [TestCase("compressed/rawdeflate")]
+    [TestCase("compressed/br")]
+    [TestCase("coded/zstd")]
+    public async Task The_decoders_are_disposed_when_the_body_ends_or_an_unread_body_is_released(string path)
+    {
+        using var session = new ClientSession(_server.BaseUrl);
+        var read = await session.Get(path);
+        Assert.That(read.DecodersDisposed, Is.False, "a decoder to dispose: the case this test is about");
+        Assert.That(await read.Read(), Has.Length.GreaterThan(1000));
+        Assert.That(read.DecodersDisposed, Is.True, "after Read()");
+        var streamed = await session.Get(path);
+        var chunks = await streamed.Content.Count();
+        Assert.That(chunks, Is.GreaterThan(0));
+        Assert.That(streamed.DecodersDisposed, Is.True, "after Content to its end");
+        using var unread = await session.Get(path);
+        unread.Release();
+        Assert.That(unread.DecodersDisposed, Is.True, "after Release() of an unread body");
+    }
+
     [Test]
     public async Task A_zstd_body_is_decoded_and_zstd_is_advertised()
     {

@@ -17,10 +17,17 @@ public sealed partial class ClientResponse
         try
         {
             var decoded = Decoded;
-            var n = decoded is null
-                ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false)
-                : await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
+            if (decoded is null)
+            {
+                var read = await _body.ReadAsync(buffer, ct).ConfigureAwait(false);
+                if (read > 0) TraceChunk(read);
+                return read;
+            }
+            // Disposed at the end, or by a release before any read: a released body's failure is still reported.
+            if (_extras!.DecodedDisposed) return _body.Failed ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false) : 0;
+            var n = await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
             if (n > 0) TraceChunk(n);
+            else if (!buffer.IsEmpty) DisposeDecoders(); // the end: ToBodyEnd has read the body to its end too
             return n;
         }
         // Only when the raw body read did not fail itself: its own errors pass through as they are.

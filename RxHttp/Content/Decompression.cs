@@ -170,4 +170,14 @@ internal sealed class ZlibOrRawDeflateStream(Stream raw) : ReadOnlyStreamBase
         }
         return await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner?.Dispose();
+            raw.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }
