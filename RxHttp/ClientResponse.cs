@@ -193,8 +193,8 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     /// <summary>
     /// The body as a stream of chunks, each a fresh array the subscriber may keep (buffering with
     /// <c>ToList()</c> is safe). Cold and single-use: subscribing starts reading; disposing mid-body closes
-    /// the connection. After <see cref="Read"/> it replays the cached body as one chunk. Each chunk is at most
-    /// <see cref="ClientSessionOptions.ReadBufferSize"/> bytes (64 KiB by default).
+    /// the connection. After <see cref="Read"/> it replays the cached body, in chunks of the same size. Each chunk is
+    /// at most <see cref="ClientSessionOptions.ReadBufferSize"/> bytes (64 KiB by default).
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
         StreamingObservable.From(ct => IterChunked(ReadBufferSize, ct));
