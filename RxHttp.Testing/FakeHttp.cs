@@ -18,7 +18,7 @@ namespace RxHttp.Testing;
 /// using var http = new FakeHttp();
 /// http.When("GET", "https://api.example.com/items/*").RespondJson(new { id = 1 });
 /// using var session = http.CreateSession(scheduler);
-/// var item = session.Get("https://api.example.com/items/1").Json&lt;Item&gt;();
+/// var item = await session.Get("https://api.example.com/items/1").SelectMany(r =&gt; r.Json&lt;Item&gt;());
 /// http.ShouldHaveCalled("https://api.example.com/items/*").WithVerb("GET").Times(1);
 /// </code></example>
 public sealed class FakeHttp : IDisposable

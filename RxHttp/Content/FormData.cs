@@ -9,7 +9,7 @@ namespace RxHttp;
 /// var form = new FormData()
 ///     .AddField("title", "holiday")
 ///     .AddField("photo", new FileInfo("beach.jpg"));
-/// session.Post(url, new() { Data = form });
+/// using var response = await session.Post(url, new() { Data = form });
 /// </code></example>
 public sealed class FormData : Payload
 {

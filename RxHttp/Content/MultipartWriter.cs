@@ -14,7 +14,7 @@ namespace RxHttp;
 /// var mp = new MultipartWriter("mixed");
 /// mp.AppendJson(new { a = 1 });
 /// mp.Append(new FileInfo("report.pdf")).SetContentDisposition("attachment", filename: "report.pdf");
-/// session.Post(url, new() { Data = mp });
+/// using var response = await session.Post(url, new() { Data = mp });
 /// </code></example>
 public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
 {

@@ -14,8 +14,8 @@ namespace RxHttp;
 /// owns its connection until its body is read to the end, or it is released or disposed.
 /// </summary>
 /// <example><code>
-/// using var session = new ClientSession("http://localhost:8080/");
-/// session.Get("users").SelectMany(r => r.Text()).Subscribe(Console.WriteLine);
+/// await using var session = new ClientSession("http://localhost:8080/");
+/// string users = await session.Get("users").SelectMany(r =&gt; r.Text());
 /// </code></example>
 public sealed partial class ClientSession : IDisposable, IAsyncDisposable
 {
