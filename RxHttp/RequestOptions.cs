@@ -108,12 +108,13 @@ public sealed record RequestOptions
     public long? MaxBodySize { get; init; }
 
     /// <summary>
-    /// An http:// proxy for this request (aiohttp's <c>proxy=</c>): plain http goes to it in absolute form, https
-    /// and wss through a CONNECT tunnel. Overrides the session's, the connector's and the environment's proxy.
+    /// A proxy for this request (aiohttp's <c>proxy=</c>): through an http:// proxy plain http goes in absolute form,
+    /// https and wss through a CONNECT tunnel; a socks5://, socks5h://, socks4:// or socks4a:// proxy carries every
+    /// scheme (see <see cref="ProxySettings"/>). Overrides the session's, the connector's and the environment's proxy.
     /// </summary>
     public Url? Proxy { get; init; }
 
-    /// <summary>Basic credentials for <see cref="Proxy"/>, sent as <c>Proxy-Authorization</c> (credentials in the proxy URL work too).</summary>
+    /// <summary>Credentials for <see cref="Proxy"/>, sent as Basic <c>Proxy-Authorization</c> to an http:// proxy and in the SOCKS handshake to a SOCKS one (credentials in the proxy URL work too).</summary>
     public System.Net.NetworkCredential? ProxyAuth { get; init; }
 
     /// <summary>Headers for <see cref="Proxy"/>: on the CONNECT request of a tunnel, else on the request itself.</summary>
@@ -312,8 +313,9 @@ public sealed class ClientSessionOptions
 
     /// <summary>
     /// Read proxies from the environment as aiohttp's <c>trust_env=True</c>: <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>,
-    /// <c>WS_PROXY</c>, <c>WSS_PROXY</c> by URL scheme (lower or upper case, lower wins) and <c>NO_PROXY</c>
-    /// (comma-separated hosts, subdomains match, <c>*</c> for all). Only http:// proxies are used. Also, as aiohttp
+    /// <c>WS_PROXY</c>, <c>WSS_PROXY</c> by URL scheme, else <c>ALL_PROXY</c> (lower or upper case, lower wins;
+    /// under CGI upper-case <c>HTTP_PROXY</c> is ignored) and <c>NO_PROXY</c> (comma-separated hosts, subdomains
+    /// match, <c>*</c> for all). http:// and SOCKS proxies are used (a value without a scheme is http). Also, as aiohttp
     /// 3.9 and later, basic credentials from the netrc file (<c>NETRC</c>, else <c>~/.netrc</c>; <c>_netrc</c> on
     /// Windows) for the request's host, its <c>machine</c> entry else <c>default</c>, when the request has no
     /// Authorization header, no <see cref="RequestOptions.Auth"/>, no credentials in its URL and no session

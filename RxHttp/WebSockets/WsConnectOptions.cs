@@ -44,12 +44,12 @@ public sealed class WsConnectOptions
     public NetworkCredential? Auth { get; init; }
 
     /// <summary>
-    /// The HTTP proxy to tunnel through (CONNECT). It becomes part of the connection key, so it takes effect
-    /// with a connector that supports proxies.
+    /// The proxy to go through: an http:// one by a CONNECT tunnel, or a SOCKS one (see <see cref="ProxySettings"/>).
+    /// It becomes part of the connection key, so it takes effect with a connector that supports proxies.
     /// </summary>
     public Url? Proxy { get; init; }
 
-    /// <summary>The proxy's <c>Proxy-Authorization</c> credentials.</summary>
+    /// <summary>The proxy's credentials: Basic <c>Proxy-Authorization</c> for an http:// proxy, the SOCKS handshake's for a SOCKS one.</summary>
     public NetworkCredential? ProxyAuth { get; init; }
 
     /// <summary>TLS settings for wss URLs, over the connector's.</summary>
