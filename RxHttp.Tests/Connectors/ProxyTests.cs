@@ -113,6 +113,7 @@ public class ProxyTests
         using var session = new ClientSession();
         var e = Assert.ThrowsAsync<ClientProxyConnectionError>(async () => await session.Get(_http.Url("hello"), new RequestOptions { Proxy = $"http://127.0.0.1:{port}" }));
         Assert.That(e!.Port, Is.EqualTo(port));
+        Assert.That(e.Message, Is.EqualTo($"Cannot connect to host 127.0.0.1:{port} [proxy: {e.InnerException!.Message}]"), "the host once, no nested brackets");
     }
 
     [Test]

@@ -117,6 +117,7 @@ public class TcpConnectorTests
         Assert.That(e.Port, Is.EqualTo(port));
         Assert.That(e.InnerException, Is.InstanceOf<SocketException>());
         Assert.That(e.SocketError, Is.EqualTo(SocketError.ConnectionRefused));
+        Assert.That(e.Message, Is.EqualTo($"Cannot connect to host 127.0.0.1:{port} [{e.InnerException!.Message}]"), "aiohttp's form, the host named once");
         Assert.That(connector.CurrentState.Opening + connector.CurrentState.InUse, Is.EqualTo(0));
     }
 
@@ -128,6 +129,7 @@ public class TcpConnectorTests
         var e = Assert.ThrowsAsync<ClientConnectorDnsError>(() => ConnectAsync(connector, new ConnectionKey("nowhere.test", 80, false)));
         Assert.That(e!.Host, Is.EqualTo("nowhere.test"));
         Assert.That(e.InnerException, Is.InstanceOf<SocketException>());
+        Assert.That(e.Message, Is.EqualTo($"Cannot connect to host nowhere.test:80 [{e.InnerException!.Message}]"), "aiohttp's form, the host named once");
     }
 
     [Test]

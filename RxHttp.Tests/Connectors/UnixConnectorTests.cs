@@ -34,5 +34,6 @@ public class UnixConnectorTests
         var e = Assert.ThrowsAsync<ClientConnectorError>(async () => await session.Get("http://localhost/"));
         Assert.That(e!.Message, Does.Contain("/nonexistent/rxhttp.sock"));
         Assert.That(e.InnerException, Is.InstanceOf<System.Net.Sockets.SocketException>());
+        Assert.That(e.Message, Is.EqualTo($"Cannot connect to host localhost:80 [unix socket /nonexistent/rxhttp.sock: {e.InnerException!.Message}]"));
     }
 }

@@ -9,11 +9,11 @@ namespace RxHttp;
 /// </summary>
 internal static class ConnectErrors
 {
-    public static ClientConnectorError Connect(string host, int port, SocketException e) =>
-        new(host, port, $"Cannot connect to host {host}:{port} [{e.SocketErrorCode}] {e.Message}", e);
+    // The error's constructor writes "Cannot connect to host {host}:{port} [reason]" (aiohttp's form): these give
+    // only the reason, which a message of their own would have repeated the host in, nested in brackets.
+    public static ClientConnectorError Connect(string host, int port, SocketException e) => new(host, port, e.Message, e);
 
-    public static ClientConnectorDnsError Dns(string host, int port, Exception e) =>
-        new(host, port, $"Cannot resolve host {host}:{port}: {e.Message}", e);
+    public static ClientConnectorDnsError Dns(string host, int port, Exception e) => new(host, port, e.Message, e);
 
     public static ClientSslError Tls(string host, int port, Exception e) =>
         new(host, port, "TLS handshake failed: " + e.Message, e);

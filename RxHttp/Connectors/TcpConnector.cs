@@ -115,7 +115,7 @@ public class TcpConnector : BaseConnector
         }
         catch (ClientConnectorError e)
         {
-            throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "Cannot connect to proxy " + proxy + ": " + e.Message, e.InnerException ?? e);
+            throw new ClientProxyConnectionError(proxy.Host, proxy.Port, "proxy: " + e.Reason, e.InnerException ?? e);
         }
         var stream = new LowWaterStream(socket);
         try
@@ -191,7 +191,7 @@ public class TcpConnector : BaseConnector
             }
         }
         if (TcpOptions.Family != AddressFamily.Unspecified) addresses = addresses.Where(a => a.AddressFamily == TcpOptions.Family).ToList();
-        if (addresses.Count == 0) throw new ClientConnectorDnsError(host, port, $"Cannot resolve host {host}:{port}: no addresses of family {TcpOptions.Family}");
+        if (addresses.Count == 0) throw new ClientConnectorDnsError(host, port, $"no addresses of family {TcpOptions.Family}");
         return addresses;
     }
 

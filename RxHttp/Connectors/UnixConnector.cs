@@ -35,7 +35,7 @@ public class UnixConnector : BaseConnector
         }
         catch (SocketException e)
         {
-            throw new ClientConnectorError(key.Host, key.Port, $"Cannot connect to unix socket {Path} [{e.SocketErrorCode}] {e.Message}", e);
+            throw new ClientConnectorError(key.Host, key.Port, $"unix socket {Path}: {e.Message}", e);
         }
     }
 }

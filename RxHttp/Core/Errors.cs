@@ -134,7 +134,11 @@ public class ClientConnectorError : ClientOSError
     {
         Host = host;
         Port = port;
+        Reason = message;
     }
+
+    // What went between the brackets, for an error that wraps this one without nesting its host in again.
+    internal string Reason { get; }
 
     /// <summary>The host that could not be reached.</summary>
     public string Host { get; }
