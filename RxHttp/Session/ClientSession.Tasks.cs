@@ -15,7 +15,11 @@ public sealed partial class ClientSession
     public Task<ClientResponse> SendAsync(string method, Url url, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
         Request(method, url, options).ToTask(cancellationToken);
 
-    /// <summary>GET, with the body read as text (its charset, else UTF-8).</summary>
+    /// <summary>
+    /// GET, with the body read as text (its charset, else UTF-8). A 4xx or 5xx answer's body is read like any other
+    /// unless <see cref="ClientSessionOptions.RaiseForStatus"/> or <see cref="RequestOptions.RaiseForStatus"/> is set,
+    /// as with the observables (HttpClient's <c>GetStringAsync</c> throws instead); so are the other <c>Get…Async</c> calls.
+    /// </summary>
     public Task<string> GetStringAsync(Url url, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
         Get(url, options).SelectMany(r => r.Text()).ToTask(cancellationToken);
 
