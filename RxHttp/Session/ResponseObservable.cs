@@ -27,7 +27,9 @@ public sealed class ResponseObservable : IObservable<ClientResponse>
     }
 
     /// <summary>
-    /// Sends the request; a failure to build it (bad URL, conflicting options, closed session) goes to OnError.
+    /// Sends the request; a failure to build it (a URL that cannot be requested, conflicting options, closed session)
+    /// goes to OnError. A URL string that does not parse at all (a CR or LF, a bad port) never gets here: it throws
+    /// <see cref="InvalidUrl"/> from the verb call itself, where the string converts to a <see cref="Url"/>.
     /// While other requests of the session's pool are out, the request starts on the thread pool and Subscribe
     /// returns at once: operators such as <c>Merge(n)</c> and <c>Concat</c> subscribe under their own lock, and
     /// writing the request there held every other request's completion up. A lone request starts inline, and so does
