@@ -327,6 +327,20 @@ public class PoolTests
     }
 
     [Test]
+    public async Task Close_cancels_an_opening_and_fails_its_subscriber_at_once()
+    {
+        // Gated: the opening waits as a connect to a silent host would, until its SockConnect timeout.
+        var (_, pool) = Make(limit: 1, gated: true);
+        var lease = Take(pool, A);
+        await Wait.Until(() => pool.PendingOpens == 1);
+        pool.Close();
+        await Wait.Until(() => lease.Error is not null || lease.Value is not null, what: "the opening to end with the close");
+        Assert.That(lease.Error, Is.InstanceOf<ClientConnectionError>().With.Message.Contains("closed"));
+        Assert.That(pool.CurrentState.Opening, Is.EqualTo(0));
+        Assert.That(pool.Opened, Is.EqualTo(0));
+    }
+
+    [Test]
     public async Task Detach_takes_the_socket_out_of_the_pools_accounting()
     {
         var (_, pool) = Make(limit: 1);

@@ -27,6 +27,9 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
     private int _opening;
     private int _idleCount;
     private bool _closed;
+    // Cancelled by Close: connections still being opened (DNS, connect, TLS) give up at once instead of running on
+    // to their own timeout with their half-open socket, and their subscribers get the close's error.
+    private readonly CancellationTokenSource _closing = new();
     private IScheduler _scheduler;
 
     /// <summary>Creates the pool.</summary>
@@ -163,6 +166,7 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
             AssertInvariants();
         }
         var closed = ConnectorClosed();
+        _closing.Cancel();
         foreach (var w in waiters) w.Fail(closed);
         // A leased connection's read in flight fails with why (Abort), not with a generic disconnect.
         foreach (var c in leased) c.Abort(closed);

@@ -96,6 +96,8 @@ public abstract partial class BaseConnector
             // Published before reading _done, as Dispose sets _done before reading _cts: one of the two cancels.
             Interlocked.Exchange(ref _cts, cts);
             if (Volatile.Read(ref _done) != 0) cts.Cancel();
+            // At once if the connector closed since this opening took its slot.
+            var closing = _pool._closing.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts);
             try
             {
                 c = await _pool.CreateConnectionAsync(Key, _timeout, cts.Token).ConfigureAwait(false);
@@ -103,6 +105,10 @@ public abstract partial class BaseConnector
             catch (Exception e)
             {
                 error = e;
+            }
+            finally
+            {
+                closing.Dispose();
             }
             bool closed;
             lock (_pool._gate)
@@ -122,7 +128,8 @@ public abstract partial class BaseConnector
                 c?.CloseCore();
                 _pool.WakeWaiters();
                 _pool.Publish();
-                if (closed && error is null) error = ConnectorClosed();
+                // An opening the close cancelled failed because of it: say so, as to a waiter.
+                if (closed && (error is null || _pool._closing.IsCancellationRequested)) error = ConnectorClosed();
                 Fail(error!);
                 return;
             }
