@@ -270,6 +270,29 @@ public class TcpConnectorTests
     }
 
     [Test]
+    public async Task Sock_connect_bounds_the_tls_handshake_of_a_server_that_accepts_and_stays_silent()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var scheduler = new SocketTestScheduler();
+        using var connector = new TcpConnector(new TcpConnectorOptions { Scheduler = scheduler, Tls = TlsOptions.NoVerify });
+        var timeout = new ClientTimeout { SockConnect = TimeSpan.FromSeconds(1) };
+        var task = ConnectAsync(connector, new ConnectionKey("127.0.0.1", port, true), timeout);
+        using var accepted = await listener.AcceptSocketAsync().Within(5);
+        // The ClientHello arrives, and no answer ever goes back.
+        var hello = new byte[16 * 1024];
+        Assert.That(await accepted.ReceiveAsync(hello, SocketFlags.None).Within(5), Is.GreaterThan(0));
+        scheduler.AdvanceTo(TimeSpan.TicksPerSecond - 1);
+        Assert.That(task.IsCompleted, Is.False, "still in the handshake one tick before SockConnect");
+        scheduler.AdvanceTo(TimeSpan.TicksPerSecond);
+        var e = Assert.ThrowsAsync<ConnectionTimeoutError>(() => task.Within(5));
+        Assert.That(e!.Message, Does.Contain($"127.0.0.1:{port}"));
+        await Wait.Until(() => connector.CurrentState.Opening == 0, what: "the opening to end");
+        Assert.That(await accepted.ReceiveAsync(hello, SocketFlags.None).Within(5), Is.EqualTo(0), "the client closed its socket");
+    }
+
+    [Test]
     public async Task Sock_connect_bounds_a_websocket_handshake_connect_too()
     {
         using var hole = new Blackhole();

@@ -84,22 +84,48 @@ public class TcpConnector : BaseConnector
     {
         if (key.Proxy is not null) return await ConnectThroughProxyAsync(key, timeout, cancellationToken).ConfigureAwait(false);
         var socket = await ConnectSocketAsync(key.Host, key.Port, timeout, cancellationToken).ConfigureAwait(false);
-        return await FinishAsync(key, socket, new LowWaterStream(socket), cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(key, socket, new LowWaterStream(socket), timeout, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, CancellationToken ct)
+    // The TLS handshake is part of connecting: SockConnect bounds it too, as aiohttp's sock_connect covers the
+    // create_connection (or start_tls) that does the handshake, and HttpClient's ConnectTimeout covers it. Without
+    // that a server that accepts and never answers the ClientHello held the request until its Total timeout.
+    private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, ClientTimeout? timeout, CancellationToken ct)
     {
         if (key.IsSsl)
         {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            IDisposable? timer = null;
+            if (ClientTimeout.Active(timeout?.SockConnect) is { } sockConnect)
+            {
+                var clock = ConnectScheduler;
+                timer = TimerWheel.For(clock).Schedule(Ceiling.Deadline(clock.Now, sockConnect, timeout!.CeilThreshold), cts, static c =>
+                {
+                    try
+                    {
+                        c.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The handshake ended and disposed its source just as the timer fired: nothing to cancel.
+                    }
+                });
+            }
             try
             {
-                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, ct).ConfigureAwait(false);
+                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, cts.Token).ConfigureAwait(false);
             }
-            catch
+            catch (Exception e)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
                 socket.Dispose();
+                if (cts.IsCancellationRequested && !ct.IsCancellationRequested)
+                    throw new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port} (TLS handshake)", e);
                 throw;
+            }
+            finally
+            {
+                timer?.Dispose();
             }
         }
         return NewConnection(key, socket, stream);
@@ -130,7 +156,7 @@ public class TcpConnector : BaseConnector
             socket.Dispose();
             throw;
         }
-        return key.IsSsl ? await FinishAsync(key, socket, stream, ct).ConfigureAwait(false) : NewConnection(key, socket, stream);
+        return key.IsSsl ? await FinishAsync(key, socket, stream, timeout, ct).ConfigureAwait(false) : NewConnection(key, socket, stream);
     }
 
     /// <summary>Resolves <paramref name="host"/> and races its addresses; SockConnect applies to each attempt.</summary>

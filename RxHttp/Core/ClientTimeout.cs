@@ -21,7 +21,7 @@ public sealed record ClientTimeout
     /// <summary>The longest gap between two received chunks; re-armed on every read.</summary>
     public TimeSpan? SockRead { get; init; }
 
-    /// <summary>One connection attempt to one address.</summary>
+    /// <summary>One connection attempt to one address, and (timed on its own) the TLS handshake that follows it.</summary>
     public TimeSpan? SockConnect { get; init; }
 
     /// <summary>Timeouts at or above this are rounded up to a whole second (default 5 s).</summary>
