@@ -36,4 +36,15 @@ public class UnixConnectorTests
         Assert.That(e.InnerException, Is.InstanceOf<System.Net.Sockets.SocketException>());
         Assert.That(e.Message, Is.EqualTo($"Cannot connect to host localhost:80 [unix socket /nonexistent/rxhttp.sock: {e.InnerException!.Message}]"));
     }
+
+    [Test]
+    public async Task A_socket_path_longer_than_the_platform_allows_is_a_ClientConnectorError()
+    {
+        var path = "/tmp/" + new string('x', 200) + ".sock";
+        var connector = new UnixConnector(path);
+        await using var session = new ClientSession(new ClientSessionOptions { Connector = connector });
+        var e = Assert.ThrowsAsync<ClientConnectorError>(async () => await session.Get("http://localhost/"));
+        Assert.That(e!.Message, Does.Contain(path));
+        Assert.That(connector.CurrentState.Opening, Is.EqualTo(0));
+    }
 }

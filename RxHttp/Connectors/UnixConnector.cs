@@ -28,9 +28,20 @@ public class UnixConnector : BaseConnector
     {
         if (key.IsSsl) throw new ClientConnectorError(key.Host, key.Port, $"TLS is not supported over the Unix socket {Path}.");
         if (key.Proxy is not null) throw new ClientConnectorError(key.Host, key.Port, $"Proxies are not supported over the Unix socket {Path}.");
+        UnixDomainSocketEndPoint endPoint;
         try
         {
-            var socket = await SocketFactory.ConnectAsync(new UnixDomainSocketEndPoint(Path), null, cancellationToken).ConfigureAwait(false);
+            endPoint = new UnixDomainSocketEndPoint(Path);
+        }
+        catch (ArgumentException e)
+        {
+            // A path longer than sun_path holds (108 bytes on Linux) is the connect's failure, as in aiohttp (an
+            // OSError, "AF_UNIX path too long"), not an untyped ArgumentOutOfRangeException out of the request.
+            throw new ClientConnectorError(key.Host, key.Port, $"Cannot connect to unix socket {Path}: {e.Message}", e);
+        }
+        try
+        {
+            var socket = await SocketFactory.ConnectAsync(endPoint, null, cancellationToken).ConfigureAwait(false);
             return NewConnection(key, socket, new NetworkStream(socket, ownsSocket: true));
         }
         catch (SocketException e)
