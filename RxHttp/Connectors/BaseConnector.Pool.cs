@@ -36,8 +36,8 @@ public abstract partial class BaseConnector
         {
             var wasLeased = _leased.Remove(c);
             Debug.Assert(wasLeased, "a connection released that the pool did not lease out (released twice?)");
-            // Bytes left behind a complete response answer nothing this client asked: handed to the next request (a
-            // waiter gets it without the idle check for them), they would be read as its response.
+            // Bytes buffered past the response's framing were never asked for: the next request would read them as
+            // its answer, so such a connection is done (HttpClient drops it too), whether it would go idle or on.
             if (_closed || ForceClose || !c.KeepAlive || c.Closed || c.BufferedCount > 0 || (c.ReuseUntil is { } until && until <= _scheduler.Now))
             {
                 closeIt = true;
@@ -54,6 +54,7 @@ public abstract partial class BaseConnector
                 else if (c.TryReacquire())
                 {
                     handTo = Dequeue(next);
+                    handTo.Bucket = bucket;
                     c.LeasedAlone = false;
                     _leased.Add(c);
                 }
@@ -74,7 +75,9 @@ public abstract partial class BaseConnector
         }
         else if (handTo is not null)
         {
-            handTo.Grant(c);
+            // Checked as a lease from the idle list is (Settle, outside the gate): a server that closed right after
+            // its answer, or sent more, must not get the waiter's request, which for a POST would not be retried.
+            handTo.Proceed(this, c, mustOpen: false, stale: null);
         }
         else
         {
