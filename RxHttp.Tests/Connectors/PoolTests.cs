@@ -141,6 +141,10 @@ public class PoolTests
     }
 
     [Test]
+    public void A_negative_keepalive_timeout_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LoopbackConnector(new ConnectorOptions { KeepaliveTimeout = TimeSpan.FromSeconds(-1) }));
+
+    [Test]
     public async Task A_key_keeps_its_bucket_while_it_has_a_connection_and_loses_it_after()
     {
         var (scheduler, pool) = Make(keepalive: TimeSpan.FromSeconds(2));

@@ -40,6 +40,8 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
         if (options.LimitPerHost < 0) throw new ArgumentOutOfRangeException(nameof(options), "LimitPerHost cannot be negative.");
         if (options.ResponsePollWindow < TimeSpan.Zero || options.ResponsePollWindow > TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(options), "ResponsePollWindow must be between zero and one second.");
+        if (options.KeepaliveTimeout < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.KeepaliveTimeout, "KeepaliveTimeout cannot be negative (zero: keep no connection idle; null: no limit).");
         if (options.PooledConnectionLifetime <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.PooledConnectionLifetime, "PooledConnectionLifetime must be positive (null: no limit).");
         if (options.ForceClose && options.KeepaliveTimeoutSet)
