@@ -26,4 +26,17 @@ public class KeepAliveHeaderTests
         Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(0), "closed exactly at the expiry tick");
         await server.ClientClosed.Task.Within();
     }
+
+    [Test]
+    public async Task A_server_keepalive_timeout_of_zero_closes_the_connection_after_its_response()
+    {
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=0\r\nContent-Length: 2\r\n\r\nok");
+        // Virtual time that never moves: only the release itself can keep the connection from being reused.
+        var scheduler = new SocketTestScheduler();
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
+        for (var i = 0; i < 2; i++)
+            Assert.That(await session.Get(server.Url()).SelectMany(r => r.Text()).Timeout(TimeSpan.FromSeconds(20)), Is.EqualTo("ok"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(2), "the server keeps an idle connection for zero seconds: no reuse");
+        Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(0));
+    }
 }

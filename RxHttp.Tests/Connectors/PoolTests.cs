@@ -145,6 +145,20 @@ public class PoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoopbackConnector(new ConnectorOptions { KeepaliveTimeout = TimeSpan.FromSeconds(-1) }));
 
     [Test]
+    public async Task A_keepalive_timeout_of_zero_keeps_no_connection_idle()
+    {
+        var (_, pool) = Make(keepalive: TimeSpan.Zero);
+        using var _p = pool;
+        var c = await Got(Take(pool, A));
+        c.Release();
+        // Closed as it is released, not at the wheel's next turn: a request before that turn would reuse it.
+        Assert.That(c.Closed, Is.True);
+        Assert.That(pool.CurrentState.Idle, Is.EqualTo(0));
+        Assert.That((await Got(Take(pool, A))).Closed, Is.False);
+        Assert.That(pool.Opened, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task A_key_keeps_its_bucket_while_it_has_a_connection_and_loses_it_after()
     {
         var (scheduler, pool) = Make(keepalive: TimeSpan.FromSeconds(2));

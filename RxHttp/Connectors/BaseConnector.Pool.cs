@@ -38,7 +38,9 @@ public abstract partial class BaseConnector
             Debug.Assert(wasLeased, "a connection released that the pool did not lease out (released twice?)");
             // Bytes buffered past the response's framing were never asked for: the next request would read them as
             // its answer, so such a connection is done (HttpClient drops it too), whether it would go idle or on.
-            if (_closed || ForceClose || !c.KeepAlive || c.Closed || c.BufferedCount > 0 || (c.ReuseUntil is { } until && until <= _scheduler.Now))
+            // "Keep-Alive: timeout=0": the server closes the connection as soon as it is idle.
+            if (_closed || ForceClose || !c.KeepAlive || c.Closed || c.BufferedCount > 0 || c.ServerKeepAlive == TimeSpan.Zero
+                || (c.ReuseUntil is { } until && until <= _scheduler.Now))
             {
                 closeIt = true;
                 Unacquire(bucket);
@@ -46,7 +48,14 @@ public abstract partial class BaseConnector
             else
             {
                 var next = FirstWaiterFor(c.Key);
-                if (next is null)
+                if (next is null && _keepsNoIdle)
+                {
+                    // Its idle time would be over at once, but the wheel only notices at its next turn: a request
+                    // before that would reuse a connection the options say is expired (aiohttp closes it in _get).
+                    closeIt = true;
+                    Unacquire(bucket);
+                }
+                else if (next is null)
                 {
                     AddAcquired(bucket, -1);
                     AddIdle(c);

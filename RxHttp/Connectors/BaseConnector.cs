@@ -31,6 +31,7 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
     // to their own timeout with their half-open socket, and their subscribers get the close's error.
     private readonly CancellationTokenSource _closing = new();
     private IScheduler _scheduler;
+    private readonly bool _keepsNoIdle; // KeepaliveTimeout zero: a released connection is closed rather than idled
 
     /// <summary>Creates the pool.</summary>
     protected BaseConnector(ConnectorOptions? options = null)
@@ -47,6 +48,7 @@ public abstract partial class BaseConnector : IDisposable, IAsyncDisposable
         if (options.ForceClose && options.KeepaliveTimeoutSet)
             throw new ArgumentException("KeepaliveTimeout cannot be set together with ForceClose.", nameof(options));
         Options = options;
+        _keepsNoIdle = options.KeepaliveTimeout == TimeSpan.Zero;
         _scheduler = options.Scheduler ?? DefaultScheduler.Instance;
         ResponsePollTicks = (long)(options.ResponsePollWindow.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     }

@@ -13,7 +13,9 @@ public class ConnectorOptions
 
     /// <summary>
     /// How long an idle connection is kept for reuse (default 15 s). A server's <c>Keep-Alive: timeout=N</c>
-    /// shortens it for that connection. Null keeps idle connections until the server closes them.
+    /// shortens it for that connection, and <c>timeout=0</c> closes it after its response. Zero keeps no connection idle
+    /// (one released with a request of its key waiting still goes to that request); negative is an
+    /// <see cref="ArgumentOutOfRangeException"/>. Null keeps idle connections until the server closes them.
     /// Setting it together with <see cref="ForceClose"/> is an <see cref="ArgumentException"/>.
     /// </summary>
     public TimeSpan? KeepaliveTimeout
