@@ -131,6 +131,7 @@ public sealed partial class ClientWebSocket
             // CLOSE (RFC 6455 5.5.1), so its missing PONG, or a receive timeout, would fail a close the user asked for.
             StopTimers();
         }
+        _closing.Cancel(); // the loop must reach the server's CLOSE, whoever is (not) taking messages
         try
         {
             await SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true).ConfigureAwait(false);

@@ -214,8 +214,26 @@ public sealed partial class ClientWebSocket
             default:
                 _metrics?.Received(message.Type);
                 Deliver(message);
-                if (Volatile.Read(ref _inbox) is { } inbox) await inbox.Writer.WriteAsync(message, ct).ConfigureAwait(false);
+                if (Volatile.Read(ref _inbox) is { } inbox && !inbox.Writer.TryWrite(message)) await WaitForRoomAsync(inbox, message, ct).ConfigureAwait(false);
                 return true;
+        }
+    }
+
+    // A full inbox holds the loop (back-pressure on the server) until our CLOSE goes. From then on the loop must read on to
+    // the server's CLOSE, or the close would wait out WsClose and end in 1006 whenever nobody takes messages any more (a
+    // consumer that broke out of its loop, then closed, while the server streamed). aiohttp's close() reads and discards
+    // what comes meanwhile too; here subscribers still saw the message, and only a Receive() that was not made misses it.
+    private async ValueTask WaitForRoomAsync(Channel<WsMessage> inbox, WsMessage message, CancellationToken ct)
+    {
+        if (_closing.IsCancellationRequested) return;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
+        try
+        {
+            await inbox.Writer.WriteAsync(message, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // Closing: dropped, as above.
         }
     }
 

@@ -41,6 +41,8 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
     private readonly Func<object?, string> _jsonSerialize;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _loopCts = new();
+    // Cancelled when our closing handshake starts: from then on a full inbox no longer holds the read loop back.
+    private readonly CancellationTokenSource _closing = new();
     private readonly Subject<WsMessage> _subject = new();
     private readonly AsyncSubject<Unit> _whenClosed = new();
     private readonly TaskCompletionSource _loopDone;

@@ -1,0 +1,50 @@
+using System.Reactive.Linq;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+using static RxHttp.Tests.WebSockets.WsServers;
+
+namespace RxHttp.Tests.WebSockets;
+
+/// <summary>Receiving and sending messages against a scripted server, where the order of frames on the wire matters.</summary>
+[TestFixture]
+public class WsMessagingRawTests
+{
+    private static string WsUrl(RawServer server) => $"ws://127.0.0.1:{server.Port}/chat";
+
+    [Test]
+    public async Task Close_reads_on_to_the_servers_close_when_nobody_takes_the_queued_messages()
+    {
+        // A server streaming faster than the consumer takes messages: the inbox (2 here) fills and holds the read loop.
+        // Then the consumer stops receiving and closes. The server answers the CLOSE right away; the close must see that
+        // answer (1000), not wait out WsClose and end in 1006 (aiohttp's close() reads past what is queued too).
+        var serverSawClose = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(async c =>
+        {
+            await c.SendAsync(Enumerable.Range(0, 50).SelectMany(i => Text("tick " + i)).ToArray());
+            await c.EchoCloseAsync(f =>
+            {
+                if (f.Opcode == WsMsgType.Close) serverSawClose.TrySetResult(true);
+                return Task.CompletedTask;
+            });
+        });
+        using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions
+        {
+            MaxQueuedMessages = 2,
+            Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(5) },
+        });
+        Assert.That(await ws.ReceiveStrAsync(), Is.EqualTo("tick 0"));
+
+        await ws.Close().Timeout(TimeSpan.FromSeconds(30));
+
+        Assert.That(await serverSawClose.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(ws.CloseCode, Is.EqualTo(1000), "the server's answer was read, not timed out (1006)");
+        // What was queued is still there (a full queue: two ticks, from tick 1; which tick follows depends on whether the
+        // loop met the full queue before or after the close began), then the server's CLOSE, then CLOSED.
+        var rest = new List<WsMessage>();
+        for (var m = await ws.ReceiveAsync(); m.Type != WsMsgType.Closed; m = await ws.ReceiveAsync()) rest.Add(m);
+        Assert.That(rest.Select(m => m.Type), Is.EqualTo(new[] { WsMsgType.Text, WsMsgType.Text, WsMsgType.Close }));
+        Assert.That(rest[0].Text, Is.EqualTo("tick 1"));
+        Assert.That(rest[^1].CloseCode, Is.EqualTo(1000));
+    }
+}
