@@ -1,4 +1,5 @@
 using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using NUnit.Framework;
 using RxHttp.Tests.Support;
 using static RxHttp.Tests.WebSockets.WsServers;
@@ -46,5 +47,35 @@ public class WsMessagingRawTests
         Assert.That(rest.Select(m => m.Type), Is.EqualTo(new[] { WsMsgType.Text, WsMsgType.Text, WsMsgType.Close }));
         Assert.That(rest[0].Text, Is.EqualTo("tick 1"));
         Assert.That(rest[^1].CloseCode, Is.EqualTo(1000));
+    }
+
+    [Test]
+    public async Task Close_is_bounded_by_WsClose_even_behind_a_send_stalled_on_a_peer_that_stopped_reading()
+    {
+        // The peer answers the handshake, then reads nothing: a 32 MiB message, far more than the socket buffers hold,
+        // stalls holding the send lock. Close() must still end after WsClose (1006, as aiohttp's close() does), not wait
+        // for that lock for good.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(_ => release.Task);
+        try
+        {
+            // Not disposed on its own: the session's end aborts it, which is all that is left if the close hangs.
+            using var session = new ClientSession();
+            var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions
+            {
+                Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(1) },
+            });
+            var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
+
+            await ws.Close().Timeout(TimeSpan.FromSeconds(30));
+
+            Assert.That(ws.CloseCode, Is.EqualTo(1006));
+            Assert.That(ws.Closed, Is.True);
+            Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
     }
 }

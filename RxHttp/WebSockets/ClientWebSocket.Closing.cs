@@ -132,9 +132,22 @@ public sealed partial class ClientWebSocket
             StopTimers();
         }
         _closing.Cancel(); // the loop must reach the server's CLOSE, whoever is (not) taking messages
+        // WsClose bounds the whole close, our CLOSE's own send included: it waits for the send lock, which a send stalled on
+        // a peer that stopped reading holds for good (aiohttp's close() gives up after its timeout there too).
+        IDisposable? timer = null;
+        var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
+            timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
+        var send = SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true);
+        if (await Task.WhenAny(send, timedOut.Task).ConfigureAwait(false) == timedOut.Task)
+        {
+            ObserveFault(send); // fails once Drop has closed the stream under the stalled send
+            TimedOut();
+            return;
+        }
         try
         {
-            await SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true).ConfigureAwait(false);
+            await send.ConfigureAwait(false);
         }
         catch (WsConnectionError)
         {
@@ -144,24 +157,26 @@ public sealed partial class ClientWebSocket
         if (peerClosed)
         {
             // autoclose off: the server's CLOSE was delivered already, ours answers it.
+            timer?.Dispose();
             Drop();
             Finish(WsMessage.ClosedMessage, null);
             return;
         }
         EnsureReading();
-        IDisposable? timer = null;
-        var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
-        if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
-            timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
         var first = await Task.WhenAny(_loopDone.Task, timedOut.Task).ConfigureAwait(false);
         timer?.Dispose();
         if (first == timedOut.Task)
         {
-            lock (_gate) _closeCode = (int)WsCloseCode.AbnormalClosure;
-            Drop();
-            Finish(WsMessage.ClosedMessage, null);
+            TimedOut();
             return;
         }
+        Drop();
+        Finish(WsMessage.ClosedMessage, null);
+    }
+
+    private void TimedOut()
+    {
+        lock (_gate) _closeCode = (int)WsCloseCode.AbnormalClosure;
         Drop();
         Finish(WsMessage.ClosedMessage, null);
     }
