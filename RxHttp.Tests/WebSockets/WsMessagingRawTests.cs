@@ -78,4 +78,43 @@ public class WsMessagingRawTests
             release.TrySetResult();
         }
     }
+
+    [Test]
+    public async Task A_protocol_violation_fails_the_connection_even_behind_a_send_stalled_on_a_peer_that_stopped_reading()
+    {
+        // The peer reads nothing after the handshake, so a 32 MiB message stalls holding the send lock; then it sends a
+        // reserved opcode. The CLOSE 1002 cannot go out, but the connection must still fail (ERROR, OnError, dropped)
+        // once WsClose has passed, not wait for the lock for good.
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(async c =>
+        {
+            await stalled.Task;
+            await c.SendAsync([0x83, 0x00]);
+            await release.Task;
+        });
+        try
+        {
+            // Not disposed on its own: the session's end aborts it, which is all that is left if the failure hangs.
+            using var session = new ClientSession();
+            var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions
+            {
+                Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(1) },
+            });
+            var notes = ws.Messages.Materialize().ToList().ToTask();
+            var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
+            stalled.TrySetResult();
+
+            var all = await notes.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.That(all[^1].Exception, Is.InstanceOf<WebSocketProtocolException>());
+            Assert.That(ws.CloseCode, Is.EqualTo(1002));
+            Assert.That(ws.Closed, Is.True);
+            Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using System.Threading.Channels;
 using RxHttp.WebSockets;
@@ -134,14 +135,17 @@ public sealed partial class ClientWebSocket
         {
             // RFC 6455 7.1.7 "fail the connection": a CLOSE with the reason's code, then drop without waiting.
             lock (_gate) _closeCode ??= (int)e.CloseCode;
+            // The CLOSE waits for the send lock, which a send stalled on a peer that stopped reading holds for good: that
+            // wait is bounded by WsClose, as a close is, so the failure is still reported and the socket dropped.
+            var cts = new CancellationTokenSource(); // not disposed: the timer may fire while it is being disposed
+            using var bound = ClientTimeout.Active(_options.Timeout.WsClose) is { } wait ? _scheduler.Schedule(wait, () => cts.Cancel()) : null;
             try
             {
-                using var cts = new CancellationTokenSource();
                 await SendFrameAsync(WsMsgType.Close, WsFrameWriter.BuildClosePayload((int)e.CloseCode), false, cts.Token, isClose: true).ConfigureAwait(false);
             }
-            catch (ClientError)
+            catch (Exception x) when (x is ClientError or OperationCanceledException)
             {
-                // The peer may already be gone; the close code still says why we failed.
+                // The peer may already be gone, or not reading; the close code still says why we failed.
             }
             Fail(e, (int)e.CloseCode);
         }

@@ -98,6 +98,10 @@ public sealed record WsTimeout
     /// </summary>
     public TimeSpan? WsReceive { get; init; }
 
-    /// <summary>After sending CLOSE, the longest wait for the server's CLOSE before the socket is dropped with close code 1006 (default 10 s).</summary>
+    /// <summary>
+    /// From the start of a close, the longest wait for our CLOSE to be sent (behind a send that may be stalled) and the
+    /// server's CLOSE to arrive before the socket is dropped with close code 1006 (default 10 s). It also bounds sending the
+    /// CLOSE that fails a protocol violation.
+    /// </summary>
     public TimeSpan? WsClose { get; init; } = TimeSpan.FromSeconds(10);
 }
