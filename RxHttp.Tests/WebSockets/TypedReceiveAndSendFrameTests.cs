@@ -106,4 +106,30 @@ public class TypedReceiveAndSendFrameTests
         Assert.Throws<ArgumentException>(() => ws.SendFrame(new byte[126], WsMsgType.Pong));
         Assert.Throws<ArgumentException>(() => ws.SendFrame(new byte[] { 0xC3, 0x28 }, WsMsgType.Text));
     }
+
+    // A lone surrogate has no UTF-8 form: a lenient encoder sends U+FFFD, other text than the caller's, where aiohttp's
+    // send_str raises (str.encode). The receiving side already fails such a frame with 1007.
+    [Test]
+    public async Task Text_with_a_lone_surrogate_is_refused_before_sending()
+    {
+        var frames = new TaskCompletionSource<List<(bool Fin, WsMsgType Opcode, byte[] Payload, bool Masked)>>();
+        await using var server = Raw(async c =>
+        {
+            var got = new List<(bool, WsMsgType, byte[], bool)>();
+            await c.EchoCloseAsync(f => { got.Add(f); return Task.CompletedTask; });
+            frames.TrySetResult(got);
+        });
+        using var session = new ClientSession();
+        var ws = await session.WsConnectAsync(WsUrl(server));
+        var e = Assert.Throws<ArgumentException>(() => ws.SendStr("ab\uD800c"));
+        Assert.That(e!.ParamName, Is.EqualTo("text"));
+        Assert.That(e.Message, Does.Contain("index 2"));
+        Assert.Throws<ArgumentException>(() => ws.Close(1000, "bye \uDC00"));
+        await ws.SendStr("fine \uD83D\uDE00");
+        await ws.Close();
+        var got = await frames.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(got.Select(f => (f.Opcode, Encoding.UTF8.GetString(f.Payload))).First(), Is.EqualTo((WsMsgType.Text, "fine \uD83D\uDE00")),
+            "a pair is sent; nothing of the refused texts went out");
+        Assert.That(got.Select(f => f.Opcode), Is.EqualTo(new[] { WsMsgType.Text, WsMsgType.Close }));
+    }
 }

@@ -10,4 +10,21 @@ internal static class StrictEncodings
 {
     /// <summary>UTF-8 without a BOM that throws <see cref="DecoderFallbackException"/> on invalid bytes. Thread-safe, shared.</summary>
     public static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// <paramref name="text"/> in UTF-8, refusing a lone surrogate (which a lenient encoder sends as U+FFFD, so the peer
+    /// gets other text than was given) with an <see cref="ArgumentException"/> naming <paramref name="paramName"/>, as
+    /// Python's <c>str.encode("utf-8")</c> raises in aiohttp's <c>send_str</c>.
+    /// </summary>
+    public static byte[] Utf8Bytes(string text, string paramName)
+    {
+        try
+        {
+            return Utf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException($"The text has a lone UTF-16 surrogate at index {e.Index}, which UTF-8 cannot encode.", paramName, e);
+        }
+    }
 }

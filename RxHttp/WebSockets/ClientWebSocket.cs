@@ -186,12 +186,13 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
 
     /// <summary>Sends a TEXT message. Cold: sent once per subscription.</summary>
     /// <param name="text">The text.</param>
+    /// <exception cref="ArgumentException"><paramref name="text"/> has a lone surrogate, which UTF-8 cannot encode.</exception>
     /// <param name="compress">Compress this message; null = whenever permessage-deflate was negotiated.</param>
     public IObservable<Unit> SendStr(string text, bool? compress = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         CheckCompress(compress);
-        return Send(WsMsgType.Text, Encoding.UTF8.GetBytes(text), compress);
+        return Send(WsMsgType.Text, StrictEncodings.Utf8Bytes(text, nameof(text)), compress);
     }
 
     /// <summary>Sends a BINARY message. Cold: sent once per subscription. The bytes are not copied; do not change them until it completes.</summary>
@@ -228,6 +229,7 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
     /// shares the one close and completes when the socket is closed; after a timeout <see cref="CloseCode"/> is 1006.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A code that may not be sent (RFC 6455 7.4) or a reason over 123 UTF-8 bytes.</exception>
+    /// <exception cref="ArgumentException">A reason with a lone surrogate, which UTF-8 cannot encode.</exception>
     public IObservable<Unit> Close(int code = (int)WsCloseCode.Ok, string? message = null)
     {
         var payload = WsFrameWriter.BuildClosePayload(code, message);

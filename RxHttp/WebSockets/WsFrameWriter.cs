@@ -163,7 +163,15 @@ internal sealed class WsFrameWriter : IDisposable
         byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         try
         {
-            int n = Encoding.UTF8.GetBytes(text, utf8);
+            int n;
+            try
+            {
+                n = StrictEncodings.Utf8.GetBytes(text, utf8);
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new ArgumentException("The text has a lone UTF-16 surrogate, which UTF-8 cannot encode.", nameof(text), e);
+            }
             await SendAsync(stream, WsMsgType.Text, utf8.AsMemory(0, n), compress, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -178,16 +186,17 @@ internal sealed class WsFrameWriter : IDisposable
 
     /// <summary>A close frame payload: 2-byte big-endian code then the UTF-8 reason.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The code may not be sent, or the reason is over 123 UTF-8 bytes.</exception>
+    /// <exception cref="ArgumentException">The reason has a lone surrogate.</exception>
     public static byte[] BuildClosePayload(int code, string? reason = null)
     {
         if (!WsFrameReader.IsValidCloseCode(code))
             throw new ArgumentOutOfRangeException(nameof(code), code, "This close code may not be sent (RFC 6455 section 7.4).");
-        int reasonLen = reason is null ? 0 : Encoding.UTF8.GetByteCount(reason);
-        if (reasonLen > MaxControlPayload - 2)
-            throw new ArgumentOutOfRangeException(nameof(reason), $"A close reason is limited to {MaxControlPayload - 2} UTF-8 bytes, got {reasonLen}.");
-        var payload = new byte[2 + reasonLen];
+        var utf8 = reason is null ? [] : StrictEncodings.Utf8Bytes(reason, nameof(reason));
+        if (utf8.Length > MaxControlPayload - 2)
+            throw new ArgumentOutOfRangeException(nameof(reason), $"A close reason is limited to {MaxControlPayload - 2} UTF-8 bytes, got {utf8.Length}.");
+        var payload = new byte[2 + utf8.Length];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)code);
-        if (reasonLen > 0) Encoding.UTF8.GetBytes(reason!, payload.AsSpan(2));
+        utf8.CopyTo(payload.AsSpan(2));
         return payload;
     }
 
