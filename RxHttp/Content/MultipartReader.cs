@@ -10,17 +10,33 @@ namespace RxHttp;
 /// </summary>
 public sealed class ReceivedPart
 {
-    internal ReceivedPart(HeaderCollection headers, byte[] content)
+    private readonly bool _inFormData;
+    private readonly int _maxDecoded;
+
+    internal ReceivedPart(HeaderCollection headers, byte[] content, bool inFormData = false, int maxDecoded = MultipartReader.DefaultMaxPartSize)
     {
         Headers = headers;
         Content = content;
+        _inFormData = inFormData;
+        _maxDecoded = maxDecoded;
     }
 
     /// <summary>The part's headers (case-insensitive, read-only).</summary>
     public HeaderCollection Headers { get; }
 
-    /// <summary>The part's bytes, as sent (a Content-Transfer-Encoding is not undone; HTTP does not use one).</summary>
+    /// <summary>The part's bytes, as sent (its Content-Transfer-Encoding and Content-Encoding not undone: see <see cref="Decode"/>).</summary>
     public byte[] Content { get; }
+
+    /// <summary>
+    /// The content with its Content-Transfer-Encoding (<c>base64</c>, <c>quoted-printable</c>; <c>7bit</c>, <c>8bit</c>
+    /// and <c>binary</c> are as sent) and then its Content-Encoding (<c>gzip</c>, <c>deflate</c>, <c>identity</c>)
+    /// undone, as aiohttp's <c>BodyPartReader.decode()</c>; <see cref="Text"/> and <see cref="Json{T}(JsonSerializerOptions?)"/>
+    /// read this. <see cref="Content"/> itself when the part has neither header. In <c>multipart/form-data</c> a
+    /// Content-Encoding is left alone (RFC 7578 §4.8, as aiohttp), and decompressed content is bounded by the
+    /// reader's part size.
+    /// </summary>
+    /// <exception cref="ClientPayloadError">An unknown coding, content that is not in the coding its header names, or decompressed content over the part size.</exception>
+    public byte[] Decode() => PartDecoding.Decode(Headers, Content, contentEncoding: !_inFormData, _maxDecoded);
 
     /// <summary>The part's Content-Disposition, or null.</summary>
     public ContentDisposition? ContentDisposition => ContentDisposition.Parse(Headers.Get("Content-Disposition"));
@@ -44,28 +60,30 @@ public sealed class ReceivedPart
     }
 
     /// <summary>
-    /// The content as text with <paramref name="encoding"/>, else the part's charset, else UTF-8, strictly as aiohttp's
-    /// <c>BodyPartReader.text()</c>: content that is not valid UTF-8 then fails with <see cref="TextDecodeError"/>.
+    /// The <see cref="Decode">decoded</see> content as text with <paramref name="encoding"/>, else the part's charset,
+    /// else UTF-8, strictly as aiohttp's <c>BodyPartReader.text()</c>: content that is not valid UTF-8 then fails with
+    /// <see cref="TextDecodeError"/>.
     /// </summary>
     public string Text(Encoding? encoding = null)
     {
-        if (encoding is not null) return encoding.GetString(Content);
+        var content = Decode();
+        if (encoding is not null) return encoding.GetString(content);
         ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
         var own = ClientResponse.EncodingOf(charset);
-        if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(Content)) throw TextDecodeError.Utf8(Content, declared: charset is not null, "part", "pass its encoding to Text()");
-        return own.GetString(Content);
+        if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(content)) throw TextDecodeError.Utf8(content, declared: charset is not null, "part", "pass its encoding to Text()");
+        return own.GetString(content);
     }
 
-    /// <summary>The content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
+    /// <summary>The <see cref="Decode">decoded</see> content deserialised as JSON; a malformed document is a <see cref="ClientPayloadError"/>.</summary>
     [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ClientResponse.ReflectionJson)]
     [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ClientResponse.DynamicJson)]
     public T? Json<T>(JsonSerializerOptions? options = null) => Json(JsonDefaults.TypeInfo<T>(options ?? JsonDefaults.Web));
 
-    /// <summary>The content deserialised with source-generated metadata (trim- and NativeAOT-safe); a malformed document is a <see cref="ClientPayloadError"/>.</summary>
+    /// <summary>The <see cref="Decode">decoded</see> content deserialised with source-generated metadata (trim- and NativeAOT-safe); a malformed document is a <see cref="ClientPayloadError"/>.</summary>
     public T? Json<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return ClientResponse.Deserialize(Content, typeInfo, "Part");
+        return ClientResponse.Deserialize(Decode(), typeInfo, "Part");
     }
 
     /// <summary>A nested multipart part (<c>multipart/mixed</c> inside <c>multipart/form-data</c>, …) parsed into its parts.</summary>
@@ -94,12 +112,15 @@ public static class MultipartReader
     public static IReadOnlyList<ReceivedPart> Parse(ReadOnlySpan<byte> body, string contentType, int maxPartSize = DefaultMaxPartSize)
     {
         var boundary = BoundaryOf(contentType) ?? throw new ClientPayloadError($"Not a multipart content type with a boundary: '{contentType}'.");
-        var parser = new MultipartParser(boundary, maxPartSize);
+        var parser = new MultipartParser(boundary, maxPartSize, MultipartReader.IsFormData(contentType));
         var parts = new List<ReceivedPart>();
         parser.Push(body, parts);
         parser.Complete();
         return parts;
     }
+
+    internal static bool IsFormData(string? contentType) =>
+        contentType is not null && contentType.TrimStart().StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The boundary of a <c>multipart/*</c> Content-Type, or null when it is not one or has no valid boundary (1–70 characters).</summary>
     public static string? BoundaryOf(string? contentType)
@@ -136,8 +157,11 @@ internal sealed class MultipartParser : IBodySplitter<ReceivedPart>
     private State _state = State.Preamble;
     private HeaderCollection _headers = new();
 
-    public MultipartParser(string boundary, int maxPartSize)
+    private readonly bool _formData;
+
+    public MultipartParser(string boundary, int maxPartSize, bool formData = false)
     {
+        _formData = formData;
         _delimiter = Encoding.ASCII.GetBytes("\r\n--" + boundary);
         _maxPartSize = maxPartSize;
         // The first delimiter may open the body without a CRLF before it: the preamble is read as if one came first.
@@ -237,7 +261,7 @@ internal sealed class MultipartParser : IBodySplitter<ReceivedPart>
                         return;
                     }
                     if (at - _pos > _maxPartSize) throw new ClientPayloadError($"Multipart part is larger than {_maxPartSize} bytes.");
-                    output.Add(new ReceivedPart(_headers, _buf.AsSpan(_pos, at - _pos).ToArray()));
+                    output.Add(new ReceivedPart(_headers, _buf.AsSpan(_pos, at - _pos).ToArray(), _formData, _maxPartSize));
                     _pos = at + _delimiter.Length;
                     _state = State.AfterBoundary;
                     break;
@@ -323,6 +347,6 @@ public sealed partial class ClientResponse
             Release();
             throw ContentTypeMismatch($"Attempt to read a multipart body with unexpected Content-Type: {contentType ?? "(none)"}");
         }
-        return IterSplit(new MultipartParser(boundary, maxPartSize), MaxBodySize, cancellationToken);
+        return IterSplit(new MultipartParser(boundary, maxPartSize, MultipartReader.IsFormData(contentType)), MaxBodySize, cancellationToken);
     }
 }
