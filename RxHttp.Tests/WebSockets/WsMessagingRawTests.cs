@@ -117,4 +117,41 @@ public class WsMessagingRawTests
             release.TrySetResult();
         }
     }
+
+    [Test]
+    public async Task The_autoclose_answer_to_the_servers_close_is_bounded_by_WsClose_behind_a_stalled_send()
+    {
+        // As above, but the peer sends CLOSE 1000 and keeps its TCP connection: the echoed CLOSE cannot go out behind the
+        // stalled 32 MiB message, and the socket must still end (closed, 1000, Messages completed) once WsClose has passed.
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(async c =>
+        {
+            await stalled.Task;
+            await c.SendAsync(CloseFrame(1000));
+            await release.Task;
+        });
+        try
+        {
+            using var session = new ClientSession();
+            var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions
+            {
+                Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(1) },
+            });
+            var notes = ws.Messages.Materialize().ToList().ToTask();
+            var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
+            stalled.TrySetResult();
+
+            var all = await notes.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.That(all[^1].Kind, Is.EqualTo(System.Reactive.NotificationKind.OnCompleted));
+            Assert.That(ws.CloseCode, Is.EqualTo(1000), "the server's code, not 1006: the server did close");
+            Assert.That(ws.Closed, Is.True);
+            Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
 }

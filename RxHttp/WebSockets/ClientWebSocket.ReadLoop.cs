@@ -135,18 +135,8 @@ public sealed partial class ClientWebSocket
         {
             // RFC 6455 7.1.7 "fail the connection": a CLOSE with the reason's code, then drop without waiting.
             lock (_gate) _closeCode ??= (int)e.CloseCode;
-            // The CLOSE waits for the send lock, which a send stalled on a peer that stopped reading holds for good: that
-            // wait is bounded by WsClose, as a close is, so the failure is still reported and the socket dropped.
-            var cts = new CancellationTokenSource(); // not disposed: the timer may fire while it is being disposed
-            using var bound = ClientTimeout.Active(_options.Timeout.WsClose) is { } wait ? _scheduler.Schedule(wait, () => cts.Cancel()) : null;
-            try
-            {
-                await SendFrameAsync(WsMsgType.Close, WsFrameWriter.BuildClosePayload((int)e.CloseCode), false, cts.Token, isClose: true).ConfigureAwait(false);
-            }
-            catch (Exception x) when (x is ClientError or OperationCanceledException)
-            {
-                // The peer may already be gone, or not reading; the close code still says why we failed.
-            }
+            // The peer may already be gone, or not reading; the close code still says why we failed.
+            await SendCloseBoundedAsync(WsFrameWriter.BuildClosePayload((int)e.CloseCode), CancellationToken.None).ConfigureAwait(false);
             Fail(e, (int)e.CloseCode);
         }
         catch (Exception) when (Closed)
@@ -202,15 +192,9 @@ public sealed partial class ClientWebSocket
                 if (!weClosed && _options.Autoclose)
                 {
                     // Echo the server's code, as RFC 6455 5.5.1 suggests; an empty CLOSE is answered with an empty one.
+                    // Nothing to answer on, or no way to send it: the socket goes anyway.
                     var payload = message.CloseCode is { } code ? WsFrameWriter.BuildClosePayload(code) : Array.Empty<byte>();
-                    try
-                    {
-                        await SendFrameAsync(WsMsgType.Close, payload, false, ct, isClose: true).ConfigureAwait(false);
-                    }
-                    catch (WsConnectionError)
-                    {
-                        // Nothing to answer on; the socket goes anyway.
-                    }
+                    await SendCloseBoundedAsync(payload, ct).ConfigureAwait(false);
                 }
                 if (weClosed || _options.Autoclose) Drop();
                 Finish(message, null);
@@ -238,6 +222,25 @@ public sealed partial class ClientWebSocket
         catch (OperationCanceledException) when (_closing.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             // Closing: dropped, as above.
+        }
+    }
+
+    /// <summary>
+    /// Sends a CLOSE from the read loop (failing the connection, or answering the server's). It waits for the send lock,
+    /// which a send stalled on a peer that stopped reading holds for good: WsClose bounds that wait, as it bounds a
+    /// close we start, so the loop still ends and drops the socket, which fails the stalled send. Failing to send is
+    /// not an error here; the loop's own cancellation (<paramref name="ct"/>) still is.
+    /// </summary>
+    private async Task SendCloseBoundedAsync(byte[] payload, CancellationToken ct)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct); // not disposed: the timer may fire while it is being disposed
+        using var bound = ClientTimeout.Active(_options.Timeout.WsClose) is { } wait ? _scheduler.Schedule(wait, () => cts.Cancel()) : null;
+        try
+        {
+            await SendFrameAsync(WsMsgType.Close, payload, false, cts.Token, isClose: true).ConfigureAwait(false);
+        }
+        catch (Exception x) when (x is ClientError || (x is OperationCanceledException && !ct.IsCancellationRequested))
+        {
         }
     }
 
