@@ -138,6 +138,21 @@ public class FallbackCharsetTests
             _ => System.Text.CodePagesEncodingProvider.Instance.GetEncoding(dotnetName)!,
         }, text);
 
+    // An unknown charset counts as none (aiohttp's way), but the error names it rather than saying there was none.
+    [Test]
+    public async Task A_charset_no_table_knows_is_named_in_the_decode_error()
+    {
+        var body = Encoding.Latin1.GetBytes("café");
+        await using var server = Serve("text/plain; charset=x-martian", body);
+        using var session = new ClientSession();
+        var e = Assert.ThrowsAsync<TextDecodeError>(async () => await session.Get(server.Url()).SelectMany(r => r.Text()));
+        Assert.That(e!.Message, Does.Contain("not known ('x-martian')").And.Not.Contain("names no charset"));
+        var part = MultipartReader.Parse(Encoding.Latin1.GetBytes("--b\r\nContent-Type: text/plain; charset=x-martian\r\n\r\n")
+            .Concat(body).Concat("\r\n--b--\r\n"u8.ToArray()).ToArray(), "multipart/mixed; boundary=b").Single();
+        var p = Assert.Throws<TextDecodeError>(() => part.Text());
+        Assert.That(p!.Message, Does.Contain("not known ('x-martian')").And.Not.Contain("as its Content-Type declares"));
+    }
+
     private static async Task Decodes(string charset, Encoding codePage, string text)
     {
         var body = codePage.GetBytes(text + "\n" + text);

@@ -71,7 +71,14 @@ public sealed partial class ClientResponse
         if (declared is not null and not UTF8Encoding) return declared.GetString(body);
         if (Utf8.IsValid(body)) return Encoding.UTF8.GetString(body);
         if (declared is null && Resolve(body) is { } resolved) return resolved.GetString(body);
-        throw TextDecodeError.Utf8(body, declared is not null);
+        throw TextDecodeError.Utf8(body, declared is not null, unknownCharset: declared is null ? UnknownCharset() : null);
+    }
+
+    // A charset the Content-Type names that no table knows (DeclaredEncoding took it for none), for the error's message.
+    private string? UnknownCharset()
+    {
+        ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
+        return charset is not null && ContentTypeHeader.EncodingNamed(charset) is null ? charset : null;
     }
 
     /// <summary>Text(encoding): the caller's encoding, without a leading mark of that encoding.</summary>

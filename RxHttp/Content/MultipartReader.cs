@@ -70,7 +70,9 @@ public sealed class ReceivedPart
         if (encoding is not null) return encoding.GetString(content);
         ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
         var own = ClientResponse.EncodingOf(charset);
-        if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(content)) throw TextDecodeError.Utf8(content, declared: charset is not null, "part", "pass its encoding to Text()");
+        var known = charset is not null && ContentTypeHeader.EncodingNamed(charset) is not null;
+        if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(content))
+            throw TextDecodeError.Utf8(content, declared: known, "part", "pass its encoding to Text()", unknownCharset: known ? null : charset);
         return own.GetString(content);
     }
 

@@ -24,12 +24,14 @@ public class TextDecodeError : ClientPayloadError
     public long Offset { get; }
 
     internal static TextDecodeError Utf8(ReadOnlySpan<byte> body, bool declared, string what = "body",
-        string advice = "set ClientSessionOptions.FallbackCharsetResolver, or pass an encoding to Text()")
+        string advice = "set ClientSessionOptions.FallbackCharsetResolver, or pass an encoding to Text()", string? unknownCharset = null)
     {
         var offset = FirstInvalidUtf8(body);
+        // An unknown charset is treated as none (as aiohttp does), but the message says which name was not known.
+        var names = unknownCharset is null ? "names no charset" : $"names a charset that is not known ('{unknownCharset}')";
         return new TextDecodeError("utf-8", offset, declared
             ? $"The {what} is not valid UTF-8 as its Content-Type declares (first invalid byte at offset {offset})."
-            : $"The {what} is not valid UTF-8 and its Content-Type names no charset (first invalid byte at offset {offset}): {advice}.");
+            : $"The {what} is not valid UTF-8 and its Content-Type {names} (first invalid byte at offset {offset}): {advice}.");
     }
 
     internal static TextDecodeError Utf8AfterMark(ReadOnlySpan<byte> body)
