@@ -79,19 +79,21 @@ public class WsMessagingRawTests
         }
     }
 
-    [Test]
-    public async Task A_protocol_violation_fails_the_connection_even_behind_a_send_stalled_on_a_peer_that_stopped_reading()
+    // The peer reads nothing after the handshake, so a 32 MiB message stalls holding the send lock; then it sends a
+    // frame the read loop must answer with a CLOSE of its own: a reserved opcode (fail with 1002) or a CLOSE 1000
+    // (autoclose echoes it). That CLOSE cannot go out, but the socket must still end once WsClose has passed, not wait
+    // for the lock for good, and the stalled send fails with the dropped socket.
+    [TestCase(new byte[] { 0x83, 0x00 }, 1002, TestName = "A protocol violation fails the connection behind a stalled send")]
+    [TestCase(new byte[] { 0x88, 0x02, 0x03, 0xE8 }, 1000, TestName = "The autoclose answer to the server's CLOSE is bounded behind a stalled send")]
+    public async Task The_read_loops_close_is_bounded_by_WsClose_behind_a_send_stalled_on_a_peer_that_stopped_reading(byte[] frame, int closeCode)
     {
-        // The peer reads nothing after the handshake, so a 32 MiB message stalls holding the send lock; then it sends a
-        // reserved opcode. The CLOSE 1002 cannot go out, but the connection must still fail (ERROR, OnError, dropped)
-        // once WsClose has passed, not wait for the lock for good.
         var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = Raw(async c =>
         {
             await stalled.Task;
-            await c.SendAsync([0x83, 0x00]);
-            await release.Task;
+            await c.SendAsync(frame);
+            await release.Task; // the TCP connection stays: only WsClose can end the wait
         });
         try
         {
@@ -107,45 +109,9 @@ public class WsMessagingRawTests
 
             var all = await notes.WaitAsync(TimeSpan.FromSeconds(30));
 
-            Assert.That(all[^1].Exception, Is.InstanceOf<WebSocketProtocolException>());
-            Assert.That(ws.CloseCode, Is.EqualTo(1002));
-            Assert.That(ws.Closed, Is.True);
-            Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
-        }
-        finally
-        {
-            release.TrySetResult();
-        }
-    }
-
-    [Test]
-    public async Task The_autoclose_answer_to_the_servers_close_is_bounded_by_WsClose_behind_a_stalled_send()
-    {
-        // As above, but the peer sends CLOSE 1000 and keeps its TCP connection: the echoed CLOSE cannot go out behind the
-        // stalled 32 MiB message, and the socket must still end (closed, 1000, Messages completed) once WsClose has passed.
-        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = Raw(async c =>
-        {
-            await stalled.Task;
-            await c.SendAsync(CloseFrame(1000));
-            await release.Task;
-        });
-        try
-        {
-            using var session = new ClientSession();
-            var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions
-            {
-                Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(1) },
-            });
-            var notes = ws.Messages.Materialize().ToList().ToTask();
-            var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
-            stalled.TrySetResult();
-
-            var all = await notes.WaitAsync(TimeSpan.FromSeconds(30));
-
-            Assert.That(all[^1].Kind, Is.EqualTo(System.Reactive.NotificationKind.OnCompleted));
-            Assert.That(ws.CloseCode, Is.EqualTo(1000), "the server's code, not 1006: the server did close");
+            if (closeCode == 1002) Assert.That(all[^1].Exception, Is.InstanceOf<WebSocketProtocolException>());
+            else Assert.That(all[^1].Kind, Is.EqualTo(System.Reactive.NotificationKind.OnCompleted));
+            Assert.That(ws.CloseCode, Is.EqualTo(closeCode), "why it ended, not 1006: the CLOSE was due, only its sending stalled");
             Assert.That(ws.Closed, Is.True);
             Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
         }
