@@ -27,6 +27,26 @@ public class KeepAliveHeaderTests
         await server.ClientClosed.Task.Within();
     }
 
+    // Our own keep-alive is ceiled to a whole second as aiohttp's cleanup is, but the server's timeout is when it
+    // closes: rounded up, the connection would idle past it, and a request sent then raced the server's close.
+    [TestCase("Keep-Alive: timeout=6\r\n", 1006.5)]
+    [TestCase("", 1016)]
+    public async Task The_servers_timeout_is_not_rounded_up_past_the_servers_close(string header, double expiry)
+    {
+        await using var server = RawServer.Respond($"HTTP/1.1 200 OK\r\n{header}Content-Length: 2\r\n\r\nok");
+        var scheduler = new SocketTestScheduler();
+        scheduler.AdvanceTo(TimeSpan.FromSeconds(1000.5).Ticks); // half a second: a ceiling would move the expiry
+        await using var session = new ClientSession(new ClientSessionOptions { Scheduler = scheduler });
+        await session.Get(server.Url()).SelectMany(r => r.Read()).Timeout(TimeSpan.FromSeconds(20));
+        await Wait.Until(() => session.Connector.CurrentState.Idle == 1, what: "the connection to go idle");
+
+        scheduler.AdvanceTo(TimeSpan.FromSeconds(expiry).Ticks - 1);
+        Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(1), "still pooled one tick before expiry");
+        scheduler.AdvanceTo(TimeSpan.FromSeconds(expiry).Ticks);
+        Assert.That(session.Connector.CurrentState.Idle, Is.EqualTo(0), "closed exactly at the expiry tick");
+        await server.ClientClosed.Task.Within();
+    }
+
     [Test]
     public async Task A_server_keepalive_timeout_of_zero_closes_the_connection_after_its_response()
     {

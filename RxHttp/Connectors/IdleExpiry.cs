@@ -12,10 +12,13 @@ public abstract partial class BaseConnector
     private void ScheduleIdleExpiry(Connection c)
     {
         var keep = Options.KeepaliveTimeout;
-        if (c.ServerKeepAlive is { } server && (keep is null || server < keep)) keep = server;
-        if (keep is null && c.ReuseUntil is null) return;
+        if (keep is null && c.ServerKeepAlive is null && c.ReuseUntil is null) return;
+        var now = _scheduler.Now;
         // aiohttp rounds its keep-alive cleanup with timeout_ceil_threshold: long expiries land on whole seconds.
-        var due = keep is null ? DateTimeOffset.MaxValue : Ceiling.Deadline(_scheduler.Now, keep.Value, Options.TimeoutCeilThreshold);
+        var due = keep is null ? DateTimeOffset.MaxValue : Ceiling.Deadline(now, keep.Value, Options.TimeoutCeilThreshold);
+        // The server's own timeout is when it closes: rounded up, the connection would stay up to a second past it,
+        // and a request sent then races the server's close. So it is taken as it is (a threshold nothing reaches).
+        if (c.ServerKeepAlive is { } server && Ceiling.Deadline(now, server, TimeSpan.MaxValue) is var serverDue && serverDue < due) due = serverDue;
         if (c.ReuseUntil < due) due = c.ReuseUntil.Value;
         // One expiry object per connection, rescheduled on every release instead of a new wheel entry each time.
         var expiry = c.IdleExpiry as IdleExpiryTimer ?? new IdleExpiryTimer(this, c);
