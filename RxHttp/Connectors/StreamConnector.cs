@@ -46,36 +46,20 @@ public class StreamConnector : BaseConnector
     {
         var host = key.Host;
         var port = key.Port;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timedOut = 0;
-        IDisposable? timer = null;
-        if (ClientTimeout.Active(timeout?.SockConnect) is { } sockConnect)
-        {
-            var clock = ConnectScheduler;
-            var due = Ceiling.Deadline(clock.Now, sockConnect, timeout!.CeilThreshold);
-            timer = Transport.TimerWheel.For(clock).Schedule(due, cts, c =>
-            {
-                Volatile.Write(ref timedOut, 1);
-                c.Cancel();
-            });
-        }
+        using var deadline = new Transport.ConnectDeadline(ConnectScheduler, ClientTimeout.Active(timeout?.SockConnect), timeout?.CeilThreshold ?? TimeSpan.Zero, cancellationToken);
         try
         {
-            var stream = await _open(key, cts.Token).ConfigureAwait(false);
+            var stream = await _open(key, deadline.Token).ConfigureAwait(false);
             if (stream is null) throw new InvalidOperationException($"The StreamOpener returned no stream for {key}.");
             return NewConnection(key, null, stream);
         }
-        catch (OperationCanceledException) when (Volatile.Read(ref timedOut) == 1 && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.Expired && !cancellationToken.IsCancellationRequested)
         {
             throw new ConnectionTimeoutError($"Connection timeout to host {host}:{port}");
         }
         catch (Exception e) when (ConnectErrors.Map(host, port, e) is { } mapped)
         {
             throw mapped;
-        }
-        finally
-        {
-            timer?.Dispose();
         }
     }
 }

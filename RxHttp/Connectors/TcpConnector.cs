@@ -94,38 +94,18 @@ public class TcpConnector : BaseConnector
     {
         if (key.IsSsl)
         {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            IDisposable? timer = null;
-            if (ClientTimeout.Active(timeout?.SockConnect) is { } sockConnect)
-            {
-                var clock = ConnectScheduler;
-                timer = TimerWheel.For(clock).Schedule(Ceiling.Deadline(clock.Now, sockConnect, timeout!.CeilThreshold), cts, static c =>
-                {
-                    try
-                    {
-                        c.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // The handshake ended and disposed its source just as the timer fired: nothing to cancel.
-                    }
-                });
-            }
+            using var deadline = new ConnectDeadline(ConnectScheduler, ClientTimeout.Active(timeout?.SockConnect), timeout?.CeilThreshold ?? TimeSpan.Zero, ct);
             try
             {
-                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, cts.Token).ConfigureAwait(false);
+                stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, deadline.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
                 socket.Dispose();
-                if (cts.IsCancellationRequested && !ct.IsCancellationRequested)
+                if (deadline.Expired && !ct.IsCancellationRequested)
                     throw new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port} (TLS handshake)", e);
                 throw;
-            }
-            finally
-            {
-                timer?.Dispose();
             }
         }
         return NewConnection(key, socket, stream);

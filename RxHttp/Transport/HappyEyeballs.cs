@@ -107,42 +107,18 @@ internal sealed class HappyEyeballs
 
     private async Task<Socket> AttemptAsync(IPEndPoint endPoint, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var timedOut = 0;
-        IDisposable? timer = null;
-        if (_sockConnect is { } t)
-        {
-            var due = Ceiling.Deadline(_scheduler.Now, t, _ceilThreshold);
-            // On the wheel: attempts of the same second share one scheduled action, and a timer cancelled by a
-            // connect is unlinked at once (Rx keeps cancelled absolute-time work queued until its deadline: a dead
-            // 30 s entry per new connection).
-            timer = TimerWheel.For(_scheduler).Schedule(due, () =>
-            {
-                Volatile.Write(ref timedOut, 1);
-                // The timer may fire just as the attempt ends and disposes its source (disposing the timer does not
-                // stop an action already running): then there is nothing left to cancel, and throwing here, on a
-                // timer thread, would take the process down.
-                try
-                {
-                    cts.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-            });
-        }
+        // On the wheel: attempts of the same second share one scheduled action, and a timer cancelled by a connect is
+        // unlinked at once (Rx keeps cancelled absolute-time work queued until its deadline: a dead 30 s entry per new
+        // connection).
+        using var deadline = new ConnectDeadline(_scheduler, _sockConnect, _ceilThreshold, ct);
         _onAttempt?.Invoke();
         try
         {
-            return await SocketFactory.ConnectAsync(endPoint, _local, cts.Token).ConfigureAwait(false);
+            return await SocketFactory.ConnectAsync(endPoint, _local, deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (Volatile.Read(ref timedOut) == 1)
+        catch (OperationCanceledException) when (deadline.Expired)
         {
             throw new ConnectionTimeoutError($"Connection timeout to {endPoint} (sock_connect {Describe(_sockConnect)})");
-        }
-        finally
-        {
-            timer?.Dispose();
         }
     }
 
