@@ -37,7 +37,7 @@ public class UnixConnector : BaseConnector
         {
             // A path longer than sun_path holds (108 bytes on Linux) is the connect's failure, as in aiohttp (an
             // OSError, "AF_UNIX path too long"), not an untyped ArgumentOutOfRangeException out of the request.
-            throw new ClientConnectorError(key.Host, key.Port, $"Cannot connect to unix socket {Path}: {e.Message}", e);
+            throw new ClientConnectorError(key.Host, key.Port, $"unix socket {Path}: {e.Message}", e);
         }
         try
         {

@@ -24,7 +24,23 @@ internal static class StrictEncodings
         }
         catch (EncoderFallbackException e)
         {
-            throw new ArgumentException($"The text has a lone UTF-16 surrogate at index {e.Index}, which UTF-8 cannot encode.", paramName, e);
+            throw LoneSurrogate(e, paramName);
         }
     }
+
+    /// <summary>As <see cref="Utf8Bytes(string, string)"/>, into <paramref name="destination"/>; the count written.</summary>
+    public static int Utf8Bytes(string text, Span<byte> destination, string paramName)
+    {
+        try
+        {
+            return Utf8.GetBytes(text, destination);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw LoneSurrogate(e, paramName);
+        }
+    }
+
+    private static ArgumentException LoneSurrogate(EncoderFallbackException e, string paramName) =>
+        new($"The text has a lone UTF-16 surrogate at index {e.Index}, which UTF-8 cannot encode.", paramName, e);
 }

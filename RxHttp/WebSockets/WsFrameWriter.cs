@@ -163,15 +163,7 @@ internal sealed class WsFrameWriter : IDisposable
         byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         try
         {
-            int n;
-            try
-            {
-                n = StrictEncodings.Utf8.GetBytes(text, utf8);
-            }
-            catch (EncoderFallbackException e)
-            {
-                throw new ArgumentException("The text has a lone UTF-16 surrogate, which UTF-8 cannot encode.", nameof(text), e);
-            }
+            int n = StrictEncodings.Utf8Bytes(text, utf8, nameof(text));
             await SendAsync(stream, WsMsgType.Text, utf8.AsMemory(0, n), compress, cancellationToken).ConfigureAwait(false);
         }
         finally
