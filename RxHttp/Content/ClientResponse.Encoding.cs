@@ -40,14 +40,19 @@ public sealed partial class ClientResponse
     }
 
     // The charset of Content-Type when it is a known one; UTF-8 for JSON media types; null when the body decides.
-    private Encoding? DeclaredEncoding()
+    private Encoding? DeclaredEncoding() => DeclaredEncoding(out _);
+
+    // As above; unknownCharset: the charset the Content-Type names when no table knows it (for an error's message).
+    private Encoding? DeclaredEncoding(out string? unknownCharset)
     {
         ContentTypeHeader.Parse(Headers.Get("Content-Type"), out var type, out var charset);
+        unknownCharset = null;
         if (charset is not null)
         {
             if (charset == "utf-8") return Encoding.UTF8;
-            // Unknown: aiohttp ignores it and falls through to the rules below.
             if (ContentTypeHeader.EncodingNamed(charset) is { } named) return named;
+            // Unknown: aiohttp ignores it and falls through to the rules below.
+            unknownCharset = charset;
         }
         return type is "application/json" or "application/rdap+json" ? Encoding.UTF8 : null;
     }
@@ -67,18 +72,11 @@ public sealed partial class ClientResponse
             if (marked is not UTF8Encoding) return marked.GetString(text);
             return Utf8.IsValid(text) ? Encoding.UTF8.GetString(text) : throw TextDecodeError.Utf8AfterMark(body);
         }
-        var declared = DeclaredEncoding();
+        var declared = DeclaredEncoding(out var unknownCharset);
         if (declared is not null and not UTF8Encoding) return declared.GetString(body);
         if (Utf8.IsValid(body)) return Encoding.UTF8.GetString(body);
         if (declared is null && Resolve(body) is { } resolved) return resolved.GetString(body);
-        throw TextDecodeError.Utf8(body, declared is not null, unknownCharset: declared is null ? UnknownCharset() : null);
-    }
-
-    // A charset the Content-Type names that no table knows (DeclaredEncoding took it for none), for the error's message.
-    private string? UnknownCharset()
-    {
-        ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
-        return charset is not null && ContentTypeHeader.EncodingNamed(charset) is null ? charset : null;
+        throw TextDecodeError.Utf8(body, declared is not null, unknownCharset: declared is null ? unknownCharset : null);
     }
 
     /// <summary>Text(encoding): the caller's encoding, without a leading mark of that encoding.</summary>

@@ -69,10 +69,10 @@ public sealed class ReceivedPart
         var content = Decode();
         if (encoding is not null) return encoding.GetString(content);
         ContentTypeHeader.Parse(Headers.Get("Content-Type"), out _, out var charset);
-        var own = ClientResponse.EncodingOf(charset);
-        var known = charset is not null && ContentTypeHeader.EncodingNamed(charset) is not null;
+        var named = charset is null ? null : ContentTypeHeader.EncodingNamed(charset);
+        var own = named ?? Encoding.UTF8; // an unknown charset reads as none (ClientResponse.EncodingOf's rule)
         if (own is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(content))
-            throw TextDecodeError.Utf8(content, declared: known, "part", "pass its encoding to Text()", unknownCharset: known ? null : charset);
+            throw TextDecodeError.Utf8(content, declared: named is not null, "part", "pass its encoding to Text()", unknownCharset: named is null ? charset : null);
         return own.GetString(content);
     }
 
