@@ -16,12 +16,11 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws).SendText(TimeSpan.FromTicks(50), "hi").Ping(TimeSpan.FromTicks(60)).SendText(TimeSpan.FromTicks(100), "bye").Close(TimeSpan.FromTicks(300), 4001, "done");
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws).Subscribe(ws => socket = ws);
+        var socket = Connect(session);
         Assert.That(socket, Is.Not.Null, "the handshake completed on Subscribe, with no delay scripted");
         // On a virtual clock the websocket's read loop starts inline: each frame is read at the tick it is sent.
         var messages = scheduler.CreateObserver<string>();
-        socket!.Messages.Select(m => $"{m.Type} {(m.Type == WsMsgType.Close ? m.CloseCode?.ToString() : m.Text)}").Subscribe(messages);
+        socket.Messages.Select(m => $"{m.Type} {(m.Type == WsMsgType.Close ? m.CloseCode?.ToString() : m.Text)}").Subscribe(messages);
         scheduler.AdvanceBy(300);
 
         messages.Messages.AssertEqual(OnNext(50, "Text hi"), OnNext(100, "Text bye"), OnNext(300, "Close 4001"), OnCompleted<string>(300));
@@ -38,9 +37,8 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws);
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws).Subscribe(ws => socket = ws);
-        socket!.SendStr("hello").Subscribe();
+        var socket = Connect(session);
+        socket.SendStr("hello").Subscribe();
         socket.SendStr("again").Subscribe();
         Assert.That(http.WebSockets.Single().ReceivedTexts, Is.EqualTo(new[] { "hello", "again" }));
         http.ShouldHaveCalled("wss://ws.example.test/*").WithHeader("Upgrade", "websocket");
@@ -53,9 +51,8 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws);
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws, new WsConnectOptions { MaxFrameSize = 3 }).Subscribe(ws => socket = ws);
-        socket!.SendStr("héllo wörld").Subscribe();
+        var socket = Connect(session, new WsConnectOptions { MaxFrameSize = 3 });
+        socket.SendStr("héllo wörld").Subscribe();
         socket.SendBytes(new byte[] { 1, 2, 3, 4 }).Subscribe();
         socket.SendStr("ok").Subscribe();
 
@@ -70,13 +67,12 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws).ProtocolViolation(TimeSpan.FromTicks(10));
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws).Subscribe(ws => socket = ws);
+        var socket = Connect(session);
         scheduler.AdvanceBy(10);
         Exception? error;
         try
         {
-            var m = await socket!.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var m = await socket.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(10));
             error = m.Exception;
         }
         catch (Exception e)
@@ -97,10 +93,9 @@ public class FakeWebSocketTests : ReactiveTest
         http.WhenWebSocket(Ws).IgnorePings().SendText(TimeSpan.FromTicks(400), "a").SendText(TimeSpan.FromTicks(800), "b").SendText(TimeSpan.FromTicks(1200), "c");
         using var session = http.CreateSession(scheduler);
         var options = new WsConnectOptions { Heartbeat = TimeSpan.FromTicks(600), Timeout = new WsTimeout { WsReceive = TimeSpan.FromTicks(700) } };
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws, options).Subscribe(ws => socket = ws);
+        var socket = Connect(session, options);
         var messages = scheduler.CreateObserver<string>();
-        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        socket.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
         scheduler.AdvanceBy(5000);
 
         messages.Messages.AssertEqual(OnNext(400, "Text a"), OnNext(800, "Text b"), OnNext(1200, "Text c"),
@@ -117,10 +112,9 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws).SendText(TimeSpan.FromSeconds(1), "tick");
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) }).Subscribe(ws => socket = ws);
+        var socket = Connect(session, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
         var messages = scheduler.CreateObserver<string>();
-        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        socket.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
         scheduler.AdvanceBy(TimeSpan.FromMinutes(2).Ticks);
 
         // A live server answers each PING at once, so the heartbeat pings every 30 s of silence and never gives up.
@@ -138,15 +132,23 @@ public class FakeWebSocketTests : ReactiveTest
         using var http = new FakeHttp();
         http.WhenWebSocket(Ws).IgnorePings().SendText(TimeSpan.FromSeconds(1), "tick");
         using var session = http.CreateSession(scheduler);
-        ClientWebSocket? socket = null;
-        session.WsConnect(Ws, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) }).Subscribe(ws => socket = ws);
+        var socket = Connect(session, new WsConnectOptions { Heartbeat = TimeSpan.FromSeconds(30) });
         var messages = scheduler.CreateObserver<string>();
-        socket!.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
+        socket.Messages.Select(m => m.Type + (m.Type == WsMsgType.Text ? " " + m.Text : "")).Subscribe(messages);
         scheduler.AdvanceBy(TimeSpan.FromMinutes(2).Ticks);
 
         // The PING at 31 s goes unanswered; half the heartbeat later (15 s ≥ CeilThreshold, 46 s is whole) it fails.
         messages.Messages.AssertEqual(OnNext(TimeSpan.FromSeconds(1).Ticks, "Text tick"), OnNext(TimeSpan.FromSeconds(46).Ticks, "Error"),
             OnError<string>(TimeSpan.FromSeconds(46).Ticks, e => e is ServerTimeoutError));
         Assert.That(socket.CloseCode, Is.EqualTo(1006));
+    }
+
+    // On the fake, in virtual time, the handshake completes within the subscription.
+    private static ClientWebSocket Connect(ClientSession session, WsConnectOptions? options = null)
+    {
+        ClientWebSocket? socket = null;
+        session.WsConnect(Ws, options).Subscribe(ws => socket = ws);
+        Assert.That(socket, Is.Not.Null, "connected within the subscription");
+        return socket!;
     }
 }
