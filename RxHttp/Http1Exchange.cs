@@ -244,10 +244,30 @@ internal sealed class Http1Exchange : IExchange
     /// A lease for <paramref name="key"/> under the Connect and SockConnect timeouts, both on the request's
     /// <paramref name="scheduler"/>; websocket handshakes use it too.
     /// </summary>
+    /// <remarks>
+    /// Every lease is probed (<see cref="Connection.TryProbeTls"/>): over TLS, bytes no request asked for can sit in
+    /// an idle connection's SslStream, where the pool does not see them. Such a lease is closed and another taken;
+    /// nothing was sent on it, so any request may go on, as it would have had the pool seen them.
+    /// </remarks>
     internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
     {
-        if (_connector.TryLeaseIdle(key) is { } idle) return new ValueTask<Connection>(idle);
-        return AcquireSlowAsync(key, timeout, scheduler, ct);
+        if (_connector.TryLeaseIdle(key) is { } idle)
+        {
+            if (idle.TryProbeTls()) return new ValueTask<Connection>(idle);
+            idle.Close(owned: true);
+        }
+        return AcquireProbedAsync(key, timeout, scheduler, ct);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Connection> AcquireProbedAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
+    {
+        while (true)
+        {
+            var lease = await AcquireSlowAsync(key, timeout, scheduler, ct).ConfigureAwait(false);
+            if (lease.TryProbeTls()) return lease;
+            lease.Close(owned: true);
+        }
     }
 
     // Apart from the fast path: its timeout lambda captures the key, and a captured parameter costs its closure at

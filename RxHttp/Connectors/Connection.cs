@@ -131,6 +131,7 @@ public sealed partial class Connection : IDisposable
     public Stream Detach()
     {
         if (Interlocked.CompareExchange(ref _state, 3, 0) != 0) throw new InvalidOperationException("Only a leased connection can be detached.");
+        System.Diagnostics.Debug.Assert(!_readAhead.Pending, "detached with a read pending on the stream");
         // Internal callers take the buffered bytes first (TakeBuffered) and get the socket's stream itself.
         var leftover = _end > _start ? TakeBuffered() : null;
         DispatchCompletions();
@@ -170,6 +171,7 @@ public sealed partial class Connection : IDisposable
         try { Socket?.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         try { Stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }
         Socket?.Dispose();
+        TlsInner?.FailParked(); // a probe's read the exchange never took ends with the connection
         Writer.Dispose();
         if (keepBuffer) return;
         var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());

@@ -92,6 +92,7 @@ public class TcpConnector : BaseConnector
     // that a server that accepts and never answers the ClientHello held the request until its Total timeout.
     private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, ClientTimeout? timeout, CancellationToken ct)
     {
+        var socketStream = stream as LowWaterStream;
         if (key.IsSsl)
         {
             using var deadline = new ConnectDeadline(ConnectScheduler, ClientTimeout.Active(timeout?.SockConnect), timeout?.CeilThreshold ?? TimeSpan.Zero, ct);
@@ -107,6 +108,9 @@ public class TcpConnector : BaseConnector
                     throw new ConnectionTimeoutError($"Connection timeout to host {key.Host}:{key.Port} (TLS handshake)", e);
                 throw;
             }
+            var connection = NewConnection(key, socket, stream);
+            connection.TlsInner = socketStream;
+            return connection;
         }
         return NewConnection(key, socket, stream);
     }

@@ -13,7 +13,7 @@ namespace RxHttp.Transport;
 /// (an SslStream over this stream) it cut the client's CPU per polled request by a quarter in the benchmark, but
 /// the requests did not come back sooner, and the TLS rows read 5-10% lower against HttpClient.
 /// </summary>
-internal sealed class LowWaterStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+internal sealed partial class LowWaterStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
 {
     /// <summary>The most a raised mark is: responses up to it wake nobody.</summary>
     internal const int MaxMark = 64 * 1024;
@@ -125,6 +125,7 @@ internal sealed class LowWaterStream(Socket socket) : NetworkStream(socket, owns
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (buffer.IsEmpty && _parkNext) return Park();
         BeforeRead();
         return base.ReadAsync(buffer, cancellationToken);
     }
