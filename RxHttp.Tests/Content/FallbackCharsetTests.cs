@@ -165,4 +165,18 @@ public class FallbackCharsetTests
             .Concat(body).Concat("\r\n--b--\r\n"u8.ToArray()).ToArray(), "multipart/mixed; boundary=b").Single();
         Assert.That(part.Text(), Is.EqualTo(text + "\n" + text));
     }
+
+    // Charset look-ups are remembered (each miss of .NET's own table throws inside), case-blind, and only for a
+    // bounded number of names, since servers choose them.
+    [Test]
+    public void Charset_lookups_are_remembered_for_a_bounded_number_of_names()
+    {
+        var first = ContentTypeHeader.EncodingNamed("windows-1252");
+        Assert.That(first?.CodePage, Is.EqualTo(1252));
+        Assert.That(ContentTypeHeader.EncodingNamed("WINDOWS-1252"), Is.SameAs(first));
+        Assert.That(ContentTypeHeader.EncodingNamed("x-no-such-charset"), Is.Null);
+        for (var i = 0; i < 500; i++) Assert.That(ContentTypeHeader.EncodingNamed($"x-made-up-{i}"), Is.Null);
+        Assert.That(ContentTypeHeader.KnownCount, Is.LessThanOrEqualTo(ContentTypeHeader.KnownMax));
+        Assert.That(ContentTypeHeader.EncodingNamed("latin-1"), Is.SameAs(Encoding.Latin1), "a name met past the bound is still found");
+    }
 }

@@ -42,9 +42,20 @@ internal static class ContentTypeHeader
     /// all, so aiohttp decodes such a body where a lookup without them called the charset unknown and fell back to
     /// strict UTF-8.
     /// </summary>
-    public static Encoding? EncodingNamed(string charset) =>
-        Lookup(charset) ?? (charset.Contains('_') ? Lookup(charset.Replace('_', '-')) : null) ??
-        (charset.AsSpan().ContainsAny('-', '_') ? Lookup(charset.Replace("-", "").Replace("_", "")) : null);
+    public static Encoding? EncodingNamed(string charset)
+    {
+        if (Known.TryGetValue(charset, out var known)) return known;
+        var found = Lookup(charset) ?? (charset.Contains('_') ? Lookup(charset.Replace('_', '-')) : null) ??
+            (charset.AsSpan().ContainsAny('-', '_') ? Lookup(charset.Replace("-", "").Replace("_", "")) : null);
+        // Bounded: the names come from servers. A site's few charsets are met again and again, and each miss of .NET's
+        // own table (every code page, every unknown name) costs a thrown ArgumentException.
+        if (Known.Count < KnownMax) Known.TryAdd(charset, found);
+        return found;
+    }
+
+    internal const int KnownMax = 64;
+    internal static int KnownCount => Known.Count; // tests
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Encoding?> Known = new(StringComparer.OrdinalIgnoreCase);
 
     // Python spells names more ways than .NET's table does: separators are free there ("latin-1", which aiohttp's own
     // FormData(charset="latin-1") declares, or "euc_jp"), so those spellings are tried too, as .NET's "latin1" and
