@@ -16,10 +16,10 @@ public sealed class RawServer : IAsyncDisposable
     private readonly List<Task> _tasks = new();
     private int _connections;
 
-    public RawServer(Func<RawConnection, Task> script)
+    public RawServer(Func<RawConnection, Task> script, IPAddress? address = null)
     {
         _script = script;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new TcpListener(address ?? IPAddress.Loopback, 0);
         _listener.Start();
         _tasks.Add(AcceptLoop());
     }
@@ -41,7 +41,7 @@ public sealed class RawServer : IAsyncDisposable
     });
 
     /// <summary>A server answering every request on a connection with <paramref name="response"/>.</summary>
-    public static RawServer Respond(string response, bool dribble = false, bool closeAfter = false) =>
+    public static RawServer Respond(string response, bool dribble = false, bool closeAfter = false, IPAddress? address = null) =>
         new(async c =>
         {
             while (await c.ReadRequestAsync() is not null)
@@ -49,7 +49,7 @@ public sealed class RawServer : IAsyncDisposable
                 await c.WriteAsync(response, dribble);
                 if (closeAfter) break;
             }
-        });
+        }, address);
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
     public string Url(string path = "/") => $"http://127.0.0.1:{Port}{path}";

@@ -169,7 +169,7 @@ public class TcpConnector : BaseConnector
     {
         var bare = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
         IReadOnlyList<IPAddress> addresses;
-        if (IPAddress.TryParse(bare, out var literal)) addresses = new[] { literal };
+        if (IPAddress.TryParse(Url.SocketHost(bare), out var literal)) addresses = new[] { literal };
         else if (UseDnsCache && _dns.TryGetFresh(host, port, TcpOptions.TtlDnsCache, out var cached))
         {
             ConnectorTrace.Emit(ConnectorTrace.Current.Value, ConnectorTraceKind.DnsCacheHit);

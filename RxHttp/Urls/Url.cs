@@ -86,15 +86,18 @@ public sealed partial class Url : IEquatable<Url>
     /// <summary>The request-target sent on the request line: the path and, when there is one, "?" and the query.</summary>
     public string PathAndQuery => Query.Length == 0 ? Path : string.Concat(Path, "?", Query);
 
-    /// <summary>The Host header value: the host, bracketed if IPv6, with ":port" only when it is not the scheme's default.</summary>
+    /// <summary>
+    /// The Host header value: the host, bracketed if IPv6, with ":port" only when it is not the scheme's default. An IPv6
+    /// zone ("%25eth0") is left out: it names an interface of this machine, which means nothing to the server (RFC 6874 §4).
+    /// </summary>
     public string HostHeader
     {
         get
         {
             // Cached: every request to this URL sends it (the URL is immutable, so a race only builds it twice).
             if (_hostHeader is { } cached) return cached;
-            var host = BracketedHost;
-            return _hostHeader = ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
+            var zone = Host.IndexOf('%');
+            return _hostHeader = WithPort(zone < 0 ? BracketedHost : $"[{Host[..zone]}]");
         }
     }
 
@@ -107,11 +110,15 @@ public sealed partial class Url : IEquatable<Url>
         get
         {
             if (!IsAbsolute || !_hasAuthority) throw new InvalidOperationException($"'{this}' has no origin: it is not an absolute URL with a host");
-            return $"{Scheme}://{HostHeader}";
+            // With the zone, unlike the Host header: the same address on two interfaces is two hosts to this machine.
+            return $"{Scheme}://{WithPort(BracketedHost)}";
         }
     }
 
     private string BracketedHost => Host.Contains(':') ? $"[{Host}]" : Host;
+
+    private string WithPort(string host) =>
+        ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
 
     /// <summary>The default port of the web schemes RxHttp speaks, 0 for any other.</summary>
     public static int DefaultPort(string scheme) => scheme switch
@@ -304,6 +311,19 @@ public sealed partial class Url : IEquatable<Url>
             }
         }
         return needsLower ? host.ToLowerInvariant() : host;
+    }
+
+    /// <summary>
+    /// The host as <see cref="IPAddress"/> parses it. RFC 6874 writes the '%' before an IPv6 zone as "%25", but
+    /// IPAddress reads "fe80::1%25eth0" as scope 0 and "fe80::1%254" as interface 254, so the connection would leave
+    /// by no interface or the wrong one. The bare '%' that ip(8) and IPAddress.ToString() write is taken as it is
+    /// (curl reads both forms the same way).
+    /// </summary>
+    internal static string SocketHost(string host)
+    {
+        var pct = host.IndexOf('%');
+        if (pct < 0 || host.Length - pct <= 3 || host[pct + 1] != '2' || host[pct + 2] != '5') return host;
+        return string.Concat(host.AsSpan(0, pct + 1), Quoter.Unquote(host[(pct + 3)..]));
     }
 
     internal static string Printable(char c) => c < 32 || c == 127 ? $"\\x{(int)c:X2}" : c.ToString();
