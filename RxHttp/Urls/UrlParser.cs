@@ -109,7 +109,13 @@ internal static class UrlParser
             var colon = s.IndexOf(':', start, at - start);
             var user = colon < 0 ? s.Substring(start, at - start) : s.Substring(start, colon - start);
             var password = colon < 0 ? null : s.Substring(colon + 1, at - colon - 1);
-            if (encoded)
+            if (user.Length == 0 && string.IsNullOrEmpty(password))
+            {
+                // "http://@h/" and "http://:@h/" carry no credentials (yarl and WHATWG drop the "@"); kept, they were
+                // sent as "Authorization: Basic Og==", an empty login a server may refuse where it wanted none.
+                changed = true;
+            }
+            else if (encoded)
             {
                 rawUser = user;
                 rawPassword = password;
