@@ -43,6 +43,8 @@ public class UrlCanonicalisationTests
         yield return Case("http://h/p?", "http://h/p", "empty ? dropped");
         yield return Case("http://h/p#Frag ment", "http://h/p#Frag%20ment", "fragment requoted, kept in ToString");
         yield return Case("http://h:080/", "http://h:80/", "port leading zeros");
+        yield return Case("http://h:0008080/", "http://h:8080/", "leading zeros do not count against a port's five digits");
+        yield return Case("http://h:000000/", "http://h:0/", "port of zeros only");
         yield return Case("http://h:/", "http://h/", "empty port");
         yield return Case("http://h:80/", "http://h:80/", "explicit default port kept in the string");
         yield return Case("http://[::1]:8080/", "http://[::1]:8080/", "IPv6 literal");
@@ -307,6 +309,7 @@ public class UrlInvalidTests
         yield return Case("http://h:0/", "port 0");
         yield return Case("http://h:65536/", "port above 65535");
         yield return Case("http://h:99999999999/", "port overflowing int");
+        yield return Case("http://h:0065536/", "port above 65535 after leading zeros");
         yield return Case("http://h:8o/", "port with a letter");
         yield return Case("http://h:-1/", "negative port");
         yield return Case("http://h: 80/", "port with a space");

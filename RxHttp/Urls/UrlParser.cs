@@ -165,7 +165,10 @@ internal static class UrlParser
             {
                 foreach (var c in digits)
                     if (!char.IsAsciiDigit(c)) throw new InvalidUrl(s, $"invalid port '{digits}': not a number");
-                if (digits.Length > 5 || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p > 65535)
+                // Leading zeros do not count against the five digits ("0008080" is 8080 to yarl, WHATWG and System.Uri).
+                var significant = digits.TrimStart('0');
+                var p = 0;
+                if (significant.Length > 5 || (!significant.IsEmpty && !int.TryParse(significant, NumberStyles.None, CultureInfo.InvariantCulture, out p)) || p > 65535)
                     throw new InvalidUrl(s, $"port {digits} is out of range 0-65535");
                 port = p;
                 if (digits.Length > 1 && digits[0] == '0') changed = true; // "080" is written back as "80"
