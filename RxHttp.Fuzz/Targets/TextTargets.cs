@@ -60,7 +60,8 @@ public sealed class CookieDateTarget : FuzzTarget
     }
 }
 
-/// <summary>URL parsing: only <see cref="InvalidUrl"/> for bad input, and a parsed URL reparses from its text to itself.</summary>
+/// <summary>URL parsing: only <see cref="InvalidUrl"/> for bad input, and a parsed URL reparses from its text to itself
+/// and converts to a <see cref="Uri"/>.</summary>
 public sealed class UrlTarget : FuzzTarget
 {
     public override string Name => "url";
@@ -85,6 +86,8 @@ public sealed class UrlTarget : FuzzTarget
         var again = Url.Parse(url.ToString(), encoded);
         if (again.ToString() != url.ToString())
             throw new InvariantViolation($"'{url}' reparses as '{again}'");
+        // The cookie jar is handed a request's URL as a System.Uri: one that parses must convert.
+        if (Url.DefaultPort(url.Scheme) != 0 && url.Host.Length != 0) url.ToUri();
         return $"{url.IsAbsolute}:{(url.Scheme is "" or "http" or "https" or "ws" or "wss" ? url.Scheme : "other")}";
     }
 }

@@ -299,6 +299,18 @@ public class UrlInvalidTests
         yield return Case("http://exa<mple.com/", "< in host");
         yield return Case("http://exa%20mple.com/", "escape in host");
         yield return Case("http://h]/", "] in host");
+        yield return Case("http://a..b/", "empty label in host");
+        yield return Case("http://.a/", "host starting with a dot");
+        yield return Case("http://./", "host of a dot");
+        yield return Case("http://a!b/", "sub-delimiter in host");
+        yield return Case("http://a~b/", "tilde in host");
+        yield return Case("http://ｅｘａｍｐｌｅ！.com/", "full-width ! that IDNA maps to !");
+        yield return Case($"http://{new string('a', 255)}.com/", "label of 255 characters");
+        yield return Case("http://example.-1omle.-1om/", "labels System.Uri refuses (found by the url fuzz target)");
+        yield return Case($"ws://{new string('9', 75)}/", "a 75-digit name System.Uri refuses (found by the url fuzz target)");
+        yield return Case("http://[fe80::1%]/", "empty IPv6 zone");
+        yield return Case("http://[fe80::1%eth 0]/", "space in IPv6 zone");
+        yield return Case("http://[fe80::1%25eth%2F0]/", "escaped slash in IPv6 zone");
         yield return Case("http://[::1/", "unclosed IPv6 bracket");
         yield return Case("http://[zz::1]/", "invalid IPv6");
         yield return Case("http://[127.0.0.1]/", "IPv4 in brackets");

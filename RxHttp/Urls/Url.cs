@@ -284,17 +284,29 @@ public sealed partial class Url : IEquatable<Url>
             var addrPart = zone < 0 ? host : host[..zone];
             if (!IPAddress.TryParse(addrPart, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
                 throw new InvalidUrl(original, $"invalid IPv6 address '{host}'");
+            if (zone >= 0 && !IsZoneId(SocketHost(host).AsSpan(zone + 1)))
+                throw new InvalidUrl(original, $"invalid IPv6 zone in '{host}': RFC 6874 allows letters, digits, '-', '.', '_', '~' and %-escapes");
             var canonical = new IPAddress(ip.GetAddressBytes()).ToString();
             return zone < 0 ? canonical : canonical + host[zone..];
         }
+        // Only the characters a DNS name can hold (RFC 3986's other sub-delimiters, "~" and empty labels are refused:
+        // no name resolves with them, and System.Uri, which the cookie jar is given the URL as, cannot hold them either).
         var needsLower = false;
         var nonAscii = false;
-        foreach (var c in host)
+        var label = 0;
+        for (var i = 0; i < host.Length; i++)
         {
+            var c = host[i];
+            if (c == '.')
+            {
+                if (label == 0) throw new InvalidUrl(original, $"empty label in host '{host}'");
+                label = 0;
+                continue;
+            }
+            label++;
             if (c >= 128) { nonAscii = true; continue; }
             if (c is >= 'A' and <= 'Z') { needsLower = true; continue; }
-            if (c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '.' or '_' or '~'
-                or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '=') continue;
+            if (c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_') continue;
             throw new InvalidUrl(original, c == ' ' ? "space in host" : $"invalid character '{Printable(c)}' in host");
         }
         if (nonAscii)
@@ -303,14 +315,54 @@ public sealed partial class Url : IEquatable<Url>
             {
                 // IdnMapping instances are not documented as thread-safe, and non-ASCII hosts are rare enough
                 // that a fresh one per call costs nothing that matters.
-                return new IdnMapping().GetAscii(host).ToLowerInvariant();
+                host = new IdnMapping().GetAscii(host).ToLowerInvariant();
             }
             catch (ArgumentException e)
             {
                 throw new InvalidUrl(original, $"host '{host}' is not a valid international domain name: {e.Message}");
             }
         }
-        return needsLower ? host.ToLowerInvariant() : host;
+        else if (needsLower)
+        {
+            host = host.ToLowerInvariant();
+        }
+        // System.Uri has quirks of its own past plain names ("1.-" and a 75-digit name fail, "a.-1" passes, and UTS 46
+        // maps a full-width '!' to '!'), so it is asked about any other host rather than failing later in the cookie jar.
+        if (!IsPlainHost(host) && !Uri.TryCreate("http://" + host + "/", UriKind.Absolute, out _))
+            throw new InvalidUrl(original, $"invalid host '{host}'");
+        return host;
+    }
+
+    // Labels of 1-63 letters, digits, '-' and '_' that do not start with '-', all-digit ones of at most three digits
+    // (an IPv4 address): every such name is one System.Uri takes, and checking costs no allocation.
+    private static bool IsPlainHost(string host)
+    {
+        var start = 0;
+        while (start < host.Length)
+        {
+            var end = host.IndexOf('.', start);
+            if (end < 0) end = host.Length;
+            var label = host.AsSpan(start, end - start);
+            if (label.IsEmpty || label.Length > 63 || label[0] == '-') return false;
+            var digits = true;
+            foreach (var c in label)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
+                digits &= char.IsAsciiDigit(c);
+            }
+            if (digits && label.Length > 3) return false;
+            start = end + 1;
+        }
+        return true;
+    }
+
+    // RFC 6874: ZoneID = 1*( unreserved / pct-encoded ), here after the escapes are undone (SocketHost).
+    private static bool IsZoneId(ReadOnlySpan<char> zone)
+    {
+        if (zone.IsEmpty) return false;
+        foreach (var c in zone)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~')) return false;
+        return true;
     }
 
     /// <summary>

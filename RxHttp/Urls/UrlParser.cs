@@ -47,7 +47,7 @@ internal static class UrlParser
             var authStart = pos + 2;
             var authEnd = s.IndexOf('/', authStart, hierEnd - authStart);
             if (authEnd < 0) authEnd = hierEnd;
-            ParseAuthority(s, authStart, authEnd, encoded, ref changed, out rawUser, out rawPassword, out host, out port);
+            ParseAuthority(s, authStart, authEnd, ref changed, out rawUser, out rawPassword, out host, out port);
             pos = authEnd;
         }
 
@@ -97,7 +97,7 @@ internal static class UrlParser
         return span.ToString().ToLowerInvariant();
     }
 
-    private static void ParseAuthority(string s, int start, int end, bool encoded, ref bool changed,
+    private static void ParseAuthority(string s, int start, int end, ref bool changed,
         out string? rawUser, out string? rawPassword, out string host, out int? port)
     {
         rawUser = null;
@@ -115,13 +115,11 @@ internal static class UrlParser
                 // sent as "Authorization: Basic Og==", an empty login a server may refuse where it wanted none.
                 changed = true;
             }
-            else if (encoded)
-            {
-                rawUser = user;
-                rawPassword = password;
-            }
             else
             {
+                // Requoted even in encoded mode: user information is never sent as written (it becomes an Authorization
+                // header, decoded, which requoting does not change), and kept raw a '\' or '"' made the URL one that
+                // System.Uri, which the cookie jar takes, refuses.
                 rawUser = Quoter.UserInfoRequoter.Quote(user);
                 rawPassword = password is null ? null : Quoter.UserInfoRequoter.Quote(password);
                 changed |= !ReferenceEquals(rawUser, user) || !ReferenceEquals(rawPassword, password);
