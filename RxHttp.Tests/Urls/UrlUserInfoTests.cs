@@ -44,4 +44,17 @@ public class UrlUserInfoTests
         Assert.That(head, Does.Not.Contain("Authorization"));
         Assert.That(r.Url.ToString(), Is.EqualTo($"http://127.0.0.1:{server.Port}/p"));
     }
+
+    [Test]
+    public async Task A_colon_in_the_user_name_is_an_invalid_url_before_any_socket_opens()
+    {
+        // Basic cannot carry it (RFC 7617): a request failed with ArgumentException "(Parameter 'login')", naming a
+        // parameter the caller never passed, and a websocket handshake sent it, for the server to split at that ':'.
+        await using var server = RawServer.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        await using var session = new ClientSession();
+        var http = Assert.ThrowsAsync<InvalidUrlClientError>(async () => await session.Get($"http://us%3Aer:secret@127.0.0.1:{server.Port}/"))!;
+        Assert.ThrowsAsync<InvalidUrlClientError>(async () => await session.WsConnectAsync($"ws://us%3Aer:secret@127.0.0.1:{server.Port}/"));
+        Assert.That(http.Message, Does.Contain("RFC 7617").And.Not.Contain("secret"));
+        Assert.That(server.ConnectionCount, Is.EqualTo(0));
+    }
 }

@@ -35,6 +35,18 @@ public static class BasicAuthOperator
         }
     }
 
+    /// <summary>
+    /// Refuses URL credentials whose user name holds a ':' (written "%3A"): they become Basic, whose login cannot
+    /// hold one (RFC 7617), so the URL is at fault, not an argument deep inside (aiohttp raises ValueError).
+    /// </summary>
+    /// <param name="url">The URL whose credentials would be sent.</param>
+    /// <param name="shown">The URL as the error shows it.</param>
+    internal static void RequireSendableUser(Url url, string shown)
+    {
+        if (url.User is { } user && user.Contains(':'))
+            throw new InvalidUrlClientError(shown, "a ':' in the user name cannot be sent as Basic credentials (RFC 7617)");
+    }
+
     internal static ClientRequest WithAuthorization(ClientRequest request)
     {
         var auth = BasicAuth.FromUrl(request.Url);

@@ -89,10 +89,8 @@ public static class RedirectsOperator
             if (target.RawFragment is null && request.OriginalUrl.RawFragment is { } inherited) withFragment = withFragment.WithRawFragment(inherited);
             next = withFragment.WithoutFragment();
             next.RequireHttp(allowWebSocket: false);
-            // The server's credentials would become BasicAuth on the next hop, which refuses a ':' in the login (RFC 7617)
-            // with an ArgumentException: for a Location that is the server's error, so it is reported as one.
-            if (target.User is { } user && user.Contains(':'))
-                throw new InvalidUrlClientError(location, "a ':' in the user name cannot be sent as Basic credentials (RFC 7617)");
+            // For a Location that is the server's error, so it is reported as one.
+            BasicAuthOperator.RequireSendableUser(target, location);
         }
         catch (InvalidUrl e) when (e is not NonHttpUrlRedirectClientError)
         {

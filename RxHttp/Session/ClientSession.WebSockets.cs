@@ -79,6 +79,8 @@ public sealed partial class ClientSession
         var full = Url.JoinBase(BaseUrl, url);
         if (options.Params is not null) full = full.WithQuery(options.Params);
         full = full.WithoutFragment().RequireHttp(allowWebSocket: true);
+        // The handshake's own Basic header took such a user as it was, and the server split it at the wrong ':'.
+        BasicAuthOperator.RequireSendableUser(full, full.WithoutCredentials().ToString());
         var compress = options.Compress != 0 && WsDeflateOptions.IsSupported ? options.Compress : 0;
         var protocols = options.Protocols?.ToList() ?? new List<string>();
         var timeout = SessionOptions.Timeout;

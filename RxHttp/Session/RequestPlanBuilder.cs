@@ -41,6 +41,7 @@ internal sealed class RequestPlanBuilder
         var original = full;
         full = full.WithoutFragment();
         full.RequireHttp(allowWebSocket: false);
+        BasicAuthOperator.RequireSendableUser(full, full.WithoutCredentials().ToString());
 
         // update_headers, update_auto_headers. No set to build for the usual request that skips nothing of its own
         // (the shared defaults skip the session's).
