@@ -29,7 +29,7 @@ public sealed class FakeCall
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyText => Encoding.UTF8.GetString(Body);
 
-    /// <summary>The scheduler's time when the whole request had arrived.</summary>
+    /// <summary>The time on the request's clock (its <see cref="RequestOptions.Scheduler"/>, else its session's) when the whole request had arrived.</summary>
     public DateTimeOffset Time { get; }
 
     /// <summary>The scripted response it got (null: none matched, see <see cref="Unmatched"/>).</summary>

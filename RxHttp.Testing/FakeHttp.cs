@@ -10,8 +10,8 @@ namespace RxHttp.Testing;
 /// timeouts, raise-for-status, decompression and your own retries run exactly as over the network. Script responses
 /// with <see cref="When(string, string)"/>, make the session with <see cref="CreateSession"/>, drive time with the
 /// session's scheduler (Microsoft.Reactive.Testing's <c>TestScheduler</c>), and check what was sent with
-/// <see cref="ShouldHaveCalled"/>. Every delay runs on the session's scheduler; a response with no delay is complete
-/// when <c>Subscribe</c> returns. A request no script answers fails with <see cref="UnscriptedRequestException"/>.
+/// <see cref="ShouldHaveCalled"/>. Every delay runs on the clock of the request it answers (its
+/// <see cref="RequestOptions.Scheduler"/>, else its session's); a response with no delay is complete when <c>Subscribe</c> returns. A request no script answers fails with <see cref="UnscriptedRequestException"/>.
 /// </summary>
 /// <example><code>
 /// var scheduler = new TestScheduler();
@@ -37,7 +37,9 @@ public sealed class FakeHttp : IDisposable
 
     /// <summary>
     /// The connector to put in your own <see cref="ClientSessionOptions"/> (<c>Connector = http.Connector,
-    /// ConnectorOwner = false</c>). It takes the session's scheduler, on which every scripted delay then runs.
+    /// ConnectorOwner = false</c>). Each scripted delay runs on the clock the request it answers runs on (its
+    /// <see cref="RequestOptions.Scheduler"/> or <see cref="WsConnectOptions.Scheduler"/>, else its session's), so
+    /// several sessions on clocks of their own can share one fake.
     /// </summary>
     public StreamConnector Connector { get; }
 
@@ -55,8 +57,6 @@ public sealed class FakeHttp : IDisposable
     {
         get { lock (_gate) return _sessions.ToList(); }
     }
-
-    internal DateTimeOffset Now => Connector.Scheduler.Now;
 
     /// <summary>
     /// A session on this fake with <paramref name="scheduler"/> as its clock (null: the default scheduler), and
@@ -194,12 +194,12 @@ public sealed class FakeHttp : IDisposable
         }
         if (ws is not null)
         {
-            connection.Upgrade(call, ws, Connector.Scheduler);
+            connection.Upgrade(call, ws, connection.Clock);
             lock (_gate) _sessions.Add(connection.WebSocket!.Session);
             return;
         }
         call.Response = response;
-        connection.Serve(call, response!, Connector.Scheduler);
+        connection.Serve(call, response!, connection.Clock);
     }
 
     private UnscriptedRequestException Unscripted(FakeCall call)

@@ -6,7 +6,7 @@ namespace RxHttp.Testing;
 /// <summary>
 /// The scripted server's side of one connection: reads HTTP/1.1 requests from what the client writes (Content-Length
 /// or chunked bodies, <c>Expect: 100-continue</c>, websocket upgrades), asks <see cref="FakeHttp"/> for the response and
-/// sends it as bytes, each part at its virtual time on the connector's scheduler.
+/// sends it as bytes, each part at its virtual time on the clock of the request it answers.
 /// </summary>
 internal sealed class FakeServerConnection
 {
@@ -18,6 +18,7 @@ internal sealed class FakeServerConnection
     private bool _continued;
     private bool _closed;
     private bool _resetByServer; // the script cut the connection: its closing is not the client abandoning the call
+    private IScheduler? _clock;
 
     public FakeServerConnection(FakeHttp http, ConnectionKey key)
     {
@@ -30,6 +31,15 @@ internal sealed class FakeServerConnection
     public FakeStream Stream { get; }
     internal FakeWebSocketServer? WebSocket { get; private set; }
 
+    /// <summary>
+    /// The clock of the request this connection is receiving or answering: its own <see cref="RequestOptions.Scheduler"/>
+    /// or its session's, as the client sent it; the connector's when the client named none.
+    /// </summary>
+    internal IScheduler Clock
+    {
+        get { lock (_gate) return _clock ?? _http.Connector.Scheduler; }
+    }
+
     public void OnClientBytes(ReadOnlySpan<byte> data)
     {
         if (WebSocket is { } ws)
@@ -40,6 +50,9 @@ internal sealed class FakeServerConnection
         FakeCall? call;
         lock (_gate)
         {
+            // A pooled connection carries requests on different clocks in turn: each one's is taken as its first bytes
+            // arrive, in the client's send, since a body held for 100-continue may come later from a timer.
+            if (_received.Count == 0 && StreamConnector.RequestScheduler is { } clock) _clock = clock;
             _received.AddRange(data);
             call = TryParseRequest();
         }
@@ -198,7 +211,7 @@ internal sealed class FakeServerConnection
         var websocket = Get("Upgrade") is { } up && up.Equals("websocket", StringComparison.OrdinalIgnoreCase);
         var scheme = websocket ? (Key.IsSsl ? "wss" : "ws") : (Key.IsSsl ? "https" : "http");
         var url = target.Contains("://", StringComparison.Ordinal) ? target : $"{scheme}://{Get("Host") ?? Key.Host}{target}";
-        return new FakeCall(requestLine[0], url, headers, body, _http.Now);
+        return new FakeCall(requestLine[0], url, headers, body, (_clock ?? _http.Connector.Scheduler).Now);
     }
 
     private FakeCall? ContinueIfExpected(string? expect, int bodyStart)

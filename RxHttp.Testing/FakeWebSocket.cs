@@ -92,7 +92,7 @@ public sealed class FakeWebSocketScript
 /// <summary>A frame the client sent on a scripted websocket.</summary>
 /// <param name="Opcode">1 text, 2 binary, 8 close, 9 ping, 10 pong (0: a continuation).</param>
 /// <param name="Payload">The unmasked payload.</param>
-/// <param name="Time">The scheduler's time when it arrived.</param>
+/// <param name="Time">The time on the websocket's clock (its <see cref="WsConnectOptions.Scheduler"/>, else its session's) when it arrived.</param>
 public sealed record FakeWebSocketFrame(int Opcode, byte[] Payload, DateTimeOffset Time)
 {
     /// <summary>The payload as UTF-8 text.</summary>

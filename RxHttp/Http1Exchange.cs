@@ -251,6 +251,10 @@ internal sealed class Http1Exchange : IExchange
     /// </remarks>
     internal ValueTask<Connection> AcquireAsync(ConnectionKey key, ClientTimeout timeout, System.Reactive.Concurrency.IScheduler scheduler, CancellationToken ct)
     {
+        // Set in the caller's async flow (both callers are async methods, which restore their own caller's context), so
+        // the writes that follow carry the request's clock to a stream that wants it. Only there: setting an async-local
+        // copies the execution context, which a socket's request has no use for.
+        if (_connector is StreamConnector) StreamConnector.NoteRequestScheduler(scheduler);
         if (_connector.TryLeaseIdle(key) is { } idle)
         {
             if (idle.TryProbeTls()) return new ValueTask<Connection>(idle);

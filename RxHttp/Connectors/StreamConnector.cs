@@ -37,6 +37,22 @@ public class StreamConnector : BaseConnector
         _open = open;
     }
 
+    // Async-local, as BaseConnector's OpeningScheduler: a pooled stream serves requests on different clocks in turn, and
+    // a Stream's Write has no parameter to carry one.
+    private static readonly AsyncLocal<IScheduler?> SendingScheduler = new();
+
+    /// <summary>
+    /// The clock of the request (or websocket handshake) being sent on this flow, for a stream to read in its
+    /// <c>Write</c>: the request's <see cref="RequestOptions.Scheduler"/> (a websocket's <see cref="WsConnectOptions.Scheduler"/>),
+    /// else its session's <see cref="ClientSession.Scheduler"/>. A scripted server (RxHttp.Testing's <c>FakeHttp</c>)
+    /// times its answer on it, so a request on a clock of its own is answered on that clock. Null where no request of
+    /// a session is being sent (a lease taken with <see cref="BaseConnector.Connect(ConnectionKey)"/>).
+    /// </summary>
+    public static IScheduler? RequestScheduler => SendingScheduler.Value;
+
+    // Called by the exchange and the websocket handshake as they acquire a connection of this connector.
+    internal static void NoteRequestScheduler(IScheduler scheduler) => SendingScheduler.Value = scheduler;
+
     /// <inheritdoc />
     protected internal override Task<Connection> CreateConnectionAsync(ConnectionKey key, CancellationToken cancellationToken) =>
         CreateConnectionAsync(key, null, cancellationToken);
