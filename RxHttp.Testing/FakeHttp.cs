@@ -163,9 +163,9 @@ public sealed class FakeHttp : IDisposable
         FakeResponse? response = null;
         FakeWebSocketScript? ws = null;
         Exception? error = null;
+        var hostDown = false;
         lock (_gate)
         {
-            _calls.Add(call);
             try
             {
                 if (call.Url.StartsWith("ws", StringComparison.OrdinalIgnoreCase))
@@ -173,19 +173,24 @@ public sealed class FakeHttp : IDisposable
                 if (ws is null)
                 {
                     var route = _routes.FirstOrDefault(r => r.Matches(call));
-                    if (route is not null)
-                    {
-                        // A connect fault cannot happen on an open connection: it waits for the next connection.
-                        response = route.Take();
-                        while (response.IsConnectFault && route.Peek() is { IsConnectFault: false }) response = route.Take();
-                    }
+                    // A connect fault cannot happen on a connection already open: it waits for the next connection.
+                    if (route?.Peek() is { IsConnectFault: true }) hostDown = true;
+                    else response = route?.Take();
                 }
             }
             catch (Exception e)
             {
                 error = e; // the user's predicate threw: that exception fails the request, unchanged
             }
-            if (error is null && response is null && ws is null) error = Unscripted(call);
+            if (!hostDown) _calls.Add(call);
+            if (error is null && response is null && ws is null && !hostDown) error = Unscripted(call);
+        }
+        if (hostDown)
+        {
+            // As a host that went down had closed its keep-alive connections: the request never reached it, and the
+            // client's retry of an idempotent request on a new connection meets the fault (a POST fails as disconnected).
+            connection.Stream.DeliverEof();
+            return;
         }
         if (error is not null)
         {

@@ -42,6 +42,38 @@ public class FakeFaultTests : ReactiveTest
     public void A_reset_before_the_response_is_a_ServerDisconnectedError() =>
         Assert.That(ErrorOf(FakeFault.Reset), Is.InstanceOf<ServerDisconnectedError>());
 
+    // A host that goes down between two requests of a keep-alive client: its pooled connection cannot be refused.
+    [Test]
+    public void A_connect_fault_scripted_after_a_response_fails_the_next_request_as_the_next_connection()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When(Api + "/x").Respond(200, "up").Fail(FakeFault.ConnectionRefused).Respond(200, "back");
+        http.When("POST", Api + "/y").Respond(200, "posted").Fail(FakeFault.ConnectionRefused);
+        using var session = http.CreateSession(scheduler);
+        // Each request a second after the last, well within the keep-alive (Start would run the clock to its expiry).
+        string Outcome(IObservable<ClientResponse> request)
+        {
+            var observer = scheduler.CreateObserver<string>();
+            using var _ = request.SelectMany(r => r.Text()).Subscribe(observer);
+            scheduler.AdvanceBy(S(1));
+            return observer.Messages[0].Value is { Kind: System.Reactive.NotificationKind.OnNext } n ? n.Value : observer.Messages[0].Value.Exception!.GetType().Name;
+        }
+
+        Assert.That(Outcome(session.Get(Api + "/x")), Is.EqualTo("up"));
+        Assert.That(Outcome(session.Get(Api + "/x")), Is.EqualTo(nameof(ClientConnectorError)),
+            "the pooled connection was closed, and the GET's retry on a new one was refused");
+        Assert.That(Outcome(session.Get(Api + "/x")), Is.EqualTo("back"));
+        Assert.That(Outcome(session.Post(Api + "/y")), Is.EqualTo("posted"));
+        Assert.That(Outcome(session.Post(Api + "/y")), Is.EqualTo(nameof(ServerDisconnectedError)), "a POST is not retried");
+        Assert.That(Outcome(session.Post(Api + "/y")), Is.EqualTo(nameof(ClientConnectorError)), "the fault waited for the next connection");
+        Assert.That(http.Calls.Select(c => c.ToString()), Is.EqualTo(new[]
+        {
+            "GET " + Api + "/x → 200 OK", "GET " + Api + "/x → 200 OK", "POST " + Api + "/y → 200 OK",
+        }), "a request that met a closed connection or a refused connect never reached the server");
+        Assert.That(http.ConnectionsOpened, Is.EqualTo(2));
+    }
+
     [Test]
     public void A_connect_stall_ends_with_the_total_timeout_at_the_ceiled_second()
     {
