@@ -113,11 +113,15 @@ internal sealed class FakeServerConnection
                 steps.Add((LastAt(steps), () => Stream.Deliver("0\r\n\r\n"u8.ToArray())));
             }
         }
-        steps.Add((LastAt(steps), () =>
+        // Marked complete in the action that sends the last bytes, before they go: the client reads them inline and may
+        // close the connection there (Connection: close), which must not count as abandoning a call that was all sent.
+        var (lastAt, sendLast) = steps[^1];
+        steps[^1] = (lastAt, () =>
         {
             call.Completed = true;
+            sendLast();
             if (response.ClosesConnection) Stream.DeliverEof();
-        }));
+        });
         Run(steps, scheduler);
     }
 

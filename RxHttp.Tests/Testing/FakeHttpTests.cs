@@ -88,6 +88,25 @@ public class FakeHttpTests : ReactiveTest
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero, "the connection was closed, not leaked");
     }
 
+    // The client closes such a connection inline as it reads the last byte, before a later action could mark the call done.
+    [Test]
+    public void A_delayed_response_sent_in_full_is_not_recorded_as_aborted_when_the_connection_closes_after_it()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When(Api + "/bye").Respond(FakeResponse.Status(200).Text("bye").After(TimeSpan.FromTicks(10)).CloseConnection());
+        http.When(Api + "/feed").Respond(FakeResponse.Status(200).Chunk(TimeSpan.FromTicks(10), "x"));
+        using var session = http.CreateSession(scheduler);
+        var closing = new RequestOptions { Headers = new Dictionary<string, string> { ["Connection"] = "close" } };
+
+        var res = scheduler.Start(() => session.Get(Api + "/bye").SelectMany(r => r.Text())
+            .Concat(session.Get(Api + "/feed", closing).SelectMany(r => r.Text())));
+
+        Assert.That(res.Messages, Is.EqualTo(new[] { OnNext(210, "bye"), OnNext(220, "x"), OnCompleted<string>(220) }));
+        Assert.That(http.Calls.Select(c => (c.Completed, c.Aborted)), Is.EqualTo(new[] { (true, false), (true, false) }));
+        Assert.Throws<HttpCallAssertionException>(() => http.ShouldHaveCalled().Aborted());
+    }
+
     [Test]
     public void Gzip_bodies_are_decompressed_by_the_real_pipeline()
     {
