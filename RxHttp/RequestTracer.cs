@@ -31,10 +31,27 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
         if (!listening()) return;
         var hop = request ?? Volatile.Read(ref _hop);
         if (hop is null) return;
-        sink.OnNext(new TraceEvent(kind, id, scheduler.Now, hop.Method, hop.Url)
+        Publish(sink, new TraceEvent(kind, id, scheduler.Now, hop.Method, hop.Url)
         {
             Response = response, Exception = error, ChunkLength = chunk, Headers = headers,
         });
+    }
+
+    /// <summary>
+    /// Hands an event to the trace stream's observers. An observer that throws (a logger provider failing, say) must
+    /// not reach the request: events are raised on socket and timer threads, where its exception ended the process,
+    /// and between the steps that deliver a response and release a connection, which it left half done.
+    /// </summary>
+    internal static void Publish(ISubject<TraceEvent> sink, TraceEvent e)
+    {
+        try
+        {
+            sink.OnNext(e);
+        }
+        catch (Exception)
+        {
+            // Dropped, as ConnectorTrace drops a connection event's: tracing never breaks what it traces.
+        }
     }
 
     public void OnConnector(ConnectorTraceKind kind)

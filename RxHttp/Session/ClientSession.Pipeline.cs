@@ -73,7 +73,7 @@ public sealed partial class ClientSession
     // A response was collected with its body neither read nor released (its guard closed the connection).
     private void ReportUnreleased(RequestInfo request)
     {
-        if (_trace.HasObservers) _trace.OnNext(new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
+        if (_trace.HasObservers) RequestTracer.Publish(_trace, new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
     }
 
     private CallPlan? _plainFollowing, _plainNotFollowing, _tracedFollowing, _tracedNotFollowing;
