@@ -7,6 +7,7 @@ namespace RxHttp;
 /// stream: a client span and an <c>http.client.active_requests</c>/<c>http.client.request.duration</c> pair per hop
 /// (each redirect hop is its own, as each of HttpClient's SendAsync calls inside its redirect handler is), and the
 /// pool's queueing from the connector's events. Made only while something listens (<see cref="Telemetry.RequestsObserved"/>).
+/// Every call that reaches a listener goes through <see cref="Listeners"/>, which drops a listener's exception.
 /// </summary>
 internal sealed class RequestTelemetry(Activity? parent)
 {
@@ -24,7 +25,7 @@ internal sealed class RequestTelemetry(Activity? parent)
         var span = StartSpan(request);
         if (span is not null) request = Inject(span, request);
         var active = Telemetry.ActiveRequests.Enabled;
-        if (active) Telemetry.ActiveRequests.Add(1, BaseTags(request));
+        if (active) Listeners.Add(Telemetry.ActiveRequests, 1, BaseTags(request));
         return new HopTelemetry(this, request, span, active);
     }
 
@@ -35,7 +36,17 @@ internal sealed class RequestTelemetry(Activity? parent)
         {
             // No parent: a root span, not a child of whatever the thread that follows a redirect has as current.
             if (_parent is null && Activity.Current is not null) Activity.Current = null;
-            span = Telemetry.Source.StartActivity(RxHttpInstrumentation.RequestActivityName, ActivityKind.Client, _parent?.Context ?? default);
+            try
+            {
+                // Created, then started: a listener that throws from ActivityStarted does so once the span is
+                // started and current, and the span must still be ended with the hop.
+                span = Telemetry.Source.CreateActivity(RxHttpInstrumentation.RequestActivityName, ActivityKind.Client, _parent?.Context ?? default);
+            }
+            catch (Exception)
+            {
+                // A sampler's: no span from the source.
+            }
+            Listeners.Start(span);
         }
         // Not sampled, or nobody listens but a span is active: HttpClient still makes one, to propagate its context.
         if (span is null && _parent is not null)
@@ -43,7 +54,7 @@ internal sealed class RequestTelemetry(Activity? parent)
             span = new Activity(RxHttpInstrumentation.RequestActivityName);
             span.SetParentId(_parent.TraceId, _parent.SpanId, _parent.ActivityTraceFlags);
             span.TraceStateString = _parent.TraceStateString;
-            span.Start();
+            Listeners.Start(span);
         }
         if (span is null) return null;
         span.DisplayName = HttpSemantics.KnownMethod(request.Method) ?? "HTTP";
@@ -63,11 +74,19 @@ internal sealed class RequestTelemetry(Activity? parent)
     private static ClientRequest Inject(Activity span, ClientRequest request)
     {
         var carrier = new Carrier(request.Headers);
-        DistributedContextPropagator.Current.Inject(span, carrier, static (c, name, value) =>
+        try
         {
-            if (c is Carrier carrier && name is not null && value is not null && !carrier.Original.Contains(name))
-                (carrier.Copy ??= carrier.Original.Clone(extra: 2)).Add(name, value);
-        });
+            DistributedContextPropagator.Current.Inject(span, carrier, static (c, name, value) =>
+            {
+                if (c is Carrier carrier && name is not null && value is not null && !carrier.Original.Contains(name))
+                    (carrier.Copy ??= carrier.Original.Clone(extra: 2)).Add(name, value);
+            });
+        }
+        catch (Exception)
+        {
+            // A propagator of the application's that failed: the hop goes without trace context.
+            return request;
+        }
         return carrier.Copy is { } copy ? request.WithHopHeaders(copy) : request;
     }
 
@@ -87,7 +106,7 @@ internal sealed class RequestTelemetry(Activity? parent)
                 if (hop is not null && Telemetry.PoolWaiting.Enabled)
                 {
                     Volatile.Write(ref _waitingCounted, 1);
-                    Telemetry.PoolWaiting.Add(1, ServerTags(hop));
+                    Listeners.Add(Telemetry.PoolWaiting, 1, ServerTags(hop));
                 }
                 break;
             case ConnectorTraceKind.QueuedEnd:
@@ -101,7 +120,7 @@ internal sealed class RequestTelemetry(Activity? parent)
                 break;
             case ConnectorTraceKind.Reuse:
                 RecordWait(hop);
-                if (hop is not null && Telemetry.PoolReused.Enabled) Telemetry.PoolReused.Add(1, ServerTags(hop));
+                if (hop is not null && Telemetry.PoolReused.Enabled) Listeners.Add(Telemetry.PoolReused, 1, ServerTags(hop));
                 break;
         }
     }
@@ -109,7 +128,7 @@ internal sealed class RequestTelemetry(Activity? parent)
     private void LeaveQueue(ClientRequest? hop)
     {
         if (Interlocked.Exchange(ref _waitingCounted, 0) == 0) return;
-        if (hop is not null) Telemetry.PoolWaiting.Add(-1, ServerTags(hop));
+        if (hop is not null) Listeners.Add(Telemetry.PoolWaiting, -1, ServerTags(hop));
     }
 
     // HttpClient records time_in_queue for a request that had no idle connection to take: from then until it has one,
@@ -121,7 +140,7 @@ internal sealed class RequestTelemetry(Activity? parent)
         if (started == 0 || hop is null || !Telemetry.TimeInQueue.Enabled) return;
         var tags = BaseTags(hop);
         tags.Add("network.protocol.version", "1.1");
-        Telemetry.TimeInQueue.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        Listeners.Record(Telemetry.TimeInQueue, Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 
     internal void EndHop(HopTelemetry hop, ClientResponse? response, Exception? error, bool cancelled)
@@ -144,9 +163,9 @@ internal sealed class RequestTelemetry(Activity? parent)
                 tags.Add("network.protocol.version", version);
             }
             if (errorType is not null) tags.Add("error.type", errorType);
-            Telemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(hop.Started).TotalSeconds, tags);
+            Listeners.Record(Telemetry.RequestDuration, Stopwatch.GetElapsedTime(hop.Started).TotalSeconds, tags);
         }
-        if (hop.CountedActive) Telemetry.ActiveRequests.Add(-1, BaseTags(request));
+        if (hop.CountedActive) Listeners.Add(Telemetry.ActiveRequests, -1, BaseTags(request));
         if (hop.Span is not { } span) return;
         if (span.IsAllDataRequested)
         {
@@ -161,7 +180,7 @@ internal sealed class RequestTelemetry(Activity? parent)
                 span.SetStatus(ActivityStatusCode.Error);
             }
         }
-        span.Stop();
+        Listeners.Stop(span);
     }
 
     private static TagList BaseTags(ClientRequest request) => new()

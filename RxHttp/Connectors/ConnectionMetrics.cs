@@ -69,11 +69,11 @@ internal sealed class ConnectionMetrics
         while (Interlocked.CompareExchange(ref _state, state, old) != old);
         if (_counted)
         {
-            if (old != None) Telemetry.OpenConnections.Add(-1, Tags(old));
-            if (state != Closed) Telemetry.OpenConnections.Add(1, Tags(state));
+            if (old != None) Listeners.Add(Telemetry.OpenConnections, -1, Tags(old));
+            if (state != Closed) Listeners.Add(Telemetry.OpenConnections, 1, Tags(state));
         }
         if (state == Closed && Telemetry.ConnectionDuration.Enabled)
-            Telemetry.ConnectionDuration.Record(Stopwatch.GetElapsedTime(_openedAt).TotalSeconds, new TagList(_tags.AsSpan()));
+            Listeners.Record(Telemetry.ConnectionDuration, Stopwatch.GetElapsedTime(_openedAt).TotalSeconds, new TagList(_tags.AsSpan()));
     }
 
     private TagList Tags(int state)

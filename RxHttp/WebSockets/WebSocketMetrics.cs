@@ -17,7 +17,7 @@ internal sealed class WebSocketMetrics
     {
         _tags = [new("url.scheme", url.Scheme), new("server.address", url.Host), new("server.port", HttpSemantics.Boxed(url.Port))];
         _counted = counted;
-        if (counted) Telemetry.WebSocketsActive.Add(1, new TagList(_tags.AsSpan()));
+        if (counted) Listeners.Add(Telemetry.WebSocketsActive, 1, new TagList(_tags.AsSpan()));
     }
 
     public static WebSocketMetrics? Open(Url url)
@@ -31,18 +31,18 @@ internal sealed class WebSocketMetrics
     public void Sent(WsMsgType type)
     {
         if (type is WsMsgType.Text or WsMsgType.Binary && Telemetry.WebSocketMessagesSent.Enabled)
-            Telemetry.WebSocketMessagesSent.Add(1, Tags(type));
+            Listeners.Add(Telemetry.WebSocketMessagesSent, 1, Tags(type));
     }
 
     public void Received(WsMsgType type)
     {
         if (type is WsMsgType.Text or WsMsgType.Binary && Telemetry.WebSocketMessagesReceived.Enabled)
-            Telemetry.WebSocketMessagesReceived.Add(1, Tags(type));
+            Listeners.Add(Telemetry.WebSocketMessagesReceived, 1, Tags(type));
     }
 
     public void Closed()
     {
-        if (_counted && Interlocked.Exchange(ref _closed, 1) == 0) Telemetry.WebSocketsActive.Add(-1, new TagList(_tags.AsSpan()));
+        if (_counted && Interlocked.Exchange(ref _closed, 1) == 0) Listeners.Add(Telemetry.WebSocketsActive, -1, new TagList(_tags.AsSpan()));
     }
 
     private TagList Tags(WsMsgType type)
