@@ -11,18 +11,21 @@ namespace RxHttp;
 internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id, RequestTelemetry? telemetry = null)
 {
     private ClientRequest? _hop;
+    private int _started; // 1 once RequestStart was reported
 
     public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
 
     /// <summary>
     /// A hop begins: its span and metrics start (the span's context is injected into a copy of the request, which
-    /// is what is sent), then RequestStart is reported with the headers as they will go out.
+    /// is what is sent). The first hop reports RequestStart with the headers as they will go out; later ones are
+    /// announced by RequestRedirect, as aiohttp sends on_request_start once per request, before its redirect loop
+    /// (a consumer counting or pairing starts with ends would count a redirected request twice otherwise).
     /// </summary>
     public HopTelemetry? StartHop(ref ClientRequest request)
     {
         var hop = telemetry?.StartHop(ref request);
         Hop(request);
-        Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
+        if (Interlocked.Exchange(ref _started, 1) == 0) Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
         return hop;
     }
 

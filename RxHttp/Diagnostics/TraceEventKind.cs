@@ -3,11 +3,14 @@ namespace RxHttp;
 /// <summary>aiohttp's sixteen TraceConfig signals, as the kinds of one event stream, and RxHttp's own <see cref="ResponseUnreleased"/>.</summary>
 public enum TraceEventKind
 {
-    /// <summary>A hop is about to be sent (once per redirect hop, as aiohttp).</summary>
+    /// <summary>
+    /// The request is about to be sent: once per request, before its first hop, as aiohttp's on_request_start. Each
+    /// later hop is announced by <see cref="RequestRedirect"/> (and shows its own <see cref="RequestHeadersSent"/>).
+    /// </summary>
     RequestStart,
     /// <summary>A piece of the request body was written.</summary>
     RequestChunkSent,
-    /// <summary>The request head was written.</summary>
+    /// <summary>A hop's request head was written (once per hop).</summary>
     RequestHeadersSent,
     /// <summary>A piece of the response body was read.</summary>
     ResponseChunkReceived,

@@ -1,11 +1,12 @@
 namespace RxHttp;
 
-/// <summary>Tracing as operators: per hop (start, headers, chunks) and per request (end, exception).</summary>
+/// <summary>Tracing as operators: per hop (spans, headers, chunks) and per request (start, end, exception).</summary>
 public static class TracingOperator
 {
     /// <summary>
-    /// Reports RequestStart for every hop that goes through <paramref name="hop"/> on the request's tracer (set by
-    /// the session); the exchange below reports headers, chunks and connection events.
+    /// Starts the span and metrics of every hop that goes through <paramref name="hop"/> on the request's tracer (set
+    /// by the session), and reports RequestStart for the request's first; the exchange below reports headers, chunks
+    /// and connection events.
     /// </summary>
     public static RequestHandler TraceHops(this RequestHandler hop)
     {
