@@ -25,7 +25,8 @@ public sealed class RxHttpSessionOptions
 
     /// <summary>
     /// Which header values the Trace-level request logs show as "*" (the header names stay); null, the default,
-    /// redacts every value, as HttpClientFactory's logging does since .NET 9. Not bindable from configuration.
+    /// redacts every value, as HttpClientFactory's logging does since .NET 9. A header HttpClient knows is also asked
+    /// about in HttpClient's spelling ("Authorization" for a request's "authorization"). Not bindable from configuration.
     /// </summary>
     public Func<string, bool>? ShouldRedactHeaderValue { get; set; }
 

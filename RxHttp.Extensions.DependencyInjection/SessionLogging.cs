@@ -32,7 +32,11 @@ public static class ClientSessionLoggingExtensions
     /// </summary>
     /// <param name="session">The session to log.</param>
     /// <param name="logger">Where to.</param>
-    /// <param name="shouldRedactHeaderValue">Which header values the Trace entries replace with "*"; null: all of them.</param>
+    /// <param name="shouldRedactHeaderValue">
+    /// Which header values the Trace entries replace with "*"; null: all of them. It is asked with the name as sent or
+    /// received and, for a header HttpClient knows, with HttpClient's spelling ("Authorization" for "authorization"):
+    /// the value is hidden when either answer says so.
+    /// </param>
     public static IDisposable LogTo(this ClientSession session, ILogger logger, Func<string, bool>? shouldRedactHeaderValue = null)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -71,8 +75,18 @@ public static class ClientSessionLoggingExtensions
             var text = new StringBuilder();
             text.AppendLine(title);
             foreach (var (name, value) in headers)
-                text.Append(name).Append(": ").Append(redact(name) ? "*" : value).AppendLine();
+                text.Append(name).Append(": ").Append(Redacted(name) ? "*" : value).AppendLine();
             return text.ToString();
+        }
+
+        // Header names are case-insensitive and a request carries them as its code spelt them ("authorization"), while
+        // predicates are written as for HttpClient, which hands over its own spelling ("Authorization"): a value is
+        // hidden when either spelling says so, so `name == "Authorization"` cannot let a lower-case token through.
+        private bool Redacted(string name)
+        {
+            if (redact(name)) return true;
+            var canonical = HeaderNames.Canonical(name);
+            return !string.Equals(canonical, name, StringComparison.Ordinal) && redact(canonical);
         }
     }
 }

@@ -63,6 +63,21 @@ public class LoggingTests : KestrelFixture
     }
 
     [Test]
+    public async Task A_predicate_written_for_httpclients_header_names_redacts_them_in_any_case()
+    {
+        // HttpClient hands its predicate "Authorization" however the header was added, so predicates name that spelling.
+        var logs = new TestLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        using var session = new ClientSession();
+        using var _ = session.LogTo(factory.CreateLogger("test"), name => name is "Authorization" or "Cookie" or "Proxy-Authorization");
+        var headers = new RequestOptions { Headers = [new("authorization", "Bearer t0ken"), new("COOKIE", "sid=s3ss"), new("proxy-authorization", "Basic cHc="), new("x-trace", "kept")] };
+        (await session.Get(Server.Url("echo"), headers)).Release();
+        var sent = logs.Entries.Single(e => e.EventId == 102).Message;
+        Assert.That(sent, Does.Contain("authorization: *").And.Contain("COOKIE: *").And.Contain("proxy-authorization: *").And.Contain("x-trace: kept"));
+        Assert.That(sent, Does.Not.Contain("t0ken").And.Not.Contain("s3ss").And.Not.Contain("cHc="));
+    }
+
+    [Test]
     public async Task Without_a_logger_factory_sessions_from_the_container_log_nothing_and_still_work()
     {
         var services = new ServiceCollection();
