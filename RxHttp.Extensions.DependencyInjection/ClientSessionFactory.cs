@@ -19,6 +19,7 @@ public interface IClientSessionFactory
     /// </summary>
     /// <exception cref="InvalidOperationException">No session of that name was registered.</exception>
     /// <exception cref="OptionsValidationException">Its settings are invalid.</exception>
+    /// <exception cref="ObjectDisposedException">The container was disposed (a session made meanwhile is closed).</exception>
     ClientSession GetSession(string name);
 }
 
@@ -27,7 +28,7 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
     private readonly IOptionsMonitor<RxHttpSessionOptions> _options;
     private readonly RegisteredNames _names;
     private readonly ConcurrentDictionary<string, Lazy<ClientSession>> _sessions = new();
-    private readonly ConcurrentBag<ClientSession> _retired = new();
+    private readonly ConcurrentBag<Lazy<ClientSession>> _retired = new();
     private readonly IDisposable? _changes;
     private readonly ILoggerFactory? _loggers;
     private int _disposed;
@@ -38,9 +39,11 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
         _options = options;
         _names = names;
         _loggers = loggers is NullLoggerFactory ? null : loggers;
+        // The entry is retired whether or not its session exists yet: one still being made when the change lands is
+        // handed out by the GetSession making it, and must close with the container like any other.
         _changes = options.OnChange((_, name) =>
         {
-            if (name is not null && _sessions.TryRemove(name, out var old) && old.IsValueCreated) _retired.Add(old.Value);
+            if (name is not null && _sessions.TryRemove(name, out var old)) _retired.Add(old);
         });
     }
 
@@ -54,7 +57,15 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
         while (true)
         {
             var entry = _sessions.GetOrAdd(name, n => new Lazy<ClientSession>(() => Create(n)));
-            if (!entry.Value.Closed) return entry.Value;
+            var session = entry.Value;
+            // A session made while the container was being disposed was not among those Dispose closed. The fence
+            // orders reading the flag after the session's publication, as Dispose reads the sessions after setting it.
+            if (Interlocked.CompareExchange(ref _disposed, 0, 0) != 0)
+            {
+                session.Close();
+                throw new ObjectDisposedException(GetType().FullName);
+            }
+            if (!session.Closed) return session;
             // A consumer disposed the shared session (the `using` habit from HttpClient, whose factory shrugs it off):
             // the name gets a new session rather than a dead one for the container's lifetime.
             _sessions.TryRemove(new KeyValuePair<string, Lazy<ClientSession>>(name, entry));
@@ -77,7 +88,8 @@ internal sealed class ClientSessionFactory : IClientSessionFactory, IAsyncDispos
         _changes?.Dispose();
         foreach (var s in _sessions.Values)
             if (s.IsValueCreated) s.Value.Close();
-        foreach (var s in _retired) s.Close();
+        foreach (var s in _retired)
+            if (s.IsValueCreated) s.Value.Close();
     }
 
     public ValueTask DisposeAsync()

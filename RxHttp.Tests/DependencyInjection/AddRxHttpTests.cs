@@ -153,4 +153,68 @@ public class AddRxHttpTests
         provider.Dispose();
         Assert.That(first.Closed && second.Closed, Is.True);
     }
+
+    [Test]
+    public async Task A_session_being_made_when_the_configuration_changes_still_closes_with_the_container()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["S:Timeout"] = "00:00:07" }).Build();
+        var services = new ServiceCollection();
+        services.AddRxHttp("s", _ => { }).Bind(config.GetSection("S"));
+        using var making = new Gate();
+        services.Configure<RxHttpSessionOptions>("s", _ => making.HoldFirst());
+        var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IClientSessionFactory>();
+        var first = Task.Run(() => factory.GetSession("s"));
+        making.WaitEntered();
+        config["S:Timeout"] = "00:00:09";
+        config.Reload(); // the change lands while the first session is being made
+        making.Release();
+        var session = await first.Within();
+        Assert.That(factory.GetSession("s").Timeout.Total, Is.EqualTo(TimeSpan.FromSeconds(9)), "the change applies to the next session");
+        provider.Dispose();
+        Assert.That(session.Closed, Is.True, "the session handed out while the change landed closed with the container");
+    }
+
+    [Test]
+    public async Task A_session_made_while_the_container_is_disposed_is_closed_not_handed_out()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp("s", _ => { });
+        using var making = new Gate();
+        services.Configure<RxHttpSessionOptions>("s", _ => making.HoldFirst());
+        var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IClientSessionFactory>();
+        var first = Task.Run(() => factory.GetSession("s"));
+        making.WaitEntered();
+        provider.Dispose();
+        making.Release();
+        Assert.That(async () => await first.Within(), Throws.InstanceOf<ObjectDisposedException>(),
+            "a session made after the container closed its sessions would stay open for good");
+    }
+
+    /// <summary>Holds the first caller of <see cref="HoldFirst"/> until released, so a test can act while a session is being made.</summary>
+    private sealed class Gate : IDisposable
+    {
+        private readonly ManualResetEventSlim _entered = new();
+        private readonly ManualResetEventSlim _released = new();
+        private int _calls;
+
+        public void HoldFirst()
+        {
+            if (Interlocked.Increment(ref _calls) != 1) return;
+            _entered.Set();
+            _released.Wait(TimeSpan.FromSeconds(20));
+        }
+
+        public void WaitEntered() => Assert.That(_entered.Wait(TimeSpan.FromSeconds(20)), Is.True, "the session is being made");
+
+        public void Release() => _released.Set();
+
+        public void Dispose()
+        {
+            _released.Set();
+            _entered.Dispose();
+            _released.Dispose();
+        }
+    }
 }
