@@ -99,7 +99,20 @@ public sealed class RxHttpSessionOptions
         NotNegative(MaxRedirects, nameof(MaxRedirects));
         if (ReadBufferSize is < 1 or > 1 << 30) problems.Add($"ReadBufferSize must be between 1 byte and 1 GiB (got {ReadBufferSize}).");
         if (SkipAutoHeaders.Any(string.IsNullOrWhiteSpace)) problems.Add("SkipAutoHeaders holds an empty header name.");
+        // What the session would refuse when made, or each request when sent (a secret mounted from a file often ends
+        // with a newline): said here, so it fails when the host starts, naming the session, like the other settings.
+        foreach (var (name, value) in Headers)
+        {
+            if (name.Length == 0 || !name.All(IsTokenChar)) problems.Add($"Headers: '{name}' is not a header name (RFC 9110 token characters only).");
+            else if (HasLineBreak(value)) problems.Add($"Headers: the value of '{name}' holds a CR, LF or NUL.");
+        }
+        if (HasLineBreak(UserAgent)) problems.Add("UserAgent holds a CR, LF or NUL.");
         return problems;
+
+        static bool IsTokenChar(char c) =>
+            char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
+
+        static bool HasLineBreak(string? value) => value is not null && value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0;
 
         void Positive(TimeSpan? value, string name)
         {

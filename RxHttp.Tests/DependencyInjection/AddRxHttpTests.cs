@@ -135,6 +135,25 @@ public class AddRxHttpTests
     }
 
     [Test]
+    public void Header_values_with_a_line_break_from_configuration_fail_validation_naming_the_session()
+    {
+        // A secret mounted from a file usually ends with a newline.
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RxHttp:api:Headers:X-Api-Key"] = "k3y\n",
+            ["RxHttp:api:UserAgent"] = "app/1.0\r\n",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddRxHttp("api", _ => { }).Bind(config.GetSection("RxHttp:api"));
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IClientSessionFactory>().GetSession("api"));
+        Assert.That(e!.Message, Does.Contain("'api'").And.Contain("value of 'X-Api-Key' holds a CR, LF or NUL").And.Contain("UserAgent holds a CR, LF or NUL"));
+        Assert.That(e.Message, Does.Not.Contain("k3y"), "the value itself may be a secret");
+        var named = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.Headers["Bad Name"] = "v"));
+        Assert.That(named!.Message, Does.Contain("'x'").And.Contain("'Bad Name' is not a header name"));
+    }
+
+    [Test]
     public void A_configuration_change_gives_a_new_session_and_both_close_with_the_container()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["S:Timeout"] = "00:00:07" }).Build();
