@@ -20,6 +20,9 @@ public class ObserverExceptionTests
     private KestrelServer _server = null!;
     private readonly TaskCompletionSource _lineGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cutGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _bodyGates = new();
+
+    private TaskCompletionSource BodyGate(string id) => _bodyGates.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     [OneTimeSetUp]
     public async Task Start() => _server = await KestrelServer.StartAsync(app =>
@@ -42,6 +45,16 @@ public class ObserverExceptionTests
             await c.Response.Body.FlushAsync();
             c.Abort();
         });
+        // A JSON body of a known length, whose bytes come only once the test opens its gate.
+        app.MapGet("/late-json/{id}", async (HttpContext c, string id) =>
+        {
+            c.Response.ContentType = "application/json";
+            c.Response.ContentLength = 2;
+            await c.Response.StartAsync();
+            await c.Response.Body.FlushAsync();
+            await BodyGate(id).Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await c.Response.WriteAsync("{}");
+        });
     });
 
     [OneTimeTearDown]
@@ -50,8 +63,8 @@ public class ObserverExceptionTests
     private static async Task<Exception> Surfaced(Func<Task> run)
     {
         var surfaced = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var original = StreamingObservable.Unhandled;
-        StreamingObservable.Unhandled = fault => surfaced.TrySetResult(fault.SourceException);
+        var original = ObserverFaults.Unhandled;
+        ObserverFaults.Unhandled = fault => surfaced.TrySetResult(fault.SourceException);
         try
         {
             await run();
@@ -59,7 +72,7 @@ public class ObserverExceptionTests
         }
         finally
         {
-            StreamingObservable.Unhandled = original;
+            ObserverFaults.Unhandled = original;
         }
     }
 
@@ -100,5 +113,28 @@ public class ObserverExceptionTests
             _cutGate.TrySetResult();
         });
         Assert.That(e, Is.InstanceOf<ClientPayloadError>());
+    }
+
+    [TestCase("Text")]
+    [TestCase("Read")]
+    [TestCase("Json")]
+    public async Task A_buffered_read_s_observer_that_throws_after_Subscribe_returned_reaches_the_thread_pool(string reader)
+    {
+        using var session = new ClientSession();
+        var errors = 0;
+        var e = await Surfaced(async () =>
+        {
+            var response = await session.Get(_server.Url("/late-json/" + reader), new() { StreamResponse = true });
+            IObservable<object> read = reader switch
+            {
+                "Text" => response.Text().Select(object (t) => t),
+                "Read" => response.Read().Select(object (b) => b),
+                _ => response.Json<System.Text.Json.JsonElement>().Select(object (j) => j),
+            };
+            read.Subscribe(_ => throw new FormatException("mine"), _ => errors++);
+            BodyGate(reader).TrySetResult();
+        });
+        Assert.That((e.GetType(), e.Message), Is.EqualTo((typeof(FormatException), "mine")), "left in the read's task, it vanished");
+        Assert.That(errors, Is.Zero, "the observer that threw is not told of its own exception");
     }
 }

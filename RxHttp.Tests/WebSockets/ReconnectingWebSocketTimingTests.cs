@@ -78,8 +78,9 @@ public class ReconnectingWebSocketTimingTests : ReactiveTest
         http.When("GET", Ws).Fail(FakeFault.ConnectionRefused);
         using var session = http.CreateSession(scheduler);
         // Waits before jitter: 1000, 2000, 4000, 8000 (capped at 5000). Jitter 0.5 takes off d * 0.5 * random.
+        // The attempts after the fourth draw too: a source that ran dry threw from the failed handshake's OnError.
         var randoms = new Queue<double>(new[] { 0.0, 0.5, 0.999, 1.0 });
-        var ws = session.WsReconnecting(Ws, reconnect: Ticks(1000) with { Jitter = 0.5, MaxDelay = TimeSpan.FromTicks(5000), Random = randoms.Dequeue });
+        var ws = session.WsReconnecting(Ws, reconnect: Ticks(1000) with { Jitter = 0.5, MaxDelay = TimeSpan.FromTicks(5000), Random = () => randoms.TryDequeue(out var r) ? r : 1.0 });
         var attempts = scheduler.CreateObserver<DisconnectionType>();
         ws.Disconnected.Select(d => d.Type).Subscribe(attempts);
         ws.Start();

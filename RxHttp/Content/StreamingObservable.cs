@@ -18,10 +18,6 @@ namespace RxHttp;
 /// </summary>
 internal static class StreamingObservable
 {
-    /// <summary>Where a subscriber's exception thrown after Subscribe returned goes (tests replace it; default: the thread pool, unhandled).</summary>
-    internal static Action<System.Runtime.ExceptionServices.ExceptionDispatchInfo> Unhandled { get; set; } =
-        static fault => ThreadPool.UnsafeQueueUserWorkItem(static f => f.Throw(), fault, preferLocal: false);
-
     public static IObservable<T> Create<T>(Func<IObserver<T>, Checkpoint, CancellationToken, Task> body) =>
         System.Reactive.Linq.Observable.Create<T>(observer =>
         {
@@ -46,7 +42,7 @@ internal static class StreamingObservable
                 catch (Exception) when (guard.Fault is not null)
                 {
                     // Inside Subscribe, Subscribe throws it below.
-                    if (checkpoint.Returned && guard.TryTake() is { } fault) Unhandled(fault);
+                    if (checkpoint.Returned && guard.TryTake() is { } fault) ObserverFaults.Unhandled(fault);
                 }
             }).Subscribe(observer);
             checkpoint.Returned = true;

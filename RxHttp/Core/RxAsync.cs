@@ -1,5 +1,6 @@
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
+using System.Runtime.ExceptionServices;
 
 namespace RxHttp;
 
@@ -89,9 +90,26 @@ internal static class RxAsync
 
         public IDisposable Start(Task<T> task)
         {
-            task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), this,
+            // Done already: delivered inside Subscribe, so an exception the observer throws comes out of Subscribe.
+            if (task.IsCompleted) OnDone(task);
+            else task.ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDoneLater(t), this,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return this;
+        }
+
+        // In the task's continuation, an exception the observer threw would fault a task nobody looks at: the
+        // subscriber's own bug vanished (a Subscribe(onNext) that throws, or Rx's default OnError). It goes where
+        // an observer's exception goes from RxHttp's other producers instead.
+        public void OnDoneLater(Task<T> t)
+        {
+            try
+            {
+                OnDone(t);
+            }
+            catch (Exception e)
+            {
+                ObserverFaults.Unhandled(ExceptionDispatchInfo.Capture(e));
+            }
         }
 
         public void OnDone(Task<T> t)
@@ -159,7 +177,7 @@ internal static class RxAsync
                 return Disposable.Empty;
             }
             var sink = new FromAsyncSink<T>(observer, null, cts, completion: true);
-            pending.AsTask().ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDone(t), sink,
+            pending.AsTask().ContinueWith(static (t, state) => ((FromAsyncSink<T>)state!).OnDoneLater(t), sink,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return sink;
         }

@@ -1,0 +1,75 @@
+using System.Reactive.Linq;
+using System.Runtime.ExceptionServices;
+using NUnit.Framework;
+using RxHttp.Tests.Support;
+
+namespace RxHttp.Tests.WebSockets;
+
+/// <summary>
+/// An exception a websocket's subscriber throws from its own <c>OnNext</c> is the subscriber's, as Rx has it: out of
+/// <c>Subscribe</c> when the value came inside it, else where an exception thrown on the thread pool goes (here caught
+/// through the internal hook). It is never taken for the connection's failure, nor left in a task nobody observes.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class WsObserverExceptionTests
+{
+    private KestrelServer _server = null!;
+    private string WsUrl(string path) => _server.Url(path).Replace("http://", "ws://");
+
+    [OneTimeSetUp]
+    public async Task Start() => _server = await WsServers.StartKestrelAsync();
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    private sealed class Mine(string message) : Exception(message);
+
+    private static async Task<Exception> Surfaced(Func<Task> run)
+    {
+        var surfaced = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var original = ObserverFaults.Unhandled;
+        ObserverFaults.Unhandled = fault => surfaced.TrySetResult(fault.SourceException);
+        try
+        {
+            await run();
+            return await surfaced.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            ObserverFaults.Unhandled = original;
+        }
+    }
+
+    [Test]
+    public async Task A_Receive_observer_that_throws_after_Subscribe_returned_reaches_the_thread_pool()
+    {
+        using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+        var errors = 0;
+        var e = await Surfaced(async () =>
+        {
+            ws.ReceiveStr().Subscribe(_ => throw new Mine("mine"), _ => errors++);
+            await ws.SendStr("one");
+        });
+        Assert.That((e.GetType(), e.Message), Is.EqualTo((typeof(Mine), "mine")));
+        Assert.That(errors, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_Receive_observer_that_throws_inside_Subscribe_throws_out_of_Subscribe()
+    {
+        using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+        var seen = new List<string>();
+        using var watch = ws.Messages.Subscribe(m => { lock (seen) seen.Add(m.Text!); });
+        await ws.SendStr("one");
+        Assert.That(await ws.ReceiveStr(), Is.EqualTo("one"));
+        await ws.SendStr("two");
+        await ws.SendStr("three");
+        // The loop queues a message before it reads the next: once "three" is seen, "two" waits in the queue.
+        await Wait.Until(() => { lock (seen) return seen.Contains("three"); }, what: "the messages to arrive");
+        var e = Assert.Throws<Mine>(() => ws.ReceiveStr().Subscribe(_ => throw new Mine("mine")));
+        Assert.That(e!.Message, Is.EqualTo("mine"));
+    }
+}
