@@ -42,6 +42,28 @@ public class WsObserverExceptionTests
     }
 
     [Test]
+    public async Task A_Messages_subscriber_that_throws_is_unsubscribed_and_the_socket_and_the_others_carry_on()
+    {
+        using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+        var thrower = new List<string>();
+        var other = new List<string>();
+        var e = await Surfaced(async () =>
+        {
+            ws.Messages.Subscribe(m => { lock (thrower) thrower.Add(m.Text!); throw new Mine("mine"); }, x => { lock (thrower) thrower.Add("OnError " + x.Message); });
+            ws.Messages.Subscribe(m => { lock (other) other.Add(m.Text!); }, x => { lock (other) other.Add("OnError " + x.Message); });
+            await ws.SendStr("one");
+        });
+        Assert.That((e.GetType(), e.Message), Is.EqualTo((typeof(Mine), "mine")));
+        await ws.SendStr("two");
+        await Wait.Until(() => { lock (other) return other.Contains("two"); }, what: "the other subscriber to go on receiving");
+        Assert.That((ws.Closed, ws.CloseCode, ws.Exception), Is.EqualTo((false, (int?)null, (Exception?)null)), "one subscriber's bug is not the connection's failure");
+        lock (thrower) Assert.That(thrower, Is.EqualTo(new[] { "one" }), "the subscriber that threw is told nothing of its own exception");
+        await ws.Close();
+        Assert.That(ws.CloseCode, Is.EqualTo(1000));
+    }
+
+    [Test]
     public async Task A_Receive_observer_that_throws_after_Subscribe_returned_reaches_the_thread_pool()
     {
         using var session = new ClientSession();

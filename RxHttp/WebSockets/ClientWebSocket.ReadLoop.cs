@@ -244,12 +244,25 @@ public sealed partial class ClientWebSocket
         }
     }
 
+    // A subscriber that throws from its OnNext is unsubscribed (Observable.Create detaches it) and its exception is
+    // its own: it goes where Rx sends an observer's exception from a pool thread. Let through, the loop took it for
+    // the connection's failure: the socket was dropped with 1006, the other subscribers got the subscriber's exception
+    // as the websocket's error, and the one that threw was told nothing.
     private void Deliver(WsMessage message)
     {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? fault = null;
         lock (_emitGate)
         {
             if (_completed) return;
-            _subject.OnNext(message);
+            try
+            {
+                _subject.OnNext(message);
+            }
+            catch (Exception e)
+            {
+                fault = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
         }
+        if (fault is not null) ObserverFaults.Unhandled(fault);
     }
 }
