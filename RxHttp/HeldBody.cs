@@ -54,8 +54,9 @@ internal sealed class HeldBody
         {
             sending = Task.FromException<bool>(e);
         }
-        sending.ContinueWith(static (t, self) => ((HeldBody)self!).OnBodyFailed(t.Exception!.InnerException!), this, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Not only on faulted: an OperationCanceledException the source threw ends the body as canceled.
+        sending.ContinueWith(static (t, self) => ((HeldBody)self!).OnBodyFailed(ErrorOf(t)), this, CancellationToken.None,
+            TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _started.SetResult(sending);
     }
 
@@ -65,12 +66,28 @@ internal sealed class HeldBody
     // wait alone: the server's answer may be on its way or already read.
     private void OnBodyFailed(Exception e)
     {
-        if (e is ClientOSError or OperationCanceledException) return;
+        // The body source's own ClientOSError (a request of its own that failed) or cancellation is its failure, not
+        // the connection's nor the cut's.
+        if (e is ClientOSError && _connection.WriteFailed || e is OperationCanceledException && _cut is { IsCancellationRequested: true }) return;
         Volatile.Write(ref _bodyError, e);
         _connection.Abort(e);
     }
 
     private Exception? _bodyError;
+
+    private static Exception ErrorOf(Task task)
+    {
+        if (task.Exception is { } faulted) return faulted.InnerException!;
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException e)
+        {
+            return e;
+        }
+        return new OperationCanceledException();
+    }
 
     /// <summary>The error the body the timer started failed with on its own (not a write error, not a cut), or null.</summary>
     public Exception? BodyError => Volatile.Read(ref _bodyError);

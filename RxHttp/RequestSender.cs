@@ -41,11 +41,13 @@ internal static class RequestSender
         {
             if (!await WriteWithBodyAsync(connection, request, sent, tracer, ct).ConfigureAwait(false)) return sent with { BodyCut = true };
         }
-        catch (ClientOSError e) when (connection.AbortReason is null)
+        catch (ClientOSError e) when (connection.AbortReason is null && connection.WriteFailed)
         {
             // A server that refuses a body (413, 401) may answer at once and close without reading the rest; the
             // reset then fails the write while its answer waits in the receive buffer (RFC 9112 §9.5: a client
-            // watches for that answer). The caller looks for it before it reports this error.
+            // watches for that answer). The caller looks for it before it reports this error. A ClientOSError of the
+            // body source's own is no such thing: waiting for an answer to a body the server still waits for would
+            // last until a timeout, which would then be reported instead of it.
             return sent with { WriteError = e };
         }
         return sent;

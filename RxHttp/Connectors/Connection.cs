@@ -216,9 +216,16 @@ public sealed partial class Connection : IDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
+            WriteFailed = true;
             throw new ClientOSError("Cannot write request: " + e.Message, e.InnerException as SocketException ?? e);
         }
     }
+
+    /// <summary>
+    /// A write to the socket failed. Tells a failed write apart from a <see cref="ClientOSError"/> the request's own
+    /// body source threw (a request of its own that could not connect): only the first may have an answer waiting.
+    /// </summary>
+    internal bool WriteFailed { get; private set; }
 
     // A read or write that failed because the connection was aborted fails with the abort's reason.
     private static Exception Wrap(Exception reason, Exception e) =>
