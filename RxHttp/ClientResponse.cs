@@ -53,6 +53,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         public Func<ClientResponse, ReadOnlyMemory<byte>, Encoding>? CharsetResolver;
         public int ReadBufferSize; // 0: the default
         public List<(int Index, byte[] Name, byte[] Value)>? RawExceptions; // headers whose strings do not give their bytes back
+        public bool RequestBodyUnsent; // ClientResponse.RequestBody.cs
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,

@@ -104,6 +104,8 @@ internal sealed class Http1Exchange : IExchange
                 var head = connection.HeadBuilder;
                 // Held for 100 Continue, the body goes anyway once the wait is over, while the head is still awaited.
                 var awaitingContinue = sent.Framing.HoldBody;
+                // Held and then never started: a final answer came first, so even a one-shot body is still whole.
+                var bodyUnsent = sent.Framing.HoldBody;
                 var held = awaitingContinue && request.Plan.Expect100Timeout != Timeout.InfiniteTimeSpan
                     ? new HeldBody(connection, request, sent, tracer, scheduler, request.Plan.Expect100Timeout, ct)
                     : null;
@@ -136,6 +138,7 @@ internal sealed class Http1Exchange : IExchange
                             awaitingContinue = false;
                             if (held is not null && !held.TryClaim())
                             {
+                                bodyUnsent = false;
                                 // The wait ran out first and the body went on its own; how it ended decides whether
                                 // the connection can carry another request. A final answer that closes it stops the body.
                                 if (head.Status != 100 && !HttpFraming.IsKeepAlive(head.Major, head.Minor, head.Headers.Values("Connection")))
@@ -151,6 +154,7 @@ internal sealed class Http1Exchange : IExchange
                             }
                             else if (head.Status == 100)
                             {
+                                bodyUnsent = false;
                                 bodyHeld = !await RequestSender.SendBodyAsync(connection, request, sent, headSent: true, tracer, ct).ConfigureAwait(false);
                             }
                             held = null;
@@ -170,7 +174,7 @@ internal sealed class Http1Exchange : IExchange
                     throw;
                 }
 
-                return BuildResponse(request, connection, head, info, bodyHeld, readTimer, tracer);
+                return BuildResponse(request, connection, head, info, bodyHeld, bodyUnsent, readTimer, tracer);
             }
             catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
                                       && (request.Body is null || request.Body.IsReplayable)
@@ -197,10 +201,10 @@ internal sealed class Http1Exchange : IExchange
     /// <summary>
     /// The response to a final head: how its body is framed, whether the connection stays open after it, and the
     /// body reader that owns the connection from here on. <paramref name="bodyHeld"/>: a body announced with
-    /// Expect: 100-continue that never went out.
+    /// Expect: 100-continue that never went out. <paramref name="bodyUnsent"/>: none of it went out, nor was any of it read.
     /// </summary>
     private ClientResponse BuildResponse(ClientRequest request, Connection connection, ResponseHeadBuilder head, RequestInfo info, bool bodyHeld,
-        ReadTimer? readTimer, RequestTracer? tracer)
+        bool bodyUnsent, ReadTimer? readTimer, RequestTracer? tracer)
     {
         var headers = head.Headers;
         var transferEncoding = headers.Values("Transfer-Encoding");
@@ -237,6 +241,7 @@ internal sealed class Http1Exchange : IExchange
             CharsetResolver = CharsetResolver,
             ReadBufferSize = request.ReadBufferSize,
             RawExceptions = head.TakeRawExceptions(),
+            RequestBodyUnsent = bodyUnsent,
         };
     }
 

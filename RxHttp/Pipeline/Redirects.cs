@@ -111,7 +111,8 @@ public static class RedirectsOperator
             // Expect100 option is decided per hop by the body).
             if (headers.Get("Expect") is { } expect && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase)) headers.Remove("Expect");
         }
-        else if (body is not null && !body.IsReplayable)
+        // A body held for 100 Continue that the redirect came before is still whole, one-shot or not (S3's 307 to its region).
+        else if (body is not null && !body.IsReplayable && !response.RequestBodyUnsent)
         {
             response.Release();
             return new ClientPayloadError(
