@@ -37,6 +37,16 @@ public class AuthTests
             c.Response.Headers.WWWAuthenticate = DigestCheck.Challenge("test@rx", "MD5", "n0nce-post");
             return Results.StatusCode(401);
         });
+        // Checks the credentials before it reads the body, so Kestrel sends no 100 Continue to a request it refuses.
+        app.MapPost("/digest-expect", async (HttpContext c) =>
+        {
+            if (!DigestCheck.Accepts(c.Request.Headers.Authorization.ToString(), "POST", "bob", "test@rx", "hunter2", "MD5"))
+            {
+                c.Response.Headers.WWWAuthenticate = DigestCheck.Challenge("test@rx", "MD5", "n0nce-expect");
+                return Results.StatusCode(401);
+            }
+            return Results.Text("got " + await new StreamReader(c.Request.Body).ReadToEndAsync());
+        });
     });
 
     [OneTimeTearDown]
@@ -182,5 +192,20 @@ public class AuthTests
         }));
         Assert.That(e!.Message, Does.Contain("cannot be sent twice"));
         Assert.That(Volatile.Read(ref _digestHits) - before, Is.EqualTo(1), "no answer went out with an empty body");
+    }
+
+    // Expect: 100-continue is for this: the challenge comes before the body goes, so a one-shot body is still whole.
+    [Test]
+    public async Task Digest_answers_with_a_stream_body_that_waited_for_100_continue_and_never_went_out()
+    {
+        var digest = new DigestAuth("bob", "hunter2");
+        using var session = new ClientSession();
+        var text = await session.Post(_server.Url("digest-expect"), new RequestOptions
+        {
+            Data = new NonSeekableStream("payload"u8.ToArray()),
+            Expect100 = true,
+            Middlewares = new[] { digest.Middleware },
+        }).SelectMany(r => r.Text());
+        Assert.That(text, Is.EqualTo("got payload"));
     }
 }

@@ -60,8 +60,9 @@ public sealed class DigestAuth
                 if (challenge is null || (first != request && known!.Nonce == challenge.Nonce && !challenge.Stale)) return Observable.Return(response);
                 lock (_gate) _challenge = challenge;
                 response.Release();
-                // The first send consumed it: a resend would carry an empty body under valid credentials.
-                if (request.Body is { IsReplayable: false })
+                // The first send consumed it: a resend would carry an empty body under valid credentials. Not when it
+                // waited for 100 Continue and the challenge came first, which is what Expect100 is for.
+                if (request.Body is { IsReplayable: false } && !response.RequestBodyUnsent)
                     return Observable.Throw<ClientResponse>(new ClientPayloadError(
                         $"Cannot answer the Digest challenge of {request.Url}: the request body is a stream that cannot be sent twice."));
                 return next(WithAnswer(request, challenge));
