@@ -23,6 +23,9 @@ public class PublicApiTests
     public void Polly_public_api_matches_the_approved_file() =>
         Verify(typeof(RxHttp.Extensions.Polly.ResilienceExtensions).Assembly);
 
+    [Test]
+    public void Testing_public_api_matches_the_approved_file() => Verify(typeof(RxHttp.Testing.FakeHttp).Assembly);
+
     internal static void Verify(Assembly assembly)
     {
         var actual = Normalise(assembly.GeneratePublicApi(new ApiGeneratorOptions
