@@ -36,7 +36,11 @@ public sealed class RxHttpSessionOptions
     /// <summary>Connections per host (0 = no limit, the default).</summary>
     public int? LimitPerHost { get; set; }
 
-    /// <summary>How long an idle pooled connection is kept (default 15 s); must be positive.</summary>
+    /// <summary>
+    /// How long an idle pooled connection is kept (default 15 s). Zero keeps none idle, as the core's
+    /// <see cref="ConnectorOptions.KeepaliveTimeout"/> does (a connection released while a request waits for one still
+    /// goes to it); negative is a validation problem.
+    /// </summary>
     public TimeSpan? KeepaliveTimeout { get; set; }
 
     /// <summary>
@@ -92,7 +96,7 @@ public sealed class RxHttpSessionOptions
         Positive(Timeout, nameof(Timeout));
         Positive(ConnectTimeout, nameof(ConnectTimeout));
         Positive(SockReadTimeout, nameof(SockReadTimeout));
-        Positive(KeepaliveTimeout, nameof(KeepaliveTimeout));
+        if (KeepaliveTimeout < TimeSpan.Zero) problems.Add($"KeepaliveTimeout must not be negative (got {KeepaliveTimeout}); leave it unset for the default.");
         Positive(PooledConnectionLifetime, nameof(PooledConnectionLifetime));
         NotNegative(Limit, nameof(Limit));
         NotNegative(LimitPerHost, nameof(LimitPerHost));

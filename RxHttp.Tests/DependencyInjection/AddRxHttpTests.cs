@@ -98,7 +98,21 @@ public class AddRxHttpTests
     {
         Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.Limit = -1))!.Message, Does.Contain("Limit must not be negative"));
         Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.Timeout = TimeSpan.Zero))!.Message, Does.Contain("Timeout must be positive"));
-        Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.KeepaliveTimeout = TimeSpan.FromSeconds(-1)))!.Message, Does.Contain("KeepaliveTimeout"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new ServiceCollection().AddRxHttp("x", o => o.KeepaliveTimeout = TimeSpan.FromSeconds(-1)))!.Message, Does.Contain("KeepaliveTimeout must not be negative"));
+    }
+
+    // Zero is the core's "keep no connection idle", which a service talking to a server that drops idle connections
+    // early wants; DI refused it as not positive.
+    [Test]
+    public async Task A_zero_keepalive_keeps_no_connection_idle()
+    {
+        var services = new ServiceCollection();
+        services.AddRxHttp("x", o => o.KeepaliveTimeout = TimeSpan.Zero);
+        using var provider = services.BuildServiceProvider();
+        var session = provider.GetRequiredService<IClientSessionFactory>().GetSession("x");
+        Assert.That(session.Connector.Options.KeepaliveTimeout, Is.EqualTo(TimeSpan.Zero));
+        await session.Get(_server.Url("/hello")).SelectMany(r => r.Read()).Timeout(TimeSpan.FromSeconds(20));
+        await Wait.Until(() => session.Connector.CurrentState.Open == 0, what: "the released connection to close");
     }
 
     [Test]
