@@ -60,21 +60,6 @@ public class ObserverExceptionTests
     [OneTimeTearDown]
     public async Task Stop() => await _server.DisposeAsync();
 
-    private static async Task<Exception> Surfaced(Func<Task> run)
-    {
-        var surfaced = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var original = ObserverFaults.Unhandled;
-        ObserverFaults.Unhandled = fault => surfaced.TrySetResult(fault.SourceException);
-        try
-        {
-            await run();
-            return await surfaced.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        finally
-        {
-            ObserverFaults.Unhandled = original;
-        }
-    }
 
     [Test]
     public async Task Thrown_inside_Subscribe_it_comes_out_of_Subscribe_and_the_connection_is_closed()
@@ -91,7 +76,7 @@ public class ObserverExceptionTests
     {
         using var session = new ClientSession();
         var errors = 0;
-        var e = await Surfaced(async () =>
+        var e = await ObserverFaultCapture.Surfaced(async () =>
         {
             var response = await session.Get(_server.Url("/late-line"));
             response.Lines().Subscribe(_ => throw new FormatException("mine"), _ => errors++);
@@ -106,7 +91,7 @@ public class ObserverExceptionTests
     public async Task A_failing_body_without_an_OnError_surfaces_as_Rx_does()
     {
         using var session = new ClientSession();
-        var e = await Surfaced(async () =>
+        var e = await ObserverFaultCapture.Surfaced(async () =>
         {
             var response = await session.Get(_server.Url("/late-cut"));
             response.Lines().Subscribe(_ => { });   // Rx's default OnError throws the error
@@ -122,7 +107,7 @@ public class ObserverExceptionTests
     {
         using var session = new ClientSession();
         var errors = 0;
-        var e = await Surfaced(async () =>
+        var e = await ObserverFaultCapture.Surfaced(async () =>
         {
             var response = await session.Get(_server.Url("/late-json/" + reader), new() { StreamResponse = true });
             IObservable<object> read = reader switch

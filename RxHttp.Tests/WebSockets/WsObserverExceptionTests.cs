@@ -25,21 +25,6 @@ public class WsObserverExceptionTests
 
     private sealed class Mine(string message) : Exception(message);
 
-    private static async Task<Exception> Surfaced(Func<Task> run)
-    {
-        var surfaced = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var original = ObserverFaults.Unhandled;
-        ObserverFaults.Unhandled = fault => surfaced.TrySetResult(fault.SourceException);
-        try
-        {
-            await run();
-            return await surfaced.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        finally
-        {
-            ObserverFaults.Unhandled = original;
-        }
-    }
 
     [Test]
     public async Task A_Messages_subscriber_that_throws_is_unsubscribed_and_the_socket_and_the_others_carry_on()
@@ -48,7 +33,7 @@ public class WsObserverExceptionTests
         await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
         var thrower = new List<string>();
         var other = new List<string>();
-        var e = await Surfaced(async () =>
+        var e = await ObserverFaultCapture.Surfaced(async () =>
         {
             ws.Messages.Subscribe(m => { lock (thrower) thrower.Add(m.Text!); throw new Mine("mine"); }, x => { lock (thrower) thrower.Add("OnError " + x.Message); });
             ws.Messages.Subscribe(m => { lock (other) other.Add(m.Text!); }, x => { lock (other) other.Add("OnError " + x.Message); });
@@ -69,7 +54,7 @@ public class WsObserverExceptionTests
         using var session = new ClientSession();
         await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
         var errors = 0;
-        var e = await Surfaced(async () =>
+        var e = await ObserverFaultCapture.Surfaced(async () =>
         {
             ws.ReceiveStr().Subscribe(_ => throw new Mine("mine"), _ => errors++);
             await ws.SendStr("one");
