@@ -15,6 +15,9 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
 
     public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
 
+    /// <summary>Whether the trace stream has observers: an event that costs something to build is built only then.</summary>
+    public bool Listening => listening();
+
     /// <summary>
     /// A hop begins: its span and metrics start (the span's context is injected into a copy of the request, which
     /// is what is sent). The first hop reports RequestStart with the headers as they will go out; later ones are

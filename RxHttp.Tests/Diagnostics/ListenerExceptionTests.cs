@@ -92,6 +92,46 @@ public class ListenerExceptionTests
         await ws.DisposeAsync();
     }
 
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    public async Task An_activity_listener_that_throws_neither_fails_a_websocket_handshake_nor_keeps_its_span_open(bool onStart, bool onStop)
+    {
+        var started = new List<Activity>();
+        var stopped = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == RxHttpInstrumentation.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = a =>
+            {
+                lock (started) started.Add(a);
+                if (onStart) throw new InvalidOperationException("ActivityStarted");
+            },
+            ActivityStopped = a =>
+            {
+                lock (stopped) stopped.Add(a);
+                if (onStop) throw new InvalidOperationException("ActivityStopped");
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var meters = ThrowingMeterListener();
+        using var session = new ClientSession();
+        var ws = await session.WsConnectAsync(_server.Url("ws/echo").Replace("http://", "ws://")).WaitAsync(Bound);
+        lock (started)
+        lock (stopped)
+        {
+            var ours = started.Where(a => a.Source.Name == RxHttpInstrumentation.Name && a.GetTagItem("server.port") is int p && p == _server.Port).ToList();
+            Assert.That(ours, Has.Count.EqualTo(1));
+            Assert.That(stopped, Is.EquivalentTo(ours), "stopped once, with the handshake");
+            Assert.That(ours[0].GetTagItem("http.response.status_code"), Is.EqualTo(101));
+        }
+        Assert.That(Activity.Current, Is.Null);
+        await ws.SendStr("one").ToTask().WaitAsync(Bound);
+        Assert.That(await ws.ReceiveStrAsync().WaitAsync(Bound), Is.EqualTo("one"));
+        await ws.Close().ToTask().WaitAsync(Bound);
+        await ws.DisposeAsync();
+    }
+
     [Test]
     public async Task A_propagator_that_throws_sends_the_request_without_trace_context()
     {

@@ -40,14 +40,8 @@ public sealed partial class ClientSession
         var scheduler = request.Scheduler ?? Scheduler;
         // Tracing costs an execution-context change per request, so it is set up only while someone listens: to
         // the trace stream, or to the library's ActivitySource or Meter (spans and metrics hang off the same tracer).
-        RequestTracer? tracer = null;
-        var observed = Telemetry.RequestsObserved;
-        if (observed || _trace.HasObservers)
-        {
-            tracer = new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
-                observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
-            request.Plan = request.Plan with { Tracer = tracer };
-        }
+        var tracer = NewTracer(scheduler);
+        if (tracer is not null) request.Plan = request.Plan with { Tracer = tracer };
 
         var allow = options.AllowRedirects ?? request.Method != "HEAD";
         var maxRedirects = options.MaxRedirects ?? SessionOptions.MaxRedirects;
@@ -68,6 +62,16 @@ public sealed partial class ClientSession
         }
         return RequestCall.Start(plan, request, observer, RaisePredicate(options), tracer is not null,
             request.Timeout.Total, request.Timeout.CeilThreshold, scheduler, options.StreamResponse ?? SessionOptions.StreamResponse);
+    }
+
+    // Null while nobody listens to the trace stream, the ActivitySource or the Meter. Its telemetry's parent span is
+    // the one current now, at the subscription.
+    private RequestTracer? NewTracer(System.Reactive.Concurrency.IScheduler scheduler)
+    {
+        var observed = Telemetry.RequestsObserved;
+        if (!observed && !_trace.HasObservers) return null;
+        return new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
+            observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
     }
 
     // A response was collected with its body neither read nor released (its guard closed the connection).

@@ -96,6 +96,12 @@ public sealed partial class ClientSession
                 cts.Cancel();
             })
             : Disposable.Empty;
+        // The handshake is a request to the trace stream, the ActivitySource and the Meter (aiohttp's ws_connect goes
+        // through request(), HttpClient's ClientWebSocket through its DiagnosticsHandler).
+        var trace = NewTracer(scheduler) is { } tracer ? new WsHandshakeTrace(tracer) : null;
+        // Scoped to this method's flow, and set when null too, as the exchange does for a request: a hook the caller's
+        // flow carries belongs to another request.
+        ConnectorTrace.Current.Value = trace?.OnConnector;
         try
         {
             // aiohttp's ws_connect goes through request(), so a 3xx answer to the upgrade is followed like any redirect.
@@ -130,6 +136,7 @@ public sealed partial class ClientSession
                     headers.MakeReadOnly();
                 }
                 var target = full.WithoutCredentials();
+                if (trace is not null) headers = trace.StartHop(target, headers, scheduler);
                 // The same proxy rules as HTTP requests: the option, else the session's, the connector's or the environment's.
                 var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
                 var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
@@ -138,11 +145,12 @@ public sealed partial class ClientSession
                 connection.ChooseCompletions(allowInline: false);
                 try
                 {
-                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, cts.Token).ConfigureAwait(false);
+                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, trace, cts.Token).ConfigureAwait(false);
                 }
                 catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers is { } answer && RedirectsOperator.LocationOf(answer) is { } location)
                 {
                     connection.Close();
+                    trace?.Redirected();
                     if (hops >= SessionOptions.MaxRedirects)
                         throw new TooManyRedirects(info, Array.Empty<ClientResponse>(), e.Status, "Too many redirects during the websocket handshake", e.Headers);
                     var next = RedirectTarget(full, location, SessionOptions.RequoteRedirectUrl);
@@ -161,7 +169,14 @@ public sealed partial class ClientSession
         }
         catch (OperationCanceledException) when (Volatile.Read(ref timedOut) != 0)
         {
-            throw new TotalTimeoutError($"Total timeout of {timeout.Total!.Value.TotalSeconds:0.###} s exceeded during the websocket handshake");
+            var error = new TotalTimeoutError($"Total timeout of {timeout.Total!.Value.TotalSeconds:0.###} s exceeded during the websocket handshake");
+            trace?.Failed(error);
+            throw error;
+        }
+        catch (Exception e) when (trace is not null)
+        {
+            trace.Failed(e);
+            throw;
         }
     }
 
@@ -204,7 +219,7 @@ public sealed partial class ClientSession
     private static string BasicAuthorization(string user, string? password) => BasicAuth.Header(user, password ?? "", Encoding.UTF8);
 
     private async Task<ClientWebSocket> HandshakeAsync(Connection connection, Url target, HeaderCollection headers, RequestInfo info, string wsKey,
-        List<string> protocols, int compress, WsConnectOptions options, IScheduler scheduler, CancellationToken ct)
+        List<string> protocols, int compress, WsConnectOptions options, IScheduler scheduler, WsHandshakeTrace? trace, CancellationToken ct)
     {
         var timeout = SessionOptions.Timeout;
         var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
@@ -222,6 +237,7 @@ public sealed partial class ClientSession
         }
         HttpRequestWriter.WriteHead(writer, "GET", requestTarget, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
+        trace?.HeadersSent(sent);
 
         var limits = _exchange.Limits;
         var head = new ResponseHeadBuilder();
@@ -244,10 +260,12 @@ public sealed partial class ClientSession
         }
         connection.Consume(reader.Consumed);
         var responseHeaders = head.Headers.MakeReadOnly();
+        trace?.Answered(head.Status, head.Reason, head.Version, responseHeaders, info);
         // Before validation: a redirect's or a refusal's cookies are kept too, as aiohttp's request loop keeps every
         // response's, so the next hop sends what a 3xx set.
         if (responseHeaders.GetAll("Set-Cookie") is { Count: > 0 } setCookies) CookieJar.UpdateCookies(setCookies, target.ToUri());
         var (protocol, deflate) = WsHandshake.Validate(info, head.Status, head.Reason, responseHeaders, wsKey, protocols, compress);
+        trace?.Connected();
 
         // The server may have sent frames right behind the 101 head; they belong to the frame reader.
         var socket = connection.Socket;
