@@ -50,6 +50,25 @@ public class TracingTests : KestrelFixture
         }
     }
 
+    // A middleware may end a request without a response (none made, or the one it got filtered out). The trace
+    // still ends it, as a disposed request's does, so whoever pairs starts with ends (SessionLogging) forgets it.
+    [Test]
+    public async Task A_request_a_middleware_ends_without_a_response_ends_in_the_trace()
+    {
+        Func<ClientRequest, Func<ClientRequest, IObservable<ClientResponse>>, IObservable<ClientResponse>> drop =
+            (request, next) => next(request).Do(r => r.Release()).Where(_ => false);
+        using var session = new ClientSession(new ClientSessionOptions { Middlewares = [drop] });
+        var events = new List<TraceEvent>();
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); });
+        Assert.That(await session.Get(Server.Url("hello")).ToList(), Is.Empty);
+        lock (events)
+        {
+            Assert.That(events.Count(e => e.Kind == K.RequestStart), Is.EqualTo(1));
+            Assert.That(events.Last(e => e.Kind is K.RequestEnd or K.RequestException).Kind, Is.EqualTo(K.RequestException));
+            Assert.That(events.Single(e => e.Kind == K.RequestException).Exception, Is.InstanceOf<OperationCanceledException>());
+        }
+    }
+
     [Test]
     public async Task A_body_reports_its_chunks()
     {

@@ -314,6 +314,10 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
             _current = null;
         }
         StopTimer();
+        EndHopCancelled();
+        // Traces see every request end: one whose middleware gave no response ends as abandoned, as a disposed one
+        // does. Without it a consumer pairing starts with ends (SessionLogging) kept the start for good.
+        Tracer?.Emit(TraceEventKind.RequestException, error: new OperationCanceledException("The request ended without a response: a middleware completed without one."));
         _observer.OnCompleted();
     }
 
