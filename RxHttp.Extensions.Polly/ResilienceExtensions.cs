@@ -94,19 +94,25 @@ public static class ResilienceExtensions
                     error = e;
                 }
                 execution.DisposeAllBut(response);
+                // Decided under the gate, delivered outside it: an observer that waits in OnNext for another thread
+                // (a UI's synchronous Invoke) while that thread disposes the subscription would otherwise deadlock.
+                // A disposal after the decision is one that came after the outcome, as with any producer.
+                bool deliver;
                 lock (gate)
                 {
-                    if (disposed)
-                    {
-                        response?.Dispose();
-                        return;
-                    }
-                    if (error is not null) observer.OnError(error);
-                    else
-                    {
-                        observer.OnNext(response!);
-                        observer.OnCompleted();
-                    }
+                    deliver = !disposed;
+                    disposed = true;
+                }
+                if (!deliver)
+                {
+                    response?.Dispose();
+                    return;
+                }
+                if (error is not null) observer.OnError(error);
+                else
+                {
+                    observer.OnNext(response!);
+                    observer.OnCompleted();
                 }
             }
         });

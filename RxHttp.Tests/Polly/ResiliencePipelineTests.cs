@@ -194,4 +194,25 @@ public class ResiliencePipelineTests : ReactiveTest
     {
         public override bool CanSeek => false;
     }
+
+    // A UI observer marshals to its thread and waits, while that thread disposes the subscription: the outcome must
+    // not be delivered under the lock the disposal takes, or the two wait for each other for good.
+    [Test]
+    public void A_disposal_from_another_thread_while_the_observer_waits_in_OnNext_does_not_deadlock()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url).Respond(FakeResponse.Status(200).Text("ok").After(TimeSpan.FromSeconds(1))); // after Subscribe returned
+        using var session = new ClientSession(new ClientSessionOptions { Connector = http.Connector, ConnectorOwner = false, Scheduler = scheduler });
+        var pipeline = new ResiliencePipelineBuilder<ClientResponse> { TimeProvider = scheduler.AsTimeProvider() }.AddRetry(RetryOn503()).Build();
+        IDisposable? subscription = null;
+        var disposedInTime = false;
+        subscription = session.Get(Url).WithResilience(pipeline).Subscribe(r =>
+        {
+            r.Dispose();
+            disposedInTime = Task.Run(() => subscription!.Dispose()).Wait(TimeSpan.FromSeconds(10));
+        });
+        scheduler.Start();
+        Assert.That(disposedInTime, Is.True, "the other thread's Dispose waited for the observer's OnNext, which waited for it");
+    }
 }
