@@ -79,4 +79,20 @@ public class WsObserverExceptionTests
         var e = Assert.Throws<Mine>(() => ws.ReceiveStr().Subscribe(_ => throw new Mine("mine")));
         Assert.That(e!.Message, Is.EqualTo("mine"));
     }
+
+    // A UI observer waits in OnNext for its thread (a synchronous Invoke), which meanwhile subscribes another view to
+    // Messages: the subscription must not wait for the delivery in progress, or the two wait for each other for good.
+    [Test]
+    public async Task Subscribing_to_Messages_while_a_subscriber_waits_in_OnNext_for_that_subscription_does_not_deadlock()
+    {
+        using var session = new ClientSession();
+        await using var ws = await session.WsConnectAsync(WsUrl("ws/echo"));
+        var subscribedInTime = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        IDisposable? second = null;
+        using var first = ws.Messages.Take(1).Subscribe(_ =>
+            subscribedInTime.TrySetResult(Task.Run(() => second = ws.Messages.Subscribe(_ => { })).Wait(TimeSpan.FromSeconds(10))));
+        await ws.SendStr("hi");
+        Assert.That(await subscribedInTime.Task.WaitAsync(TimeSpan.FromSeconds(30)), Is.True, "the second Subscribe waited for the first's OnNext");
+        second?.Dispose();
+    }
 }

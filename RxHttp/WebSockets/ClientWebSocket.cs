@@ -90,8 +90,9 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
         _writer = new WsFrameWriter(deflate?.CreateDeflater(), options.MaxFrameSize);
         Messages = Observable.Create<WsMessage>(observer =>
         {
-            IDisposable subscription;
-            lock (_emitGate) subscription = _subject.Subscribe(observer);
+            // Not under _emitGate: the subject takes subscribers safely beside a delivery, and a subscriber waiting in
+            // OnNext (under that gate) for a thread that subscribes here would otherwise wait for good.
+            var subscription = _subject.Subscribe(observer);
             EnsureReading();
             return subscription;
         });
