@@ -81,6 +81,14 @@ public class EventStreamParserTests
     }
 
     [Test]
+    public void A_retry_with_leading_zeros_is_its_digits_value_not_the_clamp_for_huge_ones()
+    {
+        Assert.That(Parse(1 << 20, Encoding.ASCII.GetBytes("retry: 000000000000000000005\n")).Parser.Retry, Is.EqualTo(TimeSpan.FromMilliseconds(5)));
+        Assert.That(Parse(1 << 20, Encoding.ASCII.GetBytes("retry: 00000000000000\n")).Parser.Retry, Is.EqualTo(TimeSpan.Zero));
+        Assert.That(Parse(1 << 20, Encoding.ASCII.GetBytes("retry: 99999999999999999999\n")).Parser.Retry, Is.EqualTo(TimeSpan.FromMilliseconds(999_999_999_999)));
+    }
+
+    [Test]
     public void Field_names_are_exact_unknown_ones_and_comments_are_skipped_and_an_empty_event_is_a_message()
     {
         var events = Parse("Data: no\ndata\t: no\nfoo: bar\n:comment\nevent:\ndata: yes\n\nevent: x\n\ndata: after\n\n");

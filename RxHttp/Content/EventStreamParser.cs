@@ -114,7 +114,11 @@ internal sealed class EventStreamParser(int maxEventSize, string lastEventId = "
                 break;
             case [(byte)'r', (byte)'e', (byte)'t', (byte)'r', (byte)'y']:
                 if (!value.IsEmpty && !value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
-                    Retry = TimeSpan.FromMilliseconds(value.Length > 12 ? 999_999_999_999 : long.Parse(Encoding.ASCII.GetString(value)));
+                {
+                    // Leading zeros are no magnitude: "0005" is 5 ms as browsers read it, not a clamp to the maximum.
+                    var digits = value.TrimStart((byte)'0');
+                    Retry = TimeSpan.FromMilliseconds(digits.Length > 12 ? 999_999_999_999 : digits.IsEmpty ? 0 : long.Parse(Encoding.ASCII.GetString(digits)));
+                }
                 break;
         }
     }
