@@ -102,6 +102,10 @@ public sealed class ClientRequest
     // tracer) and by the redirect step (a cross-origin hop's).
     internal RequestPlan Plan { get; set; } = RequestPlan.None;
 
+    // The Cookie header before and after the session's jar step, so a middleware's resend of this request can carry the
+    // jar as it is by then (a cookie its 401 or 503 set) without losing the caller's own; null: no jar step ran.
+    internal (string? Before, string? After)? JarCookie { get; set; }
+
     /// <summary>A copy with other values, for middlewares and redirect hops.</summary>
     public ClientRequest With(string? method = null, Url? url = null, HeaderCollection? headers = null, Payload? body = null, bool dropBody = false) =>
         Copy(method ?? Method, url, headers ?? Headers.Clone(), dropBody ? null : body ?? Body,
@@ -128,6 +132,7 @@ public sealed class ClientRequest
             _originalUrl = CarryFragment(url),
             _properties = properties,
             Plan = Plan,
+            JarCookie = JarCookie,
         };
 
     /// <summary>Whether a failure before any response byte may be retried (RFC 9110 §9.2.2).</summary>

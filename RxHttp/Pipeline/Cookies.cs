@@ -18,7 +18,7 @@ public static class CookiesOperator
     }
 
     // Deferred like Observable.Defer (the jar is read at subscription), as one object per hop plus one observer.
-    private sealed class CookieHop(RequestHandler hop, AbstractCookieJar jar, ClientRequest request) : IObservable<ClientResponse>
+    private sealed class CookieHop(RequestHandler hop, AbstractCookieJar jar, ClientRequest request, bool refresh = false) : IObservable<ClientResponse>
     {
         public IDisposable Subscribe(IObserver<ClientResponse> observer)
         {
@@ -26,7 +26,7 @@ public static class CookiesOperator
             IObservable<ClientResponse> source;
             try
             {
-                source = hop(WithCookieHeader(request, jar));
+                source = hop(refresh ? Refreshed(request, jar) : WithCookieHeader(request, jar));
             }
             catch (Exception e)
             {
@@ -37,13 +37,16 @@ public static class CookiesOperator
         }
     }
 
-    internal static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar)
+    /// <param name="request">The hop's request.</param>
+    /// <param name="jar">The jar to read.</param>
+    /// <param name="mark">Record the header before and after (<see cref="ClientRequest.JarCookie"/>) for <see cref="PerExchange"/>.</param>
+    internal static ClientRequest WithCookieHeader(ClientRequest request, AbstractCookieJar jar, bool mark = false)
     {
         // The request's own (RequestOptions.Cookies), which a cross-origin redirect has dropped from its plan.
         var own = request.Plan.Cookies;
         // An empty jar (the common case for API clients) costs no System.Uri and no list per hop.
         var empty = jar.Count == 0;
-        if (own is null && empty) return request;
+        if (own is null && empty) return mark ? Marked(request, request.Headers, request.Headers.Get("Cookie")) : request;
         var pairs = empty
             ? new List<KeyValuePair<string, string>>()
             : new List<KeyValuePair<string, string>>(jar.FilterCookies(request.Url.ToUri()));
@@ -55,10 +58,38 @@ public static class CookiesOperator
                 pairs.Add(new(name, CodedValue(value, jar.QuoteCookie)));
             }
         }
-        if (pairs.Count == 0) return request;
+        var before = request.Headers.Get("Cookie");
+        if (pairs.Count == 0) return mark ? Marked(request, request.Headers, before) : request;
         var headers = request.Headers.Clone();
         AppendCookieHeader(headers, pairs);
-        return request.With(headers: headers);
+        return mark ? Marked(request, headers, before) : request.With(headers: headers);
+    }
+
+    private static ClientRequest Marked(ClientRequest request, HeaderCollection headers, string? before)
+    {
+        var marked = request.WithHopHeaders(headers);
+        marked.JarCookie = (before, headers.Get("Cookie"));
+        return marked;
+    }
+
+    /// <summary>
+    /// The innermost step under the session's middlewares: stores each exchange's Set-Cookie (a 401 or 503 that a
+    /// middleware answers or retries never reaches the hop's own step) and, on a resend whose Cookie header is still
+    /// the one the hop's jar step wrote, sends the jar's cookies as they are now. A Cookie header a middleware wrote
+    /// itself is left alone.
+    /// </summary>
+    internal static RequestHandler PerExchange(this RequestHandler exchange, AbstractCookieJar jar) => request =>
+        new CookieHop(exchange, jar, request, refresh: true);
+
+    private static ClientRequest Refreshed(ClientRequest request, AbstractCookieJar jar)
+    {
+        if (request.JarCookie is not { } applied || request.Headers.Get("Cookie") != applied.After) return request;
+        // The first exchange of a hop: what the hop's step just wrote is current.
+        if (jar.Count == 0 && request.Plan.Cookies is null && applied.Before == applied.After) return request;
+        var headers = request.Headers.Clone();
+        if (applied.Before is null) headers.Remove("Cookie");
+        else headers.Set("Cookie", applied.Before);
+        return WithCookieHeader(request.WithHopHeaders(headers), jar, mark: true);
     }
 
     /// <summary>Appends <paramref name="pairs"/> to the Cookie header a caller may have set (HTTP requests and websocket handshakes alike).</summary>

@@ -14,7 +14,11 @@ namespace RxHttp;
 /// <param name="Jar">Sends the jar's cookies on each hop and stores Set-Cookie; null for none.</param>
 /// <param name="Auth">Applies Basic credentials (URL or request property) on each hop.</param>
 /// <param name="Redirects">Whether and how far redirects are followed.</param>
-internal sealed record CallPlan(RequestHandler? Hop, IExchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects);
+/// <param name="JarPerExchange">
+/// The hop's innermost step (under the middlewares) stores every exchange's Set-Cookie and refreshes the jar's
+/// cookies on a middleware's resend (<see cref="CookiesOperator.PerExchange"/>), so the call itself does not store.
+/// </param>
+internal sealed record CallPlan(RequestHandler? Hop, IExchange? Exchange, AbstractCookieJar? Jar, bool Auth, RedirectOptions Redirects, bool JarPerExchange = false);
 
 /// <summary>
 /// The engine: one request from subscription to its one response, as a single object. Its steps are written once
@@ -96,7 +100,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
         try
         {
             if (_plan.Auth) sent = BasicAuthOperator.WithAuthorization(sent);
-            if (_plan.Jar is { } jar) sent = CookiesOperator.WithCookieHeader(sent, jar);
+            if (_plan.Jar is { } jar) sent = CookiesOperator.WithCookieHeader(sent, jar, mark: _plan.JarPerExchange);
         }
         catch (Exception e)
         {
@@ -218,7 +222,7 @@ internal sealed class RequestCall : TotalDeadline, IDisposable
             response.Release();
             return;
         }
-        if (_plan.Jar is { } jar)
+        if (_plan.Jar is { } jar && !_plan.JarPerExchange)
         {
             try
             {

@@ -92,10 +92,14 @@ public sealed partial class ClientSession
         if (middlewares is not null)
         {
             hop = _exchange.Send;
+            // A middleware may send more than once per hop (Digest's answer, a retry): each exchange keeps its
+            // Set-Cookie and sends the jar as it is then, as HttpClient's connection-level cookie handling does.
+            hop = hop.PerExchange(CookieJar);
             hop = hop.WithMiddlewares(middlewares);
             if (traced) hop = hop.TraceHops();
         }
-        return new CallPlan(hop, _exchange, CookieJar, Auth: true, new RedirectOptions(allowRedirects, maxRedirects) { RequoteRedirectUrl = SessionOptions.RequoteRedirectUrl });
+        return new CallPlan(hop, _exchange, CookieJar, Auth: true, new RedirectOptions(allowRedirects, maxRedirects) { RequoteRedirectUrl = SessionOptions.RequoteRedirectUrl },
+            JarPerExchange: hop is not null);
     }
 
     private static readonly Func<ClientResponse, bool> Default = static r => !r.Ok;
