@@ -35,8 +35,10 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
     {
         if (!IsCompleted)
         {
+            // Not through the captured context, as Rx's GetResult: a UI thread blocked here cannot run what it posts,
+            // so the wake-up would wait for the very thread it should wake.
             using var done = new ManualResetEventSlim();
-            UnsafeOnCompleted(done.Set);
+            Register(done.Set);
             done.Wait();
         }
         _error?.Throw();
@@ -61,6 +63,11 @@ public sealed class ObservableAwaiter<T> : IObserver<T>, ICriticalNotifyCompleti
     {
         ArgumentNullException.ThrowIfNull(continuation);
         if (SynchronizationContext.Current is { } context) continuation = PostTo(context, continuation);
+        Register(continuation);
+    }
+
+    private void Register(Action continuation)
+    {
         if (Interlocked.CompareExchange(ref _continuation, continuation, null) is not null) continuation();
     }
 

@@ -124,6 +124,38 @@ public class ResponseObservableTests : KestrelFixture
         }
     }
 
+    [Test]
+    public void Blocking_on_the_awaiter_under_a_UI_context_does_not_wait_for_that_context()
+    {
+        // A UI thread's context runs posts only when its loop pumps, which it cannot while blocked in GetResult (as
+        // Rx's awaiter, whose GetResult waits without the context; sync over async on a UI thread is the app's call).
+        using var session = new ClientSession(Server.BaseUrl);
+        string? text = null;
+        Exception? error = null;
+        var ui = new Thread(() =>
+        {
+            SynchronizationContext.SetSynchronizationContext(new NeverPumpedContext());
+            try
+            {
+                var awaiter = session.Get("chunked/3").SelectMany(r => r.Text()).GetAwaiter();
+                text = awaiter.GetResult();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        }) { IsBackground = true };
+        ui.Start();
+        Assert.That(ui.Join(TimeSpan.FromSeconds(20)), Is.True, "GetResult returned on a thread whose context is not pumped");
+        Assert.That(error, Is.Null);
+        Assert.That(text, Is.EqualTo("chunk0;chunk1;chunk2;"));
+    }
+
+    private sealed class NeverPumpedContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state) { }
+    }
+
     private sealed class CountingContext : SynchronizationContext
     {
         public int Posts;
