@@ -1,3 +1,4 @@
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using RxHttp.Samples.Tui.ViewModels;
 
@@ -25,9 +26,22 @@ public sealed class DemoApi(ClientSession session, string downloadDirectory)
                 file => response.DownloadProgress.Merge(
                     response.BorrowedContent.Do(chunk => file.Stream.Write(chunk.Span), file.Complete).IgnoreElements().Select(_ => default(TransferProgress)))));
 
-    /// <summary>The ticks websocket's text messages; subscribing connects, disposing closes.</summary>
-    public IObservable<string> Ticks(string url) =>
-        session.WsConnect(url).SelectMany(ws => ws.Messages).Where(m => m.Type == WsMsgType.Text).Select(m => m.Text!);
+    /// <summary>
+    /// The ticks websocket's text messages, across reconnections: a dropped connection or a server restart is followed
+    /// by a new connection (backing off up to <paramref name="maxDelay"/>), and the stream goes on. Subscribing
+    /// connects, disposing closes.
+    /// </summary>
+    public IObservable<string> Ticks(string url, TimeSpan? maxDelay = null) => Observable.Create<string>(observer =>
+    {
+        // A live panel should outlive its server's restarts; a plain WsConnect ends at the first drop.
+        var ws = session.WsReconnecting(url, reconnect: new ReconnectOptions
+        {
+            InitialDelay = TimeSpan.FromMilliseconds(250), MaxDelay = maxDelay ?? TimeSpan.FromSeconds(5),
+        });
+        var messages = ws.Messages.Where(m => m.Type == WsMsgType.Text).Select(m => m.Text!).Subscribe(observer);
+        ws.Start();
+        return new CompositeDisposable(messages, ws);
+    });
 
     // A file that is deleted when disposed before Complete: a cancelled download leaves nothing half-written.
     private sealed class PartialFile(string path) : IDisposable
