@@ -28,7 +28,10 @@ public sealed record RequestOptions
     /// <summary>Most redirects to follow (default 10).</summary>
     public int? MaxRedirects { get; init; }
 
-    /// <summary>Timeouts for this request; a bare <see cref="TimeSpan"/> converts to a Total timeout.</summary>
+    /// <summary>
+    /// Timeouts for this request, replacing the session's whole (as aiohttp's per-request timeout): what this one leaves
+    /// null is off. A bare <see cref="TimeSpan"/> converts to a Total timeout.
+    /// </summary>
     public ClientTimeout? Timeout { get; init; }
 
     /// <summary>TLS settings for this request, over the connector's.</summary>

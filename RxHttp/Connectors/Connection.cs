@@ -199,12 +199,34 @@ public sealed partial class Connection : IDisposable
 
     // ---- writing ----
 
+    /// <summary>
+    /// The SockRead timeout of the request this connection carries, applied to each of its writes (set by the
+    /// exchange per request; null: none). A server that stops reading the request (its receive window full) would
+    /// otherwise hold the write until Total, or for ever without one, where aiohttp's sock_read, armed before the
+    /// request is sent, fails it. Re-armed every 64 KiB written, so an upload that keeps moving is not cut by it.
+    /// </summary>
+    internal ReadTimer? WriteTimer { get; set; }
+
+    private const int TimedWriteSlice = 64 * 1024;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
+        var timer = WriteTimer;
         try
         {
-            await Stream.WriteAsync(data, ct).ConfigureAwait(false);
+            if (timer is null) await Stream.WriteAsync(data, ct).ConfigureAwait(false);
+            else
+            {
+                // In slices, so the timer measures progress: one large body write to a server that reads slowly but
+                // steadily can take longer than SockRead as a whole.
+                for (var offset = 0; offset < data.Length; offset += TimedWriteSlice)
+                {
+                    timer.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on writing data to socket")));
+                    await Stream.WriteAsync(data.Slice(offset, Math.Min(TimedWriteSlice, data.Length - offset)), ct).ConfigureAwait(false);
+                    timer.Disarm();
+                }
+            }
         }
         catch (Exception e) when (AbortReason is { } reason)
         {
@@ -218,6 +240,10 @@ public sealed partial class Connection : IDisposable
         {
             WriteFailed = true;
             throw new ClientOSError("Cannot write request: " + e.Message, e.InnerException as SocketException ?? e);
+        }
+        finally
+        {
+            timer?.Disarm();
         }
     }
 

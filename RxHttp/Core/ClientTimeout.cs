@@ -18,7 +18,10 @@ public sealed record ClientTimeout
     /// <summary>Waiting for a free pool slot plus opening the connection (DNS, connect, TLS, proxy).</summary>
     public TimeSpan? Connect { get; init; }
 
-    /// <summary>The longest gap between two received chunks; re-armed on every read.</summary>
+    /// <summary>
+    /// The longest gap between two received chunks, re-armed on every read; and the longest one write of the request
+    /// may wait for the server to take it (re-armed on every write).
+    /// </summary>
     public TimeSpan? SockRead { get; init; }
 
     /// <summary>One connection attempt to one address, and (timed on its own) the TLS handshake that follows it.</summary>
