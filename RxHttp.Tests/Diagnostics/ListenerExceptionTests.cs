@@ -26,13 +26,10 @@ public class ListenerExceptionTests
     [OneTimeTearDown]
     public async Task Stop() => await _server.DisposeAsync();
 
-    [TestCase(true, false)]
-    [TestCase(false, true)]
-    public async Task An_activity_listener_that_throws_neither_fails_the_request_nor_keeps_its_spans_open(bool onStart, bool onStop)
+    // Records every RxHttp span started and stopped, and throws from the callbacks asked to.
+    private static ActivityListener ThrowingActivityListener(List<Activity> started, List<Activity> stopped, bool onStart, bool onStop)
     {
-        var started = new List<Activity>();
-        var stopped = new List<Activity>();
-        using var listener = new ActivityListener
+        var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == RxHttpInstrumentation.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
@@ -48,6 +45,16 @@ public class ListenerExceptionTests
             },
         };
         ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    public async Task An_activity_listener_that_throws_neither_fails_the_request_nor_keeps_its_spans_open(bool onStart, bool onStop)
+    {
+        var started = new List<Activity>();
+        var stopped = new List<Activity>();
+        using var listener = ThrowingActivityListener(started, stopped, onStart, onStop);
         using var session = new ClientSession();
         var text = await session.Get(_server.Url("redirect/1")).SelectMany(r => r.Text()).ToTask().WaitAsync(Bound);
         Assert.That(text, Is.EqualTo("done"));
@@ -98,22 +105,7 @@ public class ListenerExceptionTests
     {
         var started = new List<Activity>();
         var stopped = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == RxHttpInstrumentation.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStarted = a =>
-            {
-                lock (started) started.Add(a);
-                if (onStart) throw new InvalidOperationException("ActivityStarted");
-            },
-            ActivityStopped = a =>
-            {
-                lock (stopped) stopped.Add(a);
-                if (onStop) throw new InvalidOperationException("ActivityStopped");
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ThrowingActivityListener(started, stopped, onStart, onStop);
         using var meters = ThrowingMeterListener();
         using var session = new ClientSession();
         var ws = await session.WsConnectAsync(_server.Url("ws/echo").Replace("http://", "ws://")).WaitAsync(Bound);
