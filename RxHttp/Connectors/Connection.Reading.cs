@@ -106,13 +106,15 @@ public sealed partial class Connection
         // Nothing was buffered when the read-ahead started (CanReadAhead), so it reads at the buffer's start.
         if (_readAhead.Pending)
         {
-            if (!_readAhead.ZeroByte) return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
-            // TLS, after the lease's probe (TryProbeTls): a lone request polls the socket for the response while the
-            // probe's read is parked; letting it go then has the SslStream read the records on this thread.
-            if (awaitingResponse) PollForResponse(ct);
-            TlsInner!.Unpark();
-            if (!MakeRoom(maxBuffer)) throw new InvalidOperationException("Read buffer limit reached.");
-            return ReadCoreAsync(_buffer.AsMemory(_end), readAhead: true, fill: true, timer, ct);
+            if (TlsInner is { } inner)
+            {
+                // TLS, after the lease's probe (TryProbeTls): a lone request polls the socket for the response while
+                // the probe's wait on it is parked; letting it go then has the SslStream read and decrypt the records
+                // into the buffer on this thread.
+                if (awaitingResponse) PollForResponse(ct);
+                inner.Unpark();
+            }
+            return ReadCoreAsync(default, readAhead: true, fill: true, timer, ct);
         }
         Debug.Assert(0 <= _start && _start <= _end && _end <= _buffer.Length, "buffer window out of range");
         Debug.Assert(Volatile.Read(ref _state) != 1, "a released (idle) connection is read only through its read-ahead");
@@ -161,14 +163,11 @@ public sealed partial class Connection
         var tokenless = readAhead || scatter is not null;
         var registration = default(CancellationTokenRegistration);
         if (tokenless && ct.CanBeCanceled) registration = ct.UnsafeRegister(static s => ((Connection)s!).Abort(new OperationCanceledException()), this);
-        var afterProbe = readAhead && _readAhead.ZeroByte;
         try
         {
             var n = await (readAhead ? _readAhead.Take()
                 : scatter is not null ? new ValueTask<int>(Socket!.ReceiveAsync(scatter, SocketFlags.None))
                 : Stream.ReadAsync(destination, ct)).ConfigureAwait(false);
-            // The probe's zero-byte read is over: the SslStream has the response's bytes, or its end.
-            if (afterProbe) n = await Stream.ReadAsync(destination, ct).ConfigureAwait(false);
             if (fill) _end += n;
             return n;
         }

@@ -39,18 +39,19 @@ public sealed partial class Connection
     /// <summary>
     /// At the start of each exchange over TLS: bytes a server sent behind its last response can be inside the
     /// SslStream, where neither <see cref="BufferedCount"/> at release nor the pool's Poll of the idle socket sees
-    /// them, and the request would read them as its response. A zero-byte read of the SslStream tells, without a
-    /// syscall (<see cref="LowWaterStream.StartProbe"/>); when it waits, as it does unless the connection is stale,
-    /// it becomes the response's first read, as HttpClient's read-ahead does. False: stale, close it. Only leases
+    /// them, and the request would read them as its response. Starting the response's read tells, as HttpClient's
+    /// read-ahead does: it completes at once only when the SslStream holds bytes or the server's close, and otherwise
+    /// waits on the socket, a wait parked in our inner stream (<see cref="LowWaterStream.ParkingNext"/>) until the
+    /// response is read, so the check costs no syscall. False: stale, close it. Only leases
     /// that read their response through this connection are probed (requests and websocket handshakes, in
     /// Http1Exchange.AcquireAsync): a <c>Connect()</c> subscriber may read the stream itself.
     /// </summary>
     internal bool TryProbeTls()
     {
-        if (TlsInner is not { } inner || Stream is not System.Net.Security.SslStream ssl || _readAhead.Pending) return true;
+        if (TlsInner is not { } inner || _readAhead.Pending) return true;
         if (BufferedCount > 0) return false;
         _start = _end = 0;
-        return _readAhead.TryStartProbe(inner, ssl);
+        using (inner.ParkingNext()) return _readAhead.TryStart(Stream, _buffer.AsMemory());
     }
 
     // ---- inline completions (ConnectorOptions.UnsafeInlineCompletions) ----

@@ -4,13 +4,12 @@ using System.Threading.Tasks.Sources;
 namespace RxHttp.Transport;
 
 /// <summary>
-/// Under an <see cref="SslStream"/>: a probe of what the SslStream holds. A zero-byte read of an SslStream completes at
-/// once when it has decrypted bytes or a whole record buffered (or the peer's close_notify), and otherwise waits on a
-/// zero-byte read of its inner stream, this one. Bytes a server sent behind a response can sit there, where neither
-/// the connection's buffer count nor a Poll of the socket sees them. The probe's inner zero-byte read is parked here
-/// instead of going to the socket engine, and the connection lets it go (<see cref="Unpark"/>) when it reads the
-/// response: the SslStream then reads the socket as it would have. A parked read costs no syscall, where the
-/// SslStream's own zero-byte read of the socket costs one per response.
+/// Under an <see cref="SslStream"/>: a read of an SslStream completes at once when it has decrypted bytes or a whole
+/// record buffered (or the peer's close_notify), and otherwise waits on a zero-byte read of its inner stream, this
+/// one, before reading the socket. The connection starts each TLS response's read at lease time to tell whether the
+/// SslStream holds bytes no request asked for (Connection.TryProbeTls); that zero-byte read is parked here instead
+/// of going to the socket engine, and the connection lets it go (<see cref="Unpark"/>) when it reads the response.
+/// A parked read costs no syscall, where the SslStream's own zero-byte read of the socket costs one per response.
 /// </summary>
 internal sealed partial class LowWaterStream : IValueTaskSource<int>
 {
@@ -18,21 +17,17 @@ internal sealed partial class LowWaterStream : IValueTaskSource<int>
     private bool _parkNext;
     private int _isParked; // 1 while the SslStream waits on the parked read; whoever takes it to 0 completes it
 
-    /// <summary>
-    /// Starts a zero-byte read of <paramref name="ssl"/> (whose inner stream this is), parking its inner read if it
-    /// comes to that. Completed: the SslStream holds bytes or an end (stale); else the read waits for <see cref="Unpark"/>.
-    /// </summary>
-    public ValueTask<int> StartProbe(SslStream ssl)
+    /// <summary>Parks the next zero-byte read until the returned scope ends: wrap the SslStream read that may come to it.</summary>
+    public ParkScope ParkingNext()
     {
         _parkNext = true;
-        try
-        {
-            return ssl.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
-        }
-        finally
-        {
-            _parkNext = false;
-        }
+        return new ParkScope(this);
+    }
+
+    /// <summary>Ends <see cref="ParkingNext"/>'s window; a read parked within it stays parked.</summary>
+    public readonly struct ParkScope(LowWaterStream stream) : IDisposable
+    {
+        public void Dispose() => stream._parkNext = false;
     }
 
     private ValueTask<int> Park()

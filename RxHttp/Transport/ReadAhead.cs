@@ -39,39 +39,6 @@ internal struct ReadAhead
         return true;
     }
 
-    /// <summary>
-    /// A TLS probe (<see cref="TryStartProbe"/>): the pending read is an SslStream's zero-byte read, and the response's
-    /// own read follows it.
-    /// </summary>
-    public bool ZeroByte { get; private set; }
-
-    /// <summary>
-    /// Starts <paramref name="inner"/>'s probe of <paramref name="ssl"/> (see <see cref="LowWaterStream.StartProbe"/>).
-    /// False: the SslStream answered at once, holding bytes no request asked for or the server's end: stale.
-    /// </summary>
-    public bool TryStartProbe(LowWaterStream inner, System.Net.Security.SslStream ssl)
-    {
-        ValueTask<int> read;
-        try
-        {
-            read = inner.StartProbe(ssl);
-        }
-        catch
-        {
-            return false;
-        }
-        if (read.IsCompleted)
-        {
-            try { read.GetAwaiter().GetResult(); } catch { /* a failed stream: stale as well */ }
-            return false;
-        }
-        _read = read;
-        _inFlight = true;
-        Pending = true;
-        ZeroByte = true;
-        return true;
-    }
-
     /// <summary>Hands the started read to the reader who awaits it; <see cref="End"/> once that await is over.</summary>
     public ValueTask<int> Take()
     {
@@ -85,7 +52,7 @@ internal struct ReadAhead
     /// </summary>
     public int? TakeIfDone()
     {
-        if (!Pending || ZeroByte || !_read.IsCompletedSuccessfully) return null;
+        if (!Pending || !_read.IsCompletedSuccessfully) return null;
         var count = _read.Result;
         Pending = false;
         End();
@@ -95,7 +62,6 @@ internal struct ReadAhead
     public void End()
     {
         _read = default;
-        ZeroByte = false;
         _inFlight = false;
     }
 }
