@@ -215,7 +215,7 @@ internal sealed class FakeServerConnection
         var websocket = Get("Upgrade") is { } up && up.Equals("websocket", StringComparison.OrdinalIgnoreCase);
         var scheme = websocket ? (Key.IsSsl ? "wss" : "ws") : (Key.IsSsl ? "https" : "http");
         var url = target.Contains("://", StringComparison.Ordinal) ? target : $"{scheme}://{Get("Host") ?? Key.Host}{target}";
-        return new FakeCall(requestLine[0], url, headers, body, (_clock ?? _http.Connector.Scheduler).Now);
+        return new FakeCall(requestLine[0], url, headers, body, Clock.Now);
     }
 
     private FakeCall? ContinueIfExpected(string? expect, int bodyStart)

@@ -87,9 +87,9 @@ internal sealed class Http1Exchange : IExchange
             try
             {
                 var timeout = request.Timeout;
-                var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
+                var readTimer = ReadTimer.SockRead(timeout, scheduler);
                 // Its own timer: a body held for 100 Continue is written while the head is read.
-                connection.WriteTimer = readTimer is null ? null : new ReadTimer(scheduler, timeout.SockRead!.Value, timeout.CeilThreshold);
+                connection.WriteTimer = ReadTimer.SockRead(timeout, scheduler);
                 connection.ResponseStarted = false;
                 var sent = await RequestSender.SendAsync(connection, request, tracer, ct).ConfigureAwait(false);
                 var info = sent.Info;

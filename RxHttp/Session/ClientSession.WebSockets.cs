@@ -222,9 +222,9 @@ public sealed partial class ClientSession
         List<string> protocols, int compress, WsConnectOptions options, IScheduler scheduler, WsHandshakeTrace? trace, CancellationToken ct)
     {
         var timeout = SessionOptions.Timeout;
-        var readTimer = ClientTimeout.Active(timeout.SockRead) is { } sr ? new ReadTimer(scheduler, sr, timeout.CeilThreshold) : null;
+        var readTimer = ReadTimer.SockRead(timeout, scheduler);
         // Not a pooled connection's last request's: the handshake's head is written under this session's own.
-        connection.WriteTimer = readTimer is null ? null : new ReadTimer(scheduler, timeout.SockRead!.Value, timeout.CeilThreshold);
+        connection.WriteTimer = ReadTimer.SockRead(timeout, scheduler);
         var writer = connection.Writer;
         writer.Clear();
         var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };

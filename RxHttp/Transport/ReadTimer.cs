@@ -11,6 +11,10 @@ internal sealed class ReadTimer(IScheduler scheduler, TimeSpan timeout, TimeSpan
 {
     private IDisposable? _pending;
 
+    /// <summary>A timer for <paramref name="timeout"/>'s SockRead on <paramref name="scheduler"/>; null when SockRead is off.</summary>
+    public static ReadTimer? SockRead(ClientTimeout timeout, IScheduler scheduler) =>
+        ClientTimeout.Active(timeout.SockRead) is { } sockRead ? new ReadTimer(scheduler, sockRead, timeout.CeilThreshold) : null;
+
     public void Arm<T>(T reader, Action<T> expired)
     {
         var due = Ceiling.Deadline(scheduler.Now, timeout, ceilThreshold);
