@@ -117,7 +117,7 @@ internal static class RequestSender
         var target = request.Url.PathAndQuery;
         if (framing.AbsoluteForm)
         {
-            target = request.Url.ToString();
+            target = request.Url.AbsoluteForm;
             foreach (var (name, value) in key.AbsoluteFormProxyHeaders(headers)) headers.AddUnchecked(name, value);
         }
 

@@ -9,7 +9,9 @@ internal static class ProxyTunnel
 
     public static async Task OpenAsync(Stream stream, ConnectionKey key, Url proxy, CancellationToken ct)
     {
-        var authority = (key.Host.Contains(':') && !key.Host.StartsWith('[') ? "[" + key.Host + "]" : key.Host) + ":" + key.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // RFC 9112 §3.2.3's authority-form is RFC 3986's host, which has no IPv6 zone; RFC 6874 §4 says a client
+        // removes it, and to the proxy it would name an interface of this machine (HttpClient sends it here).
+        var authority = Url.WireHost(key.Host) + ":" + key.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var headers = new HeaderCollection();
         headers.Add("Host", authority);
         foreach (var (name, value) in key.ProxyHeaderPairs())

@@ -96,8 +96,7 @@ public sealed partial class Url : IEquatable<Url>
         {
             // Cached: every request to this URL sends it (the URL is immutable, so a race only builds it twice).
             if (_hostHeader is { } cached) return cached;
-            var zone = Host.IndexOf('%');
-            return _hostHeader = WithPort(zone < 0 ? BracketedHost : $"[{Host[..zone]}]");
+            return _hostHeader = WithPort(WireHost(Host));
         }
     }
 
@@ -116,6 +115,24 @@ public sealed partial class Url : IEquatable<Url>
     }
 
     private string BracketedHost => Host.Contains(':') ? $"[{Host}]" : Host;
+
+    /// <summary>
+    /// The URL as the absolute-form request target sent to a proxy (RFC 9112 §3.2.2): the canonical form, but without
+    /// an IPv6 zone, which RFC 6874 §4 says a client must remove from any URI it sends.
+    /// </summary>
+    internal string AbsoluteForm => Host.Contains('%') ? Format(withZone: false) : ToString();
+
+    /// <summary>
+    /// <paramref name="host"/> as it goes on the wire (Host header, absolute form, CONNECT's authority): bracketed if
+    /// IPv6, and without a zone ("%25eth0"), which names an interface of this machine and means nothing to the peer.
+    /// </summary>
+    internal static string WireHost(string host)
+    {
+        var bare = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        if (!bare.Contains(':')) return bare;
+        var zone = bare.IndexOf('%');
+        return string.Concat("[", zone < 0 ? bare : bare.AsSpan(0, zone), "]");
+    }
 
     private string WithPort(string host) =>
         ExplicitPort is { } p && p != DefaultPort(Scheme) ? $"{host}:{p.ToString(CultureInfo.InvariantCulture)}" : host;
@@ -242,7 +259,7 @@ public sealed partial class Url : IEquatable<Url>
         string path, bool hasQuery, string query, string? fragment, string? canonical)
         => new(scheme, user, password, hasAuthority, host, port, path, hasQuery, query, fragment, canonical);
 
-    private string Format()
+    private string Format(bool withZone = true)
     {
         var sb = new StringBuilder(64);
         if (Scheme.Length != 0) sb.Append(Scheme).Append(':');
@@ -255,7 +272,7 @@ public sealed partial class Url : IEquatable<Url>
                 if (_rawPassword is not null) sb.Append(':').Append(_rawPassword);
                 sb.Append('@');
             }
-            sb.Append(BracketedHost);
+            sb.Append(withZone ? BracketedHost : WireHost(Host));
             if (ExplicitPort is { } p) sb.Append(':').Append(p.ToString(CultureInfo.InvariantCulture));
         }
         else if (Path.StartsWith("//", StringComparison.Ordinal))
