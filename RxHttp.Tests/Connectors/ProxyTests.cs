@@ -240,6 +240,14 @@ public class ProxyEnvironmentTests
     [TestCase("a.test:8080", "http://a.test:8080/", true)]
     [TestCase("a.test:8080", "http://a.test:9090/", false)]
     [TestCase(" other , a.test ", "http://a.test/", true)]
+    [TestCase("::1", "http://[::1]/", true)]
+    [TestCase("[::1]", "http://[::1]/", true)]
+    [TestCase("[::1]:8080", "http://[::1]:8080/", true)]
+    [TestCase("[::1]:8080", "http://[::1]:9090/", false)]
+    [TestCase("0:0:0:0:0:0:0:1", "http://[::1]/", true)]
+    [TestCase("[::1]", "http://[::2]/", false)]
+    [TestCase("fe80::1", "http://[fe80::1%25eth0]/", true)]
+    [TestCase("[::1]", "http://a.test/", false)]
     public void No_proxy_matching(string noProxy, string url, bool bypass) =>
         Assert.That(ProxyEnvironment.Bypass(Url.Parse(url), noProxy), Is.EqualTo(bypass));
 }

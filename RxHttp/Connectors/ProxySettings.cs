@@ -98,20 +98,47 @@ internal static class ProxyEnvironment
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     // urllib's proxy_bypass_environment: '*' bypasses all; an entry matches the host, a subdomain of it,
-    // or host:port; a leading dot is ignored.
+    // or host:port; a leading dot is ignored. An IPv6 address matches in any spelling, bare ("::1", as urllib takes
+    // it) or bracketed ("[::1]", "[::1]:8080", as HttpClient, curl and Go write it).
     internal static bool Bypass(Url url, string? noProxy)
     {
         if (noProxy is null) return false;
         var host = url.Host.Trim('[', ']').ToLowerInvariant();
-        var hostPort = host + ":" + url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port = url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var hostPort = host + ":" + port;
         foreach (var raw in noProxy.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (raw == "*") return true;
             var entry = raw.TrimStart('.').ToLowerInvariant();
             if (entry.Length == 0) continue;
-            var candidate = entry.Contains(':') && !entry.Contains("::") && !entry.StartsWith('[') ? hostPort : host;
+            if (Ipv6Entry(entry) is var (address, entryPort))
+            {
+                if (SameIpv6(host, address) && (entryPort is null || entryPort == port)) return true;
+                continue;
+            }
+            var candidate = entry.Contains(':') ? hostPort : host;
             if (candidate == entry || candidate.EndsWith("." + entry, StringComparison.Ordinal)) return true;
         }
         return false;
     }
+
+    // "[address]" or "[address]:port", else a bare address with more than one colon (one colon is host:port).
+    private static (string Address, string? Port)? Ipv6Entry(string entry)
+    {
+        if (entry[0] == '[')
+        {
+            var close = entry.IndexOf(']');
+            if (close < 0) return null;
+            var rest = entry[(close + 1)..];
+            if (rest.Length != 0 && rest[0] != ':') return null;
+            return (entry[1..close], rest.Length == 0 ? null : rest[1..]);
+        }
+        return entry.IndexOf(':') != entry.LastIndexOf(':') ? (entry, null) : null;
+    }
+
+    // By the address bytes: "0:0::1" is "::1", and a zone on the request's host ("fe80::1%25eth0") does not count.
+    private static bool SameIpv6(string host, string address) =>
+        IPAddress.TryParse(Url.SocketHost(host), out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+        && IPAddress.TryParse(address, out var b) && b.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+        && a.GetAddressBytes().AsSpan().SequenceEqual(b.GetAddressBytes());
 }
