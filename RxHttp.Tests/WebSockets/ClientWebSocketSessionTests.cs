@@ -139,27 +139,36 @@ public class ClientWebSocketSessionTests
     }
 
     [Test]
-    public async Task Ws_through_a_plain_http_proxy_sends_the_absolute_form_with_the_proxys_headers_and_credentials()
+    public async Task Ws_through_a_plain_http_proxy_opens_a_connect_tunnel_with_the_proxys_headers_and_credentials()
     {
-        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        // The "proxy" answers the upgrade itself, so the request it received is what a forwarding proxy would read.
-        await using var proxy = WsServers.Raw(async ws =>
-        {
-            heads.Enqueue(ws.Request);
-            await ws.SendAsync(WsServers.CloseFrame(1000));
-        });
+        // RFC 6455 §4.1: a ws:// handshake through an HTTP proxy goes in a CONNECT tunnel, as wss:// does.
+        await using var proxy = RawServer.Respond("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", closeAfter: true);
         var settings = new ProxySettings(Url.Parse(proxy.Url()), new System.Net.NetworkCredential("alice", "s3cret"),
             [new("X-Proxy-Tag", "blue")]);
         await using var session = new ClientSession(new ClientSessionOptions { Proxy = settings });
-        await using var ws = await session.WsConnectAsync("ws://chat.example.test/room?x=1");
 
-        // The raw server answers the handshake before its script runs: the head is recorded just after.
-        await Wait.Until(() => !heads.IsEmpty, what: "the proxy to record the request head");
-        Assert.That(heads.TryDequeue(out var head), Is.True);
-        var lines = head!.Split("\r\n");
-        Assert.That(lines[0], Is.EqualTo("GET http://chat.example.test/room?x=1 HTTP/1.1"));
+        var e = Assert.ThrowsAsync<ClientHttpProxyError>(async () => await session.WsConnectAsync("ws://chat.example.test/room?x=1"));
+        Assert.That(e!.Status, Is.EqualTo(403));
+        var lines = proxy.Requests.Single().Split("\r\n");
+        Assert.That(lines[0], Is.EqualTo("CONNECT chat.example.test:80 HTTP/1.1"));
+        Assert.That(lines, Does.Contain("Host: chat.example.test:80"));
         Assert.That(lines, Does.Contain("X-Proxy-Tag: blue"));
         Assert.That(lines, Does.Contain("Proxy-Authorization: Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("alice:s3cret"))));
+        Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
+    }
+
+    [Test]
+    public async Task Ws_goes_through_tinyproxy_whose_forwarding_drops_the_upgrade()
+    {
+        // Forwarded in absolute form (as aiohttp sends it), tinyproxy and squid strip Upgrade and the server refuses
+        // the handshake; through the tunnel the server sees the handshake as sent.
+        await using var server = await WsServers.StartKestrelAsync();
+        using var proxy = new Tinyproxy("alice s3cret");
+        var settings = new ProxySettings(Url.Parse(proxy.Url), new System.Net.NetworkCredential("alice", "s3cret"));
+        await using var session = new ClientSession(new ClientSessionOptions { Proxy = settings });
+        await using var ws = await session.WsConnectAsync(server.Url("ws/headers").Replace("http", "ws"));
+        var first = await ws.Receive().Timeout(TimeSpan.FromSeconds(20));
+        Assert.That(first.Text!.Split('|')[0], Is.EqualTo("/ws/headers"));
     }
 
     [Test]

@@ -18,11 +18,17 @@ public sealed record ConnectionKey(string Host, int Port, bool IsSsl, TlsOptions
     /// <summary>The name used for SNI and certificate checks: the TLS override or the host.</summary>
     public string ServerName => Tls?.ServerHostname ?? Host;
 
+    /// <summary>
+    /// Open a CONNECT tunnel through the HTTP proxy even without TLS: websocket handshakes to ws:// URLs take one
+    /// (RFC 6455 §4.1), since forwarding proxies drop the <c>Upgrade</c> of an absolute-form request.
+    /// </summary>
+    public bool Tunnel { get; init; }
+
     /// <summary>True for a tunnel (CONNECT) through an HTTP proxy, false for a direct, absolute-form or SOCKS connection.</summary>
-    public bool IsTunnel => Proxy is not null && IsSsl && !IsSocks;
+    public bool IsTunnel => Proxy is not null && (IsSsl || Tunnel) && !IsSocks;
 
     /// <summary>True when requests on this connection go to an HTTP proxy in absolute form (plain http through it).</summary>
-    public bool IsAbsoluteForm => Proxy is not null && !IsSsl && !IsSocks;
+    public bool IsAbsoluteForm => Proxy is not null && !IsSsl && !Tunnel && !IsSocks;
 
     /// <summary>True through a SOCKS proxy: after its handshake the connection is the origin's, as a direct one.</summary>
     public bool IsSocks => Proxy is { } proxy && proxy.StartsWith("socks", StringComparison.Ordinal);

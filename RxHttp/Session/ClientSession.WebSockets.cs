@@ -139,7 +139,10 @@ public sealed partial class ClientSession
                 if (trace is not null) headers = trace.StartHop(target, headers, scheduler);
                 // The same proxy rules as HTTP requests: the option, else the session's, the connector's or the environment's.
                 var proxy = options.Proxy is { } p ? new ProxySettings(p, options.ProxyAuth) : DefaultProxyFor(target);
-                var connectionKey = proxy?.KeyFor(target, options.Tls) ?? new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
+                // ws:// through an http proxy tunnels as wss:// does (RFC 6455 §4.1, HttpClient too): squid and tinyproxy
+                // drop the Upgrade of an absolute-form request (aiohttp sends that form, and fails through them).
+                var connectionKey = proxy?.KeyFor(target, options.Tls) is { } viaProxy ? viaProxy with { Tunnel = true }
+                    : new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
                 var info = new RequestInfo("GET", target, headers);
                 var connection = await _exchange.AcquireAsync(connectionKey, timeout, scheduler, cts.Token).ConfigureAwait(false);
                 connection.ChooseCompletions(allowInline: false);
@@ -229,15 +232,7 @@ public sealed partial class ClientSession
         writer.Clear();
         var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };
         sent.AddRange(headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)));
-        var requestTarget = target.PathAndQuery;
-        if (connection.Key.IsAbsoluteForm)
-        {
-            // ws:// through an http proxy: absolute form with the http scheme the proxy understands (RFC 6455 §3).
-            requestTarget = (target.Scheme == "ws" ? "http" : target.Scheme) + "://" + target.HostHeader + target.PathAndQuery;
-            // The proxy's own headers and credentials, as an HTTP request through it sends them (RequestSender).
-            sent.AddRange(connection.Key.AbsoluteFormProxyHeaders(headers));
-        }
-        HttpRequestWriter.WriteHead(writer, "GET", requestTarget, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
+        HttpRequestWriter.WriteHead(writer, "GET", target.PathAndQuery, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
         trace?.HeadersSent(sent);
 
