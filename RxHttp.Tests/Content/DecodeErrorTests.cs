@@ -32,12 +32,15 @@ public class DecodeErrorTests
         Assert.That(streamed!.InnerException, Is.Not.InstanceOf<ClientError>());
     }
 
-    // A deflate or br body cut short inside a complete framing (Content-Length right, or a chunked body closed by a
-    // server that died mid-stream) read as a shorter, complete body: the decoders return 0 when their input ends
-    // early. aiohttp raises ContentEncodingError for deflate; an empty body stays an empty body, as there.
+    // A deflate, br or gzip body cut short inside a complete framing (Content-Length right, or a chunked body closed by
+    // a server that died mid-stream) read as a shorter, complete body: the decoders return 0 when their input ends
+    // early. aiohttp raises ContentEncodingError for deflate; an empty body stays an empty body, as there. The gzip
+    // cut falls in the member's trailer, after all the text was decoded.
     [TestCase("deflate", "zlib")]
     [TestCase("deflate", "raw")]
     [TestCase("br", "br")]
+    [TestCase("gzip", "gzip")]
+    [TestCase("x-gzip", "gzip")]
     public async Task A_body_cut_inside_its_compressed_stream_fails_with_ClientPayloadError(string coding, string format)
     {
         var original = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("truncated deflate ", 500)));
@@ -66,6 +69,7 @@ public class DecodeErrorTests
         {
             "zlib" => new ZLibStream(ms, CompressionLevel.Optimal, true),
             "raw" => new DeflateStream(ms, CompressionLevel.Optimal, true),
+            "gzip" => new GZipStream(ms, CompressionLevel.Optimal, true),
             _ => new BrotliStream(ms, CompressionLevel.Optimal, true),
         }) z.Write(data);
         return ms.ToArray();

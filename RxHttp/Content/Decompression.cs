@@ -31,7 +31,7 @@ internal static class Decompression
             decoded = codings[i].ToLowerInvariant() switch
             {
                 "identity" => decoded,
-                "gzip" or "x-gzip" => new GZipStream(new GzipMemberFeed(source), CompressionMode.Decompress),
+                "gzip" or "x-gzip" => new GzipEndCheck(source),
                 "deflate" => EndChecked.Over(source, static s => new ZlibOrRawDeflateStream(s)),
                 "br" => EndChecked.Over(source, static s => new BrotliStream(s, CompressionMode.Decompress)),
                 "zstd" => ZstdCoding.Decoder(source),
@@ -90,7 +90,7 @@ internal static class Decompression
     /// shorter, complete one. Once finished, these decoders do not ask their input for more, so a decoder that ends
     /// after its input did, having had some, stopped inside its stream: that is an error, as aiohttp's "deflate"
     /// ContentEncodingError and zstd here. An empty body stays an empty body (aiohttp accepts it too). Not for gzip:
-    /// GZipStream reads on past each member's end to look for another, finished or not.
+    /// GZipStream reads on past each member's end to look for another, finished or not (<see cref="GzipEndCheck"/>).
     /// </summary>
     private sealed class EndChecked : ReadOnlyStreamBase
     {
