@@ -30,6 +30,8 @@ public class WireTests
         yield return new TestCaseData($"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Encoding: identity\r\n\r\n{gzip.Length:x}\r\n{gzip}\r\n0\r\n\r\n", "abc", true).SetName("transfer_coding_before_chunked");
         yield return new TestCaseData("HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok", true).SetName("bare_lf_line_endings");
         yield return new TestCaseData("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2;a=b\nok\n0\nX-T: t\n\n", "ok", true).SetName("bare_lf_in_chunked_framing");
+        // chunk-size is 1*HEXDIG: more than 16 digits is no overflow when the extra ones are leading zeros.
+        yield return new TestCaseData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n000000000000000000002\r\nok\r\n00000000000000000000\r\n\r\n", "ok", true).SetName("chunk_sizes_with_leading_zeros");
         // RFC 9112 §2.2: empty lines before a status line are skipped, also between a 100 Continue and the final response.
         yield return new TestCaseData("\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true).SetName("empty_lines_before_status_line");
         yield return new TestCaseData("HTTP/1.1 100 Continue\r\n\r\n\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true).SetName("empty_lines_after_100_continue");

@@ -250,10 +250,10 @@ public class ChunkedDecoderTests
     [TestCase("4;a\rb\r\n", "Bare CR in chunk size line")]
     [TestCase("4;a\u0001\r\n", "Invalid control character 0x01 in chunk extension")]
     [TestCase("4;a\0\r\n", "Invalid control character 0x00 in chunk extension")]
-    [TestCase("00000000000000001\r\n", "Chunk size is too large")]
     [TestCase("8000000000000000\r\n", "Chunk size is too large")]
     [TestCase("ffffffffffffffff\r\n", "Chunk size is too large")]
     [TestCase("123456789abcdef01\r\n", "Chunk size is too large")]
+    [TestCase("00000000000000000008000000000000000\r\n", "Chunk size is too large")]
     [TestCase("4\r\nWikiX\r\n", "Missing CRLF after chunk data")]
     [TestCase("4\r\nWiki\rX", "Missing CRLF after chunk data (bare CR)")]
     [TestCase("4\r\nWikipedia\r\n", "Missing CRLF after chunk data")]
@@ -278,6 +278,24 @@ public class ChunkedDecoderTests
             Assert.That(ex!.Message, Does.Contain(message));
             Assert.That(ex.IsPayloadError, Is.True);
         }
+    }
+
+    // chunk-size = 1*HEXDIG (RFC 9112 §7.1): more than 16 digits is no overflow when the extra ones are leading
+    // zeros, on a data chunk or the last chunk; they used to be "too large". aiohttp and HttpClient take them.
+    [Test]
+    public void Leading_zeros_of_any_count_are_a_valid_chunk_size_whole_split_and_byte_by_byte()
+    {
+        byte[] wire = Bytes.Of("0000000000000000000000000004\r\nWiki\r\n0000000000000000000000000000000000\r\n\r\n" + Next);
+        var feeds = new List<byte[][]> { new[] { wire }, wire.Select(b => new[] { b }).ToArray() };
+        for (int split = 0; split <= wire.Length; split++) feeds.Add(new[] { wire[..split], wire[split..] });
+        foreach (var pieces in feeds)
+        {
+            var o = Run(new ChunkedDecoder(), pieces);
+            Assert.That((o.Done, o.Data, o.ConsumedTotal), Is.EqualTo((true, "Wiki", wire.Length - Next.Length)));
+        }
+        // Still bounded: zeros past the size line's limit fail as any long line does.
+        var ex = Assert.Throws<HttpParseException>(() => Run(new ChunkedDecoder(new HttpParserLimits { MaxLineSize = 20 }), new[] { Bytes.Of(new string('0', 21)) }));
+        Assert.That(ex!.Message, Is.EqualTo("Chunk size line is too long: limit 20 bytes"));
     }
 
     // ---- limits ----

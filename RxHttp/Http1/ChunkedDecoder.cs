@@ -130,9 +130,10 @@ internal sealed class ChunkedDecoder
                     int hex = HexValue(b);
                     if (hex >= 0)
                     {
-                        // 16 digits is the most a long can need; more (even leading zeros) is only a way to stall us.
-                        if (_digits == 16 || _size > (long.MaxValue >> 4))
-                            throw Payload("Chunk size is too large (more than 16 hex digits or above Int64.MaxValue)");
+                        // Only the value can overflow: chunk-size is 1*HEXDIG, so leading zeros are a valid size
+                        // however many (aiohttp and HttpClient take them), and the size line's limit bounds them.
+                        if (_size > (long.MaxValue >> 4))
+                            throw Payload("Chunk size is too large (above Int64.MaxValue)");
                         _size = (_size << 4) | (uint)hex;
                         _digits++;
                         CountSizeLineBytes(1);
