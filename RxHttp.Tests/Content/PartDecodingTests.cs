@@ -66,6 +66,28 @@ public class PartDecodingTests
         Assert.Throws<ClientPayloadError>(() => Part("Content-Encoding: gzip", "not gzip").Decode());
     }
 
+    // A part cut short inside its compressed stream decoded to a shorter part (GZipStream and DeflateStream return 0
+    // where their input ends), and a zlib error reached the caller as a raw ZLibException rather than the
+    // ClientPayloadError a response body's decoding gives for both. The zlib input is the fuzz run's finding
+    // (Fuzz/Regressions/deflate).
+    [Test]
+    public void A_truncated_or_corrupt_compressed_part_is_a_ClientPayloadError()
+    {
+        var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("a part cut short ", 100)));
+        using var gz = new MemoryStream();
+        using (var z = new GZipStream(gz, CompressionLevel.Optimal, leaveOpen: true)) z.Write(text);
+        using var raw = new MemoryStream();
+        using (var z = new DeflateStream(raw, CompressionLevel.Optimal, leaveOpen: true)) z.Write(text);
+        Assert.That(Part("Content-Encoding: gzip", gz.ToArray()).Decode(), Is.EqualTo(text));
+        Assert.That(Part("Content-Encoding: deflate", raw.ToArray()).Decode(), Is.EqualTo(text));
+        var error = Assert.Throws<ClientPayloadError>(() => Part("Content-Encoding: gzip", gz.ToArray()[..^4]).Decode(), "cut in the trailer");
+        Assert.That(error!.InnerException!.Message, Does.Contain("truncated"));
+        Assert.Throws<ClientPayloadError>(() => Part("Content-Encoding: x-gzip", gz.ToArray()[..(int)(gz.Length / 2)]).Decode(), "cut in the data");
+        Assert.Throws<ClientPayloadError>(() => Part("Content-Encoding: deflate", raw.ToArray()[..^3]).Decode(), "raw deflate cut");
+        var zlib = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzz", "Regressions", "deflate", "zlibexception.bin"));
+        Assert.Throws<ClientPayloadError>(() => Part("Content-Encoding: deflate", zlib).Decode(), "zlib's own error");
+    }
+
     [Test]
     public void In_form_data_a_content_encoding_is_left_alone_and_elsewhere_decompression_is_bounded()
     {

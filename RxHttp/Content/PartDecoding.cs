@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace RxHttp;
 
 /// <summary>
@@ -28,8 +26,9 @@ internal static class PartDecoding
             data = coding.Trim().ToLowerInvariant() switch
             {
                 "" or "identity" => data,
-                "gzip" or "x-gzip" => Inflate(new GZipStream(new MemoryStream(data), CompressionMode.Decompress), coding, maxDecoded),
-                "deflate" => Inflate(new ZlibOrRawDeflateStream(new MemoryStream(data)), coding, maxDecoded),
+                // The response's own decoders, so that a part cut short inside its compressed stream fails as
+                // aiohttp's zlib.decompress does, instead of decoding to a shorter part.
+                "gzip" or "x-gzip" or "deflate" => Inflate(Decompression.Wrap(coding, new MemoryStream(data))!, coding, maxDecoded),
                 var other => throw new ClientPayloadError($"Unknown Content-Encoding of a part: {other}"),
             };
         }
@@ -101,7 +100,8 @@ internal static class PartDecoding
                 return output.ToArray();
             }
         }
-        catch (InvalidDataException e)
+        // zlib's own errors (ZLibException, an IOException) too, as the response's decoding takes them.
+        catch (Exception e) when (DecodeErrors.IsDecoderFailure(e))
         {
             throw new ClientPayloadError($"A part's {coding} content cannot be decoded.", e);
         }
