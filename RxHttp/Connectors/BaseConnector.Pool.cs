@@ -47,7 +47,7 @@ public abstract partial class BaseConnector
             }
             else
             {
-                var next = FirstWaiterFor(c.Key);
+                var next = FirstWaiterServedBy(c.Key);
                 if (next is null && _keepsNoIdle)
                 {
                     // Its idle time would be over at once, but the wheel only notices at its next turn: a request

@@ -38,10 +38,17 @@ public abstract partial class BaseConnector
         return false;
     }
 
-    private LinkedListNode<Waiter>? FirstWaiterFor(ConnectionKey key)
+    // The waiter a connection of `key` being released goes to: the first of its key, unless a waiter of another key
+    // queued before it, which the freed slot lets open (only its own per-host limit could still hold it back). That
+    // one goes first, and the connection idles for the next of its key: handing it over regardless let a steady stream
+    // of requests to one host starve a request to another at the limit for as long as the stream lasted.
+    private LinkedListNode<Waiter>? FirstWaiterServedBy(ConnectionKey key)
     {
         for (var n = _waiters.First; n is not null; n = n.Next)
+        {
             if (n.Value.Key == key) return n;
+            if (LimitPerHost == 0 || (Find(n.Value.Key)?.Acquired ?? 0) < LimitPerHost) return null;
+        }
         return null;
     }
 
