@@ -144,29 +144,41 @@ public sealed partial class ClientSession
                 var connectionKey = proxy?.KeyFor(target, options.Tls) is { } viaProxy ? viaProxy with { Tunnel = true }
                     : new ConnectionKey(target.Host, target.Port, target.IsSecure, options.Tls);
                 var info = new RequestInfo("GET", target, headers);
-                var connection = await _exchange.AcquireAsync(connectionKey, timeout, scheduler, cts.Token).ConfigureAwait(false);
-                connection.ChooseCompletions(allowInline: false);
-                try
+                for (var attempt = 0; ; attempt++)
                 {
-                    return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, trace, cts.Token).ConfigureAwait(false);
-                }
-                catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers is { } answer && RedirectsOperator.LocationOf(answer) is { } location)
-                {
-                    connection.Close();
-                    trace?.Redirected();
-                    if (hops >= SessionOptions.MaxRedirects)
-                        throw new TooManyRedirects(info, Array.Empty<ClientResponse>(), e.Status, "Too many redirects during the websocket handshake", e.Headers);
-                    var next = RedirectTarget(full, location, SessionOptions.RequoteRedirectUrl);
-                    var sameOrigin = next.IsSameOrigin(full);
-                    // URL credentials follow a same-origin hop whatever the Location's form, as on HTTP redirects.
-                    if (sameOrigin) next = RedirectsOperator.WithSameOriginCredentials(next, full);
-                    crossOrigin |= !sameOrigin;
-                    full = next;
-                }
-                catch
-                {
-                    connection.Close();
-                    throw;
+                    var connection = await _exchange.AcquireAsync(connectionKey, timeout, scheduler, cts.Token).ConfigureAwait(false);
+                    connection.ChooseCompletions(allowInline: false);
+                    var reused = connection.IsReused;
+                    try
+                    {
+                        return await HandshakeAsync(connection, target, headers, info, wsKey, protocols, compress, options, scheduler, trace, cts.Token).ConfigureAwait(false);
+                    }
+                    catch (WsServerHandshakeError e) when (e.Status is 301 or 302 or 303 or 307 or 308 && e.Headers is { } answer && RedirectsOperator.LocationOf(answer) is { } location)
+                    {
+                        connection.Close();
+                        trace?.Redirected();
+                        if (hops >= SessionOptions.MaxRedirects)
+                            throw new TooManyRedirects(info, Array.Empty<ClientResponse>(), e.Status, "Too many redirects during the websocket handshake", e.Headers);
+                        var next = RedirectTarget(full, location, SessionOptions.RequoteRedirectUrl);
+                        var sameOrigin = next.IsSameOrigin(full);
+                        // URL credentials follow a same-origin hop whatever the Location's form, as on HTTP redirects.
+                        if (sameOrigin) next = RedirectsOperator.WithSameOriginCredentials(next, full);
+                        crossOrigin |= !sameOrigin;
+                        full = next;
+                        break;
+                    }
+                    catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted
+                                              && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
+                    {
+                        // The handshake is a GET, retried as the exchange retries one: a keep-alive connection the
+                        // server closed just as the upgrade went out failed ws_connect where a fresh one would not.
+                        connection.Close();
+                    }
+                    catch
+                    {
+                        connection.Close();
+                        throw;
+                    }
                 }
             }
         }
@@ -233,6 +245,7 @@ public sealed partial class ClientSession
         var sent = new List<KeyValuePair<string, string>>(headers.Count + 1) { new("Host", headers.Get("Host") ?? target.HostHeader) };
         sent.AddRange(headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)));
         HttpRequestWriter.WriteHead(writer, "GET", target.PathAndQuery, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sent));
+        connection.ResponseStarted = false;
         await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
         trace?.HeadersSent(sent);
 
@@ -245,6 +258,7 @@ public sealed partial class ClientSession
             {
                 if (!reader.Received(await connection.FillAsync(readTimer, ct, reader.MaxBuffer).ConfigureAwait(false)))
                     throw new ServerDisconnectedError("Server disconnected during the websocket handshake");
+                connection.ResponseStarted = true;
             }
         }
         catch (HttpParseException e)
