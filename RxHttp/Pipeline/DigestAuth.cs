@@ -6,7 +6,8 @@ namespace RxHttp;
 
 /// <summary>
 /// HTTP Digest authentication (RFC 7616; aiohttp's DigestAuthMiddleware): answers a 401 Digest challenge
-/// once with MD5, SHA-256 (or their -sess variants) and qop=auth, then keeps the nonce for later requests.
+/// once with MD5, SHA-256 (or their -sess variants; the strongest offered) and qop=auth, then keeps the nonce for
+/// later requests.
 /// Add <see cref="Middleware"/> to the session's or request's middlewares.
 /// </summary>
 public sealed class DigestAuth
@@ -116,8 +117,23 @@ public sealed class DigestAuth
     /// <summary>A parsed Digest challenge.</summary>
     internal sealed record Challenge(string Origin, string Realm, string Nonce, string Algorithm, bool QopAuth, string? Opaque, bool Stale);
 
-    /// <summary>The first Digest challenge with a supported algorithm (MD5, SHA-256, -sess) and qop auth or none.</summary>
+    /// <summary>
+    /// The strongest Digest challenge with a supported algorithm (SHA-256 before MD5, each with its -sess variant)
+    /// and qop auth or none; the first of equals.
+    /// </summary>
     internal static Challenge? Parse(IEnumerable<string> headers, string origin)
+    {
+        // A server offering SHA-256 and MD5 (RFC 7616 §3.7) keeps MD5 for old clients: taking the first listed
+        // would settle on the weak hash whenever the server happens to list it first.
+        Challenge? best = null;
+        foreach (var challenge in Challenges(headers, origin))
+            if (best is null || Strength(challenge) > Strength(best)) best = challenge;
+        return best;
+    }
+
+    private static int Strength(Challenge c) => c.Algorithm.StartsWith("SHA-256", StringComparison.OrdinalIgnoreCase) ? 2 : 1;
+
+    private static IEnumerable<Challenge> Challenges(IEnumerable<string> headers, string origin)
     {
         foreach (var header in headers)
         {
@@ -130,11 +146,10 @@ public sealed class DigestAuth
                 var qop = p.GetValueOrDefault("qop");
                 var qopAuth = qop is not null && qop.Split(',').Any(q => q.Trim().Equals("auth", StringComparison.OrdinalIgnoreCase));
                 if (qop is not null && !qopAuth) continue; // auth-int only: a body hash this client does not compute
-                return new Challenge(origin, p.GetValueOrDefault("realm") ?? "", nonce, algorithm, qopAuth, p.GetValueOrDefault("opaque"),
+                yield return new Challenge(origin, p.GetValueOrDefault("realm") ?? "", nonce, algorithm, qopAuth, p.GetValueOrDefault("opaque"),
                     string.Equals(p.GetValueOrDefault("stale"), "true", StringComparison.OrdinalIgnoreCase));
             }
         }
-        return null;
     }
 
     // RFC 9110 §11.6.1: challenges are "scheme param=value, param="quoted", scheme2 ...".

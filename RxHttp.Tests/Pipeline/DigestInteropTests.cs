@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Reactive.Linq;
+using NUnit.Framework;
+
+namespace RxHttp.Tests.Pipeline;
+
+/// <summary>
+/// DigestAuth against a Digest check written in Python (hashlib, urllib.parse) run by /usr/bin/python3 with
+/// aiohttp's server, so the answers are judged by code that shares nothing with the library's: several challenges
+/// (the strongest must be taken).
+/// </summary>
+[TestFixture]
+public class DigestInteropTests
+{
+    private const string Script = """
+import asyncio, hashlib, re, urllib.parse
+from aiohttp import web
+
+USERS = {"bob": "hunter2", "J\u00e4s\u00f8n Doe": "Secret, or not?"}
+REALM = "api@example.org"
+H = {"MD5": lambda s: hashlib.md5(s.encode()).hexdigest(), "SHA-256": lambda s: hashlib.sha256(s.encode()).hexdigest()}
+
+def challenge(alg, nonce, extra=""):
+    return f'Digest realm="{REALM}", qop="auth", algorithm={alg}, nonce="{nonce}", opaque="op"{extra}'
+
+def params(header):
+    return {k: (q if q else v) for k, q, v in re.findall(r'([\w*]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', header)}
+
+def user_of(p, alg, userhash):
+    if userhash:
+        if p.get("userhash") != "true": return None
+        return next((u for u in USERS if H[alg](f"{u}:{REALM}") == p.get("username")), None)
+    if "username*" in p:
+        if "username" in p: return None  # RFC 7616: never both
+        charset, _, value = p["username*"].split("'", 2)
+        return urllib.parse.unquote(value, encoding=charset) if charset.upper() == "UTF-8" else None
+    return p.get("username")
+
+def check(request, alg, userhash):
+    header = request.headers.get("Authorization", "")
+    # A header is ASCII on the wire (RFC 9110 §5.5): raw UTF-8 in a quoted-string is not a user name.
+    if not header.startswith("Digest ") or not header.isascii(): return None
+    p = params(header[7:])
+    user = user_of(p, alg, userhash)
+    if user not in USERS or p.get("algorithm") != alg or p.get("qop") != "auth" or p.get("opaque") != "op": return None
+    h = H[alg]
+    ha1 = h(f"{user}:{REALM}:{USERS[user]}")
+    ha2 = h(f"{request.method}:{p['uri']}")
+    expected = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
+    return user if p.get("response") == expected and p["uri"] == request.path_qs else None
+
+def route(offers, alg, userhash=False, joined=False):
+    async def handler(request):
+        user = check(request, alg, userhash)
+        if user is not None: return web.Response(text=user)
+        headers = [("WWW-Authenticate", ", ".join(offers))] if joined else [("WWW-Authenticate", o) for o in offers]
+        return web.Response(status=401, headers=headers)
+    return handler
+
+async def main():
+    app = web.Application()
+    weak_first = [challenge("MD5", "n-md5"), challenge("SHA-256", "n-sha")]
+    app.router.add_get("/strongest", route(weak_first, "SHA-256"))
+    app.router.add_get("/strongest-joined", route(['Basic realm="x"'] + weak_first, "SHA-256", joined=True))
+    app.router.add_get("/userhash", route([challenge("SHA-256", "n-uh", ', userhash=true, charset=UTF-8')], "SHA-256", userhash=True))
+    app.router.add_get("/plain", route([challenge("MD5", "n-plain", ', charset=UTF-8')], "MD5"))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print("PORT", site._server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+""";
+
+    private Process _python = null!;
+    private string _base = "";
+    private string _scriptPath = "";
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        const string python = "/usr/bin/python3";
+        Assert.That(File.Exists(python), "Debian's python3 with python3-aiohttp is required for the interop tests");
+        var path = _scriptPath = Path.Combine(Path.GetTempPath(), $"rxhttp-digest-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(path, Script);
+        _python = Process.Start(new ProcessStartInfo(python, path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        var line = await _python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        if (line is null || !line.StartsWith("PORT ")) Assert.Fail("aiohttp server did not start (apt-get install python3-aiohttp): " + await _python.StandardError.ReadToEndAsync());
+        _base = $"http://127.0.0.1:{line![5..]}/";
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        if (_python is { HasExited: false }) _python.Kill();
+        _python?.Dispose();
+        if (_scriptPath.Length > 0) File.Delete(_scriptPath);
+    }
+
+    private async Task<(int Status, string Body)> Get(string path, string user, string password)
+    {
+        var digest = new DigestAuth(user, password);
+        using var session = new ClientSession(_base, new ClientSessionOptions { Middlewares = new[] { digest.Middleware } });
+        using var r = await session.Get(path);
+        return (r.Status, await r.Text());
+    }
+
+    [TestCase("strongest")]
+    [TestCase("strongest-joined")]
+    public async Task The_strongest_of_several_challenges_is_answered(string path) =>
+        Assert.That(await Get(path, "bob", "hunter2"), Is.EqualTo((200, "bob")), "MD5 listed first, SHA-256 second: answer SHA-256");
+}
