@@ -7,7 +7,7 @@ namespace RxHttp.Tests.Pipeline;
 /// <summary>
 /// DigestAuth against a Digest check written in Python (hashlib, urllib.parse) run by /usr/bin/python3 with
 /// aiohttp's server, so the answers are judged by code that shares nothing with the library's: several challenges
-/// (the strongest must be taken).
+/// (the strongest must be taken), userhash=true and a user name that is not ASCII (RFC 7616 §3.4.4, RFC 8187).
 /// </summary>
 [TestFixture]
 public class DigestInteropTests
@@ -111,4 +111,24 @@ asyncio.run(main())
     [TestCase("strongest-joined")]
     public async Task The_strongest_of_several_challenges_is_answered(string path) =>
         Assert.That(await Get(path, "bob", "hunter2"), Is.EqualTo((200, "bob")), "MD5 listed first, SHA-256 second: answer SHA-256");
+
+    [Test]
+    public async Task A_server_offering_userhash_gets_the_hashed_user_name() =>
+        Assert.That(await Get("userhash", "J\u00e4s\u00f8n Doe", "Secret, or not?"), Is.EqualTo((200, "J\u00e4s\u00f8n Doe")));
+
+    [Test]
+    public async Task A_user_name_that_is_not_ascii_goes_as_username_star() =>
+        Assert.That(await Get("plain", "J\u00e4s\u00f8n Doe", "Secret, or not?"), Is.EqualTo((200, "J\u00e4s\u00f8n Doe")));
+
+    [Test]
+    public async Task An_ascii_user_name_stays_a_quoted_username() =>
+        Assert.That(await Get("plain", "bob", "hunter2"), Is.EqualTo((200, "bob")));
+
+    [Test]
+    public void The_RFC_7616_username_star_example_is_encoded_as_printed()
+    {
+        var challenge = DigestAuth.Parse(new[] { "Digest realm=\"api@example.org\", qop=\"auth\", algorithm=SHA-256, nonce=\"n\", charset=UTF-8" }, "http://h")!;
+        var header = new DigestAuth("J\u00e4s\u00f8n Doe", "Secret, or not?").Answer(challenge, "GET", "/doe.json", 1, "c");
+        Assert.That(header, Does.StartWith("Digest username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, realm=").And.Not.Contain("username=\""), "RFC 7616 §3.9.2");
+    }
 }

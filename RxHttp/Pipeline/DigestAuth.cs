@@ -7,7 +7,8 @@ namespace RxHttp;
 /// <summary>
 /// HTTP Digest authentication (RFC 7616; aiohttp's DigestAuthMiddleware): answers a 401 Digest challenge
 /// once with MD5, SHA-256 (or their -sess variants; the strongest offered) and qop=auth, then keeps the nonce for
-/// later requests.
+/// later requests. A user name that is not ASCII goes as <c>username*</c> (RFC 8187), and a server's
+/// <c>userhash=true</c> is honoured.
 /// Add <see cref="Middleware"/> to the session's or request's middlewares.
 /// </summary>
 public sealed class DigestAuth
@@ -103,10 +104,30 @@ public sealed class DigestAuth
         var qop = challenge.QopAuth ? "auth" : null;
         var response = qop is null ? hash($"{ha1}:{challenge.Nonce}:{ha2}") : hash($"{ha1}:{challenge.Nonce}:{nc}:{cnonce}:{qop}:{ha2}");
         var sb = new StringBuilder("Digest ");
-        sb.Append($"username=\"{Escape(_login)}\", realm=\"{Escape(challenge.Realm)}\", nonce=\"{Escape(challenge.Nonce)}\", uri=\"{Escape(uri)}\"");
+        // RFC 7616 §3.4.4: a server offering userhash is sent H(username:realm) in place of the name; a name a
+        // quoted-string cannot carry (not ASCII) goes as username* in RFC 8187's encoding, never as raw UTF-8.
+        if (challenge.UserHash) sb.Append($"username=\"{hash($"{_login}:{challenge.Realm}")}\"");
+        else if (NeedsExtValue(_login)) sb.Append($"username*=UTF-8''{ExtValue(_login)}");
+        else sb.Append($"username=\"{Escape(_login)}\"");
+        sb.Append($", realm=\"{Escape(challenge.Realm)}\", nonce=\"{Escape(challenge.Nonce)}\", uri=\"{Escape(uri)}\"");
         sb.Append($", response=\"{response}\", algorithm={challenge.Algorithm}");
         if (qop is not null) sb.Append($", qop={qop}, nc={nc}, cnonce=\"{Escape(cnonce)}\"");
         if (challenge.Opaque is not null) sb.Append($", opaque=\"{Escape(challenge.Opaque)}\"");
+        if (challenge.UserHash) sb.Append(", userhash=true");
+        return sb.ToString();
+    }
+
+    private static bool NeedsExtValue(string s) => s.Any(c => c is < ' ' or > '~');
+
+    // RFC 8187 §3.2.1: attr-char stays, every other UTF-8 byte is %XX.
+    private static string ExtValue(string s)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(s))
+        {
+            if (char.IsAsciiLetterOrDigit((char)b) || "!#$&+-.^_`|~".Contains((char)b)) sb.Append((char)b);
+            else sb.Append('%').Append(b.ToString("X2"));
+        }
         return sb.ToString();
     }
 
@@ -115,7 +136,7 @@ public sealed class DigestAuth
     private static string Sha256(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
 
     /// <summary>A parsed Digest challenge.</summary>
-    internal sealed record Challenge(string Origin, string Realm, string Nonce, string Algorithm, bool QopAuth, string? Opaque, bool Stale);
+    internal sealed record Challenge(string Origin, string Realm, string Nonce, string Algorithm, bool QopAuth, string? Opaque, bool Stale, bool UserHash = false);
 
     /// <summary>
     /// The strongest Digest challenge with a supported algorithm (SHA-256 before MD5, each with its -sess variant)
@@ -147,7 +168,8 @@ public sealed class DigestAuth
                 var qopAuth = qop is not null && qop.Split(',').Any(q => q.Trim().Equals("auth", StringComparison.OrdinalIgnoreCase));
                 if (qop is not null && !qopAuth) continue; // auth-int only: a body hash this client does not compute
                 yield return new Challenge(origin, p.GetValueOrDefault("realm") ?? "", nonce, algorithm, qopAuth, p.GetValueOrDefault("opaque"),
-                    string.Equals(p.GetValueOrDefault("stale"), "true", StringComparison.OrdinalIgnoreCase));
+                    string.Equals(p.GetValueOrDefault("stale"), "true", StringComparison.OrdinalIgnoreCase),
+                    string.Equals(p.GetValueOrDefault("userhash"), "true", StringComparison.OrdinalIgnoreCase));
             }
         }
     }
