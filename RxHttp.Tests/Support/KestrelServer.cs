@@ -187,7 +187,8 @@ public sealed class KestrelServer : IAsyncDisposable
     }
 
     /// <summary>A self-signed certificate for 127.0.0.1 and localhost, made in the test.</summary>
-    public static X509Certificate2 MakeCertificate(string cn = "localhost", X509Certificate2? issuer = null, bool isCa = false)
+    public static X509Certificate2 MakeCertificate(string cn = "localhost", X509Certificate2? issuer = null, bool isCa = false,
+        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
     {
         using var key = RSA.Create(2048);
         var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -200,14 +201,14 @@ public sealed class KestrelServer : IAsyncDisposable
         if (!isCa) req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new("1.3.6.1.5.5.7.3.1") }, false));
         else req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature, true));
         X509Certificate2 cert;
-        if (issuer is null) cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        if (issuer is null) cert = req.CreateSelfSigned(notBefore ?? DateTimeOffset.UtcNow.AddDays(-1), notAfter ?? DateTimeOffset.UtcNow.AddDays(30));
         else
         {
             var serial = RandomNumberGenerator.GetBytes(8);
             // Never past the issuer's end: an intermediate made a second earlier would otherwise end before its leaf.
-            var notAfter = DateTimeOffset.UtcNow.AddDays(29);
-            if (notAfter > issuer.NotAfter) notAfter = issuer.NotAfter;
-            using var pub = req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), notAfter, serial);
+            var end = notAfter ?? DateTimeOffset.UtcNow.AddDays(29);
+            if (end > issuer.NotAfter) end = issuer.NotAfter;
+            using var pub = req.Create(issuer, notBefore ?? DateTimeOffset.UtcNow.AddDays(-1), end, serial);
             cert = pub.CopyWithPrivateKey(key);
         }
         // Kestrel on Linux needs an exportable key loaded from PKCS#12.

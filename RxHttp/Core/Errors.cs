@@ -172,6 +172,16 @@ public class ClientConnectorCertificateError : ClientSslError
 {
     /// <summary>Creates the error.</summary>
     public ClientConnectorCertificateError(string host, int port, string message, Exception? inner = null) : base(host, port, message, inner) { }
+
+    /// <summary>What the TLS stack found wrong (name mismatch, chain errors); None when not known.</summary>
+    public System.Net.Security.SslPolicyErrors PolicyErrors { get; init; }
+
+    /// <summary>
+    /// Why the chain failed (NotTimeValid for an expired or not yet valid certificate, UntrustedRoot, PartialChain...),
+    /// from the chain that decided: the <see cref="TlsOptions.TrustedRoots"/> one when those are given. aiohttp
+    /// exposes the same as <c>certificate_error.verify_code</c>.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509ChainStatusFlags ChainStatus { get; init; }
 }
 
 /// <summary>A failure on an established connection to the server.</summary>

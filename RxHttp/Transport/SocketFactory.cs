@@ -37,6 +37,7 @@ internal static class SocketFactory
         var serverName = tls.ServerHostname ?? host;
         X509Certificate2? seen = null;
         SslPolicyErrors seenErrors = SslPolicyErrors.None;
+        X509ChainStatus[] seenChain = [];
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
         var baseOptions = tls.Authentication;
         var options = new SslClientAuthenticationOptions
@@ -58,9 +59,15 @@ internal static class SocketFactory
                 // The runtime's own verdict on an IP literal says name mismatch whatever the IP SANs hold; report ours.
                 if (IPAddress.TryParse(serverName, out var ip) && cert is not null) seenErrors = errors = CheckIpName(cert, ip, errors);
                 if (errors == SslPolicyErrors.None) return true;
-                if (tls.TrustedRoots is { Count: > 0 } roots && cert is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == 0)
-                    return ChainsTo(new X509Certificate2(cert), chain, roots);
-                return false;
+                // The runtime's exception only says the callback refused: keep the chain's own reasons (expired, not
+                // yet valid, untrusted root), which aiohttp's and HttpClient's messages both carry.
+                seenChain = chain?.ChainStatus ?? [];
+                // Judged by the TrustedRoots chain even when the name is wrong too, so that a sound chain is not
+                // reported as broken beside the mismatch.
+                if (tls.TrustedRoots is { Count: > 0 } roots && cert is not null && errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors)
+                    && ChainsTo(new X509Certificate2(cert), chain, roots, out seenChain))
+                    seenErrors = errors &= ~SslPolicyErrors.RemoteCertificateChainErrors;
+                return errors == SslPolicyErrors.None;
             },
         };
         try
@@ -71,7 +78,7 @@ internal static class SocketFactory
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
             if (seenErrors != SslPolicyErrors.None)
-                throw new ClientConnectorCertificateError(host, port, $"certificate verify failed: {seenErrors}", e);
+                throw CertificateError(host, port, serverName, seenErrors, seenChain, e);
             throw new ClientSslError(host, port, "TLS handshake failed: " + e.Message, e);
         }
         catch (Exception e) when (e is IOException or SocketException)
@@ -103,7 +110,28 @@ internal static class SocketFactory
 
     // The intermediates the server sent are in the handshake's chain; without them a leaf issued by an
     // intermediate of a custom root cannot reach it (nothing here fetches missing issuers).
-    private static bool ChainsTo(X509Certificate2 cert, X509Chain? presented, X509Certificate2Collection roots)
+    private static ClientConnectorCertificateError CertificateError(
+        string host, int port, string serverName, SslPolicyErrors errors, X509ChainStatus[] chain, Exception inner)
+    {
+        var reasons = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) reasons.Add("no certificate was sent");
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) reasons.Add($"certificate is not valid for '{serverName}'");
+        var flags = X509ChainStatusFlags.NoError;
+        foreach (var status in chain)
+        {
+            if (status.Status == X509ChainStatusFlags.NoError) continue;
+            flags |= status.Status;
+            reasons.Add($"{status.Status}: {status.StatusInformation.Trim()}");
+        }
+        var detail = reasons.Count == 0 ? "" : $" ({string.Join("; ", reasons.Distinct())})";
+        return new ClientConnectorCertificateError(host, port, $"certificate verify failed: {errors}{detail}", inner)
+        {
+            PolicyErrors = errors,
+            ChainStatus = flags,
+        };
+    }
+
+    private static bool ChainsTo(X509Certificate2 cert, X509Chain? presented, X509Certificate2Collection roots, out X509ChainStatus[] status)
     {
         using var chain = new X509Chain();
         if (presented is not null)
@@ -114,7 +142,9 @@ internal static class SocketFactory
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(cert);
+        var built = chain.Build(cert);
+        status = chain.ChainStatus;
+        return built;
     }
 
     // .NET does not match an IP literal against the certificate's IP SANs when TargetHost is empty; do it here.
