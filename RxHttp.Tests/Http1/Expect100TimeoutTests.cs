@@ -123,6 +123,9 @@ public class Expect100TimeoutTests : ReactiveTest
         using var _ = session.Post(server.Url, new RequestOptions { Data = new byte[1000], Expect100 = true, Expect100Timeout = TimeSpan.FromSeconds(3) })
             .SelectMany(r => r.Text()).Subscribe(observer);
         var connection = await server.HeadSeen.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The server can read the head before the client's write returns and arms the wait: advanced first, the
+        // clock would have the wait start at S(3) - 1 (this failed once on a loaded machine).
+        await Wait.Until(() => scheduler.IsPending(S(3)), what: "the 100 Continue wait to be armed");
 
         scheduler.AdvanceTo(S(3) - 1);
         // A body started by the timer would be on the loopback by now: its first write completes inside AdvanceTo.
