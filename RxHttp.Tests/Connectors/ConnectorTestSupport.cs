@@ -102,6 +102,24 @@ internal sealed class Blackhole : IDisposable
     public int Port { get; private set; }
     public IPEndPoint SilentEndPoint => (IPEndPoint)Silent.LocalEndPoint!;
 
+    /// <summary>
+    /// Empties the silent listener's accept queue, so that the next SYN to it (a pending connect's retransmission)
+    /// completes; nothing accepts it, so a ClientHello sent on it goes unanswered.
+    /// </summary>
+    public void Unblock()
+    {
+        foreach (var s in _fillers) s.Dispose();
+        _fillers.Clear();
+        Silent.Blocking = false;
+        try
+        {
+            while (true) Silent.Accept().Dispose();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+        {
+        }
+    }
+
     public void Dispose()
     {
         foreach (var s in _fillers) s.Dispose();

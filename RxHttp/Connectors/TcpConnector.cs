@@ -83,19 +83,24 @@ public class TcpConnector : BaseConnector
     protected internal override async Task<Connection> CreateConnectionAsync(ConnectionKey key, ClientTimeout? timeout, CancellationToken cancellationToken)
     {
         if (key.Proxy is not null) return await ConnectThroughProxyAsync(key, timeout, cancellationToken).ConfigureAwait(false);
-        var socket = await ConnectSocketAsync(key.Host, key.Port, timeout, cancellationToken).ConfigureAwait(false);
-        return await FinishAsync(key, socket, new LowWaterStream(socket), timeout, cancellationToken).ConfigureAwait(false);
+        var (socket, due) = await ConnectSocketCoreAsync(key.Host, key.Port, timeout, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(key, socket, new LowWaterStream(socket), timeout, due, cancellationToken).ConfigureAwait(false);
     }
 
     // The TLS handshake is part of connecting: SockConnect bounds it too, as aiohttp's sock_connect covers the
     // create_connection (or start_tls) that does the handshake, and HttpClient's ConnectTimeout covers it. Without
     // that a server that accepts and never answers the ClientHello held the request until its Total timeout.
-    private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, ClientTimeout? timeout, CancellationToken ct)
+    // Direct, the handshake ends by the deadline of the connect attempt that won (connectDue): one SockConnect for
+    // both, as in aiohttp, not a second one from the connect's end. Through a proxy it gets its own, as aiohttp's
+    // start_tls over the tunnel does.
+    private async Task<Connection> FinishAsync(ConnectionKey key, Socket socket, Stream stream, ClientTimeout? timeout, DateTimeOffset? connectDue, CancellationToken ct)
     {
         var socketStream = stream as LowWaterStream;
         if (key.IsSsl)
         {
-            using var deadline = new ConnectDeadline(ConnectScheduler, ClientTimeout.Active(timeout?.SockConnect), timeout?.CeilThreshold ?? TimeSpan.Zero, ct);
+            using var deadline = connectDue is { } due
+                ? new ConnectDeadline(ConnectScheduler, due, ct)
+                : new ConnectDeadline(ConnectScheduler, ClientTimeout.Active(timeout?.SockConnect), timeout?.CeilThreshold ?? TimeSpan.Zero, ct);
             try
             {
                 stream = await SocketFactory.TlsAsync(stream, key.Host, key.Port, key.Tls ?? TcpOptions.Tls, alpnHttp11: true, deadline.Token).ConfigureAwait(false);
@@ -140,11 +145,15 @@ public class TcpConnector : BaseConnector
             socket.Dispose();
             throw;
         }
-        return key.IsSsl ? await FinishAsync(key, socket, stream, timeout, ct).ConfigureAwait(false) : NewConnection(key, socket, stream);
+        return key.IsSsl ? await FinishAsync(key, socket, stream, timeout, null, ct).ConfigureAwait(false) : NewConnection(key, socket, stream);
     }
 
     /// <summary>Resolves <paramref name="host"/> and races its addresses; SockConnect applies to each attempt.</summary>
-    protected async Task<Socket> ConnectSocketAsync(string host, int port, ClientTimeout? timeout, CancellationToken ct)
+    protected async Task<Socket> ConnectSocketAsync(string host, int port, ClientTimeout? timeout, CancellationToken ct) =>
+        (await ConnectSocketCoreAsync(host, port, timeout, ct).ConfigureAwait(false)).Socket;
+
+    // The socket, with the SockConnect deadline of the attempt that connected it (null: none).
+    private async Task<(Socket Socket, DateTimeOffset? Due)> ConnectSocketCoreAsync(string host, int port, ClientTimeout? timeout, CancellationToken ct)
     {
         var addresses = await ResolveAsync(host, port, ct).ConfigureAwait(false);
         var endPoints = HappyEyeballs.Interleave(addresses).Select(a => new IPEndPoint(a, port)).ToList();

@@ -17,10 +17,20 @@ internal sealed class ConnectDeadline : TimerWheel.Timer, IDisposable
     /// <param name="ceilThreshold">The ceiling rule's threshold (see <see cref="Ceiling"/>).</param>
     /// <param name="ct">The caller's token.</param>
     public ConnectDeadline(IScheduler clock, TimeSpan? sockConnect, TimeSpan ceilThreshold, CancellationToken ct)
+        : this(clock, sockConnect is { } t ? Ceiling.Deadline(clock.Now, t, ceilThreshold) : null, ct)
+    {
+    }
+
+    /// <summary>A step that must end by <paramref name="due"/> (null: only <paramref name="ct"/> cancels it).</summary>
+    public ConnectDeadline(IScheduler clock, DateTimeOffset? due, CancellationToken ct)
     {
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (sockConnect is { } t) TimerWheel.For(clock).Schedule(Ceiling.Deadline(clock.Now, t, ceilThreshold), this);
+        Due = due;
+        if (due is { } d) TimerWheel.For(clock).Schedule(d, this);
     }
+
+    /// <summary>When the deadline passes; null: none.</summary>
+    public DateTimeOffset? Due { get; }
 
     /// <summary>Cancelled by the caller or at the deadline.</summary>
     public CancellationToken Token => _cts.Token;

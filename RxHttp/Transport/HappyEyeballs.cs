@@ -43,11 +43,14 @@ internal sealed class HappyEyeballs
         return result;
     }
 
-    /// <summary>The winning socket; fails with the last error when every attempt failed.</summary>
-    public async Task<Socket> ConnectAsync(IReadOnlyList<IPEndPoint> endPoints, CancellationToken ct)
+    /// <summary>
+    /// The winning socket and its attempt's SockConnect deadline (null: none); fails with the last error when every
+    /// attempt failed.
+    /// </summary>
+    public async Task<(Socket Socket, DateTimeOffset? Due)> ConnectAsync(IReadOnlyList<IPEndPoint> endPoints, CancellationToken ct)
     {
         using var all = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var pending = new List<Task<Socket>>();
+        var pending = new List<Task<(Socket Socket, DateTimeOffset? Due)>>();
         var errors = new List<Exception>();
         var next = 0;
         try
@@ -74,7 +77,7 @@ internal sealed class HappyEyeballs
                         if (stagger is not null) waitOn.Add(stagger.Task);
                         var done = await Task.WhenAny(waitOn).ConfigureAwait(false);
                         if (done == stagger?.Task) break; // time to start the next attempt alongside
-                        var attempt = (Task<Socket>)done;
+                        var attempt = (Task<(Socket Socket, DateTimeOffset? Due)>)done;
                         pending.Remove(attempt);
                         if (attempt.IsCompletedSuccessfully) return attempt.Result;
                         ct.ThrowIfCancellationRequested();
@@ -95,7 +98,7 @@ internal sealed class HappyEyeballs
             foreach (var loser in pending)
                 _ = loser.ContinueWith(static t =>
                 {
-                    if (t.IsCompletedSuccessfully) t.Result.Dispose();
+                    if (t.IsCompletedSuccessfully) t.Result.Socket.Dispose();
                     else _ = t.Exception;
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -105,7 +108,7 @@ internal sealed class HappyEyeballs
         throw errors.LastOrDefault(e => e is not ConnectionTimeoutError) ?? new SocketException((int)SocketError.HostUnreachable);
     }
 
-    private async Task<Socket> AttemptAsync(IPEndPoint endPoint, CancellationToken ct)
+    private async Task<(Socket Socket, DateTimeOffset? Due)> AttemptAsync(IPEndPoint endPoint, CancellationToken ct)
     {
         // On the wheel: attempts of the same second share one scheduled action, and a timer cancelled by a connect is
         // unlinked at once (Rx keeps cancelled absolute-time work queued until its deadline: a dead 30 s entry per new
@@ -114,7 +117,7 @@ internal sealed class HappyEyeballs
         _onAttempt?.Invoke();
         try
         {
-            return await SocketFactory.ConnectAsync(endPoint, _local, deadline.Token).ConfigureAwait(false);
+            return (await SocketFactory.ConnectAsync(endPoint, _local, deadline.Token).ConfigureAwait(false), deadline.Due);
         }
         catch (OperationCanceledException) when (deadline.Expired)
         {
