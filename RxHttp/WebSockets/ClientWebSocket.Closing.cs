@@ -216,9 +216,56 @@ public sealed partial class ClientWebSocket
     /// <summary>aiohttp's <c>receive_timeout</c>: exact, not ceiled, as aiohttp's. Null when off.</summary>
     private Transport.IdleDeadline? CreateReceiveDeadline() =>
         ClientTimeout.Active(_options.Timeout.WsReceive) is { } wait
-            ? new Transport.IdleDeadline(_scheduler, wait, TimeSpan.MaxValue, () =>
-                Fail(new ServerTimeoutError($"No message received within {wait.TotalSeconds:0.###} s"), (int)WsCloseCode.AbnormalClosure))
+            ? new Transport.IdleDeadline(_scheduler, wait, TimeSpan.MaxValue, () => ReceiveTimedOut(wait))
             : null;
+
+    // aiohttp's receive_timeout runs only inside receive(): a message waiting in its queue, or being handled between two
+    // receive() calls, is not the server's silence. Here the loop hands each message to the subscribers and the queue;
+    // while it does (a slow OnNext, a full queue holding the loop), an expiry waits, and the wait starts over when it is done.
+    private bool _handingOver;          // under _gate
+    private bool _expiredInHandOver;    // under _gate
+
+    private void ReceiveTimedOut(TimeSpan wait)
+    {
+        bool handedOverMeanwhile;
+        lock (_gate)
+        {
+            if (_handingOver)
+            {
+                _expiredInHandOver = true;
+                return;
+            }
+            // A hand-over that ended after the deadline found itself due restarted the wait (HandOverEnded touches first).
+            handedOverMeanwhile = _scheduler.Now < _receiveDeadline!.LastActivity + wait;
+        }
+        if (handedOverMeanwhile)
+        {
+            _receiveDeadline.Resume();
+            return;
+        }
+        Fail(new ServerTimeoutError($"No message received within {wait.TotalSeconds:0.###} s"), (int)WsCloseCode.AbnormalClosure);
+    }
+
+    private void HandOverStarted()
+    {
+        if (_receiveDeadline is null) return;
+        lock (_gate) _handingOver = true;
+    }
+
+    private void HandOverEnded()
+    {
+        if (_receiveDeadline is not { } deadline) return;
+        deadline.Touch();
+        bool expired;
+        lock (_gate)
+        {
+            _handingOver = false;
+            expired = _expiredInHandOver;
+            _expiredInHandOver = false;
+        }
+        // An expiry that came meanwhile ended the wait; a stopped deadline (closing, dropped) does not resume.
+        if (expired) deadline.Resume();
+    }
 
     private static void ObserveFault(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

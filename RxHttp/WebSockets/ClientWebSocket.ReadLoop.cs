@@ -201,8 +201,16 @@ public sealed partial class ClientWebSocket
                 return false;
             default:
                 _metrics?.Received(message.Type);
-                Deliver(message);
-                if (Volatile.Read(ref _inbox) is { } inbox && !inbox.Writer.TryWrite(message)) await WaitForRoomAsync(inbox, message, ct).ConfigureAwait(false);
+                HandOverStarted();
+                try
+                {
+                    Deliver(message);
+                    if (Volatile.Read(ref _inbox) is { } inbox && !inbox.Writer.TryWrite(message)) await WaitForRoomAsync(inbox, message, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    HandOverEnded();
+                }
                 return true;
         }
     }

@@ -93,7 +93,8 @@ public sealed record WsTimeout
 
     /// <summary>
     /// The longest wait for the next message (any frame, pings and pongs included) while the socket is being
-    /// read. On expiry the connection fails: close code 1006, an ERROR message with <see cref="ServerTimeoutError"/>,
+    /// read: as aiohttp's <c>receive_timeout</c>, the time a message waits in the <see cref="ClientWebSocket.Receive"/>
+    /// queue or is being handled by a subscriber does not count. On expiry the connection fails: close code 1006, an ERROR message with <see cref="ServerTimeoutError"/>,
     /// socket dropped. After <see cref="ClientWebSocket.Close(int, string?)"/> only <see cref="WsClose"/> applies, as the heartbeat stops. Null or zero = none (default).
     /// </summary>
     public TimeSpan? WsReceive { get; init; }
