@@ -120,4 +120,82 @@ public class WsMessagingRawTests
             release.TrySetResult();
         }
     }
+
+    [Test]
+    public async Task A_servers_CLOSE_crossing_our_close_behind_a_long_send_lets_that_send_and_our_CLOSE_finish()
+    {
+        // The peer reads nothing at first, so a 32 MiB message holds the send lock; Close() is called and waits behind
+        // it; then the server's CLOSE arrives. Both sides are closing: the message being written and our CLOSE must still
+        // go out whole (RFC 6455 5.4: a frame once started is finished; 7.1.2: the CLOSE is sent), as they do when the
+        // server's CLOSE comes with no Close() of ours (autoclose waits for the lock). Dropping the socket at once cut
+        // the message in the middle of its frame and never sent the CLOSE.
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var frames = new TaskCompletionSource<List<(bool Fin, WsMsgType Opcode, byte[] Payload, bool Masked)>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(async c =>
+        {
+            await stalled.Task;
+            await c.SendAsync(CloseFrame(1001, "going away"));
+            await read.Task;
+            frames.TrySetResult(await c.ReadUntilEofAsync());
+        });
+        using var session = new ClientSession();
+        var ws = await session.WsConnectAsync(WsUrl(server));
+        var notes = ws.Messages.Materialize().ToList().ToTask();
+        var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
+        var close = ws.Close().ToTask();
+        stalled.TrySetResult();
+
+        var all = await notes.WaitAsync(TimeSpan.FromSeconds(30)); // the server's CLOSE was read
+        read.TrySetResult();
+
+        var got = await frames.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(got.Select(f => (f.Opcode, f.Fin, f.Payload?.Length)), Is.EqualTo(new (WsMsgType, bool, int?)[]
+        {
+            (WsMsgType.Binary, true, 32 * 1024 * 1024),
+            (WsMsgType.Close, true, 2),
+        }));
+        await close.WaitAsync(TimeSpan.FromSeconds(30));
+        await big.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(all.Select(n => n.Kind == System.Reactive.NotificationKind.OnNext ? n.Value.Type.ToString() : n.Kind.ToString()), Is.EqualTo(new[] { "Close", "OnCompleted" }));
+        Assert.That(ws.CloseCode, Is.EqualTo(1001));
+        Assert.That(ws.Exception, Is.Null);
+        Assert.That(ws.Closed, Is.True);
+    }
+
+    [Test]
+    public async Task A_servers_CLOSE_crossing_our_close_behind_a_send_that_never_ends_keeps_the_servers_code()
+    {
+        // As above, but the peer never reads: our CLOSE cannot go out, so WsClose ends the wait. The server did close
+        // (1001): that is why it ended, as when autoclose's answer stalls the same way, not 1006.
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = Raw(async c =>
+        {
+            await stalled.Task;
+            await c.SendAsync(CloseFrame(1001));
+            await release.Task;
+        });
+        try
+        {
+            using var session = new ClientSession();
+            var ws = await session.WsConnectAsync(WsUrl(server), new WsConnectOptions { Timeout = new WsTimeout { WsClose = TimeSpan.FromSeconds(1) } });
+            var notes = ws.Messages.Materialize().ToList().ToTask();
+            var big = ws.SendBytes(new byte[32 * 1024 * 1024]).ToTask();
+            var close = ws.Close().ToTask();
+            stalled.TrySetResult();
+
+            await close.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.That(ws.CloseCode, Is.EqualTo(1001));
+            Assert.That(ws.Closed, Is.True);
+            Assert.That((await notes.WaitAsync(TimeSpan.FromSeconds(10)))[^2].Value.Type, Is.EqualTo(WsMsgType.Close));
+            Assert.ThrowsAsync<WsConnectionError>(() => big.WaitAsync(TimeSpan.FromSeconds(10)), "the stalled send fails with the dropped socket");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
 }
+

@@ -176,7 +176,8 @@ public sealed partial class ClientWebSocket
 
     private void TimedOut()
     {
-        lock (_gate) _closeCode = (int)WsCloseCode.AbnormalClosure;
+        // A server's CLOSE that came while ours could not go out (behind a stalled send) still says why it ended.
+        lock (_gate) _closeCode ??= (int)WsCloseCode.AbnormalClosure;
         Drop();
         Finish(WsMessage.ClosedMessage, null);
     }

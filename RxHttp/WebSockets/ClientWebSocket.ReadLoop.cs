@@ -180,11 +180,15 @@ public sealed partial class ClientWebSocket
             case WsMsgType.Pong when _options.Autoping:
                 return true;
             case WsMsgType.Close:
-                bool weClosed;
+                bool weClosed, ourCloseWaits;
                 lock (_gate)
                 {
                     _closeCode = message.CloseCode ?? (int)WsCloseCode.NoStatusReceived;
                     weClosed = _closeSent || _closeTask is not null;
+                    // Our close has begun but its CLOSE is not out yet: it waits for the send lock, behind a message being
+                    // written. Dropping now would cut that frame and never send the CLOSE; the close drops the socket once
+                    // its CLOSE is out (this loop is done by then), as autoclose's answer waits for the lock too.
+                    ourCloseWaits = _closeTask is not null && !Volatile.Read(ref _closeSent);
                     // Nothing is read after the server's CLOSE: with autoclose off a heartbeat's PONG could never count
                     // and a receive timeout could only fire, either replacing the server's code with 1006.
                     StopTimers();
@@ -196,7 +200,7 @@ public sealed partial class ClientWebSocket
                     var payload = message.CloseCode is { } code ? WsFrameWriter.BuildClosePayload(code) : Array.Empty<byte>();
                     await SendCloseBoundedAsync(payload, ct).ConfigureAwait(false);
                 }
-                if (weClosed || _options.Autoclose) Drop();
+                if (weClosed ? !ourCloseWaits : _options.Autoclose) Drop();
                 Finish(message, null);
                 return false;
             default:

@@ -227,7 +227,8 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
     /// <summary>
     /// Starts the closing handshake: sends CLOSE, waits up to <see cref="WsTimeout.WsClose"/> for the server's CLOSE
     /// (reading and delivering messages meanwhile), then closes the socket. Cold and idempotent: every subscription
-    /// shares the one close and completes when the socket is closed; after a timeout <see cref="CloseCode"/> is 1006.
+    /// shares the one close and completes when the socket is closed; after a timeout <see cref="CloseCode"/> is 1006,
+    /// unless the server's CLOSE came meanwhile.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A code that may not be sent (RFC 6455 7.4) or a reason over 123 UTF-8 bytes.</exception>
     /// <exception cref="ArgumentException">A reason with a lone surrogate, which UTF-8 cannot encode.</exception>
