@@ -214,7 +214,10 @@ public class EarlyResponseTests
         var status = await session.Post(server.Url("/upload"), new RequestOptions { Data = Body("stream") }).Select(r => r.Status);
         Assert.That(status, Is.EqualTo(413));
         Assert.That(session.Connector.ReadAheads, Is.EqualTo(readAheads + 1), "the upload's response read was started before its head went");
-        Assert.That(await drained.Task.WaitAsync(TimeSpan.FromSeconds(20)), Is.LessThan(BodySize / 2), "the rest of the body was not sent");
+        // The answer is seen once the read-ahead's completion has run, a thread-pool dispatch: on a loaded machine
+        // that came after more than half the body (once in a full suite beside five builds), so only "not all of it"
+        // is asserted; without the read-ahead's bytes consulted, all of it goes.
+        Assert.That(await drained.Task.WaitAsync(TimeSpan.FromSeconds(20)), Is.LessThan(BodySize), "the rest of the body was not sent");
     }
 
     [Test]
