@@ -86,18 +86,25 @@ public sealed class DownloadsViewModel : IDisposable
         _refresh = refresh ?? DefaultRefresh;
     }
 
-    /// <summary>Every download started, in order (changed on the UI thread only).</summary>
+    /// <summary>The current batch's downloads, in order (changed on the UI thread only); a new batch replaces them.</summary>
     public ObservableCollection<DownloadItem> Items { get; } = new();
 
-    /// <summary>Starts a download.</summary>
-    public DownloadItem Start(string name)
+    /// <summary>
+    /// Starts <paramref name="names"/> as the new batch, in place of the current one, whose downloads still running
+    /// are cancelled first.
+    /// </summary>
+    /// <returns>The new batch, as <see cref="Items"/> now holds it.</returns>
+    public IReadOnlyList<DownloadItem> Start(params string[] names)
     {
-        var item = new DownloadItem(name, Observable.Defer(() => _download(name)), _scheduler, _refresh);
-        Items.Add(item);
-        return item;
+        // Cancel(index) reaches only the current batch, so a download left running from an earlier one could never be
+        // stopped (F7-F9); it would also write to the file its successor of the same name writes.
+        foreach (var item in Items) item.Cancel();
+        Items.Clear();
+        foreach (var name in names) Items.Add(new DownloadItem(name, Observable.Defer(() => _download(name)), _scheduler, _refresh));
+        return [.. Items];
     }
 
-    /// <summary>Cancels the download at <paramref name="index"/> (0-based) if there is one.</summary>
+    /// <summary>Cancels the current batch's download at <paramref name="index"/> (0-based) if there is one.</summary>
     public void Cancel(int index)
     {
         if (index >= 0 && index < Items.Count) Items[index].Cancel();

@@ -20,6 +20,8 @@ public sealed class MainWindow : Window
 
     private readonly CompositeDisposable _bindings = new();
     private readonly Label _status;
+    private readonly SerialDisposable _downloadBindings = new();
+    private readonly List<(Label Name, ProgressBar Bar, Label Detail)> _downloadRows = new();
 
     /// <summary>Builds the views and binds them to the view models.</summary>
     public MainWindow(SearchViewModel search, DownloadsViewModel downloads, LiveFeedViewModel feed)
@@ -32,11 +34,12 @@ public sealed class MainWindow : Window
         var keys = new StatusBar(
         [
             new Shortcut(Key.F5, "Retry search", search.Retry, "") { BindKeyToApplication = true },
-            new Shortcut(Key.F6, "Download 3", () => { foreach (var name in DownloadNames) Bind(downloadsFrame, downloads.Start(name), downloads.Items.Count - 1); }, "") { BindKeyToApplication = true },
+            new Shortcut(Key.F6, "Download 3", () => StartDownloads(downloadsFrame, downloads), "") { BindKeyToApplication = true },
             new Shortcut(Key.F7, "Cancel 1", () => downloads.Cancel(0), "") { BindKeyToApplication = true },
             new Shortcut(Key.F8, "Cancel 2", () => downloads.Cancel(1), "") { BindKeyToApplication = true },
             new Shortcut(Key.F9, "Cancel 3", () => downloads.Cancel(2), "") { BindKeyToApplication = true },
         ]);
+        _bindings.Add(_downloadBindings);
         Add(searchFrame, downloadsFrame, feedFrame, _status, keys);
         BindSearch(searchFrame, search);
         BindFeed(feedFrame, feed);
@@ -67,23 +70,42 @@ public sealed class MainWindow : Window
         query.SetFocus();
     }
 
-    private void Bind(View frame, DownloadItem item, int row)
+    // Another F6 replaces the batch (the view model cancels the old one), so its rows are reused: F7-F9 name rows 1-3.
+    private void StartDownloads(View frame, DownloadsViewModel downloads)
     {
-        var name = new Label { X = 0, Y = row, Width = 12, Text = item.Name };
-        var bar = new ProgressBar { X = 12, Y = row, Width = Dim.Fill(24), Height = 1 };
-        var detail = new Label { X = Pos.AnchorEnd(23), Y = row, Width = 23 };
-        frame.Add(name, bar, detail);
-        _bindings.Add(item.States.Subscribe(s =>
+        var items = downloads.Start(DownloadNames);
+        var bindings = new CompositeDisposable();
+        for (var row = 0; row < items.Count; row++) bindings.Add(Bind(Row(frame, row), items[row]));
+        _downloadBindings.Disposable = bindings;
+    }
+
+    private (Label Name, ProgressBar Bar, Label Detail) Row(View frame, int row)
+    {
+        while (_downloadRows.Count <= row)
         {
-            bar.Fraction = (float)s.Fraction;
-            detail.Text = s.Status switch
+            var y = _downloadRows.Count;
+            var cells = (new Label { X = 0, Y = y, Width = 12 }, new ProgressBar { X = 12, Y = y, Width = Dim.Fill(24), Height = 1 },
+                new Label { X = Pos.AnchorEnd(23), Y = y, Width = 23 });
+            frame.Add(cells.Item1, cells.Item2, cells.Item3);
+            _downloadRows.Add(cells);
+        }
+        return _downloadRows[row];
+    }
+
+    private static IDisposable Bind((Label Name, ProgressBar Bar, Label Detail) row, DownloadItem item)
+    {
+        row.Name.Text = item.Name;
+        return item.States.Subscribe(s =>
+        {
+            row.Bar.Fraction = (float)s.Fraction;
+            row.Detail.Text = s.Status switch
             {
                 DownloadStatus.Running => $"{s.Bytes / 1024,6} KiB {s.Fraction,5:P0}",
                 DownloadStatus.Done => $"{s.Bytes / 1024,6} KiB done",
                 DownloadStatus.Cancelled => $"{s.Bytes / 1024,6} KiB cancelled",
                 _ => $"failed: {s.Error}",
             };
-        }));
+        });
     }
 
     private void BindFeed(View frame, LiveFeedViewModel feed)
