@@ -39,7 +39,7 @@ internal static class WsCommand
         var printer = new Printer(io.Out, colors, format: false);
         if (io.ErrorIsTerminal) io.Error.WriteLine($"rxhttp: connected to {url}; type lines to send them, Ctrl-D to close");
 
-        // Set before Ctrl-C sends our CLOSE: the server's echo of it is not news to the user who pressed it.
+        // Set before we send our CLOSE (Ctrl-C, or the end of input): the server's echo of it is not news.
         var weClosed = 0;
         var ended = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var messages = ws.Messages.Subscribe(
@@ -80,6 +80,7 @@ internal static class WsCommand
             {
                 await typing.ConfigureAwait(false);
                 // End of input: close politely and wait for the server's answer (WsClose bounds the wait).
+                Volatile.Write(ref weClosed, 1);
                 await ws.Close().DefaultIfEmpty().ToTask(CancellationToken.None).ConfigureAwait(false);
             }
             else

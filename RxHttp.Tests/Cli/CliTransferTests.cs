@@ -133,6 +133,7 @@ public class CliTransferTests : CliTestBase
         var r = await new CliRunner { Stdin = "one\ntwo words\n" }.RunAsync("ws", url);
         Assert.That(r.Code, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Is.EqualTo("one\ntwo words\n"));
+        Assert.That(r.Stderr, Does.Not.Contain("closed"), "the end of input closed it: the server's answering CLOSE is not news");
 
         // Stdin left open: with an empty one our own CLOSE (end of input) would race the server's.
         var bye = await new CliRunner { StdinOpen = true }.RunAsync("ws", U("ws/bye"));
