@@ -22,7 +22,9 @@ internal static class Failure
             ServerTimeoutError => (Timeout, $"timed out: {e.Message}"),
             ClientConnectorDnsError d => (Error, $"cannot resolve host '{d.Host}': {Inner(e)}"),
             ServerFingerprintMismatch => (Error, $"TLS failure: {e.Message}"),
-            ClientSslError s => (Error, $"TLS failure with {s.Host}:{s.Port}: {Inner(e)} (--verify no skips the check; --cacert FILE trusts a CA)"),
+            // The hint only where the certificate was the trouble: a server that does not speak TLS fails with --verify no too.
+            ClientConnectorCertificateError s => (Error, $"TLS failure with {s.Host}:{s.Port}: {Inner(e)} (--verify no skips the check; --cacert FILE trusts a CA)"),
+            ClientSslError s => (Error, $"TLS failure with {s.Host}:{s.Port}: {Inner(e)}"),
             ClientProxyConnectionError p => (Error, $"cannot connect to proxy {p.Host}:{p.Port}: {Inner(e)}"),
             ClientHttpProxyError p => (Error, $"the proxy refused: {p.Message}"),
             ClientConnectorError c => (Error, $"cannot connect to {c.Host}:{c.Port}: {Inner(e)}"),

@@ -181,7 +181,11 @@ public class CliTransferTests : CliTestBase
         var url = tls.Url("whoami");
         var refused = await CliRunner.Run("get", url);
         Assert.That(refused.Code, Is.EqualTo(1));
-        Assert.That(refused.Stderr, Does.StartWith($"rxhttp: error: TLS failure with 127.0.0.1:{tls.Port}"));
+        Assert.That(refused.Stderr, Does.StartWith($"rxhttp: error: TLS failure with 127.0.0.1:{tls.Port}").And.Contain("--verify no skips the check"));
+        // Not a certificate at fault but a server that does not speak TLS: the certificate hint would mislead.
+        var plain = await CliRunner.Run("get", U("hello").Replace("http://", "https://"), "--verify", "no");
+        Assert.That(plain.Code, Is.EqualTo(1));
+        Assert.That(plain.Stderr, Does.StartWith("rxhttp: error: TLS failure with 127.0.0.1:").And.Not.Contain("--verify no"), plain.ToString());
 
         Assert.That((await CliRunner.Run("get", url, "--verify", "no")).Out, Is.EqualTo("anonymous"));
         var pem = F("ca.pem");
