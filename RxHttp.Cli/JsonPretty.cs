@@ -5,7 +5,8 @@ namespace RxHttp.Cli;
 
 /// <summary>
 /// Re-indents JSON (four spaces, as httpie) token by token with <see cref="Utf8JsonReader"/>: no reflection, numbers
-/// and string escapes kept exactly as the server wrote them, optional ANSI colours.
+/// kept exactly as the server wrote them, strings shown as text (httpie's <c>ensure_ascii=False</c>), optional ANSI
+/// colours.
 /// </summary>
 internal static class JsonPretty
 {
@@ -51,12 +52,12 @@ internal static class JsonPretty
                         first = true;
                         break;
                     case JsonTokenType.PropertyName:
-                        Paint(sb, colors, Key, '"' + Raw(ref reader) + '"');
+                        Paint(sb, colors, Key, '"' + Text(ref reader) + '"');
                         sb.Append(": ");
                         afterName = true;
                         break;
                     case JsonTokenType.String:
-                        Paint(sb, colors, Str, '"' + Raw(ref reader) + '"');
+                        Paint(sb, colors, Str, '"' + Text(ref reader) + '"');
                         break;
                     case JsonTokenType.Number:
                         Paint(sb, colors, Num, Raw(ref reader));
@@ -76,6 +77,40 @@ internal static class JsonPretty
 
     private static string Raw(ref Utf8JsonReader reader) =>
         Encoding.UTF8.GetString(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan);
+
+    /// <summary>
+    /// A string's text between its quotes. Many servers escape every non-ASCII character and quote (Python's json,
+    /// System.Text.Json: <c>caf\u00e9</c>, <c>\u0022</c>), which a terminal would show as escape soup where httpie
+    /// shows the text; so escapes are decoded and only what must stay escaped is written back: the quote, the
+    /// backslash, and control characters, which would otherwise reach the terminal raw (an ESC starts a sequence).
+    /// </summary>
+    private static string Text(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped) return Raw(ref reader);
+        string value;
+        try { value = reader.GetString()!; }
+        catch (InvalidOperationException) { return Raw(ref reader); }   // a lone surrogate escape: shown as written
+        var sb = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    if (char.IsControl(c))
+                        sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
 
     private static void NewLine(StringBuilder sb, int depth) => sb.Append('\n').Append(' ', depth * 4);
 

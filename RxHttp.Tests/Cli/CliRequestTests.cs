@@ -21,6 +21,19 @@ public class CliRequestTests : CliTestBase
     }
 
     [Test]
+    public async Task A_terminal_shows_json_strings_as_text_as_httpie_and_control_characters_still_escaped()
+    {
+        var r = await new CliRunner { Terminal = true }.RunAsync("get", U("json/escaped"), "--pretty", "format", "-b");
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("\"name\": \"caf\u00e9 \\\"q\\\" <b> \U0001F600\""), "escapes decoded; the quote stays escaped");
+        Assert.That(r.Out, Does.Contain("\"esc\": \"\\u001b[31m\""));
+        Assert.That(r.Out.Contains('\u001b'), Is.False, "an ESC never reaches the terminal raw");
+
+        var piped = await CliRunner.Run("get", U("json/escaped"));
+        Assert.That(piped.Out, Does.Contain("caf\\u00E9"), "a pipe still gets the server's bytes");
+    }
+
+    [Test]
     public async Task Piped_output_is_the_body_byte_for_byte()
     {
         var r = await CliRunner.Run("get", U("bytes/70000"));

@@ -54,6 +54,10 @@ internal static class CliServer
             return "set";
         });
         app.MapGet("/cookie/show", (HttpContext c) => "cookie=" + c.Request.Headers.Cookie.ToString());
+        // As JsonSerializer.Serialize writes it by default (Python's json.dumps too): every non-ASCII character, quote and
+        // < escaped.
+        app.MapGet("/json/escaped", () => Results.Text(
+            """{"name":"caf\u00E9 \u0022q\u0022 \u003Cb\u003E \uD83D\uDE00","esc":"\u001B[31m"}""", "application/json"));
         app.MapGet("/file", (HttpContext c) =>
         {
             routes.LastRange = c.Request.Headers.Range.ToString();
