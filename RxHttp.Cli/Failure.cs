@@ -7,8 +7,8 @@ internal static class Failure
 {
     public const int Ok = 0, Error = 1, Timeout = 2, Redirect = 3, ClientStatus = 4, ServerStatus = 5, TooManyRedirects = 6, Interrupted = 130;
 
-    /// <summary>The exit code for a response status under --check-status (0 for 1xx/2xx).</summary>
-    public static int ForStatus(int status) => status switch { >= 500 => ServerStatus, >= 400 => ClientStatus, >= 300 => Redirect, _ => Ok };
+    /// <summary>The exit code for a response status under --check-status (0 for 1xx/2xx, and beyond 599 as in httpie).</summary>
+    public static int ForStatus(int status) => status switch { >= 600 => Ok, >= 500 => ServerStatus, >= 400 => ClientStatus, >= 300 => Redirect, _ => Ok };
 
     public static (int Code, string Message) Describe(Exception e, bool interrupted)
     {

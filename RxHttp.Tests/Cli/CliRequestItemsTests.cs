@@ -168,6 +168,9 @@ public class CliRequestItemsTests : CliTestBase
         Assert.That((await CliRunner.Run("get", U("basic"))).Code, Is.EqualTo(0), "without --check-status a 401 is a success");
         Assert.That((await CliRunner.Run("get", U("status/503"), "--check-status")).Code, Is.EqualTo(5));
         Assert.That((await CliRunner.Run("get", U("status/201"), "--check-status")).Code, Is.EqualTo(0));
+        // httpie maps only 3xx/4xx/5xx; a status beyond 599 is no server error.
+        var custom = await CliRunner.Run("get", U("status/699"), "--check-status");
+        Assert.That((custom.Code, custom.Stderr), Is.EqualTo((0, "")), custom.ToString());
         var quiet = await new CliRunner { Terminal = true }.RunAsync("get", U("basic"), "-q", "-v", "--check-status");
         Assert.That((quiet.Code, quiet.Out, quiet.Stderr), Is.EqualTo((4, "", "rxhttp: warning: HTTP 401 Unauthorized\n")), "httpie's -q: only the warning");
     }
