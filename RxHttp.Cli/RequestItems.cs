@@ -39,16 +39,19 @@ internal sealed class RequestItems
             switch (sep)
             {
                 case ":":
+                    // A field value has no leading or trailing whitespace (RFC 9110 section 5.5): httpie strips it
+                    // before sending, and so does this (a value of blanks is an empty one, not a removal).
                     if (value.Length == 0) r.RemovedHeaders.Add(key);
-                    else r.Headers.Add(new(key, value));
+                    else r.Headers.Add(new(key, value.Trim()));
                     break;
                 case ";":
                     if (value.Length != 0) throw new UsageException($"'{item}': use Header:value, or Header; for an empty value");
                     r.Headers.Add(new(key, ""));
                     break;
                 case ":@":
-                    // As httpie's process_embed_header_arg: the file's text without its final newlines.
-                    r.Headers.Add(new(key, ReadFile(value, item).TrimEnd('\n')));
+                    // As httpie's process_embed_header_arg: the file's text without its final newlines (nor, as above,
+                    // other surrounding whitespace: a file saved with CRLF ends in a CR).
+                    r.Headers.Add(new(key, ReadFile(value, item).Trim()));
                     break;
                 case "==":
                     r.Query.Add((key, value));

@@ -132,6 +132,18 @@ public class CliRequestItemsTests : CliTestBase
     }
 
     [Test]
+    public async Task Header_values_go_out_without_surrounding_whitespace_as_in_httpie()
+    {
+        var value = Path.Combine(Dir, "value.txt");
+        await File.WriteAllTextAsync(value, " from file \t\r\n");
+        // --offline shows the bytes the library writes to the socket (a server would trim them away before we saw them).
+        var r = await CliRunner.Run("--offline", "get", U("echo"), "X-Spaced:  a  b \t", $"X-File:@{value}", "X-Blank:   ");
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("\r\nX-Spaced: a  b\r\n").And.Contain("\r\nX-File: from file\r\n").And.Contain("\r\nX-Blank: \r\n"),
+            "RFC 9110's field value has no leading or trailing whitespace; only the inner run is kept");
+    }
+
+    [Test]
     public async Task Header_and_query_values_can_come_from_files()
     {
         var token = Path.Combine(Dir, "token.txt");
