@@ -20,6 +20,9 @@ internal static class WsCommand
         if (items.HasData) throw new UsageException("ws takes only Header:value and name==value items; type the messages instead");
         var headers = new List<KeyValuePair<string, string>>(items.Headers);
         if (s.Bearer is { } token) headers.Add(new("Authorization", "Bearer " + token));
+        // The handshake sends Basic credentials up front: taking --auth-type digest as Basic would put in the clear
+        // the password the user chose digest to keep off the wire.
+        if (s.Auth is not null && s.AuthType == "digest") throw new UsageException("ws supports --auth with Basic only (or --bearer), not --auth-type digest");
         var auth = s.Auth is { } a && HttpCommand.Basic(a) is var basic ? new System.Net.NetworkCredential(basic.Login, basic.Password) : null;
 
         var cookies = CookieSession.Open(s, io, url);

@@ -141,6 +141,10 @@ public class CliTransferTests : CliTestBase
         Assert.That(bye.Out, Is.EqualTo("bye soon\n"));
         Assert.That(bye.Stderr, Does.Contain("the server closed the websocket (1000 done)"));
 
+        var digest = await new CliRunner { Stdin = "" }.RunAsync("ws", url, "--auth-type", "digest", "-a", "me:pw");
+        Assert.That((digest.Code, digest.Stderr), Is.EqualTo((1, "rxhttp: error: ws supports --auth with Basic only (or --bearer), not --auth-type digest\n")),
+            "refused, not sent as Basic: digest was asked for to keep the password off the wire");
+
         var refused = await new CliRunner { Stdin = "" }.RunAsync("ws", U("hello"));
         Assert.That(refused.Code, Is.EqualTo(1));
         // The error's own message leads with the status: once, not twice.
