@@ -72,6 +72,20 @@ public class TuiAppTests
         }
     }
 
+    [TestCase("--url", "127.0.0.1:8080/", "--url takes an absolute http:// or https:// URL, not '127.0.0.1:8080/'")]
+    [TestCase("--download-size", "4M", "--download-size takes a positive number of bytes, not '4M'")]
+    public async Task A_mistyped_argument_is_one_line_and_exit_1_not_a_stack_trace(string option, string value, string message)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { Path.Combine(TestContext.CurrentContext.TestDirectory, "RxHttp.Samples.Tui.dll"), option, value }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var (stdout, stderr) = (p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        Assert.That((p.ExitCode, await stderr, await stdout), Is.EqualTo((1, $"rxhttp-tui: error: {message}\n", "")));
+    }
+
     // The summary view's count.
     private static int Ticks(string screen) => Regex.Match(screen, @"(\d+) ticks") is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
 }
