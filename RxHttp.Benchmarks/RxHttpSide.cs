@@ -1,11 +1,6 @@
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Net.WebSockets;
 using System.Reactive.Linq;
-using System.Text;
 
 namespace RxHttp.Benchmarks;
 
