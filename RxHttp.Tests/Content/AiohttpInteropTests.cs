@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Reactive.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using NUnit.Framework;
+using RxHttp.Tests.Support;
 
 namespace RxHttp.Tests.Content;
 
@@ -70,41 +70,24 @@ async def main():
 asyncio.run(main())
 """;
 
-    private Process _python = null!;
-    private string _base = "";
-    private string _scriptPath = "";
+    private AiohttpScriptServer _server = null!;
 
     public sealed record FileInfoDto(string Name, string Filename, string ContentType, long Length, string Sha256);
     public sealed record FormDto(string ContentType, Dictionary<string, string[]> Fields, FileInfoDto[] Files);
     public sealed record RawDto(long Length, string Sha256, string? Encoding);
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        const string python = "/usr/bin/python3";
-        Assert.That(File.Exists(python), "Debian's python3 with python3-aiohttp is required for the interop tests");
-        var path = _scriptPath = Path.Combine(Path.GetTempPath(), $"rxhttp-aiohttp-{Guid.NewGuid():N}.py");
-        await File.WriteAllTextAsync(path, Script);
-        _python = Process.Start(new ProcessStartInfo(python, path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
-        var line = await _python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        if (line is null || !line.StartsWith("PORT ")) Assert.Fail("aiohttp server did not start (apt-get install python3-aiohttp): " + await _python.StandardError.ReadToEndAsync());
-        _base = $"http://127.0.0.1:{line![5..]}/";
-    }
+    public async Task Start() => _server = await AiohttpScriptServer.StartAsync(Script, "aiohttp");
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        if (_python is { HasExited: false }) _python.Kill();
-        _python?.Dispose();
-        if (_scriptPath.Length > 0) File.Delete(_scriptPath);
-    }
+    public void Stop() => _server?.Dispose();
 
     private static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b));
 
     [Test]
     public async Task Urlencoded_form_is_parsed_by_aiohttp()
     {
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var r = (await session.Post("form", new() { Data = new[] { ("key", "value1"), ("key", "välue 2+&") } }).SelectMany(x => x.Json<FormDto>()))!;
         Assert.That(r.ContentType, Is.EqualTo("application/x-www-form-urlencoded"));
         Assert.That(r.Fields["key"], Is.EqualTo(new[] { "value1", "välue 2+&" }));
@@ -117,7 +100,7 @@ asyncio.run(main())
         var form = new FormData()
             .AddField("title", "quoted \"title\" ü")
             .AddField("file", new MemoryStream(data), "application/x-custom", "отчёт \"1\".bin");
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var r = (await session.Post("form", new() { Data = form }).SelectMany(x => x.Json<FormDto>()))!;
         Assert.That(r.ContentType, Is.EqualTo("multipart/form-data"));
         Assert.That(r.Fields["title"], Is.EqualTo(new[] { "quoted \"title\" ü" }));
@@ -128,7 +111,7 @@ asyncio.run(main())
     public async Task Compressed_upload_is_decompressed_by_aiohttp()
     {
         var data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("aiohttp inflates this ", 20_000)));
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var r = (await session.Post("raw", new() { Data = data, Compress = "deflate" }).SelectMany(x => x.Json<RawDto>()))!;
         Assert.That((r.Length, r.Sha256, r.Encoding), Is.EqualTo(((long)data.Length, Sha(data), "deflate")));
     }
@@ -137,7 +120,7 @@ asyncio.run(main())
     [TestCase(true)]
     public async Task An_upload_aiohttp_refuses_on_its_head_gets_its_413(bool chunked)
     {
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var body = new MemoryStream(new byte[48 << 20]);
         var status = await session.Post("limited", new() { Data = new StreamPayload(body), Chunked = chunked }).Select(r => r.Status);
         Assert.That(status, Is.EqualTo(413));
@@ -147,7 +130,7 @@ asyncio.run(main())
     [Test]
     public async Task A_multipart_response_written_by_aiohttp_reads_back()
     {
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var parts = await session.Get("multipart-out").SelectMany(r => r.Multipart()).ToList();
         Assert.That(parts, Has.Count.EqualTo(4));
         Assert.That(parts[0].Text(), Is.EqualTo("hello, world"));

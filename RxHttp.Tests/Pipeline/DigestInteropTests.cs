@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Reactive.Linq;
 using NUnit.Framework;
+using RxHttp.Tests.Support;
 
 namespace RxHttp.Tests.Pipeline;
 
@@ -74,35 +74,18 @@ async def main():
 asyncio.run(main())
 """;
 
-    private Process _python = null!;
-    private string _base = "";
-    private string _scriptPath = "";
+    private AiohttpScriptServer _server = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        const string python = "/usr/bin/python3";
-        Assert.That(File.Exists(python), "Debian's python3 with python3-aiohttp is required for the interop tests");
-        var path = _scriptPath = Path.Combine(Path.GetTempPath(), $"rxhttp-digest-{Guid.NewGuid():N}.py");
-        await File.WriteAllTextAsync(path, Script);
-        _python = Process.Start(new ProcessStartInfo(python, path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
-        var line = await _python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        if (line is null || !line.StartsWith("PORT ")) Assert.Fail("aiohttp server did not start (apt-get install python3-aiohttp): " + await _python.StandardError.ReadToEndAsync());
-        _base = $"http://127.0.0.1:{line![5..]}/";
-    }
+    public async Task Start() => _server = await AiohttpScriptServer.StartAsync(Script, "digest");
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        if (_python is { HasExited: false }) _python.Kill();
-        _python?.Dispose();
-        if (_scriptPath.Length > 0) File.Delete(_scriptPath);
-    }
+    public void Stop() => _server?.Dispose();
 
     private async Task<(int Status, string Body)> Get(string path, string user, string password)
     {
         var digest = new DigestAuth(user, password);
-        using var session = new ClientSession(_base, new ClientSessionOptions { Middlewares = new[] { digest.Middleware } });
+        using var session = new ClientSession(_server.BaseUrl, new ClientSessionOptions { Middlewares = new[] { digest.Middleware } });
         using var r = await session.Get(path);
         return (r.Status, await r.Text());
     }
