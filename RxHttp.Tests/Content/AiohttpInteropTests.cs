@@ -54,20 +54,13 @@ async def multipart_out(request):
         mp.append(inner)
     return web.Response(body=mp)
 
-async def main():
+def make_app():
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/form", form)
     app.router.add_post("/raw", raw)
     app.router.add_post("/limited", limited)
     app.router.add_get("/multipart-out", multipart_out)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print("PORT", site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
+    return app
 """;
 
     private AiohttpScriptServer _server = null!;

@@ -57,21 +57,14 @@ def route(offers, alg, userhash=False, joined=False):
         return web.Response(status=401, headers=headers)
     return handler
 
-async def main():
+def make_app():
     app = web.Application()
     weak_first = [challenge("MD5", "n-md5"), challenge("SHA-256", "n-sha")]
     app.router.add_get("/strongest", route(weak_first, "SHA-256"))
     app.router.add_get("/strongest-joined", route(['Basic realm="x"'] + weak_first, "SHA-256", joined=True))
     app.router.add_get("/userhash", route([challenge("SHA-256", "n-uh", ', userhash=true, charset=UTF-8')], "SHA-256", userhash=True))
     app.router.add_get("/plain", route([challenge("MD5", "n-plain", ', charset=UTF-8')], "MD5"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print("PORT", site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
+    return app
 """;
 
     private AiohttpScriptServer _server = null!;
