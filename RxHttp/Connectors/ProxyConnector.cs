@@ -10,7 +10,7 @@ public class ProxyConnectorOptions : TcpConnectorOptions
 /// <summary>
 /// A <see cref="TcpConnector"/> that sends every request through <see cref="Proxy"/> unless the request names
 /// its own (<see cref="RequestOptions.Proxy"/>). Plain http goes to the proxy in absolute form; https and wss
-/// open a <c>CONNECT</c> tunnel and run TLS to the origin inside it. A refused CONNECT fails with
+/// open a <c>CONNECT</c> tunnel and run TLS to the origin inside it, and ws opens one too (without TLS). A refused CONNECT fails with
 /// <see cref="ClientHttpProxyError"/> (its <c>Status</c> is the proxy's, 407 for bad credentials); an
 /// unreachable proxy with <see cref="ClientProxyConnectionError"/>.
 /// </summary>

@@ -6,7 +6,7 @@ namespace RxHttp;
 /// <summary>
 /// A proxy: its URL, optional credentials, and extra headers for an HTTP proxy. Through an <c>http://</c> proxy plain
 /// http requests go in absolute form with the credentials as Basic <c>Proxy-Authorization</c>, and https and wss
-/// requests open a <c>CONNECT</c> tunnel and run TLS to the origin inside it. Through a SOCKS proxy
+/// requests open a <c>CONNECT</c> tunnel and run TLS to the origin inside it (ws handshakes take a tunnel too). Through a SOCKS proxy
 /// (<c>socks5://</c>, <c>socks5h://</c>, <c>socks4://</c>, <c>socks4a://</c>, port 1080 unless named; the <c>h</c>
 /// and <c>a</c> forms let the proxy resolve the host name) every request runs over the connection its handshake
 /// opens, as over a direct one; SOCKS5 sends the credentials as username and password (RFC 1929), SOCKS4 the user

@@ -36,7 +36,7 @@ public class TcpConnectorOptions : ConnectorOptions
 /// <summary>
 /// Connects over TCP: resolves the host (cached), races the addresses (Happy Eyeballs), applies TLS for https
 /// and wss, and goes through a proxy when the pool key names one: an HTTP proxy (absolute form for http, a CONNECT
-/// tunnel then TLS for https and wss) or a SOCKS proxy (its handshake, then as over a direct connection).
+/// tunnel then TLS for https and wss, a tunnel alone for ws) or a SOCKS proxy (its handshake, then as over a direct connection).
 /// </summary>
 public class TcpConnector : BaseConnector
 {
