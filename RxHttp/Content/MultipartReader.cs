@@ -258,7 +258,8 @@ internal sealed class MultipartParser : IBodySplitter<ReceivedPart>
                     var at = IndexOfDelimiter(_scanFrom);
                     if (at < 0)
                     {
-                        if (_len - _pos > _maxPartSize + _delimiter.Length) throw new ClientPayloadError($"Multipart part is larger than {_maxPartSize} bytes.");
+                        // In long: int.MaxValue, the natural "no limit", would wrap to a negative bound and fail every part.
+                        if (_len - _pos > (long)_maxPartSize + _delimiter.Length) throw new ClientPayloadError($"Multipart part is larger than {_maxPartSize} bytes.");
                         _scanFrom = Math.Max(_pos, _len - (_delimiter.Length - 1));
                         return;
                     }
