@@ -54,12 +54,20 @@ async def multipart_out(request):
         mp.append(inner)
     return web.Response(body=mp)
 
+async def multipart_names(request):
+    # aiohttp's writer keeps part headers 7-bit: a non-ASCII name goes out only as name*=utf-8''...
+    with aiohttp.MultipartWriter("mixed", boundary="rx-names") as mp:
+        mp.append("v1").set_content_disposition("attachment", name="\u043f\u00f6le", filename="f.txt")
+        mp.append("v2").set_content_disposition("attachment", name="plain")
+    return web.Response(body=mp)
+
 def make_app():
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/form", form)
     app.router.add_post("/raw", raw)
     app.router.add_post("/limited", limited)
     app.router.add_get("/multipart-out", multipart_out)
+    app.router.add_get("/multipart-names", multipart_names)
     return app
 """;
 
@@ -136,5 +144,18 @@ def make_app():
         Assert.That(parts[2].ContentDisposition!.Type, Is.EqualTo("attachment"));
         var inner = parts[3].Parts();
         Assert.That(inner.Select(p => (p.Name, p.Text())), Is.EqualTo(new[] { ("f1", "v1") }));
+    }
+
+    [Test]
+    public async Task A_part_name_aiohttp_sends_as_name_star_reads_back()
+    {
+        using var session = new ClientSession(_base);
+        var response = await session.Get("multipart-names");
+        Assert.That(response.Headers.Get("Content-Type"), Does.Contain("rx-names"));
+        var parts = await response.Multipart().ToList();
+        Assert.That(parts[0].Headers.Get("Content-Disposition"), Does.Contain("name*=utf-8''"), "what aiohttp 3.8 sends");
+        // aiohttp's BodyPartReader.name reads name* first (content_disposition_filename(params, "name")).
+        Assert.That(parts.Select(p => p.Name), Is.EqualTo(new[] { "пöle", "plain" }));
+        Assert.That(parts[0].FileName, Is.EqualTo("f.txt"));
     }
 }

@@ -121,6 +121,18 @@ public class MultipartReaderTests
     }
 
     [Test]
+    public void A_part_name_comes_from_name_star_or_its_continuations_first()
+    {
+        static string? NameOf(string disposition) =>
+            MultipartReader.Parse(Encoding.ASCII.GetBytes($"--b0und\r\nContent-Disposition: {disposition}\r\n\r\nx\r\n--b0und--"), Type)[0].Name;
+        Assert.That(NameOf("form-data; name=\"plain\""), Is.EqualTo("plain"));
+        Assert.That(NameOf("form-data; name*=utf-8''%C3%BCber; filename=\"f\""), Is.EqualTo("über"), "RFC 8187, as aiohttp writes it");
+        Assert.That(NameOf("form-data; name=\"fallback\"; name*=utf-8''%E2%82%AC"), Is.EqualTo("€"), "the extended form wins");
+        Assert.That(NameOf("form-data; name*0*=utf-8''%E2%82; name*1*=%AC; name*2=\"-1\""), Is.EqualTo("€-1"), "RFC 2231 continuations");
+        Assert.That(NameOf("form-data; filename*=utf-8''f.txt"), Is.Null, "filename* is not a name");
+    }
+
+    [Test]
     public void Boundaries_from_content_types()
     {
         Assert.That(MultipartReader.BoundaryOf("multipart/form-data; boundary=abc"), Is.EqualTo("abc"));

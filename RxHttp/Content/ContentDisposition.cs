@@ -8,11 +8,14 @@ namespace RxHttp;
 /// </summary>
 public sealed class ContentDisposition
 {
-    private ContentDisposition(string type, IReadOnlyDictionary<string, string> parameters, string? fileName)
+    private readonly List<KeyValuePair<string, string>> _raw;
+
+    private ContentDisposition(string type, IReadOnlyDictionary<string, string> parameters, List<KeyValuePair<string, string>> raw)
     {
         Type = type;
         Parameters = parameters;
-        FileName = fileName;
+        _raw = raw;
+        FileName = Value("filename");
     }
 
     /// <summary>The disposition type in lower case: <c>attachment</c>, <c>inline</c>, <c>form-data</c>, ….</summary>
@@ -51,13 +54,18 @@ public sealed class ContentDisposition
             var decoded = name.EndsWith('*') ? HeaderParameters.DecodeExtended(value) : value;
             if (decoded is not null) parameters.TryAdd(name, decoded);
         }
-        return new ContentDisposition(type, parameters, FileNameOf(parameters, list));
+        return new ContentDisposition(type, parameters, list);
     }
 
-    private static string? FileNameOf(Dictionary<string, string> parameters, List<KeyValuePair<string, string>> raw)
+    /// <summary>
+    /// A parameter as aiohttp's <c>content_disposition_filename</c> reads it, for <c>filename</c> and <c>name</c> alike:
+    /// <c>name*</c> (RFC 8187), else the RFC 2231 continuations, else the plain one. Writers that keep headers 7-bit
+    /// (aiohttp's own, mail gateways) send a non-ASCII field name only as <c>name*</c>.
+    /// </summary>
+    internal string? Value(string name)
     {
-        if (parameters.TryGetValue("filename*", out var extended)) return extended;
-        return JoinContinuations(raw, "filename*") ?? parameters.GetValueOrDefault("filename");
+        if (Parameters.TryGetValue(name + "*", out var extended)) return extended;
+        return JoinContinuations(_raw, name + "*") ?? Parameters.GetValueOrDefault(name);
     }
 
     /// <summary>

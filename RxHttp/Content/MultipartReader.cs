@@ -41,8 +41,11 @@ public sealed class ReceivedPart
     /// <summary>The part's Content-Disposition, or null.</summary>
     public ContentDisposition? ContentDisposition => ContentDisposition.Parse(Headers.Get("Content-Disposition"));
 
-    /// <summary>The <c>name</c> of its Content-Disposition (a form field's name), or null.</summary>
-    public string? Name => ContentDisposition?.Parameters.GetValueOrDefault("name");
+    /// <summary>
+    /// The <c>name</c> of its Content-Disposition (a form field's name), read as <see cref="RxHttp.ContentDisposition.FileName"/>
+    /// is: <c>name*</c> when given, else the continuations <c>name*0</c>, …, else <c>name</c>; null when there is none.
+    /// </summary>
+    public string? Name => ContentDisposition?.Value("name");
 
     /// <summary>The file name of its Content-Disposition (see <see cref="RxHttp.ContentDisposition.FileName"/>), or null.</summary>
     public string? FileName => ContentDisposition?.FileName;
