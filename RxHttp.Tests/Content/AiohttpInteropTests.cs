@@ -61,6 +61,15 @@ async def multipart_names(request):
         mp.append("v2").set_content_disposition("attachment", name="plain")
     return web.Response(body=mp)
 
+async def multipart_decode(request):
+    # Each part as aiohttp's reader decodes it: Content-Transfer-Encoding, then Content-Encoding.
+    reader = await request.multipart()
+    out = []
+    async for part in reader:
+        body = await part.read(decode=True)
+        out.append({"length": len(body), "sha256": hashlib.sha256(body).hexdigest().upper()})
+    return web.json_response(out)
+
 def make_app():
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/form", form)
@@ -68,6 +77,7 @@ def make_app():
     app.router.add_post("/limited", limited)
     app.router.add_get("/multipart-out", multipart_out)
     app.router.add_get("/multipart-names", multipart_names)
+    app.router.add_post("/multipart-decode", multipart_decode)
     return app
 """;
 
@@ -149,7 +159,7 @@ def make_app():
     [Test]
     public async Task A_part_name_aiohttp_sends_as_name_star_reads_back()
     {
-        using var session = new ClientSession(_base);
+        using var session = new ClientSession(_server.BaseUrl);
         var response = await session.Get("multipart-names");
         Assert.That(response.Headers.Get("Content-Type"), Does.Contain("rx-names"));
         var parts = await response.Multipart().ToList();
@@ -157,5 +167,23 @@ def make_app():
         // aiohttp's BodyPartReader.name reads name* first (content_disposition_filename(params, "name")).
         Assert.That(parts.Select(p => p.Name), Is.EqualTo(new[] { "пöle", "plain" }));
         Assert.That(parts[0].FileName, Is.EqualTo("f.txt"));
+    }
+
+    public sealed record DecodedDto(long Length, string Sha256);
+
+    [Test]
+    public async Task Parts_declared_base64_quoted_printable_or_gzip_are_decoded_by_aiohttp_to_their_bytes()
+    {
+        var binary = RandomNumberGenerator.GetBytes(100_000);
+        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("naïve = text \t\r\n--rx \r\n", 500)) + " ");
+        var mp = new MultipartWriter("mixed");
+        byte[][] sent = [binary, text, text, binary];
+        mp.Append(binary, new Dictionary<string, string> { ["Content-Transfer-Encoding"] = "base64" });
+        mp.Append(text, new Dictionary<string, string> { ["Content-Transfer-Encoding"] = "quoted-printable" });
+        mp.Append(text, new Dictionary<string, string> { ["Content-Encoding"] = "gzip" });
+        mp.Append(binary, new Dictionary<string, string> { ["Content-Encoding"] = "deflate", ["Content-Transfer-Encoding"] = "base64" });
+        using var session = new ClientSession(_server.BaseUrl);
+        var r = (await session.Post("multipart-decode", new() { Data = mp }).SelectMany(x => x.Json<DecodedDto[]>()))!;
+        Assert.That(r, Is.EqualTo(sent.Select(b => new DecodedDto(b.Length, Sha(b))).ToArray()));
     }
 }

@@ -26,6 +26,10 @@ public sealed class CompressedPayload : Payload
     /// <summary>The compression level.</summary>
     public CompressionLevel Level { get; }
 
+    // A multipart part's "deflate" is raw deflate without the zlib wrapper: aiohttp writes and reads parts so
+    // (wbits=-MAX_WBITS), unlike a whole body's.
+    internal bool RawDeflate { get; init; }
+
     /// <inheritdoc />
     public override bool IsReplayable => _inner.IsReplayable;
 
@@ -51,9 +55,10 @@ public sealed class CompressedPayload : Payload
         // .NET's deflate and gzip encoders write nothing at all for an empty input, and no bytes are no zlib or gzip
         // stream (RFC 1950, 1952: a header, a last block, a checksum), which a strict decoder refuses; zlib's own
         // encoder (aiohttp's) sends the empty stream, as this does.
-        if (writer.BytesWritten == start && EmptyStream(Encoding) is { } empty) await writer.WriteAsync(empty, cancellationToken).ConfigureAwait(false);
+        if (writer.BytesWritten == start && (RawDeflate && Encoding == "deflate" ? EmptyRawDeflate : EmptyStream(Encoding)) is { } empty) await writer.WriteAsync(empty, cancellationToken).ConfigureAwait(false);
     }
 
+    private static readonly byte[] EmptyRawDeflate = [0x03, 0x00];
     private static readonly byte[] EmptyZlib = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
     private static readonly byte[] EmptyGzip = [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0xFF, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
 
@@ -82,6 +87,7 @@ public sealed class CompressedPayload : Payload
         "gzip" => new GZipStream(sink, Level, leaveOpen: true),
         "br" => new BrotliStream(sink, Level, leaveOpen: true),
         "zstd" => ZstdCoding.Encoder(sink, Level),
+        _ when RawDeflate => new DeflateStream(sink, Level, leaveOpen: true),
         _ => new ZLibStream(sink, Level, leaveOpen: true),
     };
 

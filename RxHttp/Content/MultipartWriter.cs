@@ -8,7 +8,9 @@ namespace RxHttp;
 /// <summary>
 /// A multipart body (RFC 2046; multipart/form-data per RFC 7578), aiohttp's <c>MultipartWriter</c>. Parts are
 /// payloads of any kind, including other writers (nested multiparts); each is streamed in turn, never read whole.
-/// The length is known, and sent as Content-Length, when every part's length is.
+/// The length is known, and sent as Content-Length, when every part's length is. A part whose headers name a
+/// <c>Content-Encoding</c> (gzip, deflate) or <c>Content-Transfer-Encoding</c> (base64, quoted-printable) is sent
+/// encoded so, as aiohttp's writer does (its length is then unknown, and the body goes chunked).
 /// </summary>
 /// <example><code>
 /// var mp = new MultipartWriter("mixed");
@@ -46,11 +48,16 @@ public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
     /// <summary>The parts in order.</summary>
     public IReadOnlyList<BodyPart> Parts => _parts;
 
-    /// <summary>Adds a part; its Content-Type comes from the payload unless <paramref name="headers"/> set one.</summary>
+    /// <summary>
+    /// Adds a part; its Content-Type comes from the payload unless <paramref name="headers"/> set one, and a
+    /// Content-Encoding or Content-Transfer-Encoding among them is applied to the payload when it is written.
+    /// </summary>
+    /// <exception cref="ArgumentException">A coding other than gzip, deflate, identity, base64, quoted-printable, 7bit, 8bit or binary.</exception>
     public BodyPart Append(Payload payload, IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(payload);
         var part = new BodyPart(payload, headers is null ? new HeaderCollection() : new HeaderCollection(headers));
+        PartEncoding.Check(part.Headers);
         if (payload.ContentType is { } type && !part.Headers.Contains("Content-Type")) part.Headers.Add("Content-Type", type);
         _parts.Add(part);
         return part;
@@ -82,7 +89,7 @@ public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
             long total = Ascii(Close).Length;
             foreach (var part in _parts)
             {
-                if (part.Payload.Length is not { } len) return null;
+                if (PartEncoding.Encoded(part).Length is not { } len) return null;
                 total += Head(part).Length + len + 2;
             }
             return total;
@@ -98,7 +105,7 @@ public sealed class MultipartWriter : Payload, IEnumerable<BodyPart>
         foreach (var part in _parts)
         {
             await writer.WriteAsync(Head(part), cancellationToken).ConfigureAwait(false);
-            await part.Payload.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
+            await PartEncoding.Encoded(part).WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
             await writer.WriteAsync(Crlf, cancellationToken).ConfigureAwait(false);
         }
         await writer.WriteAsync(Ascii(Close), cancellationToken).ConfigureAwait(false);
