@@ -1,5 +1,4 @@
 using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
 
 namespace RxHttp;
 
@@ -29,11 +28,8 @@ internal sealed class HeldBody
         _sent = sent;
         _tracer = tracer;
         _ct = ct;
-        _timer = scheduler.Schedule(this, wait, static (_, self) =>
-        {
-            self.OnWaitOver();
-            return Disposable.Empty;
-        });
+        // Through the wheel: an Expect100Timeout of TimeSpan.MaxValue ("never") is longer than Scheduler.Default takes whole.
+        _timer = Transport.TimerWheel.After(scheduler, wait, this, static self => self.OnWaitOver());
     }
 
     private void OnWaitOver()

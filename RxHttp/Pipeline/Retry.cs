@@ -101,7 +101,8 @@ public static class RetryOperator
                         {
                             var delay = DelayFor(n, outcome.Response, options, random, scheduler);
                             outcome.Response?.Release();
-                            return Observable.Timer(delay, scheduler).SelectMany(_ => Attempt(n + 1));
+                            // Through the wheel: a server's Retry-After under a large MaxDelay can be longer than Scheduler.Default takes whole.
+                            return Transport.TimerWheel.Wait(scheduler, delay).SelectMany(_ => Attempt(n + 1));
                         }
                         return outcome.Error is null ? Observable.Return(outcome.Response!) : Observable.Throw<ClientResponse>(outcome.Error);
                     });

@@ -114,7 +114,8 @@ public sealed partial class ClientSession
         private void Wait()
         {
             Report(EventSourceState.Waiting);
-            _current.Disposable = _scheduler.Schedule(_retry, Connect);
+            // The wheel, not the scheduler directly: the server sets _retry, and may set it to years.
+            _current.Disposable = Transport.TimerWheel.After(_scheduler, _retry, Connect);
         }
 
         private RequestOptions RequestFor(string lastEventId)

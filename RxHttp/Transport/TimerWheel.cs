@@ -1,5 +1,7 @@
+using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
+using System.Reactive.Linq;
 using System.Runtime.CompilerServices;
 
 namespace RxHttp.Transport;
@@ -51,6 +53,33 @@ internal sealed class TimerWheel
 
     /// <summary>As <see cref="Schedule{TState}"/> for an action that carries its own state (a closure).</summary>
     public IDisposable Schedule(DateTimeOffset due, Action action) => Schedule(due, action, static a => a());
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once <paramref name="delay"/> has passed on <paramref name="scheduler"/>'s clock,
+    /// exactly (not ceiled). For a wait whose length is not ours to bound (a server's SSE <c>retry</c>, a
+    /// <c>Retry-After</c>, a user's TimeSpan.MaxValue for "never"): handed to the scheduler whole, a wait over about
+    /// 49.7 days makes <see cref="DefaultScheduler"/> throw, so such a wait goes through the wheel, which waits in
+    /// steps; a shorter one is scheduled as it is.
+    /// </summary>
+    public static IDisposable After(IScheduler scheduler, TimeSpan delay, Action action) => After(scheduler, delay, action, static a => a());
+
+    /// <summary>As <see cref="After(IScheduler, TimeSpan, Action)"/> with the action's state passed in (no closure).</summary>
+    public static IDisposable After<TState>(IScheduler scheduler, TimeSpan delay, TState state, Action<TState> action) =>
+        delay <= LongestWait
+            ? scheduler.Schedule((State: state, Action: action), delay, static (_, s) =>
+            {
+                s.Action(s.State);
+                return Disposable.Empty;
+            })
+            : For(scheduler).Schedule(Ceiling.Deadline(scheduler.Now, delay, TimeSpan.MaxValue), state, action);
+
+    /// <summary>As <see cref="After(IScheduler, TimeSpan, Action)"/>, as an observable of one value (Rx's <c>Observable.Timer</c>).</summary>
+    public static IObservable<Unit> Wait(IScheduler scheduler, TimeSpan delay) =>
+        Observable.Create<Unit>(observer => After(scheduler, delay, observer, static o =>
+        {
+            o.OnNext(Unit.Default);
+            o.OnCompleted();
+        }));
 
     /// <summary>
     /// Runs <paramref name="timer"/> at <paramref name="due"/> unless it is cancelled first: for an owner that is

@@ -137,7 +137,7 @@ public sealed partial class ClientWebSocket
         IDisposable? timer = null;
         var timedOut = new TaskCompletionSource(_virtualClock ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         if (ClientTimeout.Active(_options.Timeout.WsClose) is { } wait)
-            timer = _scheduler.Schedule(wait, () => timedOut.TrySetResult());
+            timer = Transport.TimerWheel.After(_scheduler, wait, timedOut, static t => t.TrySetResult()); // a WsClose of TimeSpan.MaxValue is "never"
         var send = SendFrameAsync(WsMsgType.Close, payload, false, CancellationToken.None, isClose: true);
         if (await Task.WhenAny(send, timedOut.Task).ConfigureAwait(false) == timedOut.Task)
         {

@@ -246,7 +246,7 @@ public sealed partial class ClientWebSocket
     private async Task SendCloseBoundedAsync(byte[] payload, CancellationToken ct)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(ct); // not disposed: the timer may fire while it is being disposed
-        using var bound = ClientTimeout.Active(_options.Timeout.WsClose) is { } wait ? _scheduler.Schedule(wait, () => cts.Cancel()) : null;
+        using var bound = ClientTimeout.Active(_options.Timeout.WsClose) is { } wait ? Transport.TimerWheel.After(_scheduler, wait, cts, static c => c.Cancel()) : null;
         try
         {
             await SendFrameAsync(WsMsgType.Close, payload, false, cts.Token, isClose: true).ConfigureAwait(false);
