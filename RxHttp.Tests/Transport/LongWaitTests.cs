@@ -3,6 +3,7 @@ using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using NUnit.Framework;
 using RxHttp.Testing;
+using RxHttp.Tests.Support;
 
 namespace RxHttp.Tests.Transport;
 
@@ -66,5 +67,71 @@ public class LongWaitTests
 
         Assert.That(socket.Closed, Is.True);
         Assert.That(socket.CloseCode, Is.EqualTo((int)WsCloseCode.Ok), "the server's answer to our CLOSE");
+    }
+
+    [Test]
+    public async Task A_reconnect_backoff_of_sixty_days_waits_rather_than_throwing()
+    {
+        // What the default scheduler throws for the wait is swallowed on the way (the loss is reported from a close
+        // callback), so the clock records it: without the wheel the websocket simply never came back.
+        var clock = new RecordingScheduler(DefaultScheduler.Instance);
+        using var http = new FakeHttp();
+        http.WhenWebSocket("wss://ws.example.test/feed").Close(TimeSpan.Zero, 1001);
+        using var session = http.CreateSession(clock);
+        var ws = session.WsReconnecting("wss://ws.example.test/feed", reconnect: new ReconnectOptions
+        {
+            InitialDelay = TimeSpan.FromDays(60),
+            MaxDelay = TimeSpan.MaxValue,
+            Jitter = 0,
+        });
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var disconnected = ws.Disconnected.Subscribe(_ => lost.TrySetResult());
+        ws.Start();
+
+        await lost.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The wait is armed right after the loss is reported, on the same thread.
+        await Wait.Until(() => clock.Longest >= TimeSpan.FromDays(29) || !clock.Errors.IsEmpty, what: "the backoff to be armed");
+        Assert.That(clock.Errors, Is.Empty, "the 60-day backoff was handed to the scheduler whole");
+        Assert.That(http.Calls, Has.Count.EqualTo(1), "no reconnect before the backoff");
+        ws.Dispose();
+    }
+
+    /// <summary>Passes everything to <paramref name="inner"/>, keeping what it threw and the longest relative wait asked.</summary>
+    private sealed class RecordingScheduler(IScheduler inner) : IScheduler
+    {
+        private long _longest;
+
+        public System.Collections.Concurrent.ConcurrentQueue<Exception> Errors { get; } = new();
+
+        public TimeSpan Longest => TimeSpan.FromTicks(Interlocked.Read(ref _longest));
+
+        public DateTimeOffset Now => inner.Now;
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) => Run(() => inner.Schedule(state, action));
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)
+        {
+            long seen;
+            while (dueTime.Ticks > (seen = Interlocked.Read(ref _longest)) && Interlocked.CompareExchange(ref _longest, dueTime.Ticks, seen) != seen)
+            {
+            }
+            return Run(() => inner.Schedule(state, dueTime, action));
+        }
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            Schedule(state, dueTime - inner.Now, action);
+
+        private IDisposable Run(Func<IDisposable> schedule)
+        {
+            try
+            {
+                return schedule();
+            }
+            catch (Exception e)
+            {
+                Errors.Enqueue(e);
+                throw;
+            }
+        }
     }
 }

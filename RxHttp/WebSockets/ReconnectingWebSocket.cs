@@ -305,7 +305,9 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
             delay = _reconnect.DelayFor(++_waits);
             waitGeneration = _generation;
         }
-        Keep(waitGeneration, ref _wait, _scheduler.Schedule(delay, () =>
+        // Through the wheel: a backoff past ~49.7 days (MaxDelay = TimeSpan.MaxValue after enough losses) is longer
+        // than Scheduler.Default takes whole, and the throw would be lost on the close callback's thread.
+        Keep(waitGeneration, ref _wait, Transport.TimerWheel.After(_scheduler, delay, () =>
         {
             lock (_gate)
                 if (waitGeneration != _generation) return;
