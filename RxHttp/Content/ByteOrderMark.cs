@@ -7,13 +7,16 @@ namespace RxHttp;
 /// as HttpClient and StreamReader, it names the body's encoding and is not part of the text: without this a UTF-8
 /// body saved by a Windows editor gave a string starting with U+FEFF, failed <c>Json&lt;T&gt;()</c> at its first byte,
 /// and a UTF-16 body without a charset failed <c>Text()</c> as invalid UTF-8 (aiohttp keeps the mark, as Python's
-/// <c>bytes.decode("utf-8")</c> does).
+/// <c>bytes.decode("utf-8")</c> does). UTF-32 marks are known too, as HttpClient and Python's <c>utf-32</c> codec
+/// know them: FF FE 00 00 read as a UTF-16LE mark decoded a <c>charset=utf-32</c> body as UTF-16, a NUL after each
+/// character.
 /// </summary>
 internal static class ByteOrderMark
 {
     /// <summary>
     /// The encoding a leading mark names and its length; null and 0 without one. UTF-8 strictly, as a body without
-    /// charset is decoded; UTF-16 (either order) as a declared charset is, lone surrogates becoming U+FFFD.
+    /// charset is decoded; UTF-16 and UTF-32 (either order) as a declared charset is, invalid units becoming U+FFFD.
+    /// The UTF-32LE mark starts with the UTF-16LE one, so it is tried first: no UTF-16 text starts with U+0000.
     /// </summary>
     public static Encoding? Sniff(ReadOnlySpan<byte> bytes, out int length)
     {
@@ -22,12 +25,17 @@ internal static class ByteOrderMark
             length = 3;
             return StrictEncodings.Utf8;
         }
+        length = 4;
+        if (bytes is [0xFF, 0xFE, 0x00, 0x00, ..]) return Encoding.UTF32;
+        if (bytes is [0x00, 0x00, 0xFE, 0xFF, ..]) return Utf32BigEndian;
         length = 2;
         if (bytes is [0xFF, 0xFE, ..]) return Encoding.Unicode;
         if (bytes is [0xFE, 0xFF, ..]) return Encoding.BigEndianUnicode;
         length = 0;
         return null;
     }
+
+    private static readonly Encoding Utf32BigEndian = new UTF32Encoding(bigEndian: true, byteOrderMark: true);
 
     /// <summary>
     /// The length of a leading mark of <paramref name="encoding"/> itself (one the caller chose: a mark of another
@@ -36,9 +44,9 @@ internal static class ByteOrderMark
     public static int LengthFor(ReadOnlySpan<byte> bytes, Encoding encoding) =>
         Sniff(bytes, out var length) is { } named && named.CodePage == encoding.CodePage ? length : 0;
 
-    /// <summary>Whether <paramref name="bytes"/> may be the start of a mark but are not a whole one (more must come to tell; none yet included).</summary>
+    /// <summary>Whether <paramref name="bytes"/> may be the start of a mark, or of a longer one than they hold (FF FE of FF FE 00 00): more must come to tell.</summary>
     private static bool IsPartial(ReadOnlySpan<byte> bytes) =>
-        bytes is [] or [0xEF] or [0xEF, 0xBB] or [0xFF] or [0xFE];
+        bytes is [] or [0xEF] or [0xEF, 0xBB] or [0xFF] or [0xFE] or [0xFF, 0xFE] or [0xFF, 0xFE, 0x00] or [0x00] or [0x00, 0x00] or [0x00, 0x00, 0xFE];
 
     /// <summary>
     /// The first bytes of a body pushed in pieces, held until they show whether a mark leads it, so that a mark split
@@ -55,11 +63,11 @@ internal static class ByteOrderMark
         /// <summary>
         /// Holds bytes of <paramref name="bytes"/> that may belong to a mark and advances past them. False: they may
         /// still be one, more must come. True (always when <paramref name="final"/>): <paramref name="head"/> is the
-        /// body's first bytes, up to three, a mark included if one leads, and the rest of <paramref name="bytes"/> follows them.
+        /// body's first bytes, up to four, a mark included if one leads, and the rest of <paramref name="bytes"/> follows them.
         /// </summary>
         public bool TryTake(ref ReadOnlySpan<byte> bytes, bool final, out ReadOnlySpan<byte> head)
         {
-            _held ??= new byte[3];
+            _held ??= new byte[4];
             var take = Math.Min(_held.Length - _count, bytes.Length);
             bytes[..take].CopyTo(_held.AsSpan(_count));
             _count += take;

@@ -20,7 +20,7 @@ public sealed partial class ClientResponse
     /// it names a known one; UTF-8 for <c>application/json</c> and <c>application/rdap+json</c> (RFC 8259); otherwise
     /// UTF-8 when the body is valid UTF-8, or what <see cref="ClientSessionOptions.FallbackCharsetResolver"/> picks for a
     /// body that is not (UTF-8 when there is no resolver; <c>Text()</c> then fails with <see cref="TextDecodeError"/>).
-    /// A body read already that starts with a byte order mark (UTF-8, UTF-16LE or UTF-16BE) is in the mark's encoding,
+    /// A body read already that starts with a byte order mark (UTF-8, UTF-16 or UTF-32, either order) is in the mark's encoding,
     /// whatever the charset says, as browsers and HttpClient decode it; <c>Text()</c> and <c>Json&lt;T&gt;()</c>
     /// leave the mark out.
     /// </summary>
