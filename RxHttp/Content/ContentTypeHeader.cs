@@ -22,6 +22,14 @@ internal static class ContentTypeHeader
         var semi = rest.IndexOf(';');
         var type = (semi < 0 ? rest : rest[..semi]).Trim();
         if (type.Length > 0) mediaType = MediaType(type);
+        // A quoted parameter may hold ';' and "charset=" (x="a;charset=utf-16"): split on every ';', it named the
+        // charset in place of the real one. Python's email parser, which aiohttp's charset comes from, keeps quoted
+        // strings whole, as HeaderParameters does; unquoted headers keep the split without allocations.
+        if (semi >= 0 && rest[semi..].Contains('"'))
+        {
+            charset = QuotedAwareCharset(header, semi);
+            return;
+        }
         while (semi >= 0)
         {
             rest = rest[(semi + 1)..];
@@ -32,6 +40,16 @@ internal static class ContentTypeHeader
             var value = part[(eq + 1)..].Trim().Trim('"');
             charset = value.Length == 0 ? null : value.Equals("utf-8", StringComparison.Ordinal) ? "utf-8" : value.ToString();
         }
+    }
+
+    private static string? QuotedAwareCharset(string header, int semi)
+    {
+        var parameters = new List<KeyValuePair<string, string>>();
+        HeaderParameters.Parse(header, semi, parameters, stopAtComma: false);
+        string? charset = null;
+        foreach (var (name, value) in parameters)
+            if (name == "charset") charset = value.Trim();
+        return string.IsNullOrEmpty(charset) ? null : charset;
     }
 
     /// <summary>
