@@ -28,7 +28,7 @@ public sealed class ContentDisposition
     public IReadOnlyDictionary<string, string> Parameters { get; }
 
     /// <summary>
-    /// The file name: <c>filename*</c> when given (RFC 8187, UTF-8 or ISO-8859-1), else the continuations
+    /// The file name: <c>filename*</c> when given and valid (RFC 8187, UTF-8 or ISO-8859-1), else the continuations
     /// <c>filename*0</c>, <c>filename*1</c>, … joined (RFC 2231), else <c>filename</c>; null when there is none. It is the
     /// server's text: take <see cref="Path.GetFileName(string)"/> of it, at least, before using it as a path.
     /// </summary>
@@ -105,7 +105,7 @@ public sealed class ContentDisposition
             }
             if (!HeaderParameters.TryPercentDecode(value, bytes)) return null;
         }
-        return encoding.GetString(bytes.ToArray());
+        return HeaderParameters.Decode(bytes, encoding);
     }
 
     /// <inheritdoc />
@@ -211,9 +211,9 @@ internal static class HeaderParameters
     }
 
     /// <summary>
-    /// An RFC 8187 ext-value, <c>charset'language'percent-encoded</c>, decoded; null when it is malformed or its
-    /// charset is neither UTF-8 nor ISO-8859-1 (the two the RFC asks for). A continuation part without the
-    /// charset prefix (RFC 2231 <c>name*1*</c>) is percent-decoded as UTF-8.
+    /// An RFC 8187 ext-value, <c>charset'language'percent-encoded</c>, decoded; null when it is malformed, its bytes
+    /// are not valid UTF-8 when that is its charset, or its charset is neither UTF-8 nor ISO-8859-1 (the two the RFC
+    /// asks for). A continuation part without the charset prefix (RFC 2231 <c>name*1*</c>) is percent-decoded as UTF-8.
     /// </summary>
     public static string? DecodeExtended(string value)
     {
@@ -225,7 +225,18 @@ internal static class HeaderParameters
             value = split.Value;
         }
         var bytes = new List<byte>(value.Length);
-        return TryPercentDecode(value, bytes) ? encoding.GetString(bytes.ToArray()) : null;
+        return TryPercentDecode(value, bytes) ? Decode(bytes, encoding) : null;
+    }
+
+    /// <summary>
+    /// The text of percent-decoded bytes; null when they are not valid in <paramref name="encoding"/>. Replacement
+    /// characters would make a file name of U+FFFD where the plain <c>filename</c> beside it was usable: aiohttp
+    /// decodes strictly and skips such a parameter, as Firefox does.
+    /// </summary>
+    public static string? Decode(List<byte> bytes, Encoding encoding)
+    {
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes);
+        return encoding is UTF8Encoding && !System.Text.Unicode.Utf8.IsValid(span) ? null : encoding.GetString(span);
     }
 
     /// <summary>
