@@ -6,6 +6,8 @@ namespace RxHttp;
 public sealed partial class ClientSession
 {
     private readonly Subject<TraceEvent> _trace = new();
+    // What requests publish to: serialised, so a Trace observer is never called by two requests at once.
+    private readonly ISubject<TraceEvent> _traceSink;
     private long _requestIds;
     private Func<bool>? _listening;
 
@@ -15,7 +17,8 @@ public sealed partial class ClientSession
     /// <summary>
     /// aiohttp's trace signals as one hot stream: every request of this session reports its events here
     /// (<see cref="TraceEventKind"/>), tagged with a per-request id. Hot: subscribe before sending to see a
-    /// request from its start; events are raised on whichever thread does the work, so keep observers quick.
+    /// request from its start; events are raised on whichever thread does the work, so keep observers quick. Calls to
+    /// an observer never overlap: an event raised while another is being delivered is delivered after it.
     /// </summary>
     public IObservable<TraceEvent> Trace => _trace.AsObservable();
 
@@ -70,14 +73,14 @@ public sealed partial class ClientSession
     {
         var observed = Telemetry.RequestsObserved;
         if (!observed && !_trace.HasObservers) return null;
-        return new RequestTracer(_trace, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
+        return new RequestTracer(_traceSink, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
             observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
     }
 
     // A response was collected with its body neither read nor released (its guard closed the connection).
     private void ReportUnreleased(RequestInfo request)
     {
-        if (_trace.HasObservers) RequestTracer.Publish(_trace, new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
+        if (_trace.HasObservers) RequestTracer.Publish(_traceSink, new TraceEvent(TraceEventKind.ResponseUnreleased, 0, Scheduler.Now, request.Method, request.Url));
     }
 
     private CallPlan? _plainFollowing, _plainNotFollowing, _tracedFollowing, _tracedNotFollowing;

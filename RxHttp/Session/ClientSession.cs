@@ -36,6 +36,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     public ClientSession(Url? baseUrl, ClientSessionOptions? options = null)
     {
         SessionOptions = options ?? new ClientSessionOptions();
+        _traceSink = new SerializedTraceSink(_trace);
         if (SessionOptions.MaxBodySize < 0)
             throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
         if (SessionOptions.MaxRedirects < 0)
@@ -127,7 +128,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         AbortWebSockets();
         _closed.OnNext(Unit.Default);
         _closed.OnCompleted();
-        _trace.OnCompleted();
+        _traceSink.OnCompleted();
     }
 
     /// <summary>Same as <see cref="Close"/>.</summary>
