@@ -164,7 +164,8 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     /// Content-Length when the server sent one. Hot and replaying the latest value, so a UI can bind to it at any
     /// time; it completes when the body has been read to the end or the response is released (compare the last
     /// <see cref="TransferProgress.Bytes"/> with <see cref="TransferProgress.Total"/> to tell the two apart).
-    /// Values are pushed on the reading thread; sample or <c>ObserveOn</c> as the UI needs.
+    /// Values are pushed on the reading thread; sample or <c>ObserveOn</c> as the UI needs. Calls never overlap: a
+    /// release from another thread while a value is being delivered completes the stream after that value.
     /// </summary>
     public IObservable<TransferProgress> DownloadProgress
     {

@@ -35,7 +35,10 @@ internal sealed partial class ResponseBody
 
     private sealed class ProgressSink(IObserver<TransferProgress> observer, long? total)
     {
-        public readonly IObserver<TransferProgress> Observer = observer;
+        // The reader reports progress, but whoever ends the body (Release or Dispose on the caller's thread, the Total
+        // timer) completes it: unserialised, OnCompleted ran while the reader was still inside OnNext, and an OnNext
+        // could follow it. Queued rather than locked, so a Release from inside a progress observer cannot deadlock.
+        public readonly IObserver<TransferProgress> Observer = System.Reactive.Observer.Synchronize(observer, preventReentrancy: true);
         public readonly long? Total = total;
     }
 
