@@ -38,6 +38,10 @@ public sealed partial class ClientSession
         private int _fruitless; // reconnects in a row that brought no event
 
         private int _closed; // 1 once Closed was reported
+        // States are reported by the attempt's thread (Connecting, Open, Waiting) and by the disposing one (Closed, then
+        // the end): unserialised, Closed overlapped an Open still being delivered and a Waiting could follow the end.
+        // Queued rather than locked, so disposing from inside a States observer cannot deadlock.
+        private readonly AsyncLock _statesGate = new();
 
         public IDisposable Start()
         {
@@ -45,13 +49,23 @@ public sealed partial class ClientSession
             return new CompositeDisposable(_current, Disposable.Create(Close));
         }
 
-        private void Report(EventSourceState state) => options.States?.OnNext(state);
+        private void Report(EventSourceState state)
+        {
+            if (options.States is not { } states) return;
+            _statesGate.Wait(() =>
+            {
+                if (Volatile.Read(ref _closed) == 0) states.OnNext(state);
+            });
+        }
 
         private void Close()
         {
             if (Interlocked.Exchange(ref _closed, 1) != 0 || options.States is not { } states) return;
-            states.OnNext(EventSourceState.Closed);
-            states.OnCompleted();
+            _statesGate.Wait(() =>
+            {
+                states.OnNext(EventSourceState.Closed);
+                states.OnCompleted();
+            });
         }
 
         private void Connect()
