@@ -41,6 +41,10 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         // release before any read) rather than left to their finalizers. Only from the reader's own flow, never
         // under a read in flight: a DeflateStream disposed mid-read returns its buffer to the pool while it is written.
         public bool DecodedDisposed;
+        // The codings the decoders undo: a release disposes them while the body may still be read from memory (it
+        // came with its head, or was kept once the subscription ended), and a later read decodes it with new ones.
+        public string? TransferCodings, ContentCodings;
+        public bool DecodersReleased; // disposed by a release, not at the body's end
         public JsonSerializerOptions? JsonOptions;
         public Connection? Upgraded;
         public RequestTracer? Tracer;
@@ -72,7 +76,11 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         if (body is null && connection is not null) GetExtras().Upgraded = connection;
         if (body is not null && !body.AtEnd && (autoDecompress ? headers.Get("Content-Encoding") : null) is var contentEncoding
             && (transferCodings is not null || contentEncoding is not null))
-            GetExtras().Decoded = Decoders(body, transferCodings, contentEncoding);
+        {
+            var extras = GetExtras();
+            extras.Decoded = Decoders(body, transferCodings, contentEncoding);
+            (extras.TransferCodings, extras.ContentCodings) = (transferCodings, contentEncoding);
+        }
         // Only a body still on its connection needs the safety net (and only it pays for a finalizable object).
         if (body is { IsDone: false } && unreleased is not null) GetExtras().Guard = new UnreleasedResponseGuard(body, requestInfo, unreleased);
     }
@@ -321,16 +329,17 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
             return;
         }
         // Nobody reads it now, so no read is in flight on the decoders.
-        if (Volatile.Read(ref _consuming) == 0) DisposeDecoders();
+        if (Volatile.Read(ref _consuming) == 0 && DisposeDecoders()) _extras!.DecodersReleased = true;
         if (_body.IsDone || _body.TryDrainBuffered()) return;
         Abort();
     }
 
-    private void DisposeDecoders()
+    private bool DisposeDecoders()
     {
-        if (_extras is not { Decoded: { } decoded, DecodedDisposed: false } extras) return;
+        if (_extras is not { Decoded: { } decoded, DecodedDisposed: false } extras) return false;
         extras.DecodedDisposed = true;
         decoded.Dispose();
+        return true;
     }
 
     /// <summary>True once the decoders were disposed (tests).</summary>

@@ -23,8 +23,10 @@ public sealed partial class ClientResponse
                 if (read > 0) TraceChunk(read);
                 return read;
             }
-            // Disposed at the end, or by a release before any read: a released body's failure is still reported.
-            if (_extras!.DecodedDisposed) return _body.Failed ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false) : 0;
+            // Disposed at the end, or by a release before any read: a released body's failure is still reported, and
+            // one released with all of it in memory is decoded afresh (before, it read as empty).
+            if (_extras!.DecodedDisposed && (decoded = RedecodeReleased()) is null)
+                return _body.Failed ? await _body.ReadAsync(buffer, ct).ConfigureAwait(false) : 0;
             var n = await decoded.ReadAsync(buffer, ct).ConfigureAwait(false);
             if (n > 0) TraceChunk(n);
             else if (!buffer.IsEmpty) DisposeDecoders(); // the end: ToBodyEnd has read the body to its end too
@@ -41,6 +43,16 @@ public sealed partial class ClientResponse
             Abort();
             throw;
         }
+    }
+
+    // A body released unread whose bytes are all in memory is still read whole, as an identity one is (aiohttp reads
+    // a payload that had arrived after release() too): its decoders start afresh on what was kept. Null: none to make.
+    private Stream? RedecodeReleased()
+    {
+        if (_extras is not { DecodersReleased: true } extras || _body is not { Failed: false, AtEnd: false } body) return null;
+        extras.DecodersReleased = false;
+        extras.DecodedDisposed = false;
+        return extras.Decoded = Decoders(body, extras.TransferCodings, extras.ContentCodings);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
