@@ -182,15 +182,29 @@ internal sealed partial class ResponseBody
         Volatile.Read(ref _progress)?.Observer.OnCompleted();
     }
 
-    /// <summary>Drains what is already buffered so a fully received body still frees its connection for reuse.</summary>
+    /// <summary>
+    /// Takes what is already buffered off the connection so a fully received body still frees its connection for
+    /// reuse; the bytes are kept for a reader.
+    /// </summary>
     public bool TryDrainBuffered()
     {
         if (_state != 0) return _state == 1;
         if (Volatile.Read(ref _claim) == 2) return false;
         if (_framing == BodyFraming.ContentLength && _connection.BufferedCount >= _remaining)
         {
-            _connection.Consume((int)_remaining);
-            _remaining = 0;
+            // Kept, not dropped: a reader part-way through the body (a stream, Lines, IterChunked) still gets the rest.
+            // Dropped, its next read found the body ended and it ended early as if complete, with no error, where a
+            // body not yet in the buffer fails that read with ClientPayloadError.
+            var n = (int)_remaining;
+            if (n > 0)
+            {
+                _kept = _connection.Buffered[..n].ToArray();
+                _keptStart = 0;
+                _keptEnd = n;
+                _connection.Consume(n);
+                _remaining = 0;
+                Count(n);
+            }
             Finish();
             return true;
         }
