@@ -247,7 +247,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
             }
             finally
             {
-                if (!completed) Abort();
+                if (!completed) StopReading();
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
             observer.OnCompleted();
@@ -279,7 +279,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         }
         finally
         {
-            if (!completed) Abort();
+            if (!completed) StopReading();
         }
     }
 

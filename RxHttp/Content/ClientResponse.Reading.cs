@@ -35,14 +35,23 @@ public sealed partial class ClientResponse
         // Only when the raw body read did not fail itself: its own errors pass through as they are.
         catch (Exception e) when (Decoded is not null && !_body.Failed && DecodeErrors.IsDecoderFailure(e))
         {
-            Abort();
+            StopReading();
             throw DecodeErrors.Translate(Headers.Get("Content-Encoding") ?? Headers.Get("Transfer-Encoding"), e);
         }
         catch
         {
-            Abort();
+            StopReading();
             throw;
         }
+    }
+
+    // A reader stopped before the end (it failed, was disposed, or broke out of its loop), from its own flow once its
+    // last read returned or threw: no read is in flight on the decoders, so their native zlib/brotli/zstd state and
+    // pooled buffers are freed now, as at the body's end, instead of by their finalizers some GC later.
+    private void StopReading()
+    {
+        Abort();
+        DisposeDecoders();
     }
 
     // A body released unread whose bytes are all in memory is still read whole, as an identity one is (aiohttp reads
@@ -133,7 +142,7 @@ public sealed partial class ClientResponse
         }
         catch
         {
-            Abort();
+            StopReading();
             throw;
         }
     }

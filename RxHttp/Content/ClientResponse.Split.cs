@@ -46,7 +46,7 @@ public sealed partial class ClientResponse
         }
         finally
         {
-            if (!completed) Abort();
+            if (!completed) StopReading();
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
