@@ -24,7 +24,10 @@ public sealed record ClientTimeout
     /// </summary>
     public TimeSpan? SockRead { get; init; }
 
-    /// <summary>One connection attempt to one address, and (timed on its own) the TLS handshake that follows it.</summary>
+    /// <summary>
+    /// One connection attempt to one address together with the TLS handshake that follows it (the handshake ends by
+    /// the attempt's deadline, as aiohttp's sock_connect; over a proxy's tunnel the handshake is timed on its own).
+    /// </summary>
     public TimeSpan? SockConnect { get; init; }
 
     /// <summary>Timeouts at or above this are rounded up to a whole second (default 5 s).</summary>
