@@ -146,17 +146,13 @@ public static class RetryOperator
         return Backoff.Delay(options.BaseDelay, 2, attempt, options.MaxDelay, options.Jitter, random);
     }
 
-    // RFC 9110 §5.6.7: a recipient accepts the obsolete RFC 850 and asctime forms beside IMF-fixdate.
-    private static readonly string[] HttpDateFormats = { "r", "dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy" };
-
     // RFC 9110 §10.2.3: delay-seconds or an HTTP-date (measured against the scheduler's clock, so virtual time works).
     internal static TimeSpan? RetryAfter(string? value, DateTimeOffset now)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
         value = value.Trim();
         if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue));
-        if (DateTimeOffset.TryParseExact(value, HttpDateFormats, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowInnerWhite, out var date))
+        if (HttpDate.Parse(value) is { } date)
             return date > now ? date - now : TimeSpan.Zero;
         return null;
     }
