@@ -52,7 +52,7 @@ public sealed class FakeRoute
     public FakeRoute Respond(int status, string? text = null) =>
         Respond(text is null ? FakeResponse.Status(status) : FakeResponse.Status(status).Text(text));
 
-    /// <summary>Adds a 200 response whose body is <paramref name="value"/> as JSON.</summary>
+    /// <summary>Adds a response (200 unless <paramref name="status"/> says otherwise) whose body is <paramref name="value"/> as JSON.</summary>
     public FakeRoute RespondJson(object? value, int status = 200) => Respond(FakeResponse.Status(status).Json(value));
 
     /// <summary>Adds a redirect to <paramref name="location"/>.</summary>
