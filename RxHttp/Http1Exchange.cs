@@ -178,9 +178,8 @@ internal sealed class Http1Exchange : IExchange
 
                 return BuildResponse(request, connection, head, info, bodyHeld, bodyUnsent, readTimer, tracer);
             }
-            catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted && request.IsIdempotent
-                                      && (request.Body is null || request.Body.IsReplayable)
-                                      && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
+            catch (Exception e) when (attempt == 0 && request.IsIdempotent && (request.Body is null || request.Body.IsReplayable)
+                                      && connection.DroppedWhileIdle(e, reused))
             {
                 // A keep-alive connection the server closed while we picked it: aiohttp retries once on a fresh one.
                 connection.Close(owned: true);

@@ -89,6 +89,14 @@ public sealed partial class Connection : IDisposable
     // simply have been closed by the server while idle, and the request can be retried on a fresh one.
     internal bool ResponseStarted;
 
+    /// <summary>
+    /// Whether <paramref name="error"/> is a server's close of this keep-alive connection while it sat idle, seen as
+    /// the next request went out (<paramref name="wasReused"/>: the connection came from the idle list then): the
+    /// connection failed with no byte of an answer and was not aborted by us, so the request may go again on a fresh one.
+    /// </summary>
+    internal bool DroppedWhileIdle(Exception error, bool wasReused) =>
+        wasReused && !ResponseStarted && error is ServerDisconnectedError or ClientOSError && AbortReason is null;
+
     /// <summary>Returns the connection to its pool for reuse, or closes it when it cannot be reused.</summary>
     public void Release()
     {

@@ -167,8 +167,7 @@ public sealed partial class ClientSession
                         full = next;
                         break;
                     }
-                    catch (Exception e) when (attempt == 0 && reused && !connection.ResponseStarted
-                                              && e is ServerDisconnectedError or ClientOSError && connection.AbortReason is null)
+                    catch (Exception e) when (attempt == 0 && connection.DroppedWhileIdle(e, reused))
                     {
                         // The handshake is a GET, retried as the exchange retries one: a keep-alive connection the
                         // server closed just as the upgrade went out failed ws_connect where a fresh one would not.
