@@ -142,19 +142,8 @@ public sealed class ContentDisposition
             }
         }
         sb.Append('"');
-        if (extended && !value.All(c => c is >= ' ' and < (char)127))
-            sb.Append("; ").Append(key).Append("*=utf-8''").Append(Rfc5987(value));
-    }
-
-    private static string Rfc5987(string value)
-    {
-        var sb = new StringBuilder();
-        foreach (var b in Encoding.UTF8.GetBytes(value))
-        {
-            if (b < 128 && (char.IsAsciiLetterOrDigit((char)b) || "!#$&+-.^_`|~".Contains((char)b))) sb.Append((char)b);
-            else sb.Append('%').Append("0123456789ABCDEF"[b >> 4]).Append("0123456789ABCDEF"[b & 15]);
-        }
-        return sb.ToString();
+        if (extended && HeaderParameters.NeedsExtended(value))
+            sb.Append("; ").Append(key).Append("*=utf-8''").Append(HeaderParameters.EncodeExtended(value));
     }
 }
 
@@ -208,6 +197,24 @@ internal static class HeaderParameters
             while (i < s.Length && s[i] != ';' && !(stopAtComma && s[i] == ',')) i++;
         }
         return Math.Min(i, s.Length);
+    }
+
+    /// <summary>Whether <paramref name="value"/> has a character a quoted-string cannot carry as it is (not printable ASCII).</summary>
+    public static bool NeedsExtended(string value) => !value.All(c => c is >= ' ' and < (char)127);
+
+    /// <summary>
+    /// <paramref name="value"/> as the percent-encoded part of an RFC 8187 ext-value in UTF-8 (the caller writes the
+    /// <c>UTF-8''</c> before it): attr-chars as they are, every other UTF-8 byte as <c>%XX</c>.
+    /// </summary>
+    public static string EncodeExtended(string value)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b < 128 && (char.IsAsciiLetterOrDigit((char)b) || "!#$&+-.^_`|~".Contains((char)b))) sb.Append((char)b);
+            else sb.Append('%').Append("0123456789ABCDEF"[b >> 4]).Append("0123456789ABCDEF"[b & 15]);
+        }
+        return sb.ToString();
     }
 
     /// <summary>

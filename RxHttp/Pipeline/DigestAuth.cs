@@ -107,27 +107,13 @@ public sealed class DigestAuth
         // RFC 7616 §3.4.4: a server offering userhash is sent H(username:realm) in place of the name; a name a
         // quoted-string cannot carry (not ASCII) goes as username* in RFC 8187's encoding, never as raw UTF-8.
         if (challenge.UserHash) sb.Append($"username=\"{hash($"{_login}:{challenge.Realm}")}\"");
-        else if (NeedsExtValue(_login)) sb.Append($"username*=UTF-8''{ExtValue(_login)}");
+        else if (HeaderParameters.NeedsExtended(_login)) sb.Append($"username*=UTF-8''{HeaderParameters.EncodeExtended(_login)}");
         else sb.Append($"username=\"{Escape(_login)}\"");
         sb.Append($", realm=\"{Escape(challenge.Realm)}\", nonce=\"{Escape(challenge.Nonce)}\", uri=\"{Escape(uri)}\"");
         sb.Append($", response=\"{response}\", algorithm={challenge.Algorithm}");
         if (qop is not null) sb.Append($", qop={qop}, nc={nc}, cnonce=\"{Escape(cnonce)}\"");
         if (challenge.Opaque is not null) sb.Append($", opaque=\"{Escape(challenge.Opaque)}\"");
         if (challenge.UserHash) sb.Append(", userhash=true");
-        return sb.ToString();
-    }
-
-    private static bool NeedsExtValue(string s) => s.Any(c => c is < ' ' or > '~');
-
-    // RFC 8187 §3.2.1: attr-char stays, every other UTF-8 byte is %XX.
-    private static string ExtValue(string s)
-    {
-        var sb = new StringBuilder();
-        foreach (var b in Encoding.UTF8.GetBytes(s))
-        {
-            if (char.IsAsciiLetterOrDigit((char)b) || "!#$&+-.^_`|~".Contains((char)b)) sb.Append((char)b);
-            else sb.Append('%').Append(b.ToString("X2"));
-        }
         return sb.ToString();
     }
 
