@@ -33,7 +33,7 @@ public sealed partial class Connection : IDisposable
         Key = key;
         Socket = socket;
         Stream = stream;
-        LowWater = stream as LowWaterStream;
+        _plainLowWater = stream as LowWaterStream;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         if (owner is not null)
         {
@@ -62,11 +62,13 @@ public sealed partial class Connection : IDisposable
     internal Socket? Socket { get; }
     internal Stream Stream { get; }
 
+    private readonly LowWaterStream? _plainLowWater;
+
     /// <summary>
-    /// <see cref="Stream"/> when it is a plain TCP socket's, whose low-water mark can be raised. A TLS connection has
-    /// none: there the mark cut the CPU per request by a quarter but not the time (see <see cref="LowWaterStream"/>).
+    /// The socket's own stream, whose low-water mark can be raised: <see cref="Stream"/> on a plain TCP socket, the
+    /// stream under the SslStream over TLS (<see cref="TlsInner"/>); null on other transports.
     /// </summary>
-    internal LowWaterStream? LowWater { get; }
+    internal LowWaterStream? LowWater => _plainLowWater ?? TlsInner;
     internal Http1.PooledBufferWriter Writer { get; } = new();
 
     /// <summary>Header strings of the last response on this connection, reused when the next one repeats them.</summary>
