@@ -228,4 +228,32 @@ public class ClientWebSocketSessionTests
         Assert.That(lines, Does.Contain("X-Test: kept"));
         Assert.That(lines.Where(l => l.StartsWith("Cookie:", StringComparison.OrdinalIgnoreCase) || l.StartsWith("Proxy-Authorization:", StringComparison.OrdinalIgnoreCase)), Is.Empty);
     }
+
+    [TestCase("auth")]
+    [TestCase("header")]
+    public async Task A_cross_origin_redirect_to_a_location_with_credentials_sends_those_not_the_first_origins(string given)
+    {
+        // The Location's credentials are the only ones meant for the new origin; the first origin's Auth or
+        // Authorization header must not go along with them (an open redirect would hand them to any host).
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var target = WsServers.Raw(async ws =>
+        {
+            heads.Enqueue(ws.Request);
+            await ws.SendAsync(WsServers.CloseFrame(1000));
+        });
+        var location = target.Url("/ws").Replace("http://", "http://u2:p2@");
+        await using var front = RawServer.Respond($"HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n", closeAfter: true);
+        await using var session = new ClientSession();
+        var first = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("u:p"));
+        var options = given == "auth"
+            ? new WsConnectOptions { Auth = new System.Net.NetworkCredential("u", "p") }
+            : new WsConnectOptions { Headers = new Dictionary<string, string> { ["Authorization"] = first } };
+        await using var ws = await session.WsConnectAsync(front.Url("/ws").Replace("http", "ws"), options);
+
+        await Wait.Until(() => !heads.IsEmpty, what: "the target to record the request head");
+        Assert.That(front.Requests[0], Does.Contain("Authorization: " + first), "the first origin had them");
+        Assert.That(heads.TryDequeue(out var head), Is.True);
+        var sent = head!.Split("\r\n").Where(l => l.StartsWith("Authorization:", StringComparison.OrdinalIgnoreCase));
+        Assert.That(sent, Is.EqualTo(new[] { "Authorization: Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("u2:p2")) }));
+    }
 }

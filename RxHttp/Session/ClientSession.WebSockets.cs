@@ -110,13 +110,12 @@ public sealed partial class ClientSession
             for (var hops = 0; ; hops++)
             {
                 var wsKey = WsHandshake.NewKey();
-                var headers = BuildWsHeaders(full, options, wsKey, protocols, compress);
-                if (crossOrigin && (headers.Contains("Cookie") || headers.Contains("Proxy-Authorization") || (headers.Contains("Authorization") && full.User is null)))
+                var headers = BuildWsHeaders(full, options, wsKey, protocols, compress, crossOrigin);
+                if (crossOrigin && (headers.Contains("Cookie") || headers.Contains("Proxy-Authorization")))
                 {
                     // As for HTTP redirects: credentials and cookies given as headers stay with the origin they were given
                     // for (the jar's cookies for the new origin are added below).
                     headers = headers.Clone();
-                    if (full.User is null) headers.Remove("Authorization");
                     headers.Remove("Cookie");
                     headers.Remove("Proxy-Authorization");
                     headers.MakeReadOnly();
@@ -212,9 +211,13 @@ public sealed partial class ClientSession
         return next.RequireHttp(allowWebSocket: true);
     }
 
-    private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress)
+    private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress, bool crossOrigin)
     {
         var headers = _plans.DefaultHeadersWith(options.Headers);
+        // The caller's Auth and Authorization header were for the first origin; past a cross-origin hop only the
+        // Location's own credentials may speak for the new one (as on HTTP redirects), or an open redirect to
+        // http://x:y@elsewhere/ would carry them off.
+        if (crossOrigin) headers.Remove("Authorization");
         // The session's SkipAutoHeaders apply to the handshake too, as aiohttp's ws_connect goes through _request.
         var skip = _plans.MergedSkip(options.SkipAutoHeaders);
         if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
@@ -225,7 +228,7 @@ public sealed partial class ClientSession
         if (protocols.Count > 0) headers.Set("Sec-WebSocket-Protocol", string.Join(",", protocols));
         if (options.Origin is not null) headers.Set("Origin", options.Origin);
         if (compress != 0) headers.Set("Sec-WebSocket-Extensions", WsDeflateOptions.BuildOffer(compress));
-        if (options.Auth is { } auth) headers.Set("Authorization", BasicAuthorization(auth.UserName, auth.Password));
+        if (options.Auth is { } auth && !crossOrigin) headers.Set("Authorization", BasicAuthorization(auth.UserName, auth.Password));
         else if (full.User is not null && !headers.Contains("Authorization")) headers.Set("Authorization", BasicAuthorization(full.User, full.Password));
         return headers.MakeReadOnly();
     }
