@@ -218,6 +218,19 @@ public class CookieJarStoreTests : CookieJarTestBase
         Assert.That(jar.Select(c => c.Name), Is.EquivalentTo(new[] { "d", "s" }));
     }
 
+    [TestCase("bücher.de")]
+    [TestCase(".BÜCHER.de")]
+    [TestCase("xn--bcher-kva.de")]
+    public void Clear_domain_takes_an_international_name_as_the_jar_stores_it(string domain)
+    {
+        // The jar keeps domains in punycode (as it receives hosts); a Unicode name cleared nothing.
+        var jar = Jar();
+        Set(jar, "http://www.bücher.de/", "a=1", "b=2; Domain=bücher.de");
+        Set(jar, "http://example.com/", "c=3");
+        jar.ClearDomain(domain);
+        Assert.That(jar.Select(c => c.Name), Is.EqualTo(new[] { "c" }));
+    }
+
     [Test]
     public void Clear_domain_does_not_treat_ip_addresses_as_having_parents()
     {

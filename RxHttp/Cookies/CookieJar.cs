@@ -222,8 +222,17 @@ public sealed partial class CookieJar : AbstractCookieJar
     {
         ArgumentNullException.ThrowIfNull(domain);
         var d = domain.StartsWith('.') ? domain[1..] : domain;
-        d = d.ToLowerInvariant();
         if (d.Length == 0) return;
+        // Stored domains are punycode (the request host's IdnHost, a Domain attribute's ASCII form), so a Unicode
+        // name is mapped the same way; one that is no domain name at all names no cookie.
+        try
+        {
+            d = new System.Globalization.IdnMapping().GetAscii(d).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return;
+        }
         // An IP-address cookie has no parent domains, so only the exact address clears it (aiohttp's _is_domain_match).
         Clear(c => c.Domain.Length > 0 &&
                    (c.Domain == d || (Uri.CheckHostName(c.Domain) is not (UriHostNameType.IPv4 or UriHostNameType.IPv6) && DomainMatches(c.Domain, d))));
