@@ -30,9 +30,11 @@ public sealed class QueryParams : IEnumerable<KeyValuePair<string, string>>
     public QueryParams() { }
 
     /// <summary>A query string used as written (only characters illegal in a query are percent-encoded; "+" stays "+").</summary>
+    /// <exception cref="ArgumentException">The string holds a lone UTF-16 surrogate.</exception>
     public QueryParams(string rawQuery)
     {
         ArgumentNullException.ThrowIfNull(rawQuery);
+        RequireEncodable(rawQuery, "the query string", nameof(rawQuery));
         _raw = rawQuery.StartsWith('?') ? rawQuery[1..] : rawQuery;
     }
 
@@ -115,17 +117,33 @@ public sealed class QueryParams : IEnumerable<KeyValuePair<string, string>>
 
     /// <summary>Adds a pair; a sequence value adds one pair per item.</summary>
     /// <exception cref="InvalidOperationException">The set was made from a raw query string.</exception>
-    /// <exception cref="ArgumentException">The value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">The value is NaN or infinite, or the key or value holds a lone UTF-16 surrogate.</exception>
     public void Add(string key, object? value)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (_raw is not null) throw new InvalidOperationException("cannot add pairs to a raw query string");
+        RequireEncodable(key, "a query parameter name", nameof(key));
         if (value is IEnumerable items and not string)
         {
-            foreach (var item in items) _pairs.Add(new(key, Format(key, item)));
+            foreach (var item in items) AddPair(key, item);
             return;
         }
-        _pairs.Add(new(key, Format(key, value)));
+        AddPair(key, value);
+    }
+
+    private void AddPair(string key, object? value)
+    {
+        var text = Format(key, value);
+        RequireEncodable(text, $"query parameter '{key}'", nameof(value));
+        _pairs.Add(new(key, text));
+    }
+
+    // Refused when added rather than when a request encodes it, so the error points at the code that built the pair.
+    private static void RequireEncodable(string text, string what, string paramName)
+    {
+        var i = Quoter.LoneSurrogate(text);
+        if (i >= 0)
+            throw new ArgumentException($"{what} holds a lone UTF-16 surrogate (\\u{(int)text[i]:X4} at index {i}): UTF-8 has no form for it", paramName);
     }
 
     /// <summary>Adds a pair; lets collection expressions of pairs build a set.</summary>
