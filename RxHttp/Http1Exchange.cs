@@ -218,7 +218,10 @@ internal sealed class Http1Exchange : IExchange
         // another request, since the server may still be waiting for (or skipping) those bytes.
         // A request that said "Connection: close" is the last on its connection whatever the answer says (RFC 9112 §9.6).
         // Transfer-Encoding in an HTTP/1.0 answer is faulty framing: read as it says, then closed (RFC 9112 §6.1).
-        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && head.Status != 101 && !bodyHeld
+        // A 2xx to CONNECT turns the connection into a tunnel, as a 101 hands it to another protocol (RFC 9110 §9.3.6):
+        // pooled, the next request would go down the tunnel; the caller takes it with Connection.Detach().
+        var switched = head.Status == 101 || (head.Status is >= 200 and < 300 && request.Method == "CONNECT");
+        var keepAlive = HttpFraming.IsKeepAlive(head.Major, head.Minor, headers.Values("Connection")) && !untilClose && !switched && !bodyHeld
                         && HttpFraming.IsKeepAlive(1, 1, request.Headers.Values("Connection"))
                         && !(transferEncoding.Count > 0 && head.Major == 1 && head.Minor == 0);
         connection.KeepAlive = keepAlive;
@@ -226,7 +229,7 @@ internal sealed class Http1Exchange : IExchange
         connection.RequestCount++;
 
         ResponseBody? body = null;
-        if (head.Status != 101)
+        if (!switched)
         {
             // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
             var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;

@@ -97,6 +97,12 @@ internal static class RequestSender
         return true;
     }
 
+    // CONNECT names the host and port to tunnel to, never a path (RFC 9112 §3.2.3): "/" there is a malformed request,
+    // which proxies answer 400. aiohttp and HttpClient write the authority form too, the port always, a zone never.
+    private static string OriginOrAuthorityForm(ClientRequest request) => request.Method == "CONNECT"
+        ? string.Concat(Url.WireHost(request.Url.Host), ":", request.Url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        : request.Url.PathAndQuery;
+
     /// <summary>Writes the head into <paramref name="writer"/>; returns the request as sent.</summary>
     private static RequestInfo WriteHead(PooledBufferWriter writer, ClientRequest request, ConnectionKey key, in RequestFraming framing)
     {
@@ -105,7 +111,7 @@ internal static class RequestSender
         {
             // Nothing to add but Host: the request's own headers go out as they are, and its RequestInfo keeps
             // them rather than a copy (the usual GET).
-            HttpRequestWriter.WriteHead(writer, request.Method, request.Url.PathAndQuery, host, request.Headers.Span);
+            HttpRequestWriter.WriteHead(writer, request.Method, OriginOrAuthorityForm(request), host, request.Headers.Span);
             return new RequestInfo(request.Method, request.Url, host, request.Headers) { RealUrl = request.OriginalUrl };
         }
 
@@ -114,10 +120,10 @@ internal static class RequestSender
         framing.ApplyTo(headers);
 
         // Plain http through a proxy: the absolute-form target (RFC 9112 §3.2.2) and the proxy's own headers.
-        var target = request.Url.PathAndQuery;
+        var target = OriginOrAuthorityForm(request);
         if (framing.AbsoluteForm)
         {
-            target = request.Url.AbsoluteForm;
+            if (request.Method != "CONNECT") target = request.Url.AbsoluteForm;
             foreach (var (name, value) in key.AbsoluteFormProxyHeaders(headers)) headers.AddUnchecked(name, value);
         }
 
