@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using RxHttp.Http1;
 
@@ -33,6 +34,13 @@ internal static class RequestSender
         var sent = new SentRequest(WriteHead(writer, request, connection.Key, framing), framing);
         if (framing.Send == RequestSend.HeadOnly)
         {
+            if (body is null)
+            {
+                // The head would promise bytes that never come: a server reading them waits until its timeout or ours.
+                if (framing.DeclaredLength is > 0 and var announced)
+                    throw new ClientPayloadError($"The request has no body but its Content-Length announces {announced} bytes.");
+                if (framing.Body == RequestBodyFraming.Chunked) writer.Write(HttpRequestWriter.LastChunk);
+            }
             await connection.WriteAsync(writer.WrittenMemory, ct).ConfigureAwait(false);
             tracer?.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
             return sent;

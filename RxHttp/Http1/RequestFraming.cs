@@ -37,10 +37,13 @@ internal enum FramingHeaders : byte { None = 0, RemoveContentLength = 1, AddChun
 /// it: decided once from the request, before a byte is written. Pure, as <see cref="HttpFraming.Decide"/> is for
 /// responses; the exchange applies it to the headers it sends (<see cref="ApplyTo"/>).
 /// </summary>
-/// <param name="Body">How the body is delimited; <see cref="RequestBodyFraming.None"/> when there is none.</param>
+/// <param name="Body">
+/// How the body is delimited; <see cref="RequestBodyFraming.None"/> when there is none, unless the caller's own
+/// <c>Transfer-Encoding: chunked</c> frames the empty body (<see cref="RequestBodyFraming.Chunked"/>: its last chunk follows the head).
+/// </param>
 /// <param name="DeclaredLength">
 /// What the body is held to: the Content-Length the head sends (the body's own length or the caller's header), 0 for
-/// the <c>Content-Length: 0</c> of a bodiless request, or null when nothing is checked (chunked, no Content-Length,
+/// the <c>Content-Length: 0</c> of a bodiless request (or the caller's own, which the empty body cannot meet if it is more), or null when nothing is checked (chunked, no Content-Length,
 /// or a caller's Content-Length that is not a number, which is sent as it is).
 /// </param>
 /// <param name="Headers">The edits the caller's headers need.</param>
@@ -67,7 +70,13 @@ internal readonly record struct RequestFraming(RequestBodyFraming Body, long? De
             // RFC 9110 §8.6: no Content-Length on a bodiless request whose method gives a body no meaning, nor on one
             // whose caller framed it already; anything else (a bodiless POST) says "0" so the server does not wait.
             var unframed = BodilessNeedsNoLength(method, headers);
-            return new RequestFraming(RequestBodyFraming.None, unframed ? null : 0, unframed ? FramingHeaders.None : FramingHeaders.AddContentLength,
+            // A caller's own framing is kept, and is what the empty body is held to: its chunked gets its last chunk
+            // (the server reads chunks until then), its Content-Length is checked by the sender before a byte goes out.
+            var callerChunked = headers.Get("Transfer-Encoding") is { } callerTe && callerTe.Contains("chunked", StringComparison.OrdinalIgnoreCase);
+            long? callerLength = !callerChunked && headers.Get("Content-Length") is { } cl
+                && long.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+            return new RequestFraming(callerChunked ? RequestBodyFraming.Chunked : RequestBodyFraming.None, unframed ? callerLength : 0,
+                unframed ? FramingHeaders.None : FramingHeaders.AddContentLength,
                 HeadersAsGiven: unframed && !absoluteForm, HoldBody: false, absoluteForm, RequestSend.HeadOnly);
         }
 
