@@ -23,7 +23,8 @@ public sealed class ResponseObservable : IObservable<ClientResponse>
         _session = session;
         _method = method;
         _url = url;
-        _options = options;
+        // Every subscription sends a seekable stream from where it stood now, not from where the last one left it.
+        _options = StreamBodyStart.Pin(options);
     }
 
     /// <summary>
