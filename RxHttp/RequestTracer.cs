@@ -8,10 +8,13 @@ namespace RxHttp;
 /// subscribes) and to its <see cref="RequestTelemetry"/> (spans and metrics, while something listens); the logging
 /// of RxHttp.Extensions.DependencyInjection reads the trace stream. Cheap when nobody listens.
 /// </summary>
-internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id, RequestTelemetry? telemetry = null)
+internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listening, IScheduler scheduler, long id, RequestTelemetry? telemetry = null,
+    TraceCompletion? completion = null)
 {
+    private const int Fresh = 0, Started = 1, Ended = 2;
+
     private ClientRequest? _hop;
-    private int _started; // 1 once RequestStart was reported
+    private int _state; // Fresh, Started once RequestStart was reported, Ended once RequestEnd or RequestException was
 
     public void Hop(ClientRequest request) => Volatile.Write(ref _hop, request);
 
@@ -28,19 +31,27 @@ internal sealed class RequestTracer(ISubject<TraceEvent> sink, Func<bool> listen
     {
         var hop = telemetry?.StartHop(ref request);
         Hop(request);
-        if (Interlocked.Exchange(ref _started, 1) == 0) Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
+        // A request that already ended (disposed as its first hop was starting) does not start afterwards.
+        if (Interlocked.CompareExchange(ref _state, Started, Fresh) == Fresh)
+        {
+            completion?.Started();
+            Emit(TraceEventKind.RequestStart, request, headers: request.Headers);
+        }
         return hop;
     }
 
     public void Emit(TraceEventKind kind, ClientRequest? request = null, ClientResponse? response = null, Exception? error = null, int? chunk = null, HeaderCollection? headers = null)
     {
-        if (!listening()) return;
-        var hop = request ?? Volatile.Read(ref _hop);
-        if (hop is null) return;
-        Publish(sink, new TraceEvent(kind, id, scheduler.Now, hop.Method, hop.Url)
+        if (listening() && (request ?? Volatile.Read(ref _hop)) is { } hop)
         {
-            Response = response, Exception = error, ChunkLength = chunk, Headers = headers,
-        });
+            Publish(sink, new TraceEvent(kind, id, scheduler.Now, hop.Method, hop.Url)
+            {
+                Response = response, Exception = error, ChunkLength = chunk, Headers = headers,
+            });
+        }
+        // After its end is published: a closed session's stream completes behind the last request's end, not before it.
+        if (kind is TraceEventKind.RequestEnd or TraceEventKind.RequestException && Interlocked.Exchange(ref _state, Ended) == Started)
+            completion?.Ended();
     }
 
     /// <summary>

@@ -143,4 +143,25 @@ public class TracingTests : KestrelFixture
             Assert.That(events.Count(e => e.Kind == K.RequestException), Is.EqualTo(1));
         }
     }
+
+    [Test]
+    public async Task A_request_the_closing_session_aborts_reports_its_end_before_the_trace_completes()
+    {
+        var session = new ClientSession();
+        var events = new List<TraceEvent>();
+        var completed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = session.Trace.Subscribe(e => { lock (events) events.Add(e); }, () => completed.TrySetResult(true));
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var request = session.Get(Server.Url("never")).Subscribe(_ => { }, e => failed.TrySetResult(e));
+        await Wait.Until(() => session.Connector.CurrentState.InUse == 1);
+        session.Close();
+        var error = await failed.Task.Within();
+        await completed.Task.Within();
+        lock (events)
+        {
+            // aiohttp's session.close() lets on_request_exception fire for the requests it cuts short.
+            Assert.That(events.Select(e => e.Kind), Is.EqualTo(new[] { K.RequestStart, K.ConnectionCreateStart, K.ConnectionCreateEnd, K.RequestHeadersSent, K.RequestException }));
+            Assert.That(events.Last().Exception, Is.SameAs(error));
+        }
+    }
 }

@@ -8,6 +8,8 @@ public sealed partial class ClientSession
     private readonly Subject<TraceEvent> _trace = new();
     // What requests publish to: serialised, so a Trace observer is never called by two requests at once.
     private readonly ISubject<TraceEvent> _traceSink;
+    // Completes the trace stream once the session is closed and the requests it aborted have reported their ends.
+    private readonly TraceCompletion _traceCompletion;
     private long _requestIds;
     private Func<bool>? _listening;
 
@@ -18,7 +20,8 @@ public sealed partial class ClientSession
     /// aiohttp's trace signals as one hot stream: every request of this session reports its events here
     /// (<see cref="TraceEventKind"/>), tagged with a per-request id. Hot: subscribe before sending to see a
     /// request from its start; events are raised on whichever thread does the work, so keep observers quick. Calls to
-    /// an observer never overlap: an event raised while another is being delivered is delivered after it.
+    /// an observer never overlap: an event raised while another is being delivered is delivered after it. It completes once
+    /// the session is closed and the requests the close aborted have reported their ends.
     /// </summary>
     public IObservable<TraceEvent> Trace => _trace.AsObservable();
 
@@ -74,7 +77,7 @@ public sealed partial class ClientSession
         var observed = Telemetry.RequestsObserved;
         if (!observed && !_trace.HasObservers) return null;
         return new RequestTracer(_traceSink, _listening ??= () => _trace.HasObservers, scheduler, Interlocked.Increment(ref _requestIds),
-            observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null);
+            observed ? new RequestTelemetry(System.Diagnostics.Activity.Current) : null, _traceCompletion);
     }
 
     // A response was collected with its body neither read nor released (its guard closed the connection).

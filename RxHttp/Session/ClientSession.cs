@@ -37,6 +37,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
     {
         SessionOptions = options ?? new ClientSessionOptions();
         _traceSink = new SerializedTraceSink(_trace);
+        _traceCompletion = new TraceCompletion(_traceSink);
         if (SessionOptions.MaxBodySize < 0)
             throw new ArgumentOutOfRangeException(nameof(options), SessionOptions.MaxBodySize, "MaxBodySize must be 0 (no limit) or positive.");
         if (SessionOptions.MaxRedirects < 0)
@@ -128,7 +129,7 @@ public sealed partial class ClientSession : IDisposable, IAsyncDisposable
         AbortWebSockets();
         _closed.OnNext(Unit.Default);
         _closed.OnCompleted();
-        _traceSink.OnCompleted();
+        _traceCompletion.Close();
     }
 
     /// <summary>Same as <see cref="Close"/>.</summary>
