@@ -33,6 +33,8 @@ public sealed class FakeResponse
     private readonly List<KeyValuePair<string, string>> _headers = new();
     private readonly List<(TimeSpan At, byte[] Data)> _slices = new();
     private byte[] _body = Array.Empty<byte>();
+    private bool _gzipped; // a body or slice given after Gzip() would go out uncompressed under Content-Encoding: gzip
+    private byte[] _gzipTrailer = Array.Empty<byte>(); // ends the gzip stream with the body's last part, unless it never ends
 
     private FakeResponse(int status) => StatusCode = status;
 
@@ -60,8 +62,18 @@ public sealed class FakeResponse
     /// <summary>True when the server closes the connection after this response.</summary>
     public bool ClosesConnection { get; private set; }
 
-    internal byte[] Body => _body;
-    internal IReadOnlyList<(TimeSpan At, byte[] Data)> Slices => _slices;
+    internal byte[] Body => _slices.Count == 0 && !Endless ? [.. _body, .. _gzipTrailer] : _body;
+
+    internal IReadOnlyList<(TimeSpan At, byte[] Data)> Slices
+    {
+        get
+        {
+            if (_slices.Count == 0 || Endless || _gzipTrailer.Length == 0) return _slices;
+            var slices = _slices.ToList();
+            slices[^1] = (slices[^1].At, [.. slices[^1].Data, .. _gzipTrailer]);
+            return slices;
+        }
+    }
     internal bool Chunked => _slices.Count > 0 || Endless || ResetsMidBody;
     internal bool IsConnectFault => Fault is FakeFault.ConnectionRefused or FakeFault.DnsFailure or FakeFault.TlsFailure or FakeFault.ConnectStall;
 
@@ -112,6 +124,7 @@ public sealed class FakeResponse
     public FakeResponse Bytes(byte[] body, string contentType = "application/octet-stream")
     {
         ArgumentNullException.ThrowIfNull(body);
+        ThrowIfGzipped();
         _body = body;
         return ContentType(contentType);
     }
@@ -123,12 +136,31 @@ public sealed class FakeResponse
     public FakeResponse Json(object? value) =>
         Bytes(JsonSerializer.SerializeToUtf8Bytes(value, value?.GetType() ?? typeof(object), JsonSerializerOptions.Web), "application/json; charset=utf-8");
 
-    /// <summary>Compresses the body given so far with gzip and says so in <c>Content-Encoding</c>.</summary>
+    /// <summary>
+    /// Compresses the body given so far, its slices included, with gzip and says so in <c>Content-Encoding</c>: one
+    /// gzip stream, flushed at the end of each slice so that each one can be decoded at its virtual time, as a
+    /// compressing server's stream would be. Call it after the body and its slices.
+    /// </summary>
     public FakeResponse Gzip()
     {
+        if (_gzipped) throw new InvalidOperationException("The body is already compressed.");
         using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(_body);
-        _body = ms.ToArray();
+        var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true);
+        // Each part is what the stream produced by the end of its flush: a slice compressed on its own would end the
+        // gzip stream, and one compressed only at the end would leave the earlier slices with nothing to decode.
+        byte[] Next(byte[] data)
+        {
+            gz.Write(data);
+            gz.Flush();
+            var part = ms.ToArray();
+            ms.SetLength(0);
+            return part;
+        }
+        _body = Next(_body);
+        for (var i = 0; i < _slices.Count; i++) _slices[i] = (_slices[i].At, Next(_slices[i].Data));
+        gz.Dispose();
+        _gzipTrailer = ms.ToArray();
+        _gzipped = true;
         return Header("Content-Encoding", "gzip");
     }
 
@@ -139,6 +171,7 @@ public sealed class FakeResponse
         if (_slices.Count > 0 && at < _slices[^1].At) throw new ArgumentException($"Slices are sent in order: {at} comes before the previous slice's {_slices[^1].At}.", nameof(at));
         if (at < HeadDelay) throw new ArgumentException($"A slice at {at} would come before the head at {HeadDelay}.", nameof(at));
         if (data.Length == 0) throw new ArgumentException("An empty slice would end a chunked body; leave it out.", nameof(data));
+        ThrowIfGzipped();
         _slices.Add((at, data));
         return this;
     }
@@ -195,6 +228,11 @@ public sealed class FakeResponse
         return Header("Connection", "close");
     }
 
+    private void ThrowIfGzipped()
+    {
+        if (_gzipped) throw new InvalidOperationException("Gzip() compressed the body given before it: give the body and its slices first, then call Gzip().");
+    }
+
     private FakeResponse ContentType(string contentType)
     {
         _headers.RemoveAll(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
@@ -209,7 +247,7 @@ public sealed class FakeResponse
         foreach (var (k, v) in _headers) sb.Append(k).Append(": ").Append(v).Append("\r\n");
         var bodiless = StatusCode is < 200 or 204 or 304;
         if (Chunked && !bodiless) sb.Append("Transfer-Encoding: chunked\r\n");
-        else if (!bodiless) sb.Append("Content-Length: ").Append(_body.Length).Append("\r\n");
+        else if (!bodiless) sb.Append("Content-Length: ").Append(Body.Length).Append("\r\n");
         sb.Append("\r\n");
         return Encoding.Latin1.GetBytes(sb.ToString());
     }

@@ -118,6 +118,29 @@ public class FakeHttpTests : ReactiveTest
         Assert.That(res.Messages[0].Value.Value, Is.EqualTo("squeezed"));
     }
 
+    // Each slice compressed as a stream flushed at its end, as a compressing server sends it: decodable at its tick.
+    [Test]
+    public void A_gzipped_body_in_slices_is_decoded_slice_by_slice_at_their_ticks()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When(Api + "/z").Respond(FakeResponse.Status(200).Chunk(TimeSpan.FromTicks(10), "hello ").Chunk(TimeSpan.FromTicks(20), "world").Gzip());
+        http.When(Api + "/feed").Respond(FakeResponse.Status(200).Event(TimeSpan.FromTicks(5), "a").NeverEnds().Gzip());
+        using var session = http.CreateSession(scheduler);
+
+        var res = scheduler.Start(() => session.Get(Api + "/z").SelectMany(r => r.Content.Select(c => Encoding.UTF8.GetString(c.Span))));
+        var clock = new TestScheduler();
+        var feed = clock.CreateObserver<string>();
+        using var _ = session.Get(Api + "/feed", new RequestOptions { Scheduler = clock }).SelectMany(r => r.Content.Select(c => Encoding.UTF8.GetString(c.Span))).Subscribe(feed);
+        clock.AdvanceBy(100);
+
+        Assert.That(res.Messages, Is.EqualTo(new[] { OnNext(210, "hello "), OnNext(220, "world"), OnCompleted<string>(220) }));
+        Assert.That(feed.Messages, Is.EqualTo(new[] { OnNext(5, "data: a\n\n") }), "an endless gzip stream is not ended");
+        var late = FakeResponse.Status(200).Text("x").Gzip();
+        Assert.Throws<InvalidOperationException>(() => late.Chunk(TimeSpan.FromTicks(1), "y"), "a slice after Gzip() would go out uncompressed");
+        Assert.Throws<InvalidOperationException>(() => late.Text("z"));
+    }
+
     [Test]
     public void Redirects_and_cookies_run_for_real()
     {
