@@ -23,24 +23,31 @@ public sealed class FakeCall
     /// <summary>The request headers, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
 
-    /// <summary>The request body (de-chunked), empty when there was none.</summary>
+    /// <summary>The request body (de-chunked), empty when there was none; what had arrived of it when the request is <see cref="Aborted"/> mid-body.</summary>
     public byte[] Body { get; }
 
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyText => Encoding.UTF8.GetString(Body);
 
-    /// <summary>The time on the request's clock (its <see cref="RequestOptions.Scheduler"/>, else its session's) when the whole request had arrived.</summary>
+    /// <summary>
+    /// The time on the request's clock (its <see cref="RequestOptions.Scheduler"/>, else its session's) when the whole
+    /// request had arrived, or when the client abandoned one it had not sent in full.
+    /// </summary>
     public DateTimeOffset Time { get; }
 
-    /// <summary>The scripted response it got (null: none matched, see <see cref="Unmatched"/>).</summary>
+    /// <summary>
+    /// The scripted response it got (null: none matched, see <see cref="Unmatched"/>, or the client abandoned the
+    /// request before sending it in full, see <see cref="Aborted"/>).
+    /// </summary>
     public FakeResponse? Response { get; internal set; }
 
     /// <summary>True when no script matched: the request failed with <see cref="UnscriptedRequestException"/>.</summary>
-    public bool Unmatched => Response is null;
+    public bool Unmatched { get; internal set; }
 
     /// <summary>
     /// True when the client closed the connection before the response was completely sent (a cancelled or timed-out
-    /// request); not when the script itself reset it (<see cref="FakeFault.Reset"/>, <see cref="FakeResponse.ResetMidBody"/>).
+    /// request), or before the request itself was (an upload abandoned mid-body: then no script saw it and
+    /// <see cref="Response"/> is null); not when the script itself reset it (<see cref="FakeFault.Reset"/>, <see cref="FakeResponse.ResetMidBody"/>).
     /// </summary>
     public bool Aborted { get; internal set; }
 
@@ -52,7 +59,7 @@ public sealed class FakeCall
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Method} {Url}{(Body.Length > 0 ? $" ({Body.Length} B body)" : "")} → {(Response?.ToString() ?? "unscripted")}{(Aborted ? " (aborted)" : "")}";
+        $"{Method} {Url}{(Body.Length > 0 ? $" ({Body.Length} B body)" : "")} → {(Response?.ToString() ?? (Unmatched ? "unscripted" : "none: not sent in full"))}{(Aborted ? " (aborted)" : "")}";
 }
 
 /// <summary>A request no script matched; it fails the request that made it, naming it and the scripts there are.</summary>

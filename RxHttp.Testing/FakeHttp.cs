@@ -184,6 +184,7 @@ public sealed class FakeHttp : IDisposable
             }
             if (!hostDown) _calls.Add(call);
             if (error is null && response is null && ws is null && !hostDown) error = Unscripted(call);
+            call.Unmatched = response is null && ws is null && !hostDown;
         }
         if (hostDown)
         {
@@ -205,6 +206,12 @@ public sealed class FakeHttp : IDisposable
         }
         call.Response = response;
         connection.Serve(call, response!, connection.Clock);
+    }
+
+    /// <summary>Records a request the client abandoned before it was sent in full; no script saw it.</summary>
+    internal void Record(FakeCall call)
+    {
+        lock (_gate) _calls.Add(call);
     }
 
     private UnscriptedRequestException Unscripted(FakeCall call)

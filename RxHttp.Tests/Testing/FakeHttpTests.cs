@@ -88,6 +88,29 @@ public class FakeHttpTests : ReactiveTest
         Assert.That(session.Connector.CurrentState.InUse, Is.Zero, "the connection was closed, not leaked");
     }
 
+    // Flurl's HttpTest logs a call as it is sent; here one abandoned mid-upload had never reached the fake's log.
+    [Test]
+    public void An_upload_abandoned_mid_body_is_recorded_as_aborted_with_what_arrived()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        var route = http.When("POST", Api + "/upload").Respond(201);
+        using var session = http.CreateSession(scheduler);
+        // A body whose source has given two bytes and waits for more, until the subscriber leaves.
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(readerScheduler: System.IO.Pipelines.PipeScheduler.Inline,
+            writerScheduler: System.IO.Pipelines.PipeScheduler.Inline, useSynchronizationContext: false));
+        pipe.Writer.WriteAsync(new byte[] { 1, 2 }).AsTask().Wait();
+
+        var res = scheduler.Start(() => session.Post(Api + "/upload", new RequestOptions { Data = new StreamPayload(pipe.Reader.AsStream()) }), 100, 200, 300);
+
+        Assert.That(res.Messages, Is.Empty);
+        var call = http.ShouldHaveCalled(Api + "/upload").WithVerb("POST").Aborted().Times(1).Calls.Single();
+        Assert.That((call.Body, call.Response, call.Unmatched, call.Completed, call.Time.UtcTicks), Is.EqualTo((new byte[] { 1, 2 }, (FakeResponse?)null, false, false, 300L)));
+        Assert.That(call.ToString(), Does.Contain("not sent in full").And.Contain("(aborted)"));
+        Assert.That(route.CallCount, Is.Zero, "no script answered it");
+        Assert.That(session.Connector.CurrentState.InUse, Is.Zero);
+    }
+
     // The client closes such a connection inline as it reads the last byte, before a later action could mark the call done.
     [Test]
     public void A_delayed_response_sent_in_full_is_not_recorded_as_aborted_when_the_connection_closes_after_it()
