@@ -13,8 +13,10 @@ namespace RxHttp;
 /// not with <c>watch</c> off, when the exchange is already reading the head (a body sent once the 100 Continue wait ran out).
 /// </summary>
 internal sealed class ConnectionPayloadWriter(Connection connection, bool chunked, PooledBufferWriter head, long? declared,
-    IObserver<TransferProgress>? progress, bool headSent, Action? onHeadSent, Action<int>? onChunkSent, bool watch = true) : PayloadWriter
+    IObserver<TransferProgress>? progress, bool headSent, Action? onHeadSent, Action<int>? onChunkSent, bool watch = true, bool virtualClock = false) : PayloadWriter
 {
+    internal override bool OnVirtualClock => virtualClock;
+
     /// <summary>
     /// How many body bytes go out between two looks at the socket (one FIONREAD each): at 64 KiB the looks cost an
     /// upload about 2% (row 4), at 1 MiB nothing measurable, and the socket buffers hold more than that anyway.

@@ -90,7 +90,8 @@ internal static class RequestSender
         Action? onHead = tracer is null ? null : () => tracer.Emit(TraceEventKind.RequestHeadersSent, request, headers: sent.Info.Headers);
         Action<int>? onChunk = tracer is null ? null : n => tracer.Emit(TraceEventKind.RequestChunkSent, request, chunk: n);
         var bodyWriter = new ConnectionPayloadWriter(connection, sent.Framing.Body == RequestBodyFraming.Chunked, connection.Writer,
-            sent.Framing.DeclaredLength, request.Plan.UploadProgress, headSent, onHead, onChunk, watch);
+            sent.Framing.DeclaredLength, request.Plan.UploadProgress, headSent, onHead, onChunk, watch,
+            virtualClock: request.Scheduler is { } clock && Transport.TimerWheel.IsVirtualTime(clock));
         try
         {
             await request.Body!.WriteToAsync(bodyWriter, ct).ConfigureAwait(false);

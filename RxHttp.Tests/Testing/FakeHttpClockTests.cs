@@ -77,4 +77,25 @@ public class FakeHttpClockTests : ReactiveTest
         messages.Messages.AssertEqual(OnNext(S(1), "Text one"), OnNext(S(4), "Close 4000"), OnCompleted<string>(S(4)));
         Assert.That(http.WebSockets.Single().Received.Last().Time.UtcTicks, Is.EqualTo(S(4)), "the client's close echo, stamped on the websocket's clock");
     }
+
+    // A body observable's chunks went through a channel whose reader continued on the thread pool: the upload, and the
+    // response after it, left the virtual clock for a real thread and came after AdvanceBy had returned, or never.
+    [Test]
+    public void An_observable_body_is_sent_inline_at_its_ticks_and_its_response_comes_at_the_tick_it_completes()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("POST", Api + "/upload").Respond(201, "stored");
+        using var session = http.CreateSession(scheduler);
+        var body = scheduler.CreateColdObservable(OnNext(10, new byte[] { 1, 2 }), OnNext(20, new byte[] { 3 }), OnCompleted<byte[]>(30));
+        var threads = new HashSet<int>();
+
+        var res = scheduler.Start(() => session.Post(Api + "/upload", new RequestOptions { Data = body.Select(b => (ReadOnlyMemory<byte>)b) })
+            .SelectMany(r => r.Text().Select(t => $"{r.Status} {t}")).Do(_ => threads.Add(Environment.CurrentManagedThreadId)));
+
+        Assert.That(res.Messages, Is.EqualTo(new[] { OnNext(230, "201 stored"), OnCompleted<string>(230) }));
+        Assert.That(threads, Is.EqualTo(new[] { Environment.CurrentManagedThreadId }));
+        var call = http.Calls.Single();
+        Assert.That((call.Body, call.Time.UtcTicks), Is.EqualTo((new byte[] { 1, 2, 3 }, 230L)));
+    }
 }

@@ -41,7 +41,7 @@ public sealed class CompressedPayload : Payload
         var z = Create(sink);
         try
         {
-            await _inner.WriteToAsync(new StreamPayloadWriter(z), cancellationToken).ConfigureAwait(false);
+            await _inner.WriteToAsync(new StreamPayloadWriter(z, writer.OnVirtualClock), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -92,8 +92,10 @@ public sealed class CompressedPayload : Payload
     };
 
     /// <summary>Inner payload → compressor.</summary>
-    private sealed class StreamPayloadWriter(Stream target) : PayloadWriter
+    private sealed class StreamPayloadWriter(Stream target, bool virtualClock) : PayloadWriter
     {
+        internal override bool OnVirtualClock => virtualClock;
+
         private long _written;
         public override long BytesWritten => _written;
 

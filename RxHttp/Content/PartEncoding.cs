@@ -72,6 +72,8 @@ internal static class PartEncoding
 
         protected PayloadWriter Next => next;
 
+        internal override bool OnVirtualClock => next.OnVirtualClock;
+
         public override long BytesWritten => _in;
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

@@ -71,6 +71,12 @@ public abstract class PayloadWriter
 
     /// <summary>Bytes written so far (before any transfer framing).</summary>
     public abstract long BytesWritten { get; }
+
+    /// <summary>
+    /// True when the request runs on a virtual-time scheduler: a payload whose data comes from a producer's callback
+    /// resumes its writing there, inline, since a test's clock only reaches what runs on its own thread.
+    /// </summary>
+    internal virtual bool OnVirtualClock => false;
 }
 
 /// <summary>A body from bytes (application/octet-stream unless told otherwise).</summary>

@@ -148,7 +148,13 @@ public sealed class ObservablePayload : Payload
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(PayloadWriter writer, CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+        // On a virtual clock the chunks come from scheduler actions: the loop below must write each one within the
+        // action (inline), not later on a pool thread the test's clock does not wait for.
+        var channel = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions
+        {
+            SingleReader = true,
+            AllowSynchronousContinuations = writer.OnVirtualClock,
+        });
         long queued = 0;
         var max = MaxBufferedBytes;
         using var subscription = _source.Subscribe(
