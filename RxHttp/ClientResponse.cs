@@ -207,7 +207,10 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     /// at most <see cref="ClientSessionOptions.ReadBufferSize"/> bytes (64 KiB by default).
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
-        StreamingObservable.From(ct => IterChunked(ReadBufferSize, ct));
+        StreamingObservable.From(ct => IterChunked(ReadBufferSize, ct), OnVirtualClock);
+
+    // A streaming read of a body on a virtual clock stays on the clock's thread (see StreamingObservable.Checkpoint).
+    internal bool OnVirtualClock => _body?.Clock is { } clock && Transport.TimerWheel.IsVirtualTime(clock);
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and
@@ -251,7 +254,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
             observer.OnCompleted();
-        });
+        }, OnVirtualClock);
 
     /// <summary>
     /// The body pulled in chunks of at most <paramref name="size"/> bytes: the socket is read only as fast as the

@@ -98,4 +98,26 @@ public class FakeHttpClockTests : ReactiveTest
         var call = http.Calls.Single();
         Assert.That((call.Body, call.Time.UtcTicks), Is.EqualTo((new byte[] { 1, 2, 3 }, 230L)));
     }
+
+    // A streaming read that found more than a few chunks ready inside Subscribe yielded to the thread pool, to let
+    // Subscribe return; on a virtual clock that put the rest of the body, and all that followed, on a real thread.
+    [Test]
+    public void A_body_of_many_chunks_ready_at_once_is_streamed_inside_the_tick_on_the_clocks_thread()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Api + "/big").Respond(FakeResponse.Status(200).Bytes(new byte[6 << 20]));
+        var lines = FakeResponse.Status(200);
+        for (var i = 0; i < 40; i++) lines.Chunk(TimeSpan.FromTicks(5), $"line {i}\n");
+        http.When("GET", Api + "/lines").Respond(lines);
+        using var session = http.CreateSession(scheduler);
+        var threads = new HashSet<int>();
+        IObservable<string> Count<T>(string path, Func<ClientResponse, IObservable<T>> read) =>
+            session.Get(Api + path).SelectMany(r => read(r).Do(_ => threads.Add(Environment.CurrentManagedThreadId)).Count().Select(n => $"{path} {n}"));
+
+        var res = scheduler.Start(() => Count("/big", r => r.BorrowedContent).Concat(Count("/big", r => r.Content)).Concat(Count("/lines", r => r.Lines())));
+
+        Assert.That(res.Messages, Is.EqualTo(new[] { OnNext(200, "/big 25"), OnNext(200, "/big 97"), OnNext(205, "/lines 40"), OnCompleted<string>(205) }));
+        Assert.That(threads, Is.EqualTo(new[] { Environment.CurrentManagedThreadId }));
+    }
 }

@@ -339,7 +339,7 @@ public sealed partial class ClientResponse
     public IObservable<ReceivedPart> Multipart(int maxPartSize = MultipartReader.DefaultMaxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPartSize, 0);
-        return StreamingObservable.From(ct => IterMultipart(maxPartSize, ct));
+        return StreamingObservable.From(ct => IterMultipart(maxPartSize, ct), OnVirtualClock);
     }
 
     /// <summary>The pull form of <see cref="Multipart"/>: the socket is read only as fast as parts are asked for.</summary>

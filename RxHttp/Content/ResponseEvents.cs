@@ -18,7 +18,7 @@ public sealed partial class ClientResponse
     public IObservable<ServerSentEvent> Events(int maxEventSize = DefaultMaxEventSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEventSize, 1);
-        return StreamingObservable.From(ct => IterEvents(maxEventSize, ct));
+        return StreamingObservable.From(ct => IterEvents(maxEventSize, ct), OnVirtualClock);
     }
 
     /// <summary>The pull form of <see cref="Events"/>: the socket is read only as fast as events are asked for.</summary>

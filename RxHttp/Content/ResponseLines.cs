@@ -22,7 +22,7 @@ public sealed partial class ClientResponse
     public IObservable<string> Lines(Encoding? encoding = null, int maxLineLength = DefaultMaxLineLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineLength, 1);
-        return StreamingObservable.From(ct => IterLines(encoding, maxLineLength, ct));
+        return StreamingObservable.From(ct => IterLines(encoding, maxLineLength, ct), OnVirtualClock);
     }
 
     /// <summary>The pull form of <see cref="Lines"/>: the socket is read only as fast as lines are asked for.</summary>

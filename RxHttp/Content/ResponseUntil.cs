@@ -19,7 +19,7 @@ public sealed partial class ClientResponse
     public IObservable<byte[]> ReadUntil(ReadOnlyMemory<byte> separator, int? maxLength = null)
     {
         var splitter = Splitter(separator, maxLength);
-        return StreamingObservable.From(ct => IterSplit(splitter, limit: 0, ct));
+        return StreamingObservable.From(ct => IterSplit(splitter, limit: 0, ct), OnVirtualClock);
     }
 
     /// <summary>The pull form of <see cref="ReadUntil"/>: the socket is read only as fast as segments are asked for.</summary>

@@ -18,10 +18,15 @@ namespace RxHttp;
 /// </summary>
 internal static class StreamingObservable
 {
-    public static IObservable<T> Create<T>(Func<IObserver<T>, Checkpoint, CancellationToken, Task> body) =>
+    /// <param name="body">The loop.</param>
+    /// <param name="virtualClock">
+    /// The body is read on a virtual-time clock: its loop never yields to the thread pool, where the test's clock would
+    /// not wait for it; every byte of it there was delivered by a scheduler action, so the loop ends or waits soon.
+    /// </param>
+    public static IObservable<T> Create<T>(Func<IObserver<T>, Checkpoint, CancellationToken, Task> body, bool virtualClock = false) =>
         System.Reactive.Linq.Observable.Create<T>(observer =>
         {
-            var checkpoint = new Checkpoint();
+            var checkpoint = new Checkpoint(virtualClock);
             var guard = new ObserverGuard<T>();
             // RxAsync.CreateAsync, not Observable.Create: it keeps observing the loop's task after disposal.
             var subscription = RxAsync.CreateAsync<T>(async (o, ct) =>
@@ -107,7 +112,7 @@ internal static class StreamingObservable
     }
 
     /// <summary>An async sequence as an observable: cold, one enumeration per subscription, disposing cancels it.</summary>
-    public static IObservable<T> From<T>(Func<CancellationToken, IAsyncEnumerable<T>> items) =>
+    public static IObservable<T> From<T>(Func<CancellationToken, IAsyncEnumerable<T>> items, bool virtualClock = false) =>
         Create<T>(async (observer, checkpoint, ct) =>
         {
             await foreach (var item in items(ct).WithCancellation(ct).ConfigureAwait(false))
@@ -116,9 +121,9 @@ internal static class StreamingObservable
                 await checkpoint.AfterItem();
             }
             observer.OnCompleted();
-        });
+        }, virtualClock);
 
-    internal sealed class Checkpoint
+    internal sealed class Checkpoint(bool virtualClock = false)
     {
         // Items a loop may deliver inside Subscribe before it yields.
         internal const int ItemsInsideSubscribe = 16;
@@ -132,6 +137,6 @@ internal static class StreamingObservable
         /// </summary>
         // The hop itself, not an async method awaiting one (see ThreadPoolHop): CI once saw a loop that went on inline,
         // inside Subscribe, for the rest of the body.
-        public ThreadPoolHop AfterItem() => new(!Returned && ++_items == ItemsInsideSubscribe);
+        public ThreadPoolHop AfterItem() => new(!virtualClock && !Returned && ++_items == ItemsInsideSubscribe);
     }
 }

@@ -87,7 +87,7 @@ public sealed partial class ClientSession
                     }
                     Check(response);
                     Report(EventSourceState.Open);
-                    return StreamingObservable.From(ct => response.IterEvents(parser, ct));
+                    return StreamingObservable.From(ct => response.IterEvents(parser, ct), response.OnVirtualClock);
                 })
                 .Subscribe(
                     e =>
