@@ -41,9 +41,18 @@ internal sealed class HeldBody
             // Not watching for an early answer: the exchange is reading the connection for the head meanwhile, and
             // stops the body through its token instead (CutShort).
             _cut = CancellationTokenSource.CreateLinkedTokenSource(_ct);
-            sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _cut.Token, watch: false);
-            // Its link to the request's token goes once the body has ended.
-            sending.ContinueWith(static (_, cut) => ((CancellationTokenSource)cut!).Dispose(), _cut, CancellationToken.None,
+            _connection.BeginBackgroundWrite();
+            try
+            {
+                sending = RequestSender.SendBodyAsync(_connection, _request, _sent, headSent: true, _tracer, _cut.Token, watch: false);
+            }
+            catch
+            {
+                _connection.EndBackgroundWrite();
+                throw;
+            }
+            // Once the body has ended: its link to the request's token goes, and the connection's buffers are no longer written.
+            sending.ContinueWith(static (_, self) => ((HeldBody)self!).OnBodyEnded(), this, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (Exception e)
@@ -54,6 +63,12 @@ internal sealed class HeldBody
         sending.ContinueWith(static (t, self) => ((HeldBody)self!).OnBodyFailed(ErrorOf(t)), this, CancellationToken.None,
             TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _started.SetResult(sending);
+    }
+
+    private void OnBodyEnded()
+    {
+        _cut!.Dispose();
+        _connection.EndBackgroundWrite();
     }
 
     // The exchange may be waiting for a head the server will never send, since the body it waits for stopped half-way

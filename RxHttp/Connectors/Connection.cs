@@ -71,6 +71,15 @@ public sealed partial class Connection : IDisposable
     internal LowWaterStream? LowWater => _plainLowWater ?? TlsInner;
     internal Http1.PooledBufferWriter Writer { get; } = new();
 
+    // Bodies being written by someone other than the exchange, which reads the answer meanwhile (HeldBody, after the
+    // 100 Continue wait ran out): while one is, a close by the exchange is not the writer's own.
+    private int _backgroundWrites;
+
+    /// <summary>A body starts going out beside the exchange's read of the answer; <see cref="EndBackgroundWrite"/> when it ended.</summary>
+    internal void BeginBackgroundWrite() => Interlocked.Increment(ref _backgroundWrites);
+
+    internal void EndBackgroundWrite() => Interlocked.Decrement(ref _backgroundWrites);
+
     /// <summary>Header strings of the last response on this connection, reused when the next one repeats them.</summary>
     internal HeaderStringCache HeaderStrings => _headerStrings ??= new HeaderStringCache();
     private HeaderStringCache? _headerStrings;
@@ -182,7 +191,11 @@ public sealed partial class Connection : IDisposable
         try { Stream.Dispose(); } catch { /* SslStream may throw on a dead socket */ }
         Socket?.Dispose();
         TlsInner?.FailParked(); // a probe's read the exchange never took ends with the connection
-        Writer.Dispose();
+        // The write buffer goes back to the pool only when no write can be under way: a close by anyone but the lease's
+        // own code (keepBuffer: an abort, a timer, the session closing) or a body still going out in the background
+        // may meet a writer between taking the buffer's span and filling it, which would then write into an array
+        // another connection rented. Left to the GC instead, as the read buffer is.
+        if (!keepBuffer && Volatile.Read(ref _backgroundWrites) == 0) Writer.Dispose();
         if (keepBuffer) return;
         var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
         if (b.Length > 0 && NoReadCanWriteBuffer) ArrayPool<byte>.Shared.Return(b);

@@ -128,6 +128,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _buffer = bigger;
     }
 
+    /// <summary>Whether the writer still holds a rented buffer (tests).</summary>
+    internal bool HoldsBuffer => _buffer.Length > 0;
+
     public void Dispose()
     {
         var b = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
