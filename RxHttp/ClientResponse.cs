@@ -58,6 +58,7 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
         public int ReadBufferSize; // 0: the default
         public List<(int Index, byte[] Name, byte[] Value)>? RawExceptions; // headers whose strings do not give their bytes back
         public bool RequestBodyUnsent; // ClientResponse.RequestBody.cs
+        public System.Reactive.Concurrency.IScheduler? Clock; // a request's own clock, when not the default (OnVirtualClock)
     }
 
     internal ClientResponse(int status, string reason, Version version, HeaderCollection headers,
@@ -208,9 +209,6 @@ public sealed partial class ClientResponse : IDisposable, IPipedBody
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Content =>
         StreamingObservable.From(ct => IterChunked(ReadBufferSize, ct), OnVirtualClock);
-
-    // A streaming read of a body on a virtual clock stays on the clock's thread (see StreamingObservable.Checkpoint).
-    internal bool OnVirtualClock => _body?.Clock is { } clock && Transport.TimerWheel.IsVirtualTime(clock);
 
     // One buffer per download, reused: larger reads mean fewer syscalls and chunks per byte (measured on loopback:
     // 256 KiB reads run ~25% faster than 64 KiB ones). Content keeps 64 KiB, since its chunks are fresh arrays and

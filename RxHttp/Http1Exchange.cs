@@ -233,7 +233,7 @@ internal sealed class Http1Exchange : IExchange
         {
             // Not taken with the head: a body kept streaming, or one a buffered read will refuse anyway.
             var takeMax = request.StreamResponse ? -1 : request.MaxBodySize > 0 ? Math.Min(request.MaxBodySize, ResponseBody.TakeWithHeadMax) : ResponseBody.TakeWithHeadMax;
-            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax) { Clock = request.Scheduler };
+            body = new ResponseBody(connection, framing, length, readTimer, _limits, keepAlive, takeMax);
         }
         // Codings besides chunked (which a server may apply only when asked, so rarely) are framing, undone always.
         var transferCodings = framing is BodyFraming.Chunked or BodyFraming.UntilClose && transferEncoding.Count > 0 ? HttpFraming.TransferCodings(transferEncoding) : null;
@@ -246,6 +246,7 @@ internal sealed class Http1Exchange : IExchange
             ReadBufferSize = request.ReadBufferSize,
             RawExceptions = head.TakeRawExceptions(),
             RequestBodyUnsent = bodyUnsent,
+            Clock = request.Scheduler,
         };
     }
 

@@ -33,9 +33,6 @@ internal sealed partial class ResponseBody
     private TimerWheel.Timer? _endTimer;
     private ProgressSink? _progress;
 
-    /// <summary>The clock of the request this body answers (null: a connection read by hand).</summary>
-    internal System.Reactive.Concurrency.IScheduler? Clock { get; init; }
-
     private sealed class ProgressSink(IObserver<TransferProgress> observer, long? total)
     {
         // The reader reports progress, but whoever ends the body (Release or Dispose on the caller's thread, the Total
