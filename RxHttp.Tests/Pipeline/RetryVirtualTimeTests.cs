@@ -60,6 +60,19 @@ public class RetryVirtualTimeTests : ReactiveTest
         Assert.That(results.Messages[0], Is.EqualTo(OnNext(S(67), 200)));
     }
 
+    [TestCase("9223372036854775808")]   // long.MaxValue + 1
+    [TestCase("99999999999999999999999999")]
+    public void Retry_after_in_seconds_too_large_for_a_long_waits_MaxDelay_not_the_backoff(string seconds)
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url).Respond(FakeResponse.Status(429).Header("Retry-After", seconds)).Respond(200);
+        using var session = Session(http, scheduler, Exact() with { MaxDelay = TimeSpan.FromSeconds(60) });
+        session.Get(Url).Subscribe(r => r.Release());
+        scheduler.AdvanceTo(S(100));
+        Assert.That(CallTicks(http), Is.EqualTo(new[] { 0, S(60) }), "a very long wait, capped; not the 1 s backoff");
+    }
+
     [TestCase("r")]
     [TestCase("dddd, dd-MMM-yy HH:mm:ss 'GMT'")]
     [TestCase("ddd MMM d HH:mm:ss yyyy")]

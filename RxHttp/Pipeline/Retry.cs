@@ -152,6 +152,9 @@ public static class RetryOperator
         if (string.IsNullOrWhiteSpace(value)) return null;
         value = value.Trim();
         if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue));
+        // Still delay-seconds, only too many of them for a long: the server asked for a very long wait, not for none
+        // (RFC 9111 §1.2.2 reads an overflowing delta-seconds as 2^31), so MaxDelay applies rather than the backoff.
+        if (value.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0) return TimeSpan.FromSeconds(int.MaxValue);
         if (HttpDate.Parse(value) is { } date)
             return date > now ? date - now : TimeSpan.Zero;
         return null;
