@@ -149,6 +149,31 @@ public class RetryVirtualTimeTests : ReactiveTest
     }
 
     [Test]
+    public void A_transient_predicate_that_throws_fails_the_request_and_releases_the_response_it_was_given()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url).Respond(503, "busy").Respond(200, "ok");
+        var options = Exact() with { Transient = (r, _) => r?.Status == 503 ? throw new FormatException("the predicate's own bug") : false };
+        // StreamResponse: the 503's body stays on its connection until the response is released.
+        using var session = new ClientSession(new ClientSessionOptions
+        {
+            Connector = http.Connector, ConnectorOwner = false, Scheduler = scheduler, Timeout = ClientTimeout.None, StreamResponse = true,
+            Middlewares = new[] { RetryOperator.Middleware(options) },
+        });
+        var failed = scheduler.CreateObserver<int>();
+        session.Get(Url).Select(r => r.Status).Subscribe(failed);
+        scheduler.AdvanceTo(S(1));
+        Assert.That(failed.Messages.Single().Value.Exception, Is.InstanceOf<FormatException>());
+
+        var next = scheduler.CreateObserver<int>();
+        session.Get(Url).Select(r => r.Status).Subscribe(next);
+        scheduler.AdvanceTo(S(2));
+        Assert.That(next.Messages[0].Value.Value, Is.EqualTo(200));
+        Assert.That(http.ConnectionsOpened, Is.EqualTo(1), "the 503's connection went back to the pool instead of staying leased");
+    }
+
+    [Test]
     public void Disposing_during_the_wait_sends_nothing_more_and_releases_the_failed_response()
     {
         var scheduler = new TestScheduler();

@@ -97,9 +97,22 @@ public static class RetryOperator
                     .Catch((Exception e) => Observable.Return((Response: (ClientResponse?)null, Error: (Exception?)e)))
                     .SelectMany(outcome =>
                     {
-                        if (allowed && n < options.MaxAttempts && transient(outcome.Response, outcome.Error))
+                        bool retry;
+                        TimeSpan delay = default;
+                        try
                         {
-                            var delay = DelayFor(n, outcome.Response, options, random, scheduler);
+                            retry = allowed && n < options.MaxAttempts && transient(outcome.Response, outcome.Error);
+                            if (retry) delay = DelayFor(n, outcome.Response, options, random, scheduler);
+                        }
+                        catch
+                        {
+                            // The caller's predicate (or random source) failed: its error replaces the response, which
+                            // nobody else holds now, so it is released here or its connection stays leased.
+                            outcome.Response?.Release();
+                            throw;
+                        }
+                        if (retry)
+                        {
                             outcome.Response?.Release();
                             // Through the wheel: a server's Retry-After under a large MaxDelay can be longer than Scheduler.Default takes whole.
                             return Transport.TimerWheel.Wait(scheduler, delay).SelectMany(_ => Attempt(n + 1));
