@@ -52,7 +52,10 @@ public class ReadAllTests
         var (bytes, allocated, response) = await ReadMeasured("length");
         Assert.That(bytes.Length, Is.EqualTo(Size));
         Assert.That(bytes.AsSpan().SequenceEqual(Body), Is.True);
-        Assert.That(allocated, Is.LessThan(Size + 256 * 1024), "one array of the body's length, nothing of its size besides");
+        // The count is the process's: whatever other threads allocate meanwhile (a fixture's server winding down) is in
+        // it too, and once went 736 bytes past a margin of 256 KiB. Half the body's size still catches any second
+        // array of it, or a buffer grown by doubling.
+        Assert.That(allocated, Is.LessThan(Size + Size / 2), "one array of the body's length, nothing of its size besides");
         // Only what arrived with the head went through the connection's buffer; the rest was read into the result.
         Assert.That(response.BodyReader!.BytesViaBuffer, Is.LessThanOrEqualTo(64 * 1024));
         Assert.That(await response.Read(), Is.SameAs(bytes), "later reads replay the same array");
