@@ -164,6 +164,30 @@ public class EventSourceVirtualTimeTests : ReactiveTest
     }
 
     [Test]
+    public void An_events_Retry_is_null_until_a_stream_sets_one_while_the_wait_uses_the_option()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.When("GET", Url)
+            .Respond(Stream().Chunk(TimeSpan.FromSeconds(1), "data: a\n\n"))
+            .Respond(Stream().Chunk(TimeSpan.FromSeconds(1), "retry: 500\ndata: b\n\n"))
+            .Respond(Stream().Chunk(TimeSpan.FromSeconds(1), "data: c\n\n"))
+            .Respond(Stream().NeverEnds());
+        using var session = Session(http, scheduler);
+        var events = scheduler.CreateObserver<string>();
+        session.EventSource(Url, new EventSourceOptions { Retry = TimeSpan.FromSeconds(10) })
+            .Select(e => $"{e.Data}/{e.Retry?.TotalMilliseconds.ToString() ?? "null"}").Subscribe(events);
+
+        scheduler.AdvanceTo(S(30));
+        Assert.That(events.Messages, Is.EqualTo(new[]
+        {
+            OnNext(S(1), "a/null"), OnNext(S(12), "b/500"), OnNext(S(13.5), "c/500"),
+        }), "as Events() gives it: the stream set no retry before b, so the option's 10 s is not the event's");
+        Assert.That(http.Calls.Select(c => c.Time.UtcTicks), Is.EqualTo(new[] { 0, S(11), S(12.5), S(14) }),
+            "the option's 10 s until the stream's retry field, then its 500 ms");
+    }
+
+    [Test]
     public void A_scripted_event_stream_reads_back_as_sent()
     {
         var scheduler = new TestScheduler();

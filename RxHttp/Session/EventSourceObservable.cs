@@ -34,7 +34,10 @@ public sealed partial class ClientSession
         private readonly SerialDisposable _current = new();
         private readonly IScheduler _scheduler = options.Request?.Scheduler ?? session.Scheduler;
         private string _lastEventId = options.LastEventId;
-        private TimeSpan _retry = options.Retry;
+        // Only what a stream's retry field set: an event's Retry is null until one does, as Events() gives it; the
+        // wait falls back to options.Retry on its own. Seeding the parsers with options.Retry made every event of a
+        // stream that never sent retry claim the option's 3 s as the stream's.
+        private TimeSpan? _streamRetry;
         private int _fruitless; // reconnects in a row that brought no event
 
         private int _closed; // 1 once Closed was reported
@@ -71,7 +74,7 @@ public sealed partial class ClientSession
         private void Connect()
         {
             Report(EventSourceState.Connecting);
-            var parser = new EventStreamParser(options.MaxEventSize, _lastEventId, _retry);
+            var parser = new EventStreamParser(options.MaxEventSize, _lastEventId, _streamRetry);
             var stopped = false; // a 204: the server asks not to reconnect
             // Assigned before subscribing: an attempt that ends inside Subscribe replaces it with the wait.
             var attempt = new SingleAssignmentDisposable();
@@ -120,7 +123,7 @@ public sealed partial class ClientSession
         private void Keep(EventStreamParser parser)
         {
             _lastEventId = parser.LastEventId;
-            _retry = parser.Retry ?? _retry;
+            _streamRetry = parser.Retry;
         }
 
         private bool MayReconnect() => options.MaxReconnects is not { } most || _fruitless++ < most;
@@ -128,8 +131,8 @@ public sealed partial class ClientSession
         private void Wait()
         {
             Report(EventSourceState.Waiting);
-            // The wheel, not the scheduler directly: the server sets _retry, and may set it to years.
-            _current.Disposable = Transport.TimerWheel.After(_scheduler, _retry, Connect);
+            // The wheel, not the scheduler directly: the server sets the retry, and may set it to years.
+            _current.Disposable = Transport.TimerWheel.After(_scheduler, _streamRetry ?? options.Retry, Connect);
         }
 
         private RequestOptions RequestFor(string lastEventId)
