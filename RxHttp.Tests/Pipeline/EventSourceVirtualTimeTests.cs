@@ -187,6 +187,21 @@ public class EventSourceVirtualTimeTests : ReactiveTest
             "the option's 10 s until the stream's retry field, then its 500 ms");
     }
 
+    [TestCase("a\nb")]
+    [TestCase("a\rb")]
+    [TestCase("a\0b")]
+    public void A_LastEventId_no_stream_could_give_is_refused_when_the_source_is_made(string id)
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        using var session = Session(http, scheduler);
+        var states = scheduler.CreateObserver<EventSourceState>();
+        Assert.Throws<ArgumentException>(() => session.EventSource(Url, new EventSourceOptions { LastEventId = id, States = states }),
+            "as the other options are checked: found at the first request, it failed inside Subscribe after Connecting, with no Closed");
+        Assert.That(states.Messages, Is.Empty);
+        Assert.That(http.Calls, Is.Empty);
+    }
+
     [Test]
     public void A_scripted_event_stream_reads_back_as_sent()
     {

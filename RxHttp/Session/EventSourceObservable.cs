@@ -18,6 +18,8 @@ public sealed partial class ClientSession
     /// </summary>
     /// <param name="url">The stream's URL, relative to <see cref="BaseUrl"/> when relative.</param>
     /// <param name="options">Reconnection and request settings.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative <see cref="EventSourceOptions.Retry"/> or <see cref="EventSourceOptions.MaxReconnects"/>, or a <see cref="EventSourceOptions.MaxEventSize"/> under 1.</exception>
+    /// <exception cref="ArgumentException"><see cref="EventSourceOptions.LastEventId"/> contains CR, LF or NUL.</exception>
     public IObservable<ServerSentEvent> EventSource(Url url, EventSourceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -25,6 +27,12 @@ public sealed partial class ClientSession
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Retry, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventSize, 1, nameof(options));
         if (options.MaxReconnects is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxReconnects, "MaxReconnects cannot be negative.");
+        ArgumentNullException.ThrowIfNull(options.LastEventId, nameof(options));
+        // No stream can give such an ID (its lines end at CR and LF, and an id with NUL is ignored), and the header
+        // cannot carry it: found only when the first request was built, it failed the subscription from inside
+        // Subscribe, after States had heard Connecting and with no Closed to follow.
+        if (options.LastEventId.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            throw new ArgumentException("LastEventId cannot contain CR, LF or NUL: no event stream ID does, and Last-Event-ID could not carry it.", nameof(options));
         return Observable.Create<ServerSentEvent>(observer => new EventSourceRun(this, url, options, observer).Start());
     }
 

@@ -9,7 +9,10 @@ public sealed record EventSourceOptions
     /// </summary>
     public TimeSpan Retry { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>The last event ID to resume from: sent as <c>Last-Event-ID</c> on the first request too when not empty.</summary>
+    /// <summary>
+    /// The last event ID to resume from: sent as <c>Last-Event-ID</c> on the first request too when not empty. CR, LF
+    /// and NUL are refused (no stream's ID has them).
+    /// </summary>
     public string LastEventId { get; init; } = "";
 
     /// <summary>
