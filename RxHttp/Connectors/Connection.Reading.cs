@@ -192,7 +192,9 @@ public sealed partial class Connection
         {
             if (readAhead) _readAhead.End();
             registration.Dispose();
-            timer?.Disarm();
+            // Fired first: its abort may still be on its way from the scheduler's thread, and must land before anyone
+            // hands this connection on, not on the next lease of it.
+            if (timer is not null && !timer.Disarm()) Abort(new SocketTimeoutError("Timeout on reading data from socket"));
             ExitRead();
         }
     }

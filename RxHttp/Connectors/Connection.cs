@@ -247,7 +247,7 @@ public sealed partial class Connection : IDisposable
                 {
                     timer.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on writing data to socket")));
                     await Stream.WriteAsync(data.Slice(offset, Math.Min(TimedWriteSlice, data.Length - offset)), ct).ConfigureAwait(false);
-                    timer.Disarm();
+                    if (!timer.Disarm()) Abort(new SocketTimeoutError("Timeout on writing data to socket")); // see ReadCoreAsync
                 }
             }
         }
@@ -266,7 +266,7 @@ public sealed partial class Connection : IDisposable
         }
         finally
         {
-            timer?.Disarm();
+            if (timer is not null && !timer.Disarm()) Abort(new SocketTimeoutError("Timeout on writing data to socket"));
         }
     }
 

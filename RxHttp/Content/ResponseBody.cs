@@ -117,9 +117,12 @@ internal sealed partial class ResponseBody
     /// <summary>Stops reading from outside (the Total timer): the read in flight fails with <paramref name="reason"/>.</summary>
     public void AbortWith(Exception reason)
     {
-        if (IsDone) return;
+        // The end is claimed first, as Finish and Fail claim it: checked and then closed, a body that ended in between
+        // (on the reader's thread) had already given its connection back, and another request's lease of it would be
+        // closed with this one's reason. Claimed, the reader's Finish can no longer release it.
+        if (Interlocked.CompareExchange(ref _state, 2, 0) != 0) return;
         _connection.Abort(reason);
-        Fail();
+        End(complete: false);
     }
 
     /// <summary>Copies body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
