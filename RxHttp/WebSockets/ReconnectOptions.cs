@@ -118,7 +118,7 @@ public enum DisconnectionType
     Error,
     /// <summary><see cref="ReconnectingWebSocket.Reconnect"/> closed the connection.</summary>
     ByUser,
-    /// <summary>The wrapper was disposed.</summary>
+    /// <summary>The wrapper was disposed, or its session was closed.</summary>
     Exit,
 }
 

@@ -11,7 +11,8 @@ namespace RxHttp;
 /// <summary>
 /// A websocket that reconnects when its connection is lost, with exponential backoff and jitter on the websocket's
 /// clock (<see cref="WsConnectOptions.Scheduler"/>, else the session's scheduler; what Websocket.Client users rely on). <see cref="Messages"/> is hot and spans reconnections: it carries
-/// every message of whichever socket is current, and completes only when the wrapper is disposed (or fails when
+/// every message of whichever socket is current, and completes only when the wrapper is disposed or its session is
+/// closed (or fails when
 /// <see cref="ReconnectOptions.MaxAttempts"/> is exhausted). Sends wait in a bounded, ordered queue
 /// (<see cref="ReconnectOptions.SendQueueLimit"/>) that survives reconnections, and complete when their frame is
 /// written; disposing a waiting send's subscription takes it out of the queue.
@@ -48,6 +49,7 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
     private IDisposable? _hook;      // OnConnected's subscription
     private Transport.IdleDeadline? _watchdog; // NoMessageTimeout: each message touches it
     private IDisposable? _wait;      // the backoff wait
+    private IDisposable? _sessionEnd; // the session's WhenClosed, which ends the wrapper
     private int _failures; // consecutive failed attempts, for MaxAttempts
     private int _waits;    // waits in the current streak, for the backoff
     private ReconnectionType _nextType = ReconnectionType.Initial;
@@ -89,6 +91,17 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
             if (_started) return this;
             _started = true;
         }
+        // Inline when the session is closed already, which ends the wrapper before Connect.
+        IDisposable? sessionEnd = _session.WhenClosed.Subscribe(_ => SessionClosed());
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _sessionEnd = sessionEnd;
+                sessionEnd = null;
+            }
+        }
+        sessionEnd?.Dispose();
         Connect();
         return this;
     }
@@ -136,18 +149,25 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
     /// Stops reconnecting, fails the sends still queued (<see cref="WsConnectionError"/>) and closes the current
     /// socket with the closing handshake; <see cref="Messages"/>, <see cref="Reconnected"/> and <see cref="Disconnected"/> complete.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() =>
+        EndAsync(new WsConnectionError("The reconnecting websocket was closed before this message was sent."));
+
+    // Disposal, or the session's end: no more connections, the queue fails with queueError, the streams complete.
+    private async ValueTask EndAsync(Exception queueError)
     {
         ClientWebSocket? socket;
-        IDisposable? attempt, others;
+        IDisposable? attempt, others, sessionEnd;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
             (socket, attempt, others) = EndGeneration();
+            sessionEnd = _sessionEnd;
+            _sessionEnd = null;
         }
+        sessionEnd?.Dispose();
         others.Dispose();
-        _queue.Close(new WsConnectionError("The reconnecting websocket was closed before this message was sent."));
+        _queue.Close(queueError);
         if (socket is not null) await socket.DisposeAsync().ConfigureAwait(false);
         attempt?.Dispose();
         if (socket is not null) _disconnected.OnNext(new DisconnectionInfo(socket.CloseCode, null, DisconnectionType.Exit));
@@ -155,6 +175,12 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         _reconnected.OnCompleted();
         _disconnected.OnCompleted();
     }
+
+    // A closed session refuses every handshake (SessionClosedError) and aborts its websockets: left alone, the wrapper
+    // retried it for good, every MaxDelay, with its sends waiting and its streams never ending.
+    private void SessionClosed() =>
+        _ = EndAsync(new SessionClosedError("The session was closed before this message was sent.")).AsTask()
+            .ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
 
     /// <summary>Same as <see cref="DisposeAsync"/>, without waiting for the closing handshake.</summary>
     public void Dispose() => _ = DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
@@ -263,6 +289,12 @@ public sealed class ReconnectingWebSocket : IAsyncDisposable, IDisposable
         ClientWebSocket? socket;
         IDisposable? attempt, others;
         int failures;
+        // The session's end aborts its websockets before WhenClosed fires: that loss ends the wrapper, not a backoff.
+        if (_session.Closed)
+        {
+            SessionClosed();
+            return;
+        }
         lock (_gate)
         {
             if (generation != _generation || _disposed) return;
