@@ -151,6 +151,34 @@ public class ReconnectingWebSocketQueueTests : ReactiveTest
     }
 
     [Test]
+    public void A_text_that_UTF8_cannot_encode_fails_its_own_send_and_the_queue_goes_on()
+    {
+        var scheduler = new TestScheduler();
+        using var http = new FakeHttp();
+        http.WhenWebSocket(Ws);
+        using var session = http.CreateSession(scheduler);
+        var ws = session.WsReconnecting(Ws, reconnect: Ticks(1000));
+        // Queued before the connection (written by the connection's pump), then sent while connected (by the send's own).
+        var queuedBad = new SendProbe(scheduler);
+        var queuedGood = new SendProbe(scheduler);
+        ws.SendStr("lone \uD800").Subscribe(queuedBad);
+        ws.SendStr("queued").Subscribe(queuedGood);
+        ws.Start();
+        scheduler.AdvanceTo(100);
+        var liveBad = new SendProbe(scheduler);
+        var liveGood = new SendProbe(scheduler);
+        ws.SendStr("\uDC00 lone").Subscribe(liveBad);
+        ws.SendStr("live").Subscribe(liveGood);
+        scheduler.AdvanceTo(200);
+
+        Assert.That(queuedBad.Error, Is.InstanceOf<ArgumentException>());
+        Assert.That(liveBad.Error, Is.InstanceOf<ArgumentException>());
+        Assert.That((queuedGood.CompletedAt, liveGood.CompletedAt), Is.EqualTo(((long?)0, (long?)100)), "the sends behind a bad one are written");
+        Assert.That(http.WebSockets[0].ReceivedTexts, Is.EqualTo(new[] { "queued", "live" }));
+        Assert.That(ws.QueuedSends, Is.Zero);
+    }
+
+    [Test]
     public void A_send_whose_json_cannot_be_made_fails_with_the_serializers_error_and_queues_nothing()
     {
         var scheduler = new TestScheduler();

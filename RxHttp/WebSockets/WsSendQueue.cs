@@ -123,7 +123,19 @@ internal sealed class WsSendQueue(int limit, WsSendQueueFullMode fullMode)
                     item.Node = null;
                     _writing = item;
                 }
-                var write = item.Text is { } text ? target.SendStr(text) : target.SendBytes(item.Bytes);
+                IObservable<Unit> write;
+                try
+                {
+                    write = item.Text is { } text ? target.SendStr(text) : target.SendBytes(item.Bytes);
+                }
+                catch (Exception e)
+                {
+                    // A text UTF-8 cannot encode (a lone surrogate, from SendStr or a custom JSON serializer) is this
+                    // send's error. Let through, it left _writing set for good: no later send was ever written.
+                    lock (_gate) _writing = null;
+                    item.Observer.OnError(e);
+                    continue;
+                }
                 write.Subscribe(_ => { }, e => Failed(item, target, e), () => Written(item));
             }
         }
