@@ -316,6 +316,9 @@ public sealed partial class ClientWebSocket : IDisposable, IAsyncDisposable, IAs
         }
     }
 
+    /// <summary>Bytes the send side holds between sends (tests).</summary>
+    internal int HeldSendBytes => _writer.HeldBytes;
+
     private async Task DisposeWriterAsync()
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);

@@ -140,15 +140,41 @@ internal sealed class WsFrameWriter : IDisposable
     {
         _frames.Clear();
         WriteMessage(_frames, type, payload.Span, compress);
-        await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseLarge();
+        }
     }
+
+    // Once a message is written its encoded (and compressed) copy is dead: an oversized one goes back to the pool now,
+    // as the reader's does. Cleared only before the next send, one 50 MB message left about 64 MB rented to an idle
+    // websocket (twice that compressed) until it sent again or closed. Called with the write over, so nothing reads it.
+    private void ReleaseLarge()
+    {
+        _frames.Clear();
+        _compressed.Clear();
+    }
+
+    /// <summary>Bytes the writer holds between sends (tests: a large message is not kept).</summary>
+    internal int HeldBytes => _frames.Array.Length + _compressed.Array.Length;
 
     /// <summary>Writes one frame as given (no compression, no splitting): ClientWebSocket.SendFrame.</summary>
     public async ValueTask SendFrameAsync(Stream stream, bool fin, WsMsgType opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         _frames.Clear();
         WriteRawFrame(fin, opcode, payload.Span);
-        await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stream.WriteAsync(_frames.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseLarge();
+        }
     }
 
     private void WriteRawFrame(bool fin, WsMsgType opcode, ReadOnlySpan<byte> payload)
