@@ -220,8 +220,16 @@ internal sealed class CommandLine
         return s;
     }
 
-    private static double? Seconds(double? value, string name) =>
-        value is { } v && !(v > 0 && double.IsFinite(v)) ? throw new UsageException($"{name} must be a positive number of seconds") : value;
+    private static double? Seconds(double? value, string name)
+    {
+        if (value is not { } v) return null;
+        if (!(v > 0 && double.IsFinite(v))) throw new UsageException($"{name} must be a positive number of seconds");
+        // It becomes a TimeSpan, whose ticks are 100 ns: below one tick it would be zero, which turns a timeout off,
+        // and past its range the conversion overflows.
+        if (TimeSpan.FromTicks(1).TotalSeconds > v || v >= TimeSpan.MaxValue.TotalSeconds)
+            throw new UsageException($"{name} must be between 0.0000001 and {Math.Floor(TimeSpan.MaxValue.TotalSeconds):0} seconds");
+        return v;
+    }
 
     private static Option<bool> Flag(string name, string? alias, string description)
     {

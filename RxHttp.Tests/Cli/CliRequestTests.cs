@@ -201,6 +201,8 @@ public class CliRequestTests : CliTestBase
             (new[] { "get", U("hello"), "n:=nope" }, "rxhttp: error: 'n:=nope': not JSON"),
             (new[] { "get", U("hello"), "--timeout", "-1" }, "rxhttp: error: --timeout must be a positive number of seconds"),
             (new[] { "get", U("hello"), "--connect-timeout", "0" }, "rxhttp: error: --connect-timeout must be a positive number of seconds"),
+            (new[] { "get", U("hello"), "--timeout", "1e300" }, "rxhttp: error: --timeout must be between 0.0000001 and 922337203685 seconds"),
+            (new[] { "get", U("hello"), "--max-time", "1e-8" }, "rxhttp: error: --max-time must be between 0.0000001 and 922337203685 seconds"),
             (new[] { "-v", "--timeout", "5" }, "rxhttp: error: a URL is required: rxhttp [METHOD] URL [ITEM...]"),
             (new[] { "get", U("hello"), "--timeout", "abc" }, "rxhttp: error: --timeout takes a number of seconds, not 'abc'"),
             (new[] { "get", U("hello"), "--max-time", "1,5" }, "rxhttp: error: --max-time takes a number of seconds, not '1,5'"),

@@ -132,6 +132,7 @@ public class ArgumentCheckTests : ReactiveTest
         OutOfRange(() => Hop.WithRetry(new RetryOptions { MaxDelay = TimeSpan.FromTicks(-1) }));
         OutOfRange(() => Hop.WithRetry(new RetryOptions { Jitter = -0.1 }));
         OutOfRange(() => Hop.WithRetry(new RetryOptions { Jitter = 1.1 }));
+        OutOfRange(() => Hop.WithRetry(new RetryOptions { Jitter = double.NaN }));
         Assert.That(Hop.WithRetry(new RetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero, Jitter = 0 }), Is.Not.Null, "zero delays retry at once");
     }
 

@@ -130,7 +130,8 @@ public static class RetryOperator
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1);
         if (options.BaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "BaseDelay cannot be negative.");
         if (options.MaxDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "MaxDelay cannot be negative.");
-        if (options.Jitter is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
+        // Not "is < 0 or > 1": NaN passes both, and made every retry immediate.
+        if (!(options.Jitter is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), "Jitter must be between 0 and 1.");
     }
 
     /// <summary>The retry operator as a middleware, to put in <see cref="ClientSessionOptions.Middlewares"/>; its delays run on <paramref name="scheduler"/>.</summary>
