@@ -94,7 +94,7 @@ public sealed class FormUrlEncodedPayload : Payload
     /// those. Pairs are recognised by type tests, not reflection, so forms work the same in trimmed and NativeAOT apps.
     /// </summary>
     /// <exception cref="ArgumentException">A list of <c>KeyValuePair&lt;string, T&gt;</c> with a value type it cannot read.</exception>
-    private static List<KeyValuePair<string, object?>>? TryGetPairs(object data)
+    internal static List<KeyValuePair<string, object?>>? TryGetPairs(object data)
     {
         if (data is QueryParams qp) return qp.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)).ToList();
         if (data is string || data is not IEnumerable items) return null;

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.CompilerServices;
 
 namespace RxHttp;
 
@@ -37,25 +36,18 @@ internal static class StreamBodyStart
         }
     }
 
+    // Read as the form payload reads its fields, so every shape of pair it takes is looked into.
     private static bool HoldsSeekableStream(ICollection fields)
     {
-        if (fields is IDictionary dictionary)
+        List<KeyValuePair<string, object?>>? pairs;
+        try
         {
-            foreach (var value in dictionary.Values)
-                if (value is Stream { CanSeek: true }) return true;
-            return false;
+            pairs = FormUrlEncodedPayload.TryGetPairs(fields);
         }
-        foreach (var item in fields)
+        catch (ArgumentException)
         {
-            var value = item switch
-            {
-                DictionaryEntry e => e.Value,
-                KeyValuePair<string, object?> p => p.Value,
-                ITuple { Length: 2 } t => t[1],
-                _ => null,
-            };
-            if (value is Stream { CanSeek: true }) return true;
+            return false; // refused again by the subscription, which reports it
         }
-        return false;
+        return pairs is not null && pairs.Exists(static p => p.Value is Stream { CanSeek: true });
     }
 }
