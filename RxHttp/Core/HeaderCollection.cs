@@ -251,17 +251,15 @@ internal static class HeaderValidation
         foreach (var c in name)
             if (!IsTokenChar(c))
                 throw new ArgumentException($"Header name '{name}' contains the character U+{(int)c:X4}, which is not allowed in a token.", nameof(name));
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c == '\r' || c == '\n' || c == '\0')
-                throw new ArgumentException($"Header '{name}' has a CR, LF or NUL in its value (header injection).", nameof(value));
-            if (!char.IsSurrogate(c)) continue;
-            // Values go out as UTF-8, which has no form for a lone surrogate: the lenient encoder sent U+FFFD, other
-            // text than was given (a value cut inside an emoji). aiohttp's encode("utf-8") raises, as WebSocket text here.
-            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) i++;
-            else throw new ArgumentException($"Header '{name}' has a lone UTF-16 surrogate at index {i} in its value, which UTF-8 cannot encode.", nameof(value));
-        }
+        // Whichever comes first is reported.
+        var injection = value.AsSpan().IndexOfAny('\r', '\n', '\0');
+        // Values go out as UTF-8, which has no form for a lone surrogate: the lenient encoder sent U+FFFD, other
+        // text than was given (a value cut inside an emoji). aiohttp's encode("utf-8") raises, as WebSocket text here.
+        var lone = StrictEncodings.IndexOfLoneSurrogate(injection < 0 ? value : value.AsSpan(0, injection));
+        if (lone >= 0)
+            throw new ArgumentException($"Header '{name}' has a lone UTF-16 surrogate at index {lone} in its value, which UTF-8 cannot encode.", nameof(value));
+        if (injection >= 0)
+            throw new ArgumentException($"Header '{name}' has a CR, LF or NUL in its value (header injection).", nameof(value));
     }
 
     public static bool IsTokenChar(char c) =>

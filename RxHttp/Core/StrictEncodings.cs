@@ -41,6 +41,24 @@ internal static class StrictEncodings
         }
     }
 
+    /// <summary>
+    /// The index of the first UTF-16 surrogate without its partner in <paramref name="s"/>, or -1. UTF-8 has no form
+    /// for one, so text holding it cannot go out as it was written: a lenient encoder substitutes U+FFFD and a
+    /// percent-encoder would drop it, where Python's encode("utf-8") (aiohttp, yarl) raises.
+    /// </summary>
+    public static int IndexOfLoneSurrogate(ReadOnlySpan<char> s)
+    {
+        var i = s.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (i < 0) return -1;
+        for (; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return i;
+        }
+        return -1;
+    }
+
     private static ArgumentException LoneSurrogate(EncoderFallbackException e, string paramName) =>
         new($"The text has a lone UTF-16 surrogate at index {e.Index}, which UTF-8 cannot encode.", paramName, e);
 }

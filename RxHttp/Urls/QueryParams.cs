@@ -141,7 +141,7 @@ public sealed class QueryParams : IEnumerable<KeyValuePair<string, string>>
     // Refused when added rather than when a request encodes it, so the error points at the code that built the pair.
     private static void RequireEncodable(string text, string what, string paramName)
     {
-        var i = Quoter.LoneSurrogate(text);
+        var i = StrictEncodings.IndexOfLoneSurrogate(text);
         if (i >= 0)
             throw new ArgumentException($"{what} holds a lone UTF-16 surrogate (\\u{(int)text[i]:X4} at index {i}): UTF-8 has no form for it", paramName);
     }

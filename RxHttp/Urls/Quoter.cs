@@ -111,7 +111,7 @@ internal sealed class Quoter
             }
             else if (char.IsSurrogate(c))
             {
-                // Callers refuse such text first (LoneSurrogate); dropping it here would send a different URL.
+                // Callers refuse such text first (StrictEncodings.IndexOfLoneSurrogate); dropping it here would send a different URL.
                 throw new ArgumentException($"lone UTF-16 surrogate at index {i}: UTF-8 has no form for it", nameof(s));
             }
             else
@@ -122,24 +122,6 @@ internal sealed class Quoter
             for (var k = 0; k < n; k++) AppendEscape(sb, utf8[k]);
         }
         return sb.ToString();
-    }
-
-    /// <summary>
-    /// The index of the first UTF-16 surrogate without its partner, or -1. UTF-8 has no form for one, so text holding
-    /// it cannot be percent-encoded: yarl's quoter raises UnicodeEncodeError and System.Uri substitutes U+FFFD, so
-    /// either dropping or replacing it would send something other than what the caller wrote.
-    /// </summary>
-    internal static int LoneSurrogate(ReadOnlySpan<char> s)
-    {
-        var i = s.IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (i < 0) return -1;
-        for (; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
-            else if (char.IsSurrogate(c)) return i;
-        }
-        return -1;
     }
 
     private static void AppendEscape(StringBuilder sb, byte b)

@@ -14,7 +14,7 @@ internal static class UrlParser
         var bad = s.AsSpan().IndexOfAny('\r', '\n', '\0');
         if (bad >= 0)
             throw new InvalidUrl(s, $"contains {Url.Printable(s[bad])}: CR, LF and NUL could split or end the request line");
-        var lone = Quoter.LoneSurrogate(s);
+        var lone = StrictEncodings.IndexOfLoneSurrogate(s);
         if (lone >= 0)
             throw new InvalidUrl(s, $"lone UTF-16 surrogate \\u{(int)s[lone]:X4} at index {lone}: UTF-8 has no form for it");
 
