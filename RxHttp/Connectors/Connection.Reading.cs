@@ -156,7 +156,7 @@ public sealed partial class Connection
         IList<ArraySegment<byte>>? scatter = null)
     {
         EnterRead();
-        timer?.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket")));
+        timer?.Arm(this, ReadTimedOut);
         if (scatter is not null) LowWater?.BeforeRead(); // the socket's own receive, past the stream
         // The read-ahead started without the request's token, and the socket's scatter receive takes none: for
         // those, cancelling aborts the connection, which ends the read.
@@ -194,10 +194,12 @@ public sealed partial class Connection
             registration.Dispose();
             // Fired first: its abort may still be on its way from the scheduler's thread, and must land before anyone
             // hands this connection on, not on the next lease of it.
-            if (timer is not null && !timer.Disarm()) Abort(new SocketTimeoutError("Timeout on reading data from socket"));
+            timer?.Disarm(this, ReadTimedOut);
             ExitRead();
         }
     }
+
+    private static readonly Action<Connection> ReadTimedOut = static c => c.Abort(new SocketTimeoutError("Timeout on reading data from socket"));
 
 #if DEBUG
     private int _readers; // reads in progress: at most one

@@ -232,6 +232,8 @@ public sealed partial class Connection : IDisposable
 
     private const int TimedWriteSlice = 64 * 1024;
 
+    private static readonly Action<Connection> WriteTimedOut = static c => c.Abort(new SocketTimeoutError("Timeout on writing data to socket"));
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
@@ -245,9 +247,9 @@ public sealed partial class Connection : IDisposable
                 // steadily can take longer than SockRead as a whole.
                 for (var offset = 0; offset < data.Length; offset += TimedWriteSlice)
                 {
-                    timer.Arm(this, static c => c.Abort(new SocketTimeoutError("Timeout on writing data to socket")));
+                    timer.Arm(this, WriteTimedOut);
                     await Stream.WriteAsync(data.Slice(offset, Math.Min(TimedWriteSlice, data.Length - offset)), ct).ConfigureAwait(false);
-                    if (!timer.Disarm()) Abort(new SocketTimeoutError("Timeout on writing data to socket")); // see ReadCoreAsync
+                    timer.Disarm(this, WriteTimedOut); // see ReadCoreAsync
                 }
             }
         }
@@ -266,7 +268,7 @@ public sealed partial class Connection : IDisposable
         }
         finally
         {
-            if (timer is not null && !timer.Disarm()) Abort(new SocketTimeoutError("Timeout on writing data to socket"));
+            timer?.Disarm(this, WriteTimedOut);
         }
     }
 

@@ -35,6 +35,15 @@ internal sealed class ReadTimer(IScheduler scheduler, TimeSpan timeout, TimeSpan
     }
 
     /// <summary>
+    /// Ends the guard of the read in progress; when its timer fired first, runs <paramref name="expired"/> here too
+    /// (an abort, which lands once), so it has landed before the caller goes on to hand the connection on.
+    /// </summary>
+    public void Disarm<T>(T reader, Action<T> expired)
+    {
+        if (!Disarm()) expired(reader);
+    }
+
+    /// <summary>
     /// Ends the guard of the read in progress. False when its timer fired first: the abort is done or under way, and
     /// the connection may not be given back to the pool.
     /// </summary>
