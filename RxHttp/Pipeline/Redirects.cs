@@ -14,6 +14,15 @@ public static class RedirectsOperator
 {
     private static readonly string[] CrossOriginDrop = { "Authorization", "Cookie", "Proxy-Authorization" };
 
+    /// <summary>
+    /// Removes the credentials and cookies given as headers, which stay with the origin they were given for; a
+    /// redirect's hop to another origin (a request's or a websocket handshake's) sends its own.
+    /// </summary>
+    internal static void DropCrossOrigin(HeaderCollection headers)
+    {
+        foreach (var h in CrossOriginDrop) headers.Remove(h);
+    }
+
     // RFC 9110 §15.4 step 5: a request turned into GET loses the content-specific fields with its body (its list,
     // the framing fields, and RFC 9530's successors of Digest).
     private static readonly string[] BodyHeaders =
@@ -122,10 +131,7 @@ public static class RedirectsOperator
         // Credentials given in the URL are the request's, as an Auth is: a same-origin hop keeps them whether the
         // Location is relative (the join keeps them) or absolute (it has none of its own), unless it brings its own.
         if (!crossOrigin) next = WithSameOriginCredentials(next, request.Url);
-        if (crossOrigin)
-        {
-            foreach (var h in CrossOriginDrop) headers.Remove(h);
-        }
+        if (crossOrigin) DropCrossOrigin(headers);
         // A caller's Host names the first host (a virtual host reached by address, say); sent to another host it would
         // name the wrong one, so that hop gets its own (curl drops a custom Host the same way).
         if (!string.Equals(next.Host, request.Url.Host, StringComparison.OrdinalIgnoreCase)) headers.Remove("Host");

@@ -111,15 +111,6 @@ public sealed partial class ClientSession
             {
                 var wsKey = WsHandshake.NewKey();
                 var headers = BuildWsHeaders(full, options, wsKey, protocols, compress, crossOrigin);
-                if (crossOrigin && (headers.Contains("Cookie") || headers.Contains("Proxy-Authorization")))
-                {
-                    // As for HTTP redirects: credentials and cookies given as headers stay with the origin they were given
-                    // for (the jar's cookies for the new origin are added below).
-                    headers = headers.Clone();
-                    headers.Remove("Cookie");
-                    headers.Remove("Proxy-Authorization");
-                    headers.MakeReadOnly();
-                }
                 if (!string.Equals(full.Host, firstHost, StringComparison.OrdinalIgnoreCase) && headers.Contains("Host"))
                 {
                     // A caller's Host names the first host, as on HTTP redirects.
@@ -214,10 +205,10 @@ public sealed partial class ClientSession
     private HeaderCollection BuildWsHeaders(Url full, WsConnectOptions options, string wsKey, List<string> protocols, int compress, bool crossOrigin)
     {
         var headers = _plans.DefaultHeadersWith(options.Headers);
-        // The caller's Auth and Authorization header were for the first origin; past a cross-origin hop only the
-        // Location's own credentials may speak for the new one (as on HTTP redirects), or an open redirect to
-        // http://x:y@elsewhere/ would carry them off.
-        if (crossOrigin) headers.Remove("Authorization");
+        // As on HTTP redirects: the caller's Auth and credentials and cookies given as headers were for the first
+        // origin; past a cross-origin hop only the Location's own credentials may speak for the new one, or an open
+        // redirect to http://x:y@elsewhere/ would carry them off (the jar's cookies for the new origin are added later).
+        if (crossOrigin) RedirectsOperator.DropCrossOrigin(headers);
         // The session's SkipAutoHeaders apply to the handshake too, as aiohttp's ws_connect goes through _request.
         var skip = _plans.MergedSkip(options.SkipAutoHeaders);
         if (skip?.Contains("User-Agent") != true) headers.SetDefault("User-Agent", SessionOptions.UserAgent);
