@@ -21,7 +21,7 @@ internal sealed partial class ResponseBody
     private long _remaining;
     private ChunkedDecoder? _chunked;
     private int _pending; // body bytes of the current chunk already at the buffer's start
-    private byte _state; // 0 reading, 1 done, 2 failed/closed (a byte: with the framing and keep-alive flag it packs into one word)
+    private byte _state; // 0 reading, 1 done, 2 failed/closed, 3 aborting (AbortWith) (a byte: with the framing and keep-alive flag it packs into one word)
     private byte _claim; // 0 nobody, 1 a reader, 2 the drain of an unread body (KeepUnread)
 
     // Body bytes already taken off the connection (a small body that came with its head, or what the drain of an
@@ -84,7 +84,10 @@ internal sealed partial class ResponseBody
     public bool IsDone => Volatile.Read(ref _state) != 0;
 
     /// <summary>True once a read failed or the body was released unread (as opposed to ended).</summary>
-    public bool Failed => Volatile.Read(ref _state) == 2;
+    public bool Failed => Volatile.Read(ref _state) >= 2;
+
+    // _state while AbortWith closes the connection under the reader: done with, and failing.
+    private const byte Aborting = 3;
     /// <summary>True when nothing is left to read: the connection is done with and no kept bytes remain.</summary>
     public bool AtEnd => IsDone && _drain is null && (_kept is null || _keptStart == _keptEnd) && !HasReady;
 
@@ -119,9 +122,11 @@ internal sealed partial class ResponseBody
     {
         // The end is claimed first, as Finish and Fail claim it: checked and then closed, a body that ended in between
         // (on the reader's thread) had already given its connection back, and another request's lease of it would be
-        // closed with this one's reason. Claimed, the reader's Finish can no longer release it.
-        if (Interlocked.CompareExchange(ref _state, 2, 0) != 0) return;
+        // closed with this one's reason. Claimed as aborting, not yet failed: a read meanwhile goes to the connection,
+        // which fails it with the reason once recorded, where a failed body's read before that found no reason to give.
+        if (Interlocked.CompareExchange(ref _state, Aborting, 0) != 0) return;
         _connection.Abort(reason);
+        Volatile.Write(ref _state, 2);
         End(complete: false);
     }
 
